@@ -1,0 +1,17 @@
+export { ErrorCode, MmkitError, describeValue, type MmkitErrorCode } from "./errors.js";
+export { requireInteger, requirePowerOfTwo, isPowerOfTwo, log2Exact } from "./validate.js";
+export {
+  MetadataArena,
+  type ArrayFactory,
+  type MetadataArenaOptions,
+  type MetadataArray,
+  type TypedArrayKind,
+  type LabelBytes,
+} from "./arena.js";
+export { ProbingArena, CACHE_LINE_BYTES, type ProbeResult } from "./probe.js";
+export { MemoryMap, MAX_ADDRESS, type MemoryMapOptions, type RamRange, type RamRangeSpec, type NodeInfo } from "./memory-map.js";
+export { MemoryBacking, type MemoryBackingOptions } from "./backing.js";
+export { DirectMap, Protection, type DirectMapOptions, type DirectMapCounters, type LeafLevel } from "./direct-map.js";
+export { MemoryFailure, type MemoryFailureEvent, type MemoryFailureHandler } from "./memory-failure.js";
+export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
+export { KiB, MiB, GiB, TiB, formatBytes } from "./units.js";

@@ -1,0 +1,42 @@
+import { ErrorCode, MmkitError, describeValue } from "./errors.js";
+
+/**
+ * Argument checks shared by the mmkit packages. Each throws an {@link MmkitError} naming the
+ * argument and its value, and is cheap enough for an allocator's hot path (one or two compares
+ * when the value is good).
+ */
+
+/** Throws unless `value` is a safe integer in `[min, max]`; returns it. */
+export function requireInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be an integer, got ${describeValue(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${min}, ${max}], got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** True when `value` is a positive integer power of two (1, 2, 4, ... up to 2^52). */
+export function isPowerOfTwo(value: number): boolean {
+  if (!Number.isSafeInteger(value) || value <= 0) return false;
+  // Bitwise tricks only work below 2^31; log2 is exact for powers of two in a double.
+  const log = Math.log2(value);
+  return Number.isInteger(log);
+}
+
+/** Throws unless `value` is a power of two in `[min, max]`; returns it. */
+export function requirePowerOfTwo(value: unknown, name: string, min = 1, max = 2 ** 52): number {
+  if (typeof value !== "number" || !isPowerOfTwo(value)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a power of two, got ${describeValue(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${min}, ${max}], got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** log2 of a power of two, exact for every power of two a double holds. */
+export function log2Exact(powerOfTwo: number): number {
+  return Math.round(Math.log2(powerOfTwo));
+}
