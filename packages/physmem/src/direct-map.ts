@@ -337,30 +337,40 @@ export class DirectMap {
     return a || b;
   }
 
-  #leafEntry(pfn: number): { entry: number; pages: number } {
+  // The entry of the leaf mapping pfn (0 for a hole); its level goes to #leafLevelPages.
+  #leafLevelPages = 0;
+  #leafEntry(pfn: number): number {
     const g = Math.floor(pfn / LEVEL_1G_PAGES);
     const slot = (g - this.#firstG) * 2;
-    if (slot < 0 || slot >= this.#pud.length) return { entry: 0, pages: 0 };
+    this.#leafLevelPages = 0;
+    if (slot < 0 || slot >= this.#pud.length) return 0;
     const e = this.#pud[slot]!;
-    if (e >= 0) return { entry: e, pages: e > 0 ? LEVEL_1G_PAGES : 0 };
+    if (e >= 0) {
+      if (e > 0) this.#leafLevelPages = LEVEL_1G_PAGES;
+      return e;
+    }
     const pmd = this.#tables[-e - 1]!;
     const me = pmd[(Math.floor(pfn / LEVEL_2M_PAGES) - g * ENTRIES) * 2]!;
-    if (me >= 0) return { entry: me, pages: me > 0 ? LEVEL_2M_PAGES : 0 };
-    const pte = this.#tables[-me - 1]!;
-    const pe = pte[(pfn % LEVEL_2M_PAGES) * 2]!;
-    return { entry: pe, pages: pe > 0 ? 1 : 0 };
+    if (me >= 0) {
+      if (me > 0) this.#leafLevelPages = LEVEL_2M_PAGES;
+      return me;
+    }
+    const pe = this.#tables[-me - 1]![(pfn % LEVEL_2M_PAGES) * 2]!;
+    if (pe > 0) this.#leafLevelPages = 1;
+    return pe;
   }
 
   /** Protection of the leaf mapping `pfn`, or -1 when `pfn` is not mapped (a hole). */
   protection(pfn: number): number {
     requireInteger(pfn, "pfn");
-    return this.#leafEntry(pfn).entry - 1;
+    return this.#leafEntry(pfn) - 1;
   }
 
   /** Pages the leaf mapping `pfn` covers: 262144 (1 GiB), 512 (2 MiB), 1, or 0 for a hole. */
   leafPages(pfn: number): number {
     requireInteger(pfn, "pfn");
-    return this.#leafEntry(pfn).pages;
+    this.#leafEntry(pfn);
+    return this.#leafLevelPages;
   }
 
   /** The meminfo and vmstat counters. */

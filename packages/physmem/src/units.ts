@@ -13,6 +13,8 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2).replace(/\.?0+$/, "");
+  // Three significant digits at most; trailing zeros are trimmed only after a decimal point.
+  let text = Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
+  if (text.includes(".")) text = text.replace(/\.?0+$/, "");
   return `${text} ${units[unit]}`;
 }

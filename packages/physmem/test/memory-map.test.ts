@@ -100,3 +100,16 @@ describe("MemoryMap", () => {
     expect(codeOf(() => map.requireRam("3"))).toBe(ErrorCode.InvalidArgument);
   });
 });
+
+describe("formatBytes", () => {
+  test("keeps significant zeros and trims only decimals", async () => {
+    const { formatBytes, MiB: M, KiB } = await import("../src/index.js");
+    expect(formatBytes(310 * M + 4 * KiB)).toBe("310 MiB");
+    expect(formatBytes(100.2 * M)).toBe("100 MiB");
+    expect(formatBytes(1.5 * 1024 ** 4)).toBe("1.5 TiB");
+    expect(formatBytes(10.25 * KiB)).toBe("10.3 KiB");
+    expect(formatBytes(2048)).toBe("2 KiB");
+    expect(formatBytes(1000)).toBe("1000 B");
+    expect(formatBytes(1.004 * M)).toBe("1 MiB");
+  });
+});

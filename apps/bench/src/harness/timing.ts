@@ -3,7 +3,26 @@ import type { Contender, TimeOptions, TimingResult } from "./types.js";
 /** Sink for contenders' return values, so no timed work is dead code. */
 export let blackhole = 0;
 
-function quantile(sorted: number[], q: number): number {
+/** Fewest timed rounds any timing uses: a median of fewer is not worth reporting. */
+export const MIN_ROUNDS = 10;
+/** Most operations per round calibration goes to. */
+export const MAX_OPS = 1 << 24;
+
+/** Most calls one contender makes in one round (see {@link timeContenders} on repeats). */
+export const MAX_REPEATS = 4096;
+
+/** Called after each timed round: `done` of `total` rounds. */
+export type RoundListener = (done: number, total: number) => void;
+
+/**
+ * Linear-interpolated quantile `q` of an ascending array. O(1).
+ *
+ * @example
+ * ```ts
+ * quantile([1, 2, 3, 4], 0.5);   // 2.5
+ * ```
+ */
+export function quantile(sorted: readonly number[], q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -11,13 +30,58 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /**
+ * Index of the contender that runs at position `k` of round `r` among `n`: each round starts one
+ * contender later than the one before, so every contender runs first, second, ... equally often.
+ *
+ * @example
+ * ```ts
+ * [0, 1, 2].map((k) => rotatedIndex(1, k, 3));   // [1, 2, 0]
+ * ```
+ */
+export function rotatedIndex(round: number, k: number, n: number): number {
+  return (k + round) % n;
+}
+
+function validate(contenders: Contender[], options: TimeOptions): void {
+  if (contenders.length === 0) throw new Error("time(): no contenders");
+  const names = new Set<string>();
+  for (const c of contenders) {
+    if (typeof c.name !== "string" || c.name === "") throw new Error(`time(): a contender has no name`);
+    if (names.has(c.name)) throw new Error(`time(): two contenders are named ${JSON.stringify(c.name)}`);
+    names.add(c.name);
+  }
+  if (options.floor !== undefined && !names.has(options.floor)) {
+    throw new Error(`time(): floor ${JSON.stringify(options.floor)} is not among the contenders (${[...names].join(", ")})`);
+  }
+  for (const key of ["ops", "rounds"] as const) {
+    const v = options[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new Error(`time(): ${key} must be a positive integer, got ${v}`);
+  }
+  if (options.targetMs !== undefined && !(options.targetMs > 0)) throw new Error(`time(): targetMs must be positive, got ${options.targetMs}`);
+}
+
+/**
  * Times contenders the way a noisy 2-core machine demands: every contender is set up, warmed up
  * and calibrated, then `rounds` rounds each run every contender once, in an order rotated per round,
  * so drift (thermal, GC, a neighbour's load) lands on all of them alike. Reports the median ns/op and
  * the p10..p90 spread, and each median as a ratio to the named floor's median from the same rounds.
+ *
+ * Every contender gets the same `ops` per call (calibrated so the slowest takes about `targetMs`); a
+ * contender far faster than the slowest is called several times in its slot of a round
+ * (`callsPerRound`), so its samples are long enough to time.
+ *
+ * Options are checked before any contender is set up (a misspelt floor costs nothing). Cost:
+ * (calibration + 2 warm-up + `rounds`) x contenders x about `targetMs`.
+ *
+ * @example
+ * ```ts
+ * const [floor, mine] = timeContenders([stackFloor(), myAllocatorContender], true, { floor: "Int32Array stack" });
+ * mine.ratio;   // mine.nsPerOp / floor.nsPerOp, from the same interleaved rounds
+ * ```
  */
-export function timeContenders(contenders: Contender[], quick: boolean, options: TimeOptions = {}): TimingResult[] {
-  const rounds = Math.max(10, options.rounds ?? (quick ? 10 : 15));
+export function timeContenders(contenders: Contender[], quick: boolean, options: TimeOptions = {}, onRound?: RoundListener): TimingResult[] {
+  validate(contenders, options);
+  const rounds = Math.max(MIN_ROUNDS, options.rounds ?? (quick ? 10 : 15));
   const targetMs = options.targetMs ?? (quick ? 4 : 12);
   const runs = contenders.map((c) => c.setup());
   // Calibrate one shared op count, so every contender does the same work per round.
@@ -31,33 +95,47 @@ export function timeContenders(contenders: Contender[], quick: boolean, options:
         blackhole ^= run(ops);
         slowest = Math.max(slowest, performance.now() - t0);
       }
-      if (slowest >= targetMs || ops >= 1 << 24) break;
-      ops = Math.min(1 << 24, ops * Math.max(2, Math.min(16, Math.floor(targetMs / Math.max(slowest, 0.01)))));
+      if (slowest >= targetMs || ops >= MAX_OPS) break;
+      ops = Math.min(MAX_OPS, ops * Math.max(2, Math.min(16, Math.floor(targetMs / Math.max(slowest, 0.01)))));
     }
   }
-  // Warm-up at the final size.
-  for (let w = 0; w < 2; w++) for (const run of runs) blackhole ^= run(ops);
+  // Warm-up at the final size; the second pass also says how long one call of each takes.
+  const callMs = runs.map(() => 0);
+  for (let w = 0; w < 2; w++) {
+    runs.forEach((run, i) => {
+      const t0 = performance.now();
+      blackhole ^= run(ops);
+      callMs[i] = performance.now() - t0;
+    });
+  }
+  // A contender much faster than the slowest one calls run(ops) several times per round, so each
+  // of its samples still spans at least a quarter of targetMs (not a few microseconds of timer noise).
+  const minMs = targetMs / 4;
+  const repeats = callMs.map((ms) => Math.min(MAX_REPEATS, Math.max(1, Math.ceil(minMs / Math.max(ms, 0.001)))));
   const samples: number[][] = contenders.map(() => []);
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < runs.length; k++) {
-      const i = (k + r) % runs.length;
+      const i = rotatedIndex(r, k, runs.length);
+      const run = runs[i]!;
+      const calls = repeats[i]!;
       const t0 = performance.now();
-      blackhole ^= runs[i]!(ops);
+      for (let c = 0; c < calls; c++) blackhole ^= run(ops);
       const t1 = performance.now();
-      samples[i]!.push(((t1 - t0) * 1e6) / ops);
+      samples[i]!.push(((t1 - t0) * 1e6) / (ops * calls));
     }
+    onRound?.(r + 1, rounds);
   }
   const results: TimingResult[] = contenders.map((c, i) => {
     const s = samples[i]!.slice().sort((a, b) => a - b);
     const median = quantile(s, 0.5);
     const p10 = quantile(s, 0.1);
     const p90 = quantile(s, 0.9);
-    return { name: c.name, nsPerOp: median, p10, p90, spread: median > 0 ? (p90 - p10) / median : 0, rounds, opsPerRound: ops };
+    return { name: c.name, nsPerOp: median, p10, p90, spread: median > 0 ? (p90 - p10) / median : 0, rounds, opsPerRound: ops, callsPerRound: repeats[i]!, samples: samples[i]! };
   });
   if (options.floor !== undefined) {
-    const floor = results.find((r) => r.name === options.floor);
-    if (floor === undefined) throw new Error(`floor ${JSON.stringify(options.floor)} is not among the contenders`);
-    for (const r of results) r.ratio = r.nsPerOp / floor.nsPerOp;
+    const floor = results.find((r) => r.name === options.floor)!;
+    // A floor too fast for the clock (0 ns) gives no ratio rather than an infinite one.
+    if (floor.nsPerOp > 0) for (const r of results) r.ratio = r.nsPerOp / floor.nsPerOp;
   }
   return results;
 }

@@ -29,12 +29,16 @@ export interface Measurement {
 /**
  * Something timed against its peers. `setup` builds its state once (untimed) and returns the timed
  * loop: `run(ops)` performs `ops` operations and returns a number derived from them (the harness
- * consumes it, so the work cannot be optimised away). `run` is called once per round and must leave
- * the state as it found it in steady state (for example: alloc+free pairs, or a churn that keeps the
+ * consumes it, so the work cannot be optimised away). `run` is called at least once per round (a fast
+ * contender beside a slow one several times) and must leave the state as it found it in steady state (for example: alloc+free pairs, or a churn that keeps the
  * live count constant).
  *
- * Write the loop inside the closure `setup` returns, not in a shared helper: each contender then has
- * its own compiled loop and no JIT type feedback is shared between contenders.
+ * Give each kind of contender its own loop function, not a helper shared by different contenders:
+ * no JIT type feedback is then shared between them. Write that loop at module level with its state
+ * passed in as arguments (`(ops) => myLoop(allocator, slots, cursor, ops)`), and keep mutable scalars
+ * in locals inside it: V8 specialises a closure's code on its captured variables only for the first
+ * closure created at a site, so a loop inside `setup`'s closure runs up to 4x faster the first time a
+ * contender is built in a process than the next (measured on the churn floor: 2 vs 8 ns/op).
  */
 export interface Contender {
   name: string;
@@ -51,9 +55,14 @@ export interface TimingResult {
   /** (p90 - p10) / median. */
   spread: number;
   rounds: number;
+  /** Operations per call of `run` (the same for every contender of one timing). */
   opsPerRound: number;
+  /** Calls of `run` in each of this contender's timed slots (1 unless it is much faster than the slowest). */
+  callsPerRound?: number;
   /** nsPerOp / the floor's nsPerOp, when a floor was named. */
   ratio?: number;
+  /** ns/op of every timed round, in round order (for charts and for re-deriving the figures). */
+  samples?: number[];
 }
 
 /** Options for {@link SuiteContext.time}. */
@@ -76,6 +85,11 @@ export interface TimeOptions {
 export interface SuiteContext {
   /** A short run: smaller machines, fewer rounds. */
   readonly quick: boolean;
+  /**
+   * The run's seed (`--seed`, default `DEFAULT_SEED` of `workloads/random.ts`): draw every random workload from it,
+   * e.g. `new SeededRandom(ctx.seed, "buddy/churn")`, so a run can be replayed exactly.
+   */
+  readonly seed: number;
   /**
    * Times `contenders` interleaved (warm-up, then every round runs each contender once in a rotated
    * order), records "ns/op" per contender (with ratio to the floor when named) and returns the results.

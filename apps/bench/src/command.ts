@@ -1,0 +1,188 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { runSuite, type SuiteResult } from "./harness/runner.js";
+import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
+import { buildReport } from "./report/json.js";
+import { runMetadata } from "./report/metadata.js";
+import { TABLE_WIDTH, renderTable, wrap } from "./report/table.js";
+import { suites as registry, type SuiteEntry } from "./suites/index.js";
+import { DEFAULT_SEED } from "./workloads/random.js";
+
+/** Exit codes of the CLI. */
+export const ExitCode = { Ok: 0, SuiteFailed: 1, Usage: 2 } as const;
+
+/** A bad command line found after parsing (an unknown suite, a stray argument): exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Where the CLI writes; tests pass collectors. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  progress?: ProgressSink;
+}
+
+/** The options the CLI parsed. */
+export interface CliOptions {
+  suite: string[];
+  quick: boolean;
+  json?: string;
+  list: boolean;
+  seed: number;
+}
+
+/**
+ * Parses `--seed`: a decimal or 0x-hex integer in [0, 2^32); anything else is a usage error naming it.
+ *
+ * @example
+ * ```ts
+ * parseSeed("0x2a");   // 42
+ * ```
+ */
+export function parseSeed(text: string): number {
+  const value = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value > 0xffffffff) throw new InvalidArgumentError(`seed must be an integer in [0, 4294967295] (decimal or 0x hex), got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function collectSuites(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+}
+
+/** The suites, one per entry: name, "(default)" and the description wrapped under a hanging indent. */
+function suiteList(entries: readonly SuiteEntry[]): string {
+  const width = Math.max(...entries.map((e) => e.name.length)) + 4;
+  return entries
+    .map((e) => {
+      const [first = "", ...rest] = wrap(`${e.default ? "(default) " : ""}${e.description}`, TABLE_WIDTH - width);
+      return [`  ${e.name.padEnd(width - 2)}${first}`, ...rest.map((l) => `${" ".repeat(width)}${l}`)].join("\n");
+    })
+    .join("\n");
+}
+
+/**
+ * Selects the suites to run: the named ones in registry order, or every default suite. O(suites).
+ *
+ * @example
+ * ```ts
+ * selectSuites(["direct-map", "floors"]).map((e) => e.name);   // ["floors", "direct-map"]
+ * ```
+ */
+export function selectSuites(names: readonly string[], entries: readonly SuiteEntry[] = registry): SuiteEntry[] {
+  if (names.length === 0) return entries.filter((e) => e.default);
+  const unknown = names.filter((n) => !entries.some((e) => e.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown suite ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the suites are: ${entries.map((e) => e.name).join(", ")}`);
+  }
+  return entries.filter((e) => names.includes(e.name));
+}
+
+function buildProgram(io: CliIo): Command {
+  return new Command()
+    .name("mmkit-bench")
+    .description("mmkit's benchmark: allocators and their floors, timed in interleaved rounds in one process.\nWith no arguments: the default suites, about a minute.")
+    .addOption(new Option("-s, --suite <name>", "run this suite (repeatable, or comma-separated)").argParser(collectSuites).default([], "the default suites"))
+    .addOption(new Option("-q, --quick", "a short run: smaller machines, fewer rounds (a smoke test: seconds)"))
+    .addOption(new Option("--json <file>", "also write every measurement to <file> (schema: apps/bench/README.md)"))
+    .addOption(new Option("--seed <n>", "seed of every random workload, decimal or 0x hex").argParser(parseSeed).default(DEFAULT_SEED, `0x${DEFAULT_SEED.toString(16)}`))
+    .addOption(new Option("-l, --list", "list the suites and exit"))
+    .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n`)
+    .allowExcessArguments(true) // reported by parseCommandLine, with a hint
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+}
+
+/**
+ * Loads a suite and runs it; a suite that cannot be loaded becomes a failed result naming the build to run.
+ *
+ * @example
+ * ```ts
+ * const result = await loadAndRun(entry, { suite: [], quick: true, list: false, seed: DEFAULT_SEED }, silentProgress);
+ * ```
+ */
+export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink): Promise<SuiteResult> {
+  let suite;
+  try {
+    suite = await entry.load();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const hint = entry.packages.length > 0 ? ` (build its packages first: ${entry.packages.map((p) => `pnpm --filter ${p} build`).join(" && ")})` : "";
+    return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
+  }
+  return runSuite(suite, { quick: options.quick, seed: options.seed, progress });
+}
+
+/**
+ * Parses the arguments after `cli.ts` into options and the suites to run, or returns the exit code
+ * when there is nothing to run (`--help`: 0; a usage error, printed to `io.err`: 2).
+ *
+ * @example
+ * ```ts
+ * const parsed = parseCommandLine(["--suite", "floors", "-q"], io);
+ * if (typeof parsed !== "number") parsed.entries;   // [the floors entry]
+ * ```
+ */
+export function parseCommandLine(args: readonly string[], io: CliIo): { options: CliOptions; entries: SuiteEntry[] } | number {
+  const program = buildProgram(io);
+  try {
+    program.parse([...args], { from: "user" });
+    const raw = program.opts<CliOptions>();
+    const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true };
+    if (program.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(program.args[0])} (suites are selected with --suite <name>)`);
+    return { options, entries: selectSuites(options.suite) };
+  } catch (e) {
+    // Commander prints its own errors (and help) before throwing; ours are printed here.
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}\n(see --help)\n`);
+      return ExitCode.Usage;
+    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    throw e;
+  }
+}
+
+/**
+ * The `mmkit-bench` command: parses `args` (the arguments after `cli.ts`), runs the selected
+ * suites one after another, prints a table per suite and writes the JSON report. Returns the exit
+ * code: 0, 1 when a suite failed (the others still run and are reported), 2 for a usage error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(["--suite", "floors", "--quick"]);
+ * ```
+ */
+export async function main(args: readonly string[], io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+  const parsed = parseCommandLine(args, io);
+  if (typeof parsed === "number") return parsed;
+  const { options, entries } = parsed;
+  if (options.list) {
+    io.out(`${suiteList(registry)}\n`);
+    return ExitCode.Ok;
+  }
+  const metadata = runMetadata(args, options.quick, options.seed);
+  const progress = io.progress ?? (progressWanted() ? progressBar() : silentProgress);
+  io.out(`mmkit bench: node ${metadata.node}, ${metadata.cpuModel} x${metadata.cpuCount}, seed 0x${options.seed.toString(16)}${options.quick ? ", quick" : ""}\n`);
+  io.out(`suites: ${entries.map((e) => e.name).join(", ")}\n`);
+  const results: SuiteResult[] = [];
+  for (const entry of entries) {
+    const result = await loadAndRun(entry, options, progress);
+    results.push(result);
+    io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, TABLE_WIDTH).join("\n")}\n`);
+    if (result.measurements.length > 0) io.out(`${renderTable(result)}\n`);
+    for (const line of result.log) io.out(`${wrap(line, TABLE_WIDTH - 2).map((l) => `  ${l}`).join("\n")}\n`);
+    if (result.error !== undefined) io.err(`suite ${result.name} failed: ${result.error}\n`);
+  }
+  if (options.json !== undefined) {
+    const file = resolve(options.json);
+    writeFileSync(file, `${JSON.stringify(buildReport(metadata, results), null, 2)}\n`);
+    io.out(`\nwrote ${file}\n`);
+  }
+  const failed = results.filter((r) => r.error !== undefined);
+  if (failed.length > 0) {
+    io.err(`${failed.length} suite(s) failed: ${failed.map((r) => r.name).join(", ")}\n`);
+    return ExitCode.SuiteFailed;
+  }
+  return ExitCode.Ok;
+}

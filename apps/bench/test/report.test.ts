@@ -1,0 +1,101 @@
+import { describe, expect, test } from "vitest";
+import type { SuiteResult } from "../src/harness/runner.js";
+import type { Measurement } from "../src/harness/types.js";
+import { formatNumber, formatRatio, formatSpread, formatValue } from "../src/report/format.js";
+import { REPORT_SCHEMA, REPORT_VERSION, buildReport, validateReport, type RunMetadata } from "../src/report/json.js";
+import { TABLE_WIDTH, columnWidths, renderTable, wrap } from "../src/report/table.js";
+
+const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: ["--quick"], quick: true, seed: 1 };
+const m = (over: Partial<Measurement> = {}): Measurement => ({ suite: "s", system: "sys", workload: "w", metric: "ns/op", value: 12.345, unit: "ns", ...over });
+const result = (measurements: Measurement[]): SuiteResult => ({ name: "s", description: "d", seconds: 1.5, measurements, log: ["a line"] });
+
+describe("format", () => {
+  test("values in their units", () => {
+    expect(formatValue(3.271, "ns")).toBe("3.27 ns");
+    expect(formatValue(12.345, "ns")).toBe("12.3 ns");
+    expect(formatValue(200, "ns")).toBe("200 ns");
+    expect(formatValue(1323, "ns")).toBe("1.32 µs");
+    expect(formatValue(15_800, "ns")).toBe("15.8 µs");
+    expect(formatValue(2_500_000, "ns")).toBe("2.5 ms");
+    expect(formatValue(2 * 1024 * 1024, "bytes")).toBe("2 MiB");
+    expect(formatValue(3_934_008, "count")).toBe("3,934,008");
+    expect(formatValue(0.78, "count")).toBe("0.78");
+    expect(formatValue(67.0625, "lines")).toBe("67.1 lines");
+    expect(formatValue(3, "lines")).toBe("3 lines");
+    expect(formatValue(12.5, "%")).toBe("12.5%");
+    expect(formatNumber(1000)).toBe("1,000");
+    expect(formatNumber(100)).toBe("100");
+    expect(formatRatio(undefined)).toBe("");
+    expect(formatRatio(1)).toBe("1x");
+    expect(formatRatio(72.2222)).toBe("72.2x");
+    expect(formatRatio(3581.2)).toBe("3,581x");
+    expect(formatSpread(0.0412)).toBe("4.1%");
+    expect(formatSpread(1.43)).toBe("143%");
+    expect(formatSpread(188.24)).toBe(">999%");
+  });
+});
+
+describe("table", () => {
+  test(`is at most ${TABLE_WIDTH} columns even with long cells, and wraps them`, () => {
+    const long = "a rather long description of what was measured and why it matters";
+    const table = renderTable(result([m({ system: long, note: long, metric: "lines/ro change (splitting)" }), m({ workload: long, ratio: 2, ratioTo: "sys", spread: 0.1 })]));
+    const lines = table.split("\n");
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(TABLE_WIDTH);
+    expect(table).toContain("» w");
+    expect(table).toContain("12.3 ns");
+    expect(table).toContain("2x");
+    expect(table).toContain("10%");
+    expect(table).not.toMatch(/\u001b\[/); // no colours
+  });
+
+  test("a short table keeps natural widths", () => {
+    const table = renderTable(result([m()]));
+    expect(table.split("\n")[0]!.length).toBeLessThan(TABLE_WIDTH);
+    expect(table.split("\n")[1]).toMatch(/│ system +│ metric +│ median +│ spread │ ratio │ note +│/);
+  });
+
+  test("columnWidths: system first, then metric, the note takes the rest", () => {
+    expect(columnWidths([10, 10, 10, 8, 7, 10])).toEqual([10, 10, 10, 8, 7, 10]);
+    // 100 - 7 borders - 10 - 8 - 7 = 68 for system, metric and note.
+    expect(columnWidths([25, 22, 10, 8, 7, 60])).toEqual([25, 22, 10, 8, 7, 21]);
+    expect(columnWidths([60, 40, 10, 8, 7, 60])).toEqual([32, 20, 10, 8, 7, 16]);
+    for (const w of [columnWidths([25, 22, 10, 8, 7, 60]), columnWidths([60, 40, 12, 8, 9, 60])]) {
+      expect(w.reduce((a, b) => a + b, w.length + 1)).toBeLessThanOrEqual(TABLE_WIDTH);
+    }
+  });
+
+  test("wrap cuts at spaces, and inside a word only when it must", () => {
+    expect(wrap("one two three", 7)).toEqual(["one two", "three"]);
+    expect(wrap("abcdefghij", 4)).toEqual(["abcd", "efgh", "ij"]);
+  });
+});
+
+describe("JSON report", () => {
+  test("holds the metadata, the suites and every measurement", () => {
+    const report = buildReport(metadata, [result([m(), m({ metric: "lines/op", value: 3, unit: "lines" })])]);
+    expect(report.schema).toBe(REPORT_SCHEMA);
+    expect(report.version).toBe(REPORT_VERSION);
+    expect(report.seed).toBe(1);
+    expect(report.suites).toEqual([{ name: "s", description: "d", seconds: 1.5, log: ["a line"] }]);
+    expect(report.measurements).toHaveLength(2);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+  });
+
+  test("the validator names each broken field", () => {
+    const good = JSON.parse(JSON.stringify(buildReport(metadata, [result([m()])])));
+    const broken = (patch: (r: Record<string, any>) => void) => {
+      const copy = JSON.parse(JSON.stringify(good));
+      patch(copy);
+      return validateReport(copy);
+    };
+    expect(validateReport(null)).toEqual(["report is not an object"]);
+    expect(broken((r) => (r.version = 2))).toEqual(["version must be 1, got 2"]);
+    expect(broken((r) => (r.seed = -1))).toEqual(["seed must be a 32-bit unsigned integer"]);
+    expect(broken((r) => (r.measurements[0].value = null))).toEqual(["measurements[0].value must be a finite number"]);
+    expect(broken((r) => (r.measurements[0].ratio = 2))).toEqual(["measurements[0]: ratio and ratioTo come together"]);
+    expect(broken((r) => (r.measurements[0].extra = 1))).toEqual(['measurements[0] has an unknown field "extra"']);
+    expect(broken((r) => (r.measurements[0].suite = "other"))).toEqual(['measurements[0].suite "other" is not in suites']);
+    expect(broken((r) => (r.suites[0].log = [1]))).toEqual(["suites[0].log must be an array of strings"]);
+    expect(broken((r) => (r.date = "yesterday"))).toEqual(['date "yesterday" is not an ISO date']);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, test } from "vitest";
+import type { ProgressSink } from "../src/harness/progress.js";
+import { createContext, runSuite } from "../src/harness/runner.js";
+import type { Contender, Measurement, Suite } from "../src/harness/types.js";
+
+const noop = (name: string): Contender => ({ name, setup: () => (ops) => ops });
+
+function recorder(): ProgressSink & { calls: string[] } {
+  const calls: string[] = [];
+  return { calls, start: (t) => calls.push(`start ${t}`), update: (l, d, t) => calls.push(`${l} ${d}/${t}`), stop: () => calls.push("stop") };
+}
+
+describe("SuiteContext", () => {
+  test("time() records ns/op per contender with spread, ratio to the floor and note", () => {
+    const into = { measurements: [] as Measurement[], log: [] as string[] };
+    const ctx = createContext("s", { quick: true, seed: 7 }, into);
+    expect(ctx.quick).toBe(true);
+    expect(ctx.seed).toBe(7);
+    const results = ctx.time("w", [noop("floor"), noop("x")], { floor: "floor", ops: 4, targetMs: 0.001, note: "n" });
+    expect(into.measurements.map((m) => [m.suite, m.system, m.workload, m.metric, m.unit, m.ratioTo, m.note])).toEqual([
+      ["s", "floor", "w", "ns/op", "ns", "floor", "n"],
+      ["s", "x", "w", "ns/op", "ns", "floor", "n"],
+    ]);
+    expect(into.measurements.map((m) => m.value)).toEqual(results.map((r) => r.nsPerOp));
+    expect(into.measurements.map((m) => m.spread)).toEqual(results.map((r) => r.spread));
+  });
+
+  test("time(..., { record: false }) records nothing; no floor, no ratio fields", () => {
+    const into = { measurements: [] as Measurement[], log: [] as string[] };
+    const ctx = createContext("s", { quick: true, seed: 0 }, into);
+    ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001, record: false });
+    expect(into.measurements).toEqual([]);
+    ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001 });
+    expect(Object.keys(into.measurements[0]!).sort()).toEqual(["metric", "spread", "suite", "system", "unit", "value", "workload"]);
+  });
+
+  test("time() advances the progress bar once per round", () => {
+    const progress = recorder();
+    const ctx = createContext("s", { quick: true, seed: 0, progress }, { measurements: [], log: [] });
+    ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001, rounds: 10 });
+    expect(progress.calls).toEqual(Array.from({ length: 10 }, (_, i) => `w ${i + 1}/10`));
+  });
+
+  test("record() rejects what the report could not print, and keeps nothing of it", () => {
+    const into = { measurements: [] as Measurement[], log: [] as string[] };
+    const ctx = createContext("s", { quick: true, seed: 0 }, into);
+    const good = { system: "a", workload: "w", metric: "m", value: 1, unit: "count" };
+    expect(() => ctx.record({ ...good, value: Number.NaN })).toThrow(/value of a \/ w \/ m must be a finite number, got NaN/);
+    expect(() => ctx.record({ ...good, system: "" })).toThrow(/system must be a non-empty string/);
+    expect(() => ctx.record({ ...good, ratio: Infinity })).toThrow(/ratio must be a finite number, got Infinity/);
+    expect(into.measurements).toEqual([]);
+    ctx.record({ ...good, note: "x" });
+    expect(into.measurements).toEqual([{ suite: "s", ...good, note: "x" }]);
+  });
+});
+
+describe("runSuite", () => {
+  test("collects measurements and log lines, and draws progress around the suite", async () => {
+    const progress = recorder();
+    const suite: Suite = {
+      name: "demo",
+      description: "d",
+      default: false,
+      run(ctx) {
+        ctx.record({ system: "a", workload: "w", metric: "m", value: 2, unit: "count" });
+        ctx.log("hello");
+        ctx.progress("step", 1, 2);
+      },
+    };
+    const result = await runSuite(suite, { quick: true, seed: 0, progress });
+    expect(result.name).toBe("demo");
+    expect(result.measurements).toEqual([{ suite: "demo", system: "a", workload: "w", metric: "m", value: 2, unit: "count" }]);
+    expect(result.log).toEqual(["hello"]);
+    expect(result.error).toBeUndefined();
+    expect(progress.calls).toEqual(["start demo", "step 1/2", "stop"]);
+  });
+
+  test("a suite that throws is reported with what it recorded before", async () => {
+    const progress = recorder();
+    const suite: Suite = {
+      name: "broken",
+      description: "d",
+      default: false,
+      async run(ctx) {
+        ctx.record({ system: "a", workload: "w", metric: "m", value: 1, unit: "count" });
+        throw new Error("boom");
+      },
+    };
+    const result = await runSuite(suite, { quick: true, seed: 0, progress });
+    expect(result.error).toMatch(/boom/);
+    expect(result.measurements).toHaveLength(1);
+    expect(progress.calls.at(-1)).toBe("stop");
+  });
+});

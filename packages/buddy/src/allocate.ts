@@ -1,0 +1,93 @@
+import { rmqueue } from "./buddy-core.js";
+import {
+  AF_HIGH,
+  AF_NON_BLOCK,
+  AF_NO_WATERMARKS,
+  AF_THISNODE,
+  AF_WMARK_HIGH,
+  AF_WMARK_LOW,
+  FA_INTS,
+  FA_NR_FREE,
+  PAGE_SHIFT,
+  P_FLAGS,
+  STATE_ALLOCATED,
+  ZONE_INTS,
+  Z_FREE,
+  Z_HIGH,
+  Z_LOW,
+  Z_MIN,
+  headFlags,
+} from "./layout.js";
+import { drainAll, pcpAlloc, pcpPages } from "./per-cpu.js";
+import type { BuddyState } from "./state.js";
+
+/**
+ * The allocation entry (`get_page_from_freelist` and its retry): fault injection, the watermark
+ * check of each node in zonelist order, the per-CPU or buddy path, and one retry after draining
+ * the per-CPU lists when everything failed.
+ */
+
+/**
+ * `__zone_watermark_ok`: may `node` serve an allocation of `order` with `flags`? The mark is min
+ * (or low/high when asked); `__GFP_HIGH` lowers it by half, `GFP_ATOMIC` by a further quarter; the
+ * node must keep more than the mark free after the allocation and, for order > 0, have a free block
+ * of at least `order`. O(1) for order 0, O(maxOrder) otherwise.
+ */
+export function watermarkOk(s: BuddyState, node: number, order: number, flags: number): boolean {
+  const z = node * ZONE_INTS;
+  let mark = s.zone[z + ((flags & AF_WMARK_HIGH) !== 0 ? Z_HIGH : (flags & AF_WMARK_LOW) !== 0 ? Z_LOW : Z_MIN)]!;
+  if ((flags & AF_HIGH) !== 0) {
+    mark -= Math.floor(mark / 2);
+    if ((flags & AF_NON_BLOCK) !== 0) mark -= Math.floor(mark / 4);
+  }
+  const free = s.zone[z + Z_FREE]! - ((1 << order) - 1);
+  if (free <= mark) return false;
+  if (order === 0) return true;
+  const fa = s.fa;
+  for (let o = order, line = (node * (s.maxOrder + 1) + order) * FA_INTS; o <= s.maxOrder; o++, line += FA_INTS) {
+    if (fa[line + FA_NR_FREE]! > 0) return true;
+  }
+  return false;
+}
+
+function tryNode(s: BuddyState, cpu: number, node: number, order: number, mt: number, flags: number): number {
+  if ((flags & AF_NO_WATERMARKS) === 0 && !watermarkOk(s, node, order, flags)) {
+    s.counters.watermarkFailures++;
+    return -1;
+  }
+  const idx = cpu >= 0 && order <= s.pcpMaxOrder ? pcpAlloc(s, cpu, node, order, mt) : rmqueue(s, node, order, mt);
+  if (idx >= 0) s.mem[(idx << PAGE_SHIFT) + P_FLAGS] = headFlags(node, STATE_ALLOCATED, mt, order);
+  return idx;
+}
+
+/**
+ * Allocates 2^order pages of migratetype `mt`, preferring node slot `preferred`, through `cpu`'s
+ * lists (cpu >= 0, order <= 3) or straight from the free lists (cpu -1). Returns the page index or -1.
+ */
+export function allocCore(s: BuddyState, cpu: number, order: number, mt: number, preferred: number, flags: number): number {
+  if (s.faultArmed && s.fault!.shouldFail(order, (flags & AF_NON_BLOCK) !== 0)) {
+    s.counters.injectedFailures++;
+    s.counters.allocFailures++;
+    return -1;
+  }
+  if (!s.groupByMobility) mt = 1;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let idx = tryNode(s, cpu, preferred, order, mt, flags);
+    if (idx < 0 && (flags & AF_THISNODE) === 0) {
+      // The zonelist: the other nodes by distance (|id difference|), then by id.
+      for (let d = 1; d < s.nodeCount && idx < 0; d++) {
+        if (preferred - d >= 0) idx = tryNode(s, cpu, preferred - d, order, mt, flags);
+        if (idx < 0 && preferred + d < s.nodeCount) idx = tryNode(s, cpu, preferred + d, order, mt, flags);
+      }
+    }
+    if (idx >= 0) {
+      s.counters.allocs++;
+      return idx;
+    }
+    // What direct reclaim would do before giving up: drain the per-CPU lists and retry once.
+    if (attempt > 0 || pcpPages(s, -1) === 0) break;
+    drainAll(s);
+  }
+  s.counters.allocFailures++;
+  return -1;
+}

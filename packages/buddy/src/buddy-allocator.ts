@@ -1,0 +1,380 @@
+import { ErrorCode, MmkitError, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
+import { allocCore } from "./allocate.js";
+import { freeOnePage, freeToBuddy } from "./buddy-core.js";
+import { checkInvariants } from "./check.js";
+import { MigrateType } from "./constants.js";
+import { CpuFront, perCpuPages, type CpuPages } from "./cpu-pages.js";
+import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
+import { MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
+import { diagnoseFree, orderError, parseAllocOptions, type AllocOptions, type ParsedAlloc } from "./misuse.js";
+import { drainAll, pcpBase } from "./per-cpu.js";
+import { BuddyState, type BuddyCounters, type BuddyOptions } from "./state.js";
+import {
+  buddyinfo,
+  formatBuddyinfo,
+  formatPagetypeinfo,
+  freeBlocksPerOrder,
+  freeLists,
+  pagetypeinfo,
+  type BuddyInfo,
+  type FreeList,
+  type PageTypeInfo,
+} from "./statistics.js";
+import type { Watermarks } from "./watermarks.js";
+
+/** What a page belongs to, as {@link BuddyAllocator.blockOf} reports it. */
+export interface BlockInfo {
+  /** First pfn of the block holding the page. */
+  readonly pfn: number;
+  readonly order: number;
+  /** "free" (on the free lists), "per-cpu" (on a CPU's list) or "allocated". */
+  readonly state: "free" | "per-cpu" | "allocated";
+  /** The list's migratetype (free, per-CPU) or the request's (allocated). */
+  readonly migratetype: MigrateType;
+  /** Node id. */
+  readonly node: number;
+}
+
+const STATE_NAMES = ["none", "free", "per-cpu", "allocated"] as const;
+
+/**
+ * A Linux-style binary buddy page allocator over the RAM of a `MemoryMap`: free lists per node,
+ * order (0..maxOrder) and migratetype, with one 64-byte `struct page` record per page in the
+ * metadata arena; splitting as `expand()` does, merging with tail placement by
+ * `buddy_merge_likely`; per-CPU lists ({@link cpu}); min/low/high watermarks; migratetype fallback
+ * and pageblock stealing; buddyinfo, pagetypeinfo and the extfrag indices; seeded fault injection.
+ * Blocks never cross a hole or a node. Running out of memory returns -1; misuse throws
+ * `MmkitError` and changes nothing.
+ *
+ * Costs: `allocPages(order)` is O(maxOrder) (a list head per order until one is non-empty, then
+ * one list insertion per split); `freePages` is O(merges), touching the page record of each buddy
+ * looked at and the `free_area` line of each order merged through. Through a CPU front, orders 0..3
+ * are O(1) and touch no free list except when a batch refills or drains. Metadata: 64 bytes per
+ * spanned page, plus 64 bytes per node and order and 128 bytes per CPU and node.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 << 20));
+ * const pfn = buddy.allocPages(2);   // 4 contiguous pages
+ * buddy.freePages(pfn, 2);
+ * buddy.buddyinfo()[0].freeBlocks;   // [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16]
+ * ```
+ */
+export class BuddyAllocator {
+  readonly map: MemoryMap;
+  readonly arena: ArrayFactory;
+  /** Largest block order. */
+  readonly maxOrder: number;
+  /** Order of a pageblock, the unit of migratetype ownership. */
+  readonly pageblockOrder: number;
+  readonly pageSize: number;
+  /** Number of CPU fronts. */
+  readonly cpus: number;
+  /** `vm.min_free_kbytes` in effect. */
+  readonly minFreeKbytes: number;
+  readonly #s: BuddyState;
+  readonly #fronts: CpuFront[];
+  readonly #parsed: ParsedAlloc = { mt: 0, node: 0, flags: 0, cpu: -1 };
+
+  constructor(map: MemoryMap, options: BuddyOptions = {}) {
+    const s = new BuddyState(map, options);
+    this.#s = s;
+    this.map = map;
+    this.arena = s.arena;
+    this.maxOrder = s.maxOrder;
+    this.pageblockOrder = s.pbOrder;
+    this.pageSize = s.pageSize;
+    this.cpus = s.cpuCount;
+    this.minFreeKbytes = s.minFreeKbytes;
+    // memblock_free_all: every RAM range goes to the free lists in maximal aligned blocks, at the
+    // tail (FPI_TO_TAIL), so the lists start in address order.
+    for (const range of map.ranges) {
+      const node = s.nodeIds.indexOf(range.node);
+      for (let pfn = range.startPfn; pfn < range.endPfn; ) {
+        const idx = pfn - s.base;
+        let o = s.maxOrder;
+        while (o > 0 && (idx % 2 ** o !== 0 || pfn + 2 ** o > range.endPfn)) o--;
+        freeOnePage(s, node, idx, o, MigrateType.Movable, true);
+        pfn += 2 ** o;
+      }
+    }
+    s.resetCounters();
+    this.#fronts = [];
+    for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(new CpuFront(s, c));
+  }
+
+  /**
+   * First pfn of 2^order free pages, or -1 when none can be had (watermark, no block, or an
+   * injected failure). Without `options.cpu` it takes from the free lists directly; with it, orders
+   * 0..3 go through that CPU's lists. Throws `ERR_INVALID_ARGUMENT`/`ERR_OUT_OF_RANGE` on a bad
+   * order or option. O(maxOrder); see the class for lines touched.
+   *
+   * @example
+   * ```ts
+   * buddy.allocPages(0, { migratetype: MigrateType.Movable, atomic: true });
+   * ```
+   */
+  allocPages(order: number, options?: AllocOptions): number {
+    const s = this.#s;
+    if ((order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
+    let idx: number;
+    if (options === undefined) idx = allocCore(s, -1, order, s.defaultMt, 0, 0);
+    else {
+      const p = this.#parsed;
+      parseAllocOptions(s, options, 0, p, true);
+      idx = allocCore(s, p.cpu, order, p.mt, p.node, p.flags);
+    }
+    return idx < 0 ? -1 : idx + s.base;
+  }
+
+  /**
+   * Frees the 2^order pages at `pfn`, merging with free buddies, straight to the free lists.
+   * Throws (changing nothing) on a non-integer, an order out of range, a pfn not in RAM or not
+   * aligned (`ERR_NOT_RAM`, `ERR_NOT_ALIGNED`), a double free (`ERR_DOUBLE_FREE`), another order
+   * than allocated (`ERR_WRONG_SIZE`), or a pfn never handed out (`ERR_NOT_ALLOCATED`). O(merges).
+   *
+   * @example
+   * ```ts
+   * buddy.freePages(buddy.allocPages(3), 3);
+   * ```
+   */
+  freePages(pfn: number, order: number): void {
+    const s = this.#s;
+    const idx = pfn - s.base;
+    if (typeof pfn !== "number" || (idx | 0) !== idx || idx < 0 || idx >= s.pages || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
+    const f = s.mem[idx << PAGE_SHIFT]!;
+    if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
+    s.counters.frees++;
+    freeToBuddy(s, idx, order);
+  }
+
+  /**
+   * CPU `i`'s front: the same `allocPages`/`freePages` through its per-CPU lists. O(1); the front
+   * object is created once and reused.
+   *
+   * @example
+   * ```ts
+   * const pfn = buddy.cpu(1).allocPages(0);
+   * buddy.cpu(0).freePages(pfn, 0);  // freeing on another CPU is fine
+   * ```
+   */
+  cpu(i: number): CpuPages {
+    const front = this.#fronts[i];
+    if (front === undefined || typeof i !== "number") {
+      requireInteger(i, "cpu", 0, this.#s.cpuCount - 1);
+      throw new MmkitError(ErrorCode.OutOfRange, `cpu must be in [0, ${this.#s.cpuCount - 1}], got ${describeValue(i)}`);
+    }
+    return front;
+  }
+
+  /** Returns every CPU's lists to the free lists (`drain_all_pages`). O(pages held). */
+  drainAll(): void {
+    drainAll(this.#s);
+  }
+
+  #node(node: unknown): number {
+    return node === undefined ? -1 : this.#s.requireNode(node, "node");
+  }
+
+  #sumZone(node: number | undefined, field: number): number {
+    const s = this.#s;
+    const slot = this.#node(node);
+    let total = 0;
+    for (let n = 0; n < s.nodeCount; n++) if (slot < 0 || n === slot) total += s.zone[n * ZONE_INTS + field]!;
+    return total;
+  }
+
+  /** Free pages on the free lists (`NR_FREE_PAGES`) of `node`, or of all nodes. O(nodes). */
+  freePageCount(node?: number): number {
+    return this.#sumZone(node, Z_FREE);
+  }
+
+  /** Pages of RAM the allocator manages on `node`, or on all nodes. O(nodes). */
+  managedPages(node?: number): number {
+    return this.#sumZone(node, Z_MANAGED);
+  }
+
+  /** Pages sitting on per-CPU lists for `node`, or for all nodes. O(cpus x nodes). */
+  perCpuPageCount(node?: number): number {
+    return perCpuPages(this.#s, this.#node(node));
+  }
+
+  /** Pages handed out (managed - free - per-CPU) on `node` or all nodes. */
+  allocatedPageCount(node?: number): number {
+    return this.managedPages(node) - this.freePageCount(node) - this.perCpuPageCount(node);
+  }
+
+  /** The min/low/high watermarks of `node` (default the first node), in pages. O(1). */
+  watermarks(node?: number): Watermarks {
+    const slot = Math.max(0, this.#node(node));
+    const z = slot * ZONE_INTS;
+    const zone = this.#s.zone;
+    return { min: zone[z + Z_MIN]!, low: zone[z + Z_LOW]!, high: zone[z + Z_HIGH]! };
+  }
+
+  /** `batch` and `high` of the per-CPU lists of `cpu` for `node` (default its home node). */
+  perCpuLimits(cpu: number, node?: number): { batch: number; high: number } {
+    const s = this.#s;
+    const c = requireInteger(cpu, "cpu", 0, s.cpuCount - 1);
+    const slot = node === undefined ? s.cpuHome[c]! : s.requireNode(node, "node");
+    const base = pcpBase(s, c, slot);
+    return { batch: s.pcp[base + PCP_BATCH]!, high: s.pcp[base + PCP_HIGH]! };
+  }
+
+  /** Migratetype of the pageblock holding `pfn` (throws `ERR_NOT_RAM` outside RAM). O(1). */
+  pageblockMigratetype(pfn: number): MigrateType {
+    const idx = this.#requireRamIndex(pfn);
+    return this.#s.pb[idx >> this.#s.pbOrder]! as MigrateType;
+  }
+
+  #requireRamIndex(pfn: unknown): number {
+    const s = this.#s;
+    if (typeof pfn !== "number" || !Number.isSafeInteger(pfn)) throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be an integer, got ${describeValue(pfn)}`);
+    const idx = pfn - s.base;
+    if (idx < 0 || idx >= s.pages || (s.mem[idx << PAGE_SHIFT]! & PG_RESERVED) !== 0) {
+      throw new MmkitError(ErrorCode.NotRam, `pfn ${pfn} is not RAM (outside the memory map or in a hole)`);
+    }
+    return idx;
+  }
+
+  /**
+   * The block holding page `pfn`: its first pfn, order, state and migratetype. O(maxOrder).
+   *
+   * @example
+   * ```ts
+   * buddy.blockOf(buddy.allocPages(2) + 3); // { pfn, order: 2, state: "allocated", ... }
+   * ```
+   */
+  blockOf(pfn: number): BlockInfo {
+    const s = this.#s;
+    const idx = this.#requireRamIndex(pfn);
+    for (let o = 0; o <= s.maxOrder; o++) {
+      const h = idx & ~((1 << o) - 1);
+      const f = s.mem[h << PAGE_SHIFT]!;
+      const state = f & STATE_MASK;
+      const order = (f >> ORDER_SHIFT) & ORDER_MASK;
+      if (state !== 0 && order >= o) {
+        return { pfn: h + s.base, order, state: STATE_NAMES[state] as BlockInfo["state"], migratetype: ((f >> MT_SHIFT) & MT_MASK) as MigrateType, node: s.nodeIds[(f >>> 16) & 1023]! };
+      }
+    }
+    throw new MmkitError(ErrorCode.Invariant, `pfn ${pfn} is in no block`);
+  }
+
+  /** `/proc/buddyinfo`: free blocks per order for each node. */
+  buddyinfo(): BuddyInfo[] {
+    return buddyinfo(this.#s);
+  }
+
+  /** `/proc/buddyinfo` as text. */
+  formatBuddyinfo(): string {
+    return formatBuddyinfo(this.#s);
+  }
+
+  /** `/proc/pagetypeinfo`: free blocks per migratetype and order, and pageblocks per migratetype. */
+  pagetypeinfo(): PageTypeInfo[] {
+    return pagetypeinfo(this.#s);
+  }
+
+  /** `/proc/pagetypeinfo` as text. */
+  formatPagetypeinfo(): string {
+    return formatPagetypeinfo(this.#s);
+  }
+
+  /** Every non-empty free list of `node` (default all), blocks in list order. O(free blocks). */
+  freeLists(node?: number): FreeList[] {
+    return freeLists(this.#s, this.#node(node));
+  }
+
+  #blocks(node: number | undefined): number[] {
+    const s = this.#s;
+    const slot = this.#node(node);
+    const total = new Array<number>(s.maxOrder + 1).fill(0);
+    for (let n = 0; n < s.nodeCount; n++) {
+      if (slot >= 0 && n !== slot) continue;
+      freeBlocksPerOrder(s, n).forEach((b, o) => (total[o]! += b));
+    }
+    return total;
+  }
+
+  /**
+   * The kernel's `unusable_free_index` (x1000) for `order` on `node`, or over all nodes' free blocks.
+   *
+   * @example
+   * ```ts
+   * buddy.unusableFreeIndex(9); // 0 on a fresh allocator
+   * ```
+   */
+  unusableFreeIndex(order: number, node?: number): number {
+    const o = requireInteger(order, "order", 0, this.maxOrder);
+    return unusableFreeIndex(o, this.#blocks(node));
+  }
+
+  /**
+   * The kernel's `fragmentation_index` (x1000) for `order` on `node`, or over all nodes: -1000 when
+   * the allocation would succeed, towards 0 for lack of memory, towards 1000 for fragmentation.
+   */
+  fragmentationIndex(order: number, node?: number): number {
+    const o = requireInteger(order, "order", 0, this.maxOrder);
+    return fragmentationIndex(o, this.#blocks(node));
+  }
+
+  /** Order of the largest free block on `node` (or anywhere), -1 when nothing is free. */
+  largestFreeOrder(node?: number): number {
+    const blocks = this.#blocks(node);
+    for (let o = blocks.length - 1; o >= 0; o--) if (blocks[o]! > 0) return o;
+    return -1;
+  }
+
+  /** A copy of the event counters. */
+  counters(): BuddyCounters {
+    const c = { ...this.#s.counters };
+    for (const front of this.#fronts) {
+      c.allocs += front.fastAllocs;
+      c.pcpAllocs += front.fastAllocs;
+      c.frees += front.fastFrees;
+      c.pcpFrees += front.fastFrees;
+    }
+    return c;
+  }
+
+  /** Zeroes the event counters. */
+  resetCounters(): void {
+    this.#s.resetCounters();
+    for (const front of this.#fronts) front.fastAllocs = front.fastFrees = 0;
+  }
+
+  /**
+   * Arms `fail_page_alloc`-style fault injection (validated first; throws on bad settings and
+   * keeps the old ones), or disarms it with `null`.
+   *
+   * @example
+   * ```ts
+   * buddy.setFaultInjection({ probability: 10, minOrder: 3, seed: 42 });
+   * ```
+   */
+  setFaultInjection(options: FaultInjectionOptions | null): void {
+    const s = this.#s;
+    if (options === null) {
+      s.fault = null;
+      s.faultArmed = false;
+      return;
+    }
+    s.fault = new FaultInjector(options);
+    s.faultArmed = true;
+  }
+
+  /** The armed fault-injection settings, or null. */
+  get faultInjection(): Readonly<Required<FaultInjectionOptions>> | null {
+    return this.#s.fault?.options ?? null;
+  }
+
+  /**
+   * Validates every invariant (see the package README) and throws `ERR_INVARIANT` on the first one
+   * broken. O(spanned pages + free blocks).
+   */
+  check(): void {
+    checkInvariants(this.#s);
+  }
+}
+

@@ -1,0 +1,26 @@
+export { BuddyAllocator, type BlockInfo } from "./buddy-allocator.js";
+export type { CpuPages } from "./cpu-pages.js";
+export type { AllocOptions } from "./misuse.js";
+export type { BuddyOptions, BuddyCounters } from "./state.js";
+export type { BuddyInfo, PageTypeInfo, FreeList } from "./statistics.js";
+export {
+  MAX_PAGE_ORDER,
+  PAGEBLOCK_ORDER,
+  PAGE_ALLOC_COSTLY_ORDER,
+  MigrateType,
+  MIGRATE_TYPES,
+  MIGRATE_TYPE_NAMES,
+  FALLBACK_ORDER,
+} from "./constants.js";
+export { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+export { unusableFreeIndex, fragmentationIndex } from "./fragmentation.js";
+export {
+  minFreeKbytes,
+  zoneWatermarks,
+  zoneBatchsize,
+  zoneHighsize,
+  DEFAULT_WATERMARK_SCALE_FACTOR,
+  MIN_FREE_KBYTES_FLOOR,
+  MIN_FREE_KBYTES_CEILING,
+  type Watermarks,
+} from "./watermarks.js";

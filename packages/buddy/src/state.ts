@@ -1,0 +1,264 @@
+import { ErrorCode, MmkitError, MetadataArena, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
+import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
+import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+import {
+  FA_INTS,
+  FA_LISTS,
+  NODE_SHIFT,
+  PAGE_SHIFT,
+  PAGE_INTS,
+  PCP_BATCH,
+  PCP_HIGH,
+  PCP_INTS,
+  PCP_LISTS,
+  PG_RESERVED,
+  ZONE_INTS,
+  Z_HIGH,
+  Z_LOW,
+  Z_MANAGED,
+  Z_MIN,
+  Z_SPAN_END,
+  Z_SPAN_START,
+} from "./layout.js";
+import { DEFAULT_WATERMARK_SCALE_FACTOR, minFreeKbytes, zoneBatchsize, zoneHighsize, zoneWatermarks } from "./watermarks.js";
+
+/** Options for {@link BuddyAllocator}. */
+export interface BuddyOptions {
+  /** Where the metadata arrays come from (default a new `MetadataArena`). */
+  arena?: ArrayFactory;
+  /** Largest block order, 0..20 (default 10, `MAX_PAGE_ORDER`). */
+  maxOrder?: number;
+  /** Pageblock order, 0..maxOrder (default min(9, maxOrder)). */
+  pageblockOrder?: number;
+  /** Number of per-CPU fronts, 1..1024 (default 1). */
+  cpus?: number;
+  /** Home node id of each CPU (default: CPU i on the i-th node, round robin). */
+  cpuNodes?: readonly number[];
+  /** Per-CPU list batch in pages (default the kernel's `zone_batchsize`). */
+  pcpBatch?: number;
+  /** Per-CPU list high mark in pages (default the kernel's `zone_highsize`). */
+  pcpHigh?: number;
+  /** `vm.min_free_kbytes` (default `int_sqrt(KiB * 16)` clamped to [128, 262144]). */
+  minFreeKbytes?: number;
+  /** `vm.watermark_scale_factor`, 1..3000 (default 10). */
+  watermarkScaleFactor?: number;
+  /** Group pages by mobility (default true). False: every request is Movable, nothing falls back. */
+  groupByMobility?: boolean;
+  /** Claim whole pageblocks when falling back (default true). False: take single blocks only. */
+  stealWholeBlocks?: boolean;
+  /** Migratetype of requests that name none (default Unmovable, like `GFP_KERNEL`). */
+  defaultMigratetype?: MigrateType;
+  /** Start with `fail_page_alloc`-style fault injection armed. */
+  faultInjection?: FaultInjectionOptions;
+}
+
+/** Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`. */
+export interface BuddyCounters {
+  /** Successful allocations (any path). */
+  allocs: number;
+  /** Frees (any path). */
+  frees: number;
+  /** Halves put back on a free list by `expand()`. */
+  splits: number;
+  /** Buddy pairs merged on free. */
+  merges: number;
+  /** Allocations served from a per-CPU list. */
+  pcpAllocs: number;
+  /** Frees onto a per-CPU list. */
+  pcpFrees: number;
+  /** Per-CPU refills from the free lists (`rmqueue_bulk`). */
+  pcpRefills: number;
+  /** Per-CPU batch drains to the free lists (`free_pcppages_bulk`). */
+  pcpDrains: number;
+  /** Allocations served from another migratetype (`mm_page_alloc_extfrag`). */
+  fallbacks: number;
+  /** Pageblocks whose migratetype changed to the requester's. */
+  pageblockSteals: number;
+  /** Allocations that returned -1 (injected failures included). */
+  allocFailures: number;
+  /** Node attempts refused by a watermark. */
+  watermarkFailures: number;
+  /** Failures injected by fault injection. */
+  injectedFailures: number;
+}
+
+function newCounters(): BuddyCounters {
+  return {
+    allocs: 0,
+    frees: 0,
+    splits: 0,
+    merges: 0,
+    pcpAllocs: 0,
+    pcpFrees: 0,
+    pcpRefills: 0,
+    pcpDrains: 0,
+    fallbacks: 0,
+    pageblockSteals: 0,
+    allocFailures: 0,
+    watermarkFailures: 0,
+    injectedFailures: 0,
+  };
+}
+
+function requireBoolean(value: unknown, name: string, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a boolean, got ${describeValue(value)}`);
+  return value;
+}
+
+/** Largest page count the 64-byte memmap supports (page index << 4 must stay an int32). */
+export const MAX_MEMMAP_PAGES = 2 ** 27;
+
+/**
+ * All of one buddy allocator's state. Internal: the public classes hold one and the functions of
+ * the other files operate on it. Arrays are laid out as `layout.ts` documents.
+ */
+export class BuddyState {
+  readonly map: MemoryMap;
+  readonly arena: ArrayFactory;
+  readonly pageSize: number;
+  readonly maxOrder: number;
+  readonly pbOrder: number;
+  /** Highest order kept on per-CPU lists: min(3, maxOrder). */
+  readonly pcpMaxOrder: number;
+  /** Pfn of memmap index 0 (first RAM pfn rounded down to 2^maxOrder). */
+  readonly base: number;
+  /** Pages in the memmap (a multiple of 2^maxOrder). */
+  readonly pages: number;
+  readonly nodeCount: number;
+  /** Node id of each node slot. */
+  readonly nodeIds: readonly number[];
+  readonly cpuCount: number;
+  /** Home node slot of each CPU. */
+  readonly cpuHome: Int32Array;
+  readonly groupByMobility: boolean;
+  readonly stealWholeBlocks: boolean;
+  readonly defaultMt: number;
+  readonly minFreeKbytes: number;
+  readonly watermarkScaleFactor: number;
+
+  readonly mem: Int32Array;
+  readonly fa: Int32Array;
+  readonly zone: Int32Array;
+  readonly pcp: Int32Array;
+  readonly pb: Uint8Array;
+
+  fault: FaultInjector | null = null;
+  faultArmed = false;
+  counters: BuddyCounters = newCounters();
+
+  constructor(map: MemoryMap, options: BuddyOptions = {}) {
+    if (map === null || typeof map !== "object" || !Array.isArray(map.ranges) || !Array.isArray(map.nodes) || typeof map.pageSize !== "number") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `a buddy allocator needs a MemoryMap, got ${describeValue(map)}`);
+    }
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `buddy options must be an object, got ${describeValue(options)}`);
+    }
+    this.map = map;
+    this.pageSize = map.pageSize;
+    this.maxOrder = requireInteger(options.maxOrder ?? MAX_PAGE_ORDER, "maxOrder", 0, MAX_CONFIGURABLE_ORDER);
+    this.pbOrder = requireInteger(options.pageblockOrder ?? Math.min(PAGEBLOCK_ORDER, this.maxOrder), "pageblockOrder", 0, this.maxOrder);
+    this.pcpMaxOrder = Math.min(PAGE_ALLOC_COSTLY_ORDER, this.maxOrder);
+    this.groupByMobility = requireBoolean(options.groupByMobility, "groupByMobility", true);
+    this.stealWholeBlocks = requireBoolean(options.stealWholeBlocks, "stealWholeBlocks", true);
+    const dmt = requireInteger(options.defaultMigratetype ?? MigrateType.Unmovable, "defaultMigratetype", 0, MIGRATE_TYPES - 1);
+    this.defaultMt = this.groupByMobility ? dmt : MigrateType.Movable;
+    this.watermarkScaleFactor = requireInteger(options.watermarkScaleFactor ?? DEFAULT_WATERMARK_SCALE_FACTOR, "watermarkScaleFactor", 1, 3000);
+    const block = 2 ** this.maxOrder;
+    // `| 0` keeps them small integers (Smis) when they fit, so the hot paths do integer arithmetic.
+    const base = Math.floor(map.startPfn / block) * block;
+    this.base = base < 2 ** 30 ? base | 0 : base;
+    const pages = Math.ceil((map.endPfn - base) / block) * block;
+    this.pages = pages < 2 ** 30 ? pages | 0 : pages;
+    if (this.pages > MAX_MEMMAP_PAGES) {
+      throw new MmkitError(ErrorCode.OutOfRange, `the memory map spans ${this.pages} pages; the 64-byte memmap supports at most ${MAX_MEMMAP_PAGES}`);
+    }
+    const nodes = [...map.nodes].sort((a, b) => a.id - b.id);
+    this.nodeCount = nodes.length;
+    this.nodeIds = Object.freeze(nodes.map((n) => n.id));
+    const cpus = requireInteger(options.cpus ?? 1, "cpus", 1, 1024);
+    this.cpuCount = cpus;
+    this.cpuHome = new Int32Array(cpus);
+    if (options.cpuNodes !== undefined) {
+      if (!Array.isArray(options.cpuNodes) || options.cpuNodes.length !== cpus) {
+        throw new MmkitError(ErrorCode.InvalidArgument, `cpuNodes must be an array of ${cpus} node ids, got ${describeValue(options.cpuNodes)}`);
+      }
+      for (let c = 0; c < cpus; c++) this.cpuHome[c] = this.requireNode(options.cpuNodes[c], `cpuNodes[${c}]`);
+    } else {
+      for (let c = 0; c < cpus; c++) this.cpuHome[c] = c % this.nodeCount;
+    }
+    const pcpBatch = options.pcpBatch === undefined ? undefined : requireInteger(options.pcpBatch, "pcpBatch", 1, 2 ** 20);
+    const pcpHigh = options.pcpHigh === undefined ? undefined : requireInteger(options.pcpHigh, "pcpHigh", 1, 2 ** 30);
+    const totalManaged = map.presentPages;
+    this.minFreeKbytes =
+      options.minFreeKbytes === undefined
+        ? minFreeKbytes(Math.floor((totalManaged * this.pageSize) / 1024))
+        : requireInteger(options.minFreeKbytes, "minFreeKbytes", 0, 2 ** 40);
+    const faultOptions = options.faultInjection === undefined ? null : new FaultInjector(options.faultInjection);
+
+    // Everything is validated; allocate the metadata.
+    const arena = options.arena ?? new MetadataArena();
+    this.arena = arena;
+    this.mem = arena.int32(this.pages * PAGE_INTS, "buddy memmap (struct page)");
+    this.fa = arena.int32(this.nodeCount * (this.maxOrder + 1) * FA_INTS, "buddy free_area");
+    this.zone = arena.int32(this.nodeCount * ZONE_INTS, "buddy zone");
+    this.pcp = arena.int32(cpus * this.nodeCount * PCP_INTS, "buddy pcp");
+    this.pb = arena.uint8(this.pages >> this.pbOrder, "buddy pageblock flags");
+
+    const mem = this.mem;
+    for (let i = 0; i < this.pages; i++) mem[i << PAGE_SHIFT] = PG_RESERVED;
+    for (let n = 0; n < this.nodeCount; n++) {
+      for (let o = 0; o <= this.maxOrder; o++) {
+        const b = (n * (this.maxOrder + 1) + o) * FA_INTS + FA_LISTS;
+        for (let m = 0; m < MIGRATE_TYPES; m++) {
+          this.fa[b + m * 3] = -1;
+          this.fa[b + m * 3 + 1] = -1;
+        }
+      }
+    }
+    this.pb.fill(MigrateType.Movable);
+    const pagesMin = Math.floor((this.minFreeKbytes * 1024) / this.pageSize);
+    for (let n = 0; n < this.nodeCount; n++) {
+      const info = nodes[n]!;
+      const z = n * ZONE_INTS;
+      const w = zoneWatermarks(pagesMin, info.presentPages, totalManaged, this.watermarkScaleFactor);
+      this.zone[z + Z_MIN] = w.min;
+      this.zone[z + Z_LOW] = w.low;
+      this.zone[z + Z_HIGH] = w.high;
+      this.zone[z + Z_MANAGED] = info.presentPages;
+      this.zone[z + Z_SPAN_START] = info.startPfn - this.base;
+      this.zone[z + Z_SPAN_END] = info.endPfn - this.base;
+      let local = 0;
+      for (let c = 0; c < cpus; c++) if (this.cpuHome[c] === n) local++;
+      const batch = pcpBatch ?? zoneBatchsize(info.presentPages, this.pageSize);
+      const high = pcpHigh ?? zoneHighsize(w.low, batch, local === 0 ? cpus : local);
+      for (let c = 0; c < cpus; c++) {
+        const p = (c * this.nodeCount + n) * PCP_INTS;
+        this.pcp[p + PCP_HIGH] = high;
+        this.pcp[p + PCP_BATCH] = batch;
+        for (let k = PCP_LISTS; k < PCP_INTS; k++) this.pcp[p + k] = -1;
+      }
+      for (const r of info.ranges) {
+        const range = map.ranges[r]!;
+        for (let pfn = range.startPfn; pfn < range.endPfn; pfn++) mem[(pfn - this.base) << PAGE_SHIFT] = n << NODE_SHIFT;
+      }
+    }
+    if (faultOptions !== null) {
+      this.fault = faultOptions;
+      this.faultArmed = true;
+    }
+  }
+
+  /** Node slot of node id `id`; throws `ERR_OUT_OF_RANGE` for an unknown node. */
+  requireNode(id: unknown, name: string): number {
+    requireInteger(id, name, 0, 1023);
+    const slot = this.nodeIds.indexOf(id as number);
+    if (slot < 0) throw new MmkitError(ErrorCode.OutOfRange, `${name} ${describeValue(id)} is not a node of the memory map (nodes: ${this.nodeIds.join(", ")})`);
+    return slot;
+  }
+
+  /** Resets the event counters. */
+  resetCounters(): void {
+    this.counters = newCounters();
+  }
+}

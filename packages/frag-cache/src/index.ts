@@ -1,0 +1,5 @@
+export { FragmentCache, type FragmentCacheOptions, type FragmentBlockInfo, type CurrentBlockInfo } from "./fragment-cache.js";
+export type { PageSource, FragmentBacking } from "./page-source.js";
+export type { FragmentCacheStats } from "./stats.js";
+export type { PoisonReport } from "./poison.js";
+export { FRAG_BLOCK_BYTES, POISON_BYTE } from "./constants.js";

@@ -1,0 +1,38 @@
+import { MetadataArena, TiB } from "@mmkit/physmem";
+import { Potad } from "@mmkit/potad";
+import { expect, test } from "vitest";
+
+test("1 TiB then 4000 small blocks out of a 1.5 TiB space costs kilobytes, not gigabytes", () => {
+  const arena = new MetadataArena();
+  const potad = new Potad({ arena });
+  const s = potad.addSpace({ base: 0, size: 1.5 * TiB, granule: 4096 });
+  expect(potad.alloc(s, TiB, { descriptor: 1 })).toBe(0);
+  const small: number[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const size = 4096 << (i % 4); // 4, 8, 16, 32 KiB
+    const address = potad.alloc(s, size, { descriptor: 2 + i, descriptorBytes: 64 });
+    expect(address % size).toBe(0);
+    small.push(address);
+  }
+  potad.check();
+  const stats = potad.stats(s);
+  expect(stats.allocations).toBe(4001);
+  expect(stats.allocatedBytes).toBe(TiB + 1000 * (4 + 8 + 16 + 32) * 1024);
+  expect(stats.descriptorBytes).toBe(4000 * 64);
+  // Exactly: 4096 records of 64 B (4001 allocated blocks + the free ones), 8192 hash slots of 16 B, 4 space headers of 512 B, and the
+  // default descriptor index at 4096 ranges x 24 B. A struct page per 4 KiB would be 24 GiB.
+  expect(arena.byLabel()).toEqual({
+    "potad blocks": 4096 * 64,
+    "potad hash": 8192 * 16,
+    "potad spaces": 4 * 512,
+    "potad descriptor index": 4096 * 24,
+  });
+  expect(arena.bytes).toBe(493_568); // 482 KiB
+  expect(potad.metadataBytes).toBe(4096 * 64 + 8192 * 16 + 2048);
+  expect(stats.blocks).toBe(4001 + stats.freeBlocks);
+  for (const a of small) potad.free(a);
+  expect(potad.free(0)).toBe(1);
+  expect(potad.stats(s).freeBlocks).toBe(2);
+  expect(potad.blockCount).toBe(2);
+  potad.check();
+}, 10_000);

@@ -1,0 +1,64 @@
+import { MiB, MmkitError } from "@mmkit/physmem";
+import { Potad } from "@mmkit/potad";
+import { expect, test } from "vitest";
+
+/** What the fragment cache and the PTE cache declare they need (their `PageSource`). */
+interface PageSource {
+  allocPages(order: number): number;
+  freePages(pfn: number, order: number): void;
+}
+
+test("the page face hands out page frame numbers by order, as the buddy allocator does", () => {
+  const potad = new Potad();
+  const ram = potad.addSpace({ base: 16 * MiB, size: 16 * MiB, granule: 512 });
+  const pages: PageSource = potad.pageFace(ram, 4096);
+  expect(pages.allocPages(0)).toBe(4096); // 16 MiB / 4 KiB
+  expect(pages.allocPages(3)).toBe(4096 + 8);
+  expect(pages.allocPages(0)).toBe(4097);
+  expect(pages.allocPages(12)).toBe(-1); // 16 MiB of pages, but 4 pages are taken
+  expect(pages.allocPages(11)).toBe(4096 + 2048);
+  pages.freePages(4096, 0);
+  pages.freePages(4097, 0);
+  pages.freePages(4104, 3);
+  pages.freePages(4096 + 2048, 11);
+  expect(potad.stats(ram).allocatedBytes).toBe(0);
+  expect(pages.allocPages(12)).toBe(4096);
+  potad.check();
+});
+
+test("freeing with another order, a pfn never handed out, or a bad order throws and changes nothing", () => {
+  const potad = new Potad();
+  const ram = potad.addSpace({ base: 0, size: 8 * MiB, granule: 1024 });
+  const pages = potad.pageFace(ram);
+  const pfn = pages.allocPages(2);
+  const before = JSON.stringify(potad.stats(ram));
+  const cases: Array<[() => void, string, RegExp]> = [
+    [() => pages.freePages(pfn, 1), "ERR_WRONG_SIZE", /is 16384 bytes, not 8192/],
+    [() => pages.freePages(pfn + 1, 2), "ERR_NOT_ALLOCATED", /4096 .*inside the allocation at 0/],
+    [() => pages.freePages(100, 0), "ERR_DOUBLE_FREE", /409600/],
+    [() => pages.freePages(Number.NaN, 0), "ERR_INVALID_ARGUMENT", /pfn must be a non-negative integer, got NaN/],
+    [() => pages.freePages(pfn, -1), "ERR_OUT_OF_RANGE", /order must be in .* got -1/],
+    [() => pages.allocPages(1.5), "ERR_INVALID_ARGUMENT", /order must be an integer, got 1.5/],
+    [() => pages.allocPages(12), "ERR_OUT_OF_RANGE", /order must be in \[0, 11\], got 12/],
+  ];
+  for (const [fn, code, message] of cases) {
+    expect(fn).toThrow(MmkitError);
+    try {
+      fn();
+    } catch (error) {
+      expect((error as MmkitError).code).toBe(code);
+      expect((error as MmkitError).message).toMatch(message);
+    }
+    expect(JSON.stringify(potad.stats(ram))).toBe(before);
+  }
+  potad.check();
+});
+
+test("a page face needs pages at least as large as the granule and a page-aligned base", () => {
+  const potad = new Potad();
+  const a = potad.addSpace({ base: 0, size: MiB, granule: 8192 });
+  const b = potad.addSpace({ base: MiB + 512, size: 4096, granule: 512 });
+  expect(() => potad.pageFace(a, 4096)).toThrow(/pageSize must be in \[8192/);
+  expect(() => potad.pageFace(b, 4096)).toThrow(/base 1049088 is not a multiple of the page size 4096/);
+  expect(potad.pageFace(a, 8192).allocPages(0)).toBe(0);
+});

@@ -1,0 +1,59 @@
+/**
+ * The shrinker contract, declared here as the cache needs it; the `@mmkit/shrinker` registry has this
+ * shape. `count` says how many objects (here: pages) could be freed on a node; `scan` frees up to
+ * `nrToScan` of them and says how many it freed.
+ */
+
+/** `scan` could make no progress: stop calling this shrinker for now (the kernel's SHRINK_STOP). */
+export const SHRINK_STOP = -1;
+
+/** `count` has nothing at all cached on this node (the kernel's SHRINK_EMPTY). */
+export const SHRINK_EMPTY = -2;
+
+/** The kernel's DEFAULT_SEEKS: how costly an object is to recreate, relative to others. */
+export const DEFAULT_SEEKS = 2;
+
+/** What `count` is asked about. */
+export interface ShrinkCountControl {
+  /** NUMA node id. */
+  nid: number;
+}
+
+/** What `scan` is asked to do. */
+export interface ShrinkScanControl {
+  nid: number;
+  /** Objects (pages) to free. */
+  nrToScan: number;
+}
+
+/**
+ * A shrinker as a registry calls it.
+ *
+ * @example
+ * ```ts
+ * const s: CacheShrinker = { name: "demo", count: () => 0, scan: () => SHRINK_STOP };
+ * ```
+ */
+export interface CacheShrinker {
+  name: string;
+  /** Freeable objects on `sc.nid`, 0 when some are cached but none can go now, or {@link SHRINK_EMPTY}. */
+  count(sc: ShrinkCountControl): number;
+  /** Frees up to `sc.nrToScan` objects on `sc.nid`; returns how many, or {@link SHRINK_STOP}. */
+  scan(sc: ShrinkScanControl): number;
+  seeks?: number;
+  batch?: number;
+  numaAware?: boolean;
+}
+
+/**
+ * Something a shrinker registers with (the `@mmkit/shrinker` registry fits).
+ *
+ * @example
+ * ```ts
+ * const host: ShrinkerHost = { register: (s) => list.add(s), unregister: (s) => list.delete(s) };
+ * ```
+ */
+export interface ShrinkerHost {
+  register(shrinker: CacheShrinker): void;
+  unregister(shrinker: CacheShrinker): void;
+}
