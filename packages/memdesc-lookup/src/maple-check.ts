@@ -1,0 +1,106 @@
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import { innerSummary, leafSummary } from "./maple-gaps.js";
+import { MIN_SLOTS, SLOTS, SLOT_SHIFT, type MapleNodes } from "./maple-nodes.js";
+import { MAX_INDEX } from "./limits.js";
+
+/** What {@link checkMapleTree} needs to see of a tree. */
+export interface MapleTreeState {
+  nodes: MapleNodes;
+  root: number;
+  height: number;
+  size: number;
+  pinnedLeaves: number;
+  pinnedInner: number;
+}
+
+function fail(message: string): never {
+  throw new MmkitError(ErrorCode.Invariant, `maple tree: ${message}`);
+}
+
+/**
+ * Walks the whole tree and throws `ERR_INVARIANT` on the first broken invariant (see
+ * `MapleTree.check()`). Cost: O(nodes x 16).
+ */
+export function checkMapleTree(t: MapleTreeState): void {
+  const { nodes, height } = t;
+  const sum = new Float64Array(3);
+  let ranges = 0;
+  let leaves = 0;
+  let inners = 0;
+  let prevEmpty = false;
+  const seenLeaf = new Set<number>();
+  const seenInner = new Set<number>();
+
+  const visit = (n: number, level: number, min: number, max: number): void => {
+    const leaf = level === 0;
+    const isRoot = level === height;
+    if (leaf) {
+      if (n < 0 || n >= nodes.leafUsed) fail(`leaf id ${n} out of range`);
+      if (seenLeaf.has(n)) fail(`leaf ${n} reachable twice`);
+      seenLeaf.add(n);
+      leaves++;
+    } else {
+      if (n < 0 || n >= nodes.innerUsed) fail(`inner node id ${n} out of range`);
+      if (seenInner.has(n)) fail(`inner node ${n} reachable twice`);
+      seenInner.add(n);
+      inners++;
+    }
+    const c = leaf ? nodes.lcount[n]! : nodes.icount[n]!;
+    const where = `${leaf ? "leaf" : "node"} ${n} [${min}, ${max}] at level ${level}`;
+    if (c < 1 || c > SLOTS) fail(`${where} holds ${c} slots`);
+    if (!isRoot && c < MIN_SLOTS) fail(`${where} holds ${c} slots, fewer than ${MIN_SLOTS}`);
+    if (isRoot && !leaf && c < 2) fail(`inner root ${n} has ${c} child`);
+    const born = leaf ? nodes.lborn[n]! : nodes.iborn[n]!;
+    if (born < 1 || born > nodes.epoch) fail(`${where} born in epoch ${born}, now ${nodes.epoch}`);
+    const piv = leaf ? nodes.lpiv : nodes.ipiv;
+    const b = n << SLOT_SHIFT;
+    let prev = min - 1;
+    for (let i = 0; i < c; i++) {
+      const p = piv[b + i]!;
+      if (!Number.isInteger(p) || p <= prev || p > max) fail(`${where}: pivot ${i} = ${p} after ${prev}`);
+      prev = p;
+    }
+    if (prev !== max) fail(`${where}: last pivot ${prev} is not the node's max`);
+    for (let i = c; i < SLOTS; i++) if (piv[b + i] !== Infinity) fail(`${where}: unused pivot ${i} = ${piv[b + i]}`);
+    if (leaf) {
+      for (let i = 0; i < c; i++) {
+        const v = nodes.lval[b + i]!;
+        if (v !== v) {
+          if (prevEmpty) fail(`${where}: empty entry ${i} follows another empty run`);
+          prevEmpty = true;
+        } else {
+          if (!Number.isFinite(v)) fail(`${where}: value ${i} = ${v}`);
+          prevEmpty = false;
+          ranges++;
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < c; i++) {
+      const cmin = i === 0 ? min : piv[b + i - 1]! + 1;
+      const child = nodes.ichild[b + i]!;
+      visit(child, level - 1, cmin, piv[b + i]!);
+      if (level - 1 === 0) leafSummary(nodes, child, sum);
+      else innerSummary(nodes, child, sum);
+      if (nodes.ihead[b + i] !== sum[0] || nodes.itail[b + i] !== sum[1] || nodes.imax[b + i] !== sum[2]) {
+        fail(`${where}: gap summary of child ${i} is (${nodes.ihead[b + i]}, ${nodes.itail[b + i]}, ${nodes.imax[b + i]}), should be (${sum[0]}, ${sum[1]}, ${sum[2]})`);
+      }
+    }
+  };
+  visit(t.root, height, 0, MAX_INDEX);
+  if (ranges !== t.size) fail(`holds ${ranges} ranges, size says ${t.size}`);
+  if (leaves + t.pinnedLeaves !== nodes.leafLive) fail(`${leaves} reachable + ${t.pinnedLeaves} pinned leaves, ${nodes.leafLive} live`);
+  if (inners + t.pinnedInner !== nodes.innerLive) fail(`${inners} reachable + ${t.pinnedInner} pinned inner nodes, ${nodes.innerLive} live`);
+  let free = 0;
+  for (let f = nodes.leafFree; f >= 0; f = nodes.lval[f << SLOT_SHIFT]!) {
+    if (seenLeaf.has(f)) fail(`leaf ${f} is both in the tree and free`);
+    if (++free > nodes.leafUsed) fail("leaf free list loops");
+  }
+  if (free + nodes.leafLive !== nodes.leafUsed) fail(`${free} free + ${nodes.leafLive} live leaves != ${nodes.leafUsed} used`);
+  free = 0;
+  for (let f = nodes.innerFree; f >= 0; f = nodes.ichild[f << SLOT_SHIFT]!) {
+    if (seenInner.has(f)) fail(`inner node ${f} is both in the tree and free`);
+    if (++free > nodes.innerUsed) fail("inner free list loops");
+  }
+  if (free + nodes.innerLive !== nodes.innerUsed) fail(`${free} free + ${nodes.innerLive} live inner nodes != ${nodes.innerUsed} used`);
+}

@@ -1,0 +1,60 @@
+import type { ArrayFactory } from "@mmkit/physmem";
+import type { DescriptorTable, PfnRange } from "./descriptor-table.js";
+import { isMemdesc } from "./memdesc.js";
+import { MapleTree } from "./maple-tree.js";
+import type { MapleEntry } from "./maple-view.js";
+import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
+
+/**
+ * A {@link DescriptorTable} over a {@link MapleTree}: one entry per descriptor, however many pages
+ * it covers, so its metadata follows the number of allocations, not the amount of memory.
+ *
+ * Cost: `get`/`range` one tree descent (O(log16 n), about 3 lines a level); `set`/`clear` a
+ * tree store.
+ *
+ * @example
+ * ```ts
+ * const table = new MapleDescriptorTable();
+ * table.set(512, 1023, encodeMemdesc(MemdescType.Anon, 0x40));
+ * memdescType(table.get(700)); // 3
+ * ```
+ */
+export class MapleDescriptorTable implements DescriptorTable {
+  readonly name = "maple";
+  /** The tree underneath (pfn ranges to memdescs). */
+  readonly tree: MapleTree;
+  readonly #entry: MapleEntry = { first: 0, last: 0, value: 0 };
+
+  constructor(options: { arena?: ArrayFactory; tree?: MapleTree } = {}) {
+    this.tree = options.tree ?? new MapleTree(options.arena === undefined ? {} : { arena: options.arena });
+  }
+
+  get metadataBytes(): number {
+    return this.tree.metadataBytes;
+  }
+
+  set(firstPfn: number, lastPfn: number, memdesc: number): void {
+    if (!isMemdesc(memdesc)) throw new MmkitError(ErrorCode.InvalidArgument, `memdesc must be a non-negative integer, got ${describeValue(memdesc)}`);
+    this.tree.store(firstPfn, lastPfn, memdesc);
+  }
+
+  clear(pfn: number): number {
+    return this.tree.erase(pfn) ?? -1;
+  }
+
+  get(pfn: number): number {
+    return this.tree.load(pfn) ?? -1;
+  }
+
+  range(pfn: number, out: PfnRange): boolean {
+    const e = this.tree.loadRange(pfn, this.#entry);
+    if (e === undefined) return false;
+    out.firstPfn = e.first;
+    out.lastPfn = e.last;
+    return true;
+  }
+
+  check(): void {
+    this.tree.check();
+  }
+}
