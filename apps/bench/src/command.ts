@@ -1,13 +1,20 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
 import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
-import { buildReport } from "./report/json.js";
+import { compareMeasurements, readReport, renderComparison } from "./report/compare.js";
+import { renderHtml } from "./report/html.js";
+import { buildReport, type BenchReport } from "./report/json.js";
 import { runMetadata } from "./report/metadata.js";
 import { TABLE_WIDTH, renderTable, wrap } from "./report/table.js";
 import { suites as registry, type SuiteEntry } from "./suites/index.js";
 import { DEFAULT_SEED } from "./workloads/random.js";
+import { SYSTEMS } from "./systems/definition.js";
+import { setSystemSelection } from "./systems/selection.js";
+
+/** A path the user gave, relative to where they ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD). */
+const userPath = (file: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), file);
 
 /** Exit codes of the CLI. */
 export const ExitCode = { Ok: 0, SuiteFailed: 1, Usage: 2 } as const;
@@ -29,8 +36,16 @@ export interface CliOptions {
   suite: string[];
   quick: boolean;
   json?: string;
+  html?: string;
+  compare?: string;
   list: boolean;
   seed: number;
+  /** `--system`: systems the systems and replay suites build (empty: all). */
+  system?: string[];
+  /** `--trace`: trace files to replay (empty: the Linux 6.1 fixture). */
+  trace?: string[];
+  traceFormat?: "auto" | "kernel" | "mmkit";
+  traceLenient?: boolean;
 }
 
 /**
@@ -86,9 +101,15 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("-s, --suite <name>", "run this suite (repeatable, or comma-separated)").argParser(collectSuites).default([], "the default suites"))
     .addOption(new Option("-q, --quick", "a short run: smaller machines, fewer rounds (a smoke test: seconds)"))
     .addOption(new Option("--json <file>", "also write every measurement to <file> (schema: apps/bench/README.md)"))
+    .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to <file>"))
+    .addOption(new Option("--compare <old.json>", "print the change of every measurement against an earlier run's --json file"))
     .addOption(new Option("--seed <n>", "seed of every random workload, decimal or 0x hex").argParser(parseSeed).default(DEFAULT_SEED, `0x${DEFAULT_SEED.toString(16)}`))
+    .addOption(new Option("--system <name>", `build only this system in the systems and replay suites (repeatable, or comma-separated): ${SYSTEMS.map((s) => s.name).join(", ")}`).argParser(collectSuites).default([], "all"))
+    .addOption(new Option("--trace <file>", "replay this trace file (repeatable; ftrace, trace-cmd, perf script or mmkit format, plain or gzip) instead of the Linux 6.1 fixture; alone, runs the replay suite").argParser((v: string, prev: string[]) => [...prev, v]).default([], "the 6.1 fixture"))
+    .addOption(new Option("--trace-format <format>", "how to read --trace files").choices(["auto", "kernel", "mmkit"]).default("auto"))
+    .addOption(new Option("--trace-lenient", "count and skip malformed trace lines instead of stopping at the first"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
-    .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n`)
+    .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
     .allowExcessArguments(true) // reported by parseCommandLine, with a hint
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -111,6 +132,7 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     const hint = entry.packages.length > 0 ? ` (build its packages first: ${entry.packages.map((p) => `pnpm --filter ${p} build`).join(" && ")})` : "";
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
+  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true });
   return runSuite(suite, { quick: options.quick, seed: options.seed, progress });
 }
 
@@ -129,9 +151,17 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
   try {
     program.parse([...args], { from: "user" });
     const raw = program.opts<CliOptions>();
-    const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true };
+    const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true, traceLenient: raw.traceLenient === true };
     if (program.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(program.args[0])} (suites are selected with --suite <name>)`);
-    return { options, entries: selectSuites(options.suite) };
+    const unknownSystems = (options.system ?? []).filter((n) => !SYSTEMS.some((s) => s.name === n));
+    if (unknownSystems.length > 0) throw new UsageError(`unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${SYSTEMS.map((s) => s.name).join(", ")}`);
+    // Relative to where the user ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD).
+    options.trace = (options.trace ?? []).map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f));
+    const missing = options.trace.filter((f) => !existsSync(f));
+    if (missing.length > 0) throw new UsageError(`no such trace file ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
+    // A trace given without --suite means: replay it.
+    const suites = options.suite.length === 0 && (options.trace ?? []).length > 0 ? ["replay"] : options.suite;
+    return { options, entries: selectSuites(suites) };
   } catch (e) {
     // Commander prints its own errors (and help) before throwing; ours are printed here.
     if (e instanceof UsageError) {
@@ -161,6 +191,15 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
     io.out(`${suiteList(registry)}\n`);
     return ExitCode.Ok;
   }
+  let old: BenchReport | undefined;
+  if (options.compare !== undefined) {
+    try {
+      old = readReport(userPath(options.compare));
+    } catch (e) {
+      io.err(`error: --compare: ${e instanceof Error ? e.message : String(e)}\n`);
+      return ExitCode.Usage;
+    }
+  }
   const metadata = runMetadata(args, options.quick, options.seed);
   const progress = io.progress ?? (progressWanted() ? progressBar() : silentProgress);
   io.out(`mmkit bench: node ${metadata.node}, ${metadata.cpuModel} x${metadata.cpuCount}, seed 0x${options.seed.toString(16)}${options.quick ? ", quick" : ""}\n`);
@@ -174,11 +213,18 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
     for (const line of result.log) io.out(`${wrap(line, TABLE_WIDTH - 2).map((l) => `  ${l}`).join("\n")}\n`);
     if (result.error !== undefined) io.err(`suite ${result.name} failed: ${result.error}\n`);
   }
+  const report = buildReport(metadata, results);
   if (options.json !== undefined) {
-    const file = resolve(options.json);
-    writeFileSync(file, `${JSON.stringify(buildReport(metadata, results), null, 2)}\n`);
+    const file = userPath(options.json);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     io.out(`\nwrote ${file}\n`);
   }
+  if (options.html !== undefined) {
+    const file = userPath(options.html);
+    writeFileSync(file, renderHtml(report));
+    io.out(`${options.json === undefined ? "\n" : ""}wrote ${file}\n`);
+  }
+  if (old !== undefined) io.out(`\n${renderComparison(compareMeasurements(old.measurements, report.measurements), options.compare!, old, report)}\n`);
   const failed = results.filter((r) => r.error !== undefined);
   if (failed.length > 0) {
     io.err(`${failed.length} suite(s) failed: ${failed.map((r) => r.name).join(", ")}\n`);

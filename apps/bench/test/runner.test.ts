@@ -49,8 +49,10 @@ describe("SuiteContext", () => {
     expect(() => ctx.record({ ...good, system: "" })).toThrow(/system must be a non-empty string/);
     expect(() => ctx.record({ ...good, ratio: Infinity })).toThrow(/ratio must be a finite number, got Infinity/);
     expect(into.measurements).toEqual([]);
+    expect(() => ctx.record({ ...good, at: Number.NaN })).toThrow(/at must be a finite number, got NaN/);
     ctx.record({ ...good, note: "x" });
-    expect(into.measurements).toEqual([{ suite: "s", ...good, note: "x" }]);
+    ctx.record({ ...good, at: 1000 });
+    expect(into.measurements).toEqual([{ suite: "s", ...good, note: "x" }, { suite: "s", ...good, at: 1000 }]);
   });
 });
 

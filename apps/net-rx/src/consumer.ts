@@ -61,7 +61,7 @@ export class VerifyingConsumer {
     const queue = this.#queue;
     this.#queue = [];
     for (const { chunk, copy } of queue) {
-      const data = copy ?? this.cache.view(chunk.address).subarray(0, chunk.length);
+      const data = copy ?? this.cache.view(chunk.address, chunk.length);
       const bad = this.#expected.verify(data);
       if (bad >= 0 && this.firstBadByte < 0) this.firstBadByte = bad;
       this.bytes += chunk.length;

@@ -27,7 +27,7 @@ const lines = [
   `reads: ${r.receiver.reads} into ${fragSize}-byte fragments (${(r.bytesReceived / Math.max(1, r.receiver.reads)).toFixed(0)} bytes/read, ${r.receiver.emergencyReads} emergency), consumer held at most ${r.maxQueued}`,
   `fragments: ${c.fragmentsAllocated} allocated, ${c.fragmentsFreed} freed, ${c.liveFragments} live`,
   `blocks: ${c.blocksTaken} taken from buddy, ${c.blocksRecycled} recycled in place (${((c.blocksRecycled / Math.max(1, c.fragmentsAllocated)) * 1000).toFixed(1)} per 1k fragments), ${c.fallbacks} single-page fallbacks, ${c.blocksReturned} returned`,
-  `waste: ${c.bytesWastedTail} bytes of block tails, ${c.bytesWastedAlignment} of alignment, ${r.receiver.slackBytes} of unfilled read buffers`,
+  `waste: ${c.bytesWastedTail} bytes of block tails, ${c.bytesWastedAlignment} of alignment, ${c.bytesWastedRounding} of rounding to 16 bytes, ${r.receiver.slackBytes} of unfilled read buffers`,
   `buddy free pages: ${r.freePagesBefore} before, ${r.freePagesAfter} after`,
 ];
 console.log(lines.join("\n"));

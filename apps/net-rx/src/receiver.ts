@@ -60,7 +60,9 @@ export class FragmentReceiver {
   #nextBuffer(): Uint8Array {
     const address = this.cache.alloc(this.fragSize);
     this.#pending = address;
-    return address === -1 ? this.#emergency : this.cache.view(address);
+    // Exactly fragSize bytes: the fragment itself is rounded up to 16 bytes, and a read must not
+    // fill more than the buffer size it asked for.
+    return address === -1 ? this.#emergency : this.cache.view(address, this.fragSize);
   }
 
   #received(nread: number, buf: Uint8Array): boolean {
@@ -72,7 +74,7 @@ export class FragmentReceiver {
       this.stats.emergencyReads++;
       const exact = this.cache.alloc(nread);
       if (exact !== -1) {
-        this.cache.view(exact).set(buf.subarray(0, nread));
+        this.cache.view(exact, nread).set(buf.subarray(0, nread));
         this.#deliver({ address: exact, length: nread });
       } else this.#deliver({ address: -1, length: nread }, buf.slice(0, nread));
       return true;

@@ -25,6 +25,17 @@ describe("net-rx over TCP on 127.0.0.1", () => {
     expect(r.freePagesAfter).toBe(r.freePagesBefore);
   });
 
+  test("a read buffer is exactly the size asked for, though fragments are rounded up to 16 bytes", async () => {
+    const r = await runTransfer({ bytes: 2 << 20, fragSize: 1500, seed: 11, timeoutMs: 30_000 });
+    expect(r.firstBadByte).toBe(-1);
+    expect(r.bytesReceived).toBe(2 << 20);
+    expect(r.receiver.emergencyReads).toBe(0);
+    expect(r.receiver.slackBytes).toBe(r.receiver.reads * 1500 - r.receiver.bytes); // no read filled more than 1500
+    expect(r.cache.bytesWastedRounding).toBe(4 * r.cache.fragmentsAllocated); // 1500 -> 1504
+    expect(r.cache).toMatchObject({ liveFragments: 0, liveBytes: 0, blocksInUse: 0 });
+    expect(r.freePagesAfter).toBe(r.freePagesBefore);
+  });
+
   test("with too little memory, reads fall back to the emergency buffer and still arrive intact", async () => {
     const r = await runTransfer({ bytes: 2 << 20, fragSize: 8192, seed: 3, memoryBytes: 64 << 10, timeoutMs: 30_000 });
     expect(r.firstBadByte).toBe(-1);

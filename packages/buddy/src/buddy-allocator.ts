@@ -3,7 +3,7 @@ import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
 import { MigrateType } from "./constants.js";
-import { CpuFront, perCpuPages, type CpuPages } from "./cpu-pages.js";
+import { cpuFrontClass, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
 import { MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
@@ -101,7 +101,8 @@ export class BuddyAllocator {
     }
     s.resetCounters();
     this.#fronts = [];
-    for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(new CpuFront(s, c));
+    const Front = cpuFrontClass(s);
+    for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(new Front(c));
   }
 
   /**
@@ -358,10 +359,11 @@ export class BuddyAllocator {
     if (options === null) {
       s.fault = null;
       s.faultArmed = false;
-      return;
+    } else {
+      s.fault = new FaultInjector(options);
+      s.faultArmed = true;
     }
-    s.fault = new FaultInjector(options);
-    s.faultArmed = true;
+    for (const front of this.#fronts) front.syncFault();
   }
 
   /** The armed fault-injection settings, or null. */

@@ -45,4 +45,21 @@ describe("fail_page_alloc", () => {
     expect(b.faultInjection).toBeNull();
     b.check();
   });
+
+  test("through a CPU front: orders below minOrder never consult the injector; the others fail as injected", () => {
+    const b = small({ pcpBatch: 4, pcpHigh: 64, faultInjection: { probability: 100, space: 3 } }); // minOrder 1
+    const cpu = b.cpu(0);
+    expect([cpu.allocPages(0), cpu.allocPages(0), cpu.allocPages(0)]).toEqual([0, 1, 2]); // order 0: space untouched
+    expect(cpu.allocPages(1)).toBe(4); // space 3 > 2 pages: let through (space 1 left)
+    expect(cpu.allocPages(1)).toBe(-1); // the list holds order-1 blocks, but the injector fails the request
+    expect(cpu.allocPages(0)).toBe(3);
+    expect(b.counters()).toMatchObject({ allocs: 5, injectedFailures: 1, allocFailures: 1 });
+    b.setFaultInjection({ probability: 100, minOrder: 0, times: 1 });
+    expect(cpu.allocPages(0)).toBe(-1); // now order 0 may fail: the fast path steps aside
+    expect(cpu.allocPages(0)).toBe(8); // times ran out
+    b.setFaultInjection(null);
+    expect(cpu.allocPages(1)).toBe(6);
+    expect(b.counters()).toMatchObject({ allocs: 7, injectedFailures: 2, allocFailures: 2 });
+    b.check();
+  });
 });

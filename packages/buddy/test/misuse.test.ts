@@ -80,6 +80,19 @@ describe("allocPages misuse", () => {
     }
   });
 
+  test("orders that are not numbers are refused by the per-CPU fast paths too (lists warm)", () => {
+    const b = small({ cpus: 2, pcpBatch: 4, pcpHigh: 64 });
+    const cpu = b.cpu(0);
+    const held = [0, 1, 2, 3].map((o) => [cpu.allocPages(o), o] as const); // every list of cpu 0 now holds blocks
+    for (const bad of ["0", "1", "2", "3", 0.5]) expectMisuse(b, () => cpu.allocPages(bad as unknown as number), ErrorCode.InvalidArgument, "order");
+    for (const [pfn, o] of held) {
+      expectMisuse(b, () => cpu.freePages(pfn, String(o) as unknown as number), ErrorCode.InvalidArgument, "order");
+      expectMisuse(b, () => cpu.freePages(String(pfn) as unknown as number, o), ErrorCode.InvalidArgument, "pfn");
+    }
+    for (const [pfn, o] of held) cpu.freePages(pfn, o);
+    b.check();
+  });
+
   test("bad options", () => {
     const b = small({ cpus: 2 }, [
       [0, 32, 0],

@@ -11,13 +11,13 @@ const RANGES: [number, number, number][] = [
 ];
 
 type Op =
-  | { kind: "alloc"; order: number; mt: number; cpu: number; node: number; atomic: boolean }
+  | { kind: "alloc"; order: number; mt: number; cpu: number; node: number; atomic: boolean; plain: boolean }
   | { kind: "free"; pick: number; cpu: number }
   | { kind: "drain"; cpu: number }
   | { kind: "drainAll" };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 7, arbitrary: fc.record({ kind: fc.constant("alloc" as const), order: fc.nat(4), mt: fc.nat(2), cpu: fc.integer({ min: -1, max: 1 }), node: fc.integer({ min: -1, max: 1 }), atomic: fc.boolean() }) },
+  { weight: 7, arbitrary: fc.record({ kind: fc.constant("alloc" as const), order: fc.nat(4), mt: fc.nat(2), cpu: fc.integer({ min: -1, max: 1 }), node: fc.integer({ min: -1, max: 1 }), atomic: fc.boolean(), plain: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat(), cpu: fc.integer({ min: -1, max: 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drain" as const), cpu: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drainAll" as const) }) },
@@ -38,13 +38,16 @@ function nodeOfPfn(pfn: number): number {
 
 function run(options: BuddyOptions, ops: Op[], totals: Record<string, number>): void {
   const b = new BuddyAllocator(pageMap(RANGES), { maxOrder: 4, pageblockOrder: 2, cpus: 2, pcpBatch: 3, pcpHigh: 8, minFreeKbytes: 0, ...options });
+  const defaultMt = options.defaultMigratetype ?? 0;
   const initialBlocks = blockSet(b);
   const initialTyped = typedBlocks(b);
   const owner = new Map<number, number>(); // page -> head pfn of the live block holding it
   const live: [number, number][] = [];
   for (const op of ops) {
     if (op.kind === "alloc") {
-      const opts = { migratetype: op.mt as 0 | 1 | 2, atomic: op.atomic, ...(op.node >= 0 ? { node: op.node } : {}) };
+      // `plain`: no options, the default migratetype (the per-CPU fronts' fast paths for orders 0..3).
+      const opts = op.plain ? undefined : { migratetype: op.mt as 0 | 1 | 2, atomic: op.atomic, ...(op.node >= 0 ? { node: op.node } : {}) };
+      const mt = op.plain ? defaultMt : op.mt;
       const pfn = op.cpu >= 0 ? b.cpu(op.cpu).allocPages(op.order, opts) : b.allocPages(op.order, opts);
       if (pfn >= 0) {
         const size = 2 ** op.order;
@@ -57,7 +60,7 @@ function run(options: BuddyOptions, ops: Op[], totals: Record<string, number>): 
         }
         live.push([pfn, op.order]);
         const info = b.blockOf(pfn);
-        expect([info.pfn, info.order, info.state, info.migratetype]).toEqual([pfn, op.order, "allocated", options.groupByMobility === false ? 1 : op.mt]);
+        expect([info.pfn, info.order, info.state, info.migratetype]).toEqual([pfn, op.order, "allocated", options.groupByMobility === false ? 1 : mt]);
       } else {
         // Without watermarks (min 0) a failure means no block of the order is free anywhere.
         expect(b.largestFreeOrder()).toBeLessThan(op.order);
@@ -97,6 +100,11 @@ describe("model: random alloc/free/drain against a page-ownership model", () => 
     fc.assert(fc.property(ops, (o) => run({ stealWholeBlocks: false }, o, totals)), params);
     expect(totals.fallbacks).toBeGreaterThan(0);
     expect(totals.pageblockSteals).toBe(0);
+  });
+  test("Movable by default (the bench's setting): plain requests go through the fronts' fast paths", () => {
+    const totals: Record<string, number> = {};
+    fc.assert(fc.property(ops, (o) => run({ defaultMigratetype: 1 }, o, totals)), params);
+    for (const k of ["pcpRefills", "pcpDrains", "fallbacks"]) expect(totals[k], k).toBeGreaterThan(0);
   });
   test("without mobility grouping", () => {
     const totals: Record<string, number> = {};

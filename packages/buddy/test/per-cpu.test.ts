@@ -88,6 +88,39 @@ describe("per-CPU lists", () => {
     expect(c.perCpuLimits(0)).toEqual({ batch: 1, high: 160 });
   });
 
+  test("the fronts of two allocators keep to their own allocator", () => {
+    const a = small({ cpus: 2, pcpBatch: 2, pcpHigh: 8 });
+    const b = small({ cpus: 2, pcpBatch: 4, pcpHigh: 8 }, [[0, 32]]);
+    const fronts = [a.cpu(0), a.cpu(1), b.cpu(0), b.cpu(1)];
+    const got = fronts.map((f) => f.allocPages(0));
+    expect(got).toEqual([0, 2, 0, 4]);
+    expect(fronts.map((f) => f.pages)).toEqual([1, 1, 3, 3]);
+    fronts.forEach((f, i) => f.freePages(got[i]!, 0));
+    expect([a.perCpuPageCount(), b.perCpuPageCount()]).toEqual([4, 8]);
+    expect(a.counters()).toMatchObject({ allocs: 2, frees: 2, pcpAllocs: 2, pcpFrees: 2 });
+    expect(b.counters()).toMatchObject({ allocs: 2, frees: 2, pcpAllocs: 2, pcpFrees: 2 });
+    a.drainAll();
+    expect(lists(a)).toEqual(["n0 o4 M: 0,16,32,48"]);
+    expect(b.perCpuPageCount()).toBe(8);
+    a.check();
+    b.check();
+  });
+
+  test("a page of another node freed through a front goes to that node's list of this CPU", () => {
+    const map = pageMap([
+      [0, 32, 0],
+      [32, 64, 1],
+    ]);
+    const b = new BuddyAllocator(map, { maxOrder: 4, minFreeKbytes: 0, cpus: 2, pcpBatch: 1, pcpHigh: 4, defaultMigratetype: 1 });
+    const p = b.cpu(1).allocPages(0); // CPU 1 lives on node 1
+    expect(p).toBe(32);
+    b.cpu(0).freePages(p, 0);
+    expect(b.cpu(0).pages).toBe(1);
+    expect([b.perCpuPageCount(0), b.perCpuPageCount(1)]).toEqual([0, 1]);
+    expect(b.cpu(0).allocPages(0, { node: 1 })).toBe(32);
+    b.check();
+  });
+
   test("failed allocations drain the per-CPU lists and retry", () => {
     const b = small({ cpus: 2, pcpBatch: 8, pcpHigh: 64 }, [[0, 16]]);
     // cpu 0 holds 8 free pages on its list; the free lists hold the other 8 (one order-3 block).
@@ -114,6 +147,21 @@ describe("cache lines (ProbingArena)", () => {
     expect(alloc.linesByLabel).toEqual({ "buddy memmap (struct page)": 2, "buddy zone": 1, "buddy pcp": 1 });
     const free = arena.measure(() => cpu.freePages(alloc.value, 0));
     expect(free.linesByLabel).toEqual({ "buddy memmap (struct page)": 2, "buddy pageblock flags": 1, "buddy pcp": 1 });
+  });
+
+  test("orders 1..3 through a front: the watermark check adds the free_area line it finds a block in", () => {
+    const arena = new ProbingArena();
+    const b = new BuddyAllocator(pageMap([[0, 4096]]), { arena, minFreeKbytes: 0, pcpBatch: 31, pcpHigh: 64 });
+    const cpu = b.cpu(0);
+    const warm = [cpu.allocPages(1), cpu.allocPages(1)];
+    cpu.freePages(warm[0]!, 1);
+    cpu.freePages(warm[1]!, 1);
+    const alloc = arena.measure(() => cpu.allocPages(1));
+    expect(alloc.value).toBe(2);
+    expect(alloc.linesByLabel).toEqual({ "buddy memmap (struct page)": 2, "buddy zone": 1, "buddy pcp": 1, "buddy free_area": 1 });
+    const free = arena.measure(() => cpu.freePages(alloc.value, 1));
+    expect(free.linesByLabel).toEqual({ "buddy memmap (struct page)": 2, "buddy pageblock flags": 1, "buddy pcp": 1 });
+    b.check();
   });
 
   test("the buddy path: an order-0 alloc that splits an order-10 block, and the free that merges it back", () => {

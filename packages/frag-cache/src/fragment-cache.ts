@@ -1,8 +1,8 @@
 import { ErrorCode, MetadataArena, MmkitError, describeValue, isPowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
 import { BlockTable } from "./block-table.js";
-import { FRAG_BLOCK_BYTES, POISON_BYTE } from "./constants.js";
-import { FragmentTable } from "./fragment-table.js";
+import { FRAG_BLOCK_BYTES, FRAG_GRANULE, POISON_BYTE } from "./constants.js";
 import type { FragmentBacking, PageSource } from "./page-source.js";
+import { PageHeads } from "./page-heads.js";
 import { FreedLog, scanBlockPoison, type PoisonReport } from "./poison.js";
 import type { FragmentCacheStats } from "./stats.js";
 
@@ -74,33 +74,40 @@ const MAX_BYTES = 2 ** 30;
  * block is left to its last fragment, and the cache takes a new one. `free` drops one reference and
  * gives the block back to the page source at zero.
  *
- * **Direction.** Fragments are carved upwards from offset 0, as since Linux 6.12 (older kernels
- * carved downwards from the end). Alignment is of the fragment's byte address.
+ * **Direction and granule.** Fragments are carved upwards from offset 0, as since Linux 6.12 (older
+ * kernels carved downwards from the end), each starting on a 16-byte boundary ({@link FRAG_GRANULE}):
+ * a fragment's size is the request rounded up to 16 bytes, the rounding counted in
+ * `bytesWastedRounding`. Alignment is of the fragment's byte address.
  *
  * **Fallback.** When the order-3 block cannot be had, a single page is taken instead (kernel: a
  * `__GFP_NORETRY` order-3 attempt, then order 0). A request bigger than a page that does not fit a
  * fallback page takes a full block first and keeps the page if that fails, rather than giving up
  * the page it has.
  *
- * **Finding the block from an address.** Every live fragment has an entry (address, size, block
- * slot) in an open-addressing table keyed by address (see `FragmentTable`); one probe, nearly always
- * one cache line, says whether the address is a live fragment (so a stray address is a typed error,
- * which the kernel cannot tell) and which block it belongs to. No per-page metadata at all: 32 to 64
- * bytes per live fragment plus 20 per block, whatever the size of the page source. A freed
- * fragment's entry goes at once; poison mode keeps a log of freed fragments per block, which makes
- * a double free `ERR_DOUBLE_FREE` (otherwise `ERR_NOT_ALLOCATED`, "never handed out or freed already").
+ * **Finding the block from an address** is arithmetic, as `virt_to_head_page()` is: the address's
+ * pfn indexes a sparse page-head table (one int32 per page, the block's slot, written once per page
+ * when the block is taken; see `PageHeads`), and the slot's record holds the block's address and
+ * count side by side. **Misuse detection stays exact** through a per-block bitmap with a start bit
+ * and an end bit per 16-byte granule: an address is a live fragment's iff its start bit is set (all
+ * `free` reads of the bitmaps), and its size, where one is needed, is the distance to the next end
+ * bit. So a double free or a stray or interior address is a typed error with nothing changed, and
+ * poison mode also remembers freed fragments per block, which makes a double free
+ * `ERR_DOUBLE_FREE` (otherwise `ERR_NOT_ALLOCATED`).
  *
- * Cost: `alloc` O(1) expected: validation, an align, a decrement and one table insert (one line
- * of metadata); every ~`blockSize / size` allocations one subtraction and either a recycle or a
- * page-source call. `free` O(1) expected: one table probe and removal and one decrement (two lines);
- * the last free of a retired block calls `freePages` once. With `zeroOnAlloc`/`clearOnFree`, plus a
- * fill of the fragment; in poison mode, plus a scan of the block when it is recycled or returned.
+ * Cost: `alloc` O(1): validation, an align, a decrement, a start bit and an end bit in the current
+ * block's bitmaps (two lines of metadata, both hot while the block is carved); every ~`blockSize /
+ * size` allocations one subtraction and either a recycle or a page-source call. `free` O(1): a
+ * directory and a page-head load, the block's record (address and count), one start-bitmap word, one
+ * decrement (four lines, in tables of 4 + 16 + 256 bytes per block and 4 bytes per page held); the
+ * last free of a retired block calls `freePages` once. `stats()` sums `liveBytes` from the bitmaps.
+ * With `zeroOnAlloc`/`clearOnFree`, plus a fill of the fragment; in poison mode, plus a scan of the
+ * block when it is recycled or returned.
  *
  * @example
  * ```ts
  * const cache = new FragmentCache(buddy);          // any { allocPages, freePages }
- * const a = cache.alloc(1500);                     // 8 pages taken, bias 32769
- * const b = cache.alloc(64, 64);                   // a + 1536 (1500 rounded up to 64)
+ * const a = cache.alloc(1500);                     // 8 pages taken, bias 32769; a 1504-byte fragment
+ * const b = cache.alloc(64, 64);                   // a + 1536 (1504 rounded up to 64)
  * cache.free(a);
  * cache.free(b);
  * cache.drain();                                   // count reaches zero: the block goes back
@@ -118,10 +125,26 @@ export class FragmentCache {
   readonly #source: PageSource;
   readonly #backing: FragmentBacking | null;
   readonly #blocks: BlockTable;
-  readonly #frags: FragmentTable;
+  readonly #heads: PageHeads;
+  readonly #invPage: number;
+  /** `2^blockOrder - 1`: the page-index bits of a page-head entry. */
+  readonly #indexMask: number;
+  readonly #words: number;
+  /** `#blocks` and `#heads` arrays and bounds, re-read after anything that can grow them (`#sync`). */
+  #info!: Float64Array;
+  #starts!: Int32Array;
+  #ends!: Int32Array;
+  #dir!: Int32Array;
+  #pageHeads!: Int32Array;
+  #first = 0;
+  #span = 0;
+  /** The current block's first bitmap word (slot x words). */
+  #curWord = 0;
   readonly #zero: boolean;
   readonly #clear: boolean;
   readonly #poison: boolean;
+  /** `clearOnFree || poison`: `free` fills the fragment. */
+  readonly #scrub: boolean;
   readonly #onPoison: (report: PoisonReport) => void;
   readonly #poisonKept: PoisonReport[] = [];
   readonly #freedLog: FreedLog | null;
@@ -130,9 +153,11 @@ export class FragmentCache {
   #curSize = 0;
   #curOffset = 0;
   #bias = 0;
-  #allocated = 0;
-  #freed = 0;
-  #liveBytes = 0;
+  /** Fragments and bytes (padding and rounding included) carved in passes over blocks that ended. */
+  #passFragments = 0;
+  #passBytes = 0;
+  /** Bytes asked for by successful `alloc` calls. */
+  #requested = 0;
   #failures = 0;
   #taken = 0;
   #fallbacks = 0;
@@ -147,6 +172,7 @@ export class FragmentCache {
       throw new MmkitError(ErrorCode.InvalidArgument, `source must have allocPages(order) and freePages(pfn, order), got ${describeValue(source)}`);
     }
     const pageSize = requirePow2(options.pageSize ?? 4096, "pageSize");
+    if (pageSize < FRAG_GRANULE) throw new MmkitError(ErrorCode.OutOfRange, `pageSize must be at least ${FRAG_GRANULE} bytes, got ${pageSize}`);
     const blockBytes = requirePow2(options.blockBytes ?? FRAG_BLOCK_BYTES, "blockBytes");
     const backing = options.backing ?? null;
     if (backing !== null && typeof backing.bytes !== "function") {
@@ -164,23 +190,29 @@ export class FragmentCache {
     this.biasStart = this.blockSize + 1;
     this.#source = source;
     this.#backing = backing;
+    this.#invPage = 1 / pageSize;
+    this.#indexMask = (1 << this.blockOrder) - 1;
     this.#zero = options.zeroOnAlloc === true;
     this.#clear = options.clearOnFree === true;
     this.#poison = options.poison === true;
+    this.#scrub = this.#clear || this.#poison;
     this.#freedLog = this.#poison ? new FreedLog() : null;
     this.#onPoison = options.onPoison ?? ((r) => void (this.#poisonKept.length < 10_000 && this.#poisonKept.push(r)));
-    this.#blocks = new BlockTable(arena);
-    this.#frags = new FragmentTable(arena);
+    this.#blocks = new BlockTable(arena, this.blockSize);
+    this.#words = this.#blocks.words;
+    this.#heads = new PageHeads(arena, this.blockOrder);
+    this.#sync();
   }
 
   /**
    * Allocates `size` bytes aligned to `align` and returns the byte address, or -1 when the page
-   * source has no block (nor a single page, for sizes up to a page).
+   * source has no block (nor a single page, for sizes up to a page). The fragment is `size` rounded
+   * up to {@link FRAG_GRANULE} (16) bytes, and every fragment is at least 16-byte aligned.
    *
    * Throws `ERR_INVALID_ARGUMENT` for a size that is not an integer or an align that is not a power
    * of two, `ERR_OUT_OF_RANGE` for a size below 1 or above the block size or an align above it.
    *
-   * Cost: O(1) expected; see the class comment.
+   * Cost: O(1); see the class comment.
    *
    * @example
    * ```ts
@@ -190,14 +222,11 @@ export class FragmentCache {
    */
   alloc(size: number, align = 1): number {
     if ((size | 0) !== size || size < 1 || size > this.blockSize || (align !== 1 && !this.#alignOk(align))) this.#rejectAlloc(size, align);
-    this.#frags.reserve();
-    const slot = this.#cur;
-    if (slot !== -1) {
-      const from = this.#curOffset;
-      const offset = align === 1 ? from : this.#alignUp(from, align);
-      if (offset + size <= this.#curSize) return this.#carve(slot, from, offset, size);
-    }
-    return this.#allocSlow(size, align);
+    if (align > FRAG_GRANULE) return this.#allocAligned(size, align);
+    // With no current block #curSize is 0, so this fails and the slow path takes one.
+    const offset = this.#curOffset;
+    if (offset + size > this.#curSize) return this.#allocSlow(size, align);
+    return this.#carve(offset, size);
   }
 
   /**
@@ -208,8 +237,10 @@ export class FragmentCache {
    * out, or freed already; in poison mode a second free is `ERR_DOUBLE_FREE`), `ERR_INVALID_ARGUMENT`
    * for a non-integer; nothing changes.
    *
-   * Cost: O(1) expected (one table probe and removal, one decrement); the last free of a retired
-   * block calls `freePages` once.
+   * Cost: O(1), no search: the page-head table gives the block and the offset in it, the block's
+   * start bitmap says whether a live fragment starts there, one decrement (four metadata lines:
+   * directory, page heads, block record, start bitmap); the last free of a retired block calls
+   * `freePages` once.
    *
    * @example
    * ```ts
@@ -219,30 +250,35 @@ export class FragmentCache {
    * ```
    */
   free(address: number): void {
-    const frags = this.#frags;
-    const e = frags.find(address);
-    if (e === -1) this.#rejectFree(address);
-    const size = frags.sizeAt(e);
-    const slot = frags.slotAt(e);
-    if (this.#poison) {
-      this.#backing!.bytes(address, size).fill(POISON_BYTE);
-      this.#freedLog!.add(slot, address, size);
-    } else if (this.#clear) this.#backing!.bytes(address, size).fill(0);
-    frags.remove(e);
-    this.#freed++;
-    this.#liveBytes -= size;
-    const blocks = this.#blocks;
-    const refs = blocks.refs[slot]! - 1;
-    blocks.refs[slot] = refs;
+    // The page's head entry gives the block's slot and the page's index in it (see PageHeads: 1024
+    // pages per chunk, hence 10 and 1023); one throw site keeps this small enough for V8 to inline
+    // into a caller's loop.
+    const page = typeof address === "number" ? Math.floor(address * this.#invPage) : -1;
+    const rel = page - this.#first;
+    const chunk = rel >= 0 && rel < this.#span ? this.#dir[(rel >>> 10) << 1]! : -1;
+    const v = chunk < 0 ? -1 : this.#pageHeads[chunk + (rel & 1023)]! - 1;
+    const slot = v >>> this.blockOrder;
+    const off = (v & this.#indexMask) * this.pageSize + (address - page * this.pageSize);
+    const g = off >>> 4;
+    const starts = this.#starts;
+    const w = slot * this.#words + (g >>> 5);
+    const word = v < 0 ? 0 : starts[w]!;
+    const bit = 1 << (g & 31);
+    if ((word & bit) === 0 || g << 4 !== off) this.#rejectFree(address);
+    if (this.#scrub) this.#scrubFreed(slot, g, address);
+    starts[w] = word ^ bit;
+    const info = this.#info;
+    const refs = info[2 * slot + 1]! - 1;
+    info[2 * slot + 1] = refs;
     if (refs === 0) this.#returnBlock(slot);
   }
 
   /**
    * Lets go of the current block (the kernel's `page_frag_cache_drain`): gives back the unused bias
    * in one subtraction and returns the block to the page source if no fragment of it is live. The
-   * next `alloc` takes a new block. Does nothing when there is no current block.
+   * next `alloc` takes a new block. Also gives back the page-head chunks no block uses any more.
    *
-   * Cost: O(1), plus one `freePages` when the block goes back.
+   * Cost: O(1) plus O(page-head directory), plus one `freePages` when the block goes back.
    *
    * @example
    * ```ts
@@ -253,45 +289,53 @@ export class FragmentCache {
    */
   drain(): void {
     const slot = this.#cur;
-    if (slot === -1) return;
-    this.#retire(slot);
+    if (slot !== -1) this.#retire(slot);
+    this.#heads.releaseEmpty();
+    this.#sync();
   }
 
   /**
-   * A view of the live fragment at `address` (exactly its bytes) in the backing memory.
-   * Throws `ERR_NOT_ALLOCATED` unless `address` is a live fragment, `ERR_INVALID_STATE` without backing.
+   * A view of the live fragment at `address` in the backing memory: its first `length` bytes, by
+   * default all of it (its size, the request rounded up to 16 bytes).
+   * Throws `ERR_NOT_ALLOCATED` unless `address` is a live fragment, `ERR_OUT_OF_RANGE` for a length
+   * that is not an integer from 0 to the fragment's size, `ERR_INVALID_STATE` without backing.
    *
-   * Cost: one table probe and one `Uint8Array` view.
+   * Cost: a lookup as in `free` (no change) and one `Uint8Array` view.
    *
    * @example
    * ```ts
    * const a = cache.alloc(4);
-   * cache.view(a).set([1, 2, 3, 4]);
+   * cache.view(a).length;           // 16
+   * cache.view(a, 4).set([1, 2, 3, 4]);
    * ```
    */
-  view(address: number): Uint8Array {
+  view(address: number, length?: number): Uint8Array {
     const size = this.sizeOf(address);
+    if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0 && length <= size)) {
+      throw new MmkitError(ErrorCode.OutOfRange, `length must be an integer from 0 to the fragment's ${size} bytes, got ${describeValue(length)}`);
+    }
     if (this.#backing === null) throw new MmkitError(ErrorCode.InvalidState, "this fragment cache has no backing bytes (pass options.backing)");
-    return this.#backing.bytes(address, size);
+    return this.#backing.bytes(address, length ?? size);
   }
 
   /**
-   * The size of the live fragment at `address`. Throws `ERR_NOT_ALLOCATED` unless it is live.
-   * Cost: one table probe.
+   * The size of the live fragment at `address`: the size asked for, rounded up to
+   * {@link FRAG_GRANULE} (16) bytes. Throws `ERR_NOT_ALLOCATED` unless it is live.
+   * Cost: a lookup as in `free`.
    *
    * @example
    * ```ts
-   * cache.sizeOf(cache.alloc(1500));   // 1500
+   * cache.sizeOf(cache.alloc(1500));   // 1504
    * ```
    */
   sizeOf(address: number): number {
-    const e = this.#frags.find(address);
-    if (e === -1) this.#rejectFree(address);
-    return this.#frags.sizeAt(e);
+    const size = this.#locate(address);
+    if (size === 0) this.#rejectFree(address);
+    return size;
   }
 
   /**
-   * True when `address` is the first byte of a live fragment. Cost: one table probe.
+   * True when `address` is the first byte of a live fragment. Cost: a lookup as in `free`.
    *
    * @example
    * ```ts
@@ -299,7 +343,7 @@ export class FragmentCache {
    * ```
    */
   isLive(address: number): boolean {
-    return this.#frags.find(address) !== -1;
+    return this.#locate(address) !== 0;
   }
 
   /**
@@ -309,7 +353,7 @@ export class FragmentCache {
    * @example
    * ```ts
    * cache.alloc(100);
-   * cache.currentBlock();   // { pfn, order: 3, size: 32768, offset: 100, bias: 32768, refcount: 32769, ... }
+   * cache.currentBlock();   // { pfn, order: 3, size: 32768, offset: 112, bias: 32768, refcount: 32769, ... }
    * ```
    */
   currentBlock(): CurrentBlockInfo | null {
@@ -329,12 +373,15 @@ export class FragmentCache {
   blocks(): FragmentBlockInfo[] {
     const out: FragmentBlockInfo[] = [];
     const blocks = this.#blocks;
-    for (let s = 0; s < blocks.capacity; s++) if (blocks.pfn[s]! >= 0) out.push(this.#blockInfo(s));
+    for (let s = 0; s < blocks.capacity; s++) if (blocks.info[2 * s]! >= 0) out.push(this.#blockInfo(s));
     return out;
   }
 
   /**
-   * A snapshot of the counters. Cost: O(1).
+   * A snapshot of the counters. Cost: O(block slots + blocks in use x 256 bytes of bitmap + live
+   * fragments): the hot paths keep no counters of their own, so `liveFragments` is summed from the
+   * block counts, `liveBytes` from the bitmaps, `fragmentsAllocated` from the bias (fragments carved
+   * per pass over a block) and `fragmentsFreed` is their difference.
    *
    * @example
    * ```ts
@@ -342,11 +389,13 @@ export class FragmentCache {
    * ```
    */
   stats(): FragmentCacheStats {
+    const allocated = this.#allocated();
+    const live = this.#liveFragments();
     return {
-      fragmentsAllocated: this.#allocated,
-      fragmentsFreed: this.#freed,
-      liveFragments: this.#allocated - this.#freed,
-      liveBytes: this.#liveBytes,
+      fragmentsAllocated: allocated,
+      fragmentsFreed: allocated - live,
+      liveFragments: live,
+      liveBytes: this.#liveBytes(),
       allocFailures: this.#failures,
       blocksTaken: this.#taken,
       fallbacks: this.#fallbacks,
@@ -354,6 +403,7 @@ export class FragmentCache {
       blocksReturned: this.#returned,
       blocksInUse: this.#blocks.inUse,
       bytesWastedAlignment: this.#alignWaste,
+      bytesWastedRounding: this.#passBytes + this.#curOffset - this.#requested - this.#alignWaste,
       bytesWastedTail: this.#tailWaste,
       poisonReports: this.#poisonReports,
     };
@@ -373,11 +423,13 @@ export class FragmentCache {
 
   /**
    * Validates every invariant and throws `MmkitError(ERR_INVARIANT)` on the first broken one:
-   * each block's count is its live fragments plus the bias if current; the current block has carved
-   * at least as many fragments (`biasStart - bias`) as it has live, all below `offset`; fragments lie
-   * inside their block and never overlap; blocks do not overlap; no retired block without live
-   * fragments is kept; the address table, slot list and counters all agree.
-   * Cost: O(slots + table + fragments log fragments).
+   * every page of every block maps to its slot in the page-head table and no other page is mapped;
+   * each block's bitmap pairs every start bit with an end bit, inside the block (below `offset` for
+   * the current one), so fragments never overlap; each block's count is its live fragments plus the
+   * bias if current; the current block has carved at least as many fragments (`biasStart - bias`)
+   * as it has live; free slots have empty bitmaps; blocks do not overlap; no retired block without
+   * live fragments is kept; slot list and counters agree.
+   * Cost: O(slots x bitmap words + page-head chunks x 1024 + blocks log blocks).
    *
    * @example
    * ```ts
@@ -386,60 +438,169 @@ export class FragmentCache {
    */
   check(): void {
     const blocks = this.#blocks;
-    const frags = this.#frags;
-    const live = frags.check();
-    // Live fragments per block slot, from the table.
-    const bySlot = new Map<number, [number, number][]>();
-    let liveBytes = 0;
-    frags.forEach((address, size, slot) => {
-      if (slot < 0 || slot >= blocks.capacity || blocks.pfn[slot] === -1) invariant(`fragment at ${address} names block slot ${slot}, which is not in use`);
-      let list = bySlot.get(slot);
-      if (list === undefined) bySlot.set(slot, (list = []));
-      list.push([address, size]);
-      liveBytes += size;
+    const info = blocks.info;
+    const pagesBySlot = new Map<number, number>();
+    const mapped = this.#heads.forEachMapped((pfn, slot, index) => {
+      if (slot < 0 || slot >= blocks.capacity || info[2 * slot] === -1) invariant(`page ${pfn} maps to block slot ${slot}, which is not in use`);
+      const first = info[2 * slot]! / this.pageSize;
+      if (pfn < first || pfn >= first + 2 ** blocks.order[slot]!) invariant(`page ${pfn} maps to block slot ${slot} at pfn ${first}, which does not hold it`);
+      if (index !== pfn - first) invariant(`page ${pfn} is page ${pfn - first} of its block, its head entry says ${index}`);
+      pagesBySlot.set(slot, (pagesBySlot.get(slot) ?? 0) + 1);
     });
     let inUse = 0;
+    let live = 0;
+    let liveBytes = 0;
+    let blockPages = 0;
     const extents: [number, number][] = [];
     for (let s = 0; s < blocks.capacity; s++) {
-      const pfn = blocks.pfn[s]!;
-      if (pfn === -1) continue;
+      const base = info[2 * s]!;
+      if (base === -1) {
+        for (let w = s * this.#words; w < (s + 1) * this.#words; w++) {
+          if (blocks.starts[w] !== 0 || blocks.ends[w] !== 0) invariant(`free block slot ${s} has a non-empty bitmap`);
+        }
+        continue;
+      }
       inUse++;
       const order = blocks.order[s]!;
-      if (!Number.isSafeInteger(pfn) || pfn < 0) invariant(`block slot ${s} has pfn ${pfn}`);
+      const pfn = base / this.pageSize;
+      if (!Number.isSafeInteger(pfn) || pfn < 0) invariant(`block slot ${s} has address ${base}`);
       if (order !== this.blockOrder && order !== 0) invariant(`block at pfn ${pfn} has order ${order}`);
-      const base = pfn * this.pageSize;
       const size = this.pageSize * 2 ** order;
+      blockPages += 2 ** order;
+      if (pagesBySlot.get(s) !== 2 ** order) invariant(`block at pfn ${pfn} has ${pagesBySlot.get(s) ?? 0} of its ${2 ** order} pages in the page-head table`);
       extents.push([base, base + size]);
       const current = s === this.#cur;
-      const limit = current ? base + this.#curOffset : base + size;
-      const list = (bySlot.get(s) ?? []).sort((x, y) => x[0] - y[0]);
-      let above = base;
-      for (const [a, n] of list) {
-        if (a < above || a + n > limit) invariant(`fragment at ${a} (${n} bytes) is outside block ${pfn}'s carved range [${base}, ${limit}) or overlaps the one before`);
-        above = a + n;
+      const limit = current ? this.#curOffset : size;
+      const list = this.#fragmentsOf(s, pfn);
+      for (const [offset, n] of list) {
+        if (offset + n > limit) invariant(`fragment at ${base + offset} (${n} bytes) is outside block ${pfn}'s carved range [${base}, ${base + limit})`);
+        liveBytes += n;
       }
+      live += list.length;
       const expected = list.length + (current ? this.#bias : 0);
-      if (blocks.refs[s] !== expected) invariant(`block at pfn ${pfn} has count ${blocks.refs[s]}, expected ${list.length} live fragments${current ? ` + bias ${this.#bias}` : ""}`);
+      if (info[2 * s + 1] !== expected) invariant(`block at pfn ${pfn} has count ${info[2 * s + 1]}, expected ${list.length} live fragments${current ? ` + bias ${this.#bias}` : ""}`);
       if (current) {
+        // Ends are cleared when a block is recycled, so the current pass has none past its offset.
+        for (let g = this.#curOffset / FRAG_GRANULE; g < size / FRAG_GRANULE; g++) {
+          if ((blocks.ends[s * this.#words + (g >>> 5)]! & (1 << (g & 31))) !== 0) invariant(`current block at pfn ${pfn} has an end bit at offset ${g * FRAG_GRANULE}, past its offset ${this.#curOffset}`);
+        }
         if (this.#bias < 1 || this.#bias > this.biasStart) invariant(`bias ${this.#bias} outside [1, ${this.biasStart}]`);
         if (this.biasStart - this.#bias < list.length) invariant(`bias ${this.#bias} says ${this.biasStart - this.#bias} fragments carved, but ${list.length} are live`);
         if (this.#curBase !== base || this.#curSize !== size) invariant(`current block cache (${this.#curBase}, ${this.#curSize}) disagrees with slot (${base}, ${size})`);
-        if (this.#curOffset < 0 || this.#curOffset > size) invariant(`offset ${this.#curOffset} outside the block`);
+        if (this.#curOffset < 0 || this.#curOffset > size || this.#curOffset % FRAG_GRANULE !== 0) invariant(`offset ${this.#curOffset} outside the block or off the ${FRAG_GRANULE}-byte granule`);
         if (this.#curOffset === 0 && this.#bias !== this.biasStart) invariant(`offset 0 but bias ${this.#bias}`);
       } else if (list.length === 0) {
         invariant(`retired block at pfn ${pfn} has no live fragment but was not given back`);
       }
     }
-    if (this.#cur !== -1 && blocks.pfn[this.#cur] === -1) invariant(`current slot ${this.#cur} is free`);
+    if (mapped !== blockPages) invariant(`${mapped} pages in the page-head table, blocks hold ${blockPages}`);
+    if (this.#cur !== -1 && info[2 * this.#cur] === -1) invariant(`current slot ${this.#cur} is free`);
     if (inUse !== blocks.inUse) invariant(`${inUse} blocks in use, counted ${blocks.inUse}`);
     if (blocks.countFree() !== blocks.capacity - inUse) invariant(`free slot list is broken`);
-    if (live !== this.#allocated - this.#freed) invariant(`${live} live fragments, counters say ${this.#allocated - this.#freed}`);
-    if (liveBytes !== this.#liveBytes) invariant(`${liveBytes} live bytes, counted ${this.#liveBytes}`);
+    if (live !== this.#liveFragments()) invariant(`${live} live fragments in the bitmaps, the counts say ${this.#liveFragments()}`);
+    if (this.#allocated() - live < 0) invariant(`${this.#allocated()} fragments allocated, ${live} live`);
+    if (liveBytes !== this.#liveBytes()) invariant(`${liveBytes} live bytes, summed ${this.#liveBytes()}`);
     if (this.#taken - this.#returned !== inUse) invariant(`${this.#taken} taken - ${this.#returned} returned != ${inUse} in use`);
     extents.sort((x, y) => x[0] - y[0]);
     for (let i = 1; i < extents.length; i++) {
       if (extents[i]![0] < extents[i - 1]![1]) invariant(`blocks at ${extents[i - 1]![0]} and ${extents[i]![0]} overlap`);
     }
+  }
+
+  /**
+   * The live fragments of slot `s` as (offset, size) pairs in offset order, from its bitmaps; throws
+   * when a start has no end bit in the block or a fragment reaches past the next one's start.
+   */
+  #fragmentsOf(s: number, pfn: number): [number, number][] {
+    const starts = this.#blocks.starts;
+    const w0 = s * this.#words;
+    const out: [number, number][] = [];
+    let above = 0;
+    for (let w = 0; w < this.#words; w++) {
+      let m = starts[w0 + w]!;
+      while (m !== 0) {
+        const low = m & -m;
+        m ^= low;
+        const g = (w << 5) + 31 - Math.clz32(low);
+        if (g < above) invariant(`block at pfn ${pfn}: a fragment starts at offset ${g * FRAG_GRANULE}, inside the one before`);
+        const size = this.#sizeAt(s, g);
+        if (size === 0) invariant(`block at pfn ${pfn}: the fragment at offset ${g * FRAG_GRANULE} has no end bit`);
+        out.push([g * FRAG_GRANULE, size]);
+        above = g + size / FRAG_GRANULE;
+      }
+    }
+    return out;
+  }
+
+  /** Bytes in live fragments, summed from the bitmaps of the blocks in use. */
+  #liveBytes(): number {
+    const blocks = this.#blocks;
+    let total = 0;
+    for (let s = 0; s < blocks.capacity; s++) {
+      if (blocks.info[2 * s] === -1) continue;
+      const w0 = s * this.#words;
+      for (let w = 0; w < this.#words; w++) {
+        let m = blocks.starts[w0 + w]!;
+        while (m !== 0) {
+          const low = m & -m;
+          m ^= low;
+          total += this.#sizeAt(s, (w << 5) + 31 - Math.clz32(low));
+        }
+      }
+    }
+    return total;
+  }
+
+  /**
+   * The size of the fragment starting at granule `g` of slot `s`: up to the first end bit at or
+   * after `g` (0 when there is none in the block).
+   */
+  #sizeAt(s: number, g: number): number {
+    const ends = this.#ends;
+    const w0 = s * this.#words;
+    let w = w0 + (g >>> 5);
+    let m = ends[w]! & -(1 << (g & 31));
+    while (m === 0) {
+      if (++w === w0 + this.#words) return 0;
+      m = ends[w]!;
+    }
+    return (((w - w0) << 5) + 32 - Math.clz32(m & -m) - g) << 4;
+  }
+
+  /** The size of the live fragment at `address`, or 0 (the lookup of `free`, changing nothing). */
+  #locate(address: number): number {
+    if (typeof address !== "number") return 0;
+    const page = Math.floor(address * this.#invPage);
+    const slot = this.#heads.lookup(page);
+    if (slot < 0) return 0;
+    const first = this.#info[2 * slot]! / this.pageSize;
+    const off = (page - first) * this.pageSize + (address - page * this.pageSize);
+    const g = off >>> 4;
+    if (g << 4 !== off) return 0;
+    if ((this.#starts[slot * this.#words + (g >>> 5)]! & (1 << (g & 31))) === 0) return 0;
+    return this.#sizeAt(slot, g);
+  }
+
+  /** `clearOnFree` and poison mode: fills the fragment being freed (and logs it, poisoning). */
+  #scrubFreed(slot: number, g: number, address: number): void {
+    const size = this.#sizeAt(slot, g);
+    if (this.#poison) {
+      this.#backing!.bytes(address, size).fill(POISON_BYTE);
+      this.#freedLog!.add(slot, address, size);
+    } else this.#backing!.bytes(address, size).fill(0);
+  }
+
+  /** Re-reads the block table's and page-head table's arrays after they may have grown or shrunk. */
+  #sync(): void {
+    const blocks = this.#blocks;
+    const heads = this.#heads;
+    this.#info = blocks.info;
+    this.#starts = blocks.starts;
+    this.#ends = blocks.ends;
+    this.#dir = heads.dir;
+    this.#pageHeads = heads.heads;
+    this.#first = heads.first;
+    this.#span = heads.span;
   }
 
   #alignOk(align: number): boolean {
@@ -452,20 +613,53 @@ export class FragmentCache {
     return rem === 0 ? offset : offset + (align - rem);
   }
 
-  #carve(slot: number, from: number, offset: number, size: number): number {
-    this.#alignWaste += offset - from;
-    this.#curOffset = offset + size;
+  /** Carves `size` bytes at `offset` of the current block (16-byte aligned, known to fit). */
+  #carve(offset: number, size: number): number {
+    const rounded = (size + FRAG_GRANULE - 1) & -FRAG_GRANULE;
+    this.#curOffset = offset + rounded;
     this.#bias--;
+    this.#requested += size;
+    const w0 = this.#curWord;
+    const g = offset >>> 4;
+    const e = g + (rounded >>> 4) - 1;
+    this.#starts[w0 + (g >>> 5)] |= 1 << (g & 31);
+    this.#ends[w0 + (e >>> 5)] |= 1 << (e & 31);
     const address = this.#curBase + offset;
-    this.#frags.insert(address, size, slot);
-    this.#allocated++;
-    this.#liveBytes += size;
-    if (this.#zero) this.#backing!.bytes(address, size).fill(0);
+    if (this.#zero) this.#backing!.bytes(address, rounded).fill(0);
     return address;
   }
 
+  /** `alloc` with an alignment above the 16-byte granule: pads, and counts the padding. */
+  #allocAligned(size: number, align: number): number {
+    const from = this.#curOffset;
+    const offset = this.#alignUp(from, align);
+    if (offset + size > this.#curSize) return this.#allocSlow(size, align);
+    this.#alignWaste += offset - from;
+    return this.#carve(offset, size);
+  }
+
+  /** Fragments carved from the blocks so far (passes that ended plus the current one). */
+  #allocated(): number {
+    return this.#passFragments + (this.#cur === -1 ? 0 : this.biasStart - this.#bias);
+  }
+
+  /** Live fragments: each block's count, less the bias of the current one. O(slots). */
+  #liveFragments(): number {
+    const info = this.#info;
+    let live = 0;
+    for (let s = 0; s < this.#blocks.capacity; s++) if (info[2 * s] !== -1) live += info[2 * s + 1]!;
+    return live - (this.#cur === -1 ? 0 : this.#bias);
+  }
+
+  /** Ends the current pass over the current block (before it is recycled or retired): counts what it carved. */
+  #endPass(): void {
+    this.#passFragments += this.biasStart - this.#bias;
+    this.#passBytes += this.#curOffset;
+  }
+
   #allocSlow(size: number, align: number): number {
-    this.#blocks.reserve();
+    this.#blocks.reserve(this.blockOrder);
+    this.#sync();
     const slot = this.#cur;
     if (slot !== -1) {
       if (size > this.#curSize) {
@@ -476,70 +670,100 @@ export class FragmentCache {
           this.#failures++;
           return -1;
         }
+        this.#prepareHeads(pfn, this.blockOrder);
         this.#tailWaste += this.#curSize - this.#curOffset;
         this.#retire(slot);
         return this.#install(pfn, this.blockOrder, size, align);
       }
-      this.#tailWaste += this.#curSize - this.#curOffset;
-      const left = this.#blocks.refs[slot]! - this.#bias;
-      if (left === 0) {
+      if (this.#blocks.info[2 * slot + 1]! === this.#bias) {
+        this.#tailWaste += this.#curSize - this.#curOffset;
         this.#recycle(slot);
-        return this.#carveFresh(slot, size, align);
+        return this.#carveFresh(size, align);
       }
-      this.#blocks.refs[slot] = left;
-      this.#cur = -1;
     }
     let order = this.blockOrder;
     let pfn = this.#source.allocPages(order);
     if (!(pfn >= 0) && order > 0 && size <= this.pageSize) {
       order = 0;
       pfn = this.#source.allocPages(0);
-      if (pfn >= 0) this.#fallbacks++;
+    }
+    if (pfn >= 0) this.#prepareHeads(pfn, order); // may throw: the pages go back, nothing changed
+    // The used-up block is left to its live fragments (whether or not a new block was had).
+    if (slot !== -1) {
+      this.#endPass();
+      this.#tailWaste += this.#curSize - this.#curOffset;
+      this.#blocks.info[2 * slot + 1] = this.#blocks.info[2 * slot + 1]! - this.#bias;
+      this.#bias = 0;
+      this.#cur = -1;
+      this.#curSize = 0;
+      this.#curOffset = 0;
     }
     if (!(pfn >= 0)) {
       this.#failures++;
       return -1;
     }
+    if (order !== this.blockOrder) this.#fallbacks++;
     return this.#install(pfn, order, size, align);
   }
 
-  #install(pfn: number, order: number, size: number, align: number): number {
-    const slot = this.#blocks.take(pfn, order);
-    this.#taken++;
-    // The page source's one reference plus a bias of blockSize, added in one step.
-    this.#blocks.refs[slot] = this.biasStart;
-    this.#bias = this.biasStart;
-    this.#cur = slot;
-    this.#curBase = pfn * this.pageSize;
-    this.#curSize = order === this.blockOrder ? this.blockSize : this.pageSize;
-    this.#curOffset = 0;
-    if (this.#poison) this.#backing!.bytes(this.#curBase, this.#curSize).fill(POISON_BYTE);
-    return this.#carveFresh(slot, size, align);
+  /** Makes the page-head table ready for a block just had; on a refusal gives the pages back and rethrows. */
+  #prepareHeads(pfn: number, order: number): void {
+    try {
+      const heads = this.#heads;
+      if (heads.covers(pfn, 1 << order)) return;
+      heads.prepare(pfn, 1 << order);
+      this.#sync();
+    } catch (error) {
+      this.#source.freePages(pfn, order);
+      throw error;
+    }
   }
 
-  #carveFresh(slot: number, size: number, align: number): number {
-    const offset = align === 1 ? 0 : this.#alignUp(0, align);
+  #install(pfn: number, order: number, size: number, align: number): number {
+    const base = pfn * this.pageSize;
+    const slot = this.#blocks.take(base, order);
+    this.#heads.map(pfn, 1 << order, slot);
+    this.#taken++;
+    // The page source's one reference plus a bias of blockSize, added in one step.
+    this.#blocks.info[2 * slot + 1] = this.biasStart;
+    this.#bias = this.biasStart;
+    this.#cur = slot;
+    this.#curWord = slot * this.#words;
+    this.#curBase = base;
+    this.#curSize = order === this.blockOrder ? this.blockSize : this.pageSize;
+    this.#curOffset = 0;
+    if (this.#poison) this.#backing!.bytes(base, this.#curSize).fill(POISON_BYTE);
+    return this.#carveFresh(size, align);
+  }
+
+  #carveFresh(size: number, align: number): number {
+    const offset = align <= FRAG_GRANULE ? 0 : this.#alignUp(0, align);
     if (offset + size > this.#curSize) {
       // Only when the source's block is not aligned to `align` and the padding does not fit.
       this.#failures++;
       return -1;
     }
-    return this.#carve(slot, 0, offset, size);
+    this.#alignWaste += offset;
+    return this.#carve(offset, size);
   }
 
   /** Gives back the unused bias; the block goes back to the source if nothing else holds it. */
   #retire(slot: number): void {
+    this.#endPass();
     this.#cur = -1;
-    const left = this.#blocks.refs[slot]! - this.#bias;
+    this.#curSize = 0;
+    this.#curOffset = 0;
+    const left = this.#blocks.info[2 * slot + 1]! - this.#bias;
     this.#bias = 0;
-    this.#blocks.refs[slot] = left;
+    this.#blocks.info[2 * slot + 1] = left;
     if (left === 0) this.#returnBlock(slot);
   }
 
   #recycle(slot: number): void {
-    const blocks = this.#blocks;
+    this.#endPass();
     if (this.#poison) this.#scanPoison(slot, "recycle");
-    blocks.refs[slot] = this.biasStart;
+    this.#blocks.clearEnds(slot);
+    this.#blocks.info[2 * slot + 1] = this.biasStart;
     this.#bias = this.biasStart;
     this.#curOffset = 0;
     this.#recycled++;
@@ -549,8 +773,9 @@ export class FragmentCache {
   #returnBlock(slot: number): void {
     const blocks = this.#blocks;
     if (this.#poison) this.#scanPoison(slot, "return");
-    const pfn = blocks.pfn[slot]!;
+    const pfn = blocks.info[2 * slot]! / this.pageSize;
     const order = blocks.order[slot]!;
+    this.#heads.unmap(pfn, 1 << order);
     blocks.release(slot);
     this.#returned++;
     this.#source.freePages(pfn, order);
@@ -558,21 +783,20 @@ export class FragmentCache {
 
   #scanPoison(slot: number, when: "recycle" | "return"): void {
     const blocks = this.#blocks;
-    const pfn = blocks.pfn[slot]!;
-    const base = pfn * this.pageSize;
+    const base = blocks.info[2 * slot]!;
     const size = this.pageSize * 2 ** blocks.order[slot]!;
     const view = this.#backing!.bytes(base, size);
     const log = this.#freedLog!;
     const freed = log.sorted(slot);
     log.clear(slot);
-    this.#poisonReports += scanBlockPoison(view, base, pfn, freed, when, this.#onPoison);
+    this.#poisonReports += scanBlockPoison(view, base, base / this.pageSize, freed, when, this.#onPoison);
   }
 
   #blockInfo(slot: number): FragmentBlockInfo {
     const blocks = this.#blocks;
     const current = slot === this.#cur;
-    const refcount = blocks.refs[slot]!;
-    return { pfn: blocks.pfn[slot]!, order: blocks.order[slot]!, refcount, current, liveFragments: current ? refcount - this.#bias : refcount };
+    const refcount = blocks.info[2 * slot + 1]!;
+    return { pfn: blocks.info[2 * slot]! / this.pageSize, order: blocks.order[slot]!, refcount, current, liveFragments: current ? refcount - this.#bias : refcount };
   }
 
   #rejectAlloc(size: unknown, align: unknown): never {
@@ -594,7 +818,7 @@ export class FragmentCache {
     if (this.#freedLog !== null) {
       const blocks = this.#blocks;
       for (let s = 0; s < blocks.capacity; s++) {
-        const size = blocks.pfn[s] === -1 ? 0 : this.#freedLog.sizeOf(s, address);
+        const size = blocks.info[2 * s] === -1 ? 0 : this.#freedLog.sizeOf(s, address);
         if (size > 0) throw new MmkitError(ErrorCode.DoubleFree, `double free: the fragment at address ${address} (${size} bytes) was freed already`);
       }
     }

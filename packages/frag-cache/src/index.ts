@@ -2,4 +2,4 @@ export { FragmentCache, type FragmentCacheOptions, type FragmentBlockInfo, type 
 export type { PageSource, FragmentBacking } from "./page-source.js";
 export type { FragmentCacheStats } from "./stats.js";
 export type { PoisonReport } from "./poison.js";
-export { FRAG_BLOCK_BYTES, POISON_BYTE } from "./constants.js";
+export { FRAG_BLOCK_BYTES, FRAG_GRANULE, POISON_BYTE } from "./constants.js";

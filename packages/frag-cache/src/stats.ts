@@ -32,6 +32,8 @@ export interface FragmentCacheStats {
   blocksInUse: number;
   /** Bytes skipped to align fragments. */
   bytesWastedAlignment: number;
+  /** Bytes added by rounding fragment sizes up to `FRAG_GRANULE` (16). */
+  bytesWastedRounding: number;
   /** Bytes left unused at the end of blocks the cache moved on from because a request did not fit. */
   bytesWastedTail: number;
   /** Use-after-free writes reported in poison mode. */

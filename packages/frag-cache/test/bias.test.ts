@@ -19,16 +19,18 @@ describe("the bias trick", () => {
     expect(cache.currentBlock()).toBeNull();
     expect(cache.alloc(100)).toBe(0);
     expect(source.log).toEqual(["alloc 3", "-> 0"]);
-    expect(cache.currentBlock()).toEqual({ pfn: 0, order: 3, size: 32768, offset: 100, bias: B - 1, refcount: B, current: true, liveFragments: 1 });
+    expect(cache.currentBlock()).toEqual({ pfn: 0, order: 3, size: 32768, offset: 112, bias: B - 1, refcount: B, current: true, liveFragments: 1 });
+    expect(cache.sizeOf(0)).toBe(112); // 100 rounded up to the 16-byte granule
+    expect(cache.stats().bytesWastedRounding).toBe(12);
     cache.check();
   });
 
   test("allocating decrements only the local bias; freeing decrements only the block's count", () => {
     const { cache } = setup();
     const addrs = [cache.alloc(1000), cache.alloc(1000), cache.alloc(1000)];
-    expect(addrs).toEqual([0, 1000, 2000]);
-    expect(cache.currentBlock()).toMatchObject({ bias: B - 3, refcount: B, offset: 3000 });
-    cache.free(1000);
+    expect(addrs).toEqual([0, 1008, 2016]);
+    expect(cache.currentBlock()).toMatchObject({ bias: B - 3, refcount: B, offset: 3024 });
+    cache.free(1008);
     expect(cache.currentBlock()).toMatchObject({ bias: B - 3, refcount: B - 1, liveFragments: 2 });
     cache.check();
   });
@@ -131,11 +133,12 @@ describe("the bias trick", () => {
 
   test("alignment rounds the address up and counts the padding", () => {
     const { cache } = setup();
-    expect(cache.alloc(1)).toBe(0);
+    expect(cache.alloc(1)).toBe(0); // a 16-byte fragment
     expect(cache.alloc(64, 64)).toBe(64);
     expect(cache.alloc(1, 4096)).toBe(4096);
-    expect(cache.alloc(3, 2)).toBe(4098);
-    expect(cache.stats().bytesWastedAlignment).toBe(63 + (4096 - 128) + 1);
+    expect(cache.alloc(3, 2)).toBe(4112); // every fragment starts on a 16-byte granule
+    expect(cache.alloc(8, 16)).toBe(4128);
+    expect(cache.stats()).toMatchObject({ bytesWastedAlignment: 48 + (4096 - 128), bytesWastedRounding: 15 + 0 + 15 + 13 + 8 });
     cache.check();
   });
 
@@ -162,5 +165,17 @@ describe("the bias trick", () => {
     expect(s.log).toEqual(["alloc 0", "-> 0"]);
     const small = new FragmentCache(new FakePageSource(64), { blockBytes: 8192 });
     expect([small.blockOrder, small.blockSize]).toEqual([1, 8192]);
+    // free finds the block and the offset in it from the page-head entry alone, whatever the order.
+    for (const cache of [big, small, new FragmentCache(new FakePageSource(1024), { blockBytes: 1 << 20 })]) {
+      const before = cache.stats(); // big still holds its 40000-byte fragment
+      const a = cache.alloc(cache.blockSize - 16);
+      const b = cache.alloc(16);
+      expect(b - a).toBe(cache.blockSize - 16);
+      expect(cache.sizeOf(b)).toBe(16);
+      cache.free(b);
+      cache.free(a);
+      cache.check();
+      expect(cache.stats()).toMatchObject({ liveFragments: before.liveFragments, liveBytes: before.liveBytes, fragmentsAllocated: before.fragmentsAllocated + 2 });
+    }
   });
 });

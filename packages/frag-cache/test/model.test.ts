@@ -19,12 +19,12 @@ const sizeArb = fc.oneof(
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: fc.record({ kind: fc.constant("alloc" as const), size: sizeArb, alignLog: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 13 })) }) },
   { weight: 7, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad-free" as const), pick: fc.nat(), delta: fc.integer({ min: -3, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad-free" as const), pick: fc.nat(), delta: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-32, -16, 16, 32, 4096)) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drain" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("fail3" as const), on: fc.boolean() }) },
 );
 
-/** Replays `ops` against the cache and a model (live address -> size); returns the cache for final checks. */
+/** Replays `ops` against the cache and a model (live address -> size rounded up to 16); returns the cache for final checks. */
 function replay(ops: Op[], options: { misalign: number; backed: boolean }) {
   const source = new FakePageSource(48);
   source.misalign = options.misalign;
@@ -42,10 +42,13 @@ function replay(ops: Op[], options: { misalign: number; backed: boolean }) {
       if (a === -1) {
         expect(cache.stats().fragmentsAllocated).toBe(before);
       } else {
+        const size = Math.ceil(op.size / 16) * 16;
         expect(a % align).toBe(0);
+        expect(a % 16).toBe(0);
         expect(live.has(a)).toBe(false);
-        for (const [b, n] of live) expect(a + op.size <= b || b + n <= a).toBe(true); // no overlap, ever
-        live.set(a, op.size);
+        for (const [b, n] of live) expect(a + size <= b || b + n <= a).toBe(true); // no overlap, ever
+        live.set(a, size);
+        expect(cache.sizeOf(a)).toBe(size);
         freed.delete(a);
         if (m) {
           expect(cache.view(a).every((x) => x === 0)).toBe(true); // zeroOnAlloc
@@ -66,6 +69,7 @@ function replay(ops: Op[], options: { misalign: number; backed: boolean }) {
       if (live.has(a)) continue;
       const before = JSON.stringify([cache.stats(), cache.blocks(), cache.currentBlock()]);
       expect(() => cache.free(a)).toThrow(MmkitError);
+      expect(cache.isLive(a)).toBe(false);
       expect(JSON.stringify([cache.stats(), cache.blocks(), cache.currentBlock()])).toBe(before);
     } else if (op.kind === "drain") {
       cache.drain();

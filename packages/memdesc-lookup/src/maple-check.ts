@@ -1,6 +1,6 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { innerSummary, leafSummary } from "./maple-gaps.js";
-import { MIN_SLOTS, SLOTS, SLOT_SHIFT, type MapleNodes } from "./maple-nodes.js";
+import { MIN_SLOTS, NODE_SHIFT, SLOTS, SLOT_SHIFT, SLOT_VALUE, slotAt, type MapleNodes } from "./maple-nodes.js";
 import { MAX_INDEX } from "./limits.js";
 
 /** What {@link checkMapleTree} needs to see of a tree. */
@@ -52,19 +52,20 @@ export function checkMapleTree(t: MapleTreeState): void {
     if (isRoot && !leaf && c < 2) fail(`inner root ${n} has ${c} child`);
     const born = leaf ? nodes.lborn[n]! : nodes.iborn[n]!;
     if (born < 1 || born > nodes.epoch) fail(`${where} born in epoch ${born}, now ${nodes.epoch}`);
-    const piv = leaf ? nodes.lpiv : nodes.ipiv;
+    const node = leaf ? nodes.lnode : nodes.inode;
+    const nb = n << NODE_SHIFT;
     const b = n << SLOT_SHIFT;
     let prev = min - 1;
     for (let i = 0; i < c; i++) {
-      const p = piv[b + i]!;
+      const p = node[nb + slotAt(i)]!;
       if (!Number.isInteger(p) || p <= prev || p > max) fail(`${where}: pivot ${i} = ${p} after ${prev}`);
       prev = p;
     }
     if (prev !== max) fail(`${where}: last pivot ${prev} is not the node's max`);
-    for (let i = c; i < SLOTS; i++) if (piv[b + i] !== Infinity) fail(`${where}: unused pivot ${i} = ${piv[b + i]}`);
+    for (let i = c; i < SLOTS; i++) if (node[nb + slotAt(i)] !== Infinity) fail(`${where}: unused pivot ${i} = ${node[nb + slotAt(i)]}`);
     if (leaf) {
       for (let i = 0; i < c; i++) {
-        const v = nodes.lval[b + i]!;
+        const v = node[nb + slotAt(i) + SLOT_VALUE]!;
         if (v !== v) {
           if (prevEmpty) fail(`${where}: empty entry ${i} follows another empty run`);
           prevEmpty = true;
@@ -77,9 +78,10 @@ export function checkMapleTree(t: MapleTreeState): void {
       return;
     }
     for (let i = 0; i < c; i++) {
-      const cmin = i === 0 ? min : piv[b + i - 1]! + 1;
-      const child = nodes.ichild[b + i]!;
-      visit(child, level - 1, cmin, piv[b + i]!);
+      const cmin = i === 0 ? min : node[nb + slotAt(i - 1)]! + 1;
+      const child = node[nb + slotAt(i) + SLOT_VALUE]!;
+      if (!Number.isInteger(child)) fail(`${where}: child ${i} = ${child}`);
+      visit(child, level - 1, cmin, node[nb + slotAt(i)]!);
       if (level - 1 === 0) leafSummary(nodes, child, sum);
       else innerSummary(nodes, child, sum);
       if (nodes.ihead[b + i] !== sum[0] || nodes.itail[b + i] !== sum[1] || nodes.imax[b + i] !== sum[2]) {
@@ -92,13 +94,13 @@ export function checkMapleTree(t: MapleTreeState): void {
   if (leaves + t.pinnedLeaves !== nodes.leafLive) fail(`${leaves} reachable + ${t.pinnedLeaves} pinned leaves, ${nodes.leafLive} live`);
   if (inners + t.pinnedInner !== nodes.innerLive) fail(`${inners} reachable + ${t.pinnedInner} pinned inner nodes, ${nodes.innerLive} live`);
   let free = 0;
-  for (let f = nodes.leafFree; f >= 0; f = nodes.lval[f << SLOT_SHIFT]!) {
+  for (let f = nodes.leafFree; f >= 0; f = nodes.lnode[(f << NODE_SHIFT) + SLOT_VALUE]!) {
     if (seenLeaf.has(f)) fail(`leaf ${f} is both in the tree and free`);
     if (++free > nodes.leafUsed) fail("leaf free list loops");
   }
   if (free + nodes.leafLive !== nodes.leafUsed) fail(`${free} free + ${nodes.leafLive} live leaves != ${nodes.leafUsed} used`);
   free = 0;
-  for (let f = nodes.innerFree; f >= 0; f = nodes.ichild[f << SLOT_SHIFT]!) {
+  for (let f = nodes.innerFree; f >= 0; f = nodes.inode[(f << NODE_SHIFT) + SLOT_VALUE]!) {
     if (seenInner.has(f)) fail(`inner node ${f} is both in the tree and free`);
     if (++free > nodes.innerUsed) fail("inner free list loops");
   }

@@ -9,7 +9,7 @@ import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
  * A {@link DescriptorTable} over a {@link MapleTree}: one entry per descriptor, however many pages
  * it covers, so its metadata follows the number of allocations, not the amount of memory.
  *
- * Cost: `get`/`range` one tree descent (O(log16 n), about 3 lines a level); `set`/`clear` a
+ * Cost: `get`/`range` one tree descent (O(log16 n), 3-4 lines a level read in parallel); `set`/`clear` a
  * tree store.
  *
  * @example

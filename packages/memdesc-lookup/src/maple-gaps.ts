@@ -1,4 +1,4 @@
-import { SLOT_SHIFT, type MapleNodes } from "./maple-nodes.js";
+import { NODE_SHIFT, SLOT_SHIFT, SLOT_VALUE, slotAt, type MapleNodes } from "./maple-nodes.js";
 
 /**
  * Gap tracking for the maple tree. A node's summary is three positions that depend only on what
@@ -16,28 +16,27 @@ import { SLOT_SHIFT, type MapleNodes } from "./maple-nodes.js";
 
 /** Summary of leaf `n` into `out[0..2]` (head, tail, max). Cost: one pass over its entries. */
 export function leafSummary(nodes: MapleNodes, n: number, out: Float64Array): void {
-  const piv = nodes.lpiv;
-  const val = nodes.lval;
-  const b = n << SLOT_SHIFT;
+  const node = nodes.lnode;
+  const b = n << NODE_SHIFT;
   const c = nodes.lcount[n]!;
   let run = -2; // -2: open since the node's first index; -1: closed; >= 0: open since that index
   let head = -1;
   let max = 0;
   for (let i = 0; i < c; i++) {
-    const v = val[b + i]!;
+    const v = node[b + slotAt(i) + SLOT_VALUE]!;
     if (v !== v) {
-      if (run === -1) run = piv[b + i - 1]! + 1;
+      if (run === -1) run = node[b + slotAt(i - 1)]! + 1;
       continue;
     }
-    if (run === -2) head = i === 0 ? -1 : piv[b + i - 1]!;
+    if (run === -2) head = i === 0 ? -1 : node[b + slotAt(i - 1)]!;
     else if (run >= 0) {
-      const len = piv[b + i - 1]! - run + 1;
+      const len = node[b + slotAt(i - 1)]! - run + 1;
       if (len > max) max = len;
     }
     run = -1;
   }
   if (run === -2) {
-    out[0] = piv[b + c - 1]!;
+    out[0] = node[b + slotAt(c - 1)]!;
     out[1] = -1;
   } else {
     out[0] = head;
@@ -48,7 +47,8 @@ export function leafSummary(nodes: MapleNodes, n: number, out: Float64Array): vo
 
 /** Summary of inner node `n` from its children's summaries into `out`. Cost: one pass over its slots. */
 export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): void {
-  const piv = nodes.ipiv;
+  const node = nodes.inode;
+  const nb = n << NODE_SHIFT;
   const heads = nodes.ihead;
   const tails = nodes.itail;
   const maxes = nodes.imax;
@@ -58,14 +58,14 @@ export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): v
   let head = -1;
   let max = 0;
   for (let i = 0; i < c; i++) {
-    const last = piv[b + i]!;
+    const last = node[nb + slotAt(i)]!;
     const h = heads[b + i]!;
     if (h === last) {
-      if (run === -1) run = piv[b + i - 1]! + 1;
+      if (run === -1) run = node[nb + slotAt(i - 1)]! + 1;
       continue;
     }
-    if (h >= 0 && run === -1) run = piv[b + i - 1]! + 1;
-    const end = h >= 0 ? h : i === 0 ? -1 : piv[b + i - 1]!;
+    if (h >= 0 && run === -1) run = node[nb + slotAt(i - 1)]! + 1;
+    const end = h >= 0 ? h : i === 0 ? -1 : node[nb + slotAt(i - 1)]!;
     if (run === -2) head = end;
     else if (run >= 0) {
       const len = end - run + 1;
@@ -76,7 +76,7 @@ export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): v
     run = tails[b + i]!;
   }
   if (run === -2) {
-    out[0] = piv[b + c - 1]!;
+    out[0] = node[nb + slotAt(c - 1)]!;
     out[1] = -1;
   } else {
     out[0] = head;
@@ -97,15 +97,15 @@ export function gapForward(nodes: MapleNodes, root: number, height: number, lo: 
 function forward(nodes: MapleNodes, n: number, level: number, nmin: number, nmax: number, lo: number, hi: number, size: number, st: { run: number }): number {
   const b = n << SLOT_SHIFT;
   if (level === 0) {
-    const piv = nodes.lpiv;
-    const val = nodes.lval;
+    const node = nodes.lnode;
+    const lb = n << NODE_SHIFT;
     const c = nodes.lcount[n]!;
     for (let i = 0; i < c; i++) {
-      const last = piv[b + i]!;
+      const last = node[lb + slotAt(i)]!;
       if (last < lo) continue;
-      const first = i === 0 ? nmin : piv[b + i - 1]! + 1;
+      const first = i === 0 ? nmin : node[lb + slotAt(i - 1)]! + 1;
       if (first > hi) return -1;
-      const v = val[b + i]!;
+      const v = node[lb + slotAt(i) + SLOT_VALUE]!;
       if (v === v) {
         st.run = -1;
         continue;
@@ -116,12 +116,13 @@ function forward(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
     }
     return -1;
   }
-  const piv = nodes.ipiv;
+  const node = nodes.inode;
+  const nb = n << NODE_SHIFT;
   const c = nodes.icount[n]!;
   for (let i = 0; i < c; i++) {
-    const last = piv[b + i]!;
+    const last = node[nb + slotAt(i)]!;
     if (last < lo) continue;
-    const first = i === 0 ? nmin : piv[b + i - 1]! + 1;
+    const first = i === 0 ? nmin : node[nb + slotAt(i - 1)]! + 1;
     if (first > hi) return -1;
     const m = nodes.imax[b + i]!;
     if (first >= lo && last <= hi && m < size) {
@@ -141,7 +142,7 @@ function forward(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
       if (t >= 0 && last - t + 1 >= size) return t;
       continue;
     }
-    const found = forward(nodes, nodes.ichild[b + i]!, level - 1, first, last, lo, hi, size, st);
+    const found = forward(nodes, node[nb + slotAt(i) + SLOT_VALUE]!, level - 1, first, last, lo, hi, size, st);
     if (found >= 0) return found;
   }
   return -1;
@@ -160,15 +161,15 @@ function reverse(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
   // st.run: -1 closed, else the highest index of the open run (a run grows downwards).
   const b = n << SLOT_SHIFT;
   if (level === 0) {
-    const piv = nodes.lpiv;
-    const val = nodes.lval;
+    const node = nodes.lnode;
+    const lb = n << NODE_SHIFT;
     const c = nodes.lcount[n]!;
     for (let i = c - 1; i >= 0; i--) {
-      const first = i === 0 ? nmin : piv[b + i - 1]! + 1;
+      const first = i === 0 ? nmin : node[lb + slotAt(i - 1)]! + 1;
       if (first > hi) continue;
-      const last = piv[b + i]!;
+      const last = node[lb + slotAt(i)]!;
       if (last < lo) return -1;
-      const v = val[b + i]!;
+      const v = node[lb + slotAt(i) + SLOT_VALUE]!;
       if (v === v) {
         st.run = -1;
         continue;
@@ -179,12 +180,13 @@ function reverse(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
     }
     return -1;
   }
-  const piv = nodes.ipiv;
+  const node = nodes.inode;
+  const nb = n << NODE_SHIFT;
   const c = nodes.icount[n]!;
   for (let i = c - 1; i >= 0; i--) {
-    const first = i === 0 ? nmin : piv[b + i - 1]! + 1;
+    const first = i === 0 ? nmin : node[nb + slotAt(i - 1)]! + 1;
     if (first > hi) continue;
-    const last = piv[b + i]!;
+    const last = node[nb + slotAt(i)]!;
     if (last < lo) return -1;
     const m = nodes.imax[b + i]!;
     if (first >= lo && last <= hi && m < size) {
@@ -204,7 +206,7 @@ function reverse(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
       if (h >= 0 && h - first + 1 >= size) return h - size + 1;
       continue;
     }
-    const found = reverse(nodes, nodes.ichild[b + i]!, level - 1, first, last, lo, hi, size, st);
+    const found = reverse(nodes, node[nb + slotAt(i) + SLOT_VALUE]!, level - 1, first, last, lo, hi, size, st);
     if (found >= 0) return found;
   }
   return -1;

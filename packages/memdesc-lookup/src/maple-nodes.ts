@@ -3,45 +3,66 @@ import { MetadataArena, type ArrayFactory, type MetadataArray } from "@mmkit/phy
 /**
  * Node storage of a {@link MapleTree}: two pools of fixed-width nodes in typed arrays from an arena.
  *
- * Layout (node `n` of a pool owns elements `n * 16 .. n * 16 + 15` of each per-slot array):
+ * Layout. Every node's search data is one 256-byte block of 32 Float64 elements (`lnode` for
+ * leaves, `inode` for inner nodes; node `n` owns elements `n * 32 .. n * 32 + 31`), made of four
+ * 64-byte groups, one cache line each: group g holds the pivots of slots 4g .. 4g + 3, then their
+ * four values (leaf) or child ids (inner node). Slot i's pivot is at {@link slotAt}(i) and its
+ * value or child 4 elements further ({@link SLOT_VALUE}). A lookup compares the pivots of slots 3, 7
+ * and 11 (three lines, read in parallel), which names the group, then the group's first three
+ * pivots, and finds the slot's value or child on the line it has just read: one dependent line
+ * per level instead of two or three. Per-slot gap summaries are only read by writes and gap
+ * searches, so they stay in arrays of their own (node `n` owns elements `n * 16 .. n * 16 + 15`):
  *
  * | pool  | array          | type    | per slot                                   | bytes/node |
  * | ----- | -------------- | ------- | ------------------------------------------ | ---------- |
- * | leaf  | `lpiv`         | f64     | last index of entry i (unused: +Infinity)  | 128        |
- * | leaf  | `lval`         | f64     | value of entry i (NaN: empty)              | 128        |
+ * | leaf  | `lnode`        | f64     | last index of entry i (unused: +Infinity)  | 128        |
+ * | leaf  | `lnode`        | f64     | value of entry i (NaN: empty)              | 128        |
  * | leaf  | `lcount/lborn` | u8/u32  | per node: entries, epoch it was written in | 5          |
- * | inner | `ipiv`         | f64     | last index under child i (unused: +Inf)    | 128        |
- * | inner | `ichild`       | i32     | leaf or inner node id of child i           | 64         |
+ * | inner | `inode`        | f64     | last index under child i (unused: +Inf)    | 128        |
+ * | inner | `inode`        | f64     | leaf or inner node id of child i           | 128        |
  * | inner | `ihead`        | f64     | end of the empty run at child i's start, -1| 128        |
  * | inner | `itail`        | f64     | start of the empty run at child i's end, -1| 128        |
  * | inner | `imax`         | f64     | longest empty run strictly inside child i  | 128        |
  * | inner | `icount/iborn` | u8/u32  | per node: children, epoch                  | 5          |
  *
  * A leaf is the kernel's 16-slot range node (256 bytes of pivots and values). Inner nodes keep 16
- * children and track gaps, where the kernel's 256-byte arange node fits only 10: separate arrays per
- * field free the width from the node size. A node's last pivot is its maximum, so a descent needs no
- * bounds from the parent and stops without a count check. Gap summaries are positions, not lengths,
- * so a node's summary depends only on its own contents, not on where its neighbour ends.
+ * children and track gaps, where the kernel's 256-byte arange node fits only 10: gap summaries in
+ * arrays of their own free the width from the node size. A node's last pivot is its maximum, so a
+ * descent needs no bounds from the parent and stops without a count check. Gap summaries are
+ * positions, not lengths, so a node's summary depends only on its own contents, not on where its
+ * neighbour ends.
  *
- * Free nodes are chained through slot 0 of `lval` / `ichild`.
+ * Free nodes are chained through the value / child of slot 0.
  */
 export const SLOTS = 16;
-/** log2 of {@link SLOTS}. */
+/** log2 of {@link SLOTS}: per-slot gap arrays hold 16 elements per node. */
 export const SLOT_SHIFT = 4;
+/** log2 of a node block's length in `lnode` / `inode` (32 elements: 16 pivots, 16 values or children). */
+export const NODE_SHIFT = 5;
+/** A slot's value (leaf) or child id (inner node) sits this many elements after its pivot. */
+export const SLOT_VALUE = 4;
 /** Fewest entries or children a node other than the root keeps. */
 export const MIN_SLOTS = 8;
 
+/**
+ * Element of slot `i`'s pivot inside its node block: groups of four pivots and their four values.
+ * `slotAt(i) = 8 * (i >> 2) + (i & 3)`.
+ */
+export function slotAt(i: number): number {
+  return i + (i & ~3);
+}
+
 const LEAF_BYTES = SLOTS * 16 + 5;
-const INNER_BYTES = SLOTS * (8 + 4 + 8 + 8 + 8) + 5;
+const INNER_BYTES = SLOTS * (8 + 8 + 8 + 8 + 8) + 5;
 
 export class MapleNodes {
   readonly arena: ArrayFactory;
-  lpiv!: Float64Array;
-  lval!: Float64Array;
+  /** Leaf blocks: leaf `n` at `n << NODE_SHIFT`, slot i's pivot at `slotAt(i)`, its value 4 further. */
+  lnode!: Float64Array;
   lcount!: Uint8Array;
   lborn!: Uint32Array;
-  ipiv!: Float64Array;
-  ichild!: Int32Array;
+  /** Inner node blocks: as `lnode`, with child ids in place of values. */
+  inode!: Float64Array;
   ihead!: Float64Array;
   itail!: Float64Array;
   imax!: Float64Array;
@@ -76,7 +97,7 @@ export class MapleNodes {
 
   allocLeaf(): number {
     let n = this.leafFree;
-    if (n >= 0) this.leafFree = this.lval[n << SLOT_SHIFT]!;
+    if (n >= 0) this.leafFree = this.lnode[(n << NODE_SHIFT) + SLOT_VALUE]!;
     else {
       if (this.leafUsed === this.leafCapacity) this.#growLeaves(this.leafCapacity * 2);
       n = this.leafUsed++;
@@ -88,7 +109,7 @@ export class MapleNodes {
 
   allocInner(): number {
     let n = this.innerFree;
-    if (n >= 0) this.innerFree = this.ichild[n << SLOT_SHIFT]!;
+    if (n >= 0) this.innerFree = this.inode[(n << NODE_SHIFT) + SLOT_VALUE]!;
     else {
       if (this.innerUsed === this.innerCapacity) this.#growInners(this.innerCapacity * 2);
       n = this.innerUsed++;
@@ -100,14 +121,14 @@ export class MapleNodes {
 
   freeLeaf(n: number): void {
     this.lcount[n] = 0;
-    this.lval[n << SLOT_SHIFT] = this.leafFree;
+    this.lnode[(n << NODE_SHIFT) + SLOT_VALUE] = this.leafFree;
     this.leafFree = n;
     this.leafLive--;
   }
 
   freeInner(n: number): void {
     this.icount[n] = 0;
-    this.ichild[n << SLOT_SHIFT] = this.innerFree;
+    this.inode[(n << NODE_SHIFT) + SLOT_VALUE] = this.innerFree;
     this.innerFree = n;
     this.innerLive--;
   }
@@ -120,14 +141,16 @@ export class MapleNodes {
 
   /** Gives every array back to the arena. The store is unusable afterwards. */
   dispose(): void {
-    for (const a of [this.lpiv, this.lval, this.lcount, this.lborn, this.ipiv, this.ichild, this.ihead, this.itail, this.imax, this.icount, this.iborn]) {
+    for (const a of [this.lnode, this.lcount, this.lborn, this.inode, this.ihead, this.itail, this.imax, this.icount, this.iborn]) {
       this.arena.release(a);
     }
     this.#bytes = 0;
     // What is left reads as an empty tree: one leaf whose only entry is the empty [0, 2^53 - 1].
-    this.lpiv = new Float64Array(SLOTS).fill(Infinity);
-    this.lpiv[0] = Number.MAX_SAFE_INTEGER;
-    this.lval = new Float64Array(SLOTS).fill(NaN);
+    this.lnode = new Float64Array(1 << NODE_SHIFT);
+    for (let i = 0; i < SLOTS; i++) {
+      this.lnode[slotAt(i)] = i === 0 ? Number.MAX_SAFE_INTEGER : Infinity;
+      this.lnode[slotAt(i) + SLOT_VALUE] = NaN;
+    }
     this.lcount = Uint8Array.of(1);
     this.leafCapacity = this.innerCapacity = 0;
   }
@@ -144,9 +167,7 @@ export class MapleNodes {
 
   #growLeaves(capacity: number): void {
     const a = this.arena;
-    const n = capacity * SLOTS;
-    this.lpiv = this.#grow(this.lpiv, a.float64(n, "maple leaf pivots"));
-    this.lval = this.#grow(this.lval, a.float64(n, "maple leaf values"));
+    this.lnode = this.#grow(this.lnode, a.float64(capacity << NODE_SHIFT, "maple leaves"));
     this.lcount = this.#grow(this.lcount, a.uint8(capacity, "maple leaf counts"));
     this.lborn = this.#grow(this.lborn, a.uint32(capacity, "maple leaf epochs"));
     this.leafCapacity = capacity;
@@ -155,8 +176,7 @@ export class MapleNodes {
   #growInners(capacity: number): void {
     const a = this.arena;
     const n = capacity * SLOTS;
-    this.ipiv = this.#grow(this.ipiv, a.float64(n, "maple node pivots"));
-    this.ichild = this.#grow(this.ichild, a.int32(n, "maple node children"));
+    this.inode = this.#grow(this.inode, a.float64(capacity << NODE_SHIFT, "maple node pivots and children"));
     this.ihead = this.#grow(this.ihead, a.float64(n, "maple node gaps"));
     this.itail = this.#grow(this.itail, a.float64(n, "maple node gaps"));
     this.imax = this.#grow(this.imax, a.float64(n, "maple node gaps"));

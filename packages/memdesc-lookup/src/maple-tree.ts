@@ -1,7 +1,7 @@
 import { ErrorCode, MmkitError, describeValue, type ArrayFactory } from "@mmkit/physmem";
 import { checkMapleTree } from "./maple-check.js";
 import { innerSummary, leafSummary } from "./maple-gaps.js";
-import { MIN_SLOTS, MapleNodes, SLOTS, SLOT_SHIFT } from "./maple-nodes.js";
+import { MIN_SLOTS, MapleNodes, NODE_SHIFT, SLOTS, SLOT_SHIFT, SLOT_VALUE, slotAt } from "./maple-nodes.js";
 import { MapleSnapshot } from "./maple-snapshot.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
@@ -41,10 +41,11 @@ interface Retired {
  *
  * Values: any finite number (`-0` is kept as is). Indices: integers in [0, 2^53 - 1].
  *
- * Costs: `load` one descent, O(log16 n), about 3 cache lines per level; `store`/`erase` a descent
+ * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
+ * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
  * plus O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
  * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
- * to 16 entries (empty runs between ranges count as entries), 581 per inner node.
+ * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
  *
  * @example
  * ```ts
@@ -192,11 +193,12 @@ export class MapleTree extends MapleView {
     this.#descend(index);
     const n = this.#pathNode[0]!;
     const i = this.#pathSlot[0]!;
-    const b = n << SLOT_SHIFT;
-    const value = this.nodes.lval[b + i]!;
+    const b = n << NODE_SHIFT;
+    const lnode = this.nodes.lnode;
+    const value = lnode[b + slotAt(i) + SLOT_VALUE]!;
     if (value !== value) return undefined;
-    const first = i === 0 ? this.#pathMin[0]! : this.nodes.lpiv[b + i - 1]! + 1;
-    this.#write(first, this.nodes.lpiv[b + i]!, NaN, true);
+    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    this.#write(first, lnode[b + slotAt(i)]!, NaN, true);
     return value;
   }
 
@@ -309,16 +311,17 @@ export class MapleTree extends MapleView {
     for (let j = 0; j < leafCount; j++) {
       const k = Math.floor(p / leafCount) + (j < p % leafCount ? 1 : 0);
       const id = nodes.allocLeaf();
-      const b = id << SLOT_SHIFT;
-      nodes.lpiv.set(piv.subarray(at, at + k), b);
-      nodes.lval.set(val.subarray(at, at + k), b);
-      nodes.lpiv.fill(Infinity, b + k, b + SLOTS);
-      nodes.lval.fill(NaN, b + k, b + SLOTS);
+      const b = id << NODE_SHIFT;
+      const lnode = nodes.lnode;
+      for (let i = 0; i < SLOTS; i++) {
+        lnode[b + slotAt(i)] = i < k ? piv[at + i]! : Infinity;
+        lnode[b + slotAt(i) + SLOT_VALUE] = i < k ? val[at + i]! : NaN;
+      }
       nodes.lcount[id] = k;
       at += k;
       leafSummary(nodes, id, sum);
       ids[j] = id;
-      maxes[j] = nodes.lpiv[b + k - 1]!;
+      maxes[j] = lnode[b + slotAt(k - 1)]!;
       heads[j] = sum[0]!;
       tails[j] = sum[1]!;
       gaps[j] = sum[2]!;
@@ -337,19 +340,24 @@ export class MapleTree extends MapleView {
         const k = Math.floor(count / parents) + (j < count % parents ? 1 : 0);
         const id = nodes.allocInner();
         const b = id << SLOT_SHIFT;
+        const nb = id << NODE_SHIFT;
+        const inode = nodes.inode;
         for (let i = 0; i < k; i++) {
-          nodes.ipiv[b + i] = maxes[at + i]!;
-          nodes.ichild[b + i] = ids[at + i]!;
+          inode[nb + slotAt(i)] = maxes[at + i]!;
+          inode[nb + slotAt(i) + SLOT_VALUE] = ids[at + i]!;
           nodes.ihead[b + i] = heads[at + i]!;
           nodes.itail[b + i] = tails[at + i]!;
           nodes.imax[b + i] = gaps[at + i]!;
         }
-        for (let i = k; i < SLOTS; i++) nodes.ipiv[b + i] = Infinity;
+        for (let i = k; i < SLOTS; i++) {
+          inode[nb + slotAt(i)] = Infinity;
+          inode[nb + slotAt(i) + SLOT_VALUE] = 0;
+        }
         nodes.icount[id] = k;
         at += k;
         innerSummary(nodes, id, sum);
         pIds[j] = id;
-        pMaxes[j] = nodes.ipiv[b + k - 1]!;
+        pMaxes[j] = inode[nb + slotAt(k - 1)]!;
         pHeads[j] = sum[0]!;
         pTails[j] = sum[1]!;
         pGaps[j] = sum[2]!;
@@ -429,10 +437,11 @@ export class MapleTree extends MapleView {
   #emptyLeaf(): number {
     const nodes = this.nodes;
     const id = nodes.allocLeaf();
-    const b = id << SLOT_SHIFT;
-    nodes.lpiv.fill(Infinity, b, b + SLOTS);
-    nodes.lval.fill(NaN, b, b + SLOTS);
-    nodes.lpiv[b] = MAX_INDEX;
+    const b = id << NODE_SHIFT;
+    for (let i = 0; i < SLOTS; i++) {
+      nodes.lnode[b + slotAt(i)] = i === 0 ? MAX_INDEX : Infinity;
+      nodes.lnode[b + slotAt(i) + SLOT_VALUE] = NaN;
+    }
     nodes.lcount[id] = 1;
     return id;
   }
@@ -446,20 +455,19 @@ export class MapleTree extends MapleView {
       // Merge with empty neighbours so that empty runs never sit side by side. Neighbours inside
       // the leaf are read from it; only a neighbour in another leaf costs a descent.
       const nodes = this.nodes;
-      const lpiv = nodes.lpiv;
-      const lval = nodes.lval;
+      const lnode = nodes.lnode;
       if (!pathReady) this.#descend(first);
       pathValid = true;
       const n = this.#pathNode[0]!;
-      const b = n << SLOT_SHIFT;
+      const b = n << NODE_SHIFT;
       const c = nodes.lcount[n]!;
       const i = this.#pathSlot[0]!;
-      const start = i === 0 ? this.#pathMin[0]! : lpiv[b + i - 1]! + 1;
+      const start = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
       let from = first;
-      if (lval[b + i] !== lval[b + i]) from = start;
+      if (lnode[b + slotAt(i) + SLOT_VALUE] !== lnode[b + slotAt(i) + SLOT_VALUE]) from = start;
       else if (start === first && first > 0) {
         if (i > 0) {
-          if (lval[b + i - 1] !== lval[b + i - 1]) from = i === 1 ? this.#pathMin[0]! : lpiv[b + i - 2]! + 1;
+          if (lnode[b + slotAt(i - 1) + SLOT_VALUE] !== lnode[b + slotAt(i - 1) + SLOT_VALUE]) from = i === 1 ? this.#pathMin[0]! : lnode[b + slotAt(i - 2)]! + 1;
         } else {
           const p = this.entryAt(first - 1, this.#entry, true)!;
           if (p.value !== p.value) {
@@ -468,13 +476,13 @@ export class MapleTree extends MapleView {
           }
         }
       }
-      if (last <= lpiv[b + c - 1]!) {
+      if (last <= lnode[b + slotAt(c - 1)]!) {
         let j = i;
-        while (lpiv[b + j]! < last) j++;
-        if (lval[b + j] !== lval[b + j]) last = lpiv[b + j]!;
-        else if (lpiv[b + j] === last && last < MAX_INDEX) {
+        while (lnode[b + slotAt(j)]! < last) j++;
+        if (lnode[b + slotAt(j) + SLOT_VALUE] !== lnode[b + slotAt(j) + SLOT_VALUE]) last = lnode[b + slotAt(j)]!;
+        else if (lnode[b + slotAt(j)] === last && last < MAX_INDEX) {
           if (j + 1 < c) {
-            if (lval[b + j + 1] !== lval[b + j + 1]) last = lpiv[b + j + 1]!;
+            if (lnode[b + slotAt(j + 1) + SLOT_VALUE] !== lnode[b + slotAt(j + 1) + SLOT_VALUE]) last = lnode[b + slotAt(j + 1)]!;
           } else {
             const q = this.entryAt(last + 1, this.#entry, true)!;
             if (q.value !== q.value) last = q.last;
@@ -491,7 +499,7 @@ export class MapleTree extends MapleView {
       if (from !== first && pathValid) {
         // Still in this leaf: point the path at the entry holding the new first index.
         let k = 0;
-        while (lpiv[b + k]! < from) k++;
+        while (lnode[b + slotAt(k)]! < from) k++;
         this.#pathSlot[0] = k;
       }
       first = from;
@@ -505,36 +513,35 @@ export class MapleTree extends MapleView {
       this.#makePathWritable();
       const n = this.#pathNode[0]!;
       const i = this.#pathSlot[0]!;
-      const b = n << SLOT_SHIFT;
+      const b = n << NODE_SHIFT;
       const c = nodes.lcount[n]!;
-      const lpiv = nodes.lpiv;
-      const lval = nodes.lval;
-      const start = i === 0 ? this.#pathMin[0]! : lpiv[b + i - 1]! + 1;
-      const leafMax = lpiv[b + c - 1]!;
+      const lnode = nodes.lnode;
+      const start = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+      const leafMax = lnode[b + slotAt(c - 1)]!;
       let removed = 0;
-      for (let x = 0; x < c; x++) if (lval[b + x] === lval[b + x]) removed++;
+      for (let x = 0; x < c; x++) if (lnode[b + slotAt(x) + SLOT_VALUE] === lnode[b + slotAt(x) + SLOT_VALUE]) removed++;
       let k = 0;
       for (; k < i; k++) {
-        cPiv[k] = lpiv[b + k]!;
-        cSlot[k] = lval[b + k]!;
+        cPiv[k] = lnode[b + slotAt(k)]!;
+        cSlot[k] = lnode[b + slotAt(k) + SLOT_VALUE]!;
       }
       if (start < first) {
         cPiv[k] = first - 1;
-        cSlot[k++] = lval[b + i]!;
+        cSlot[k++] = lnode[b + slotAt(i) + SLOT_VALUE]!;
       }
       const done = last <= leafMax;
       if (done) {
         let j = i;
-        while (lpiv[b + j]! < last) j++;
+        while (lnode[b + slotAt(j)]! < last) j++;
         cPiv[k] = last;
         cSlot[k++] = value;
-        if (lpiv[b + j]! > last) {
-          cPiv[k] = lpiv[b + j]!;
-          cSlot[k++] = lval[b + j]!;
+        if (lnode[b + slotAt(j)]! > last) {
+          cPiv[k] = lnode[b + slotAt(j)]!;
+          cSlot[k++] = lnode[b + slotAt(j) + SLOT_VALUE]!;
         }
         for (let x = j + 1; x < c; x++) {
-          cPiv[k] = lpiv[b + x]!;
-          cSlot[k++] = lval[b + x]!;
+          cPiv[k] = lnode[b + slotAt(x)]!;
+          cSlot[k++] = lnode[b + slotAt(x) + SLOT_VALUE]!;
         }
       }
       let added = 0;
@@ -548,25 +555,28 @@ export class MapleTree extends MapleView {
   /** Records the root-to-leaf path to the entry holding `index`. */
   #descend(index: number): void {
     const nodes = this.nodes;
-    const piv = nodes.ipiv;
+    const inode = nodes.inode;
     let n = this.root;
     let min = 0;
     for (let l = this.levels; l > 0; l--) {
-      const b = n << SLOT_SHIFT;
-      let i = 0;
-      while (piv[b + i]! < index) i++;
+      const b = n << NODE_SHIFT;
+      const i = MapleTree.#slotOf(inode, b, index);
       this.#pathNode[l] = n;
       this.#pathSlot[l] = i;
       this.#pathMin[l] = min;
-      if (i > 0) min = piv[b + i - 1]! + 1;
-      n = nodes.ichild[b + i]!;
+      if (i > 0) min = inode[b + slotAt(i - 1)]! + 1;
+      n = inode[b + slotAt(i) + SLOT_VALUE]! | 0;
     }
-    const b = n << SLOT_SHIFT;
-    let i = 0;
-    while (nodes.lpiv[b + i]! < index) i++;
     this.#pathNode[0] = n;
-    this.#pathSlot[0] = i;
+    this.#pathSlot[0] = MapleTree.#slotOf(nodes.lnode, n << NODE_SHIFT, index);
     this.#pathMin[0] = min;
+  }
+
+  /** Slot of the first pivot >= `index` in the node block at `b` (the search `load` does, see MapleNodes). */
+  static #slotOf(node: Float64Array, b: number, index: number): number {
+    const g = (+(node[b + 3]! < index) + +(node[b + 11]! < index) + +(node[b + 19]! < index)) << 2;
+    const p = b + (g << 1);
+    return g + +(node[p]! < index) + +(node[p + 1]! < index) + +(node[p + 2]! < index);
   }
 
   /** Copies every node on the path that a live snapshot can see (top-down), and retires the originals. */
@@ -582,12 +592,10 @@ export class MapleTree extends MapleView {
       const from = n << SLOT_SHIFT;
       const to = m << SLOT_SHIFT;
       if (leaf) {
-        nodes.lpiv.copyWithin(to, from, from + SLOTS);
-        nodes.lval.copyWithin(to, from, from + SLOTS);
+        nodes.lnode.copyWithin(m << NODE_SHIFT, n << NODE_SHIFT, (n + 1) << NODE_SHIFT);
         nodes.lcount[m] = nodes.lcount[n]!;
       } else {
-        nodes.ipiv.copyWithin(to, from, from + SLOTS);
-        nodes.ichild.copyWithin(to, from, from + SLOTS);
+        nodes.inode.copyWithin(m << NODE_SHIFT, n << NODE_SHIFT, (n + 1) << NODE_SHIFT);
         nodes.ihead.copyWithin(to, from, from + SLOTS);
         nodes.itail.copyWithin(to, from, from + SLOTS);
         nodes.imax.copyWithin(to, from, from + SLOTS);
@@ -596,7 +604,7 @@ export class MapleTree extends MapleView {
       this.#retire(n, leaf);
       this.#pathNode[l] = m;
       if (l === this.levels) this.root = m;
-      else nodes.ichild[(this.#pathNode[l + 1]! << SLOT_SHIFT) + this.#pathSlot[l + 1]!] = m;
+      else nodes.inode[(this.#pathNode[l + 1]! << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!) + SLOT_VALUE] = m;
     }
   }
 
@@ -623,34 +631,33 @@ export class MapleTree extends MapleView {
     const b = n << SLOT_SHIFT;
     const cPiv = this.#cPiv;
     const cSlot = this.#cSlot;
+    const nb = n << NODE_SHIFT;
     if (leaf) {
-      const piv = nodes.lpiv;
-      const val = nodes.lval;
+      const lnode = nodes.lnode;
       for (let i = 0; i < k; i++) {
-        piv[b + i] = cPiv[from + i]!;
-        val[b + i] = cSlot[from + i]!;
+        lnode[nb + slotAt(i)] = cPiv[from + i]!;
+        lnode[nb + slotAt(i) + SLOT_VALUE] = cSlot[from + i]!;
       }
       for (let i = k; i < SLOTS; i++) {
-        piv[b + i] = Infinity;
-        val[b + i] = NaN;
+        lnode[nb + slotAt(i)] = Infinity;
+        lnode[nb + slotAt(i) + SLOT_VALUE] = NaN;
       }
       nodes.lcount[n] = k;
     } else {
-      const piv = nodes.ipiv;
-      const child = nodes.ichild;
+      const inode = nodes.inode;
       const cHead = this.#cHead;
       const cTail = this.#cTail;
       const cMax = this.#cMax;
       for (let i = 0; i < k; i++) {
-        piv[b + i] = cPiv[from + i]!;
-        child[b + i] = cSlot[from + i]!;
+        inode[nb + slotAt(i)] = cPiv[from + i]!;
+        inode[nb + slotAt(i) + SLOT_VALUE] = cSlot[from + i]!;
         nodes.ihead[b + i] = cHead[from + i]!;
         nodes.itail[b + i] = cTail[from + i]!;
         nodes.imax[b + i] = cMax[from + i]!;
       }
       for (let i = k; i < SLOTS; i++) {
-        piv[b + i] = Infinity;
-        child[b + i] = 0;
+        inode[nb + slotAt(i)] = Infinity;
+        inode[nb + slotAt(i) + SLOT_VALUE] = 0;
         nodes.ihead[b + i] = 0;
         nodes.itail[b + i] = 0;
         nodes.imax[b + i] = 0;
@@ -663,18 +670,21 @@ export class MapleTree extends MapleView {
   #readNode(n: number, leaf: boolean, at: number): number {
     const nodes = this.nodes;
     const b = n << SLOT_SHIFT;
+    const nb = n << NODE_SHIFT;
     if (leaf) {
       const k = nodes.lcount[n]!;
+      const lnode = nodes.lnode;
       for (let i = 0; i < k; i++) {
-        this.#cPiv[at + i] = nodes.lpiv[b + i]!;
-        this.#cSlot[at + i] = nodes.lval[b + i]!;
+        this.#cPiv[at + i] = lnode[nb + slotAt(i)]!;
+        this.#cSlot[at + i] = lnode[nb + slotAt(i) + SLOT_VALUE]!;
       }
       return k;
     }
     const k = nodes.icount[n]!;
+    const inode = nodes.inode;
     for (let i = 0; i < k; i++) {
-      this.#cPiv[at + i] = nodes.ipiv[b + i]!;
-      this.#cSlot[at + i] = nodes.ichild[b + i]!;
+      this.#cPiv[at + i] = inode[nb + slotAt(i)]!;
+      this.#cSlot[at + i] = inode[nb + slotAt(i) + SLOT_VALUE]!;
       this.#cHead[at + i] = nodes.ihead[b + i]!;
       this.#cTail[at + i] = nodes.itail[b + i]!;
       this.#cMax[at + i] = nodes.imax[b + i]!;
@@ -696,10 +706,10 @@ export class MapleTree extends MapleView {
     const nodes = this.nodes;
     if (leaf) {
       leafSummary(nodes, n, this.#sum);
-      return nodes.lpiv[(n << SLOT_SHIFT) + nodes.lcount[n]! - 1]!;
+      return nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]!;
     }
     innerSummary(nodes, n, this.#sum);
-    return nodes.ipiv[(n << SLOT_SHIFT) + nodes.icount[n]! - 1]!;
+    return nodes.inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
   }
 
   /**
@@ -741,12 +751,12 @@ export class MapleTree extends MapleView {
       let r0 = s;
       let replaced = 1;
       const pc0 = nodes.icount[parent]!;
-      const leftCount = s > 0 ? this.#countOf(nodes.ichild[(parent << SLOT_SHIFT) + s - 1]!, leaf) : SLOTS;
-      const rightCount = s + 1 < pc0 ? this.#countOf(nodes.ichild[(parent << SLOT_SHIFT) + s + 1]!, leaf) : SLOTS;
+      const leftCount = s > 0 ? this.#countOf(this.#childOf(parent, s - 1), leaf) : SLOTS;
+      const rightCount = s + 1 < pc0 ? this.#countOf(this.#childOf(parent, s + 1), leaf) : SLOTS;
       if (k > SLOTS && leftCount + k <= 2 * SLOTS) {
         // Push entries into the left sibling before splitting (the kernel's mas_push_data): fills
         // the left node, so ascending inserts leave full nodes behind instead of half-full ones.
-        const sib = nodes.ichild[(parent << SLOT_SHIFT) + s - 1]!;
+        const sib = this.#childOf(parent, s - 1);
         this.#shiftContent(k, leftCount);
         this.#readNode(sib, leaf, 0);
         k += leftCount;
@@ -759,7 +769,7 @@ export class MapleTree extends MapleView {
         kidA = other;
         kidB = n;
       } else if (k > SLOTS && rightCount + k <= 2 * SLOTS) {
-        const sib = nodes.ichild[(parent << SLOT_SHIFT) + s + 1]!;
+        const sib = this.#childOf(parent, s + 1);
         this.#readNode(sib, leaf, k);
         k += rightCount;
         const right = Math.min(SLOTS, k - MIN_SLOTS);
@@ -777,9 +787,8 @@ export class MapleTree extends MapleView {
         kidA = n;
         kidB = m;
       } else if (k < MIN_SLOTS) {
-        const pb = parent << SLOT_SHIFT;
         const sb = s > 0 ? s - 1 : s + 1;
-        const sib = nodes.ichild[pb + sb]!;
+        const sib = this.#childOf(parent, sb);
         const sc = leaf ? nodes.lcount[sib]! : nodes.icount[sib]!;
         if (sb < s) {
           this.#shiftContent(k, sc);
@@ -812,8 +821,9 @@ export class MapleTree extends MapleView {
         for (let l = level; l < this.levels; l++) {
           const max = this.#summarize(child, childLeaf);
           const b = (this.#pathNode[l + 1]! << SLOT_SHIFT) + this.#pathSlot[l + 1]!;
-          if (nodes.ipiv[b] === max && nodes.ihead[b] === sum[0] && nodes.itail[b] === sum[1] && nodes.imax[b] === sum[2]) return;
-          nodes.ipiv[b] = max;
+          const pv = (this.#pathNode[l + 1]! << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
+          if (nodes.inode[pv] === max && nodes.ihead[b] === sum[0] && nodes.itail[b] === sum[1] && nodes.imax[b] === sum[2]) return;
+          nodes.inode[pv] = max;
           nodes.ihead[b] = sum[0]!;
           nodes.itail[b] = sum[1]!;
           nodes.imax[b] = sum[2]!;
@@ -839,6 +849,11 @@ export class MapleTree extends MapleView {
       if (kidB >= 0) this.#putKid(r0 + 1, kidB, leaf);
       k = pc - replaced + kids;
     }
+  }
+
+  /** Child id in slot `slot` of inner node `parent`. */
+  #childOf(parent: number, slot: number): number {
+    return this.nodes.inode[(parent << NODE_SHIFT) + slotAt(slot) + SLOT_VALUE]!;
   }
 
   #countOf(n: number, leaf: boolean): number {

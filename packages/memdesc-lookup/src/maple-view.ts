@@ -4,7 +4,8 @@ import type { MapleNodes } from "./maple-nodes.js";
 import { badIndex, requireIndex, requireWindow } from "./limits.js";
 
 // Local copies of hot constants: an imported binding can cost a load per use in some module loaders.
-const SLOT_SHIFT = 4;
+const NODE_SHIFT = 5;
+const SLOT_VALUE = 4;
 const MAX_INDEX = 9007199254740991;
 
 /** One range of a maple tree: indices `first..last` (inclusive) hold `value`. */
@@ -18,9 +19,10 @@ export interface MapleEntry {
  * The read side of a maple tree, shared by the live {@link MapleTree} and its {@link MapleSnapshot}s:
  * lookups, neighbour searches, gap searches and iteration over the tree rooted at `root`.
  *
- * Every lookup is one descent: at each of the `height + 1` levels a binary search over 16 Float64
- * pivots (four compares, at most two cache lines) and one child read, so O(log16 n) time and about
- * 3 lines a level.
+ * Every lookup is one descent: at each of the `height + 1` levels six branch-free compares over
+ * the node's 16 Float64 pivots (three lines read in parallel, a fourth when the slot is one of
+ * the last four) and the child or value beside the pivot found, so O(log16 n) time and one
+ * dependent cache line per level.
  *
  * @example
  * ```ts
@@ -50,7 +52,7 @@ export abstract class MapleView {
   /**
    * The value stored at `index`, or undefined when it is empty.
    *
-   * Cost: one root-to-leaf descent, O(log16 n); about 3 cache lines per level.
+   * Cost: one root-to-leaf descent, O(log16 n); 3-4 cache lines per level, read in parallel.
    *
    * @example
    * ```ts
@@ -63,27 +65,26 @@ export abstract class MapleView {
     if (!(index >= 0 && index <= MAX_INDEX && Math.floor(index) === index)) badIndex(index);
     const nodes = this.nodes;
     let n = this.root;
-    // Branchy binary search over the 16 pivots of each node: unused pivots are +Infinity, so four
-    // compares find the first pivot >= index in every node (two cache lines of pivots at most).
+    // Per node (see MapleNodes for the layout): the pivots of slots 3, 7 and 11 sit on three
+    // different lines that are read in parallel, and how many are below `index` names the group of
+    // four slots holding the first pivot >= index (unused pivots are +Infinity and a node's last
+    // pivot is its maximum, so slot 15 never needs a compare). Three compares inside that group
+    // give the slot, whose child or value is on the same line. Each compare becomes 0 or 1
+    // (`+(a < b)`, a setcc, no jump): no branch mispredictions, and no load waits for a compare
+    // except the group's, so a level costs one dependent cache line.
     if (this.levels > 0) {
-      const piv = nodes.ipiv;
-      const child = nodes.ichild;
+      const inode = nodes.inode;
       for (let h = this.levels; h > 0; h--) {
-        let b = n << SLOT_SHIFT;
-        if (piv[b + 7]! < index) b += 8;
-        if (piv[b + 3]! < index) b += 4;
-        if (piv[b + 1]! < index) b += 2;
-        if (piv[b]! < index) b += 1;
-        n = child[b]!;
+        const b = n << NODE_SHIFT;
+        const g = b + ((+(inode[b + 3]! < index) + +(inode[b + 11]! < index) + +(inode[b + 19]! < index)) << 3);
+        // `| 0` keeps `n` an int32 in the loop (a child id read as a double would be boxed).
+        n = inode[g + SLOT_VALUE + (+(inode[g]! < index) + +(inode[g + 1]! < index) + +(inode[g + 2]! < index))]! | 0;
       }
     }
-    const lpiv = nodes.lpiv;
-    let b = n << SLOT_SHIFT;
-    if (lpiv[b + 7]! < index) b += 8;
-    if (lpiv[b + 3]! < index) b += 4;
-    if (lpiv[b + 1]! < index) b += 2;
-    if (lpiv[b]! < index) b += 1;
-    const v = nodes.lval[b]!;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const g = b + ((+(lnode[b + 3]! < index) + +(lnode[b + 11]! < index) + +(lnode[b + 19]! < index)) << 3);
+    const v = lnode[g + SLOT_VALUE + (+(lnode[g]! < index) + +(lnode[g + 1]! < index) + +(lnode[g + 2]! < index))]!;
     return v === v ? v : undefined;
   }
 
@@ -222,24 +223,28 @@ export abstract class MapleView {
     const nodes = this.nodes;
     let n = this.root;
     let min = 0;
-    const piv = nodes.ipiv;
+    const inode = nodes.inode;
+    // As in load; then the slot's first index is one past the pivot of the slot before it (or
+    // the node's min, inherited from the parent).
     for (let h = this.levels; h > 0; h--) {
-      let b = n << SLOT_SHIFT;
-      const b0 = b;
-      while (piv[b]! < index) b++;
-      if (b > b0) min = piv[b - 1]! + 1;
-      n = nodes.ichild[b]!;
+      const b = n << NODE_SHIFT;
+      const g = b + ((+(inode[b + 3]! < index) + +(inode[b + 11]! < index) + +(inode[b + 19]! < index)) << 3);
+      const p = g + +(inode[g]! < index) + +(inode[g + 1]! < index) + +(inode[g + 2]! < index);
+      if (p > b) min = inode[p === g ? p - 5 : p - 1]! + 1;
+      n = inode[p + SLOT_VALUE]! | 0;
     }
-    const lpiv = nodes.lpiv;
-    let b = n << SLOT_SHIFT;
-    const b0 = b;
-    while (lpiv[b]! < index) b++;
-    const v = nodes.lval[b]!;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const g = b + ((+(lnode[b + 3]! < index) + +(lnode[b + 11]! < index) + +(lnode[b + 19]! < index)) << 3);
+    const p = g + +(lnode[g]! < index) + +(lnode[g + 1]! < index) + +(lnode[g + 2]! < index);
+    const v = lnode[p + SLOT_VALUE]!;
     if (v !== v && !withEmpty) return undefined;
-    const first = b > b0 ? lpiv[b - 1]! + 1 : min;
-    if (out === undefined) return { first, last: lpiv[b]!, value: v };
+    // The pivot before slot p: the previous one in the group, or the last of the previous group.
+    const first = p > b ? lnode[p === g ? p - 5 : p - 1]! + 1 : min;
+    const last = lnode[p]!;
+    if (out === undefined) return { first, last, value: v };
     out.first = first;
-    out.last = lpiv[b]!;
+    out.last = last;
     out.value = v;
     return out;
   }

@@ -312,12 +312,10 @@ describe("metadata", () => {
     const t = new MapleTree({ arena });
     // 4 leaves and 1 inner node of capacity to start with.
     expect(arena.byLabel()).toEqual({
-      "maple leaf pivots": 4 * 128,
-      "maple leaf values": 4 * 128,
+      "maple leaves": 4 * 256, // 16 pivots and 16 values per leaf, in four groups of 4 + 4
       "maple leaf counts": 4,
       "maple leaf epochs": 16,
-      "maple node pivots": 128,
-      "maple node children": 64,
+      "maple node pivots and children": 256, // children are Float64 beside their pivots
       "maple node gaps": 3 * 128,
       "maple node counts": 1,
       "maple node epochs": 4,
@@ -331,7 +329,7 @@ describe("metadata", () => {
     expect(() => t.store(0, 0, 1)).toThrow(/disposed/);
   });
 
-  test("cache lines per load: pivots searched in two lines, one child line, per level", () => {
+  test("cache lines per load: three lines per level read in parallel, a fourth for the last group", () => {
     const arena = new ProbingArena();
     const t = new MapleTree({ arena });
     const n = 16 * 16 * 8;
@@ -341,15 +339,21 @@ describe("metadata", () => {
       Array.from({ length: n }, (_, i) => i),
     );
     expect(t.height).toBe(2);
-    const r = arena.measure(() => t.load(4000));
-    expect(r.value).toBe(2000);
-    // Per inner level: at most 2 pivot lines + 1 child line; leaf: 2 pivot lines + 1 value line.
-    // Four pivot reads per level (binary search over 16), one child read per inner level, one value.
-    expect(r.reads).toBe(3 * 4 + 2 + 1);
-    expect(r.linesByLabel["maple leaf values"]).toBe(1);
-    expect(r.linesByLabel["maple node children"]).toBe(2);
-    expect(r.lines).toBe(8);
-    expect(r.linesByLabel).toEqual({ "maple node pivots": 4, "maple node children": 2, "maple leaf pivots": 1, "maple leaf values": 1 });
+    // Each node is four lines, one per group of four slots (4 pivots, then their 4 values or
+    // children). Per level: the pivots of slots 3, 7 and 11 (groups 0-2, three lines), then three
+    // pivots and the child or value in the chosen group: no new line unless it is group 3.
+    // Seven reads per level: 3 + 3 compares and one child or value.
+    const lines = (index: number) => {
+      const r = arena.measure(() => t.load(index));
+      expect(r.reads).toBe(3 * 7);
+      return [r.value, r.lines, r.linesByLabel];
+    };
+    // 4000 = entry 4000 of 4096: root slot 15 (group 3), inner slot 10, leaf slot 0.
+    expect(lines(4000)).toEqual([2000, 10, { "maple node pivots and children": 7, "maple leaves": 3 }]);
+    // Index 0: slot 0 everywhere, three lines per level.
+    expect(lines(0)).toEqual([0, 9, { "maple node pivots and children": 6, "maple leaves": 3 }]);
+    // The top index: slot 15 of every node, four lines per level.
+    expect(lines(MAX_INDEX)).toEqual([undefined, 12, { "maple node pivots and children": 8, "maple leaves": 4 }]);
   });
 });
 

@@ -1,202 +1,167 @@
 import { type ArrayFactory, ErrorCode, MmkitError } from "@mmkit/physmem";
-import { RECORD_STRIDE, R_ADDR, R_NEXT, R_STATE, UNUSED } from "./layout.js";
+import { EMPTY, HASH_MIX, HASH_MUL, RECORD_STRIDE, TWO_POW_MINUS_32, R_ADDR, R_STATE, UNUSED } from "./layout.js";
 
-const EMPTY = -1;
-const INITIAL_RECORDS = 64;
+const INITIAL_SLOTS = 128;
 
 /**
- * The block records and the address hash that finds them (layout in `layout.ts`). Records come
- * from a pool threaded through their NEXT field; the hash always has two slots per record of
- * capacity, so whatever records exist can be hashed without growing it: growth happens only in
+ * The block records, stored in place in an open-addressing hash table keyed by address (layout in
+ * `layout.ts`): the slot a lookup lands on *is* the record, so finding a block touches one line
+ * when it sits on its home slot. At most half the slots are live; growth happens only in
  * {@link reserve}, which allocation calls before it changes anything, never while freeing.
  *
- * Cost: `find`, `insert`, `remove` are O(1) expected (load factor <= 1/2), usually one hash line;
- * `take`/`give` are O(1) and touch only the record itself.
+ * Removal shifts later records of the probe run back (no tombstones), so a slot number is valid
+ * only until the next {@link removeAt}; links between records are addresses for that reason.
+ *
+ * Cost: `find`, `insert`, `removeAt` are O(1) expected (load <= 1/2); `find` touches the home line
+ * and one more per displaced slot; `removeAt` moves at most the rest of the probe run.
  *
  * @example
  * ```ts
  * const table = new BlockTable(new MetadataArena());
  * table.reserve(1);
- * const r = table.take();
- * table.records[r * 8] = 4096;
- * table.insert(4096, r);
- * table.find(4096);   // r
+ * const r = table.insert(4096);      // the slot now keyed by 4096
+ * table.records[r * 8 + 3] = 12;     // LOG2
+ * table.find(4096);                  // r
+ * table.removeAt(r);
+ * table.find(4096);                  // -1
  * ```
  */
 export class BlockTable {
-  /** The records, 8 doubles each; replaced when the table grows (re-read after {@link reserve}). */
+  /** The slots, 8 doubles each; replaced when the table grows (re-read after {@link reserve}). */
   records: Float64Array;
-  /** The hash slots, [key, record] pairs. */
-  slots: Float64Array;
   #arena: ArrayFactory;
+  /** Slots - 1 (the table is a power of two); read-only for callers, which may inline {@link find}. */
+  mask = 0;
+  /** 32 - log2(slots): {@link home} keeps the top bits of the product. Read-only for callers. */
+  shift = 32;
   #capacity = 0;
-  #spare = 0;
-  #poolHead = -1;
-  #mask = 0;
-  #shift = 0;
   #entries = 0;
 
   constructor(arena: ArrayFactory) {
     this.#arena = arena;
-    this.records = arena.float64(0, "potad blocks");
-    this.slots = arena.float64(0, "potad hash");
+    // One empty slot, so a lookup in an empty table needs no special case (mask 0: every key homes there).
+    this.records = arena.float64(RECORD_STRIDE, "potad blocks");
+    this.records[R_ADDR] = EMPTY;
+    this.#capacity = 1;
+    this.mask = 0;
   }
 
-  /** Records the table has room for. */
+  /** Slots in the table. */
   get capacity(): number {
     return this.#capacity;
   }
   /** Records in use. */
   get used(): number {
-    return this.#capacity - this.#spare;
-  }
-  /** Keys in the hash. */
-  get entries(): number {
     return this.#entries;
   }
 
-  /** Makes sure `count` records can be taken without growing. Call before mutating anything. */
+  /** Makes sure `count` records can be inserted without growing. Call before mutating anything. */
   reserve(count: number): void {
-    if (this.#spare >= count) return;
-    let capacity = Math.max(this.#capacity * 2, INITIAL_RECORDS);
-    while (capacity - this.used < count) capacity *= 2;
+    const need = this.#entries + count;
+    if (need * 2 <= this.#capacity) return;
+    let capacity = Math.max(this.#capacity * 2, INITIAL_SLOTS);
+    while (capacity < need * 2) capacity *= 2;
     this.#grow(capacity);
-  }
-
-  /** Takes a record from the pool (a prior {@link reserve} guarantees there is one). */
-  take(): number {
-    const r = this.#poolHead;
-    if (r < 0) throw new MmkitError(ErrorCode.Invariant, "potad: record pool empty (reserve was not called)");
-    this.#poolHead = this.records[r * RECORD_STRIDE + R_NEXT]!;
-    this.#spare--;
-    return r;
-  }
-
-  /** Returns a record to the pool. */
-  give(r: number): void {
-    const rec = this.records;
-    const o = r * RECORD_STRIDE;
-    rec[o + R_STATE] = UNUSED;
-    rec[o + R_NEXT] = this.#poolHead;
-    this.#poolHead = r;
-    this.#spare++;
   }
 
   /** Home slot of `key`. */
   home(key: number): number {
     const lo = key >>> 0;
-    const hi = (key / 4294967296) | 0;
-    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.#shift;
+    const hi = (key * TWO_POW_MINUS_32) | 0;
+    return Math.imul(lo ^ Math.imul(hi, HASH_MIX), HASH_MUL) >>> this.shift;
   }
 
-  /** Record whose block starts at `key`, or -1. */
+  /** Slot of the record whose block starts at `key`, or -1. */
   find(key: number): number {
-    if (this.#entries === 0) return -1;
-    const slots = this.slots;
-    const mask = this.#mask;
-    let i = this.home(key);
+    const rec = this.records;
+    const mask = this.mask;
+    let i = this.home(key) & mask;
     for (;;) {
-      const k = slots[2 * i]!;
-      if (k === key) return slots[2 * i + 1]!;
+      const k = rec[i * RECORD_STRIDE + R_ADDR]!;
+      if (k === key) return i;
       if (k === EMPTY) return -1;
       i = (i + 1) & mask;
     }
   }
 
-  /** Hashes record `r` under `key` (which must not be present). */
-  insert(key: number, r: number): void {
-    const slots = this.slots;
-    const mask = this.#mask;
-    let i = this.home(key);
-    while (slots[2 * i] !== EMPTY) i = (i + 1) & mask;
-    slots[2 * i] = key;
-    slots[2 * i + 1] = r;
+  /**
+   * Claims a slot for `key` (which must not be present; a prior {@link reserve} guarantees room)
+   * and returns it with only ADDR written.
+   */
+  insert(key: number): number {
+    if ((this.#entries + 1) * 2 > this.#capacity) throw new MmkitError(ErrorCode.Invariant, "potad: block table full (reserve was not called)");
+    const rec = this.records;
+    const mask = this.mask;
+    let i = this.home(key) & mask;
+    while (rec[i * RECORD_STRIDE + R_ADDR] !== EMPTY) i = (i + 1) & mask;
+    rec[i * RECORD_STRIDE + R_ADDR] = key;
     this.#entries++;
+    return i;
   }
 
-  /** Removes `key` (which must be present), shifting later entries of its run back. */
-  remove(key: number): void {
-    const slots = this.slots;
-    const mask = this.#mask;
-    let i = this.home(key);
-    while (slots[2 * i] !== key) i = (i + 1) & mask;
+  /** Empties slot `i`, shifting later records of its run back (their slots change). */
+  removeAt(i: number): void {
+    const rec = this.records;
+    const mask = this.mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const k = slots[2 * j]!;
+      const jo = j * RECORD_STRIDE;
+      const k = rec[jo + R_ADDR]!;
       if (k === EMPTY) break;
       const h = this.home(k);
-      // Move the entry at j back to i unless its home lies cyclically in (i, j].
+      // Move the record at j back to i unless its home lies cyclically in (i, j].
       if (i <= j ? h <= i || h > j : h <= i && h > j) {
-        slots[2 * i] = k;
-        slots[2 * i + 1] = slots[2 * j + 1]!;
+        const io = i * RECORD_STRIDE;
+        for (let f = 0; f < RECORD_STRIDE; f++) rec[io + f] = rec[jo + f]!;
         i = j;
       }
     }
-    slots[2 * i] = EMPTY;
+    const io = i * RECORD_STRIDE;
+    rec[io + R_ADDR] = EMPTY;
+    rec[io + R_STATE] = UNUSED;
     this.#entries--;
   }
 
-  /** Validates the pool and the hash against the records; returns the number of records in use. */
+  /** Validates the table: every live record is found at its slot, and the count. Returns it. */
   check(): number {
     const rec = this.records;
-    let pooled = 0;
-    for (let r = this.#poolHead; r >= 0; r = rec[r * RECORD_STRIDE + R_NEXT]!) {
-      if (rec[r * RECORD_STRIDE + R_STATE] !== UNUSED) fail(`pooled record ${r} is in use`);
-      if (++pooled > this.#capacity) fail("record pool has a cycle");
-    }
-    if (pooled !== this.#spare) fail(`record pool holds ${pooled} records, expected ${this.#spare}`);
     let live = 0;
-    for (let r = 0; r < this.#capacity; r++) {
-      if (rec[r * RECORD_STRIDE + R_STATE] === UNUSED) continue;
+    for (let i = 0; i < this.#capacity; i++) {
+      const o = i * RECORD_STRIDE;
+      const key = rec[o + R_ADDR]!;
+      if (key === EMPTY) {
+        if (rec[o + R_STATE] !== UNUSED) fail(`empty slot ${i} has state ${rec[o + R_STATE]}`);
+        continue;
+      }
       live++;
-      const key = rec[r * RECORD_STRIDE + R_ADDR]!;
-      if (this.find(key) !== r) fail(`record ${r} (address ${key}) is not found by its address`);
+      if (rec[o + R_STATE] === UNUSED) fail(`slot ${i} (address ${key}) has no state`);
+      if (this.find(key) !== i) fail(`slot ${i} (address ${key}) is not found by its address`);
     }
-    if (live !== this.used) fail(`${live} records in use, expected ${this.used}`);
-    let occupied = 0;
-    const slots = this.slots;
-    for (let i = 0; i <= this.#mask && this.#capacity > 0; i++) {
-      if (slots[2 * i] === EMPTY) continue;
-      occupied++;
-      const r = slots[2 * i + 1]!;
-      if (rec[r * RECORD_STRIDE + R_STATE] === UNUSED || rec[r * RECORD_STRIDE + R_ADDR] !== slots[2 * i]) fail(`hash slot ${i} names record ${r}, which does not hold its key`);
-    }
-    if (occupied !== this.#entries || occupied !== live) fail(`hash holds ${occupied} keys, ${this.#entries} counted, ${live} records live`);
+    if (live !== this.#entries) fail(`${live} records live, ${this.#entries} counted`);
+    if (live * 2 > this.#capacity) fail(`${live} records in ${this.#capacity} slots: load above 1/2`);
     return live;
   }
 
   #grow(capacity: number): void {
     const old = this.records;
+    const oldCapacity = this.#capacity;
     const records = this.#arena.float64(capacity * RECORD_STRIDE, "potad blocks");
-    let slots: Float64Array;
-    try {
-      slots = this.#arena.float64(capacity * 4, "potad hash");
-    } catch (error) {
-      this.#arena.release(records);
-      throw error;
-    }
-    records.set(old);
-    for (let r = capacity - 1; r >= this.#capacity; r--) {
-      records[r * RECORD_STRIDE + R_STATE] = UNUSED;
-      records[r * RECORD_STRIDE + R_NEXT] = this.#poolHead;
-      this.#poolHead = r;
-    }
-    slots.fill(EMPTY);
-    const oldSlots = this.slots;
-    this.#spare += capacity - this.#capacity;
-    this.#capacity = capacity;
-    const bits = Math.log2(capacity * 2);
-    this.#mask = capacity * 2 - 1;
-    this.#shift = 32 - bits;
+    for (let i = 0; i < capacity; i++) records[i * RECORD_STRIDE + R_ADDR] = EMPTY;
     this.records = records;
-    this.slots = slots;
-    this.#entries = 0;
-    for (let i = 0; i < oldSlots.length; i += 2) {
-      if (oldSlots[i] !== EMPTY) this.insert(oldSlots[i]!, oldSlots[i + 1]!);
+    this.#capacity = capacity;
+    this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
+    for (let i = 0; i < oldCapacity; i++) {
+      const o = i * RECORD_STRIDE;
+      const key = old[o + R_ADDR]!;
+      if (key === EMPTY) continue;
+      let j = this.home(key);
+      while (records[j * RECORD_STRIDE + R_ADDR] !== EMPTY) j = (j + 1) & this.mask;
+      const jo = j * RECORD_STRIDE;
+      for (let f = 0; f < RECORD_STRIDE; f++) records[jo + f] = old[o + f]!;
     }
     this.#arena.release(old);
-    this.#arena.release(oldSlots);
   }
 }
 

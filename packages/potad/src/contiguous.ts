@@ -1,10 +1,11 @@
 import type { BlockTable } from "./block-table.js";
 import { firstOrderAtLeast, pushFree, unlinkFree } from "./free-lists.js";
-import { ALLOCATED, ceilLog2, FREE, H_HEADS, PIECE, POW2, RECORD_STRIDE, R_ADDR, R_DESC, R_DESC_BYTES, R_LOG2, R_NEXT, R_PREV, R_SPACE, R_STATE } from "./layout.js";
+import { ALLOCATED, ceilLog2, FREE, H_HEADS, NO_DESCRIPTOR, PIECE, POW2, RECORD_STRIDE, R_DESC, R_DESC_BYTES, R_LOG2, R_NEXT, R_PREV, R_SPACE, R_STATE } from "./layout.js";
 
 /**
  * Contiguous allocation with a weaker alignment (what CMA serves today): `size` bytes aligned to
- * `2^alignLog2` only, made of several adjacent free blocks when no single block is free.
+ * `2^alignLog2` only, made of several adjacent free blocks when no single block is free. The
+ * caller drains the space's fronts first, so every free block is on a free list.
  *
  * Search: first any free block of at least `size` (the bitmap, O(1)); then, for piece orders p
  * from just below the size down to the alignment, every free block of order exactly p is tried as
@@ -26,10 +27,9 @@ export function findWindow(blocks: BlockTable, hdr: Float64Array, h: number, s: 
   const rec = blocks.records;
   const whole = ceilOrder(size, granuleLog2);
   const j = whole <= maxOrder ? firstOrderAtLeast(hdr, h, whole) : -1;
-  if (j >= 0) return rec[hdr[h + H_HEADS + j]! * RECORD_STRIDE + R_ADDR]!;
+  if (j >= 0) return hdr[h + H_HEADS + j]!;
   for (let p = Math.min(whole - 1, maxOrder); p >= alignOrder; p--) {
-    for (let r = hdr[h + H_HEADS + p]!; r >= 0; r = rec[r * RECORD_STRIDE + R_NEXT]!) {
-      const start = rec[r * RECORD_STRIDE + R_ADDR]!;
+    for (let start = hdr[h + H_HEADS + p]!; start >= 0; start = rec[blocks.find(start) * RECORD_STRIDE + R_NEXT]!) {
       if (freeRunCovers(blocks, s, start, size)) return start;
     }
   }
@@ -53,59 +53,53 @@ function freeRunCovers(blocks: BlockTable, s: number, start: number, size: numbe
 
 /**
  * Turns the free window `[start, start + size)` (found by {@link findWindow}) into one allocation:
- * the blocks inside it become its pieces, chained from the head (the record at `start`) through
- * NEXT, each piece's PREV naming the head; the last block, when it reaches past the window, is split
- * and its outer halves stay free. The caller reserved `MAX_ORDERS` records beforehand.
- * Returns the head record.
+ * the blocks inside it become its pieces, chained from the head (the block at `start`) through
+ * NEXT by address, each piece's PREV naming the head's address; the last block, when it reaches
+ * past the window, is split and its outer halves stay free. The caller reserved `MAX_ORDERS`
+ * records beforehand (inserting never moves a record, and nothing is removed here).
  */
-export function carveWindow(blocks: BlockTable, hdr: Float64Array, h: number, s: number, granuleLog2: number, start: number, size: number, descriptor: number, descriptorBytes: number): number {
+export function carveWindow(blocks: BlockTable, hdr: Float64Array, h: number, s: number, granuleLog2: number, start: number, size: number, descriptor: number, descriptorBytes: number): void {
   const rec = blocks.records;
   const end = start + size;
-  let head = -1;
   let last = -1;
   let cur = start;
   while (cur < end) {
     let r = blocks.find(cur);
     let e = rec[r * RECORD_STRIDE + R_LOG2]!;
-    unlinkFree(hdr, h, rec, r, e - granuleLog2);
+    unlinkFree(hdr, h, blocks, r, e - granuleLog2);
     while (cur + POW2[e]! > end) {
       e--;
       const upper = cur + POW2[e]!;
-      const u = blocks.take();
+      const u = blocks.insert(upper);
       const uo = u * RECORD_STRIDE;
-      rec[uo + R_ADDR] = upper;
       rec[uo + R_LOG2] = e;
       rec[uo + R_SPACE] = s;
-      rec[uo + R_DESC] = -1;
+      rec[uo + R_DESC] = NO_DESCRIPTOR;
       rec[uo + R_DESC_BYTES] = 0;
-      blocks.insert(upper, u);
       rec[r * RECORD_STRIDE + R_LOG2] = e;
       if (upper >= end) {
-        pushFree(hdr, h, rec, u, e - granuleLog2);
+        pushFree(hdr, h, blocks, u, e - granuleLog2);
       } else {
         // The lower half lies inside the window: it is a piece; go on splitting the upper half.
         rec[uo + R_STATE] = FREE;
-        if (head < 0) head = r;
-        else rec[last * RECORD_STRIDE + R_NEXT] = r;
-        linkPiece(rec, r, head, descriptor, descriptorBytes);
+        linkPiece(rec, r, cur, start, last, descriptor, descriptorBytes);
         last = r;
         cur = upper;
         r = u;
       }
     }
-    if (head < 0) head = r;
-    else rec[last * RECORD_STRIDE + R_NEXT] = r;
-    linkPiece(rec, r, head, descriptor, descriptorBytes);
+    linkPiece(rec, r, cur, start, last, descriptor, descriptorBytes);
     last = r;
     cur += POW2[e]!;
   }
-  return head;
 }
 
-function linkPiece(rec: Float64Array, r: number, head: number, descriptor: number, descriptorBytes: number): void {
+/** Makes slot `r` (the block at `address`) the next piece of the allocation at `head`, after slot `last`. */
+function linkPiece(rec: Float64Array, r: number, address: number, head: number, last: number, descriptor: number, descriptorBytes: number): void {
   const o = r * RECORD_STRIDE;
   rec[o + R_NEXT] = -1;
-  if (r === head) {
+  if (last >= 0) rec[last * RECORD_STRIDE + R_NEXT] = address;
+  if (address === head) {
     rec[o + R_STATE] = ALLOCATED;
     rec[o + R_PREV] = -1;
     rec[o + R_DESC] = descriptor;
@@ -113,7 +107,7 @@ function linkPiece(rec: Float64Array, r: number, head: number, descriptor: numbe
   } else {
     rec[o + R_STATE] = PIECE;
     rec[o + R_PREV] = head;
-    rec[o + R_DESC] = -1;
+    rec[o + R_DESC] = NO_DESCRIPTOR;
     rec[o + R_DESC_BYTES] = 0;
   }
 }

@@ -1,5 +1,5 @@
 export { Potad, type PotadOptions, type SpaceSpec, type AllocOptions } from "./potad.js";
-export { PageFace } from "./page-face.js";
+export { PageFace, type PageFaceBackend } from "./page-face.js";
 export type { DescriptorIndex } from "./descriptor-index.js";
 export { SortedRangeIndex, type SortedRangeIndexOptions } from "./sorted-range-index.js";
 export type { SpaceStats } from "./stats.js";

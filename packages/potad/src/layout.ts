@@ -1,92 +1,130 @@
 /**
- * POTAD's metadata layout. Everything an operation touches lives in three arena arrays, laid out so
+ * POTAD's metadata layout. Everything an operation touches lives in two arena arrays, laid out so
  * that an operation touches as few 64-byte cache lines as possible.
  *
  * ```
  * array            element             bytes  what
  * ---------------  ------------------  -----  ------------------------------------------------------
- * "potad blocks"   Float64Array[8 * n]   64   one record per block (free, allocated, or piece of a
- *                                             contiguous allocation): exactly one cache line each.
- *   [0] ADDR        byte address of the block (the hash key)
- *   [1] NEXT        free block: next block on its order's free list (-1 ends)
- *                   allocated head / piece: next piece of a contiguous allocation (-1 ends)
- *                   unused record: next unused record (the record pool)
- *   [2] PREV        free block: previous block on the list; valid only when the block is not the
- *                   list's head (popping the head never writes the new head's record)
- *                   piece: record of the allocation's head
+ * "potad blocks"   Float64Array[8 * n]   64   an open-addressing hash table whose slots ARE the block
+ *                                             records (free, cached, allocated, or piece of a
+ *                                             contiguous allocation): one cache line each, keyed by
+ *                                             the block's address. Finding a block by address touches
+ *                                             its home line and, when displaced, the next ones.
+ *                                             n is a power of two; at most n/2 slots are live
+ *                                             (linear probing, Fibonacci hashing, backward-shift
+ *                                             deletion, so a record may move: every link between
+ *                                             records is an address, never a slot number).
+ *   [0] ADDR        byte address of the block (the key); -1 for an empty slot
+ *   [1] NEXT        free or cached block: address of the next block on its list (-1 ends)
+ *                   allocated head / piece: address of the next piece of a contiguous allocation;
+ *                   -1 ends, and so does -2, which also says the allocation declared descriptor bytes
+ *   [2] DESC        allocated head: the descriptor (-1: none)
  *   [3] LOG2        log2 of the block's size in bytes
- *   [4] STATE       UNUSED 0 | FREE 1 | ALLOCATED 2 (head of an allocation) | PIECE 3
+ *   [4] STATE       FREE 1 | ALLOCATED 2 (head of an allocation) | PIECE 3 | CACHED 4
  *   [5] SPACE       space id
- *   [6] DESC        allocated head: the descriptor (-1: none)
+ *   [6] PREV        free block: address of the previous block on the list; valid only when the
+ *                   block is not the list's head (popping the head never writes the new head)
+ *                   piece: address of the allocation's head
  *   [7] DESC_BYTES  allocated head: bytes the caller declared for its descriptor (stats only)
  *
- * "potad hash"     Float64Array[2 * m]   16   open addressing, linear probing, keyed by address:
- *                                             [key (-1: empty), record]; m = 2 * record capacity
- *                                             (load <= 1/2), 4 slots per line, Fibonacci hashing,
- *                                             backward-shift deletion (no tombstones).
+ *   A front push or pop reads and writes fields 0..5 only: the first 48 bytes, one line even when
+ *   the array is not 64-byte aligned in real memory (a `malloc`ed buffer is often 16 bytes off).
  *
- * "potad spaces"   Float64Array[64 * s] 512   one header per space:
- *   [0] BITMAP_LO   bit k set when order k's free list is non-empty (orders 0..31)
- *   [1] BITMAP_HI   orders 32..63
- *   [2] SHAPE       granuleLog2 * 64 + maxOrder; -1 for a free header slot
- *   [3] ALLOCATED   bytes allocated from the space
- *   [4+k] HEAD      first record on order k's free list (-1: empty), k = 0..53
- *   [58] BASE  [59] SIZE  [60] DESC_BYTES (sum over live allocations)
+ * "potad spaces"   Float64Array[72 * s] 576   one header per space, 9 lines:
+ *   line 0 (every alloc and free of a small block touches only this line of the header)
+ *   [0] SHAPE       granuleLog2 * 64 + maxOrder; -1 for a free header slot
+ *   [1] ALLOCATED   bytes allocated from the space
+ *   [2+k] FRONT     address of the top of order k's front (cached blocks), k = 0..3; -1 empty
+ *   [6] COUNTS      blocks on the fronts, 8 bits per order (order k at bit 8k)
+ *   [7] DESC_BYTES  sum of descriptorBytes over live allocations
+ *   line 1..7 (the coalescing buddy allocator behind the fronts)
+ *   [8] BITMAP_LO   bit k set when order k's free list is non-empty (orders 0..31)
+ *   [9] BITMAP_HI   orders 32..63
+ *   [10+k] HEAD     address of the first block on order k's free list (-1: empty), k = 0..53
+ *   line 8
+ *   [64] BASE  [65] SIZE
  * ```
  *
  * Orders are relative to the space's granule: order k is a block of `granule * 2^k` bytes, aligned
- * to its size in absolute addresses. The first line of a header holds the bitmap, the shape, the
- * allocated-bytes counter and the heads of orders 0..3, so small allocations touch one header line.
+ * to its size in absolute addresses.
  *
- * Cache lines per operation (no descriptor, hash hits on their home line):
- * - alloc from a non-empty list of the exact order: header line + the block's record = 2 lines;
- * - each split: + the new upper half's record + its hash slot (the lists below the found order are
- *   empty by construction, so no old head is touched);
- * - free without a merge: hash slot + record + buddy's hash slot + buddy's record + old head's record
- *   + header line = 6 lines; each merge: + the buddy's list neighbours, one more hash probe.
+ * **Fronts (deferred coalescing).** A freed block of order 0..3 is not merged: it is pushed on its
+ * order's front, a LIFO stack threaded through the records (the kernel's per-CPU lists, o1heap's
+ * and dlmalloc's quick lists do the same), and the next allocation of that order pops it. Push and
+ * pop touch the header's line 0 and the block's record, nothing else: no buddy, no list
+ * neighbour, no bitmap. A front holds at most `frontHigh` blocks (default 64); a push to a full
+ * front first drains half of it into the buddy allocator (merging). When no free block fits an
+ * allocation, every front of the space is drained and the fit retried; a contiguous allocation
+ * drains first. Draining is bounded by 4 * frontHigh blocks, so every operation stays O(1).
  *
- * Metadata is proportional to the number of blocks (free and allocated), never to the size of a
- * space: 64 B per block record + 32 B of hash per record slot, plus 512 B per space.
+ * Cache lines per operation (hash hits on their home slot):
+ * - alloc of order 0..3 from a non-empty front: header line 0 + the block's record = 2 lines;
+ * - free of a block of order 0..3: the block's record + header line 0 = 2 lines;
+ * - alloc through the buddy allocator: header lines 0 and 1 (orders 0..5) + the block's record,
+ *   + one record per split (the new upper half, inserted in the table);
+ * - free through the buddy allocator without a merge: record + buddy's record + old list head's
+ *   record + header lines 0 and 1 = 5; each merge: + the buddy's list neighbours.
+ *
+ * Metadata is proportional to the number of blocks (free, cached and allocated), never to the
+ * size of a space: 64 to 128 B per block (a 64-byte slot at a load between 1/4 and 1/2), plus 576 B
+ * per space.
  */
 
 /** Doubles per block record (64 bytes, one cache line). */
 export const RECORD_STRIDE = 8;
 export const R_ADDR = 0;
 export const R_NEXT = 1;
-export const R_PREV = 2;
+export const R_DESC = 2;
 export const R_LOG2 = 3;
 export const R_STATE = 4;
 export const R_SPACE = 5;
-export const R_DESC = 6;
+export const R_PREV = 6;
 export const R_DESC_BYTES = 7;
+
+/** NEXT of a single-block allocation that declared descriptor bytes (so a free need not read them to know). */
+export const NEXT_DESC_BYTES = -2;
+
+/** The table's hash of an address: `imul(lo ^ imul(hi, HASH_MIX), HASH_MUL) >>> (32 - log2(slots))` (Fibonacci hashing). */
+export const HASH_MIX = 0x85ebca6b | 0;
+export const HASH_MUL = 0x9e3779b1 | 0;
+
+/** Key of an empty slot. */
+export const EMPTY = -1;
 
 export const UNUSED = 0;
 export const FREE = 1;
 export const ALLOCATED = 2;
 export const PIECE = 3;
+export const CACHED = 4;
 
-/** Doubles per space header (512 bytes). */
-export const HEADER_STRIDE = 64;
-export const H_BITMAP_LO = 0;
-export const H_BITMAP_HI = 1;
-export const H_SHAPE = 2;
-export const H_ALLOCATED = 3;
-export const H_HEADS = 4;
-export const H_BASE = 58;
-export const H_SIZE = 59;
-export const H_DESC_BYTES = 60;
+/** Doubles per space header (576 bytes, 9 lines). */
+export const HEADER_STRIDE = 72;
+export const H_SHAPE = 0;
+export const H_ALLOCATED = 1;
+export const H_FRONT = 2;
+export const H_COUNTS = 6;
+export const H_DESC_BYTES = 7;
+export const H_BITMAP_LO = 8;
+export const H_BITMAP_HI = 9;
+export const H_HEADS = 10;
+export const H_BASE = 64;
+export const H_SIZE = 65;
 
 /** Orders a space can have above its granule (heads 0..53). */
 export const MAX_ORDERS = 54;
+/** Orders with a front (0..3, the kernel's PAGE_ALLOC_COSTLY_ORDER and below). */
+export const FRONT_ORDERS = 4;
+/** Largest `frontHigh` (a front's count has 8 bits). */
+export const MAX_FRONT_HIGH = 255;
+/** Default blocks per front before half of it is drained. */
+export const DEFAULT_FRONT_HIGH = 64;
 /** Largest address a space may reach: 2^53, so every address is an exact number. */
-export const MAX_SPACE_END = 2 ** 53;
+export const MAX_SPACE_END = 9007199254740992; // 2^53, written out so the bundler can inline it
 
-/** Bytes of one block record. */
+/** Bytes of one block record (one slot of the table). */
 export const RECORD_BYTES = RECORD_STRIDE * 8;
-/** Bytes of hash per record of capacity (two 16-byte slots). */
-export const HASH_BYTES_PER_RECORD = 32;
 /** Bytes of one space header. */
-export const HEADER_BYTES = HEADER_STRIDE * 8;
+export const HEADER_BYTES = 576; // HEADER_STRIDE * 8
 
 /** `POW2[e]` is 2^e for e = 0..63 (exact in a double). */
 export const POW2 = /* @__PURE__ */ (() => {
@@ -97,6 +135,9 @@ export const POW2 = /* @__PURE__ */ (() => {
 
 /** No descriptor attached. */
 export const NO_DESCRIPTOR = -1;
+
+/** 2^-32, exact: `(key * TWO_POW_MINUS_32) | 0` is the high word of an address (a multiply, not a divide). */
+export const TWO_POW_MINUS_32 = 2.3283064365386963e-10;
 
 /** ceil(log2(n)) for a positive safe integer, exact. */
 export function ceilLog2(n: number): number {

@@ -4,18 +4,30 @@ import { checkPotad } from "./check.js";
 import { carveWindow, findWindow } from "./contiguous.js";
 import type { DescriptorIndex } from "./descriptor-index.js";
 import { firstOrderAtLeast, pushFree, unlinkFree } from "./free-lists.js";
+import { frontCount, popCached, pushCached } from "./front.js";
 import {
   ALLOCATED,
+  CACHED,
+  DEFAULT_FRONT_HIGH,
+  EMPTY,
+  HASH_MIX,
+  HASH_MUL,
+  TWO_POW_MINUS_32,
   FREE,
+  FRONT_ORDERS,
   HEADER_STRIDE,
   H_ALLOCATED,
   H_BASE,
+  H_COUNTS,
   H_DESC_BYTES,
+  H_FRONT,
   H_HEADS,
   H_SHAPE,
   H_SIZE,
+  MAX_FRONT_HIGH,
   MAX_ORDERS,
   MAX_SPACE_END,
+  NEXT_DESC_BYTES,
   NO_DESCRIPTOR,
   PIECE,
   POW2,
@@ -39,13 +51,19 @@ import { type SpaceStats, spaceStats } from "./stats.js";
 
 /** Options for {@link Potad}. */
 export interface PotadOptions {
-  /** Where block records, the hash and space headers come from (default: a new `MetadataArena`). */
+  /** Where block records and space headers come from (default: a new `MetadataArena`). */
   arena?: ArrayFactory;
   /**
    * Where descriptors are registered (default: a {@link SortedRangeIndex} on the same arena). The
    * maple tree of `@mmkit/memdesc-lookup` fits. Its `erase` must not allocate metadata.
    */
   descriptorIndex?: DescriptorIndex;
+  /**
+   * Freed blocks of orders 0..3 each front (LIFO stack of unmerged blocks) holds before half of it
+   * is drained into the buddy allocator: an integer in [0, 255], default 64. 0 turns the fronts off
+   * (every free merges at once, like a plain buddy allocator).
+   */
+  frontHigh?: number;
 }
 
 /** A space to allocate from, for {@link Potad.addSpace}. */
@@ -78,15 +96,22 @@ export interface AllocOptions {
  * granule up to the whole space (no MAX_ORDER), aligned to their size; `free(address)` needs no
  * size; each allocation can carry a descriptor, registered in a {@link DescriptorIndex}.
  *
- * Metadata is one 64-byte record (one cache line) per block, free or allocated, plus 32 bytes of
- * hash per record and 512 bytes per space: proportional to the blocks, never to the space (1 TiB
- * allocated from a 1.5 TiB space costs a few hundred bytes). Freeing never allocates metadata:
- * everything a free needs was reserved when the allocation was made.
+ * Metadata is one 64-byte record (one cache line) per block, free or allocated, stored in place in
+ * an address-keyed hash table at most half full, plus 576 bytes per space: proportional to the
+ * blocks, never to the space (1 TiB allocated from a 1.5 TiB space costs a few hundred bytes).
+ * Freeing never allocates metadata: everything a free needs was reserved when the allocation was
+ * made.
  *
- * Costs: `alloc` is O(1) (a find-first-set on a bitmap of non-empty orders) plus one step per
- * split, independent of how many blocks are live; 2 cache lines when the exact order is free, +2
- * per split. `free` is O(1) expected plus one step per merge; about 6 lines without a merge. The
- * layout is documented in `layout.ts`.
+ * Small blocks (orders 0..3) go through per-order **fronts**: a free pushes the block, unmerged, on
+ * its order's LIFO stack and an allocation of that order pops it, 2 cache lines each (the header's
+ * first line and the block's record). Behind the fronts is a coalescing buddy allocator with a
+ * bitmap of non-empty orders; a full front drains half of itself into it, and an allocation that
+ * finds no free block drains every front of the space and tries again. {@link drain} merges
+ * everything at once. The layout is documented in `layout.ts`.
+ *
+ * Costs: `alloc` is O(1) (a front pop, or a find-first-set on the bitmap plus one step per split),
+ * independent of how many blocks are live; `free` is O(1) (a front push, or one step per merge);
+ * draining is bounded by 4 x `frontHigh` blocks.
  *
  * @example
  * ```ts
@@ -102,6 +127,8 @@ export class Potad {
   readonly arena: ArrayFactory;
   /** Where descriptors are registered. */
   readonly descriptorIndex: DescriptorIndex;
+  /** Blocks a front holds before half of it is drained (0: no fronts). */
+  readonly frontHigh: number;
   #blocks: BlockTable;
   #spaces: SpaceTable;
 
@@ -109,18 +136,19 @@ export class Potad {
     if (options === null || typeof options !== "object") {
       throw new MmkitError(ErrorCode.InvalidArgument, `potad options must be an object, got ${describeValue(options)}`);
     }
+    this.frontHigh = options.frontHigh === undefined ? DEFAULT_FRONT_HIGH : requireInteger(options.frontHigh, "frontHigh", 0, MAX_FRONT_HIGH);
     this.arena = options.arena ?? new MetadataArena();
     this.descriptorIndex = options.descriptorIndex ?? new SortedRangeIndex({ arena: this.arena });
     this.#blocks = new BlockTable(this.arena);
     this.#spaces = new SpaceTable(this.arena);
   }
 
-  /** Bytes of metadata POTAD holds (records, hash, headers; not the descriptor index). */
+  /** Bytes of metadata POTAD holds (the block table and the space headers; not the descriptor index). */
   get metadataBytes(): number {
-    return this.#blocks.records.byteLength + this.#blocks.slots.byteLength + this.#spaces.headers.byteLength;
+    return this.#blocks.records.byteLength + this.#spaces.headers.byteLength;
   }
 
-  /** Block records in use over all spaces (free and allocated blocks). */
+  /** Block records in use over all spaces (free, cached and allocated blocks, pieces). */
   get blockCount(): number {
     return this.#blocks.used;
   }
@@ -157,19 +185,18 @@ export class Potad {
     const s = this.#spaces.add(base, size, granuleLog2, maxOrder);
     const h = s * HEADER_STRIDE;
     const hdr = this.#spaces.headers;
-    const rec = this.#blocks.records;
+    const blocks = this.#blocks;
+    const rec = blocks.records;
     const end = base + size;
     for (let at = base; at < end; ) {
       const e = Math.min(alignmentLog2(at), floorLog2(end - at));
-      const r = this.#blocks.take();
+      const r = blocks.insert(at);
       const o = r * RECORD_STRIDE;
-      rec[o + R_ADDR] = at;
       rec[o + R_LOG2] = e;
       rec[o + R_SPACE] = s;
       rec[o + R_DESC] = NO_DESCRIPTOR;
       rec[o + R_DESC_BYTES] = 0;
-      this.#blocks.insert(at, r);
-      pushFree(hdr, h, rec, r, e - granuleLog2);
+      pushFree(hdr, h, blocks, r, e - granuleLog2);
       at += POW2[e]!;
     }
     return s;
@@ -178,7 +205,7 @@ export class Potad {
   /**
    * Gives back a space that is entirely free: its blocks and its id are released (the id may be
    * reused). Throws `ERR_INVALID_STATE` (changing nothing) while anything is allocated from it.
-   * Cost: O(free blocks of the space).
+   * Cost: O(free and cached blocks of the space).
    */
   removeSpace(space: number): void {
     const h = this.#spaces.header(space);
@@ -186,16 +213,16 @@ export class Potad {
     if (hdr[h + H_ALLOCATED] !== 0) {
       throw new MmkitError(ErrorCode.InvalidState, `space ${space} still has ${hdr[h + H_ALLOCATED]} bytes allocated`);
     }
-    const rec = this.#blocks.records;
-    for (let k = 0; k < MAX_ORDERS; k++) {
-      let r = hdr[h + H_HEADS + k]!;
-      while (r >= 0) {
-        const next = rec[r * RECORD_STRIDE + R_NEXT]!;
-        this.#blocks.remove(rec[r * RECORD_STRIDE + R_ADDR]!);
-        this.#blocks.give(r);
-        r = next;
+    const blocks = this.#blocks;
+    const dropList = (first: number): void => {
+      for (let address = first; address >= 0; ) {
+        const r = blocks.find(address);
+        address = blocks.records[r * RECORD_STRIDE + R_NEXT]!;
+        blocks.removeAt(r);
       }
-    }
+    };
+    for (let k = 0; k < MAX_ORDERS; k++) dropList(hdr[h + H_HEADS + k]!);
+    for (let k = 0; k < FRONT_ORDERS; k++) dropList(hdr[h + H_FRONT + k]!);
     this.#spaces.remove(space);
   }
 
@@ -205,7 +232,8 @@ export class Potad {
    * alignment (see {@link AllocOptions.alignment}). Returns the address, or -1 when no free space
    * fits. Throws (changing nothing) for a bad space, a size that is not a positive integer or that
    * exceeds the space, a bad alignment or descriptor.
-   * Cost: as {@link allocOrder}; a contiguous allocation scans free blocks (see `contiguous.ts`).
+   * Cost: as {@link allocOrder}; a contiguous allocation drains the fronts and scans free blocks
+   * (see `contiguous.ts`).
    */
   alloc(space: number, size: number, options?: AllocOptions): number {
     const h = this.#spaces.header(space);
@@ -214,7 +242,6 @@ export class Potad {
     }
     const shape = this.#spaces.headers[h + H_SHAPE]!;
     const granuleLog2 = shape >> 6;
-    const spaceSize = this.#spaces.headers[h + H_SIZE]!;
     const sizeLog2 = Math.max(ceilLog2(size), granuleLog2);
     const alignment = options === undefined ? undefined : options.alignment;
     if (alignment !== undefined) {
@@ -226,11 +253,15 @@ export class Potad {
       if (alignLog2 < sizeLog2) {
         const unit = POW2[alignLog2]!;
         const total = Math.ceil(size / unit) * unit;
+        const spaceSize = this.#spaces.headers[h + H_SIZE]!;
         if (total > spaceSize) throw new MmkitError(ErrorCode.OutOfRange, `size ${size} exceeds space ${space} (${spaceSize} bytes)`);
         return this.#allocContiguous(space, h, total, alignLog2 - granuleLog2, options!);
       }
     }
-    if (POW2[sizeLog2]! > spaceSize) throw new MmkitError(ErrorCode.OutOfRange, `size ${size} (a ${POW2[sizeLog2]}-byte block) exceeds space ${space} (${spaceSize} bytes)`);
+    // The space's largest order is floor(log2(size)) - granuleLog2: a block above it cannot fit.
+    if (sizeLog2 - granuleLog2 > (shape & 63)) {
+      throw new MmkitError(ErrorCode.OutOfRange, `size ${size} (a ${POW2[sizeLog2]}-byte block) exceeds space ${space} (${this.#spaces.headers[h + H_SIZE]} bytes)`);
+    }
     return this.#allocOrder(space, h, sizeLog2 - granuleLog2, options);
   }
 
@@ -238,13 +269,34 @@ export class Potad {
    * Allocates a block of `granule * 2^order` bytes aligned to its size; returns its address or -1.
    * Throws (changing nothing) for a bad space, an order that is not an integer in
    * `[0, log2(space size / granule)]`, or a bad descriptor.
-   * Cost: O(1) to find the block (find-first-set on the bitmap of non-empty orders), plus one record
-   * and one hash insert per split; 2 cache lines when a block of the exact order is free.
+   * Cost: O(1). Orders 0..3 with a non-empty front: a pop, 2 cache lines (the header's first line,
+   * the block's record). Otherwise a find-first-set on the bitmap of non-empty orders, then one
+   * record inserted per split.
    */
   allocOrder(space: number, order: number, options?: AllocOptions): number {
-    const h = this.#spaces.header(space);
-    const maxOrder = this.#spaces.headers[h + H_SHAPE]! & 63;
-    requireInteger(order, "order", 0, maxOrder);
+    const hdr = this.#spaces.headers;
+    const h = space * HEADER_STRIDE;
+    if ((space >>> 0) !== space || h >= hdr.length || !(hdr[h + H_SHAPE]! >= 0)) this.#spaces.header(space);
+    const shape = hdr[h + H_SHAPE]!;
+    if ((order >>> 0) !== order || order > (shape & 63)) requireInteger(order, "order", 0, shape & 63);
+    if (order < FRONT_ORDERS && options === undefined) {
+      // The hot path, written out: pop the front (header line 0, the block's record).
+      const top = hdr[h + H_FRONT + order]!;
+      if (top >= 0) {
+        const blocks = this.#blocks;
+        const rec = blocks.records;
+        const mask = blocks.mask;
+        let i = (Math.imul((top >>> 0) ^ Math.imul((top * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
+        while (rec[i * RECORD_STRIDE + R_ADDR] !== top) i = (i + 1) & mask;
+        const o = i * RECORD_STRIDE;
+        hdr[h + H_FRONT + order] = rec[o + R_NEXT]!;
+        hdr[h + H_COUNTS] -= POW2[8 * order]!;
+        rec[o + R_STATE] = ALLOCATED;
+        rec[o + R_NEXT] = -1;
+        hdr[h + H_ALLOCATED] += POW2[(shape >> 6) + order]!;
+        return top;
+      }
+    }
     return this.#allocOrder(space, h, order, options);
   }
 
@@ -257,52 +309,78 @@ export class Potad {
       if (options.descriptorBytes !== undefined) descriptorBytes = requireInteger(options.descriptorBytes, "descriptorBytes");
     }
     const hdr = this.#spaces.headers;
-    const j = firstOrderAtLeast(hdr, h, order);
-    if (j < 0) return -1;
     const blocks = this.#blocks;
+    if (order < FRONT_ORDERS) {
+      const top = hdr[h + H_FRONT + order]!;
+      if (top >= 0) {
+        const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
+        if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(top, top + POW2[granuleLog2 + order]! - 1, descriptor);
+        const r = popCached(hdr, h, blocks, order);
+        return this.#handOut(hdr, h, blocks.records, r * RECORD_STRIDE, granuleLog2 + order, descriptor, descriptorBytes);
+      }
+    }
+    let j = firstOrderAtLeast(hdr, h, order);
+    if (j < 0) {
+      if (hdr[h + H_COUNTS] === 0) return -1;
+      // Cached blocks may merge into a fit: reserve for the worst split first, so a throw changes nothing.
+      blocks.reserve((hdr[h + H_SHAPE]! & 63) - order);
+      this.#drainAll(s, h);
+      j = firstOrderAtLeast(hdr, h, order);
+      if (j < 0) return -1;
+    }
     if (j > order) blocks.reserve(j - order);
     const rec = blocks.records;
-    const r = hdr[h + H_HEADS + j]!;
+    const address = hdr[h + H_HEADS + j]!;
+    const r = blocks.find(address);
     const o = r * RECORD_STRIDE;
-    const address = rec[o + R_ADDR]!;
     const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
     const log2 = granuleLog2 + order;
     if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(address, address + POW2[log2]! - 1, descriptor);
-    unlinkFree(hdr, h, rec, r, j);
+    unlinkFree(hdr, h, blocks, r, j);
+    // The lists of orders order..j-1 are empty (j is the first non-empty one): pushing the upper
+    // halves touches no old head. Inserting never moves a record, so slot r stays valid.
     for (let i = j - 1; i >= order; i--) {
-      const u = blocks.take();
-      const uo = u * RECORD_STRIDE;
       const upper = address + POW2[granuleLog2 + i]!;
-      rec[uo + R_ADDR] = upper;
+      const u = blocks.insert(upper);
+      const uo = u * RECORD_STRIDE;
       rec[uo + R_LOG2] = granuleLog2 + i;
       rec[uo + R_SPACE] = s;
       rec[uo + R_DESC] = NO_DESCRIPTOR;
       rec[uo + R_DESC_BYTES] = 0;
-      pushFree(hdr, h, rec, u, i);
-      blocks.insert(upper, u);
+      pushFree(hdr, h, blocks, u, i);
     }
+    rec[o + R_PREV] = -1;
+    return this.#handOut(hdr, h, rec, o, log2, descriptor, descriptorBytes);
+  }
+
+  /** Marks the block at record offset `o` allocated with `2^log2` bytes; returns its address. */
+  #handOut(hdr: Float64Array, h: number, rec: Float64Array, o: number, log2: number, descriptor: number, descriptorBytes: number): number {
     rec[o + R_LOG2] = log2;
     rec[o + R_STATE] = ALLOCATED;
-    rec[o + R_NEXT] = -1;
-    rec[o + R_PREV] = -1;
+    rec[o + R_NEXT] = descriptorBytes === 0 ? -1 : NEXT_DESC_BYTES;
     rec[o + R_DESC] = descriptor;
     rec[o + R_DESC_BYTES] = descriptorBytes;
     hdr[h + H_ALLOCATED] += POW2[log2]!;
     if (descriptorBytes !== 0) hdr[h + H_DESC_BYTES] += descriptorBytes;
-    return address;
+    return rec[o + R_ADDR]!;
   }
 
   #allocContiguous(s: number, h: number, size: number, alignOrder: number, options: AllocOptions): number {
     const descriptor = options.descriptor === undefined ? NO_DESCRIPTOR : requireInteger(options.descriptor, "descriptor");
     const descriptorBytes = options.descriptorBytes === undefined ? 0 : requireInteger(options.descriptorBytes, "descriptorBytes");
+    this.#blocks.reserve(MAX_ORDERS);
     const hdr = this.#spaces.headers;
+    this.#drainAll(s, h);
     const shape = hdr[h + H_SHAPE]!;
     const granuleLog2 = shape >> 6;
     const start = findWindow(this.#blocks, hdr, h, s, granuleLog2, shape & 63, size, alignOrder);
     if (start < 0) return -1;
-    this.#blocks.reserve(MAX_ORDERS);
     if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(start, start + size - 1, descriptor);
     carveWindow(this.#blocks, hdr, h, s, granuleLog2, start, size, descriptor, descriptorBytes);
+    if (descriptorBytes !== 0) {
+      const head = this.#blocks.find(start) * RECORD_STRIDE;
+      if (this.#blocks.records[head + R_NEXT] === -1) this.#blocks.records[head + R_NEXT] = NEXT_DESC_BYTES;
+    }
     hdr[h + H_ALLOCATED] += size;
     if (descriptorBytes !== 0) hdr[h + H_DESC_BYTES] += descriptorBytes;
     return start;
@@ -314,53 +392,90 @@ export class Potad {
    * allocation is exactly that many bytes. Never allocates metadata.
    * Throws (changing nothing) `ERR_DOUBLE_FREE` for free space, `ERR_NOT_ALLOCATED` for an address
    * never handed out or inside an allocation, `ERR_INVALID_ARGUMENT` for a non-integer.
-   * Cost: one hash probe, then per block: one buddy probe per level, merging while the buddy is
-   * free; about 6 cache lines without a merge.
+   * Cost: O(1). A block of order 0..3 goes on its front: one hash probe, 2 cache lines (the record
+   * and the header's first line). Larger blocks and pieces merge with free buddies as far as they go.
    */
   free(address: number, expectedSize?: number): number {
     const blocks = this.#blocks;
-    const r = blocks.find(address);
-    if (r < 0) this.#throwNotFreeable(address);
     const rec = blocks.records;
-    const o = r * RECORD_STRIDE;
-    if (rec[o + R_STATE] !== ALLOCATED) this.#throwNotFreeable(address);
+    const mask = blocks.mask;
+    let i = (Math.imul((address >>> 0) ^ Math.imul((address * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
+    for (;;) {
+      const k = rec[i * RECORD_STRIDE + R_ADDR]!;
+      if (k === address) break;
+      if (k === EMPTY) {
+        i = -1;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (i < 0 || rec[i * RECORD_STRIDE + R_STATE] !== ALLOCATED) this.#throwNotFreeable(address);
     if (expectedSize !== undefined) {
-      const size = this.#allocationSize(r);
+      const size = this.#allocationSize(i);
       if (expectedSize !== size) {
         throw new MmkitError(ErrorCode.WrongSize, `the allocation at ${address} is ${size} bytes, not ${describeValue(expectedSize)}`);
       }
     }
+    if (pushFront(this.#spaces.headers, this.frontHigh, rec, i * RECORD_STRIDE, address)) return NO_DESCRIPTOR;
+    return this.#freeAt(i, address);
+  }
+
+  /** Frees the validated allocation whose head record is in slot `r`. */
+  #freeAt(r: number, address: number): number {
+    const blocks = this.#blocks;
+    const rec = blocks.records;
+    const o = r * RECORD_STRIDE;
     const descriptor = rec[o + R_DESC]!;
     const descriptorBytes = rec[o + R_DESC_BYTES]!;
     if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.erase(address);
     const s = rec[o + R_SPACE]!;
     const h = s * HEADER_STRIDE;
-    let total = 0;
-    let p = r;
-    do {
-      const po = p * RECORD_STRIDE;
-      const next = rec[po + R_NEXT]!;
-      total += POW2[rec[po + R_LOG2]!]!;
-      this.#release(p, s, h);
-      p = next;
-    } while (p >= 0);
     const hdr = this.#spaces.headers;
-    hdr[h + H_ALLOCATED] -= total;
     if (descriptorBytes !== 0) hdr[h + H_DESC_BYTES] -= descriptorBytes;
+    const log2 = rec[o + R_LOG2]!;
+    let next = rec[o + R_NEXT]!;
+    if (next < 0) {
+      hdr[h + H_ALLOCATED] -= POW2[log2]!;
+      const order = log2 - (hdr[h + H_SHAPE]! >> 6);
+      if (order < FRONT_ORDERS && this.frontHigh > 0) {
+        if (frontCount(hdr, h, order) >= this.frontHigh) {
+          this.#drainFront(s, h, order, (this.frontHigh + 1) >> 1);
+          r = blocks.find(address); // draining removes records, which may move this one
+        }
+        pushCached(hdr, h, blocks, r, order);
+      } else {
+        this.#release(address, log2, s, h);
+      }
+      return descriptor;
+    }
+    // A contiguous allocation: every piece goes back to the buddy allocator.
+    let total = 0;
+    let piece = address;
+    let e = log2;
+    for (;;) {
+      total += POW2[e]!;
+      this.#release(piece, e, s, h);
+      piece = next;
+      if (piece < 0) break;
+      const p = blocks.find(piece);
+      e = rec[p * RECORD_STRIDE + R_LOG2]!;
+      next = rec[p * RECORD_STRIDE + R_NEXT]!;
+    }
+    hdr[h + H_ALLOCATED] -= total;
     return descriptor;
   }
 
-  /** Puts block `r` back, merging it with free buddies as far as they go. */
-  #release(r: number, s: number, h: number): void {
+  /**
+   * Puts the block at `address` (`2^e` bytes, its record still present in any state) on the free
+   * lists, merging it with free buddies as far as they go. Only removes records.
+   */
+  #release(address: number, e: number, s: number, h: number): void {
     const blocks = this.#blocks;
     const rec = blocks.records;
     const hdr = this.#spaces.headers;
     const shape = hdr[h + H_SHAPE]!;
     const granuleLog2 = shape >> 6;
     const maxOrder = shape & 63;
-    let o = r * RECORD_STRIDE;
-    let address = rec[o + R_ADDR]!;
-    let e = rec[o + R_LOG2]!;
     let order = e - granuleLog2;
     while (order < maxOrder) {
       const size = POW2[e]!;
@@ -371,24 +486,46 @@ export class Potad {
       if (b < 0) break;
       const bo = b * RECORD_STRIDE;
       if (rec[bo + R_STATE] !== FREE || rec[bo + R_LOG2] !== e || rec[bo + R_SPACE] !== s) break;
-      unlinkFree(hdr, h, rec, b, order);
-      if (buddyAddress < address) {
-        blocks.remove(address);
-        blocks.give(r);
-        r = b;
-        o = bo;
-        address = buddyAddress;
-      } else {
-        blocks.remove(buddyAddress);
-        blocks.give(b);
-      }
+      unlinkFree(hdr, h, blocks, b, order);
+      // The merged block keeps the lower record; the upper one goes.
+      blocks.removeAt(buddyAddress > address ? b : blocks.find(address));
+      if (buddyAddress < address) address = buddyAddress;
       e++;
       order++;
     }
+    const o = blocks.find(address) * RECORD_STRIDE;
     rec[o + R_LOG2] = e;
     rec[o + R_DESC] = NO_DESCRIPTOR;
     rec[o + R_DESC_BYTES] = 0;
-    pushFree(hdr, h, rec, r, order);
+    pushFree(hdr, h, blocks, o / RECORD_STRIDE, order);
+  }
+
+  /** Moves `count` blocks (or all there are) from order `order`'s front to the buddy allocator. */
+  #drainFront(s: number, h: number, order: number, count: number): void {
+    const hdr = this.#spaces.headers;
+    const log2 = (hdr[h + H_SHAPE]! >> 6) + order;
+    for (let i = 0; i < count && hdr[h + H_FRONT + order]! >= 0; i++) {
+      const r = popCached(hdr, h, this.#blocks, order);
+      this.#release(this.#blocks.records[r * RECORD_STRIDE + R_ADDR]!, log2, s, h);
+    }
+  }
+
+  #drainAll(s: number, h: number): void {
+    for (let k = 0; k < FRONT_ORDERS; k++) this.#drainFront(s, h, k, MAX_FRONT_HIGH);
+  }
+
+  /**
+   * Merges every cached block of `space` (or of every space) back into the buddy allocator, as
+   * the kernel's `drain_all_pages` empties the per-CPU lists: afterwards the free blocks are
+   * completely coalesced. Never allocates metadata. Cost: O(cached blocks), at most 4 x `frontHigh`
+   * per space.
+   */
+  drain(space?: number): void {
+    if (space === undefined) {
+      for (const id of this.#spaces.ids()) this.#drainAll(id, id * HEADER_STRIDE);
+      return;
+    }
+    this.#drainAll(space, this.#spaces.header(space));
   }
 
   /** Bytes of the allocation starting at `address`; throws as {@link free} would for anything else. O(pieces). */
@@ -399,9 +536,14 @@ export class Potad {
   }
 
   #allocationSize(r: number): number {
-    const rec = this.#blocks.records;
-    let total = 0;
-    for (let p = r; p >= 0; p = rec[p * RECORD_STRIDE + R_NEXT]!) total += POW2[rec[p * RECORD_STRIDE + R_LOG2]!]!;
+    const blocks = this.#blocks;
+    const rec = blocks.records;
+    let total = POW2[rec[r * RECORD_STRIDE + R_LOG2]!]!;
+    for (let piece = rec[r * RECORD_STRIDE + R_NEXT]!; piece >= 0; ) {
+      const p = blocks.find(piece) * RECORD_STRIDE;
+      total += POW2[rec[p + R_LOG2]!]!;
+      piece = rec[p + R_NEXT]!;
+    }
     return total;
   }
 
@@ -422,11 +564,11 @@ export class Potad {
     const rec = this.#blocks.records;
     const state = rec[r * RECORD_STRIDE + R_STATE];
     if (state === ALLOCATED) return rec[r * RECORD_STRIDE + R_ADDR]!;
-    if (state === PIECE) return rec[rec[r * RECORD_STRIDE + R_PREV]! * RECORD_STRIDE + R_ADDR]!;
+    if (state === PIECE) return rec[r * RECORD_STRIDE + R_PREV]!;
     return -1;
   }
 
-  /** Record of the block containing `address`, or -1 when no space contains it. */
+  /** Slot of the block containing `address`, or -1 when no space contains it. */
   #blockContaining(address: number): number {
     const s = this.#spaces.containing(address);
     if (s < 0) return -1;
@@ -454,10 +596,10 @@ export class Potad {
     const o = r * RECORD_STRIDE;
     const start = rec[o + R_ADDR]!;
     const state = rec[o + R_STATE];
-    if (state === FREE) {
+    if (state === FREE || state === CACHED) {
       throw new MmkitError(ErrorCode.DoubleFree, start === address ? `address ${address} is free already` : `address ${address} lies in the free block at ${start}`);
     }
-    const head = state === PIECE ? rec[rec[o + R_PREV]! * RECORD_STRIDE + R_ADDR]! : start;
+    const head = state === PIECE ? rec[o + R_PREV]! : start;
     throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an allocation: it lies inside the allocation at ${head}`);
   }
 
@@ -475,10 +617,62 @@ export class Potad {
     const shift = floorLog2(pageSize) - granuleLog2;
     const maxOrder = hdr[h + H_SHAPE]! & 63;
     if (shift > maxOrder) throw new MmkitError(ErrorCode.OutOfRange, `pageSize ${pageSize} exceeds space ${space}'s largest block`);
-    return new PageFace(this, space, pageSize, shift, maxOrder - shift);
+    const pageLog2 = floorLog2(pageSize);
+    const faceMax = maxOrder - shift;
+    const perByte = 1 / pageSize; // exact: pageSize is a power of two
+    return new PageFace(space, pageSize, faceMax, {
+      allocPages: (order) => {
+        if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+        const address = this.allocOrder(space, order + shift);
+        return address < 0 ? -1 : address * perByte;
+      },
+      freePages: (pfn, order) => {
+        if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) {
+          throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
+        }
+        if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+        this.#freePages(space, pfn, pageSize, pageLog2 + order);
+      },
+    });
   }
 
-  /** Figures for one space (see {@link SpaceStats}). Cost: O(blocks) (a scan of the records). */
+  /**
+   * The page face's free: the block of `2^log2` bytes at `pfn`, which must be an allocation of
+   * exactly that size in `space`. On the hot path it touches what {@link free} does.
+   */
+  #freePages(space: number, pfn: number, pageSize: number, log2: number): void {
+    const address = pfn * pageSize;
+    const blocks = this.#blocks;
+    const rec = blocks.records;
+    const mask = blocks.mask;
+    let i = (Math.imul((address >>> 0) ^ Math.imul((address * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
+    for (;;) {
+      const k = rec[i * RECORD_STRIDE + R_ADDR]!;
+      if (k === address) break;
+      if (k === EMPTY) {
+        i = -1;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    const o = i * RECORD_STRIDE;
+    if (i < 0 || rec[o + R_STATE] !== ALLOCATED || rec[o + R_SPACE] !== space) {
+      const h = this.#spaces.header(space);
+      const hdr = this.#spaces.headers;
+      const base = hdr[h + H_BASE]!;
+      const end = base + hdr[h + H_SIZE]!;
+      if (address < base || address >= end) {
+        throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} (address ${address}) is not in space ${space} [${base}, ${end})`);
+      }
+      this.#throwNotFreeable(address);
+    }
+    if (rec[o + R_LOG2] !== log2 || rec[o + R_NEXT]! >= 0) {
+      throw new MmkitError(ErrorCode.WrongSize, `the allocation at ${address} is ${this.#allocationSize(i)} bytes, not ${POW2[log2]}`);
+    }
+    if (!pushFront(this.#spaces.headers, this.frontHigh, rec, o, address)) this.#freeAt(i, address);
+  }
+
+  /** Figures for one space (see {@link SpaceStats}). Cost: O(blocks) (a scan of the table). */
   stats(space: number): SpaceStats {
     const h = this.#spaces.header(space);
     return spaceStats(this.#blocks, this.#spaces.headers, h, space);
@@ -489,6 +683,26 @@ export class Potad {
    * Cost: O(blocks log blocks + allocations x index load).
    */
   check(): void {
-    checkPotad(this.#blocks, this.#spaces, this.descriptorIndex);
+    checkPotad(this.#blocks, this.#spaces, this.descriptorIndex, this.frontHigh);
   }
+}
+
+/**
+ * The hot path of a free, written out: a single block of order 0..3 without a descriptor goes on
+ * its front when the front has room (header line 0 and the record). False when it does not apply.
+ */
+function pushFront(hdr: Float64Array, frontHigh: number, rec: Float64Array, o: number, address: number): boolean {
+  // NEXT -1: one block, no descriptor bytes (-2 says there are some); DESC -1: no descriptor.
+  if (rec[o + R_NEXT] !== -1 || rec[o + R_DESC] !== NO_DESCRIPTOR) return false;
+  // `| 0`: small integers read from a Float64Array, made int32 before they index anything.
+  const h = (rec[o + R_SPACE]! | 0) * HEADER_STRIDE;
+  const log2 = rec[o + R_LOG2]! | 0;
+  const order = log2 - (hdr[h + H_SHAPE]! >> 6);
+  if (order >= FRONT_ORDERS || ((hdr[h + H_COUNTS]! >>> (8 * order)) & 255) >= frontHigh) return false;
+  rec[o + R_NEXT] = hdr[h + H_FRONT + order]!;
+  rec[o + R_STATE] = CACHED;
+  hdr[h + H_FRONT + order] = address;
+  hdr[h + H_COUNTS] += POW2[8 * order]!;
+  hdr[h + H_ALLOCATED] -= POW2[log2]!;
+  return true;
 }

@@ -1,10 +1,10 @@
 import { type ArrayFactory, ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
-import { HEADER_STRIDE, H_BASE, H_HEADS, H_SHAPE, H_SIZE, MAX_ORDERS } from "./layout.js";
+import { FRONT_ORDERS, HEADER_STRIDE, H_BASE, H_FRONT, H_HEADS, H_SHAPE, H_SIZE, MAX_ORDERS } from "./layout.js";
 
 const INITIAL_SPACES = 4;
 
 /**
- * The space headers (layout in `layout.ts`): one 512-byte header per space in one arena array,
+ * The space headers (layout in `layout.ts`): one 576-byte header per space in one arena array,
  * ids reused lowest-first after a space is removed. Grows (doubling) only when a space is added.
  *
  * Cost: `header` is O(1) and touches the header's first line; `containing` and `overlapping` scan
@@ -14,11 +14,11 @@ const INITIAL_SPACES = 4;
  * ```ts
  * const spaces = new SpaceTable(new MetadataArena());
  * const id = spaces.add(0, 1 << 20, 12, 8);
- * spaces.header(id);   // id * 64, the header's offset in `spaces.headers`
+ * spaces.header(id);   // id * 72, the header's offset in `spaces.headers`
  * ```
  */
 export class SpaceTable {
-  /** The headers, 64 doubles each; replaced when the table grows. */
+  /** The headers, 72 doubles each; replaced when the table grows. */
   headers: Float64Array;
   #arena: ArrayFactory;
   #capacity = 0;
@@ -81,7 +81,7 @@ export class SpaceTable {
     this.#capacity = capacity;
   }
 
-  /** Claims the lowest free id for a space (after {@link reserve}) with empty free lists. */
+  /** Claims the lowest free id for a space (after {@link reserve}) with empty free lists and fronts. */
   add(base: number, size: number, granuleLog2: number, maxOrder: number): number {
     const hdr = this.headers;
     let id = 0;
@@ -89,6 +89,7 @@ export class SpaceTable {
     const h = id * HEADER_STRIDE;
     hdr.fill(0, h, h + HEADER_STRIDE);
     hdr.fill(-1, h + H_HEADS, h + H_HEADS + MAX_ORDERS);
+    hdr.fill(-1, h + H_FRONT, h + H_FRONT + FRONT_ORDERS);
     hdr[h + H_SHAPE] = granuleLog2 * 64 + maxOrder;
     hdr[h + H_BASE] = base;
     hdr[h + H_SIZE] = size;

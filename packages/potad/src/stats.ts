@@ -1,5 +1,5 @@
 import type { BlockTable } from "./block-table.js";
-import { ALLOCATED, FREE, HASH_BYTES_PER_RECORD, HEADER_BYTES, H_ALLOCATED, H_BASE, H_DESC_BYTES, H_SHAPE, H_SIZE, POW2, PIECE, RECORD_BYTES, RECORD_STRIDE, R_LOG2, R_SPACE, R_STATE } from "./layout.js";
+import { ALLOCATED, CACHED, FREE, HEADER_BYTES, H_ALLOCATED, H_BASE, H_DESC_BYTES, H_SHAPE, H_SIZE, POW2, PIECE, RECORD_BYTES, RECORD_STRIDE, R_LOG2, R_SPACE, R_STATE } from "./layout.js";
 
 /** Figures for one space, from `Potad.stats`. All sizes in bytes. */
 export interface SpaceStats {
@@ -10,24 +10,27 @@ export interface SpaceStats {
   /** Bytes handed out (contiguous allocations count their exact size). */
   allocatedBytes: number;
   freeBytes: number;
-  /** Free bytes per order: index k is the bytes in free blocks of `granule * 2^k`. */
+  /** Free bytes per order: index k is the bytes in free blocks (cached ones too) of `granule * 2^k`. */
   freeBytesByOrder: number[];
-  /** The largest free block (0 when the space is full). */
+  /** The largest free block (0 when the space is full); cached blocks are not merged first. */
   largestFreeBlock: number;
+  /** Free blocks, cached ones included. */
   freeBlocks: number;
+  /** Of those, blocks waiting unmerged on the fronts (see `Potad.drain`). */
+  cachedBlocks: number;
   /** Live allocations (a contiguous allocation counts once). */
   allocations: number;
   /** Block records of the space: free blocks, allocated blocks and pieces. */
   blocks: number;
   /** Sum of `descriptorBytes` over live allocations. */
   descriptorBytes: number;
-  /** The space's share of POTAD's metadata: its records and their hash slots, and its header. */
+  /** The space's share of POTAD's metadata: its records, each with the empty slot beside it at the table's highest load (1/2), and its header. */
   metadataBytes: number;
 }
 
 /**
  * Computes {@link SpaceStats} for the space whose header is at `h`.
- * Cost: O(record capacity), one pass over the records.
+ * Cost: O(table capacity), one pass over the slots.
  *
  * @example
  * ```ts
@@ -42,15 +45,17 @@ export function spaceStats(blocks: BlockTable, hdr: Float64Array, h: number, spa
   const freeBytesByOrder = new Array<number>(maxOrder + 1).fill(0);
   const rec = blocks.records;
   let freeBlocks = 0;
+  let cachedBlocks = 0;
   let allocations = 0;
   let count = 0;
   for (let r = 0; r < blocks.capacity; r++) {
     const o = r * RECORD_STRIDE;
     const state = rec[o + R_STATE];
-    if ((state !== FREE && state !== ALLOCATED && state !== PIECE) || rec[o + R_SPACE] !== space) continue;
+    if ((state !== FREE && state !== ALLOCATED && state !== PIECE && state !== CACHED) || rec[o + R_SPACE] !== space) continue;
     count++;
-    if (state === FREE) {
+    if (state === FREE || state === CACHED) {
       freeBlocks++;
+      if (state === CACHED) cachedBlocks++;
       freeBytesByOrder[rec[o + R_LOG2]! - granuleLog2] += POW2[rec[o + R_LOG2]!]!;
     } else if (state === ALLOCATED) {
       allocations++;
@@ -75,9 +80,10 @@ export function spaceStats(blocks: BlockTable, hdr: Float64Array, h: number, spa
     freeBytesByOrder,
     largestFreeBlock: largest,
     freeBlocks,
+    cachedBlocks,
     allocations,
     blocks: count,
     descriptorBytes: hdr[h + H_DESC_BYTES]!,
-    metadataBytes: count * (RECORD_BYTES + HASH_BYTES_PER_RECORD) + HEADER_BYTES,
+    metadataBytes: count * 2 * RECORD_BYTES + HEADER_BYTES,
   };
 }

@@ -19,19 +19,23 @@ test("1 TiB then 4000 small blocks out of a 1.5 TiB space costs kilobytes, not g
   expect(stats.allocations).toBe(4001);
   expect(stats.allocatedBytes).toBe(TiB + 1000 * (4 + 8 + 16 + 32) * 1024);
   expect(stats.descriptorBytes).toBe(4000 * 64);
-  // Exactly: 4096 records of 64 B (4001 allocated blocks + the free ones), 8192 hash slots of 16 B, 4 space headers of 512 B, and the
-  // default descriptor index at 4096 ranges x 24 B. A struct page per 4 KiB would be 24 GiB.
+  // Exactly: 4019 records (4001 allocated blocks + 18 free ones) in a table of 8192 64-byte slots (load at
+  // most 1/2), 4 space headers of 576 B, and the default descriptor index at 4096 ranges x 24 B. A struct
+  // page per 4 KiB would be 24 GiB.
+  expect(potad.blockCount).toBe(4019);
   expect(arena.byLabel()).toEqual({
-    "potad blocks": 4096 * 64,
-    "potad hash": 8192 * 16,
-    "potad spaces": 4 * 512,
+    "potad blocks": 8192 * 64,
+    "potad spaces": 4 * 576,
     "potad descriptor index": 4096 * 24,
   });
-  expect(arena.bytes).toBe(493_568); // 482 KiB
-  expect(potad.metadataBytes).toBe(4096 * 64 + 8192 * 16 + 2048);
+  expect(arena.bytes).toBe(624_896); // 610 KiB
+  expect(potad.metadataBytes).toBe(8192 * 64 + 4 * 576);
   expect(stats.blocks).toBe(4001 + stats.freeBlocks);
-  for (const a of small) potad.free(a);
+  const bytes = arena.bytes;
+  for (const a of small) arena.sealWhile(() => potad.free(a));
   expect(potad.free(0)).toBe(1);
+  potad.drain(); // merge what waits on the fronts
+  expect(arena.bytes).toBe(bytes);
   expect(potad.stats(s).freeBlocks).toBe(2);
   expect(potad.blockCount).toBe(2);
   potad.check();

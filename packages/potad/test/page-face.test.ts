@@ -54,6 +54,29 @@ test("freeing with another order, a pfn never handed out, or a bad order throws 
   potad.check();
 });
 
+test("a page face frees only pages of its own space: another space's pfn throws and changes nothing", () => {
+  const potad = new Potad();
+  const a = potad.addSpace({ base: 0, size: 8 * MiB, granule: 4096 });
+  const b = potad.addSpace({ base: 8 * MiB, size: 8 * MiB, granule: 4096 });
+  const faceA = potad.pageFace(a);
+  const faceB = potad.pageFace(b);
+  const pfn = faceB.allocPages(0);
+  expect(pfn).toBe(2048);
+  const before = JSON.stringify([potad.stats(a), potad.stats(b)]);
+  let thrown: unknown;
+  try {
+    faceA.freePages(pfn, 0);
+  } catch (error) {
+    thrown = error;
+  }
+  expect((thrown as MmkitError).code).toBe("ERR_OUT_OF_RANGE");
+  expect((thrown as MmkitError).message).toBe("pfn 2048 (address 8388608) is not in space 0 [0, 8388608)");
+  expect(JSON.stringify([potad.stats(a), potad.stats(b)])).toBe(before);
+  faceB.freePages(pfn, 0);
+  expect(potad.stats(b).allocatedBytes).toBe(0);
+  potad.check();
+});
+
 test("a page face needs pages at least as large as the granule and a page-aligned base", () => {
   const potad = new Potad();
   const a = potad.addSpace({ base: 0, size: MiB, granule: 8192 });

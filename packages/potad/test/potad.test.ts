@@ -66,8 +66,8 @@ describe("spaces", () => {
 });
 
 describe("alloc and free", () => {
-  test("exact addresses, splits and merges", () => {
-    const potad = new Potad();
+  test("exact addresses, splits and merges (no fronts: every free merges at once)", () => {
+    const potad = new Potad({ frontHigh: 0 });
     const s = potad.addSpace({ base: 0, size: 64 * KiB, granule: 4 * KiB });
     expect(potad.alloc(s, 1)).toBe(0); // rounded up to the granule; splits 64 -> 32,16,8,4,4
     expect(potad.blockCount).toBe(5);
@@ -85,6 +85,48 @@ describe("alloc and free", () => {
     expect(freeByOrder(potad, s)).toEqual({ 4: 1 });
     expect(potad.blockCount).toBe(1);
     potad.check();
+  });
+
+  test("fronts: a freed small block waits unmerged on its order's LIFO front and is handed out next", () => {
+    const potad = new Potad({ frontHigh: 2 });
+    const s = potad.addSpace({ base: 0, size: 64 * KiB, granule: 4 * KiB });
+    const [a, b, c] = [potad.alloc(s, 4096), potad.alloc(s, 4096), potad.alloc(s, 4096)];
+    expect([a, b, c]).toEqual([0, 4 * KiB, 8 * KiB]);
+    potad.free(a);
+    potad.free(b); // a's buddy: not merged, both wait on order 0's front
+    expect(freeByOrder(potad, s)).toEqual({ 0: 3, 2: 1, 3: 1 }); // 0, 4K cached; 12K free
+    expect(potad.stats(s)).toMatchObject({ freeBlocks: 5, cachedBlocks: 2, allocatedBytes: 4 * KiB, allocations: 1 });
+    expect(() => potad.free(a)).toThrow(/address 0 is free already/);
+    potad.check();
+    expect(potad.alloc(s, 4096)).toBe(b); // LIFO: the last freed comes back first
+    potad.free(b);
+    potad.free(c); // the front is full (2): half of it (b) goes to the free lists first, then c waits
+    expect(potad.stats(s)).toMatchObject({ freeBlocks: 6, cachedBlocks: 2 });
+    expect(freeByOrder(potad, s)).toEqual({ 0: 4, 2: 1, 3: 1 }); // b cannot merge: its buddy a is cached
+    potad.check();
+    expect(() => potad.drain(7)).toThrow(/space 7 does not exist/);
+    potad.drain(s);
+    expect(freeByOrder(potad, s)).toEqual({ 4: 1 }); // completely coalesced
+    expect(potad.stats(s).cachedBlocks).toBe(0);
+    expect(potad.blockCount).toBe(1);
+    potad.check();
+  });
+
+  test("fronts: when nothing fits, the cached blocks are merged and the fit is tried again", () => {
+    const potad = new Potad();
+    const s = potad.addSpace({ base: 0, size: 64 * KiB, granule: 4 * KiB });
+    const blocks = Array.from({ length: 16 }, () => potad.alloc(s, 4096));
+    for (const a of blocks) potad.free(a); // 16 blocks cached at order 0, nothing on the free lists
+    expect(potad.stats(s)).toMatchObject({ cachedBlocks: 16, largestFreeBlock: 4 * KiB });
+    expect(potad.alloc(s, 64 * KiB)).toBe(0); // drains, merges back to one 64 KiB block
+    expect(potad.stats(s)).toMatchObject({ cachedBlocks: 0, allocations: 1, freeBytes: 0 });
+    potad.check();
+  });
+
+  test("frontHigh must be an integer in [0, 255]", () => {
+    expect(() => new Potad({ frontHigh: 256 })).toThrow(/frontHigh must be in \[0, 255\], got 256/);
+    expect(() => new Potad({ frontHigh: 1.5 })).toThrow(/frontHigh must be an integer, got 1.5/);
+    expect(new Potad().frontHigh).toBe(64);
   });
 
   test("no MAX_ORDER: 1 TiB out of a 1.5 TiB space", () => {
@@ -199,7 +241,7 @@ describe("contiguous allocation with a weaker alignment", () => {
   });
 
   test("fails (-1) when no aligned window is free", () => {
-    const potad = new Potad();
+    const potad = new Potad({ frontHigh: 0 }); // frees go straight to the LIFO free lists
     const s = potad.addSpace({ base: 0, size: 8 * MiB, granule: MiB });
     const blocks = Array.from({ length: 8 }, () => potad.alloc(s, MiB));
     potad.free(blocks[1]!);
@@ -214,18 +256,18 @@ describe("contiguous allocation with a weaker alignment", () => {
 });
 
 describe("metadata", () => {
-  test("the arena sees only POTAD's labelled arrays; bytes follow the record capacity", () => {
+  test("the arena sees only POTAD's labelled arrays; bytes follow the table's capacity", () => {
     const arena = new MetadataArena();
     const potad = new Potad({ arena });
-    expect(arena.bytes).toBe(0);
+    expect(arena.byLabel()).toEqual({ "potad blocks": 64 }); // one empty slot
     const s = potad.addSpace({ base: 0, size: 2 ** 30, granule: 4096 });
-    // 4 headers of 512 B; 128 records (addSpace reserves 2 x 54) of 64 B; 256 hash slots of 16 B.
-    expect(arena.byLabel()).toEqual({ "potad spaces": 2048, "potad blocks": 8192, "potad hash": 4096 });
-    expect(potad.metadataBytes).toBe(2048 + 8192 + 4096);
+    // 4 headers of 576 B; 256 slots of 64 B (addSpace reserves 2 x 54 records, at a load of at most 1/2).
+    expect(arena.byLabel()).toEqual({ "potad spaces": 2304, "potad blocks": 256 * 64 });
+    expect(potad.metadataBytes).toBe(2304 + 256 * 64);
     for (let i = 0; i < 200; i++) potad.alloc(s, 4096);
     // 200 allocated + 13 free blocks for the rest: 8, 16, 32 granules, then 2^8 .. 2^17.
     expect(potad.blockCount).toBe(200 + 13);
-    expect(arena.byLabel()).toEqual({ "potad spaces": 2048, "potad blocks": 256 * 64, "potad hash": 512 * 16 });
-    expect(potad.stats(s).metadataBytes).toBe(213 * 96 + 512);
+    expect(arena.byLabel()).toEqual({ "potad spaces": 2304, "potad blocks": 512 * 64 });
+    expect(potad.stats(s).metadataBytes).toBe(213 * 128 + 576);
   });
 });

@@ -33,7 +33,7 @@ function checkMeasurement(m: Omit<Measurement, "suite">): void {
   if (typeof m.value !== "number" || !Number.isFinite(m.value)) {
     throw new Error(`record(): value of ${m.system} / ${m.workload} / ${m.metric} must be a finite number, got ${m.value}`);
   }
-  for (const key of ["spread", "ratio"] as const) {
+  for (const key of ["spread", "ratio", "at"] as const) {
     const v = m[key];
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`record(): ${key} must be a finite number, got ${v}`);
   }
@@ -52,6 +52,7 @@ export function createContext(suite: string, options: RunOptions, into: { measur
     if (m.ratio !== undefined) entry.ratio = m.ratio;
     if (m.ratioTo !== undefined) entry.ratioTo = m.ratioTo;
     if (m.note !== undefined) entry.note = m.note;
+    if (m.at !== undefined) entry.at = m.at;
     into.measurements.push(entry);
   };
   return {

@@ -24,6 +24,12 @@ export interface Measurement {
   ratioTo?: string;
   /** Free-form remark shown in the table (e.g. "target <= 3x"). */
   note?: string;
+  /**
+   * Position in a series (events replayed, operations done, seconds): measurements that share
+   * suite, system, workload and metric and carry `at` form one series, e.g. fragmentation over a
+   * trace replay. The terminal table shows only the last point of a series; the HTML report draws it.
+   */
+  at?: number;
 }
 
 /**

@@ -40,8 +40,10 @@ function pairMachine(bytes: number, perCpu: boolean): PageSource {
   return pages;
 }
 
-// Each contender's timed loop is its own function literal (see `Contender`): one closure literal
-// shared by the per-CPU front and the allocator would see both receivers and compile a polymorphic call.
+// Each contender's timed loop is its own module-level function with its state passed in (see
+// `Contender`): one loop shared by the per-CPU front and the allocator would see both receivers and
+// compile a polymorphic call, and a loop written inside `setup`'s closure is specialised on that
+// closure only for the first contender built at the site.
 
 /** Order-0 alloc+free pairs through CPU 0's per-CPU lists. */
 function pairsPerCpu(name: string, bytes: number): Contender {
@@ -49,17 +51,19 @@ function pairsPerCpu(name: string, bytes: number): Contender {
     name,
     setup() {
       const pages = pairMachine(bytes, true);
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const pfn = pages.allocPages(0);
-          pages.freePages(pfn, 0);
-          sum = (sum + pfn) | 0;
-        }
-        return sum;
-      };
+      return (ops) => perCpuPairs(pages, ops);
     },
   };
+}
+
+function perCpuPairs(pages: PageSource, ops: number): number {
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const pfn = pages.allocPages(0);
+    pages.freePages(pfn, 0);
+    sum = (sum + pfn) | 0;
+  }
+  return sum;
 }
 
 /** Order-0 alloc+free pairs straight on the free lists. */
@@ -68,17 +72,19 @@ function pairsFreeLists(name: string, bytes: number): Contender {
     name,
     setup() {
       const pages = pairMachine(bytes, false);
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const pfn = pages.allocPages(0);
-          pages.freePages(pfn, 0);
-          sum = (sum + pfn) | 0;
-        }
-        return sum;
-      };
+      return (ops) => freeListPairs(pages, ops);
     },
   };
+}
+
+function freeListPairs(pages: PageSource, ops: number): number {
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const pfn = pages.allocPages(0);
+    pages.freePages(pfn, 0);
+    sum = (sum + pfn) | 0;
+  }
+  return sum;
 }
 
 /** Fills `live` slots with blocks of the sequence's orders. */
@@ -94,36 +100,99 @@ function fill(pages: PageSource, live: number, orders: Int32Array): { held: Floa
   return { held, heldOrder };
 }
 
+/** What a churn loop walks: the held blocks, the slot and order sequences, and its cursor. */
+interface ChurnState {
+  held: Float64Array;
+  heldOrder: Int32Array;
+  slots: Int32Array;
+  orders: Int32Array;
+  cursor: Int32Array;
+}
+
+function churnState(pages: PageSource, live: number, slots: Int32Array, orders: Int32Array): ChurnState {
+  return { ...fill(pages, live, orders), slots, orders, cursor: new Int32Array(1) };
+}
+
 /**
  * Churn: `live` slots hold a block each; every op frees the block of the next slot in the seeded
  * sequence and allocates a new one (of the sequence's order) into it, as {@link churnFloor} does
- * with its stack. Through CPU 0's per-CPU lists.
+ * with its stack. Through CPU 0's per-CPU lists, with `loop` (one of {@link PER_CPU_CHURN_LOOPS}).
  */
-function churnPerCpu(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array): Contender {
+function churnPerCpu(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array, loop: ChurnLoop): Contender {
   return {
     name,
     setup() {
       const pages = makeBuddy(bytes).cpu(0);
-      const { held, heldOrder } = fill(pages, live, orders);
-      const mask = slots.length - 1;
-      let c = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = slots[c]!;
-          const order = orders[c]!;
-          c = (c + 1) & mask;
-          pages.freePages(held[slot]!, heldOrder[slot]!);
-          const pfn = pages.allocPages(order);
-          held[slot] = pfn;
-          heldOrder[slot] = order;
-          sum = (sum + pfn) | 0;
-        }
-        return sum;
-      };
+      const state = churnState(pages, live, slots, orders);
+      return (ops) => loop(pages, state, ops);
     },
   };
 }
+
+type ChurnLoop = (pages: PageSource, state: ChurnState, ops: number) => number;
+
+// Three copies of one loop, one per per-CPU churn timing: each allocator's CPU fronts are instances
+// of a class of their own (so V8 knows their arrays), and a loop that saw the fronts of the 10k,
+// 100k and mixed machines would dispatch on three classes at each call.
+function perCpuChurnA(pages: PageSource, state: ChurnState, ops: number): number {
+  const { held, heldOrder, slots, orders, cursor } = state;
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(held[slot]!, heldOrder[slot]!);
+    const pfn = pages.allocPages(order);
+    held[slot] = pfn;
+    heldOrder[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  cursor[0] = c;
+  return sum;
+}
+
+function perCpuChurnB(pages: PageSource, state: ChurnState, ops: number): number {
+  const { held, heldOrder, slots, orders, cursor } = state;
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(held[slot]!, heldOrder[slot]!);
+    const pfn = pages.allocPages(order);
+    held[slot] = pfn;
+    heldOrder[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  cursor[0] = c;
+  return sum;
+}
+
+function perCpuChurnC(pages: PageSource, state: ChurnState, ops: number): number {
+  const { held, heldOrder, slots, orders, cursor } = state;
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(held[slot]!, heldOrder[slot]!);
+    const pfn = pages.allocPages(order);
+    held[slot] = pfn;
+    heldOrder[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  cursor[0] = c;
+  return sum;
+}
+
+/** The per-CPU churn loops: 10k live, 100k live, mixed orders. */
+const PER_CPU_CHURN_LOOPS: readonly ChurnLoop[] = [perCpuChurnA, perCpuChurnB, perCpuChurnC];
 
 /** The same churn straight on the free lists. */
 function churnFreeLists(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array): Contender {
@@ -131,25 +200,29 @@ function churnFreeLists(name: string, bytes: number, live: number, slots: Int32A
     name,
     setup() {
       const pages = makeBuddy(bytes);
-      const { held, heldOrder } = fill(pages, live, orders);
-      const mask = slots.length - 1;
-      let c = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = slots[c]!;
-          const order = orders[c]!;
-          c = (c + 1) & mask;
-          pages.freePages(held[slot]!, heldOrder[slot]!);
-          const pfn = pages.allocPages(order);
-          held[slot] = pfn;
-          heldOrder[slot] = order;
-          sum = (sum + pfn) | 0;
-        }
-        return sum;
-      };
+      const state = churnState(pages, live, slots, orders);
+      return (ops) => freeListChurn(pages, state, ops);
     },
   };
+}
+
+function freeListChurn(pages: PageSource, state: ChurnState, ops: number): number {
+  const { held, heldOrder, slots, orders, cursor } = state;
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(held[slot]!, heldOrder[slot]!);
+    const pfn = pages.allocPages(order);
+    held[slot] = pfn;
+    heldOrder[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 /** Mean distinct 64-byte lines per alloc and per free over `ops` churn steps, from a ProbingArena. */
@@ -298,15 +371,15 @@ const suite: Suite = {
 
     // Churn with 10k and 100k live pages (order 0), and mixed orders 0-3 with 10k live blocks.
     const lives = ctx.quick ? [10_000] : [10_000, 100_000];
-    for (const live of lives) {
+    lives.forEach((live, i) => {
       const slots = churnSlots(seed, live, SEQUENCE);
       const workload = `order-0 churn, ${live / 1000}k live`;
-      timed(ctx, workload, [churnFloor(live, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, live, slots, zeros), churnFreeLists(FREE_LISTS, ram, live, slots, zeros)], "same slot sequence");
-    }
+      timed(ctx, workload, [churnFloor(live, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, live, slots, zeros, PER_CPU_CHURN_LOOPS[i]!), churnFreeLists(FREE_LISTS, ram, live, slots, zeros)], "same slot sequence");
+    });
     const mixedLive = 10_000;
     const mixedSlots = churnSlots(seed, mixedLive, SEQUENCE);
     const mixedWorkload = `mixed orders 0-3 churn, ${mixedLive / 1000}k live`;
-    timed(ctx, mixedWorkload, [churnFloor(mixedLive, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, mixedLive, mixedSlots, mixed), churnFreeLists(FREE_LISTS, ram, mixedLive, mixedSlots, mixed)], "floor: order-0 stack");
+    timed(ctx, mixedWorkload, [churnFloor(mixedLive, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, mixedLive, mixedSlots, mixed, PER_CPU_CHURN_LOOPS[2]!), churnFreeLists(FREE_LISTS, ram, mixedLive, mixedSlots, mixed)], "floor: order-0 stack");
 
     // Cache lines per operation (probe), on a smaller machine of the same shape.
     ctx.progress("probing cache lines", 0, 4);

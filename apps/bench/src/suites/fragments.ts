@@ -108,28 +108,30 @@ function fragContender(kind: SourceKind, sizes: Int32Array, slots: Int32Array): 
     name: `frag-cache / ${kind.name}`,
     setup() {
       const { cache, held } = filledCache(kind.make(), sizes);
-      const mask = slots.length - 1;
-      let cursor = 0;
-      return (ops) => {
-        const fc = cache;
-        const seq = slots;
-        const sz = sizes;
-        const h = held;
-        let c = cursor;
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = seq[c]!;
-          const a = fc.alloc(sz[c]!);
-          fc.free(h[slot]!);
-          h[slot] = a;
-          sum += a;
-          c = (c + 1) & mask;
-        }
-        cursor = c;
-        return sum;
-      };
+      const cursor = Int32Array.of(0);
+      return (ops) => fragSteps(cache, sizes, slots, held, cursor, ops);
     },
   };
+}
+
+/**
+ * The frag-cache contenders' timed loop, at module level with its state passed in (see `Contender`):
+ * each op allocates the next IMIX size into a random live slot and frees what the slot held.
+ */
+function fragSteps(cache: FragmentCache, sizes: Int32Array, slots: Int32Array, held: Float64Array, cursor: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const a = cache.alloc(sizes[c]!);
+    cache.free(held[slot]!);
+    held[slot] = a;
+    sum += a;
+    c = (c + 1) & mask;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 function thingContender(sizes: Int32Array, slots: Int32Array): Contender {
@@ -139,28 +141,27 @@ function thingContender(sizes: Int32Array, slots: Int32Array): Contender {
       const pool = new MemPool({ size: 64 << 20 });
       const held = new Float64Array(FRAG_LIVE);
       for (let i = 0; i < FRAG_LIVE; i++) held[i] = pool.malloc(sizes[i]!);
-      const mask = slots.length - 1;
-      let cursor = 0;
-      return (ops) => {
-        const p = pool;
-        const seq = slots;
-        const sz = sizes;
-        const h = held;
-        let c = cursor;
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = seq[c]!;
-          const a = p.malloc(sz[c]!);
-          p.free(h[slot]!);
-          h[slot] = a;
-          sum += a;
-          c = (c + 1) & mask;
-        }
-        cursor = c;
-        return sum;
-      };
+      const cursor = Int32Array.of(0);
+      return (ops) => thingSteps(pool, sizes, slots, held, cursor, ops);
     },
   };
+}
+
+/** `@thi.ng/malloc`'s timed loop: the same churn as {@link fragSteps}, its own function. */
+function thingSteps(pool: MemPool, sizes: Int32Array, slots: Int32Array, held: Float64Array, cursor: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const a = pool.malloc(sizes[c]!);
+    pool.free(held[slot]!);
+    held[slot] = a;
+    sum += a;
+    c = (c + 1) & mask;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 /**
@@ -201,16 +202,36 @@ function recyclePattern(sizes: Int32Array, slots: Int32Array, pattern: "churn" |
   return { fragments: ops, recycled: s.blocksRecycled, taken: s.blocksTaken, stats: s };
 }
 
-/** Distinct 64-byte metadata lines per alloc and per free in the 10k-live churn, from a ProbingArena. */
-function probeLines(source: PageSource, sizes: Int32Array, slots: Int32Array, probed: number): { alloc: number; free: number } {
+/** Churn operations run before the steady-state figures, so the block table has grown to its plateau. */
+const WARM_OPS = 4 * FRAG_LIVE;
+
+/** `ops` steps of the timed churn (untimed), starting at position `from` of the sequences. */
+function churn(cache: FragmentCache, held: Float64Array, sizes: Int32Array, slots: Int32Array, from: number, ops: number): void {
+  const mask = slots.length - 1;
+  for (let i = 0; i < ops; i++) {
+    const k = (from + i) & mask;
+    const a = cache.alloc(sizes[k]!);
+    cache.free(held[slots[k]!]!);
+    held[slots[k]!] = a;
+  }
+}
+
+/**
+ * Distinct 64-byte metadata lines per alloc and per free in the 10k-live churn, from a ProbingArena,
+ * after `warm` unprobed operations (a steady state: no table growth inside the probed window).
+ */
+function probeLines(source: PageSource, sizes: Int32Array, slots: Int32Array, probed: number, warm: number): { alloc: number; free: number } {
   const probe = new ProbingArena();
   const { cache, held } = filledCache(source, sizes, probe);
+  churn(cache, held, sizes, slots, 0, warm);
+  const mask = slots.length - 1;
   let allocLines = 0;
   let freeLines = 0;
   for (let i = 0; i < probed; i++) {
-    const slot = slots[i]!;
+    const k = (warm + i) & mask;
+    const slot = slots[k]!;
     probe.begin();
-    const a = cache.alloc(sizes[FRAG_LIVE + i]!);
+    const a = cache.alloc(sizes[k]!);
     allocLines += probe.end().lines;
     probe.begin();
     cache.free(held[slot]!);
@@ -225,8 +246,9 @@ function probeLines(source: PageSource, sizes: Int32Array, slots: Int32Array, pr
  * freed with 10k fragments live, through `@mmkit/frag-cache` over the buddy allocator's per-CPU
  * front, over POTAD's page face (each when its build exists) and over a bare Int32Array page stack,
  * against the Int32Array free-list-stack churn floor and `@thi.ng/malloc` in the same rounds. Also:
- * blocks recycled in place per 1k fragments under four free patterns, metadata bytes, and metadata
- * cache lines per alloc and free.
+ * blocks recycled in place per 1k fragments under four free patterns, metadata bytes after filling
+ * and after a warm-up churn (random churn keeps many more blocks held than filling does), and
+ * metadata cache lines per alloc and free after the warm-up.
  */
 const suite: Suite = {
   name: "fragments",
@@ -245,13 +267,17 @@ const suite: Suite = {
       if (r.name === "@thi.ng/malloc") ctx.record({ system: r.name, workload, metric: "ns/op", value: r.nsPerOp, unit: "ns", spread: r.spread, ratio: r.ratio!, ratioTo: "Int32Array stack", note: `own set, ${r.opsPerRound} ops/round` });
     });
 
+    const warm = ctx.quick ? FRAG_LIVE : WARM_OPS;
     for (const kind of kinds) {
       const arena = new MetadataArena();
-      const { cache } = filledCache(kind.make(), sizes, arena);
+      const { cache, held } = filledCache(kind.make(), sizes, arena);
       const system = `frag-cache / ${kind.name}`;
-      ctx.record({ system, workload, metric: "metadata", value: arena.bytes, unit: "bytes", note: `${(arena.bytes / FRAG_LIVE).toFixed(1)} B/fragment; ${cache.stats().blocksInUse} blocks` });
-      const lines = probeLines(kind.make(), sizes, slots, ctx.quick ? 500 : 2000);
-      ctx.record({ system, workload, metric: "lines/alloc", value: lines.alloc, unit: "lines", note: "frag-cache metadata only" });
+      ctx.record({ system, workload, metric: "metadata, filled", value: arena.bytes, unit: "bytes", note: `${(arena.bytes / FRAG_LIVE).toFixed(1)} B/fragment; ${cache.stats().blocksInUse} blocks` });
+      churn(cache, held, sizes, slots, 0, warm);
+      cache.check();
+      ctx.record({ system, workload, metric: "metadata, churned", value: arena.bytes, unit: "bytes", note: `after ${warm / 1000}k ops: ${(arena.bytes / FRAG_LIVE).toFixed(1)} B/fragment; ${cache.stats().blocksInUse} blocks held` });
+      const lines = probeLines(kind.make(), sizes, slots, ctx.quick ? 500 : 2000, warm);
+      ctx.record({ system, workload, metric: "lines/alloc", value: lines.alloc, unit: "lines", note: `frag-cache metadata only, after ${warm / 1000}k ops` });
       ctx.record({ system, workload, metric: "lines/free", value: lines.free, unit: "lines" });
     }
 

@@ -1,5 +1,5 @@
 import { type ArrayFactory, GiB, KiB, MemoryMap, MetadataArena, MiB, ProbingArena } from "@mmkit/physmem";
-import { Potad } from "@mmkit/potad";
+import { type PageFace, Potad } from "@mmkit/potad";
 import { churnFloor, churnSlots } from "../floors/index.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
 import { randomIndices } from "../workloads/random.js";
@@ -10,14 +10,25 @@ interface PageAllocator {
   freePages(pfn: number, order: number): void;
 }
 
-/** Makes a buddy allocator over `bytes` of RAM, or null when `@mmkit/buddy` is not built. */
-type BuddyFactory = ((bytes: number, arena: ArrayFactory) => PageAllocator) | null;
+/** The buddy allocator's two faces over `bytes` of RAM: its plain free-list path and CPU 0's per-CPU front. */
+interface BuddyFactory {
+  plain(bytes: number, arena: ArrayFactory): PageAllocator;
+  perCpu(bytes: number, arena: ArrayFactory): PageAllocator;
+}
 
-async function loadBuddy(): Promise<BuddyFactory> {
+interface BuddyLike extends PageAllocator {
+  cpu(index: number): PageAllocator;
+}
+
+/** The buddy allocator's faces, or null when `@mmkit/buddy` is not built. */
+async function loadBuddy(): Promise<BuddyFactory | null> {
   try {
     const name = "@mmkit/buddy";
-    const mod = (await import(/* @vite-ignore */ name)) as { BuddyAllocator: new (map: MemoryMap, options: { arena: ArrayFactory }) => PageAllocator };
-    return (bytes, arena) => new mod.BuddyAllocator(MemoryMap.uniform(bytes), { arena });
+    const mod = (await import(/* @vite-ignore */ name)) as { BuddyAllocator: new (map: MemoryMap, options: { arena: ArrayFactory }) => BuddyLike };
+    return {
+      plain: (bytes, arena) => new mod.BuddyAllocator(MemoryMap.uniform(bytes), { arena }),
+      perCpu: (bytes, arena) => new mod.BuddyAllocator(MemoryMap.uniform(bytes), { arena }).cpu(0),
+    };
   } catch {
     return null;
   }
@@ -25,37 +36,123 @@ async function loadBuddy(): Promise<BuddyFactory> {
 
 const RAM = GiB;
 const SEQUENCE = 1 << 16;
+const BUDDY = "buddy free lists";
+const BUDDY_PCP = "buddy per-CPU";
+const FACE = "potad page face";
 
-/** A churn over page orders: `live` slots; each op frees a slot's block and allocates one of the next order into it. */
-function pageChurn(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
+/** The churn state every page contender carries: held pfns, their orders, the sequence cursor. */
+interface Held {
+  pfns: Float64Array;
+  orders: Int32Array;
+  cursor: Int32Array;
+}
+
+function fillPages(pages: PageAllocator, live: number, orders: Int32Array): Held {
+  const held: Held = { pfns: new Float64Array(live), orders: new Int32Array(live), cursor: new Int32Array(1) };
+  for (let i = 0; i < live; i++) {
+    held.orders[i] = orders[i]!;
+    held.pfns[i] = pages.allocPages(orders[i]!);
+  }
+  return held;
+}
+
+// A churn over page orders: `live` slots; each op frees a slot's block and allocates one of the
+// next order into it. Each contender's timed loop is its own module-level function with its state
+// passed in (see `Contender`): one loop shared by the buddy and POTAD's page face would compile a
+// polymorphic call and slow whichever runs second.
+
+function facePages(name: string, live: number, slots: Int32Array, orders: Int32Array): Contender {
+  return {
+    name,
+    setup() {
+      const potad = new Potad();
+      const pages = potad.pageFace(potad.addSpace({ base: 0, size: RAM, granule: 4096 }));
+      const held = fillPages(pages, live, orders);
+      return (ops) => faceChurn(pages, held, slots, orders, ops);
+    },
+  };
+}
+
+function faceChurn(pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  const pfns = held.pfns;
+  const heldOrders = held.orders;
+  let c = held.cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(pfns[slot]!, heldOrders[slot]!);
+    const pfn = pages.allocPages(order);
+    pfns[slot] = pfn;
+    heldOrders[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  held.cursor[0] = c;
+  return sum;
+}
+
+function buddyPages(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
   return {
     name,
     setup() {
       const pages = make();
-      const held = new Float64Array(live);
-      const heldOrder = new Int32Array(live);
-      for (let i = 0; i < live; i++) {
-        heldOrder[i] = orders[i]!;
-        held[i] = pages.allocPages(orders[i]!);
-      }
-      let c = 0;
-      const mask = slots.length - 1;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = slots[c]!;
-          const order = orders[c]!;
-          c = (c + 1) & mask;
-          pages.freePages(held[slot]!, heldOrder[slot]!);
-          const pfn = pages.allocPages(order);
-          held[slot] = pfn;
-          heldOrder[slot] = order;
-          sum = (sum + pfn) | 0;
-        }
-        return sum;
-      };
+      const held = fillPages(pages, live, orders);
+      return (ops) => buddyChurn(pages, held, slots, orders, ops);
     },
   };
+}
+
+function buddyChurn(pages: PageAllocator, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  const pfns = held.pfns;
+  const heldOrders = held.orders;
+  let c = held.cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(pfns[slot]!, heldOrders[slot]!);
+    const pfn = pages.allocPages(order);
+    pfns[slot] = pfn;
+    heldOrders[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  held.cursor[0] = c;
+  return sum;
+}
+
+function perCpuPages(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
+  return {
+    name,
+    setup() {
+      const pages = make();
+      const held = fillPages(pages, live, orders);
+      return (ops) => perCpuChurn(pages, held, slots, orders, ops);
+    },
+  };
+}
+
+function perCpuChurn(pages: PageAllocator, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  const pfns = held.pfns;
+  const heldOrders = held.orders;
+  let c = held.cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(pfns[slot]!, heldOrders[slot]!);
+    const pfn = pages.allocPages(order);
+    pfns[slot] = pfn;
+    heldOrders[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  held.cursor[0] = c;
+  return sum;
 }
 
 /** POTAD's own API (byte addresses, free without a size) on the same churn. */
@@ -67,23 +164,27 @@ function potadChurn(name: string, live: number, slots: Int32Array, orders: Int32
       const s = potad.addSpace({ base: 0, size: RAM, granule: 4096 });
       const held = new Float64Array(live);
       for (let i = 0; i < live; i++) held[i] = potad.allocOrder(s, orders[i]!);
-      let c = 0;
-      const mask = slots.length - 1;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = slots[c]!;
-          const order = orders[c]!;
-          c = (c + 1) & mask;
-          potad.free(held[slot]!);
-          const address = potad.allocOrder(s, order);
-          held[slot] = address;
-          sum = (sum + (address / 4096)) | 0;
-        }
-        return sum;
-      };
+      const cursor = new Int32Array(1);
+      return (ops) => potadSteps(potad, s, held, cursor, slots, orders, ops);
     },
   };
+}
+
+function potadSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Array, slots: Int32Array, orders: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    potad.free(held[slot]!);
+    const address = potad.allocOrder(s, order);
+    held[slot] = address;
+    sum = (sum + address / 4096) | 0;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 /** Sub-page allocations of 512 B..64 KiB, each with a 360-byte descriptor registered in the index. */
@@ -95,27 +196,35 @@ function subPageChurn(name: string, live: number, slots: Int32Array, sizes: Int3
       const s = potad.addSpace({ base: 0, size: RAM, granule: 512 });
       const held = new Float64Array(live);
       for (let i = 0; i < live; i++) held[i] = potad.alloc(s, 512 << sizes[i]!, { descriptor: i, descriptorBytes: 360 });
-      const options = { descriptor: 0, descriptorBytes: 360 };
-      let c = 0;
-      const mask = slots.length - 1;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const slot = slots[c]!;
-          const size = 512 << sizes[c]!;
-          c = (c + 1) & mask;
-          sum = (sum + potad.free(held[slot]!)) | 0;
-          options.descriptor = c;
-          held[slot] = potad.alloc(s, size, options);
-        }
-        return sum;
-      };
+      const cursor = new Int32Array(1);
+      return (ops) => subPageSteps(potad, s, held, cursor, slots, sizes, ops);
     },
   };
 }
 
-/** Mean distinct cache lines per op of `ops` churn steps after filling `live` slots, counted by a ProbingArena. */
-function linesPerOp(make: (arena: ProbingArena) => PageAllocator, live: number, ops: number, slots: Int32Array, orders: Int32Array): number {
+function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Array, slots: Int32Array, sizes: Int32Array, ops: number): number {
+  const options = { descriptor: 0, descriptorBytes: 360 };
+  const mask = slots.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const size = 512 << sizes[c]!;
+    c = (c + 1) & mask;
+    sum = (sum + potad.free(held[slot]!)) | 0;
+    options.descriptor = c;
+    held[slot] = potad.alloc(s, size, options);
+  }
+  cursor[0] = c;
+  return sum;
+}
+
+/**
+ * Mean distinct cache lines per op (free and alloc counted apart) of `ops` churn steps, counted by
+ * a ProbingArena, after filling `live` slots and `ops` unmeasured steps to reach the steady state
+ * (POTAD's fronts fill up, its table stops growing).
+ */
+function linesPerOp(make: (arena: ProbingArena) => PageAllocator, live: number, ops: number, slots: Int32Array, orders: Int32Array): { free: number; alloc: number; op: number } {
   const arena = new ProbingArena();
   const pages = make(arena);
   const held = new Float64Array(live);
@@ -124,17 +233,21 @@ function linesPerOp(make: (arena: ProbingArena) => PageAllocator, live: number, 
     heldOrder[i] = orders[i]!;
     held[i] = pages.allocPages(orders[i]!);
   }
-  let lines = 0;
-  for (let i = 0; i < ops; i++) {
+  let freeLines = 0;
+  let allocLines = 0;
+  for (let i = 0; i < 2 * ops; i++) {
     const slot = slots[i]!;
     const order = orders[i]!;
-    lines += arena.measure(() => pages.freePages(held[slot]!, heldOrder[slot]!)).lines;
+    const freed = arena.measure(() => pages.freePages(held[slot]!, heldOrder[slot]!)).lines;
     const probe = arena.measure(() => pages.allocPages(order));
-    lines += probe.lines;
+    if (i >= ops) {
+      freeLines += freed;
+      allocLines += probe.lines;
+    }
     held[slot] = probe.value;
     heldOrder[slot] = order;
   }
-  return lines / (2 * ops);
+  return { free: freeLines / ops, alloc: allocLines / ops, op: (freeLines + allocLines) / (2 * ops) };
 }
 
 /**
@@ -186,32 +299,45 @@ const suite: Suite = {
     const floor = "Int32Array stack";
     const zeros = new Int32Array(SEQUENCE);
     const mixed = randomIndices(ctx.seed, "potad/orders", SEQUENCE, 4);
-    const potadPages = (arena: ArrayFactory): PageAllocator => {
-      const potad = new Potad({ arena });
+    const potadPages = (arena: ArrayFactory, frontHigh?: number): PageAllocator => {
+      const potad = new Potad({ arena, frontHigh });
       return potad.pageFace(potad.addSpace({ base: 0, size: RAM, granule: 4096 }));
     };
 
-    for (const [label, orders] of [["order-0", zeros], ["mixed orders 0-3", mixed]] as const) {
-      const workload = `${label} churn, ${live / 1000}k live`;
-      const contenders: Contender[] = [
-        churnFloor(live, { seed: ctx.seed }),
-        potadChurn("potad", live, slots, orders),
-        pageChurn("potad page face", () => potadPages(new MetadataArena()), live, slots, orders),
-      ];
-      if (buddy !== null) contenders.push(pageChurn("buddy", () => buddy(RAM, new MetadataArena()), live, slots, orders));
-      const results = ctx.time(workload, contenders, { floor });
-      const ops = ctx.quick ? 500 : 2_000;
-      const potadLines = linesPerOp(potadPages, live, ops, slots, orders);
-      ctx.record({ system: "potad page face", workload, metric: "lines/op", value: potadLines, unit: "lines" });
+    // Every timing first, every probe after: the ProbingArena's Proxies would otherwise reach the
+    // allocators' code before a later timing and leave it compiled for both kinds of array.
+    const workloads = [["order-0", zeros], ["mixed orders 0-3", mixed]] as const;
+    const timings = workloads.map(([label, orders]) => {
+      const contenders: Contender[] = [churnFloor(live, { seed: ctx.seed }), potadChurn("potad", live, slots, orders), facePages(FACE, live, slots, orders)];
       if (buddy !== null) {
-        const buddyLines = linesPerOp((arena) => buddy(RAM, arena), live, ops, slots, orders);
-        ctx.record({ system: "buddy", workload, metric: "lines/op", value: buddyLines, unit: "lines" });
-        const p = results.find((r) => r.name === "potad page face")!;
-        const b = results.find((r) => r.name === "buddy")!;
-        ctx.record({ system: "potad page face", workload, metric: "speed vs buddy", value: b.nsPerOp / p.nsPerOp, unit: "ratio", note: label.startsWith("mixed") ? "target >= 1.5x" : undefined });
-        ctx.record({ system: "potad page face", workload, metric: "lines vs buddy", value: potadLines / buddyLines, unit: "ratio", note: label.startsWith("mixed") ? "target <= 0.5" : undefined });
+        contenders.push(buddyPages(BUDDY, () => buddy.plain(RAM, new MetadataArena()), live, slots, orders));
+        contenders.push(perCpuPages(BUDDY_PCP, () => buddy.perCpu(RAM, new MetadataArena()), live, slots, orders));
       }
-    }
+      return ctx.time(`${label} churn, ${live / 1000}k live`, contenders, { floor });
+    });
+    workloads.forEach(([label, orders], w) => {
+      const workload = `${label} churn, ${live / 1000}k live`;
+      const target = label.startsWith("mixed");
+      const results = timings[w]!;
+      const ops = ctx.quick ? 500 : 2_000;
+      const lines = (system: string, make: (arena: ProbingArena) => PageAllocator): number => {
+        const l = linesPerOp(make, live, ops, slots, orders);
+        ctx.record({ system, workload, metric: "lines/op", value: l.op, unit: "lines", note: `free ${l.free.toFixed(2)}, alloc ${l.alloc.toFixed(2)}` });
+        return l.op;
+      };
+      const potadLines = lines(FACE, (arena) => potadPages(arena));
+      lines("potad page face, no fronts", (arena) => potadPages(arena, 0));
+      if (buddy !== null) {
+        const buddyLines = lines(BUDDY, (arena) => buddy.plain(RAM, arena));
+        const pcpLines = lines(BUDDY_PCP, (arena) => buddy.perCpu(RAM, arena));
+        const p = results.find((r) => r.name === FACE)!;
+        for (const [name, other] of [[BUDDY, buddyLines], [BUDDY_PCP, pcpLines]] as const) {
+          const b = results.find((r) => r.name === name)!;
+          ctx.record({ system: FACE, workload, metric: name === BUDDY ? "speed vs buddy" : "speed vs pcp", value: b.nsPerOp / p.nsPerOp, unit: "ratio", note: target && name === BUDDY ? "target >= 1.5x" : undefined });
+          ctx.record({ system: FACE, workload, metric: name === BUDDY ? "lines vs buddy" : "lines vs pcp", value: potadLines / other, unit: "ratio", note: target && name === BUDDY ? "target <= 0.5" : undefined });
+        }
+      }
+    });
 
     const subLive = ctx.quick ? 1_000 : 4_000;
     const subSlots = churnSlots(ctx.seed, subLive, SEQUENCE);

@@ -1,0 +1,201 @@
+import type { Measurement } from "../harness/types.js";
+import { formatRatio, formatSpread, formatValue } from "./format.js";
+import { latestPoints, seriesOf } from "./series.js";
+import { ANSWER_METRIC, wrap } from "./table.js";
+
+/** The sections of the HTML report's charts, in the order they appear. */
+export const CHART_SECTIONS = {
+  time: "Time per operation",
+  lines: "Cache lines per operation",
+  metadata: "Metadata",
+  splits: "Direct-map splits",
+  fragmentation: "Fragmentation",
+  series: "Over time",
+} as const;
+
+export type ChartSection = keyof typeof CHART_SECTIONS;
+
+/** One line (series chart) or one colour of bars (bar chart): a system. */
+export interface ChartDataset {
+  /** The system (contender or composition). */
+  label: string;
+  /** Bar charts: one value per category, `null` where this system has none. Line charts: unused (empty). */
+  values: (number | null)[];
+  /** Line charts: the points, in increasing `x` (= `at`). Bar charts: unused (empty). */
+  points: { x: number; y: number }[];
+  /** The tooltip of each value or point: "12.3 ns, spread 4.1%, 2.5x Int32Array stack". */
+  tips: (string | null)[];
+  /**
+   * Palette index (of {@link PALETTE_SIZE}): a system keeps the colour of its first appearance in
+   * the report unless another system of the same chart has it already, then it takes the next free one.
+   */
+  colour: number;
+}
+
+/**
+ * A chart of the HTML report, computed from measurements alone (so it can be tested without a
+ * browser): the page's script hands it to Chart.js as it is.
+ */
+export interface ChartSpec {
+  /** `chart-<n>`, the canvas id. */
+  id: string;
+  section: ChartSection;
+  title: string;
+  kind: "bar" | "line";
+  /** Unit of the values (ticks are formatted in it). */
+  unit: string;
+  /** A logarithmic value axis (positive values spanning more than 20x). */
+  log: boolean;
+  /** Lower end of a logarithmic axis: the power of ten below the smallest value, so every bar has a length. */
+  min?: number;
+  /** Bar charts: the category labels (workload, or "workload · metric"), each wrapped into lines. */
+  categories: string[][];
+  datasets: ChartDataset[];
+  /** Pixel height of the chart's box. */
+  height: number;
+}
+
+/**
+ * Which bar-chart section a measurement belongs to, or undefined (tables only). First rule wins.
+ *
+ * @example
+ * ```ts
+ * chartSection({ metric: "2M splits", unit: "count" });   // "splits"
+ * chartSection({ metric: "served", unit: "%" });          // undefined
+ * ```
+ */
+export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series"> | undefined {
+  if (m.metric === ANSWER_METRIC) return undefined;
+  if (m.metric === "ns/op") return "time";
+  if (m.unit === "lines") return "lines";
+  if (/\bsplits$/i.test(m.metric)) return "splits";
+  if (/frag|unusable|extfrag|largest free/i.test(m.metric)) return "fragmentation";
+  if (/metadata|bytes\/page|descriptor/i.test(m.metric)) return "metadata";
+  return undefined;
+}
+
+function tip(m: Measurement): string {
+  const parts = [formatValue(m.value, m.unit)];
+  if (m.spread !== undefined) parts.push(`spread ${formatSpread(m.spread)}`);
+  if (m.ratio !== undefined) parts.push(`${formatRatio(m.ratio)} ${m.ratioTo}`);
+  if (m.at !== undefined) parts.push(`at ${m.at}`);
+  return parts.join(", ");
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [item]);
+    else g.push(item);
+  }
+  return groups;
+}
+
+/** Colours in the page's palette. */
+export const PALETTE_SIZE = 10;
+
+const useLog = (values: readonly number[]): boolean => {
+  if (values.length < 2 || values.some((v) => v <= 0)) return false;
+  return Math.max(...values) / Math.min(...values) > 20;
+};
+
+/** The power of ten strictly below the smallest value. */
+const logMin = (values: readonly number[]): number => 10 ** (Math.ceil(Math.log10(Math.min(...values))) - 1);
+
+/** Gives each dataset of one chart a colour no other dataset of the chart has (while the palette lasts). */
+function distinctColours(datasets: ChartDataset[]): ChartDataset[] {
+  const taken = new Set<number>();
+  for (const d of datasets) {
+    let c = d.colour % PALETTE_SIZE;
+    for (let i = 0; i < PALETTE_SIZE && taken.has(c); i++) c = (c + 1) % PALETTE_SIZE;
+    taken.add(c);
+    d.colour = c;
+  }
+  return datasets;
+}
+
+/** The value-axis fields of a spec: logarithmic when the values span more than 20x, with its lower end. */
+function valueAxis(values: readonly number[]): { log: boolean; min?: number } {
+  return useLog(values) ? { log: true, min: logMin(values) } : { log: false };
+}
+
+/**
+ * One bar chart: categories are the workloads in order of first appearance (with the metric when
+ * the chart holds several), one dataset per system; a system absent from a category has `null`
+ * there (Chart.js skips it).
+ */
+function barChart(section: ChartSection, title: string, unit: string, rows: readonly Measurement[], colour: (system: string) => number): Omit<ChartSpec, "id"> {
+  const manyMetrics = new Set(rows.map((m) => m.metric)).size > 1;
+  const category = (m: Measurement): string => (manyMetrics ? `${m.workload} · ${m.metric}` : m.workload);
+  const categories = [...new Set(rows.map(category))];
+  const systems = [...new Set(rows.map((m) => m.system))];
+  const datasets: ChartDataset[] = systems.map((system) => ({ label: system, values: categories.map(() => null), points: [], tips: categories.map(() => null), colour: colour(system) }));
+  for (const m of rows) {
+    const d = datasets[systems.indexOf(m.system)]!;
+    const c = categories.indexOf(category(m));
+    // A repeated system/category keeps its first value (the table shows every row).
+    if (d.values[c] !== null) continue;
+    d.values[c] = m.value;
+    d.tips[c] = tip(m);
+  }
+  const wrapped = categories.map((c) => wrap(c, 30));
+  // Each category gets room for its bars and for its label's lines; then the axis and the legend.
+  const rowsHeight = wrapped.reduce((h, label, c) => h + 10 + Math.max(16 * datasets.filter((d) => d.values[c] !== null).length, 16 * label.length), 0);
+  const height = Math.max(160, 100 + rowsHeight + Math.ceil(systems.length / 3) * 18);
+  return { section, title, kind: "bar", unit, ...valueAxis(rows.map((m) => m.value)), categories: wrapped, datasets: distinctColours(datasets), height };
+}
+
+/**
+ * The charts of a report, built from whatever measurements it has, so new suites get charts without
+ * touching this file:
+ *
+ * - **time**: every `ns/op`, one chart per suite (workloads by system, logarithmic when they span > 20x);
+ * - **lines**: every measurement in unit `lines`, one chart per suite;
+ * - **splits**: metrics ending in "splits" (direct-map 2M/1G splits), one chart per suite and unit;
+ * - **fragmentation**: metrics naming fragmentation, unusable free space or the largest free block;
+ * - **metadata**: metrics naming metadata, bytes/page or a descriptor, one chart per suite and unit;
+ * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system.
+ *
+ * Bar charts read the last point of a series (as the tables do); answers are never charted.
+ * Cost: O(n log n) in the measurements.
+ *
+ * @example
+ * ```ts
+ * chartSpecs(report.measurements).map((c) => c.title);   // ["floors: ns/op", ...]
+ * ```
+ */
+export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
+  const palette = new Map<string, number>();
+  const colour = (system: string): number => {
+    let c = palette.get(system);
+    if (c === undefined) palette.set(system, (c = palette.size));
+    return c;
+  };
+  for (const m of measurements) colour(m.system);
+  const specs: Omit<ChartSpec, "id">[] = [];
+  const latest = latestPoints(measurements);
+  const sections = Object.keys(CHART_SECTIONS) as ChartSection[];
+  for (const section of sections) {
+    if (section === "series") {
+      const bySuiteWorkloadMetric = groupBy(seriesOf(measurements), (s) => `${s.suite}\u0000${s.workload}\u0000${s.metric}\u0000${s.unit}`);
+      for (const group of bySuiteWorkloadMetric.values()) {
+        const first = group[0]!;
+        const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: s.points.map((p) => ({ x: p.at!, y: p.value })), tips: s.points.map(tip), colour: colour(s.system) }));
+        const values = group.flatMap((s) => s.points.map((p) => p.value));
+        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 });
+      }
+      continue;
+    }
+    const rows = latest.filter((m) => chartSection(m) === section);
+    const perSuite = section === "time" || section === "lines";
+    for (const group of groupBy(rows, (m) => (perSuite ? m.suite : `${m.suite}\u0000${m.unit}`)).values()) {
+      const first = group[0]!;
+      const metrics = [...new Set(group.map((m) => m.metric))];
+      const title = `${first.suite}: ${metrics.length === 1 ? metrics[0] : section === "lines" ? "cache lines" : metrics.join(", ")}`;
+      specs.push(barChart(section, title, first.unit, group, colour));
+    }
+  }
+  return specs.map((s, i) => ({ id: `chart-${i}`, ...s }));
+}

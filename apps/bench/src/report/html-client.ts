@@ -1,0 +1,93 @@
+/**
+ * The script the HTML report runs in the browser, after Chart.js: it reads the chart specs (see
+ * `charts.ts`) from the `#mmkit-charts` JSON block and draws each on its canvas, without animation,
+ * then sets `data-charts-drawn` on `<body>` to the number of charts drawn. Plain ES2017 in a string,
+ * so what the browser runs is exactly what is written here (no transpiler helpers).
+ */
+export const CLIENT_SCRIPT = String.raw`(function () {
+  "use strict";
+  var specs = JSON.parse(document.getElementById("mmkit-charts").textContent);
+  var palette = ["#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e", "#9498a0"];
+  var units = {
+    ns: [[1e6, "ms"], [1e3, "µs"], [1, "ns"]],
+    bytes: [[1099511627776, "TiB"], [1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"], [1, "B"]]
+  };
+  function short(v) {
+    var a = Math.abs(v);
+    if (a >= 1e9) return +(v / 1e9).toPrecision(3) + "G";
+    if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
+    if (a >= 1e4) return +(v / 1e3).toPrecision(3) + "k";
+    return String(+v.toPrecision(3));
+  }
+  function tick(v, unit) {
+    var steps = units[unit];
+    if (steps) {
+      for (var i = 0; i < steps.length; i++) if (Math.abs(v) >= steps[i][0] || i === steps.length - 1) return +(v / steps[i][0]).toPrecision(3) + " " + steps[i][1];
+    }
+    if (unit === "%") return short(v) + "%";
+    if (unit === "ratio") return short(v) + "x";
+    return short(v);
+  }
+  function logTick(v, unit) {
+    var m = v / Math.pow(10, Math.floor(Math.log10(v)) );
+    return Math.abs(m - 1) < 1e-6 || Math.abs(m - 2) < 1e-6 || Math.abs(m - 5) < 1e-6 ? tick(v, unit) : null;
+  }
+  // Byte axes tick at powers of two: 1 KiB, 4 KiB, 16 KiB... (log: powers of 4, 16 or 1024, at most 9 ticks) or 0, 16 KiB, 32 KiB... (linear).
+  function byteTicks(axis) {
+    var lo = axis.min, hi = axis.max, ticks = [], v;
+    if (!(hi > 0)) return;
+    if (axis.type === "logarithmic") {
+      var base = [4, 16, 1024].filter(function (b) { return Math.log(hi / Math.max(lo, 1)) / Math.log(b) <= 8; })[0] || 1024;
+      for (v = Math.pow(base, Math.ceil(Math.log(Math.max(lo, 1)) / Math.log(base))); v <= hi; v *= base) ticks.push({ value: v });
+    } else {
+      var step = Math.pow(2, Math.ceil(Math.log2(Math.max(hi - lo, 1) / 8)));
+      for (v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push({ value: v });
+    }
+    if (ticks.length >= 2) axis.ticks = ticks;
+  }
+  Chart.defaults.font.family = "system-ui, sans-serif";
+  var drawn = 0;
+  specs.forEach(function (spec) {
+    var canvas = document.getElementById(spec.id);
+    var datasets = spec.datasets.map(function (d) {
+      var colour = palette[d.colour % palette.length];
+      if (spec.kind === "bar") return { label: d.label, data: d.values, backgroundColor: colour, borderColor: colour, skipNull: true, maxBarThickness: 14 };
+      return { label: d.label, data: d.points, backgroundColor: colour, borderColor: colour, pointRadius: d.points.length > 60 ? 0 : 2, borderWidth: 2, tension: 0 };
+    });
+    var valueAxis = {
+      type: spec.log ? "logarithmic" : "linear",
+      beginAtZero: !spec.log,
+      min: spec.log ? spec.min : undefined,
+      title: { display: true, text: spec.unit + (spec.log ? " (log scale)" : "") },
+      ticks: { callback: function (v) { return spec.log && spec.unit !== "bytes" ? logTick(v, spec.unit) : tick(v, spec.unit); } }
+    };
+    if (spec.unit === "bytes") valueAxis.afterBuildTicks = byteTicks;
+    var tooltip = {
+      callbacks: {
+        label: function (item) {
+          var d = spec.datasets[item.datasetIndex];
+          return d.label + ": " + d.tips[item.dataIndex];
+        }
+      }
+    };
+    var options = {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } }, tooltip: tooltip },
+      scales: {}
+    };
+    if (spec.kind === "bar") {
+      options.indexAxis = "y";
+      options.scales.x = valueAxis;
+      options.scales.y = { ticks: { autoSkip: false } };
+    } else {
+      options.scales.x = { type: "linear", title: { display: true, text: "at" }, ticks: { callback: function (v) { return short(v); } } };
+      options.scales.y = valueAxis;
+    }
+    new Chart(canvas, { type: spec.kind, data: { labels: spec.kind === "bar" ? spec.categories : undefined, datasets: datasets }, options: options });
+    drawn++;
+  });
+  document.body.setAttribute("data-charts-drawn", String(drawn));
+})();
+`;

@@ -1,0 +1,166 @@
+import { MiB } from "@mmkit/physmem";
+import type { Suite, SuiteContext } from "../harness/types.js";
+import { systemNamed, type SystemDefinition } from "../systems/definition.js";
+import { recordContiguous, recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
+
+/** The seven questions of the memdesc / POTAD discussion (issue 9), in order. */
+export const QUESTIONS = [
+  "What does the memdesc design cost in CPU per operation, and what does it save in memory?",
+  "Is the maple tree fast enough for physical-address-to-descriptor lookup?",
+  "Does the buddy allocator touch too many cache lines, and does POTAD touch fewer?",
+  "Does a page-fragment cache over POTAD lose anything against one over the buddy allocator?",
+  "How many direct-map splits does the PTE-mapped cache save, and what does it hold on to?",
+  "Can freeing be done without allocating metadata?",
+  "How often can a contiguous 8 MiB@1 MiB request be served on a fragmented machine, buddy vs POTAD?",
+] as const;
+
+/** The answers' sizes: a 64 MiB machine either way (the default run stays near a minute); quick takes fewer rounds. */
+export function answersProfile(quick: boolean): Profile {
+  return { bytes: 64 * MiB, live: 2_000, fragLive: 2_000, pteLive: 1_000, probeOps: quick ? 200 : 500, pteOps: quick ? 4_000 : 8_000, pressureBytes: 8 * MiB, touches: 0, rounds: 10 };
+}
+
+const ns = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(v < 10 ? 1 : 0)} ns`);
+const x = (v: number): string => `${v.toFixed(v < 10 ? 2 : 1)}x`;
+
+/** One answer: recorded as metric "answer" (the key figure in `value`, the sentence in `note`) and logged. */
+function answer(ctx: SuiteContext, n: number, system: string, value: number, unit: string, sentence: string): void {
+  ctx.record({ system, workload: `Q${n}`, metric: "answer", value, unit, note: sentence });
+  ctx.log(`Q${n}. ${QUESTIONS[n - 1]}`);
+  ctx.log(`  ${sentence}`);
+}
+
+/**
+ * The answers: runs the workloads each question needs on `classic` and `memdesc` (and the crossing
+ * `potad+memdesc8` for the lookup), records their figures, and states each answer from them.
+ */
+const suite: Suite = {
+  name: "answers",
+  description: "The 7 questions of the memdesc/POTAD discussion, each answered from figures measured in this run (classic vs memdesc)",
+  default: true,
+  run(ctx) {
+    const classic = systemNamed("classic")!;
+    const memdesc = systemNamed("memdesc")!;
+    const memdesc8 = systemNamed("potad+memdesc8")!;
+    const pair: SystemDefinition[] = [classic, memdesc];
+    const p = answersProfile(ctx.quick);
+    const total = 7;
+    ctx.progress("answers", 0, total);
+
+    // Q1: CPU per operation beside metadata per page.
+    const order0 = timePageChurn(ctx, [classic, memdesc, memdesc8], p, false);
+    const mixed = timePageChurn(ctx, pair, p, true);
+    const state = recordSystemState(ctx, pair, p);
+    const c0 = order0.get("classic")!;
+    const m0 = order0.get("memdesc")!;
+    const e0 = order0.get("potad+memdesc8")!;
+    const cm = mixed.get("classic")!;
+    const mm = mixed.get("memdesc")!;
+    const cMeta = state.get("classic")!;
+    const mMeta = state.get("memdesc")!;
+    const cost = m0.nsPerOp / c0.nsPerOp;
+    answer(
+      ctx,
+      1,
+      "memdesc vs classic",
+      cost,
+      "ratio",
+      `memdesc takes ${ns(m0.nsPerOp)} per order-0 alloc+free against classic's ${ns(c0.nsPerOp)} (${x(cost)}; mixed orders 0-3: ${ns(mm.nsPerOp)} vs ${ns(cm.nsPerOp)}, ${x(mm.nsPerOp / cm.nsPerOp)}), ` +
+        `and keeps ${mMeta.perPage.toFixed(1)} B of metadata per 4 KiB page against ${cMeta.perPage.toFixed(1)} B (${(100 * (1 - mMeta.perPage / cMeta.perPage)).toFixed(0)}% less; ` +
+        `classic: ${(cMeta.byComponent.allocator! / (p.bytes / 4096)).toFixed(1)} B buddy struct page + ${(cMeta.byComponent.descriptors! / (p.bytes / 4096)).toFixed(1)} B memmap). ` +
+        (e0.nsPerOp < m0.nsPerOp / 2
+          ? `Most of the CPU cost is the maple tree's store and erase: POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`
+          : `The maple tree is not the main cost: POTAD with an 8-byte memdesc array takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`),
+    );
+    ctx.progress("answers", 1, total);
+
+    // Q2: physToDesc through the maple tree vs the flat memmaps.
+    const lookups = timeFailureLookups(ctx, [classic, memdesc, memdesc8], p);
+    const lc = lookups.get("classic")!;
+    const lm = lookups.get("memdesc")!;
+    const l8 = lookups.get("potad+memdesc8")!;
+    answer(
+      ctx,
+      2,
+      "maple vs memmap",
+      lm.nsPerOp / lc.nsPerOp,
+      "ratio",
+      `A memory-failure lookup (address -> memdesc, range, owner) takes ${ns(lm.nsPerOp)} through the maple tree against ${ns(lc.nsPerOp)} through the 64-byte memmap (${x(lm.nsPerOp / lc.nsPerOp)}) ` +
+        `and ${ns(l8.nsPerOp)} through an 8-byte memdesc array; the flat Int32Array floor is ${ns(lm.nsPerOp / lm.ratio!)} (maple: ${x(lm.ratio!)} the floor).`,
+    );
+    ctx.progress("answers", 2, total);
+
+    // Q3: lines per op, allocator alone.
+    const lines = recordLinesPerOp(ctx, pair, p);
+    const lb = lines.get("classic")!;
+    const lp = lines.get("memdesc")!;
+    answer(
+      ctx,
+      3,
+      "POTAD vs buddy",
+      lp.allocator / lb.allocator,
+      "ratio",
+      `Per alloc or free of mixed orders 0-3 (${p.live} live), the buddy allocator with per-CPU lists touches ${lb.allocator.toFixed(2)} cache lines of its metadata and POTAD ${lp.allocator.toFixed(2)} ` +
+        `(${x(lp.allocator / lb.allocator)}); the descriptor table adds ${lb.descriptors.toFixed(2)} (64-byte memmap) and ${lp.descriptors.toFixed(2)} (maple tree).`,
+    );
+    ctx.progress("answers", 3, total);
+
+    // Q4: page_frag_cache over POTAD vs over buddy.
+    const imix = timeImix(ctx, pair, p);
+    const fc = imix.get("classic")!;
+    const fm = imix.get("memdesc")!;
+    answer(
+      ctx,
+      4,
+      "frag-cache over POTAD vs buddy",
+      fm.nsPerOp / fc.nsPerOp,
+      "ratio",
+      `IMIX receive fragments (${p.fragLive} live) take ${ns(fm.nsPerOp)} per free+alloc through page_frag_cache over POTAD (memdesc) against ${ns(fc.nsPerOp)} over the buddy allocator (classic): ${x(fm.nsPerOp / fc.nsPerOp)} ` +
+        `(spreads ${(100 * fm.spread).toFixed(0)}% and ${(100 * fc.spread).toFixed(0)}%); the page allocator is reached once per 32 KiB block.`,
+    );
+    ctx.progress("answers", 4, total);
+
+    // Q5: direct-map splits with and without the PTE-mapped cache.
+    const pte = recordPte(ctx, [classic], p, false).get("classic")!;
+    answer(
+      ctx,
+      5,
+      "classic",
+      pte.without - pte.with,
+      "splits",
+      `${pte.allocs} PTE-mapped page allocations beside an ordinary workload split ${pte.with} 2 MiB direct-map entries with the PTE-mapped cache against ${pte.without} without it ` +
+        `(${pte.without - pte.with} saved on a ${p.bytes / MiB} MiB machine, which has ${p.bytes / (2 * MiB)} such entries); the cache holds ${(pte.held / MiB).toFixed(1)} MiB, ${(pte.heldFree / 1024).toFixed(0)} KiB of it free pages its shrinker can give back.`,
+    );
+    ctx.progress("answers", 5, total);
+
+    // Q6: metadata allocated while freeing.
+    const frees = recordFreeMetadata(ctx, pair, p);
+    const fb = frees.get("classic")!;
+    const fp = frees.get("memdesc")!;
+    answer(
+      ctx,
+      6,
+      "classic, memdesc",
+      fb + fp,
+      "bytes",
+      `${fb + fp === 0 ? "Yes" : "No"}: freeing ${p.live} mixed-order allocations allocated ${fb} B of metadata in classic and ${fp} B in memdesc (allocator, descriptor table and every other component's arena counted).`,
+    );
+    ctx.progress("answers", 6, total);
+
+    // Q7: 8 MiB@1 MiB on a fragmented machine.
+    const contiguous = recordContiguous(ctx, pair, p);
+    const cb = contiguous.get("classic")!;
+    const cp = contiguous.get("memdesc")!;
+    answer(
+      ctx,
+      7,
+      "POTAD vs buddy",
+      (100 * cp.served) / cp.attempts,
+      "%",
+      `On ${p.bytes / MiB} MiB filled with orders 0-3 and then freed but for 1/1024 of the blocks, POTAD served ${cp.served} of ${cp.attempts} 8 MiB@1 MiB requests and the buddy allocator ${cb.served} of ${cb.attempts} ` +
+        `(its largest block is 4 MiB, so it cannot serve 8 MiB as one allocation at all).`,
+    );
+    ctx.progress("answers", total, total);
+  },
+};
+
+export default suite;

@@ -1,0 +1,116 @@
+import { fragmentationIndex, unusableFreeIndex } from "@mmkit/buddy";
+import { FRAG_BLOCK_BYTES } from "@mmkit/frag-cache";
+import { COMPONENTS, type Component, type MemorySystem } from "./build.js";
+
+/** Metadata bytes of each component and in all, and per managed byte. */
+export interface MetadataFigures {
+  byComponent: Record<Component, number>;
+  total: number;
+  /** total / (managed pages x page size). */
+  perManagedByte: number;
+  /** total / managed pages. */
+  perPage: number;
+}
+
+/**
+ * Metadata bytes per component, read from each component's arena (so they are measured, not
+ * estimated), and per managed byte and page.
+ *
+ * @example
+ * ```ts
+ * metadataFigures(buildSystem(systemNamed("classic")!)).perPage; // 128 + caches: struct page in the buddy and in the memmap
+ * ```
+ */
+export function metadataFigures(system: MemorySystem): MetadataFigures {
+  const byComponent = {} as Record<Component, number>;
+  let total = 0;
+  for (const c of COMPONENTS) {
+    const bytes = (system.arenas[c] as { bytes?: number }).bytes ?? 0;
+    byComponent[c] = bytes;
+    total += bytes;
+  }
+  return { byComponent, total, perManagedByte: total / (system.managedPages * system.pageSize), perPage: total / system.managedPages };
+}
+
+/**
+ * Free blocks per page order, buddyinfo-style, for either allocator: the buddy allocator's
+ * `buddyinfo()` summed over nodes; POTAD's free bytes per block size turned into blocks of 2^order
+ * pages (free runs smaller than a page, from sub-page allocations, are left out). Pages on per-CPU
+ * lists are not free, as in the kernel.
+ *
+ * @example
+ * ```ts
+ * freeBlocksPerOrder(system).join(" "); // "0 0 0 0 0 0 0 0 0 0 64" for a fresh 256 MiB buddy system
+ * ```
+ */
+export function freeBlocksPerOrder(system: MemorySystem): number[] {
+  if (system.buddy !== null) {
+    const out: number[] = [];
+    for (const node of system.buddy.buddyinfo()) node.freeBlocks.forEach((n, o) => (out[o] = (out[o] ?? 0) + n));
+    return out;
+  }
+  const stats = system.potad!.stats(system.ramSpace);
+  const shift = Math.log2(system.pageSize / stats.granule);
+  const out: number[] = [];
+  for (let o = shift; o < stats.freeBytesByOrder.length; o++) out.push(stats.freeBytesByOrder[o]! / (stats.granule * 2 ** o));
+  return out;
+}
+
+/** Fragmentation at one order: the kernel's unusable-free index and extfrag index (both x1000), from {@link freeBlocksPerOrder}. */
+export interface FragmentationFigures {
+  order: number;
+  freePages: number;
+  /** Largest free block, in pages. */
+  largestFreePages: number;
+  unusableFree: number;
+  extfrag: number;
+}
+
+/**
+ * Fragmentation of the system's free memory at `order` (default 9, a 2 MiB block).
+ *
+ * @example
+ * ```ts
+ * fragmentation(system, 9).unusableFree; // 0 on a fresh machine
+ * ```
+ */
+export function fragmentation(system: MemorySystem, order = 9): FragmentationFigures {
+  const blocks = freeBlocksPerOrder(system);
+  let freePages = 0;
+  let largest = 0;
+  blocks.forEach((n, o) => {
+    freePages += n * 2 ** o;
+    if (n > 0) largest = 2 ** o;
+  });
+  return { order, freePages, largestFreePages: largest, unusableFree: unusableFreeIndex(order, blocks), extfrag: fragmentationIndex(order, blocks) };
+}
+
+/** Bytes the caches hold: the fragment cache's blocks in use, and every page the PTE cache holds (cached and in use). */
+export function cacheBytes(system: MemorySystem): { fragmentCache: number; pteCache: number; pteCacheFree: number } {
+  const frag = system.fragmentCache?.stats();
+  const pte = system.pteCache?.stats();
+  return {
+    fragmentCache: frag === undefined ? 0 : frag.blocksInUse * Math.max(FRAG_BLOCK_BYTES, system.pageSize),
+    pteCache: pte === undefined ? 0 : (pte.cachedPages + pte.inUsePages) * system.pageSize,
+    pteCacheFree: pte === undefined ? 0 : pte.cachedPages * system.pageSize,
+  };
+}
+
+/**
+ * How many of `attempts` allocations of `order` succeed right now; they are freed again afterwards.
+ *
+ * @example
+ * ```ts
+ * highOrderSuccess(system, 9, 16); // 16 on a fresh machine of 64 MiB or more
+ * ```
+ */
+export function highOrderSuccess(system: MemorySystem, order: number, attempts: number): number {
+  const got: number[] = [];
+  for (let i = 0; i < attempts; i++) {
+    const pfn = system.pages.allocPages(order);
+    if (pfn < 0) break;
+    got.push(pfn);
+  }
+  for (const pfn of got) system.pages.freePages(pfn, order);
+  return got.length;
+}
