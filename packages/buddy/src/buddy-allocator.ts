@@ -3,7 +3,7 @@ import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
 import { MigrateType } from "./constants.js";
-import { cpuFrontClass, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
+import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
 import { MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
@@ -101,8 +101,7 @@ export class BuddyAllocator {
     }
     s.resetCounters();
     this.#fronts = [];
-    const Front = cpuFrontClass(s);
-    for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(new Front(c));
+    for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(createCpuFront(s, c));
   }
 
   /**
@@ -342,7 +341,7 @@ export class BuddyAllocator {
   /** Zeroes the event counters. */
   resetCounters(): void {
     this.#s.resetCounters();
-    for (const front of this.#fronts) front.fastAllocs = front.fastFrees = 0;
+    for (const front of this.#fronts) front.resetFastCounters();
   }
 
   /**

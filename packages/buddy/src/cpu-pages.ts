@@ -62,37 +62,37 @@ export interface CpuPages {
 /** What the allocator needs of a front beyond {@link CpuPages}. Internal. */
 export interface CpuFront extends CpuPages {
   /** Fast-path allocations and frees (orders 0..3), not yet in the state's counters (see `counters()`). */
-  fastAllocs: number;
-  fastFrees: number;
+  readonly fastAllocs: number;
+  readonly fastFrees: number;
+  /** Zeroes `fastAllocs` and `fastFrees`. */
+  resetFastCounters(): void;
   /** Re-reads the state's fault injection; called whenever it is armed or disarmed. */
   syncFault(): void;
 }
 
 /**
- * Builds the front class of one allocator. Internal: `BuddyAllocator` makes one per allocator and
- * one instance per CPU (`new Front(cpu)`); obtain them with `BuddyAllocator.cpu(i)`.
+ * Builds CPU `cpu`'s front. Internal: obtain one with `BuddyAllocator.cpu(i)`.
  *
- * The class's methods close over `const`s: the allocator's typed arrays (never replaced) and the
- * layout constants. When a caller's loop inlines `allocPages(0)` / `freePages(pfn, 0)` (a call site
- * that sees the fronts of one allocator: one class, so the method and its context are known
- * constants), V8 folds those arrays to constants: no field loads, map checks or length loads per
- * operation, the same code as a loop over the arrays themselves. With one class for every
- * allocator, V8 could not know which arrays a receiver holds and reloaded and rechecked each of
- * them on every call (an order-0 alloc+free pair took about twice as long). A front's own indices
- * (its lists, count, home node) are integer fields. The fronts of one allocator share the class, so
- * a loop over several CPUs stays monomorphic; a call site that sees the fronts of more than four
- * allocators becomes megamorphic and calls them without inlining (one class per CPU instead was
- * faster still for one CPU, and 3-6x slower as soon as a call site saw two).
+ * Each front is the one instance of a class of its own, and its methods read nothing from `this`:
+ * the allocator's typed arrays (never replaced), this CPU's indices into them and the layout
+ * constants are `const`s of this closure, its counters and fault-injection limit `let`s. When a
+ * caller's loop inlines `allocPages(0)` / `freePages(pfn, 0)` (a call site that sees this front:
+ * the method and its context are known constants), V8 folds all of it to constants: no field
+ * loads, map checks or length loads per operation, the same code as a loop over the arrays
+ * themselves (an order-0 alloc+free pair about 2x faster than methods reading the arrays from
+ * fields of one shared class). Reading nothing from `this` matters: the methods of every front share one feedback
+ * vector, so a field read there would turn megamorphic once a process had used five fronts, and
+ * every front would then slow down several times over. The price of one class per front: a call
+ * site that sees several fronts dispatches on their classes (inlining up to four), and one that
+ * sees more than four calls them without inlining.
  *
- * The fast paths (`allocPage`, `allocSmall`, `freePage`, `freeSmall`) are
- * small, and branch to the slow methods (`allocSlow`, `freeSlow`) for everything else (options,
- * orders above 3, an empty list, a failed watermark, fault injection that may fail the order, a
- * page of another node, the batch drain, and every kind of misuse, diagnosed before anything is
- * changed). Those methods are ordinary (public at run time, absent from the `CpuPages` type): a
- * `#private` method costs a brand check per call, which made an order-0 pair 25% slower; the
- * front's integer fields are `#private`, which costs nothing.
+ * The fast paths (`allocFast`, `freeFast`, one each for orders 0..3: with the orders apart, a
+ * process that used orders 1-3 anywhere left V8 too little inlining budget for order 0) are small,
+ * and branch to the slow functions (`allocSlow`, `freeSlow`) for everything else (options, orders above 3, an empty
+ * list, a failed watermark, fault injection that may fail the order, a page of another node, the
+ * batch drain, and every kind of misuse, diagnosed before anything is changed).
  */
-export function cpuFrontClass(s: BuddyState): new (cpu: number) => CpuFront {
+export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const mem = s.mem;
   const pcp = s.pcp;
   const zone = s.zone;
@@ -101,237 +101,182 @@ export function cpuFrontClass(s: BuddyState): new (cpu: number) => CpuFront {
   const baseP = s.base;
   const pages = s.pages;
   const defaultMt = s.defaultMt;
-  // The layout constants the fast paths use, as locals of this closure: V8 folds an immutable
-  // slot of a known function context to its value, but reloads (and Smi-checks) a module's.
+  const pcpMaxOrder = s.pcpMaxOrder;
+  // Everything below is a `const` (the helpers too: a function declaration is a mutable binding,
+  // which V8 would not fold, so a call of it would not inline with its context known).
+  // The layout constants, as locals of this closure: V8 folds an immutable slot of a known
+  // function context to its value, but reloads (and Smi-checks) a module's.
   const pageShift = PAGE_SHIFT;
   const pNext = P_NEXT;
   const pPrev = P_PREV;
   const mtShift = MT_SHIFT;
-  const notMt = ~(MT_MASK << MT_SHIFT);
   const orderShift = ORDER_SHIFT;
-  const pcpMaxOrder = s.pcpMaxOrder;
+  const notMt = ~(MT_MASK << MT_SHIFT);
+  // This CPU.
+  const home = s.cpuHome[cpu]!;
+  const node = s.nodeIds[home]!;
+  const base = pcpBase(s, cpu, home);
+  const count = base + PCP_COUNT;
+  const high = pcp[base + PCP_HIGH]!;
+  /** pcp index of the home node's order-0 list of migratetype 0 (the first of its lists). */
+  const lists0 = base + PCP_LISTS;
+  const zoneFree = home * ZONE_INTS + Z_FREE;
+  const zoneMin = home * ZONE_INTS + Z_MIN;
+  /** Flags word of an order-0 page allocated by the fast path (home node, default migratetype). */
+  const allocFlags0 = headFlags(home, STATE_ALLOCATED, defaultMt, 0);
+  /** State, order and node bits of an allocated order-0 head on the home node (any migratetype). */
+  const allocatedKey0 = headFlags(home, STATE_ALLOCATED, 0, 0);
+  /** Flags of a page on the home node's order-0 list of migratetype 0. */
+  const pcpFlags0 = headFlags(home, STATE_PCP, 0, 0);
+  const parsed: ParsedAlloc = { mt: 0, node: 0, flags: 0, cpu: -1 };
+  /**
+   * Orders below this never fail by fault injection (its `minOrder` while armed, else 32): the
+   * fast paths serve only those, so an armed injector sees every request it could fail.
+   */
+  let faultMinOrder = 32;
+  let fastAllocs = 0;
+  let fastFrees = 0;
+
+  const syncFault = function syncFault(): void {
+    const f = s.fault;
+    faultMinOrder = s.faultArmed && f !== null ? f.options.minOrder : 32;
+  };
+
+  const allocSlow = function allocSlow(order: number, options: Omit<AllocOptions, "cpu"> | undefined): number {
+    if ((order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
+    if (options === undefined) {
+      const idx = allocCore(s, cpu, order, defaultMt, home, 0);
+      return idx < 0 ? -1 : idx + baseP;
+    }
+    parseAllocOptions(s, options, home, parsed, false);
+    const idx = allocCore(s, cpu, order, parsed.mt, parsed.node, parsed.flags);
+    return idx < 0 ? -1 : idx + baseP;
+  };
+
+  /**
+   * `allocPages(order)` without options, 0 <= order <= 3: pops the head of this CPU's list of that
+   * order and the default migratetype when the home node passes the watermark check (order 0: free
+   * pages above min; order > 0 also a free block of at least `order`, `__zone_watermark_ok`) and
+   * fault injection cannot fail the order; otherwise the full path (which refills an empty list).
+   * O(1); order 0 touches 4 lines (pcp, zone, the page, its list neighbour), orders 1-3 also the
+   * `free_area` lines the watermark check reads. One function for the four orders keeps the fast
+   * paths small enough for V8 to inline all of them into one caller.
+   */
+  const allocFast = function allocFast(order: number): number {
+    const list = lists0 + (order * 3 + defaultMt) * 2;
+    const head = pcp[list]!;
+    if (head >= 0 && order < faultMinOrder && (order === 0 ? zone[zoneFree]! > zone[zoneMin]! : watermarkOk(s, home, order, 0))) {
+      const rec = head << pageShift;
+      const next = mem[rec + pNext]!;
+      pcp[list] = next;
+      if (next >= 0) mem[(next << pageShift) + pPrev] = -1;
+      else pcp[list + 1] = -1;
+      pcp[count] -= 1 << order;
+      mem[rec] = allocFlags0 | (order << orderShift);
+      fastAllocs++;
+      return head + baseP;
+    }
+    return allocSlow(order, undefined);
+  };
+
+  const freeSlow = function freeSlow(pfn: number, order: number): void {
+    const idx = pfn - baseP;
+    if (typeof pfn !== "number" || (idx | 0) !== idx || idx < 0 || idx >= pages || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
+    const f = mem[idx << PAGE_SHIFT]!;
+    if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
+    s.counters.frees++;
+    if (order <= pcpMaxOrder) pcpFree(s, cpu, idx, order);
+    else freeToBuddy(s, idx, order);
+  };
+
+  /** `free_pcppages_bulk` of `batch` pages, starting with list `pindex` (order * 3 + migratetype). */
+  const drainBatch = function drainBatch(pindex: number): void {
+    freePcppagesBulk(s, base, home, pcp[base + PCP_BATCH]!, pindex);
+  };
+
+  /**
+   * `freePages(pfn, order)`, 0 <= order <= 3: when `pfn` heads an allocated block of `order` on the
+   * home node (one compare of its flags word: state, order and node; such a head is aligned),
+   * pushes it on the head of this CPU's list for its order and pageblock migratetype, draining a
+   * batch once the CPU holds `high` pages. Anything else, misuse included, takes the full path,
+   * which throws before changing anything. O(1); 4 lines: the page, its pageblock flags, pcp, the
+   * old list head.
+   */
+  const freeFast = function freeFast(pfn: number, order: number): void {
+    const idx = pfn - baseP;
+    if (typeof pfn === "number" && (idx | 0) === idx && idx >= 0 && idx < pages) {
+      const rec = idx << pageShift;
+      if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift))) {
+        const mt = pb[idx >> pbShift]!;
+        // The common case, with the list's index known before the pageblock byte is read (the
+        // branch is predicted), which shortens the dependency chain through pcp.
+        const pindex = order * 3 + (mt === defaultMt ? defaultMt : mt);
+        const list = lists0 + (pindex << 1);
+        const h = pcp[list]!;
+        mem[rec] = pcpFlags0 | (order << orderShift) | (mt << mtShift);
+        mem[rec + pNext] = h;
+        mem[rec + pPrev] = -1;
+        if (h >= 0) mem[(h << pageShift) + pPrev] = idx;
+        else pcp[list + 1] = idx;
+        pcp[list] = idx;
+        fastFrees++;
+        if ((pcp[count] += 1 << order) >= high) drainBatch(pindex);
+        return;
+      }
+    }
+    freeSlow(pfn, order);
+  };
 
   class Front implements CpuFront {
-    // Every field starts as the type it keeps (a small integer), so V8 keeps it a Smi field: one
-    // first set to `undefined` (a bare declaration) would be generalised and checked on every load.
-    readonly cpu: number = 0;
-    readonly node: number = 0;
-    /** Home node slot. */
-    readonly #home: number = 0;
-    /** Index into pcp of (cpu, home)'s record, and of its page count. */
-    readonly #base: number = 0;
-    readonly #count: number = 0;
-    readonly #high: number = 0;
-    /** pcp index of the home node's order-0 lists (migratetype 0), and of the default migratetype's. */
-    readonly #lists0: number = 0;
-    readonly #list0: number = 0;
-    readonly #zoneFree: number = 0;
-    readonly #zoneMin: number = 0;
-    /** Flags word of an order-0 page allocated by the fast path (home node, default migratetype). */
-    readonly #allocFlags0: number = 0;
-    /** State, order and node bits of an allocated order-0 head on the home node (any migratetype). */
-    readonly #allocatedKey0: number = 0;
-    /** Flags of a page on the home node's order-0 list of migratetype 0, and of the default one. */
-    readonly #pcpFlags0: number = 0;
-    readonly #pcpFlagsDefault: number = 0;
-    readonly #parsed: ParsedAlloc = { mt: 0, node: 0, flags: 0, cpu: -1 };
-    /**
-     * Orders below this never fail by fault injection (its `minOrder` while armed, else 32): the
-     * fast paths serve only those, so an armed injector sees every request it could fail.
-     */
-    #faultMinOrder = 32;
-    fastAllocs = 0;
-    fastFrees = 0;
+    get cpu(): number {
+      return cpu;
+    }
 
-    constructor(cpu: number) {
-      const home = s.cpuHome[cpu]!;
-      const base = pcpBase(s, cpu, home);
-      this.cpu = cpu;
-      this.node = s.nodeIds[home]!;
-      this.#home = home;
-      this.#base = base;
-      this.#count = base + PCP_COUNT;
-      this.#high = pcp[base + PCP_HIGH]!;
-      this.#lists0 = base + PCP_LISTS;
-      this.#list0 = this.#lists0 + defaultMt * 2;
-      this.#zoneFree = home * ZONE_INTS + Z_FREE;
-      this.#zoneMin = home * ZONE_INTS + Z_MIN;
-      this.#allocFlags0 = headFlags(home, STATE_ALLOCATED, defaultMt, 0);
-      this.#allocatedKey0 = headFlags(home, STATE_ALLOCATED, 0, 0);
-      this.#pcpFlags0 = headFlags(home, STATE_PCP, 0, 0);
-      this.#pcpFlagsDefault = headFlags(home, STATE_PCP, defaultMt, 0);
-      this.syncFault();
+    get node(): number {
+      return node;
+    }
+
+    get fastAllocs(): number {
+      return fastAllocs;
+    }
+
+    get fastFrees(): number {
+      return fastFrees;
+    }
+
+    resetFastCounters(): void {
+      fastAllocs = 0;
+      fastFrees = 0;
     }
 
     syncFault(): void {
-      const f = s.fault;
-      this.#faultMinOrder = s.faultArmed && f !== null ? f.options.minOrder : 32;
+      syncFault();
     }
 
     get pages(): number {
       let total = 0;
-      for (let n = 0; n < s.nodeCount; n++) total += pcp[pcpBase(s, this.cpu, n) + PCP_COUNT]!;
+      for (let n = 0; n < s.nodeCount; n++) total += pcp[pcpBase(s, cpu, n) + PCP_COUNT]!;
       return total;
     }
 
     allocPages(order: number, options?: Omit<AllocOptions, "cpu">): number {
-      if (options === undefined) {
-        if (order === 0) return this.allocPage();
-        // `(order & 31) === order`: an integer in [0, 31], and a number (not "2").
-        if ((order & 31) === order && order <= pcpMaxOrder) return this.allocSmall(order);
-      }
-      return this.allocSlow(order, options);
-    }
-
-    /**
-     * `allocPages(0)`: pops the head of this CPU's order-0 list of the default migratetype when the
-     * home node is above its min watermark; otherwise the full path (which refills an empty list).
-     * O(1); 4 lines: pcp, zone, the page, its list neighbour.
-     */
-    allocPage(): number {
-      const list = this.#list0;
-      const head = pcp[list]!;
-      if (head >= 0 && zone[this.#zoneFree]! > zone[this.#zoneMin]! && this.#faultMinOrder > 0) {
-        const rec = head << pageShift;
-        const next = mem[rec + pNext]!;
-        pcp[list] = next;
-        if (next >= 0) mem[(next << pageShift) + pPrev] = -1;
-        else pcp[list + 1] = -1;
-        pcp[this.#count]--;
-        mem[rec] = this.#allocFlags0;
-        this.fastAllocs++;
-        return head + baseP;
-      }
-      return this.allocSlow(0, undefined);
-    }
-
-    /**
-     * `allocPages(order)` for 1 <= order <= 3 without options: pops this CPU's list of that order
-     * and the default migratetype after the kernel's watermark check for `order` (which looks for a
-     * free block of at least `order` on the home node); otherwise the full path. O(1) plus the
-     * watermark's look at the free_area lines.
-     */
-    allocSmall(order: number): number {
-      const list = this.#lists0 + (order * 3 + defaultMt) * 2;
-      const head = pcp[list]!;
-      if (head >= 0 && order < this.#faultMinOrder && watermarkOk(s, this.#home, order, 0)) {
-        const rec = head << pageShift;
-        const next = mem[rec + pNext]!;
-        pcp[list] = next;
-        if (next >= 0) mem[(next << pageShift) + pPrev] = -1;
-        else pcp[list + 1] = -1;
-        pcp[this.#count] -= 1 << order;
-        mem[rec] = this.#allocFlags0 | (order << orderShift);
-        this.fastAllocs++;
-        return head + baseP;
-      }
-      return this.allocSlow(order, undefined);
+      // `(order & 31) === order`: an integer in [0, 31], and a number (not "2").
+      if (options === undefined && (order & 31) === order && order <= pcpMaxOrder) return allocFast(order);
+      return allocSlow(order, options);
     }
 
     freePages(pfn: number, order: number): void {
-      if (order === 0) this.freePage(pfn);
-      else if ((order & 31) === order && order <= pcpMaxOrder) this.freeSmall(pfn, order);
-      else this.freeSlow(pfn, order);
-    }
-
-    /**
-     * `freePages(pfn, 0)`: when `pfn` heads an allocated order-0 block of the home node (one compare
-     * of its flags word), pushes it on the head of this CPU's list for its pageblock's migratetype,
-     * draining a batch once the CPU holds `high` pages. Anything else, misuse included, takes the
-     * full path, which throws before changing anything. O(1); 4 lines: the page, its pageblock
-     * flags, pcp, the old list head.
-     */
-    freePage(pfn: number): void {
-      const idx = pfn - baseP;
-      if (typeof pfn === "number" && (idx | 0) === idx && idx >= 0 && idx < pages) {
-        const rec = idx << pageShift;
-        if ((mem[rec]! & notMt) === this.#allocatedKey0) {
-          const mt = pb[idx >> pbShift]!;
-          let list: number;
-          if (mt === defaultMt) {
-            // The common case, with the list's index known before the pageblock byte is read (the
-            // branch is predicted), which shortens the dependency chain through pcp.
-            list = this.#list0;
-            mem[rec] = this.#pcpFlagsDefault;
-          } else {
-            list = this.#lists0 + (mt << 1);
-            mem[rec] = this.#pcpFlags0 | (mt << mtShift);
-          }
-          const h = pcp[list]!;
-          mem[rec + pNext] = h;
-          mem[rec + pPrev] = -1;
-          if (h >= 0) mem[(h << pageShift) + pPrev] = idx;
-          else pcp[list + 1] = idx;
-          pcp[list] = idx;
-          this.fastFrees++;
-          if (++pcp[this.#count]! >= this.#high) this.drainBatch(mt);
-          return;
-        }
-      }
-      this.freeSlow(pfn, 0);
-    }
-
-    /**
-     * `freePages(pfn, order)` for 1 <= order <= 3: the same push as `freePage` onto the list
-     * of that order (an allocated head of `order` is aligned to it, so one compare of its flags word
-     * checks state, order and node). O(1); 4 lines.
-     */
-    freeSmall(pfn: number, order: number): void {
-      const idx = pfn - baseP;
-      if (typeof pfn === "number" && (idx | 0) === idx && idx >= 0 && idx < pages) {
-        const rec = idx << pageShift;
-        if ((mem[rec]! & notMt) === (this.#allocatedKey0 | (order << orderShift))) {
-          const mt = pb[idx >> pbShift]!;
-          const pindex = order * 3 + mt;
-          const list = this.#lists0 + (pindex << 1);
-          const h = pcp[list]!;
-          mem[rec] = this.#pcpFlags0 | (order << orderShift) | (mt << mtShift);
-          mem[rec + pNext] = h;
-          mem[rec + pPrev] = -1;
-          if (h >= 0) mem[(h << pageShift) + pPrev] = idx;
-          else pcp[list + 1] = idx;
-          pcp[list] = idx;
-          this.fastFrees++;
-          if ((pcp[this.#count] += 1 << order) >= this.#high) this.drainBatch(pindex);
-          return;
-        }
-      }
-      this.freeSlow(pfn, order);
-    }
-
-    allocSlow(order: number, options: Omit<AllocOptions, "cpu"> | undefined): number {
-      if ((order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
-      if (options === undefined) {
-        const idx = allocCore(s, this.cpu, order, defaultMt, this.#home, 0);
-        return idx < 0 ? -1 : idx + baseP;
-      }
-      const parsed = this.#parsed;
-      parseAllocOptions(s, options, this.#home, parsed, false);
-      const idx = allocCore(s, this.cpu, order, parsed.mt, parsed.node, parsed.flags);
-      return idx < 0 ? -1 : idx + baseP;
-    }
-
-    freeSlow(pfn: number, order: number): void {
-      const idx = pfn - baseP;
-      if (typeof pfn !== "number" || (idx | 0) !== idx || idx < 0 || idx >= pages || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
-      const f = mem[idx << PAGE_SHIFT]!;
-      if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
-      s.counters.frees++;
-      if (order <= s.pcpMaxOrder) pcpFree(s, this.cpu, idx, order);
-      else freeToBuddy(s, idx, order);
-    }
-
-    /** `free_pcppages_bulk` of `batch` pages, starting with list `pindex` (order * 3 + migratetype). */
-    drainBatch(pindex: number): void {
-      freePcppagesBulk(s, this.#base, this.#home, pcp[this.#base + PCP_BATCH]!, pindex);
+      if ((order & 31) === order && order <= pcpMaxOrder) freeFast(pfn, order);
+      else freeSlow(pfn, order);
     }
 
     drain(): void {
-      drainCpu(s, this.cpu);
+      drainCpu(s, cpu);
     }
   }
 
-  return Front;
+  syncFault();
+  return new Front();
 }
 
 /** Pages on every CPU's lists of node slot `node` (-1: all). */

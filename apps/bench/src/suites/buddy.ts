@@ -131,9 +131,9 @@ function churnPerCpu(name: string, bytes: number, live: number, slots: Int32Arra
 
 type ChurnLoop = (pages: PageSource, state: ChurnState, ops: number) => number;
 
-// Three copies of one loop, one per per-CPU churn timing: each allocator's CPU fronts are instances
-// of a class of their own (so V8 knows their arrays), and a loop that saw the fronts of the 10k,
-// 100k and mixed machines would dispatch on three classes at each call.
+// Three copies of one loop, one per per-CPU churn timing: each CPU front is an instance of a class
+// of its own (so V8 knows its arrays), and a loop that saw the fronts of the 10k, 100k and mixed
+// machines would dispatch on three classes at each call.
 function perCpuChurnA(pages: PageSource, state: ChurnState, ops: number): number {
   const { held, heldOrder, slots, orders, cursor } = state;
   const mask = slots.length - 1;

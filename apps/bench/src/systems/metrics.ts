@@ -35,8 +35,8 @@ export function metadataFigures(system: MemorySystem): MetadataFigures {
 /**
  * Free blocks per page order, buddyinfo-style, for either allocator: the buddy allocator's
  * `buddyinfo()` summed over nodes; POTAD's free bytes per block size turned into blocks of 2^order
- * pages (free runs smaller than a page, from sub-page allocations, are left out). Pages on per-CPU
- * lists are not free, as in the kernel.
+ * pages (free runs smaller than a page, from sub-page allocations, are left out). It drains the
+ * buddy's per-CPU lists and POTAD's fronts first (a side effect), so both are read coalesced.
  *
  * @example
  * ```ts
@@ -44,6 +44,10 @@ export function metadataFigures(system: MemorySystem): MetadataFigures {
  * ```
  */
 export function freeBlocksPerOrder(system: MemorySystem): number[] {
+  // Both allocators keep small freed blocks unmerged in a front (the buddy's per-CPU lists, POTAD's
+  // per-order fronts); merge them first so the two are compared on their coalesced free blocks.
+  if (system.buddy !== null) system.buddy.drainAll();
+  else system.potad!.drain(system.ramSpace);
   if (system.buddy !== null) {
     const out: number[] = [];
     for (const node of system.buddy.buddyinfo()) node.freeBlocks.forEach((n, o) => (out[o] = (out[o] ?? 0) + n));

@@ -1,0 +1,1 @@
+export { readmeExampleTests, firstTsBlock, expectedPrints } from "./readme-example.js";
