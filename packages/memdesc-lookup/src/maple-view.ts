@@ -32,7 +32,7 @@ export interface MapleEntry {
  * ```
  */
 export abstract class MapleView {
-  /** @internal */
+  /** @internal The node arrays the view reads (shared with the tree). */
   protected readonly nodes: MapleNodes;
   /** @internal */
   protected root = 0;

@@ -112,6 +112,11 @@ function memmapOf(layout: HoleyLayout, bytesPerPage: number, arena: ArrayFactory
   return table;
 }
 
+// Every timed loop below sits at module level with its state passed in and its mutable scalars in
+// locals (the `Contender` contract in harness/types.ts): a loop inside a `setup` closure is only
+// specialised for the first closure made at its site, which made the second maple, memmap and
+// Float64Array-search contenders of a run slower than the first.
+
 /** Maple `load` over the same random pfns as the floor. */
 function mapleLookup(name: string, make: () => MapleTree, layout: RangeLayout, seed: number): Contender {
   return {
@@ -119,19 +124,23 @@ function mapleLookup(name: string, make: () => MapleTree, layout: RangeLayout, s
     setup() {
       const tree = make();
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const v = tree.load(queries[c]!);
-          c = (c + 1) & mask;
-          if (v !== undefined) sum = (sum + v) | 0;
-        }
-        return sum;
-      };
+      const cursor = Int32Array.of(0);
+      return (ops) => mapleLoads(tree, queries, cursor, ops);
     },
   };
+}
+
+function mapleLoads(tree: MapleTree, queries: Int32Array, cursor: Int32Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const v = tree.load(queries[c]!);
+    c = (c + 1) & mask;
+    if (v !== undefined) sum = (sum + v) | 0;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 /** `DescriptorTable.get` over the same random pfns. */
@@ -141,18 +150,22 @@ function tableLookup(name: string, make: () => DescriptorTable, layout: RangeLay
     setup() {
       const table = make();
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          sum = (sum + table.get(queries[c]!)) | 0;
-          c = (c + 1) & mask;
-        }
-        return sum;
-      };
+      const cursor = Int32Array.of(0);
+      return (ops) => tableGets(table, queries, cursor, ops);
     },
   };
+}
+
+function tableGets(table: DescriptorTable, queries: Int32Array, cursor: Int32Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    sum = (sum + table.get(queries[c]!)) | 0;
+    c = (c + 1) & mask;
+  }
+  cursor[0] = c;
+  return sum;
 }
 
 // Dependent chains: each lookup's address waits for the previous result (`+ (prev >>> 31)` adds 0
@@ -165,20 +178,25 @@ function chainFlat(layout: RangeLayout, seed: number): Contender {
     setup() {
       const table = flatTable(layout);
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      let prev = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          prev = table[queries[c]! + (prev >>> 31)]!;
-          c = (c + 1) & mask;
-          sum = (sum + prev) | 0;
-        }
-        return sum;
-      };
+      const state = new Float64Array(2); // query cursor, previous result
+      return (ops) => flatChain(table, queries, state, ops);
     },
   };
+}
+
+function flatChain(table: Int32Array, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = state[0]!;
+  let prev = state[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    prev = table[queries[c]! + (prev >>> 31)]!;
+    c = (c + 1) & mask;
+    sum = (sum + prev) | 0;
+  }
+  state[0] = c;
+  state[1] = prev;
+  return sum;
 }
 
 function chainMaple(layout: HoleyLayout, seed: number): Contender {
@@ -187,52 +205,60 @@ function chainMaple(layout: HoleyLayout, seed: number): Contender {
     setup() {
       const tree = mapleOf(layout);
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      let prev = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const v = tree.load(queries[c]! + (prev >>> 31));
-          prev = v === undefined ? 0 : v;
-          c = (c + 1) & mask;
-          sum = (sum + prev) | 0;
-        }
-        return sum;
-      };
+      const state = new Float64Array(2);
+      return (ops) => mapleChain(tree, queries, state, ops);
     },
   };
+}
+
+function mapleChain(tree: MapleTree, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = state[0]!;
+  let prev = state[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const v = tree.load(queries[c]! + (prev >>> 31));
+    prev = v === undefined ? 0 : v;
+    c = (c + 1) & mask;
+    sum = (sum + prev) | 0;
+  }
+  state[0] = c;
+  state[1] = prev;
+  return sum;
 }
 
 function chainBinarySearch(layout: RangeLayout, seed: number): Contender {
   return {
     name: "binary search (Int32Array)",
     setup() {
-      const starts = layout.starts;
-      const count = layout.count;
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      let prev = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const pfn = queries[c]! + (prev >>> 31);
-          c = (c + 1) & mask;
-          let lo = 0;
-          let hi = count - 1;
-          while (lo < hi) {
-            const mid = (lo + hi + 1) >>> 1;
-            if (starts[mid]! <= pfn) lo = mid;
-            else hi = mid - 1;
-          }
-          prev = lo;
-          sum = (sum + lo) | 0;
-        }
-        return sum;
-      };
+      const state = new Float64Array(2);
+      return (ops) => int32SearchChain(layout.starts, layout.count, queries, state, ops);
     },
   };
+}
+
+function int32SearchChain(starts: Int32Array, count: number, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = state[0]!;
+  let prev = state[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const pfn = queries[c]! + (prev >>> 31);
+    c = (c + 1) & mask;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= pfn) lo = mid;
+      else hi = mid - 1;
+    }
+    prev = lo;
+    sum = (sum + lo) | 0;
+  }
+  state[0] = c;
+  state[1] = prev;
+  return sum;
 }
 
 /** Binary search over the sorted range starts kept in a `Float64Array` (8 bytes per range, indices up to 2^53). */
@@ -241,30 +267,54 @@ function float64BinarySearch(layout: RangeLayout, seed: number, chained: boolean
     name: "binary search (Float64Array)",
     setup() {
       const starts = Float64Array.from(layout.starts);
-      const count = layout.count;
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      let c = 0;
-      let prev = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          const pfn = chained ? queries[c]! + (prev >>> 31) : queries[c]!;
-          c = (c + 1) & mask;
-          let lo = 0;
-          let hi = count - 1;
-          while (lo < hi) {
-            const mid = (lo + hi + 1) >>> 1;
-            if (starts[mid]! <= pfn) lo = mid;
-            else hi = mid - 1;
-          }
-          prev = lo;
-          sum = (sum + lo) | 0;
-        }
-        return sum;
-      };
+      const state = new Float64Array(2);
+      return chained ? (ops) => float64SearchChain(starts, layout.count, queries, state, ops) : (ops) => float64Searches(starts, layout.count, queries, state, ops);
     },
   };
+}
+
+function float64Searches(starts: Float64Array, count: number, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = state[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const pfn = queries[c]!;
+    c = (c + 1) & mask;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= pfn) lo = mid;
+      else hi = mid - 1;
+    }
+    sum = (sum + lo) | 0;
+  }
+  state[0] = c;
+  return sum;
+}
+
+function float64SearchChain(starts: Float64Array, count: number, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  let c = state[0]!;
+  let prev = state[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const pfn = queries[c]! + (prev >>> 31);
+    c = (c + 1) & mask;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= pfn) lo = mid;
+      else hi = mid - 1;
+    }
+    prev = lo;
+    sum = (sum + lo) | 0;
+  }
+  state[0] = c;
+  state[1] = prev;
+  return sum;
 }
 
 function btreeOf(layout: RangeLayout): NumberTree {
@@ -279,21 +329,26 @@ function chainBtree(layout: RangeLayout, seed: number): Contender {
     setup() {
       const tree = btreeOf(layout);
       const queries = lookupQueries(seed, layout);
-      const mask = queries.length - 1;
-      const reused: [number, number] = [0, 0];
-      let c = 0;
-      let prev = 0;
-      return (ops) => {
-        let sum = 0;
-        for (let i = 0; i < ops; i++) {
-          prev = tree.getPairOrNextLower(queries[c]! + (prev >>> 31), reused)![1];
-          c = (c + 1) & mask;
-          sum = (sum + prev) | 0;
-        }
-        return sum;
-      };
+      const state = new Float64Array(2);
+      return (ops) => btreeChain(tree, queries, state, ops);
     },
   };
+}
+
+function btreeChain(tree: NumberTree, queries: Int32Array, state: Float64Array, ops: number): number {
+  const mask = queries.length - 1;
+  const reused: [number, number] = [0, 0];
+  let c = state[0]!;
+  let prev = state[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    prev = tree.getPairOrNextLower(queries[c]! + (prev >>> 31), reused)![1];
+    c = (c + 1) & mask;
+    sum = (sum + prev) | 0;
+  }
+  state[0] = c;
+  state[1] = prev;
+  return sum;
 }
 
 /** Erase a random real range and store it back: one op is the pair. */
