@@ -84,8 +84,8 @@ export function checkMapleTree(t: MapleTreeState): void {
       visit(child, level - 1, cmin, node[nb + slotAt(i)]!);
       if (level - 1 === 0) leafSummary(nodes, child, sum);
       else innerSummary(nodes, child, sum);
-      if (nodes.ihead[b + i] !== sum[0] || nodes.itail[b + i] !== sum[1] || nodes.imax[b + i] !== sum[2]) {
-        fail(`${where}: gap summary of child ${i} is (${nodes.ihead[b + i]}, ${nodes.itail[b + i]}, ${nodes.imax[b + i]}), should be (${sum[0]}, ${sum[1]}, ${sum[2]})`);
+      if (nodes.igap[3 * (b + i)] !== sum[0] || nodes.igap[3 * (b + i) + 1] !== sum[1] || nodes.igap[3 * (b + i) + 2] !== sum[2]) {
+        fail(`${where}: gap summary of child ${i} is (${nodes.igap[3 * (b + i)]}, ${nodes.igap[3 * (b + i) + 1]}, ${nodes.igap[3 * (b + i) + 2]}), should be (${sum[0]}, ${sum[1]}, ${sum[2]})`);
       }
     }
   };

@@ -49,9 +49,7 @@ export function leafSummary(nodes: MapleNodes, n: number, out: Float64Array): vo
 export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): void {
   const node = nodes.inode;
   const nb = n << NODE_SHIFT;
-  const heads = nodes.ihead;
-  const tails = nodes.itail;
-  const maxes = nodes.imax;
+  const igap = nodes.igap;
   const b = n << SLOT_SHIFT;
   const c = nodes.icount[n]!;
   let run = -2;
@@ -59,7 +57,7 @@ export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): v
   let max = 0;
   for (let i = 0; i < c; i++) {
     const last = node[nb + slotAt(i)]!;
-    const h = heads[b + i]!;
+    const h = igap[3 * (b + i)]!;
     if (h === last) {
       if (run === -1) run = node[nb + slotAt(i - 1)]! + 1;
       continue;
@@ -71,9 +69,9 @@ export function innerSummary(nodes: MapleNodes, n: number, out: Float64Array): v
       const len = end - run + 1;
       if (len > max) max = len;
     }
-    const m = maxes[b + i]!;
+    const m = igap[3 * (b + i) + 2]!;
     if (m > max) max = m;
-    run = tails[b + i]!;
+    run = igap[3 * (b + i) + 1]!;
   }
   if (run === -2) {
     out[0] = node[nb + slotAt(c - 1)]!;
@@ -124,10 +122,10 @@ function forward(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
     if (last < lo) continue;
     const first = i === 0 ? nmin : node[nb + slotAt(i - 1)]! + 1;
     if (first > hi) return -1;
-    const m = nodes.imax[b + i]!;
+    const m = nodes.igap[3 * (b + i) + 2]!;
     if (first >= lo && last <= hi && m < size) {
       // Whole child inside the window with no interior gap long enough: its ends decide.
-      const h = nodes.ihead[b + i]!;
+      const h = nodes.igap[3 * (b + i)]!;
       if (h === last) {
         if (st.run < 0) st.run = first;
         if (last - st.run + 1 >= size) return st.run;
@@ -137,7 +135,7 @@ function forward(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
         if (st.run < 0) st.run = first;
         if (h - st.run + 1 >= size) return st.run;
       }
-      const t = nodes.itail[b + i]!;
+      const t = nodes.igap[3 * (b + i) + 1]!;
       st.run = t;
       if (t >= 0 && last - t + 1 >= size) return t;
       continue;
@@ -188,15 +186,15 @@ function reverse(nodes: MapleNodes, n: number, level: number, nmin: number, nmax
     if (first > hi) continue;
     const last = node[nb + slotAt(i)]!;
     if (last < lo) return -1;
-    const m = nodes.imax[b + i]!;
+    const m = nodes.igap[3 * (b + i) + 2]!;
     if (first >= lo && last <= hi && m < size) {
-      const h = nodes.ihead[b + i]!;
+      const h = nodes.igap[3 * (b + i)]!;
       if (h === last) {
         if (st.run < 0) st.run = last;
         if (st.run - first + 1 >= size) return st.run - size + 1;
         continue;
       }
-      const t = nodes.itail[b + i]!;
+      const t = nodes.igap[3 * (b + i) + 1]!;
       if (t >= 0) {
         if (st.run < 0) st.run = last;
         if (st.run - t + 1 >= size) return st.run - size + 1;

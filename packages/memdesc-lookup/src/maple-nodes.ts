@@ -11,7 +11,9 @@ import { MetadataArena, type ArrayFactory, type MetadataArray } from "@mmkit/phy
  * and 11 (three lines, read in parallel), which names the group, then the group's first three
  * pivots, and finds the slot's value or child on the line it has just read: one dependent line
  * per level instead of two or three. Per-slot gap summaries are only read by writes and gap
- * searches, so they stay in arrays of their own (node `n` owns elements `n * 16 .. n * 16 + 15`):
+ * searches, so they stay in an array of their own, `igap`: child i of inner node n has its head,
+ * tail and max side by side at `3 * (n * 16 + i)` (24 bytes, one cache line for most slots), so a
+ * write that patches or compares one child's summary touches one line, not three:
  *
  * | pool  | array          | type    | per slot                                   | bytes/node |
  * | ----- | -------------- | ------- | ------------------------------------------ | ---------- |
@@ -20,9 +22,9 @@ import { MetadataArena, type ArrayFactory, type MetadataArray } from "@mmkit/phy
  * | leaf  | `lcount/lborn` | u8/u32  | per node: entries, epoch it was written in | 5          |
  * | inner | `inode`        | f64     | last index under child i (unused: +Inf)    | 128        |
  * | inner | `inode`        | f64     | leaf or inner node id of child i           | 128        |
- * | inner | `ihead`        | f64     | end of the empty run at child i's start, -1| 128        |
- * | inner | `itail`        | f64     | start of the empty run at child i's end, -1| 128        |
- * | inner | `imax`         | f64     | longest empty run strictly inside child i  | 128        |
+ * | inner | `igap` + 0     | f64     | end of the empty run at child i's start, -1| 128        |
+ * | inner | `igap` + 1     | f64     | start of the empty run at child i's end, -1| 128        |
+ * | inner | `igap` + 2     | f64     | longest empty run strictly inside child i  | 128        |
  * | inner | `icount/iborn` | u8/u32  | per node: children, epoch                  | 5          |
  *
  * A leaf is the kernel's 16-slot range node (256 bytes of pivots and values). Inner nodes keep 16
@@ -63,9 +65,8 @@ export class MapleNodes {
   lborn!: Uint32Array;
   /** Inner node blocks: as `lnode`, with child ids in place of values. */
   inode!: Float64Array;
-  ihead!: Float64Array;
-  itail!: Float64Array;
-  imax!: Float64Array;
+  /** Inner nodes' gap summaries: child i of node n at `3 * (n * 16 + i)`: head, tail, max (one line). */
+  igap!: Float64Array;
   icount!: Uint8Array;
   iborn!: Uint32Array;
   leafCapacity = 0;
@@ -141,7 +142,7 @@ export class MapleNodes {
 
   /** Gives every array back to the arena. The store is unusable afterwards. */
   dispose(): void {
-    for (const a of [this.lnode, this.lcount, this.lborn, this.inode, this.ihead, this.itail, this.imax, this.icount, this.iborn]) {
+    for (const a of [this.lnode, this.lcount, this.lborn, this.inode, this.igap, this.icount, this.iborn]) {
       this.arena.release(a);
     }
     this.#bytes = 0;
@@ -177,9 +178,7 @@ export class MapleNodes {
     const a = this.arena;
     const n = capacity * SLOTS;
     this.inode = this.#grow(this.inode, a.float64(capacity << NODE_SHIFT, "maple node pivots and children"));
-    this.ihead = this.#grow(this.ihead, a.float64(n, "maple node gaps"));
-    this.itail = this.#grow(this.itail, a.float64(n, "maple node gaps"));
-    this.imax = this.#grow(this.imax, a.float64(n, "maple node gaps"));
+    this.igap = this.#grow(this.igap, a.float64(3 * n, "maple node gaps"));
     this.icount = this.#grow(this.icount, a.uint8(capacity, "maple node counts"));
     this.iborn = this.#grow(this.iborn, a.uint32(capacity, "maple node epochs"));
     this.innerCapacity = capacity;

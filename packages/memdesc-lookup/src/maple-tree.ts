@@ -17,6 +17,22 @@ const MAX_LEVELS = 24;
 /** Scratch entries: a node plus a sibling plus one split. */
 const SCRATCH = SLOTS * 2 + 4;
 
+let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
+
+/**
+ * Turns the in-leaf write fast paths of `tree` on or off. For tests that compare the fast paths with
+ * the general write path; not part of the package's public face (not exported from its index).
+ *
+ * @internal
+ * @example
+ * ```ts
+ * setWriteFastPaths(tree, false); // every store and erase now takes the general path
+ * ```
+ */
+export function setWriteFastPaths(tree: MapleTree, on: boolean): void {
+  toggleFastPaths(tree, on);
+}
+
 interface Retired {
   leaf: boolean;
   id: number;
@@ -43,7 +59,9 @@ interface Retired {
  *
  * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
  * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
- * plus O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
+ * plus summary patches up the path while they change (in place for the common shapes: a
+ * range into an empty run of a leaf with room, an erase that does not underflow its leaf), or
+ * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
  * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
  * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
  *
@@ -75,6 +93,14 @@ export class MapleTree extends MapleView {
   /** Epoch of the newest live snapshot (0: none); nodes born after it are written in place. */
   #pinned = 0;
   #disposed = false;
+  /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
+  #fastPaths = true;
+
+  static {
+    toggleFastPaths = (tree, on) => {
+      tree.#fastPaths = on;
+    };
+  }
 
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -139,8 +165,11 @@ export class MapleTree extends MapleView {
    * in part keep their parts outside. Throws (changing nothing) for a bad range or a value that
    * is not a finite number.
    *
-   * Cost: one descent and a leaf rewrite, plus a split or merge per level that over- or underflows;
-   * a store that spans k leaves costs k descents.
+   * Cost: one descent. A store that lies inside one empty run of a leaf with room for the one or
+   * two entries it adds (the common shape: a new allocation's range) is spliced into the leaf in
+   * place, and the parents' gap summaries are patched only while they change; no allocation.
+   * Otherwise a leaf rewrite, plus a split or merge per level that over- or underflows (a parent
+   * that keeps a legal slot count is patched in place); a store that spans k leaves costs k descents.
    *
    * @example
    * ```ts
@@ -177,7 +206,9 @@ export class MapleTree extends MapleView {
 
   /**
    * Removes the whole range holding `index` and returns its value, or undefined when `index` is
-   * empty. Cost: a lookup plus a store.
+   * empty. Cost: one descent; when both neighbours are in the same leaf and the leaf keeps at least
+   * 8 entries after merging the range with its empty neighbours, the merge is done in place and the
+   * parents' gap summaries are patched only while they change (no allocation); otherwise a store.
    *
    * @example
    * ```ts
@@ -197,6 +228,7 @@ export class MapleTree extends MapleView {
     const lnode = this.nodes.lnode;
     const value = lnode[b + slotAt(i) + SLOT_VALUE]!;
     if (value !== value) return undefined;
+    if (this.#fastPaths && this.#eraseInLeaf(n, i)) return value;
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
     this.#write(first, lnode[b + slotAt(i)]!, NaN, true);
     return value;
@@ -345,9 +377,9 @@ export class MapleTree extends MapleView {
         for (let i = 0; i < k; i++) {
           inode[nb + slotAt(i)] = maxes[at + i]!;
           inode[nb + slotAt(i) + SLOT_VALUE] = ids[at + i]!;
-          nodes.ihead[b + i] = heads[at + i]!;
-          nodes.itail[b + i] = tails[at + i]!;
-          nodes.imax[b + i] = gaps[at + i]!;
+          nodes.igap[3 * (b + i)] = heads[at + i]!;
+          nodes.igap[3 * (b + i) + 1] = tails[at + i]!;
+          nodes.igap[3 * (b + i) + 2] = gaps[at + i]!;
         }
         for (let i = k; i < SLOTS; i++) {
           inode[nb + slotAt(i)] = Infinity;
@@ -446,11 +478,159 @@ export class MapleTree extends MapleView {
     return id;
   }
 
+  /**
+   * Fast path of `erase`: the path to the occupied entry in slot `i` of leaf `n` is recorded. When
+   * both neighbours of the entry are in this leaf and the leaf keeps at least {@link MIN_SLOTS}
+   * entries (or is the root) after merging the entry with its empty neighbours, empties it in
+   * place, merges, and fixes the parents' copies up the path only while they change. Returns false
+   * (having changed nothing) when the general path must do it. Allocates nothing.
+   */
+  #eraseInLeaf(n: number, i: number): boolean {
+    const nodes = this.nodes;
+    const c = nodes.lcount[n]!;
+    if (i === 0 || i + 1 >= c) return false;
+    let lnode = nodes.lnode;
+    let b = n << NODE_SHIFT;
+    const lv = lnode[b + slotAt(i - 1) + SLOT_VALUE]!;
+    const rv = lnode[b + slotAt(i + 1) + SLOT_VALUE]!;
+    const lo = lv !== lv ? i - 1 : i;
+    const hi = rv !== rv ? i + 1 : i;
+    const gone = hi - lo;
+    if (c - gone < MIN_SLOTS && this.levels > 0) return false;
+    this.#makePathWritable();
+    n = this.#pathNode[0]!;
+    b = n << NODE_SHIFT;
+    lnode = nodes.lnode;
+    lnode[b + slotAt(lo)] = lnode[b + slotAt(hi)]!;
+    lnode[b + slotAt(lo) + SLOT_VALUE] = NaN;
+    if (gone > 0) {
+      for (let x = hi + 1; x < c; x++) {
+        const to = b + slotAt(x - gone);
+        const from = b + slotAt(x);
+        lnode[to] = lnode[from]!;
+        lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
+      }
+      for (let x = c - gone; x < c; x++) {
+        lnode[b + slotAt(x)] = Infinity;
+        lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
+      }
+      nodes.lcount[n] = c - gone;
+    }
+    this.#size--;
+    this.#fixParents(0, n, true);
+    return true;
+  }
+
+  /**
+   * Fast path of a store of `value` (finite) at `[first, last]`: descends to `first`; when that
+   * index lies in an empty run of a leaf that also holds `last` and the leaf has room for the one or
+   * two extra entries the split of the run needs, splices them in place and fixes the parents'
+   * copies up the path only while they change. Returns false with the path to `first` recorded
+   * (having changed nothing) when the general path must do it. Allocates nothing.
+   */
+  #storeInLeaf(first: number, last: number, value: number): boolean {
+    this.#descend(first);
+    const nodes = this.nodes;
+    let n = this.#pathNode[0]!;
+    const i = this.#pathSlot[0]!;
+    let b = n << NODE_SHIFT;
+    let lnode = nodes.lnode;
+    const v = lnode[b + slotAt(i) + SLOT_VALUE]!;
+    if (v === v) return false;
+    const end = lnode[b + slotAt(i)]!;
+    if (last > end) return false;
+    const start = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    const c = nodes.lcount[n]!;
+    const before = start < first ? 1 : 0;
+    const after = last < end ? 1 : 0;
+    const added = before + after;
+    if (c + added > SLOTS) return false;
+    this.#makePathWritable();
+    n = this.#pathNode[0]!;
+    b = n << NODE_SHIFT;
+    lnode = nodes.lnode;
+    if (added > 0) {
+      for (let x = c - 1; x > i; x--) {
+        const to = b + slotAt(x + added);
+        const from = b + slotAt(x);
+        lnode[to] = lnode[from]!;
+        lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
+      }
+      nodes.lcount[n] = c + added;
+    }
+    let p = i;
+    if (before) {
+      lnode[b + slotAt(p)] = first - 1;
+      lnode[b + slotAt(p) + SLOT_VALUE] = NaN;
+      p++;
+    }
+    lnode[b + slotAt(p)] = last;
+    lnode[b + slotAt(p) + SLOT_VALUE] = value;
+    if (after) {
+      lnode[b + slotAt(p + 1)] = end;
+      lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
+    }
+    this.#size++;
+    this.#fixParents(0, n, true);
+    return true;
+  }
+
+  /**
+   * Node `child` at `level` of the path was rewritten without changing its parent's slot count:
+   * patches each parent's copy (max pivot, gap summary) in place on the way up, stopping at the
+   * first parent whose copy is unchanged. When only a child's longest interior gap changed, the
+   * parent's new summary follows from its own copy in the grandparent (a longer gap raises the
+   * parent's longest gap to it; a shorter one changes nothing unless it was the parent's longest),
+   * so the parent's slots are re-read only when they must be.
+   */
+  #fixParents(level: number, child: number, childLeaf: boolean): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const igap = nodes.igap;
+    const sum = this.#sum;
+    let max = this.#summarize(child, childLeaf);
+    for (let l = level; l < this.levels; l++) {
+      const parent = this.#pathNode[l + 1]!;
+      const b = (parent << SLOT_SHIFT) + this.#pathSlot[l + 1]!;
+      const pv = (parent << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
+      const h = sum[0]!;
+      const t = sum[1]!;
+      const m = sum[2]!;
+      const om = igap[3 * b + 2]!;
+      const same = inode[pv] === max && igap[3 * b] === h && igap[3 * b + 1] === t;
+      if (same && om === m) return;
+      inode[pv] = max;
+      igap[3 * b] = h;
+      igap[3 * b + 1] = t;
+      igap[3 * b + 2] = m;
+      if (l + 1 === this.levels) return;
+      if (same) {
+        const gb = (this.#pathNode[l + 2]! << SLOT_SHIFT) + this.#pathSlot[l + 2]!;
+        const gm = igap[3 * gb + 2]!;
+        if (m > om) {
+          if (m <= gm) return;
+          // The parent's head, tail and max pivot stay; its longest gap becomes m.
+          max = inode[(this.#pathNode[l + 2]! << NODE_SHIFT) + slotAt(this.#pathSlot[l + 2]!)]!;
+          sum[0] = igap[3 * gb]!;
+          sum[1] = igap[3 * gb + 1]!;
+          sum[2] = m;
+          continue;
+        }
+        if (om < gm) return;
+      }
+      max = this.#summarize(parent, false);
+    }
+  }
+
   /** Stores `value` (NaN: empty) at `[first, last]`; arguments are valid. `pathReady`: the path to `first` is recorded. */
   #write(first: number, last: number, value: number, pathReady = false): void {
     // The path to `first` is recorded here when merging with empty neighbours needs it anyway,
     // and reused by the first round of the loop below.
     let pathValid = false;
+    if (value === value && this.#fastPaths) {
+      if (this.#storeInLeaf(first, last, value)) return;
+      pathValid = true;
+    }
     if (value !== value) {
       // Merge with empty neighbours so that empty runs never sit side by side. Neighbours inside
       // the leaf are read from it; only a neighbour in another leaf costs a descent.
@@ -596,9 +776,7 @@ export class MapleTree extends MapleView {
         nodes.lcount[m] = nodes.lcount[n]!;
       } else {
         nodes.inode.copyWithin(m << NODE_SHIFT, n << NODE_SHIFT, (n + 1) << NODE_SHIFT);
-        nodes.ihead.copyWithin(to, from, from + SLOTS);
-        nodes.itail.copyWithin(to, from, from + SLOTS);
-        nodes.imax.copyWithin(to, from, from + SLOTS);
+        nodes.igap.copyWithin(3 * to, 3 * from, 3 * (from + SLOTS));
         nodes.icount[m] = nodes.icount[n]!;
       }
       this.#retire(n, leaf);
@@ -651,16 +829,16 @@ export class MapleTree extends MapleView {
       for (let i = 0; i < k; i++) {
         inode[nb + slotAt(i)] = cPiv[from + i]!;
         inode[nb + slotAt(i) + SLOT_VALUE] = cSlot[from + i]!;
-        nodes.ihead[b + i] = cHead[from + i]!;
-        nodes.itail[b + i] = cTail[from + i]!;
-        nodes.imax[b + i] = cMax[from + i]!;
+        nodes.igap[3 * (b + i)] = cHead[from + i]!;
+        nodes.igap[3 * (b + i) + 1] = cTail[from + i]!;
+        nodes.igap[3 * (b + i) + 2] = cMax[from + i]!;
       }
       for (let i = k; i < SLOTS; i++) {
         inode[nb + slotAt(i)] = Infinity;
         inode[nb + slotAt(i) + SLOT_VALUE] = 0;
-        nodes.ihead[b + i] = 0;
-        nodes.itail[b + i] = 0;
-        nodes.imax[b + i] = 0;
+        nodes.igap[3 * (b + i)] = 0;
+        nodes.igap[3 * (b + i) + 1] = 0;
+        nodes.igap[3 * (b + i) + 2] = 0;
       }
       nodes.icount[n] = k;
     }
@@ -685,17 +863,18 @@ export class MapleTree extends MapleView {
     for (let i = 0; i < k; i++) {
       this.#cPiv[at + i] = inode[nb + slotAt(i)]!;
       this.#cSlot[at + i] = inode[nb + slotAt(i) + SLOT_VALUE]!;
-      this.#cHead[at + i] = nodes.ihead[b + i]!;
-      this.#cTail[at + i] = nodes.itail[b + i]!;
-      this.#cMax[at + i] = nodes.imax[b + i]!;
+      this.#cHead[at + i] = nodes.igap[3 * (b + i)]!;
+      this.#cTail[at + i] = nodes.igap[3 * (b + i) + 1]!;
+      this.#cMax[at + i] = nodes.igap[3 * (b + i) + 2]!;
     }
     return k;
   }
 
-  /** Shifts content slots `[0, k)` up by `by`. */
-  #shiftContent(k: number, by: number): void {
+  /** Shifts content slots `[0, k)` up by `by` (gap summaries too unless the content is a leaf's). */
+  #shiftContent(k: number, by: number, leaf: boolean): void {
     this.#cPiv.copyWithin(by, 0, k);
     this.#cSlot.copyWithin(by, 0, k);
+    if (leaf) return;
     this.#cHead.copyWithin(by, 0, k);
     this.#cTail.copyWithin(by, 0, k);
     this.#cMax.copyWithin(by, 0, k);
@@ -719,7 +898,6 @@ export class MapleTree extends MapleView {
    */
   #commit(k: number): void {
     const nodes = this.nodes;
-    const sum = this.#sum;
     // Up to two replacement children for the parent: ids and whether they are new.
     let kidA = -1;
     let kidB = -1;
@@ -757,7 +935,7 @@ export class MapleTree extends MapleView {
         // Push entries into the left sibling before splitting (the kernel's mas_push_data): fills
         // the left node, so ascending inserts leave full nodes behind instead of half-full ones.
         const sib = this.#childOf(parent, s - 1);
-        this.#shiftContent(k, leftCount);
+        this.#shiftContent(k, leftCount, leaf);
         this.#readNode(sib, leaf, 0);
         k += leftCount;
         const left = Math.min(SLOTS, k - MIN_SLOTS);
@@ -791,7 +969,7 @@ export class MapleTree extends MapleView {
         const sib = this.#childOf(parent, sb);
         const sc = leaf ? nodes.lcount[sib]! : nodes.icount[sib]!;
         if (sb < s) {
-          this.#shiftContent(k, sc);
+          this.#shiftContent(k, sc, leaf);
           this.#readNode(sib, leaf, 0);
           r0 = sb;
         } else {
@@ -816,25 +994,20 @@ export class MapleTree extends MapleView {
         // No split or merge: write the node, then patch each parent's slot in place on the way
         // up, stopping at the first parent whose copy (pivot and gap summary) is unchanged.
         this.#writeNode(n, leaf, 0, k);
-        let child = n;
-        let childLeaf = leaf;
-        for (let l = level; l < this.levels; l++) {
-          const max = this.#summarize(child, childLeaf);
-          const b = (this.#pathNode[l + 1]! << SLOT_SHIFT) + this.#pathSlot[l + 1]!;
-          const pv = (this.#pathNode[l + 1]! << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
-          if (nodes.inode[pv] === max && nodes.ihead[b] === sum[0] && nodes.itail[b] === sum[1] && nodes.imax[b] === sum[2]) return;
-          nodes.inode[pv] = max;
-          nodes.ihead[b] = sum[0]!;
-          nodes.itail[b] = sum[1]!;
-          nodes.imax[b] = sum[2]!;
-          child = this.#pathNode[l + 1]!;
-          childLeaf = false;
-        }
+        this.#fixParents(level, n, leaf);
+        return;
+      }
+      const kids = kidB >= 0 ? 2 : 1;
+      const np = pc0 - replaced + kids;
+      if (np <= SLOTS && (np >= MIN_SLOTS || (level + 1 === this.levels && np >= 2))) {
+        // The parent keeps a legal slot count: patch its slots in place (no rebuild of its
+        // content), then fix its own parents' copies up the path only while they change.
+        this.#spliceKids(parent, pc0, r0, replaced, kidA, kidB, leaf);
+        this.#fixParents(level + 1, parent, false);
         return;
       }
       // Rebuild the parent's content with the replacement children.
       const pc = this.#readNode(parent, false, 0);
-      const kids = kidB >= 0 ? 2 : 1;
       if (kids !== replaced) {
         const tail = pc - (r0 + replaced);
         const from = r0 + replaced;
@@ -849,6 +1022,60 @@ export class MapleTree extends MapleView {
       if (kidB >= 0) this.#putKid(r0 + 1, kidB, leaf);
       k = pc - replaced + kids;
     }
+  }
+
+  /**
+   * In inner node `parent` (writable, `pc` children), replaces the `replaced` children from slot
+   * `r0` on with `kidA` and, unless it is -1, `kidB` (each with its max pivot and gap summary),
+   * shifting the slots after them. The caller checked that the new count is legal.
+   */
+  #spliceKids(parent: number, pc: number, r0: number, replaced: number, kidA: number, kidB: number, leaf: boolean): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const igap = nodes.igap;
+    const nb = parent << NODE_SHIFT;
+    const gb = parent << SLOT_SHIFT;
+    const kids = kidB >= 0 ? 2 : 1;
+    const d = kids - replaced;
+    if (d > 0) {
+      for (let x = pc - 1; x >= r0 + replaced; x--) this.#moveSlot(nb, gb, x, x + d);
+    } else if (d < 0) {
+      for (let x = r0 + replaced; x < pc; x++) this.#moveSlot(nb, gb, x, x + d);
+      for (let x = pc + d; x < pc; x++) {
+        inode[nb + slotAt(x)] = Infinity;
+        inode[nb + slotAt(x) + SLOT_VALUE] = 0;
+        igap[3 * (gb + x)] = 0;
+        igap[3 * (gb + x) + 1] = 0;
+        igap[3 * (gb + x) + 2] = 0;
+      }
+    }
+    const sum = this.#sum;
+    let max = this.#summarize(kidA, leaf);
+    inode[nb + slotAt(r0)] = max;
+    inode[nb + slotAt(r0) + SLOT_VALUE] = kidA;
+    igap[3 * (gb + r0)] = sum[0]!;
+    igap[3 * (gb + r0) + 1] = sum[1]!;
+    igap[3 * (gb + r0) + 2] = sum[2]!;
+    if (kidB >= 0) {
+      max = this.#summarize(kidB, leaf);
+      inode[nb + slotAt(r0 + 1)] = max;
+      inode[nb + slotAt(r0 + 1) + SLOT_VALUE] = kidB;
+      igap[3 * (gb + r0 + 1)] = sum[0]!;
+      igap[3 * (gb + r0 + 1) + 1] = sum[1]!;
+      igap[3 * (gb + r0 + 1) + 2] = sum[2]!;
+    }
+    nodes.icount[parent] = pc + d;
+  }
+
+  /** Moves inner slot `from` to slot `to` of the node whose block is at `nb` and gap slots at `gb`. */
+  #moveSlot(nb: number, gb: number, from: number, to: number): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    inode[nb + slotAt(to)] = inode[nb + slotAt(from)]!;
+    inode[nb + slotAt(to) + SLOT_VALUE] = inode[nb + slotAt(from) + SLOT_VALUE]!;
+    nodes.igap[3 * (gb + to)] = nodes.igap[3 * (gb + from)]!;
+    nodes.igap[3 * (gb + to) + 1] = nodes.igap[3 * (gb + from) + 1]!;
+    nodes.igap[3 * (gb + to) + 2] = nodes.igap[3 * (gb + from) + 2]!;
   }
 
   /** Child id in slot `slot` of inner node `parent`. */

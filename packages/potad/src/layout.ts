@@ -11,7 +11,7 @@
  *                                             the block's address. Finding a block by address touches
  *                                             its home line and, when displaced, the next ones.
  *                                             n is a power of two; at most n/2 slots are live
- *                                             (linear probing, Fibonacci hashing, backward-shift
+ *                                             (linear probing, Fibonacci hashing of the page number, backward-shift
  *                                             deletion, so a record may move: every link between
  *                                             records is an address, never a slot number).
  *   [0] ADDR        byte address of the block (the key); -1 for an empty slot
@@ -84,9 +84,14 @@ export const R_DESC_BYTES = 7;
 /** NEXT of a single-block allocation that declared descriptor bytes (so a free need not read them to know). */
 export const NEXT_DESC_BYTES = -2;
 
-/** The table's hash of an address: `imul(lo ^ imul(hi, HASH_MIX), HASH_MUL) >>> (32 - log2(slots))` (Fibonacci hashing). */
+/**
+ * The table's hash of an address: `x = lo ^ imul(hi, HASH_MIX)`, then
+ * `imul(rotr(x, HASH_ROTATE), HASH_MUL) >>> (32 - log2(slots))` (Fibonacci hashing of the 4 KiB
+ * page number; see `homeSlot` in `block-table.ts`).
+ */
 export const HASH_MIX = 0x85ebca6b | 0;
 export const HASH_MUL = 0x9e3779b1 | 0;
+export const HASH_ROTATE = 12;
 
 /** Key of an empty slot. */
 export const EMPTY = -1;

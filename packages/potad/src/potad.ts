@@ -1,5 +1,5 @@
 import { type ArrayFactory, ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
-import { BlockTable } from "./block-table.js";
+import { BlockTable, homeSlot } from "./block-table.js";
 import { checkPotad } from "./check.js";
 import { carveWindow, findWindow } from "./contiguous.js";
 import type { DescriptorIndex } from "./descriptor-index.js";
@@ -10,9 +10,6 @@ import {
   CACHED,
   DEFAULT_FRONT_HIGH,
   EMPTY,
-  HASH_MIX,
-  HASH_MUL,
-  TWO_POW_MINUS_32,
   FREE,
   FRONT_ORDERS,
   HEADER_STRIDE,
@@ -286,11 +283,11 @@ export class Potad {
         const blocks = this.#blocks;
         const rec = blocks.records;
         const mask = blocks.mask;
-        let i = (Math.imul((top >>> 0) ^ Math.imul((top * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
+        let i = homeSlot(top, blocks.shift) & mask;
         while (rec[i * RECORD_STRIDE + R_ADDR] !== top) i = (i + 1) & mask;
         const o = i * RECORD_STRIDE;
         hdr[h + H_FRONT + order] = rec[o + R_NEXT]!;
-        hdr[h + H_COUNTS] -= POW2[8 * order]!;
+        hdr[h + H_COUNTS] -= 1 << (8 * order);
         rec[o + R_STATE] = ALLOCATED;
         rec[o + R_NEXT] = -1;
         hdr[h + H_ALLOCATED] += POW2[(shape >> 6) + order]!;
@@ -399,7 +396,7 @@ export class Potad {
     const blocks = this.#blocks;
     const rec = blocks.records;
     const mask = blocks.mask;
-    let i = (Math.imul((address >>> 0) ^ Math.imul((address * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
+    let i = homeSlot(address, blocks.shift) & mask;
     for (;;) {
       const k = rec[i * RECORD_STRIDE + R_ADDR]!;
       if (k === address) break;
@@ -410,14 +407,17 @@ export class Potad {
       i = (i + 1) & mask;
     }
     if (i < 0 || rec[i * RECORD_STRIDE + R_STATE] !== ALLOCATED) this.#throwNotFreeable(address);
-    if (expectedSize !== undefined) {
-      const size = this.#allocationSize(i);
-      if (expectedSize !== size) {
-        throw new MmkitError(ErrorCode.WrongSize, `the allocation at ${address} is ${size} bytes, not ${describeValue(expectedSize)}`);
-      }
-    }
+    if (expectedSize !== undefined) this.#requireSize(i, address, expectedSize);
     if (pushFront(this.#spaces.headers, this.frontHigh, rec, i * RECORD_STRIDE, address)) return NO_DESCRIPTOR;
     return this.#freeAt(i, address);
+  }
+
+  /** Throws `ERR_WRONG_SIZE` unless the allocation whose head record is in slot `r` is `expectedSize` bytes. */
+  #requireSize(r: number, address: number, expectedSize: number): void {
+    const size = this.#allocationSize(r);
+    if (expectedSize !== size) {
+      throw new MmkitError(ErrorCode.WrongSize, `the allocation at ${address} is ${size} bytes, not ${describeValue(expectedSize)}`);
+    }
   }
 
   /** Frees the validated allocation whose head record is in slot `r`. */
@@ -611,50 +611,75 @@ export class Potad {
   pageFace(space: number, pageSize = 4096): PageFace {
     const h = this.#spaces.header(space);
     const hdr = this.#spaces.headers;
-    const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
+    const shape = hdr[h + H_SHAPE]!;
+    const granuleLog2 = shape >> 6;
     requirePowerOfTwo(pageSize, "pageSize", POW2[granuleLog2]!, 2 ** 52);
     if (hdr[h + H_BASE]! % pageSize !== 0) throw new MmkitError(ErrorCode.NotAligned, `space ${space}'s base ${hdr[h + H_BASE]} is not a multiple of the page size ${pageSize}`);
     const shift = floorLog2(pageSize) - granuleLog2;
-    const maxOrder = hdr[h + H_SHAPE]! & 63;
+    const maxOrder = shape & 63;
     if (shift > maxOrder) throw new MmkitError(ErrorCode.OutOfRange, `pageSize ${pageSize} exceeds space ${space}'s largest block`);
     const pageLog2 = floorLog2(pageSize);
     const faceMax = maxOrder - shift;
     const perByte = 1 / pageSize; // exact: pageSize is a power of two
+    // Orders of the face a front can serve: granule order `order + shift` below FRONT_ORDERS.
+    const frontMax = Math.min(FRONT_ORDERS - 1 - shift, faceMax);
+    const blocks = this.#blocks;
+    const spaces = this.#spaces;
+    const frontHigh = this.frontHigh;
     return new PageFace(space, pageSize, faceMax, {
       allocPages: (order) => {
-        if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
-        const address = this.allocOrder(space, order + shift);
-        return address < 0 ? -1 : address * perByte;
+        // The hot path: a pop from a front of this (still live, same-shaped) space, written out.
+        // Anything else (a bad order, an empty front, a removed space) takes the general path.
+        if ((order >>> 0) === order && order <= frontMax) {
+          const hd = spaces.headers;
+          const k = (order + shift) | 0;
+          const top = hd[h + H_FRONT + k]!;
+          if (top >= 0 && hd[h + H_SHAPE] === shape) {
+            const rec = blocks.records;
+            const mask = blocks.mask;
+            let i = homeSlot(top, blocks.shift) & mask;
+            while (rec[i * RECORD_STRIDE + R_ADDR] !== top) i = (i + 1) & mask;
+            const o = i * RECORD_STRIDE;
+            hd[h + H_FRONT + k] = rec[o + R_NEXT]!;
+            hd[h + H_COUNTS] -= 1 << (8 * k);
+            rec[o + R_STATE] = ALLOCATED;
+            rec[o + R_NEXT] = -1;
+            hd[h + H_ALLOCATED] += POW2[pageLog2 + order]!;
+            return top * perByte;
+          }
+        }
+        return this.#allocPagesSlow(space, order, shift, faceMax, perByte);
       },
       freePages: (pfn, order) => {
-        if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) {
-          throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
+        // The hot path (`pushPage`); everything else, valid or not, takes the general path, which
+        // validates in full. `typeof` keeps a string or a boolean from being converted into a match.
+        if (typeof pfn !== "number" || (order >>> 0) !== order || !pushPage(blocks, spaces.headers, h, shape, space, pfn * pageSize, pageLog2 + order, order + shift, frontHigh)) {
+          this.#freePagesSlow(space, pfn, order, pageSize, pageLog2, faceMax);
         }
-        if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
-        this.#freePages(space, pfn, pageSize, pageLog2 + order);
       },
     });
   }
 
+  /** The page face's allocation off its hot path: validates the order, then {@link allocOrder}. */
+  #allocPagesSlow(space: number, order: number, shift: number, faceMax: number, perByte: number): number {
+    if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+    const address = this.allocOrder(space, order + shift);
+    return address < 0 ? -1 : address * perByte;
+  }
+
   /**
-   * The page face's free: the block of `2^log2` bytes at `pfn`, which must be an allocation of
-   * exactly that size in `space`. On the hot path it touches what {@link free} does.
+   * The page face's free off its hot path: validates the pfn and the order, then frees the block of
+   * `2^(pageLog2 + order)` bytes at `pfn`, which must be an allocation of exactly that size in `space`.
    */
-  #freePages(space: number, pfn: number, pageSize: number, log2: number): void {
-    const address = pfn * pageSize;
-    const blocks = this.#blocks;
-    const rec = blocks.records;
-    const mask = blocks.mask;
-    let i = (Math.imul((address >>> 0) ^ Math.imul((address * TWO_POW_MINUS_32) | 0, HASH_MIX), HASH_MUL) >>> blocks.shift) & mask;
-    for (;;) {
-      const k = rec[i * RECORD_STRIDE + R_ADDR]!;
-      if (k === address) break;
-      if (k === EMPTY) {
-        i = -1;
-        break;
-      }
-      i = (i + 1) & mask;
+  #freePagesSlow(space: number, pfn: number, order: number, pageSize: number, pageLog2: number, faceMax: number): void {
+    if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
     }
+    if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+    const log2 = pageLog2 + order;
+    const address = pfn * pageSize;
+    const i = this.#blocks.find(address);
+    const rec = this.#blocks.records;
     const o = i * RECORD_STRIDE;
     if (i < 0 || rec[o + R_STATE] !== ALLOCATED || rec[o + R_SPACE] !== space) {
       const h = this.#spaces.header(space);
@@ -698,11 +723,42 @@ function pushFront(hdr: Float64Array, frontHigh: number, rec: Float64Array, o: n
   const h = (rec[o + R_SPACE]! | 0) * HEADER_STRIDE;
   const log2 = rec[o + R_LOG2]! | 0;
   const order = log2 - (hdr[h + H_SHAPE]! >> 6);
-  if (order >= FRONT_ORDERS || ((hdr[h + H_COUNTS]! >>> (8 * order)) & 255) >= frontHigh) return false;
+  const counts = hdr[h + H_COUNTS]!;
+  if (order >= FRONT_ORDERS || ((counts >>> (8 * order)) & 255) >= frontHigh) return false;
   rec[o + R_NEXT] = hdr[h + H_FRONT + order]!;
   rec[o + R_STATE] = CACHED;
   hdr[h + H_FRONT + order] = address;
-  hdr[h + H_COUNTS] += POW2[8 * order]!;
+  hdr[h + H_COUNTS] = counts + (1 << (8 * order));
+  hdr[h + H_ALLOCATED] -= POW2[log2]!;
+  return true;
+}
+
+/**
+ * The page face's free, written out: one hash probe for `address`; a single block of `space` of
+ * exactly `2^log2` bytes with no descriptor goes on the front of granule order `k` when that front
+ * has room and the space still has the shape `shape` the face was made for (header line 0 and the
+ * record). False, changing nothing, when any of that does not hold. A match proves the pfn a safe
+ * non-negative integer: the record's block is `2^log2` bytes aligned to its size, at least a page.
+ */
+function pushPage(blocks: BlockTable, hdr: Float64Array, h: number, shape: number, space: number, address: number, log2: number, k: number, frontHigh: number): boolean {
+  const rec = blocks.records;
+  const mask = blocks.mask;
+  let i = homeSlot(address, blocks.shift) & mask;
+  let key = rec[i * RECORD_STRIDE + R_ADDR]!;
+  while (key !== address && key !== EMPTY) {
+    i = (i + 1) & mask;
+    key = rec[i * RECORD_STRIDE + R_ADDR]!;
+  }
+  const o = i * RECORD_STRIDE;
+  // STATE ALLOCATED also excludes an empty slot, whose key -1 a negative fractional pfn could match.
+  if (key !== address || rec[o + R_STATE] !== ALLOCATED || rec[o + R_SPACE] !== space || rec[o + R_LOG2] !== log2) return false;
+  if (rec[o + R_NEXT] !== -1 || rec[o + R_DESC] !== NO_DESCRIPTOR || k >= FRONT_ORDERS || hdr[h + H_SHAPE] !== shape) return false;
+  const counts = hdr[h + H_COUNTS]!;
+  if (((counts >>> (8 * k)) & 255) >= frontHigh) return false;
+  rec[o + R_NEXT] = hdr[h + H_FRONT + k]!;
+  rec[o + R_STATE] = CACHED;
+  hdr[h + H_FRONT + k] = address;
+  hdr[h + H_COUNTS] = counts + (1 << (8 * k));
   hdr[h + H_ALLOCATED] -= POW2[log2]!;
   return true;
 }

@@ -85,3 +85,63 @@ test("a page face needs pages at least as large as the granule and a page-aligne
   expect(() => potad.pageFace(b, 4096)).toThrow(/base 1049088 is not a multiple of the page size 4096/);
   expect(potad.pageFace(a, 8192).allocPages(0)).toBe(0);
 });
+
+test("the face's fast paths take nothing a full validation would refuse: odd pfns and orders throw and change nothing", () => {
+  const potad = new Potad();
+  // A 512-byte granule: the raw API can place a 2 KiB block at a page-aligned address, which a pfn
+  // of the wrong type, a fraction or a negative order could otherwise reach.
+  const ram = potad.addSpace({ base: 0, size: 8 * MiB, granule: 512 });
+  const pages = potad.pageFace(ram);
+  const pfn = pages.allocPages(0); // pfn 0, 4 KiB at address 0
+  const small = potad.alloc(ram, 2048); // a 2 KiB block, granule order 2
+  expect([pfn, small]).toEqual([0, 4096]);
+  const pfn1 = pages.allocPages(1); // 8 KiB at 8192: pfn 2
+  expect(pfn1).toBe(2);
+  const before = JSON.stringify(potad.stats(ram));
+  const cases: Array<[() => void, string, RegExp]> = [
+    [() => pages.freePages("0" as unknown as number, 0), "ERR_INVALID_ARGUMENT", /pfn must be a non-negative integer, got "0"/],
+    [() => pages.freePages(false as unknown as number, 0), "ERR_INVALID_ARGUMENT", /pfn must be a non-negative integer, got boolean/],
+    [() => pages.freePages(0.5, 0), "ERR_INVALID_ARGUMENT", /got 0.5/], // address 2048: a granule, not a page
+    [() => pages.freePages(-1 / 4096, 0), "ERR_INVALID_ARGUMENT", /got -0.000244140625/], // address -1, an empty slot's key
+    [() => pages.freePages(1, -1), "ERR_OUT_OF_RANGE", /order must be in .* got -1/], // the 2 KiB block at 4096
+    [() => pages.freePages(2, "1" as unknown as number), "ERR_INVALID_ARGUMENT", /order must be an integer, got "1"/],
+    [() => pages.freePages(2, 0), "ERR_WRONG_SIZE", /is 8192 bytes, not 4096/],
+    [() => pages.freePages(1, 0), "ERR_WRONG_SIZE", /is 2048 bytes, not 4096/],
+    [() => pages.allocPages("0" as unknown as number), "ERR_INVALID_ARGUMENT", /order must be an integer, got "0"/],
+    [() => pages.allocPages(-1), "ERR_OUT_OF_RANGE", /order must be in \[0, 11\], got -1/],
+  ];
+  for (const [fn, code, message] of cases) {
+    let thrown: unknown;
+    try {
+      fn();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(MmkitError);
+    expect((thrown as MmkitError).code).toBe(code);
+    expect((thrown as MmkitError).message).toMatch(message);
+    expect(JSON.stringify(potad.stats(ram))).toBe(before);
+    potad.check();
+  }
+  pages.freePages(pfn, 0); // on its front
+  expect(() => pages.freePages(pfn, 0)).toThrow(/address 0 is free already/);
+  expect(potad.stats(ram).cachedBlocks).toBe(1);
+  expect(pages.allocPages(0)).toBe(0); // popped back
+  pages.freePages(0, 0);
+  pages.freePages(2, 1);
+  potad.free(small);
+  expect(potad.stats(ram).allocatedBytes).toBe(0);
+  potad.check();
+});
+
+test("a face over a removed space allocates and frees nothing: ERR_INVALID_ARGUMENT names the space", () => {
+  const potad = new Potad();
+  const ram = potad.addSpace({ base: 0, size: 8 * MiB, granule: 4096 });
+  const pages = potad.pageFace(ram);
+  pages.freePages(pages.allocPages(0), 0); // a block on the front of order 0
+  potad.removeSpace(ram);
+  expect(() => pages.allocPages(0)).toThrow(/space 0 does not exist/);
+  expect(() => pages.freePages(0, 0)).toThrow(/space 0 does not exist/);
+  expect(potad.blockCount).toBe(0);
+  potad.check();
+});

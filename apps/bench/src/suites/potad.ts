@@ -61,16 +61,41 @@ function fillPages(pages: PageAllocator, live: number, orders: Int32Array): Held
 // passed in (see `Contender`): one loop shared by the buddy and POTAD's page face would compile a
 // polymorphic call and slow whichever runs second.
 
-function facePages(name: string, live: number, slots: Int32Array, orders: Int32Array): Contender {
+type FaceLoop = (pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number) => number;
+
+// A page face's `allocPages` / `freePages` are closures of that face: one loop shared by the faces of
+// two workloads would see two call targets and keep the second one's calls polymorphic (the buddy's
+// methods sit on its prototype, one target for every instance). So each workload has its own loop.
+function facePages(name: string, live: number, slots: Int32Array, orders: Int32Array, loop: FaceLoop): Contender {
   return {
     name,
     setup() {
       const potad = new Potad();
       const pages = potad.pageFace(potad.addSpace({ base: 0, size: RAM, granule: 4096 }));
       const held = fillPages(pages, live, orders);
-      return (ops) => faceChurn(pages, held, slots, orders, ops);
+      return (ops) => loop(pages, held, slots, orders, ops);
     },
   };
+}
+
+function faceChurnMixed(pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
+  const mask = slots.length - 1;
+  const pfns = held.pfns;
+  const heldOrders = held.orders;
+  let c = held.cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const order = orders[c]!;
+    c = (c + 1) & mask;
+    pages.freePages(pfns[slot]!, heldOrders[slot]!);
+    const pfn = pages.allocPages(order);
+    pfns[slot] = pfn;
+    heldOrders[slot] = order;
+    sum = (sum + pfn) | 0;
+  }
+  held.cursor[0] = c;
+  return sum;
 }
 
 function faceChurn(pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
@@ -308,7 +333,7 @@ const suite: Suite = {
     // allocators' code before a later timing and leave it compiled for both kinds of array.
     const workloads = [["order-0", zeros], ["mixed orders 0-3", mixed]] as const;
     const timings = workloads.map(([label, orders]) => {
-      const contenders: Contender[] = [churnFloor(live, { seed: ctx.seed }), potadChurn("potad", live, slots, orders), facePages(FACE, live, slots, orders)];
+      const contenders: Contender[] = [churnFloor(live, { seed: ctx.seed }), potadChurn("potad", live, slots, orders), facePages(FACE, live, slots, orders, label === "order-0" ? faceChurn : faceChurnMixed)];
       if (buddy !== null) {
         contenders.push(buddyPages(BUDDY, () => buddy.plain(RAM, new MetadataArena()), live, slots, orders));
         contenders.push(perCpuPages(BUDDY_PCP, () => buddy.perCpu(RAM, new MetadataArena()), live, slots, orders));
