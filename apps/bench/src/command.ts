@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { runSuiteInProcess } from "./harness/isolate.js";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
 import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
 import { compareMeasurements, readReport, renderComparison } from "./report/compare.js";
@@ -29,6 +30,11 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   progress?: ProgressSink;
+  /**
+   * Run each suite in its own process when several are selected (default true): V8's optimised
+   * code is per process, and a suite that probed or drove an allocator leaves it slower for the next.
+   */
+  isolate?: boolean;
 }
 
 /** The options the CLI parsed. */
@@ -205,8 +211,9 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   io.out(`mmkit bench: node ${metadata.node}, ${metadata.cpuModel} x${metadata.cpuCount}, seed 0x${options.seed.toString(16)}${options.quick ? ", quick" : ""}\n`);
   io.out(`suites: ${entries.map((e) => e.name).join(", ")}\n`);
   const results: SuiteResult[] = [];
+  const isolate = entries.length > 1 && io.isolate !== false;
   for (const entry of entries) {
-    const result = await loadAndRun(entry, options, progress);
+    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options) : await loadAndRun(entry, options, progress);
     results.push(result);
     io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, TABLE_WIDTH).join("\n")}\n`);
     if (result.measurements.length > 0) io.out(`${renderTable(result)}\n`);
