@@ -31,6 +31,7 @@ import {
   R_PREV,
   R_SPACE,
   R_STATE,
+  MAX_FRONT_ORDER,
 } from "./layout.js";
 import type { SpaceTable } from "./space-table.js";
 
@@ -44,8 +45,9 @@ function fail(message: string): never {
  * - per space: bit k of the bitmap is set iff order k's list is non-empty; every listed block is
  *   FREE, of that order and space, aligned to its size; PREV is right for every non-head; every
  *   FREE record of the space is on a list exactly once;
- * - per space and order 0..3: the front holds `count` CACHED blocks of that order and space, at
- *   most `frontHigh`, and every CACHED record is on its front exactly once;
+ * - per space: its SHAPE names a frontOrder in [0, MAX_ORDERS - 4]; per front k (order
+ *   frontOrder + k): the front holds `count` CACHED blocks of that order and space, at most
+ *   `frontHigh`, and every CACHED record is on its front exactly once;
  * - the blocks of a space tile it exactly, each aligned to its size; no free block has a free buddy
  *   of its order (coalescing is complete, cached blocks aside);
  * - allocated bytes and descriptor bytes per space equal the sums over its allocations; every
@@ -75,8 +77,10 @@ export function checkPotad(blocks: BlockTable, spaces: SpaceTable, index: Descri
   for (const [s, records] of bySpace) {
     const h = s * HEADER_STRIDE;
     const shape = hdr[h + H_SHAPE]!;
-    const granuleLog2 = shape >> 6;
+    const granuleLog2 = (shape >> 6) & 63;
     const maxOrder = shape & 63;
+    const frontOrder = shape >> 12;
+    if (frontOrder > MAX_FRONT_ORDER) fail(`space ${s}: frontOrder ${frontOrder} is above ${MAX_FRONT_ORDER}`);
     const base = hdr[h + H_BASE]!;
     const end = base + hdr[h + H_SIZE]!;
     // Free lists and bitmap.
@@ -103,18 +107,18 @@ export function checkPotad(blocks: BlockTable, spaces: SpaceTable, index: Descri
     let cachedListed = 0;
     for (let k = 0; k < FRONT_ORDERS; k++) {
       const count = frontCount(hdr, h, k);
-      if (count > frontHigh) fail(`space ${s}: order ${k}'s front holds ${count} blocks, more than frontHigh ${frontHigh}`);
+      if (count > frontHigh) fail(`space ${s}: front ${k} holds ${count} blocks, more than frontHigh ${frontHigh}`);
       let n = 0;
       for (let address = hdr[h + H_FRONT + k]!; address >= 0; ) {
         const r = blocks.find(address);
-        if (r < 0) fail(`space ${s}: order ${k}'s front names ${address}, which has no record`);
+        if (r < 0) fail(`space ${s}: front ${k} names ${address}, which has no record`);
         const o = r * RECORD_STRIDE;
-        if (rec[o + R_STATE] !== CACHED || rec[o + R_SPACE] !== s || rec[o + R_LOG2] !== granuleLog2 + k) fail(`space ${s}: block ${address} on order ${k}'s front is not a cached block of that order`);
+        if (rec[o + R_STATE] !== CACHED || rec[o + R_SPACE] !== s || rec[o + R_LOG2] !== granuleLog2 + frontOrder + k) fail(`space ${s}: block ${address} on front ${k} is not a cached block of order ${frontOrder + k}`);
         if (rec[o + R_DESC] !== NO_DESCRIPTOR) fail(`space ${s}: cached block ${address} has a descriptor`);
-        if (++n > count) fail(`space ${s}: order ${k}'s front holds more than its count ${count}`);
+        if (++n > count) fail(`space ${s}: front ${k} holds more than its count ${count}`);
         address = rec[o + R_NEXT]!;
       }
-      if (n !== count) fail(`space ${s}: order ${k}'s front holds ${n} blocks, its count says ${count}`);
+      if (n !== count) fail(`space ${s}: front ${k} holds ${n} blocks, its count says ${count}`);
       cachedListed += n;
     }
     if (hdr[h + H_COUNTS]! >= 2 ** (8 * FRONT_ORDERS)) fail(`space ${s}: front counts ${hdr[h + H_COUNTS]} overflow`);

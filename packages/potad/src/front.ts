@@ -2,7 +2,8 @@ import type { BlockTable } from "./block-table.js";
 import { CACHED, H_COUNTS, H_FRONT, NO_DESCRIPTOR, POW2, RECORD_STRIDE, R_ADDR, R_DESC, R_DESC_BYTES, R_NEXT, R_STATE } from "./layout.js";
 
 /**
- * The fronts of one space (layout in `layout.ts`): per order 0..3, a LIFO stack of freed blocks
+ * The fronts of one space (layout in `layout.ts`): per front k = 0..3 (order frontOrder + k; the
+ * functions here take k), a LIFO stack of freed blocks
  * that were not merged yet (deferred coalescing), threaded through the records' NEXT by address,
  * with its top in the header's line 0 and its count in 8 bits of `COUNTS` on the same line.
  *

@@ -32,10 +32,14 @@
  *
  * "potad spaces"   Float64Array[72 * s] 576   one header per space, 9 lines:
  *   line 0 (every alloc and free of a small block touches only this line of the header)
- *   [0] SHAPE       granuleLog2 * 64 + maxOrder; -1 for a free header slot
+ *   [0] SHAPE       frontOrder * 4096 + granuleLog2 * 64 + maxOrder (6 bits each); -1 for a free
+ *                   header slot. frontOrder (`addSpace`'s option, default 0) is the first order
+ *                   with a front: front k serves order frontOrder + k. It lives in SHAPE because
+ *                   every hot path reads SHAPE already (no extra field, no extra line)
  *   [1] ALLOCATED   bytes allocated from the space
- *   [2+k] FRONT     address of the top of order k's front (cached blocks), k = 0..3; -1 empty
- *   [6] COUNTS      blocks on the fronts, 8 bits per order (order k at bit 8k)
+ *   [2+k] FRONT     address of the top of front k (cached blocks of order frontOrder + k),
+ *                   k = 0..3; -1 empty
+ *   [6] COUNTS      blocks on the fronts, 8 bits per front (front k at bit 8k)
  *   [7] DESC_BYTES  sum of descriptorBytes over live allocations
  *   line 1..7 (the coalescing buddy allocator behind the fronts)
  *   [8] BITMAP_LO   bit k set when order k's free list is non-empty (orders 0..31)
@@ -48,8 +52,9 @@
  * Orders are relative to the space's granule: order k is a block of `granule * 2^k` bytes, aligned
  * to its size in absolute addresses.
  *
- * **Fronts (deferred coalescing).** A freed block of order 0..3 is not merged: it is pushed on its
- * order's front, a LIFO stack threaded through the records (the kernel's per-CPU lists, o1heap's
+ * **Fronts (deferred coalescing).** A freed block of order frontOrder..frontOrder+3 (0..3 by
+ * default; a space with a 512 B granule serving 4 KiB pages sets frontOrder 3 so the fronts serve
+ * page orders 0..3) is not merged: it is pushed on its order's front, a LIFO stack threaded through the records (the kernel's per-CPU lists, o1heap's
  * and dlmalloc's quick lists do the same), and the next allocation of that order pops it. Push and
  * pop touch the header's line 0 and the block's record, nothing else: no buddy, no list
  * neighbour, no bitmap. A front holds at most `frontHigh` blocks (default 64); a push to a full
@@ -58,8 +63,8 @@
  * drains first. Draining is bounded by 4 * frontHigh blocks, so every operation stays O(1).
  *
  * Cache lines per operation (hash hits on their home slot):
- * - alloc of order 0..3 from a non-empty front: header line 0 + the block's record = 2 lines;
- * - free of a block of order 0..3: the block's record + header line 0 = 2 lines;
+ * - alloc of a front order from a non-empty front: header line 0 + the block's record = 2 lines;
+ * - free of a block of a front order: the block's record + header line 0 = 2 lines;
  * - alloc through the buddy allocator: header lines 0 and 1 (orders 0..5) + the block's record,
  *   + one record per split (the new upper half, inserted in the table);
  * - free through the buddy allocator without a merge: record + buddy's record + old list head's
@@ -117,8 +122,12 @@ export const H_SIZE = 65;
 
 /** Orders a space can have above its granule (heads 0..53). */
 export const MAX_ORDERS = 54;
-/** Orders with a front (0..3, the kernel's PAGE_ALLOC_COSTLY_ORDER and below). */
+/** Fronts per space (orders frontOrder..frontOrder+3: by default 0..3, the kernel's PAGE_ALLOC_COSTLY_ORDER and below). */
 export const FRONT_ORDERS = 4;
+/** Largest `frontOrder` of a space (its fronts still name orders below MAX_ORDERS). */
+export const MAX_FRONT_ORDER = 50; // MAX_ORDERS - FRONT_ORDERS
+/** SHAPE is `frontOrder * SHAPE_FRONT + granuleLog2 * 64 + maxOrder`: `shape >> 12` is the frontOrder. */
+export const SHAPE_FRONT = 4096;
 /** Largest `frontHigh` (a front's count has 8 bits). */
 export const MAX_FRONT_HIGH = 255;
 /** Default blocks per front before half of it is drained. */

@@ -22,6 +22,7 @@ import {
   H_SHAPE,
   H_SIZE,
   MAX_FRONT_HIGH,
+  MAX_FRONT_ORDER,
   MAX_ORDERS,
   MAX_SPACE_END,
   NEXT_DESC_BYTES,
@@ -56,8 +57,8 @@ export interface PotadOptions {
    */
   descriptorIndex?: DescriptorIndex;
   /**
-   * Freed blocks of orders 0..3 each front (LIFO stack of unmerged blocks) holds before half of it
-   * is drained into the buddy allocator: an integer in [0, 255], default 64. 0 turns the fronts off
+   * Freed blocks each front (LIFO stack of unmerged blocks of one of a space's four front orders)
+   * holds before half of it is drained into the buddy allocator: an integer in [0, 255], default 64. 0 turns the fronts off
    * (every free merges at once, like a plain buddy allocator).
    */
   frontHigh?: number;
@@ -71,6 +72,12 @@ export interface SpaceSpec {
   size: number;
   /** The smallest block, a power of two (e.g. 512 or 4096). */
   granule: number;
+  /**
+   * The first order (in granule orders) with a front: the space's fronts serve orders
+   * `frontOrder..frontOrder + 3`. An integer in [0, 50], default 0. A space with a 512 B granule
+   * that mostly serves 4 KiB pages takes 3, so its page orders 0..3 are the ones deferred.
+   */
+  frontOrder?: number;
 }
 
 /** Options for {@link Potad.alloc} and {@link Potad.allocOrder}. */
@@ -99,8 +106,8 @@ export interface AllocOptions {
  * Freeing never allocates metadata: everything a free needs was reserved when the allocation was
  * made.
  *
- * Small blocks (orders 0..3) go through per-order **fronts**: a free pushes the block, unmerged, on
- * its order's LIFO stack and an allocation of that order pops it, 2 cache lines each (the header's
+ * Small blocks (orders 0..3, or a space's `frontOrder`..`frontOrder + 3`) go through per-order
+ * **fronts**: a free pushes the block, unmerged, on its order's LIFO stack and an allocation of that order pops it, 2 cache lines each (the header's
  * first line and the block's record). Behind the fronts is a coalescing buddy allocator with a
  * bitmap of non-empty orders; a full front drains half of itself into it, and an allocation that
  * finds no free block drains every front of the space and tries again. {@link drain} merges
@@ -158,7 +165,7 @@ export class Potad {
   /**
    * Adds a space and returns its id. The space is covered with the largest aligned blocks that fit
    * (at most two per order), so a 1.5 TiB space at 0 starts as a 1 TiB and a 512 GiB block.
-   * Throws (changing nothing) on a bad base, size or granule, or a space overlapping another.
+   * Throws (changing nothing) on a bad base, size, granule or frontOrder, or a space overlapping another.
    * Cost: O(orders) records.
    */
   addSpace(spec: SpaceSpec): number {
@@ -168,6 +175,7 @@ export class Potad {
     const size = requireInteger(spec.size, "size", 1, MAX_SPACE_END);
     if (base % granule !== 0) throw new MmkitError(ErrorCode.NotAligned, `base ${base} is not a multiple of the granule ${granule}`);
     if (size % granule !== 0) throw new MmkitError(ErrorCode.NotAligned, `size ${size} is not a multiple of the granule ${granule}`);
+    const frontOrder = spec.frontOrder === undefined ? 0 : requireInteger(spec.frontOrder, "frontOrder", 0, MAX_FRONT_ORDER);
     if (base + size > MAX_SPACE_END) throw new MmkitError(ErrorCode.OutOfRange, `space [${base}, ${base + size}) ends beyond 2^53`);
     const other = this.#spaces.overlapping(base, size);
     if (other >= 0) {
@@ -179,7 +187,7 @@ export class Potad {
     const maxOrder = Math.min(floorLog2(size) - granuleLog2, MAX_ORDERS - 1);
     this.#spaces.reserve();
     this.#blocks.reserve(2 * MAX_ORDERS);
-    const s = this.#spaces.add(base, size, granuleLog2, maxOrder);
+    const s = this.#spaces.add(base, size, granuleLog2, maxOrder, frontOrder);
     const h = s * HEADER_STRIDE;
     const hdr = this.#spaces.headers;
     const blocks = this.#blocks;
@@ -238,7 +246,7 @@ export class Potad {
       throw new MmkitError(ErrorCode.InvalidArgument, `size must be a positive integer, got ${describeValue(size)}`);
     }
     const shape = this.#spaces.headers[h + H_SHAPE]!;
-    const granuleLog2 = shape >> 6;
+    const granuleLog2 = (shape >> 6) & 63;
     const sizeLog2 = Math.max(ceilLog2(size), granuleLog2);
     const alignment = options === undefined ? undefined : options.alignment;
     if (alignment !== undefined) {
@@ -266,8 +274,8 @@ export class Potad {
    * Allocates a block of `granule * 2^order` bytes aligned to its size; returns its address or -1.
    * Throws (changing nothing) for a bad space, an order that is not an integer in
    * `[0, log2(space size / granule)]`, or a bad descriptor.
-   * Cost: O(1). Orders 0..3 with a non-empty front: a pop, 2 cache lines (the header's first line,
-   * the block's record). Otherwise a find-first-set on the bitmap of non-empty orders, then one
+   * Cost: O(1). A front order (see {@link SpaceSpec.frontOrder}) with a non-empty front: a pop, 2
+   * cache lines (the header's first line, the block's record). Otherwise a find-first-set on the bitmap of non-empty orders, then one
    * record inserted per split.
    */
   allocOrder(space: number, order: number, options?: AllocOptions): number {
@@ -276,9 +284,10 @@ export class Potad {
     if ((space >>> 0) !== space || h >= hdr.length || !(hdr[h + H_SHAPE]! >= 0)) this.#spaces.header(space);
     const shape = hdr[h + H_SHAPE]!;
     if ((order >>> 0) !== order || order > (shape & 63)) requireInteger(order, "order", 0, shape & 63);
-    if (order < FRONT_ORDERS && options === undefined) {
+    const k = order - (shape >> 12); // the front of this order, when k is in [0, FRONT_ORDERS)
+    if ((k >>> 0) < FRONT_ORDERS && options === undefined) {
       // The hot path, written out: pop the front (header line 0, the block's record).
-      const top = hdr[h + H_FRONT + order]!;
+      const top = hdr[h + H_FRONT + k]!;
       if (top >= 0) {
         const blocks = this.#blocks;
         const rec = blocks.records;
@@ -286,11 +295,11 @@ export class Potad {
         let i = homeSlot(top, blocks.shift) & mask;
         while (rec[i * RECORD_STRIDE + R_ADDR] !== top) i = (i + 1) & mask;
         const o = i * RECORD_STRIDE;
-        hdr[h + H_FRONT + order] = rec[o + R_NEXT]!;
-        hdr[h + H_COUNTS] -= 1 << (8 * order);
+        hdr[h + H_FRONT + k] = rec[o + R_NEXT]!;
+        hdr[h + H_COUNTS] -= 1 << (8 * k);
         rec[o + R_STATE] = ALLOCATED;
         rec[o + R_NEXT] = -1;
-        hdr[h + H_ALLOCATED] += POW2[(shape >> 6) + order]!;
+        hdr[h + H_ALLOCATED] += POW2[((shape >> 6) & 63) + order]!;
         return top;
       }
     }
@@ -307,12 +316,13 @@ export class Potad {
     }
     const hdr = this.#spaces.headers;
     const blocks = this.#blocks;
-    if (order < FRONT_ORDERS) {
-      const top = hdr[h + H_FRONT + order]!;
+    const k = order - (hdr[h + H_SHAPE]! >> 12);
+    if ((k >>> 0) < FRONT_ORDERS) {
+      const top = hdr[h + H_FRONT + k]!;
       if (top >= 0) {
-        const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
+        const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
         if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(top, top + POW2[granuleLog2 + order]! - 1, descriptor);
-        const r = popCached(hdr, h, blocks, order);
+        const r = popCached(hdr, h, blocks, k);
         return this.#handOut(hdr, h, blocks.records, r * RECORD_STRIDE, granuleLog2 + order, descriptor, descriptorBytes);
       }
     }
@@ -330,7 +340,7 @@ export class Potad {
     const address = hdr[h + H_HEADS + j]!;
     const r = blocks.find(address);
     const o = r * RECORD_STRIDE;
-    const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
+    const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
     const log2 = granuleLog2 + order;
     if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(address, address + POW2[log2]! - 1, descriptor);
     unlinkFree(hdr, h, blocks, r, j);
@@ -369,7 +379,7 @@ export class Potad {
     const hdr = this.#spaces.headers;
     this.#drainAll(s, h);
     const shape = hdr[h + H_SHAPE]!;
-    const granuleLog2 = shape >> 6;
+    const granuleLog2 = (shape >> 6) & 63;
     const start = findWindow(this.#blocks, hdr, h, s, granuleLog2, shape & 63, size, alignOrder);
     if (start < 0) return -1;
     if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(start, start + size - 1, descriptor);
@@ -389,7 +399,7 @@ export class Potad {
    * allocation is exactly that many bytes. Never allocates metadata.
    * Throws (changing nothing) `ERR_DOUBLE_FREE` for free space, `ERR_NOT_ALLOCATED` for an address
    * never handed out or inside an allocation, `ERR_INVALID_ARGUMENT` for a non-integer.
-   * Cost: O(1). A block of order 0..3 goes on its front: one hash probe, 2 cache lines (the record
+   * Cost: O(1). A block of a front order goes on its front: one hash probe, 2 cache lines (the record
    * and the header's first line). Larger blocks and pieces merge with free buddies as far as they go.
    */
   free(address: number, expectedSize?: number): number {
@@ -436,13 +446,14 @@ export class Potad {
     let next = rec[o + R_NEXT]!;
     if (next < 0) {
       hdr[h + H_ALLOCATED] -= POW2[log2]!;
-      const order = log2 - (hdr[h + H_SHAPE]! >> 6);
-      if (order < FRONT_ORDERS && this.frontHigh > 0) {
-        if (frontCount(hdr, h, order) >= this.frontHigh) {
-          this.#drainFront(s, h, order, (this.frontHigh + 1) >> 1);
+      const shape = hdr[h + H_SHAPE]!;
+      const k = log2 - ((shape >> 6) & 63) - (shape >> 12); // the block's front, when in [0, FRONT_ORDERS)
+      if ((k >>> 0) < FRONT_ORDERS && this.frontHigh > 0) {
+        if (frontCount(hdr, h, k) >= this.frontHigh) {
+          this.#drainFront(s, h, k, (this.frontHigh + 1) >> 1);
           r = blocks.find(address); // draining removes records, which may move this one
         }
-        pushCached(hdr, h, blocks, r, order);
+        pushCached(hdr, h, blocks, r, k);
       } else {
         this.#release(address, log2, s, h);
       }
@@ -474,7 +485,7 @@ export class Potad {
     const rec = blocks.records;
     const hdr = this.#spaces.headers;
     const shape = hdr[h + H_SHAPE]!;
-    const granuleLog2 = shape >> 6;
+    const granuleLog2 = (shape >> 6) & 63;
     const maxOrder = shape & 63;
     let order = e - granuleLog2;
     while (order < maxOrder) {
@@ -500,12 +511,13 @@ export class Potad {
     pushFree(hdr, h, blocks, o / RECORD_STRIDE, order);
   }
 
-  /** Moves `count` blocks (or all there are) from order `order`'s front to the buddy allocator. */
-  #drainFront(s: number, h: number, order: number, count: number): void {
+  /** Moves `count` blocks (or all there are) from front `k` (order frontOrder + k) to the buddy allocator. */
+  #drainFront(s: number, h: number, k: number, count: number): void {
     const hdr = this.#spaces.headers;
-    const log2 = (hdr[h + H_SHAPE]! >> 6) + order;
-    for (let i = 0; i < count && hdr[h + H_FRONT + order]! >= 0; i++) {
-      const r = popCached(hdr, h, this.#blocks, order);
+    const shape = hdr[h + H_SHAPE]!;
+    const log2 = ((shape >> 6) & 63) + (shape >> 12) + k;
+    for (let i = 0; i < count && hdr[h + H_FRONT + k]! >= 0; i++) {
+      const r = popCached(hdr, h, this.#blocks, k);
       this.#release(this.#blocks.records[r * RECORD_STRIDE + R_ADDR]!, log2, s, h);
     }
   }
@@ -574,7 +586,7 @@ export class Potad {
     if (s < 0) return -1;
     const hdr = this.#spaces.headers;
     const h = s * HEADER_STRIDE;
-    const granuleLog2 = hdr[h + H_SHAPE]! >> 6;
+    const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
     const base = hdr[h + H_BASE]!;
     const rec = this.#blocks.records;
     for (let e = granuleLog2; e < 63; e++) {
@@ -612,7 +624,7 @@ export class Potad {
     const h = this.#spaces.header(space);
     const hdr = this.#spaces.headers;
     const shape = hdr[h + H_SHAPE]!;
-    const granuleLog2 = shape >> 6;
+    const granuleLog2 = (shape >> 6) & 63;
     requirePowerOfTwo(pageSize, "pageSize", POW2[granuleLog2]!, 2 ** 52);
     if (hdr[h + H_BASE]! % pageSize !== 0) throw new MmkitError(ErrorCode.NotAligned, `space ${space}'s base ${hdr[h + H_BASE]} is not a multiple of the page size ${pageSize}`);
     const shift = floorLog2(pageSize) - granuleLog2;
@@ -621,8 +633,12 @@ export class Potad {
     const pageLog2 = floorLog2(pageSize);
     const faceMax = maxOrder - shift;
     const perByte = 1 / pageSize; // exact: pageSize is a power of two
-    // Orders of the face a front can serve: granule order `order + shift` below FRONT_ORDERS.
-    const frontMax = Math.min(FRONT_ORDERS - 1 - shift, faceMax);
+    // Orders of the face a front can serve: front `order + frontShift` in [0, FRONT_ORDERS), so
+    // face orders frontMin..frontMax (none when frontMax < frontMin).
+    const frontShift = shift - (shape >> 12);
+    const frontMin = Math.max(0, -frontShift);
+    const frontMax = Math.min(FRONT_ORDERS - 1 - frontShift, faceMax);
+    const frontSpan = frontMax - frontMin; // -1 or less: no face order has a front
     const blocks = this.#blocks;
     const spaces = this.#spaces;
     const frontHigh = this.frontHigh;
@@ -630,9 +646,9 @@ export class Potad {
       allocPages: (order) => {
         // The hot path: a pop from a front of this (still live, same-shaped) space, written out.
         // Anything else (a bad order, an empty front, a removed space) takes the general path.
-        if ((order >>> 0) === order && order <= frontMax) {
+        if ((order >>> 0) === order && (order - frontMin) >>> 0 <= frontSpan) {
           const hd = spaces.headers;
-          const k = (order + shift) | 0;
+          const k = (order + frontShift) | 0;
           const top = hd[h + H_FRONT + k]!;
           if (top >= 0 && hd[h + H_SHAPE] === shape) {
             const rec = blocks.records;
@@ -653,7 +669,7 @@ export class Potad {
       freePages: (pfn, order) => {
         // The hot path (`pushPage`); everything else, valid or not, takes the general path, which
         // validates in full. `typeof` keeps a string or a boolean from being converted into a match.
-        if (typeof pfn !== "number" || (order >>> 0) !== order || !pushPage(blocks, spaces.headers, h, shape, space, pfn * pageSize, pageLog2 + order, order + shift, frontHigh)) {
+        if (typeof pfn !== "number" || (order >>> 0) !== order || !pushPage(blocks, spaces.headers, h, shape, space, pfn * pageSize, pageLog2 + order, order + frontShift, frontHigh)) {
           this.#freePagesSlow(space, pfn, order, pageSize, pageLog2, faceMax);
         }
       },
@@ -713,7 +729,7 @@ export class Potad {
 }
 
 /**
- * The hot path of a free, written out: a single block of order 0..3 without a descriptor goes on
+ * The hot path of a free, written out: a single block of a front order without a descriptor goes on
  * its front when the front has room (header line 0 and the record). False when it does not apply.
  */
 function pushFront(hdr: Float64Array, frontHigh: number, rec: Float64Array, o: number, address: number): boolean {
@@ -722,21 +738,22 @@ function pushFront(hdr: Float64Array, frontHigh: number, rec: Float64Array, o: n
   // `| 0`: small integers read from a Float64Array, made int32 before they index anything.
   const h = (rec[o + R_SPACE]! | 0) * HEADER_STRIDE;
   const log2 = rec[o + R_LOG2]! | 0;
-  const order = log2 - (hdr[h + H_SHAPE]! >> 6);
+  const shape = hdr[h + H_SHAPE]! | 0;
+  const k = log2 - ((shape >> 6) & 63) - (shape >> 12); // the block's front (order - frontOrder)
   const counts = hdr[h + H_COUNTS]!;
-  if (order >= FRONT_ORDERS || ((counts >>> (8 * order)) & 255) >= frontHigh) return false;
-  rec[o + R_NEXT] = hdr[h + H_FRONT + order]!;
+  if ((k >>> 0) >= FRONT_ORDERS || ((counts >>> (8 * k)) & 255) >= frontHigh) return false;
+  rec[o + R_NEXT] = hdr[h + H_FRONT + k]!;
   rec[o + R_STATE] = CACHED;
-  hdr[h + H_FRONT + order] = address;
-  hdr[h + H_COUNTS] = counts + (1 << (8 * order));
+  hdr[h + H_FRONT + k] = address;
+  hdr[h + H_COUNTS] = counts + (1 << (8 * k));
   hdr[h + H_ALLOCATED] -= POW2[log2]!;
   return true;
 }
 
 /**
  * The page face's free, written out: one hash probe for `address`; a single block of `space` of
- * exactly `2^log2` bytes with no descriptor goes on the front of granule order `k` when that front
- * has room and the space still has the shape `shape` the face was made for (header line 0 and the
+ * exactly `2^log2` bytes with no descriptor goes on front `k` (a front index; anything outside
+ * [0, 3] declines) when that front has room and the space still has the shape `shape` the face was made for (header line 0 and the
  * record). False, changing nothing, when any of that does not hold. A match proves the pfn a safe
  * non-negative integer: the record's block is `2^log2` bytes aligned to its size, at least a page.
  */
@@ -752,7 +769,7 @@ function pushPage(blocks: BlockTable, hdr: Float64Array, h: number, shape: numbe
   const o = i * RECORD_STRIDE;
   // STATE ALLOCATED also excludes an empty slot, whose key -1 a negative fractional pfn could match.
   if (key !== address || rec[o + R_STATE] !== ALLOCATED || rec[o + R_SPACE] !== space || rec[o + R_LOG2] !== log2) return false;
-  if (rec[o + R_NEXT] !== -1 || rec[o + R_DESC] !== NO_DESCRIPTOR || k >= FRONT_ORDERS || hdr[h + H_SHAPE] !== shape) return false;
+  if (rec[o + R_NEXT] !== -1 || rec[o + R_DESC] !== NO_DESCRIPTOR || k < 0 || k >= FRONT_ORDERS || hdr[h + H_SHAPE] !== shape) return false;
   const counts = hdr[h + H_COUNTS]!;
   if (((counts >>> (8 * k)) & 255) >= frontHigh) return false;
   rec[o + R_NEXT] = hdr[h + H_FRONT + k]!;

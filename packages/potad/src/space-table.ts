@@ -1,5 +1,5 @@
 import { type ArrayFactory, ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
-import { FRONT_ORDERS, HEADER_STRIDE, H_BASE, H_FRONT, H_HEADS, H_SHAPE, H_SIZE, MAX_ORDERS } from "./layout.js";
+import { FRONT_ORDERS, HEADER_STRIDE, H_BASE, H_FRONT, H_HEADS, H_SHAPE, H_SIZE, MAX_ORDERS, SHAPE_FRONT } from "./layout.js";
 
 const INITIAL_SPACES = 4;
 
@@ -13,7 +13,7 @@ const INITIAL_SPACES = 4;
  * @example
  * ```ts
  * const spaces = new SpaceTable(new MetadataArena());
- * const id = spaces.add(0, 1 << 20, 12, 8);
+ * const id = spaces.add(0, 1 << 20, 12, 8, 0);
  * spaces.header(id);   // id * 72, the header's offset in `spaces.headers`
  * ```
  */
@@ -82,7 +82,7 @@ export class SpaceTable {
   }
 
   /** Claims the lowest free id for a space (after {@link reserve}) with empty free lists and fronts. */
-  add(base: number, size: number, granuleLog2: number, maxOrder: number): number {
+  add(base: number, size: number, granuleLog2: number, maxOrder: number, frontOrder: number): number {
     const hdr = this.headers;
     let id = 0;
     while (hdr[id * HEADER_STRIDE + H_SHAPE]! >= 0) id++;
@@ -90,7 +90,7 @@ export class SpaceTable {
     hdr.fill(0, h, h + HEADER_STRIDE);
     hdr.fill(-1, h + H_HEADS, h + H_HEADS + MAX_ORDERS);
     hdr.fill(-1, h + H_FRONT, h + H_FRONT + FRONT_ORDERS);
-    hdr[h + H_SHAPE] = granuleLog2 * 64 + maxOrder;
+    hdr[h + H_SHAPE] = frontOrder * SHAPE_FRONT + granuleLog2 * 64 + maxOrder;
     hdr[h + H_BASE] = base;
     hdr[h + H_SIZE] = size;
     return id;

@@ -40,7 +40,7 @@ export interface SpaceStats {
  */
 export function spaceStats(blocks: BlockTable, hdr: Float64Array, h: number, space: number): SpaceStats {
   const shape = hdr[h + H_SHAPE]!;
-  const granuleLog2 = shape >> 6;
+  const granuleLog2 = (shape >> 6) & 63;
   const maxOrder = shape & 63;
   const freeBytesByOrder = new Array<number>(maxOrder + 1).fill(0);
   const rec = blocks.records;

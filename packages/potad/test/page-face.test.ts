@@ -145,3 +145,24 @@ test("a face over a removed space allocates and frees nothing: ERR_INVALID_ARGUM
   expect(potad.blockCount).toBe(0);
   potad.check();
 });
+
+test("a space's frontOrder picks which face orders have fronts: granule 512, frontOrder 3, 1 KiB pages", () => {
+  const potad = new Potad();
+  const ram = potad.addSpace({ base: 0, size: MiB, granule: 512, frontOrder: 3 }); // fronts: 4..32 KiB
+  const pages = potad.pageFace(ram, 1024); // face order k is granule order k + 1: fronts on face orders 2..5
+  const freed = [0, 1, 2, 5, 6].map((order) => {
+    const pfn = pages.allocPages(order);
+    const pin = pages.allocPages(order); // keeps the first from merging with its buddy
+    expect(pin).toBeGreaterThan(pfn);
+    return [pfn, order] as const;
+  });
+  for (const [pfn, order] of freed) pages.freePages(pfn, order);
+  potad.check();
+  // Orders 2 and 5 wait on their fronts; 0, 1 (below frontOrder) and 6 (above it + 3) went to the buddy allocator.
+  expect(potad.stats(ram).cachedBlocks).toBe(2);
+  expect(pages.allocPages(5)).toBe(freed[3]![0]);
+  expect(pages.allocPages(2)).toBe(freed[2]![0]);
+  expect(potad.stats(ram).cachedBlocks).toBe(0);
+  potad.drain();
+  potad.check();
+});

@@ -120,7 +120,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   } else {
     // In a maple-tree system POTAD registers its own descriptors (sub-page allocations) in a maple tree too.
     potad = new Potad({ arena: arenas.allocator, ...(def.descriptors === "maple" ? { descriptorIndex: new MapleTree({ arena: arenas.descriptors }) } : {}) });
-    ramSpace = potad.addSpace({ base: 0, size: bytes, granule: def.granule ?? pageSize });
+    ramSpace = potad.addSpace({ base: 0, size: bytes, granule: def.granule ?? pageSize, frontOrder: Math.log2(pageSize / (def.granule ?? pageSize)) });
     allocator = potad.pageFace(ramSpace, pageSize);
   }
 
