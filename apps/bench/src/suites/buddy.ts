@@ -1,4 +1,5 @@
 import { BuddyAllocator, MigrateType, type BuddyOptions } from "@mmkit/buddy";
+import { freshLoop } from "../harness/fresh-loop.js";
 import { GiB, MemoryMap, MetadataArena, MiB, ProbingArena, type ArrayFactory } from "@mmkit/physmem";
 import { churnFloor, churnSlots, stackFloor } from "../floors/index.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
@@ -116,25 +117,24 @@ function churnState(pages: PageSource, live: number, slots: Int32Array, orders: 
 /**
  * Churn: `live` slots hold a block each; every op frees the block of the next slot in the seeded
  * sequence and allocates a new one (of the sequence's order) into it, as {@link churnFloor} does
- * with its stack. Through CPU 0's per-CPU lists, with `loop` (one of {@link PER_CPU_CHURN_LOOPS}).
+ * with its stack. Through CPU 0's per-CPU lists. Each contender gets its own compiled copy of
+ * {@link pageChurn}: every CPU front is an instance of a class of its own (so V8 knows its arrays), and
+ * one loop that saw the fronts of the 10k, 100k and mixed machines would dispatch on all of them.
  */
-function churnPerCpu(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array, loop: ChurnLoop): Contender {
+function churnPerCpu(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array): Contender {
   return {
     name,
     setup() {
       const pages = makeBuddy(bytes).cpu(0);
       const state = churnState(pages, live, slots, orders);
+      const loop = freshLoop(pageChurn);
       return (ops) => loop(pages, state, ops);
     },
   };
 }
 
-type ChurnLoop = (pages: PageSource, state: ChurnState, ops: number) => number;
-
-// Three copies of one loop, one per per-CPU churn timing: each CPU front is an instance of a class
-// of its own (so V8 knows its arrays), and a loop that saw the fronts of the 10k, 100k and mixed
-// machines would dispatch on three classes at each call.
-function perCpuChurnA(pages: PageSource, state: ChurnState, ops: number): number {
+/** Free the next slot's block, allocate one of the sequence's order into it. Self-contained, for {@link freshLoop}. */
+function pageChurn(pages: PageSource, state: ChurnState, ops: number): number {
   const { held, heldOrder, slots, orders, cursor } = state;
   const mask = slots.length - 1;
   let c = cursor[0]!;
@@ -152,47 +152,6 @@ function perCpuChurnA(pages: PageSource, state: ChurnState, ops: number): number
   cursor[0] = c;
   return sum;
 }
-
-function perCpuChurnB(pages: PageSource, state: ChurnState, ops: number): number {
-  const { held, heldOrder, slots, orders, cursor } = state;
-  const mask = slots.length - 1;
-  let c = cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(held[slot]!, heldOrder[slot]!);
-    const pfn = pages.allocPages(order);
-    held[slot] = pfn;
-    heldOrder[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  cursor[0] = c;
-  return sum;
-}
-
-function perCpuChurnC(pages: PageSource, state: ChurnState, ops: number): number {
-  const { held, heldOrder, slots, orders, cursor } = state;
-  const mask = slots.length - 1;
-  let c = cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(held[slot]!, heldOrder[slot]!);
-    const pfn = pages.allocPages(order);
-    held[slot] = pfn;
-    heldOrder[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  cursor[0] = c;
-  return sum;
-}
-
-/** The per-CPU churn loops: 10k live, 100k live, mixed orders. */
-const PER_CPU_CHURN_LOOPS: readonly ChurnLoop[] = [perCpuChurnA, perCpuChurnB, perCpuChurnC];
 
 /** The same churn straight on the free lists. */
 function churnFreeLists(name: string, bytes: number, live: number, slots: Int32Array, orders: Int32Array): Contender {
@@ -201,28 +160,10 @@ function churnFreeLists(name: string, bytes: number, live: number, slots: Int32A
     setup() {
       const pages = makeBuddy(bytes);
       const state = churnState(pages, live, slots, orders);
-      return (ops) => freeListChurn(pages, state, ops);
+      const loop = freshLoop(pageChurn);
+      return (ops) => loop(pages, state, ops);
     },
   };
-}
-
-function freeListChurn(pages: PageSource, state: ChurnState, ops: number): number {
-  const { held, heldOrder, slots, orders, cursor } = state;
-  const mask = slots.length - 1;
-  let c = cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(held[slot]!, heldOrder[slot]!);
-    const pfn = pages.allocPages(order);
-    held[slot] = pfn;
-    heldOrder[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  cursor[0] = c;
-  return sum;
 }
 
 /** Mean distinct 64-byte lines per alloc and per free over `ops` churn steps, from a ProbingArena. */
@@ -371,15 +312,15 @@ const suite: Suite = {
 
     // Churn with 10k and 100k live pages (order 0), and mixed orders 0-3 with 10k live blocks.
     const lives = ctx.quick ? [10_000] : [10_000, 100_000];
-    lives.forEach((live, i) => {
+    lives.forEach((live) => {
       const slots = churnSlots(seed, live, SEQUENCE);
       const workload = `order-0 churn, ${live / 1000}k live`;
-      timed(ctx, workload, [churnFloor(live, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, live, slots, zeros, PER_CPU_CHURN_LOOPS[i]!), churnFreeLists(FREE_LISTS, ram, live, slots, zeros)], "same slot sequence");
+      timed(ctx, workload, [churnFloor(live, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, live, slots, zeros), churnFreeLists(FREE_LISTS, ram, live, slots, zeros)], "same slot sequence");
     });
     const mixedLive = 10_000;
     const mixedSlots = churnSlots(seed, mixedLive, SEQUENCE);
     const mixedWorkload = `mixed orders 0-3 churn, ${mixedLive / 1000}k live`;
-    timed(ctx, mixedWorkload, [churnFloor(mixedLive, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, mixedLive, mixedSlots, mixed, PER_CPU_CHURN_LOOPS[2]!), churnFreeLists(FREE_LISTS, ram, mixedLive, mixedSlots, mixed)], "floor: order-0 stack");
+    timed(ctx, mixedWorkload, [churnFloor(mixedLive, { seed, sequence: SEQUENCE }), churnPerCpu(PER_CPU, ram, mixedLive, mixedSlots, mixed), churnFreeLists(FREE_LISTS, ram, mixedLive, mixedSlots, mixed)], "floor: order-0 stack");
 
     // Cache lines per operation (probe), on a smaller machine of the same shape.
     ctx.progress("probing cache lines", 0, 4);

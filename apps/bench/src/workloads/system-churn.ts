@@ -1,4 +1,5 @@
 import { MemdescType, encodeMemdesc } from "@mmkit/memdesc-lookup";
+import { freshLoop } from "../harness/fresh-loop.js";
 import { ProbingArena } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
@@ -78,8 +79,9 @@ export function pageChurn(def: SystemDefinition, build: BuildOptions, live: numb
       const system = buildSystem(def, build);
       const { held, heldOrder } = fillPages(system.pages, live, orders);
       const cursor = Int32Array.of(0);
-      pageChurnLoop(system.pages, held, heldOrder, slots, orders, cursor, WARM_UP_OPS);
-      return (ops) => pageChurnLoop(system.pages, held, heldOrder, slots, orders, cursor, ops);
+      const loop = freshLoop(pageChurnLoop);
+      loop(system.pages, held, heldOrder, slots, orders, cursor, WARM_UP_OPS);
+      return (ops) => loop(system.pages, held, heldOrder, slots, orders, cursor, ops);
     },
   };
 }
@@ -150,8 +152,9 @@ export function imixChurn(def: SystemDefinition, build: BuildOptions, live: numb
       const held = new Float64Array(live);
       for (let i = 0; i < live; i++) held[i] = system.fragmentCache!.alloc(sizes[i]!);
       const cursor = Int32Array.of(0);
-      imixLoop(system, held, slots, sizes, cursor, WARM_UP_OPS);
-      return (ops) => imixLoop(system, held, slots, sizes, cursor, ops);
+      const loop = freshLoop(imixLoop);
+      loop(system, held, slots, sizes, cursor, WARM_UP_OPS);
+      return (ops) => loop(system, held, slots, sizes, cursor, ops);
     },
   };
 }
@@ -181,8 +184,9 @@ export function pteChurn(def: SystemDefinition, build: BuildOptions, live: numbe
       const held = new Float64Array(live);
       for (let i = 0; i < live; i++) held[i] = system.allocPteMapped();
       const cursor = Int32Array.of(0);
-      pteLoop(system, held, slots, cursor, WARM_UP_OPS);
-      return (ops) => pteLoop(system, held, slots, cursor, ops);
+      const loop = freshLoop(pteLoop);
+      loop(system, held, slots, cursor, WARM_UP_OPS);
+      return (ops) => loop(system, held, slots, cursor, ops);
     },
   };
 }
