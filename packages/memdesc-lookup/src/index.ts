@@ -2,6 +2,7 @@ export { MapleTree, type MapleTreeOptions } from "./maple-tree.js";
 export { MapleSnapshot } from "./maple-snapshot.js";
 export { MapleView, MapleCursor, type MapleEntry } from "./maple-view.js";
 export { MAX_INDEX } from "./limits.js";
+export { LOAD_MANY_LOCKSTEP } from "./maple-view.js";
 export {
   MemdescType,
   MiscSubtype,

@@ -58,6 +58,10 @@ export class MapleSnapshot extends MapleView {
     this.#live();
     return super.load(index);
   }
+  override loadMany(indices: ArrayLike<number>, out: Float64Array, count?: number): Float64Array {
+    this.#live();
+    return super.loadMany(indices, out, count);
+  }
   override loadRange(index: number, out?: MapleEntry): MapleEntry | undefined {
     this.#live();
     return super.loadRange(index, out);

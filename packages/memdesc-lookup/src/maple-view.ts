@@ -1,4 +1,4 @@
-import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { gapForward, gapReverse } from "./maple-gaps.js";
 import type { MapleNodes } from "./maple-nodes.js";
 import { badIndex, requireIndex, requireWindow } from "./limits.js";
@@ -7,6 +7,26 @@ import { badIndex, requireIndex, requireWindow } from "./limits.js";
 const NODE_SHIFT = 5;
 const SLOT_VALUE = 4;
 const MAX_INDEX = 9007199254740991;
+
+/** Lookups {@link MapleView.loadMany} runs level by level together. */
+export const LOAD_MANY_LOCKSTEP = 4;
+
+function requireBatch(indices: ArrayLike<number>, out: Float64Array, count: number): void {
+  if (indices === null || typeof indices !== "object" || typeof indices.length !== "number") {
+    throw new MmkitError(ErrorCode.InvalidArgument, `indices must be an array of indices, got ${describeValue(indices)}`);
+  }
+  if (!(out instanceof Float64Array)) throw new MmkitError(ErrorCode.InvalidArgument, `out must be a Float64Array, got ${describeValue(out)}`);
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `count must be a non-negative integer, got ${describeValue(count)}`);
+  }
+  if (count > indices.length || count > out.length) {
+    throw new MmkitError(ErrorCode.OutOfRange, `count ${count} exceeds indices (${indices.length}) or out (${out.length})`);
+  }
+  for (let i = 0; i < count; i++) {
+    const index = indices[i];
+    if (!(typeof index === "number" && index >= 0 && index <= MAX_INDEX && Math.floor(index) === index)) badIndex(index, `indices[${i}]`);
+  }
+}
 
 /** One range of a maple tree: indices `first..last` (inclusive) hold `value`. */
 export interface MapleEntry {
@@ -86,6 +106,82 @@ export abstract class MapleView {
     const g = b + ((+(lnode[b + 3]! < index) + +(lnode[b + 11]! < index) + +(lnode[b + 19]! < index)) << 3);
     const v = lnode[g + SLOT_VALUE + (+(lnode[g]! < index) + +(lnode[g + 1]! < index) + +(lnode[g + 2]! < index))]!;
     return v === v ? v : undefined;
+  }
+
+  /**
+   * Looks up `count` indices at once: `out[i]` is the value at `indices[i]`, or NaN where that
+   * index is empty. Returns `out`. The batch for many independent addresses at once (pinning a user
+   * buffer's pages, routing a memory failure over a range of frames).
+   *
+   * Why it is faster than `load` in a loop: every lookup ends in a leaf that is rarely cached, and
+   * one descent is too long a chain of dependent loads for the CPU to reach the next lookup's leaf
+   * while it waits for this one's. Here {@link LOAD_MANY_LOCKSTEP} descents advance level by level together,
+   * so their cache misses at each level are in flight at the same time. The last `count % 4` are
+   * single loads.
+   *
+   * Every index is checked before anything is written: a bad one throws (`ERR_INVALID_ARGUMENT` /
+   * `ERR_OUT_OF_RANGE`, naming its position and value) with `out` untouched, as does a `count`
+   * that `indices` or `out` cannot hold.
+   *
+   * Cost: the descents of `count` loads, overlapped in groups of 4; no allocation.
+   *
+   * @example
+   * ```ts
+   * tree.store(10, 19, 7);
+   * tree.loadMany([15, 25], new Float64Array(2)); // Float64Array [7, NaN]
+   * ```
+   */
+  loadMany(indices: ArrayLike<number>, out: Float64Array, count: number = indices?.length): Float64Array {
+    requireBatch(indices, out, count);
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const lnode = nodes.lnode;
+    const root = this.root;
+    const levels = this.levels;
+    let i = 0;
+    // Four descents written out side by side, each node read as in `load`: their state stays in
+    // registers (an array of nodes in flight, or a helper per step, measured 20-30% slower).
+    for (; i + LOAD_MANY_LOCKSTEP <= count; i += LOAD_MANY_LOCKSTEP) {
+      const x0 = indices[i]!;
+      const x1 = indices[i + 1]!;
+      const x2 = indices[i + 2]!;
+      const x3 = indices[i + 3]!;
+      let n0 = root;
+      let n1 = root;
+      let n2 = root;
+      let n3 = root;
+      for (let h = levels; h > 0; h--) {
+        let b = n0 << NODE_SHIFT;
+        let g = b + ((+(inode[b + 3]! < x0) + +(inode[b + 11]! < x0) + +(inode[b + 19]! < x0)) << 3);
+        n0 = inode[g + SLOT_VALUE + (+(inode[g]! < x0) + +(inode[g + 1]! < x0) + +(inode[g + 2]! < x0))]! | 0;
+        b = n1 << NODE_SHIFT;
+        g = b + ((+(inode[b + 3]! < x1) + +(inode[b + 11]! < x1) + +(inode[b + 19]! < x1)) << 3);
+        n1 = inode[g + SLOT_VALUE + (+(inode[g]! < x1) + +(inode[g + 1]! < x1) + +(inode[g + 2]! < x1))]! | 0;
+        b = n2 << NODE_SHIFT;
+        g = b + ((+(inode[b + 3]! < x2) + +(inode[b + 11]! < x2) + +(inode[b + 19]! < x2)) << 3);
+        n2 = inode[g + SLOT_VALUE + (+(inode[g]! < x2) + +(inode[g + 1]! < x2) + +(inode[g + 2]! < x2))]! | 0;
+        b = n3 << NODE_SHIFT;
+        g = b + ((+(inode[b + 3]! < x3) + +(inode[b + 11]! < x3) + +(inode[b + 19]! < x3)) << 3);
+        n3 = inode[g + SLOT_VALUE + (+(inode[g]! < x3) + +(inode[g + 1]! < x3) + +(inode[g + 2]! < x3))]! | 0;
+      }
+      let b = n0 << NODE_SHIFT;
+      let g = b + ((+(lnode[b + 3]! < x0) + +(lnode[b + 11]! < x0) + +(lnode[b + 19]! < x0)) << 3);
+      out[i] = lnode[g + SLOT_VALUE + (+(lnode[g]! < x0) + +(lnode[g + 1]! < x0) + +(lnode[g + 2]! < x0))]!;
+      b = n1 << NODE_SHIFT;
+      g = b + ((+(lnode[b + 3]! < x1) + +(lnode[b + 11]! < x1) + +(lnode[b + 19]! < x1)) << 3);
+      out[i + 1] = lnode[g + SLOT_VALUE + (+(lnode[g]! < x1) + +(lnode[g + 1]! < x1) + +(lnode[g + 2]! < x1))]!;
+      b = n2 << NODE_SHIFT;
+      g = b + ((+(lnode[b + 3]! < x2) + +(lnode[b + 11]! < x2) + +(lnode[b + 19]! < x2)) << 3);
+      out[i + 2] = lnode[g + SLOT_VALUE + (+(lnode[g]! < x2) + +(lnode[g + 1]! < x2) + +(lnode[g + 2]! < x2))]!;
+      b = n3 << NODE_SHIFT;
+      g = b + ((+(lnode[b + 3]! < x3) + +(lnode[b + 11]! < x3) + +(lnode[b + 19]! < x3)) << 3);
+      out[i + 3] = lnode[g + SLOT_VALUE + (+(lnode[g]! < x3) + +(lnode[g + 1]! < x3) + +(lnode[g + 2]! < x3))]!;
+    }
+    for (; i < count; i++) {
+      const v = this.load(indices[i]!);
+      out[i] = v === undefined ? NaN : v;
+    }
+    return out;
   }
 
   /**

@@ -143,6 +143,42 @@ function mapleLoads(tree: MapleTree, queries: Int32Array, cursor: Int32Array, op
   return sum;
 }
 
+/** Queries per `loadMany` call in the batched contender: a receive or pin batch of 64 pages. */
+const BATCH = 64;
+
+/** Maple `loadMany` over the same random pfns, 64 per call (the query ring cut into views in setup). */
+function mapleBatchLookup(name: string, make: () => MapleTree, layout: RangeLayout, seed: number): Contender {
+  return {
+    name,
+    setup() {
+      const tree = make();
+      const queries = lookupQueries(seed, layout);
+      const batches: Int32Array[] = [];
+      for (let i = 0; i < queries.length; i += BATCH) batches.push(queries.subarray(i, i + BATCH));
+      const out = new Float64Array(BATCH);
+      const cursor = Int32Array.of(0);
+      return (ops) => mapleBatchLoads(tree, batches, out, cursor, ops);
+    },
+  };
+}
+
+/** Whole batches only: `ops` rounds up to a multiple of 64 lookups (the harness divides by `ops`, a multiple of 256). */
+function mapleBatchLoads(tree: MapleTree, batches: Int32Array[], out: Float64Array, cursor: Int32Array, ops: number): number {
+  const mask = batches.length - 1;
+  let c = cursor[0]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i += BATCH) {
+    tree.loadMany(batches[c]!, out);
+    c = (c + 1) & mask;
+    for (let j = 0; j < BATCH; j++) {
+      const v = out[j]!;
+      if (v === v) sum = (sum + v) | 0;
+    }
+  }
+  cursor[0] = c;
+  return sum;
+}
+
 /** `DescriptorTable.get` over the same random pfns. */
 function tableLookup(name: string, make: () => DescriptorTable, layout: RangeLayout, seed: number): Contender {
   return {
@@ -405,6 +441,7 @@ function run(ctx: SuiteContext): void {
     [
       flatLookupFloor(wide, { seed }),
       mapleLookup("maple tree", () => mapleOf(wide), wide, seed),
+      mapleBatchLookup("maple tree loadMany (64 per call)", () => mapleOf(wide), wide, seed),
       binarySearchLookup(wide, { seed, name: "binary search (Int32Array)" }),
       float64BinarySearch(wide, seed, false),
       sortedBtreeLookup(wide, { seed }),
