@@ -2,6 +2,7 @@ import { FragmentCache, type PageSource } from "@mmkit/frag-cache";
 import { MemoryMap, MetadataArena, ProbingArena, formatBytes, type ArrayFactory } from "@mmkit/physmem";
 import { MemPool } from "@thi.ng/malloc";
 import { churnFloor, churnSlots } from "../floors/index.js";
+import { freshLoop } from "../harness/fresh-loop.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
 
@@ -109,7 +110,9 @@ function fragContender(kind: SourceKind, sizes: Int32Array, slots: Int32Array): 
     setup() {
       const { cache, held } = filledCache(kind.make(), sizes);
       const cursor = Int32Array.of(0);
-      return (ops) => fragSteps(cache, sizes, slots, held, cursor, ops);
+      // Each cache its own compiled loop: the three contenders must not share JIT feedback.
+      const steps = freshLoop(fragSteps);
+      return (ops) => steps(cache, sizes, slots, held, cursor, ops);
     },
   };
 }

@@ -2,6 +2,7 @@ import BTreeModule from "sorted-btree";
 import { GiB, MetadataArena, ProbingArena, type ArrayFactory } from "@mmkit/physmem";
 import { MapleTree, MemdescType, MemmapTable, encodeMemdesc, type DescriptorTable } from "@mmkit/memdesc-lookup";
 import { flatLookupFloor, lookupQueries } from "../floors/index.js";
+import { freshLoop } from "../harness/fresh-loop.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
 import { binarySearchLookup, sortedBtreeLookup } from "../peers/index.js";
 import { SeededRandom, randomIndices } from "../workloads/random.js";
@@ -115,7 +116,8 @@ function memmapOf(layout: HoleyLayout, bytesPerPage: number, arena: ArrayFactory
 // Every timed loop below sits at module level with its state passed in and its mutable scalars in
 // locals (the `Contender` contract in harness/types.ts): a loop inside a `setup` closure is only
 // specialised for the first closure made at its site, which made the second maple, memmap and
-// Float64Array-search contenders of a run slower than the first.
+// Float64Array-search contenders of a run slower than the first. Loops that several contenders
+// use are compiled once per contender (`freshLoop`), so none inherits another's JIT feedback.
 
 /** Maple `load` over the same random pfns as the floor. */
 function mapleLookup(name: string, make: () => MapleTree, layout: RangeLayout, seed: number): Contender {
@@ -125,7 +127,8 @@ function mapleLookup(name: string, make: () => MapleTree, layout: RangeLayout, s
       const tree = make();
       const queries = lookupQueries(seed, layout);
       const cursor = Int32Array.of(0);
-      return (ops) => mapleLoads(tree, queries, cursor, ops);
+      const loads = freshLoop(mapleLoads);
+      return (ops) => loads(tree, queries, cursor, ops);
     },
   };
 }
@@ -157,7 +160,8 @@ function mapleBatchLookup(name: string, make: () => MapleTree, layout: RangeLayo
       for (let i = 0; i < queries.length; i += BATCH) batches.push(queries.subarray(i, i + BATCH));
       const out = new Float64Array(BATCH);
       const cursor = Int32Array.of(0);
-      return (ops) => mapleBatchLoads(tree, batches, out, cursor, ops);
+      const loads = freshLoop(mapleBatchLoads);
+      return (ops) => loads(tree, batches, out, cursor, ops);
     },
   };
 }
@@ -167,10 +171,11 @@ function mapleBatchLoads(tree: MapleTree, batches: Int32Array[], out: Float64Arr
   const mask = batches.length - 1;
   let c = cursor[0]!;
   let sum = 0;
-  for (let i = 0; i < ops; i += BATCH) {
+  const batch = out.length;
+  for (let i = 0; i < ops; i += batch) {
     tree.loadMany(batches[c]!, out);
     c = (c + 1) & mask;
-    for (let j = 0; j < BATCH; j++) {
+    for (let j = 0; j < batch; j++) {
       const v = out[j]!;
       if (v === v) sum = (sum + v) | 0;
     }
@@ -187,7 +192,8 @@ function tableLookup(name: string, make: () => DescriptorTable, layout: RangeLay
       const table = make();
       const queries = lookupQueries(seed, layout);
       const cursor = Int32Array.of(0);
-      return (ops) => tableGets(table, queries, cursor, ops);
+      const gets = freshLoop(tableGets);
+      return (ops) => gets(table, queries, cursor, ops);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { type ArrayFactory, GiB, KiB, MemoryMap, MetadataArena, MiB, ProbingArena } from "@mmkit/physmem";
-import { type PageFace, Potad } from "@mmkit/potad";
+import { Potad } from "@mmkit/potad";
 import { churnFloor, churnSlots } from "../floors/index.js";
+import { freshLoop } from "../harness/fresh-loop.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
 import { randomIndices } from "../workloads/random.js";
 
@@ -57,110 +58,32 @@ function fillPages(pages: PageAllocator, live: number, orders: Int32Array): Held
 }
 
 // A churn over page orders: `live` slots; each op frees a slot's block and allocates one of the
-// next order into it. Each contender's timed loop is its own module-level function with its state
-// passed in (see `Contender`): one loop shared by the buddy and POTAD's page face would compile a
-// polymorphic call and slow whichever runs second.
+// next order into it. One loop serves the buddy, its per-CPU front and POTAD's page face, each
+// contender running its own compiled copy (`freshLoop`): a shared copy would see several
+// allocators' call targets and slow whichever ran second.
 
-type FaceLoop = (pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number) => number;
-
-// A page face's `allocPages` / `freePages` are closures of that face: one loop shared by the faces of
-// two workloads would see two call targets and keep the second one's calls polymorphic (the buddy's
-// methods sit on its prototype, one target for every instance). So each workload has its own loop.
-function facePages(name: string, live: number, slots: Int32Array, orders: Int32Array, loop: FaceLoop): Contender {
-  return {
-    name,
-    setup() {
-      const potad = new Potad();
-      const pages = potad.pageFace(potad.addSpace({ base: 0, size: RAM, granule: 4096 }));
-      const held = fillPages(pages, live, orders);
-      return (ops) => loop(pages, held, slots, orders, ops);
-    },
-  };
+/** A page face over a fresh POTAD space of RAM, churned like the buddy. */
+function facePages(name: string, live: number, slots: Int32Array, orders: Int32Array): Contender {
+  return pagesContender(name, () => {
+    const potad = new Potad();
+    return potad.pageFace(potad.addSpace({ base: 0, size: RAM, granule: 4096 }));
+  }, live, slots, orders);
 }
 
-function faceChurnMixed(pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
-  const mask = slots.length - 1;
-  const pfns = held.pfns;
-  const heldOrders = held.orders;
-  let c = held.cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(pfns[slot]!, heldOrders[slot]!);
-    const pfn = pages.allocPages(order);
-    pfns[slot] = pfn;
-    heldOrders[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  held.cursor[0] = c;
-  return sum;
-}
-
-function faceChurn(pages: PageFace, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
-  const mask = slots.length - 1;
-  const pfns = held.pfns;
-  const heldOrders = held.orders;
-  let c = held.cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(pfns[slot]!, heldOrders[slot]!);
-    const pfn = pages.allocPages(order);
-    pfns[slot] = pfn;
-    heldOrders[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  held.cursor[0] = c;
-  return sum;
-}
-
-function buddyPages(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
+function pagesContender(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
   return {
     name,
     setup() {
       const pages = make();
       const held = fillPages(pages, live, orders);
-      return (ops) => buddyChurn(pages, held, slots, orders, ops);
+      const churn = freshLoop(pageChurn);
+      return (ops) => churn(pages, held, slots, orders, ops);
     },
   };
 }
 
-function buddyChurn(pages: PageAllocator, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
-  const mask = slots.length - 1;
-  const pfns = held.pfns;
-  const heldOrders = held.orders;
-  let c = held.cursor[0]!;
-  let sum = 0;
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[c]!;
-    const order = orders[c]!;
-    c = (c + 1) & mask;
-    pages.freePages(pfns[slot]!, heldOrders[slot]!);
-    const pfn = pages.allocPages(order);
-    pfns[slot] = pfn;
-    heldOrders[slot] = order;
-    sum = (sum + pfn) | 0;
-  }
-  held.cursor[0] = c;
-  return sum;
-}
-
-function perCpuPages(name: string, make: () => PageAllocator, live: number, slots: Int32Array, orders: Int32Array): Contender {
-  return {
-    name,
-    setup() {
-      const pages = make();
-      const held = fillPages(pages, live, orders);
-      return (ops) => perCpuChurn(pages, held, slots, orders, ops);
-    },
-  };
-}
-
-function perCpuChurn(pages: PageAllocator, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
+/** The timed loop (self-contained for `freshLoop`): free a random slot's block, allocate the next order into it. */
+function pageChurn(pages: PageAllocator, held: Held, slots: Int32Array, orders: Int32Array, ops: number): number {
   const mask = slots.length - 1;
   const pfns = held.pfns;
   const heldOrders = held.orders;
@@ -333,10 +256,10 @@ const suite: Suite = {
     // allocators' code before a later timing and leave it compiled for both kinds of array.
     const workloads = [["order-0", zeros], ["mixed orders 0-3", mixed]] as const;
     const timings = workloads.map(([label, orders]) => {
-      const contenders: Contender[] = [churnFloor(live, { seed: ctx.seed }), potadChurn("potad", live, slots, orders), facePages(FACE, live, slots, orders, label === "order-0" ? faceChurn : faceChurnMixed)];
+      const contenders: Contender[] = [churnFloor(live, { seed: ctx.seed }), potadChurn("potad", live, slots, orders), facePages(FACE, live, slots, orders)];
       if (buddy !== null) {
-        contenders.push(buddyPages(BUDDY, () => buddy.plain(RAM, new MetadataArena()), live, slots, orders));
-        contenders.push(perCpuPages(BUDDY_PCP, () => buddy.perCpu(RAM, new MetadataArena()), live, slots, orders));
+        contenders.push(pagesContender(BUDDY, () => buddy.plain(RAM, new MetadataArena()), live, slots, orders));
+        contenders.push(pagesContender(BUDDY_PCP, () => buddy.perCpu(RAM, new MetadataArena()), live, slots, orders));
       }
       return ctx.time(`${label} churn, ${live / 1000}k live`, contenders, { floor });
     });
