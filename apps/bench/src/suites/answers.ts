@@ -99,7 +99,7 @@ const suite: Suite = {
       "POTAD vs buddy",
       lp.allocator / lb.allocator,
       "ratio",
-      `Per alloc or free of mixed orders 0-3 (${p.live} live), the buddy allocator with per-CPU lists touches ${lb.allocator.toFixed(2)} cache lines of its metadata and POTAD ${lp.allocator.toFixed(2)} ` +
+      `Per alloc or free of mixed orders 0-3 (${p.live} live, ${p.probeOps} steps counted after ${lb.warmup} uncounted), the buddy allocator with per-CPU lists touches ${lb.allocator.toFixed(2)} cache lines of its metadata and POTAD ${lp.allocator.toFixed(2)} ` +
         `(${x(lp.allocator / lb.allocator)}); the descriptor table adds ${lb.descriptors.toFixed(2)} (64-byte memmap) and ${lp.descriptors.toFixed(2)} (maple tree).`,
     );
     ctx.progress("answers", 3, total);

@@ -7,7 +7,7 @@ import { cacheBytes, fragmentation, freeBlocksPerOrder, highOrderSuccess, metada
 import { selectedSystems, selectedTraces, systemSelection } from "../systems/selection.js";
 import { randomIndices } from "../workloads/random.js";
 import { randomRanges } from "../workloads/ranges.js";
-import { bytesAllocatedByFrees, imixChurn, imixSizes, pageChurn, probeLinesPerOp, pteChurn, runPageChurn, subPageChurn } from "../workloads/system-churn.js";
+import { bytesAllocatedByFrees, imixChurn, imixSizes, pageChurn, probeLinesPerOp, pteChurn, runPageChurn, subPageChurn, type LinesPerOp } from "../workloads/system-churn.js";
 import { contiguousOnFragmented, failureLookups, pressureWithSwap, pteSplits } from "../workloads/system-state.js";
 import { loadTrace, replayContender, replayMachineBytes, replayOnSystem } from "../workloads/trace-replay.js";
 
@@ -60,15 +60,15 @@ export function timePageChurn(ctx: SuiteContext, defs: readonly SystemDefinition
 }
 
 /** Lines per op (allocator and descriptor table apart) of the mixed-order churn, from probing builds. */
-export function recordLinesPerOp(ctx: SuiteContext, defs: readonly SystemDefinition[], p: Profile): Map<string, { allocator: number; descriptors: number; total: number }> {
+export function recordLinesPerOp(ctx: SuiteContext, defs: readonly SystemDefinition[], p: Profile): Map<string, LinesPerOp> {
   const slots = churnSlots(ctx.seed, p.live, SEQUENCE);
   const orders = randomIndices(ctx.seed, "systems/orders", SEQUENCE, 4);
   const workload = `mixed orders 0-3 churn, ${p.live / 1000}k live`;
-  const out = new Map<string, { allocator: number; descriptors: number; total: number }>();
+  const out = new Map<string, LinesPerOp>();
   for (const d of defs) {
     const lines = probeLinesPerOp(d, { bytes: p.bytes }, p.live, p.probeOps, slots, orders);
     out.set(d.name, lines);
-    ctx.record({ system: d.name, workload, metric: "lines/op allocator", value: lines.allocator, unit: "lines", note: `probe, ${p.probeOps} frees + allocs` });
+    ctx.record({ system: d.name, workload, metric: "lines/op allocator", value: lines.allocator, unit: "lines", note: `probe, ${p.probeOps} frees + allocs after ${lines.warmup} uncounted; worst op ${lines.maxAllocator}` });
     ctx.record({ system: d.name, workload, metric: "lines/op descriptors", value: lines.descriptors, unit: "lines" });
   }
   return out;
