@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import { ErrorCode } from "@mmkit/physmem";
 import { LOAD_MANY_LOCKSTEP, MAX_INDEX, MapleTree } from "@mmkit/memdesc-lookup";
+import { expectMmkitError } from "@mmkit/test-support";
 
 /** What loadMany must write: load's answer, NaN for empty. */
 function expected(tree: { load(i: number): number | undefined }, indices: ArrayLike<number>, count: number): number[] {
@@ -65,7 +66,7 @@ describe("loadMany", () => {
     expect(Array.from(snap.loadMany([55, 5], out))).toEqual([1, 1]);
     expect(Array.from(tree.loadMany([55, 5], out))).toEqual([2, 1]);
     snap.release();
-    expect(() => snap.loadMany([1], out)).toThrow(MmkitError);
+    expectMmkitError(() => snap.loadMany([1], out), ErrorCode.InvalidState, "snapshot was released");
   });
 
   test("model: random trees and batches agree with load", () => {
@@ -101,15 +102,7 @@ describe("loadMany", () => {
     const out = new Float64Array(4).fill(42);
     for (const [name, fn, code, text] of cases) {
       test(name, () => {
-        let caught: unknown;
-        try {
-          fn();
-        } catch (e) {
-          caught = e;
-        }
-        expect(caught).toBeInstanceOf(MmkitError);
-        expect((caught as MmkitError).code).toBe(code);
-        expect((caught as MmkitError).message).toContain(text);
+        expectMmkitError(fn, code, text);
         expect(Array.from(out)).toEqual([42, 42, 42, 42]);
         tree.check();
       });
