@@ -117,7 +117,8 @@ export class BuddyAllocator {
    */
   allocPages(order: number, options?: AllocOptions): number {
     const s = this.#s;
-    if ((order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
+    // `typeof` first: `&` on a BigInt would throw a TypeError instead of the typed error.
+    if (typeof order !== "number" || (order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
     let idx: number;
     if (options === undefined) idx = allocCore(s, -1, order, s.defaultMt, 0, 0);
     else {
@@ -141,8 +142,9 @@ export class BuddyAllocator {
    */
   freePages(pfn: number, order: number): void {
     const s = this.#s;
-    const idx = pfn - s.base;
-    if (typeof pfn !== "number" || (idx | 0) !== idx || idx < 0 || idx >= s.pages || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
+    // `typeof` before any arithmetic: a BigInt pfn or order would throw a TypeError, not the typed error.
+    const idx = typeof pfn === "number" ? pfn - s.base : -1;
+    if ((idx | 0) !== idx || idx < 0 || idx >= s.pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
     const f = s.mem[idx << PAGE_SHIFT]!;
     if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
     s.counters.frees++;

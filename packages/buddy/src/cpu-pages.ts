@@ -143,7 +143,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   };
 
   const allocSlow = function allocSlow(order: number, options: Omit<AllocOptions, "cpu"> | undefined): number {
-    if ((order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
+    if (typeof order !== "number" || (order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
     if (options === undefined) {
       const idx = allocCore(s, cpu, order, defaultMt, home, 0);
       return idx < 0 ? -1 : idx + baseP;
@@ -180,8 +180,8 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   };
 
   const freeSlow = function freeSlow(pfn: number, order: number): void {
-    const idx = pfn - baseP;
-    if (typeof pfn !== "number" || (idx | 0) !== idx || idx < 0 || idx >= pages || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
+    const idx = typeof pfn === "number" ? pfn - baseP : -1;
+    if ((idx | 0) !== idx || idx < 0 || idx >= pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
     const f = mem[idx << PAGE_SHIFT]!;
     if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
     s.counters.frees++;
@@ -203,8 +203,8 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
    * old list head.
    */
   const freeFast = function freeFast(pfn: number, order: number): void {
-    const idx = pfn - baseP;
-    if (typeof pfn === "number" && (idx | 0) === idx && idx >= 0 && idx < pages) {
+    const idx = typeof pfn === "number" ? pfn - baseP : -1; // no arithmetic on a BigInt (a TypeError)
+    if ((idx | 0) === idx && idx >= 0 && idx < pages) {
       const rec = idx << pageShift;
       if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift))) {
         const mt = pb[idx >> pbShift]!;
@@ -260,13 +260,14 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
     }
 
     allocPages(order: number, options?: Omit<AllocOptions, "cpu">): number {
-      // `(order & 31) === order`: an integer in [0, 31], and a number (not "2").
-      if (options === undefined && (order & 31) === order && order <= pcpMaxOrder) return allocFast(order);
+      // `(order & 31) === order`: an integer in [0, 31], and a number (not "2"); `typeof` first, as
+      // `&` on a BigInt throws a TypeError.
+      if (options === undefined && typeof order === "number" && (order & 31) === order && order <= pcpMaxOrder) return allocFast(order);
       return allocSlow(order, options);
     }
 
     freePages(pfn: number, order: number): void {
-      if ((order & 31) === order && order <= pcpMaxOrder) freeFast(pfn, order);
+      if (typeof order === "number" && (order & 31) === order && order <= pcpMaxOrder) freeFast(pfn, order);
       else freeSlow(pfn, order);
     }
 

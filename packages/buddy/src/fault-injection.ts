@@ -1,4 +1,5 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
+import { optional, requireOptions } from "./misuse.js";
 
 /**
  * Settings of {@link FaultInjector}, named after the kernel's `fail_page_alloc` debugfs files.
@@ -22,26 +23,42 @@ export interface FaultInjectionOptions {
 
 /** Validates `options` and returns them with defaults filled in; throws `MmkitError` on bad input. */
 export function normalizeFaultOptions(options: FaultInjectionOptions): Required<FaultInjectionOptions> {
-  if (options === null || typeof options !== "object") {
-    throw new MmkitError(ErrorCode.InvalidArgument, `fault injection options must be an object, got ${describeValue(options)}`);
-  }
+  requireOptions(options, "fault injection options");
   const probability = options.probability;
-  if (typeof probability !== "number" || !(probability >= 0 && probability <= 100)) {
+  // Not a number (NaN included) is a bad value; a number outside [0, 100] is out of range.
+  if (typeof probability !== "number" || Number.isNaN(probability)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `faultInjection.probability must be a percentage in [0, 100], got ${describeValue(probability)}`);
+  }
+  if (!(probability >= 0 && probability <= 100)) {
     throw new MmkitError(ErrorCode.OutOfRange, `faultInjection.probability must be a percentage in [0, 100], got ${describeValue(probability)}`);
   }
-  const ignoreBlocking = options.ignoreBlocking ?? false;
+  // `optional`, not `??`: a setting of null is refused, not taken for the default.
+  const ignoreBlocking = optional<unknown>(options.ignoreBlocking, false);
   if (typeof ignoreBlocking !== "boolean") {
     throw new MmkitError(ErrorCode.InvalidArgument, `faultInjection.ignoreBlocking must be a boolean, got ${describeValue(ignoreBlocking)}`);
   }
   return {
     probability,
-    interval: requireInteger(options.interval ?? 1, "faultInjection.interval", 1, 2 ** 31 - 1),
-    times: requireInteger(options.times ?? -1, "faultInjection.times", -1, Number.MAX_SAFE_INTEGER),
-    space: requireInteger(options.space ?? 0, "faultInjection.space", 0, Number.MAX_SAFE_INTEGER),
-    minOrder: requireInteger(options.minOrder ?? 1, "faultInjection.minOrder", 0, 31),
+    interval: requireInteger(optional(options.interval, 1), "faultInjection.interval", 1, 2 ** 31 - 1),
+    times: requireInteger(optional(options.times, -1), "faultInjection.times", -1, Number.MAX_SAFE_INTEGER),
+    space: requireInteger(optional(options.space, 0), "faultInjection.space", 0, Number.MAX_SAFE_INTEGER),
+    minOrder: requireInteger(optional(options.minOrder, 1), "faultInjection.minOrder", 0, 31),
     ignoreBlocking,
-    seed: requireInteger(options.seed ?? 1, "faultInjection.seed", 0, 2 ** 32 - 1),
+    seed: requireInteger(optional(options.seed, 1), "faultInjection.seed", 0, 2 ** 32 - 1),
   };
+}
+
+/** Largest order {@link FaultInjector.shouldFail} accepts (2^63 pages is still an exact double). */
+const MAX_FAULT_ORDER = 63;
+
+/** The error for `shouldFail(order, atomic)` once its combined check failed. */
+function shouldFailError(order: unknown, atomic: unknown): MmkitError {
+  try {
+    requireInteger(order, "order", 0, MAX_FAULT_ORDER);
+  } catch (e) {
+    return e as MmkitError;
+  }
+  return new MmkitError(ErrorCode.InvalidArgument, `atomic must be a boolean, got ${describeValue(atomic)}`);
 }
 
 /**
@@ -79,8 +96,14 @@ export class FaultInjector {
     return this.#times;
   }
 
-  /** True when an allocation of `order` (atomic or not) should fail now. */
+  /**
+   * True when an allocation of `order` (an integer in [0, 63]; atomic or not) should fail now.
+   * Throws (changing nothing) for another order or a non-boolean `atomic`.
+   */
   shouldFail(order: number, atomic: boolean): boolean {
+    // One combined check on the allocation path; the diagnosis is out of line. `typeof` first:
+    // `>>>` on a BigInt throws a TypeError.
+    if (typeof order !== "number" || (order >>> 0) !== order || order > MAX_FAULT_ORDER || typeof atomic !== "boolean") throw shouldFailError(order, atomic);
     const o = this.options;
     if (order < o.minOrder) return false;
     if (o.ignoreBlocking && !atomic) return false;

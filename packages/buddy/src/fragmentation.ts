@@ -1,7 +1,24 @@
+import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
+
 /**
  * The kernel's fragmentation indices (`mm/vmstat.c`), computed from the number of free blocks of
- * each order, scaled by 1000 as `/sys/kernel/debug/extfrag/` prints them. O(orders) each.
+ * each order, scaled by 1000 as `/sys/kernel/debug/extfrag/` prints them. O(orders) each. The order
+ * is an integer in [0, 63], `blocksPerOrder` an array (or typed array) of at most 64 non-negative
+ * integers; anything else throws `ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE` naming it.
  */
+
+/** Highest order (and orders per array) the indices take: 2^63 pages is still an exact double. */
+const MAX_INDEX_ORDER = 63;
+
+function requireIndexArgs(order: unknown, blocksPerOrder: unknown): void {
+  requireInteger(order, "order", 0, MAX_INDEX_ORDER);
+  const blocks = blocksPerOrder as ArrayLike<unknown> | null;
+  if (blocks === null || typeof blocks !== "object" || typeof blocks.length !== "number") {
+    throw new MmkitError(ErrorCode.InvalidArgument, `blocksPerOrder must be an array of block counts, got ${describeValue(blocksPerOrder)}`);
+  }
+  const length = requireInteger(blocks.length, "blocksPerOrder.length", 0, MAX_INDEX_ORDER + 1);
+  for (let o = 0; o < length; o++) requireInteger(blocks[o], `blocksPerOrder[${o}]`);
+}
 
 interface ContigInfo {
   freePages: number;
@@ -33,6 +50,7 @@ function contigInfo(order: number, blocksPerOrder: ArrayLike<number>): ContigInf
  * ```
  */
 export function unusableFreeIndex(order: number, blocksPerOrder: ArrayLike<number>): number {
+  requireIndexArgs(order, blocksPerOrder);
   const info = contigInfo(order, blocksPerOrder);
   if (info.freePages === 0) return 1000;
   return Math.floor(((info.freePages - info.freeBlocksSuitable * 2 ** order) * 1000) / info.freePages);
@@ -50,6 +68,7 @@ export function unusableFreeIndex(order: number, blocksPerOrder: ArrayLike<numbe
  * ```
  */
 export function fragmentationIndex(order: number, blocksPerOrder: ArrayLike<number>): number {
+  requireIndexArgs(order, blocksPerOrder);
   const info = contigInfo(order, blocksPerOrder);
   if (info.freeBlocksTotal === 0) return 0;
   if (info.freeBlocksSuitable > 0) return -1000;

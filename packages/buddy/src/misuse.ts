@@ -51,6 +51,32 @@ export interface ParsedAlloc {
   cpu: number;
 }
 
+/**
+ * Throws unless `value` is an options object: not null, not a primitive, not an array (an array
+ * has none of the option names; passing one is a mistake, and TypeScript refuses it too).
+ */
+export function requireOptions(value: unknown, what: string): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `${what} must be an object, got ${Array.isArray(value) ? "an array" : describeValue(value)}`);
+  }
+}
+
+/** `value`, or `dflt` when it is undefined (not `??`: null is a wrong value, not an absent one). */
+export function optional<T>(value: T | undefined, dflt: T): T {
+  return value === undefined ? dflt : value;
+}
+
+/**
+ * Throws unless `value` has the `ArrayFactory` methods the buddy allocator uses (`int32`, `uint8`),
+ * so a wrong `arena` is refused by the constructor rather than failing as a TypeError inside it.
+ */
+export function requireArena(value: unknown): void {
+  const v = value as { int32?: unknown; uint8?: unknown } | null;
+  if (v === null || typeof v !== "object" || typeof v.int32 !== "function" || typeof v.uint8 !== "function") {
+    throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (a MetadataArena or ProbingArena), got ${describeValue(value)}`);
+  }
+}
+
 function bool(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a boolean, got ${describeValue(value)}`);
@@ -69,13 +95,11 @@ export function orderError(s: BuddyState, order: unknown): MmkitError {
 
 /** Validates `options` into `out`; `homeNode` is the node slot used when none is named. */
 export function parseAllocOptions(s: BuddyState, options: AllocOptions, homeNode: number, out: ParsedAlloc, allowCpu: boolean): void {
-  if (options === null || typeof options !== "object") {
-    throw new MmkitError(ErrorCode.InvalidArgument, `allocation options must be an object, got ${describeValue(options)}`);
-  }
+  requireOptions(options, "allocation options");
   const mt = options.migratetype === undefined ? s.defaultMt : requireInteger(options.migratetype, "migratetype", 0, MIGRATE_TYPES - 1);
   let cpu = -1;
   if (options.cpu !== undefined) {
-    if (!allowCpu) throw new MmkitError(ErrorCode.InvalidArgument, `options.cpu is not accepted here: this front is already CPU-bound`);
+    if (!allowCpu) throw new MmkitError(ErrorCode.InvalidArgument, `options.cpu is not accepted here (got ${describeValue(options.cpu)}): this front is already CPU-bound`);
     cpu = requireInteger(options.cpu, "cpu", 0, s.cpuCount - 1);
   }
   const home = cpu >= 0 ? s.cpuHome[cpu]! : homeNode;

@@ -1,6 +1,7 @@
 import { ErrorCode, MmkitError, MetadataArena, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
 import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+import { optional, requireArena, requireOptions } from "./misuse.js";
 import {
   FA_INTS,
   FA_LISTS,
@@ -151,19 +152,19 @@ export class BuddyState {
     if (map === null || typeof map !== "object" || !Array.isArray(map.ranges) || !Array.isArray(map.nodes) || typeof map.pageSize !== "number") {
       throw new MmkitError(ErrorCode.InvalidArgument, `a buddy allocator needs a MemoryMap, got ${describeValue(map)}`);
     }
-    if (options === null || typeof options !== "object") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `buddy options must be an object, got ${describeValue(options)}`);
-    }
+    requireOptions(options, "buddy options");
+    if (options.arena !== undefined) requireArena(options.arena);
     this.map = map;
     this.pageSize = map.pageSize;
-    this.maxOrder = requireInteger(options.maxOrder ?? MAX_PAGE_ORDER, "maxOrder", 0, MAX_CONFIGURABLE_ORDER);
-    this.pbOrder = requireInteger(options.pageblockOrder ?? Math.min(PAGEBLOCK_ORDER, this.maxOrder), "pageblockOrder", 0, this.maxOrder);
+    // `optional`, not `??`: an option set to null is refused, as for the options read with `=== undefined`.
+    this.maxOrder = requireInteger(optional(options.maxOrder, MAX_PAGE_ORDER), "maxOrder", 0, MAX_CONFIGURABLE_ORDER);
+    this.pbOrder = requireInteger(optional(options.pageblockOrder, Math.min(PAGEBLOCK_ORDER, this.maxOrder)), "pageblockOrder", 0, this.maxOrder);
     this.pcpMaxOrder = Math.min(PAGE_ALLOC_COSTLY_ORDER, this.maxOrder);
     this.groupByMobility = requireBoolean(options.groupByMobility, "groupByMobility", true);
     this.stealWholeBlocks = requireBoolean(options.stealWholeBlocks, "stealWholeBlocks", true);
-    const dmt = requireInteger(options.defaultMigratetype ?? MigrateType.Unmovable, "defaultMigratetype", 0, MIGRATE_TYPES - 1);
+    const dmt = requireInteger(optional<unknown>(options.defaultMigratetype, MigrateType.Unmovable), "defaultMigratetype", 0, MIGRATE_TYPES - 1);
     this.defaultMt = this.groupByMobility ? dmt : MigrateType.Movable;
-    this.watermarkScaleFactor = requireInteger(options.watermarkScaleFactor ?? DEFAULT_WATERMARK_SCALE_FACTOR, "watermarkScaleFactor", 1, 3000);
+    this.watermarkScaleFactor = requireInteger(optional(options.watermarkScaleFactor, DEFAULT_WATERMARK_SCALE_FACTOR), "watermarkScaleFactor", 1, 3000);
     const block = 2 ** this.maxOrder;
     // `| 0` keeps them small integers (Smis) when they fit, so the hot paths do integer arithmetic.
     const base = Math.floor(map.startPfn / block) * block;
@@ -176,7 +177,7 @@ export class BuddyState {
     const nodes = [...map.nodes].sort((a, b) => a.id - b.id);
     this.nodeCount = nodes.length;
     this.nodeIds = Object.freeze(nodes.map((n) => n.id));
-    const cpus = requireInteger(options.cpus ?? 1, "cpus", 1, 1024);
+    const cpus = requireInteger(optional(options.cpus, 1), "cpus", 1, 1024);
     this.cpuCount = cpus;
     this.cpuHome = new Int32Array(cpus);
     if (options.cpuNodes !== undefined) {
@@ -197,7 +198,7 @@ export class BuddyState {
     const faultOptions = options.faultInjection === undefined ? null : new FaultInjector(options.faultInjection);
 
     // Everything is validated; allocate the metadata.
-    const arena = options.arena ?? new MetadataArena();
+    const arena = options.arena === undefined ? new MetadataArena() : options.arena;
     this.arena = arena;
     this.mem = arena.int32(this.pages * PAGE_INTS, "buddy memmap (struct page)");
     this.fa = arena.int32(this.nodeCount * (this.maxOrder + 1) * FA_INTS, "buddy free_area");

@@ -1,7 +1,10 @@
+import { requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
+
 /**
  * The kernel's watermark and per-CPU list sizing formulas (`calculate_min_free_kbytes`,
  * `__setup_per_zone_wmarks`, `zone_batchsize`, `zone_highsize`), as pure functions on page counts.
- * Each costs O(1).
+ * Each costs O(1). Arguments are non-negative safe integers (the page size a power of two); anything
+ * else throws `ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE` naming it.
  */
 
 /** Watermarks of one node, in pages. A normal allocation fails when it would leave `min` or fewer free. */
@@ -35,6 +38,7 @@ function intSqrt(x: number): number {
  * ```
  */
 export function minFreeKbytes(lowmemKbytes: number): number {
+  requireInteger(lowmemKbytes, "lowmemKbytes");
   const v = intSqrt(lowmemKbytes * 16);
   return Math.min(MIN_FREE_KBYTES_CEILING, Math.max(MIN_FREE_KBYTES_FLOOR, v));
 }
@@ -50,6 +54,10 @@ export function minFreeKbytes(lowmemKbytes: number): number {
  * ```
  */
 export function zoneWatermarks(pagesMin: number, zoneManaged: number, totalManaged: number, scaleFactor: number): Watermarks {
+  requireInteger(pagesMin, "pagesMin");
+  requireInteger(totalManaged, "totalManaged");
+  requireInteger(zoneManaged, "zoneManaged", 0, totalManaged);
+  requireInteger(scaleFactor, "scaleFactor", 1, 3000);
   const min = totalManaged > 0 ? Math.floor((pagesMin * zoneManaged) / totalManaged) : 0;
   const gap = Math.max(Math.floor(min / 4), Math.floor((zoneManaged * scaleFactor) / 10000));
   return { min, low: min + gap, high: min + 2 * gap };
@@ -65,6 +73,8 @@ export function zoneWatermarks(pagesMin: number, zoneManaged: number, totalManag
  * ```
  */
 export function zoneBatchsize(zoneManaged: number, pageSize: number): number {
+  requireInteger(zoneManaged, "zoneManaged");
+  requirePowerOfTwo(pageSize, "pageSize");
   let batch = Math.min(Math.floor(zoneManaged / 1024), Math.floor((1024 * 1024) / pageSize));
   batch = Math.floor(batch / 4);
   if (batch < 1) batch = 1;
@@ -83,5 +93,8 @@ export function zoneBatchsize(zoneManaged: number, pageSize: number): number {
  * ```
  */
 export function zoneHighsize(lowWatermark: number, batch: number, localCpus: number): number {
+  requireInteger(lowWatermark, "lowWatermark");
+  requireInteger(batch, "batch");
+  requireInteger(localCpus, "localCpus");
   return Math.max(Math.floor(lowWatermark / Math.max(1, localCpus)), batch * 4);
 }

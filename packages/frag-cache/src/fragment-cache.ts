@@ -171,6 +171,9 @@ export class FragmentCache {
     if (source === null || typeof source !== "object" || typeof source.allocPages !== "function" || typeof source.freePages !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `source must have allocPages(order) and freePages(pfn, order), got ${describeValue(source)}`);
     }
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `options must be an object, got ${describeValue(options)}`);
+    }
     const pageSize = requirePow2(options.pageSize ?? 4096, "pageSize");
     if (pageSize < FRAG_GRANULE) throw new MmkitError(ErrorCode.OutOfRange, `pageSize must be at least ${FRAG_GRANULE} bytes, got ${pageSize}`);
     const blockBytes = requirePow2(options.blockBytes ?? FRAG_BLOCK_BYTES, "blockBytes");
@@ -179,11 +182,21 @@ export class FragmentCache {
       throw new MmkitError(ErrorCode.InvalidArgument, `backing must have bytes(address, length), got ${describeValue(backing)}`);
     }
     for (const name of ["zeroOnAlloc", "clearOnFree", "poison"] as const) {
-      if (options[name] === true && backing === null) {
+      const value: unknown = options[name];
+      if (value !== undefined && typeof value !== "boolean") {
+        throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a boolean, got ${describeValue(value)}`);
+      }
+      if (value === true && backing === null) {
         throw new MmkitError(ErrorCode.InvalidArgument, `${name} needs backing bytes: pass options.backing (a PhysicalMemory, say)`);
       }
     }
+    if (options.onPoison !== undefined && typeof options.onPoison !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `onPoison must be a function, got ${describeValue(options.onPoison)}`);
+    }
     const arena = options.arena ?? new MetadataArena();
+    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, float64, release), got ${describeValue(arena)}`);
+    }
     this.pageSize = pageSize;
     this.blockSize = Math.max(blockBytes, pageSize);
     this.blockOrder = Math.round(Math.log2(this.blockSize / pageSize));
@@ -221,7 +234,8 @@ export class FragmentCache {
    * ```
    */
   alloc(size: number, align = 1): number {
-    if ((size | 0) !== size || size < 1 || size > this.blockSize || (align !== 1 && !this.#alignOk(align))) this.#rejectAlloc(size, align);
+    // `typeof` first: `|` on a BigInt throws a TypeError.
+    if (typeof size !== "number" || (size | 0) !== size || size < 1 || size > this.blockSize || (align !== 1 && !this.#alignOk(align))) this.#rejectAlloc(size, align);
     if (align > FRAG_GRANULE) return this.#allocAligned(size, align);
     // With no current block #curSize is 0, so this fails and the slow path takes one.
     const offset = this.#curOffset;
@@ -253,12 +267,14 @@ export class FragmentCache {
     // The page's head entry gives the block's slot and the page's index in it (see PageHeads: 1024
     // pages per chunk, hence 10 and 1023); one throw site keeps this small enough for V8 to inline
     // into a caller's loop.
-    const page = typeof address === "number" ? Math.floor(address * this.#invPage) : -1;
+    // A non-number (a BigInt would throw a TypeError in the arithmetic) looks up address -1: no page.
+    const at = typeof address === "number" ? address : -1;
+    const page = Math.floor(at * this.#invPage);
     const rel = page - this.#first;
     const chunk = rel >= 0 && rel < this.#span ? this.#dir[(rel >>> 10) << 1]! : -1;
     const v = chunk < 0 ? -1 : this.#pageHeads[chunk + (rel & 1023)]! - 1;
     const slot = v >>> this.blockOrder;
-    const off = (v & this.#indexMask) * this.pageSize + (address - page * this.pageSize);
+    const off = (v & this.#indexMask) * this.pageSize + (at - page * this.pageSize);
     const g = off >>> 4;
     const starts = this.#starts;
     const w = slot * this.#words + (g >>> 5);
@@ -604,7 +620,7 @@ export class FragmentCache {
   }
 
   #alignOk(align: number): boolean {
-    return (align | 0) === align && align > 0 && (align & (align - 1)) === 0 && align <= this.blockSize;
+    return typeof align === "number" && (align | 0) === align && align > 0 && (align & (align - 1)) === 0 && align <= this.blockSize;
   }
 
   #alignUp(offset: number, align: number): number {

@@ -50,6 +50,11 @@ export function requireWindow(min: unknown, max: unknown, size: unknown): void {
   }
 }
 
+/** The error for an `out` argument that is not an object to fill (kept out of line). */
+export function badOut(value: unknown): never {
+  throw new MmkitError(ErrorCode.InvalidArgument, `out must be an object to fill, got ${describeValue(value)}`);
+}
+
 /** The error every public method throws for a non-integer or out-of-range lookup index (kept out of line). */
 export function badIndex(value: unknown, name = "index"): never {
   requireIndex(value, name);

@@ -3,6 +3,7 @@ import type { DescriptorTable, PfnRange } from "./descriptor-table.js";
 import { isMemdesc } from "./memdesc.js";
 import { MapleTree } from "./maple-tree.js";
 import type { MapleEntry } from "./maple-view.js";
+import { badOut } from "./limits.js";
 import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 
 /**
@@ -26,7 +27,17 @@ export class MapleDescriptorTable implements DescriptorTable {
   readonly #entry: MapleEntry = { first: 0, last: 0, value: 0 };
 
   constructor(options: { arena?: ArrayFactory; tree?: MapleTree } = {}) {
-    this.tree = options.tree ?? new MapleTree(options.arena === undefined ? {} : { arena: options.arena });
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `maple descriptor table options must be an object, got ${describeValue(options)}`);
+    }
+    const tree = options.tree;
+    if (tree != null) {
+      if (!(tree instanceof MapleTree)) throw new MmkitError(ErrorCode.InvalidArgument, `tree must be a MapleTree, got ${describeValue(tree)}`);
+      if (options.arena != null && options.arena !== tree.arena) {
+        throw new MmkitError(ErrorCode.InvalidArgument, `give an arena or a tree, not both (the tree's nodes come from its own arena), got arena ${describeValue(options.arena)} and a tree`);
+      }
+    }
+    this.tree = tree ?? new MapleTree(options.arena === undefined ? {} : { arena: options.arena });
   }
 
   get metadataBytes(): number {
@@ -47,6 +58,7 @@ export class MapleDescriptorTable implements DescriptorTable {
   }
 
   range(pfn: number, out: PfnRange): boolean {
+    if (typeof out !== "object" || out === null) badOut(out);
     const e = this.tree.loadRange(pfn, this.#entry);
     if (e === undefined) return false;
     out.firstPfn = e.first;

@@ -1,4 +1,4 @@
-import { MetadataArena, type ArrayFactory, type MetadataArray } from "@mmkit/physmem";
+import { MetadataArena, requireArrayFactory, type ArrayFactory, type MetadataArray } from "@mmkit/physmem";
 
 /**
  * Node storage of a {@link MapleTree}: two pools of fixed-width nodes in typed arrays from an arena.
@@ -82,7 +82,7 @@ export class MapleNodes {
   #bytes = 0;
 
   constructor(arena: ArrayFactory | undefined, leaves: number, inners: number) {
-    this.arena = arena ?? new MetadataArena();
+    this.arena = requireArrayFactory(arena ?? new MetadataArena());
     this.#growLeaves(Math.max(1, leaves));
     this.#growInners(Math.max(1, inners));
   }

@@ -33,6 +33,33 @@ export function setWriteFastPaths(tree: MapleTree, on: boolean): void {
   toggleFastPaths(tree, on);
 }
 
+/**
+ * Throws unless `firsts`, `lasts` and `values` are columns of one length holding sorted,
+ * non-overlapping ranges with finite values; returns the length. O(n), allocates nothing.
+ */
+function requireColumns(firsts: ArrayLike<number>, lasts: ArrayLike<number>, values: ArrayLike<number>): number {
+  const columns: Array<[string, unknown]> = [["firsts", firsts], ["lasts", lasts], ["values", values]];
+  for (const [name, column] of columns) {
+    if (column === null || typeof column !== "object" || typeof (column as ArrayLike<number>).length !== "number") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `bulkLoad's ${name} must be an array-like column, got ${describeValue(column)}`);
+    }
+  }
+  const n = firsts.length;
+  if (lasts.length !== n || values.length !== n) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `bulkLoad needs three columns of one length, got ${describeValue(n)}, ${describeValue(lasts.length)}, ${describeValue(values.length)}`);
+  }
+  let prev = -1;
+  for (let i = 0; i < n; i++) {
+    const f = requireIndex(firsts[i], `firsts[${i}]`);
+    const l = requireIndex(lasts[i], `lasts[${i}]`);
+    if (f > l) throw new MmkitError(ErrorCode.InvalidArgument, `firsts[${i}] ${f} exceeds lasts[${i}] ${l}`);
+    if (f <= prev) throw new MmkitError(ErrorCode.Overlap, `range ${i} [${f}, ${l}] overlaps or precedes the range before it (ending at ${prev})`);
+    requireValue(values[i]);
+    prev = l;
+  }
+  return n;
+}
+
 interface Retired {
   leaf: boolean;
   id: number;
@@ -121,13 +148,20 @@ export class MapleTree extends MapleView {
    * ```
    */
   static from(entries: Iterable<MapleEntry>, options: MapleTreeOptions = {}): MapleTree {
+    if (entries === null || typeof (entries as { [Symbol.iterator]?: unknown } | undefined)?.[Symbol.iterator] !== "function" || typeof entries === "string") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `entries must be an iterable of { first, last, value }, got ${describeValue(entries)}`);
+    }
     const list = [...entries];
+    list.forEach((e, i) => {
+      if (e === null || typeof e !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `entries[${i}] must be { first, last, value }, got ${describeValue(e)}`);
+    });
+    const firsts = list.map((e) => e.first);
+    const lasts = list.map((e) => e.last);
+    const values = list.map((e) => e.value);
+    // Checked before the tree exists, so bad entries take nothing from the arena.
+    requireColumns(firsts, lasts, values);
     const tree = new MapleTree(options);
-    tree.bulkLoad(
-      list.map((e) => e.first),
-      list.map((e) => e.last),
-      list.map((e) => e.value),
-    );
+    tree.bulkLoad(firsts, lasts, values);
     return tree;
   }
 
@@ -294,19 +328,7 @@ export class MapleTree extends MapleView {
     this.#writable();
     if (this.#size !== 0) throw new MmkitError(ErrorCode.InvalidState, `bulkLoad needs an empty tree, this one holds ${this.#size} ranges`);
     if (this.#snapshots.length > 0) throw new MmkitError(ErrorCode.InvalidState, "bulkLoad with a live snapshot");
-    const n = firsts?.length;
-    if (typeof n !== "number" || lasts?.length !== n || values?.length !== n) {
-      throw new MmkitError(ErrorCode.InvalidArgument, `bulkLoad needs three columns of one length, got ${describeValue(n)}, ${describeValue(lasts?.length)}, ${describeValue(values?.length)}`);
-    }
-    let prev = -1;
-    for (let i = 0; i < n; i++) {
-      const f = requireIndex(firsts[i], `firsts[${i}]`);
-      const l = requireIndex(lasts[i], `lasts[${i}]`);
-      if (f > l) throw new MmkitError(ErrorCode.InvalidArgument, `firsts[${i}] ${f} exceeds lasts[${i}] ${l}`);
-      if (f <= prev) throw new MmkitError(ErrorCode.Overlap, `range ${i} [${f}, ${l}] overlaps or precedes the range before it (ending at ${prev})`);
-      requireValue(values[i]);
-      prev = l;
-    }
+    const n = requireColumns(firsts, lasts, values);
     if (n === 0) return;
     // The entry sequence, gaps included.
     const piv = new Float64Array(2 * n + 1);

@@ -1,7 +1,7 @@
 import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { gapForward, gapReverse } from "./maple-gaps.js";
 import type { MapleNodes } from "./maple-nodes.js";
-import { badIndex, requireIndex, requireWindow } from "./limits.js";
+import { badIndex, badOut, requireIndex, requireWindow } from "./limits.js";
 
 // Local copies of hot constants: an imported binding can cost a load per use in some module loaders.
 const NODE_SHIFT = 5;
@@ -82,7 +82,9 @@ export abstract class MapleView {
    * ```
    */
   load(index: number): number | undefined {
-    if (!(index >= 0 && index <= MAX_INDEX && Math.floor(index) === index)) badIndex(index);
+    // Number.isInteger, not Math.floor(index) === index: the same compare for a number, and false
+    // (not a TypeError) for a BigInt, which passes the two range compares.
+    if (!(index >= 0 && index <= MAX_INDEX && Number.isInteger(index))) badIndex(index);
     const nodes = this.nodes;
     let n = this.root;
     // Per node (see MapleNodes for the layout): the pivots of slots 3, 7 and 11 sit on three
@@ -198,6 +200,7 @@ export abstract class MapleView {
    */
   loadRange(index: number, out?: MapleEntry): MapleEntry | undefined {
     requireIndex(index, "index");
+    if (out !== undefined && (typeof out !== "object" || out === null)) badOut(out);
     return this.entryAt(index, out, false);
   }
 
@@ -305,10 +308,12 @@ export abstract class MapleView {
     return new MapleCursor(this, min, max);
   }
 
-  /** Every range meeting `[min, max]`, in order (a generator over a {@link cursor}). */
-  *entries(min = 0, max: number = MAX_INDEX): IterableIterator<MapleEntry> {
-    const cursor = this.cursor(min, max);
-    for (let e = cursor.next(); e !== undefined; e = cursor.next()) yield e;
+  /**
+   * Every range meeting `[min, max]`, in order (an iterator over a {@link cursor}). The window is
+   * checked here, when `entries` is called, not at the first `next()`.
+   */
+  entries(min = 0, max: number = MAX_INDEX): IterableIterator<MapleEntry> {
+    return cursorEntries(this.cursor(min, max));
   }
 
   /**
@@ -393,6 +398,10 @@ export class MapleCursor implements Iterable<MapleEntry> {
   *[Symbol.iterator](): Iterator<MapleEntry> {
     for (let e = this.next(); e !== undefined; e = this.next()) yield e;
   }
+}
+
+function* cursorEntries(cursor: MapleCursor): IterableIterator<MapleEntry> {
+  for (let e = cursor.next(); e !== undefined; e = cursor.next()) yield e;
 }
 
 /** Thrown by a released snapshot. */

@@ -76,19 +76,25 @@ export function encodeMemdesc(type: number, handle: number): number {
 }
 
 /**
- * The type tag (bits 0-3) of a memdesc. Cost: one remainder.
+ * The type tag (bits 0-3) of a memdesc, or -1 for -1 (what the tables return for no descriptor).
+ * Throws `ERR_INVALID_ARGUMENT` for anything else that is not a memdesc (an integer in
+ * [0, 2^53 - 1]). Cost: one combined compare and one remainder.
  *
  * @example
  * ```ts
  * memdescType(encodeMemdesc(MemdescType.File, 0x40)); // 2
+ * memdescType(table.get(pfn));                         // -1 when no descriptor covers pfn
  * ```
  */
 export function memdescType(memdesc: number): number {
+  if (!(memdesc >= -1 && memdesc <= Number.MAX_SAFE_INTEGER && Number.isInteger(memdesc))) badMemdesc(memdesc, true);
   return memdesc % MEMDESC_ALIGN;
 }
 
 /**
- * The descriptor handle of a memdesc (the word with bits 0-3 cleared). Cost: one remainder.
+ * The descriptor handle of a memdesc (the word with bits 0-3 cleared). Throws
+ * `ERR_INVALID_ARGUMENT` for a value that is not a memdesc. Cost: one combined compare and one
+ * remainder.
  *
  * @example
  * ```ts
@@ -96,18 +102,28 @@ export function memdescType(memdesc: number): number {
  * ```
  */
 export function memdescHandle(memdesc: number): number {
+  if (!(memdesc >= 0 && memdesc <= Number.MAX_SAFE_INTEGER && Number.isInteger(memdesc))) badMemdesc(memdesc, false);
   return memdesc - (memdesc % MEMDESC_ALIGN);
 }
 
+/** The error for a value that is not a memdesc (kept out of line). */
+function badMemdesc(value: unknown, noneAllowed: boolean): never {
+  throw new MmkitError(ErrorCode.InvalidArgument, `memdesc must be a non-negative integer${noneAllowed ? " (or -1 for none)" : ""}, got ${describeValue(value)}`);
+}
+
 /**
- * A short name for a type tag ("slab", "file", ...). Cost: one array read.
+ * A short name for a type tag ("slab", "file", ...); any other number is named `invalid-<n>`.
+ * Throws `ERR_INVALID_ARGUMENT` for a value that is not a number. Cost: one array read.
  *
  * @example
  * ```ts
  * memdescTypeName(MemdescType.PageTable); // "page-table"
+ * memdescTypeName(-1);                    // "invalid--1"
  * ```
  */
 export function memdescTypeName(type: number): string {
+  // A string or BigInt would index NAMES ("3" and 3n both read NAMES[3]).
+  if (typeof type !== "number") throw new MmkitError(ErrorCode.InvalidArgument, `memdesc type must be a number, got ${describeValue(type)}`);
   return NAMES[type] ?? `invalid-${type}`;
 }
 
@@ -138,6 +154,7 @@ export function isMemdesc(value: unknown): value is number {
 export function encodeMisc(subtype: number, order = 0, mappable = false): number {
   if (!Number.isInteger(subtype) || subtype < 0 || subtype > 127) throw new MmkitError(ErrorCode.OutOfRange, `misc subtype must be in [0, 127], got ${describeValue(subtype)}`);
   if (!Number.isInteger(order) || order < 0 || order > 63) throw new MmkitError(ErrorCode.OutOfRange, `misc order must be in [0, 63], got ${describeValue(order)}`);
+  if (typeof mappable !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `misc mappable must be a boolean, got ${describeValue(mappable)}`);
   return (subtype << 4) | (mappable ? 1 << 11 : 0) | (order << 12);
 }
 

@@ -1,5 +1,6 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, MmkitError, describeValue, requireArrayFactory, type ArrayFactory } from "@mmkit/physmem";
 import type { DescriptorTable, PfnRange } from "./descriptor-table.js";
+import { badOut } from "./limits.js";
 import { isMemdesc } from "./memdesc.js";
 
 /** Options for {@link MemmapTable}. */
@@ -68,9 +69,17 @@ export class MemmapTable implements DescriptorTable {
     this.pages = pages;
     this.bytesPerPage = bpp;
     this.name = `memmap-${bpp}`;
-    this.arena = options.arena ?? new MetadataArena();
+    this.arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.#words = bpp / 8;
-    this.#map = this.arena.float64(pages * this.#words, `memmap (${bpp} B/page)`);
+    let map: Float64Array;
+    try {
+      map = this.arena.float64(pages * this.#words, `memmap (${bpp} B/page)`);
+    } catch (cause) {
+      // The arena names the array's length; say which option made it too long.
+      if (!(cause instanceof MmkitError) || cause.code === ErrorCode.ArenaSealed) throw cause;
+      throw new MmkitError(ErrorCode.BackingTooLarge, `a memmap of ${pages} pages at ${bpp} bytes per page is more than one array can hold`, { cause });
+    }
+    this.#map = map;
     const w = this.#words;
     for (let i = 0; i < pages; i++) this.#map[i * w] = -1;
   }
@@ -131,13 +140,15 @@ export class MemmapTable implements DescriptorTable {
   }
 
   get(pfn: number): number {
-    const p = pfn - this.startPfn;
-    if (!(p >= 0 && p < this.pages && Math.floor(p) === p)) this.#page(pfn, "pfn");
-    return this.#map[p * this.#words]!;
+    // Number.isInteger first: the subtraction would turn "3", null or [] into a page and throw a
+    // TypeError for a BigInt.
+    if (!(Number.isInteger(pfn) && pfn >= this.startPfn && pfn - this.startPfn < this.pages)) this.#page(pfn, "pfn");
+    return this.#map[(pfn - this.startPfn) * this.#words]!;
   }
 
   range(pfn: number, out: PfnRange): boolean {
     const p = this.#page(pfn, "pfn");
+    if (typeof out !== "object" || out === null) badOut(out);
     const map = this.#map;
     const w = this.#words;
     const memdesc = map[p * w]!;

@@ -48,6 +48,23 @@ export interface PhysDesc {
  * ```
  */
 export function physToDesc(table: DescriptorTable, address: number, pageSize = 4096, owners?: ReadonlyMap<number, DescriptorOwner>): PhysDesc | undefined {
+  requireTable(table);
+  if (pageSize !== 4096) requirePowerOfTwo(pageSize, "pageSize", 512, 2 ** 30);
+  if (owners != null && typeof owners.get !== "function") {
+    throw new MmkitError(ErrorCode.InvalidArgument, `owners must be a Map from memdesc type to owner, got ${describeValue(owners)}`);
+  }
+  return resolve(table, address, pageSize, owners);
+}
+
+/** Throws `ERR_INVALID_ARGUMENT` unless `table` has a DescriptorTable's `get` and `range`. */
+function requireTable(table: unknown): void {
+  if (table === null || typeof table !== "object" || typeof (table as DescriptorTable).get !== "function" || typeof (table as DescriptorTable).range !== "function") {
+    throw new MmkitError(ErrorCode.InvalidArgument, `table must be a DescriptorTable, got ${describeValue(table)}`);
+  }
+}
+
+/** {@link physToDesc} once the table, page size and owners are known to be good. */
+function resolve(table: DescriptorTable, address: number, pageSize: number, owners: ReadonlyMap<number, DescriptorOwner> | undefined): PhysDesc | undefined {
   if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) {
     throw new MmkitError(ErrorCode.InvalidArgument, `address must be a non-negative integer, got ${describeValue(address)}`);
   }
@@ -93,8 +110,9 @@ export class DescriptorRouter {
   readonly #owners = new Map<number, DescriptorOwner>();
 
   constructor(table: DescriptorTable, options: { pageSize?: number } = {}) {
-    if (table === null || typeof table !== "object" || typeof table.get !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `table must be a DescriptorTable, got ${describeValue(table)}`);
+    requireTable(table);
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `router options must be an object, got ${describeValue(options)}`);
     }
     this.table = table;
     this.pageSize = requirePowerOfTwo(options.pageSize ?? 4096, "pageSize", 512, 2 ** 30);
@@ -106,6 +124,9 @@ export class DescriptorRouter {
     if (owner === null || typeof owner !== "object" || typeof owner.name !== "string") {
       throw new MmkitError(ErrorCode.InvalidArgument, `owner must be an object with a name, got ${describeValue(owner)}`);
     }
+    if (owner.memoryFailure !== undefined && typeof owner.memoryFailure !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `owner ${JSON.stringify(owner.name)}'s memoryFailure must be a function, got ${describeValue(owner.memoryFailure)}`);
+    }
     this.#owners.set(type, owner);
   }
 
@@ -116,7 +137,7 @@ export class DescriptorRouter {
 
   /** {@link physToDesc} with this router's page size and owners. */
   physToDesc(address: number): PhysDesc | undefined {
-    return physToDesc(this.table, address, this.pageSize, this.#owners);
+    return resolve(this.table, address, this.pageSize, this.#owners);
   }
 
   /**
@@ -126,6 +147,9 @@ export class DescriptorRouter {
   memoryFailure(pfn: number): PhysDesc | undefined {
     if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) {
       throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
+    }
+    if (pfn > Math.floor(Number.MAX_SAFE_INTEGER / this.pageSize)) {
+      throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} is beyond the last page a 2^53-byte address space holds at page size ${this.pageSize}`);
     }
     const desc = this.physToDesc(pfn * this.pageSize);
     desc?.owner?.memoryFailure?.(desc);

@@ -72,7 +72,12 @@ export class MetadataArena implements ArrayFactory {
   #sealed = 0;
 
   constructor(options: MetadataArenaOptions = {}) {
-    this.shared = options.shared === true;
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `arena options must be an object, got ${describeValue(options)}`);
+    }
+    const shared = options.shared ?? false;
+    if (typeof shared !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `shared must be a boolean, got ${describeValue(shared)}`);
+    this.shared = shared;
   }
 
   /** Live metadata bytes. */
@@ -117,6 +122,7 @@ export class MetadataArena implements ArrayFactory {
   }
   /** Runs `fn` with the arena sealed and returns its result. */
   sealWhile<T>(fn: () => T): T {
+    if (typeof fn !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `sealWhile needs a function, got ${describeValue(fn)}`);
     this.seal();
     try {
       return fn();
@@ -155,15 +161,16 @@ export class MetadataArena implements ArrayFactory {
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new MmkitError(ErrorCode.InvalidArgument, `array length must be a non-negative integer, got ${describeValue(length)}`);
     }
-    const ctor = CONSTRUCTORS[kind];
+    const ctor = Object.hasOwn(CONSTRUCTORS, kind) ? CONSTRUCTORS[kind] : undefined;
     if (ctor === undefined) throw new MmkitError(ErrorCode.InvalidArgument, `unknown array kind ${describeValue(kind)}`);
+    if (typeof label !== "string") throw new MmkitError(ErrorCode.InvalidArgument, `array label must be a string, got ${describeValue(label)}`);
     const bytes = length * ctor.BYTES_PER_ELEMENT;
     let array: MetadataArray;
     try {
       // The constructors are a union, so TypeScript cannot pick an overload for a SharedArrayBuffer.
       array = this.shared ? new ctor(new SharedArrayBuffer(bytes) as unknown as ArrayBuffer) : new ctor(length);
     } catch (cause) {
-      throw new MmkitError(ErrorCode.BackingTooLarge, `cannot allocate ${bytes} bytes of metadata for ${JSON.stringify(label)}`, { cause });
+      throw new MmkitError(ErrorCode.BackingTooLarge, `cannot allocate ${kind}[${length}] (${bytes} bytes) of metadata for ${JSON.stringify(label)}`, { cause });
     }
     const exposed = this.expose(array, label);
     this.#live.set(exposed, { label, bytes });
@@ -177,7 +184,7 @@ export class MetadataArena implements ArrayFactory {
   release(array: MetadataArray): void {
     const record = this.#live.get(array);
     if (record === undefined) {
-      throw new MmkitError(ErrorCode.NotAllocated, "array was not handed out by this arena, or was released already");
+      throw new MmkitError(ErrorCode.NotAllocated, `cannot release ${describeValue(array)}: not an array this arena handed out, or released already`);
     }
     this.#live.delete(array);
     this.#byLabel.set(record.label, (this.#byLabel.get(record.label) ?? 0) - record.bytes);
@@ -188,4 +195,23 @@ export class MetadataArena implements ArrayFactory {
   protected expose(array: MetadataArray, _label: string): MetadataArray {
     return array;
   }
+}
+
+const FACTORY_METHODS = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "float64", "release"] as const;
+
+/**
+ * Throws `ERR_INVALID_ARGUMENT` unless `value` has every method of an {@link ArrayFactory}; returns
+ * it. For constructors that take an `arena` option, so a wrong one is refused when it is given, not
+ * when the first array is needed.
+ *
+ * @example
+ * ```ts
+ * const arena = options.arena === undefined ? new MetadataArena() : requireArrayFactory(options.arena);
+ * ```
+ */
+export function requireArrayFactory(value: unknown, name = "arena"): ArrayFactory {
+  if (value === null || typeof value !== "object" || FACTORY_METHODS.some((m) => typeof (value as Record<string, unknown>)[m] !== "function")) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(value)}`);
+  }
+  return value as ArrayFactory;
 }

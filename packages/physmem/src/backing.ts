@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
-import type { MemoryMap } from "./memory-map.js";
+import { requireMemoryMap, type MemoryMap } from "./memory-map.js";
 import { requireInteger } from "./validate.js";
 
 /** Options for {@link MemoryBacking}. */
@@ -34,8 +34,13 @@ export class MemoryBacking {
   #buffers: (ArrayBuffer | SharedArrayBuffer)[];
 
   constructor(map: MemoryMap, options: MemoryBackingOptions = {}) {
-    this.map = map;
-    this.shared = options.shared === true;
+    this.map = requireMemoryMap(map);
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `backing options must be an object, got ${describeValue(options)}`);
+    }
+    const shared = options.shared ?? false;
+    if (typeof shared !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `shared must be a boolean, got ${describeValue(shared)}`);
+    this.shared = shared;
     const total = map.presentBytes;
     this.totalBytes = total;
     if (options.maxBytes !== undefined) {
@@ -80,10 +85,16 @@ export class MemoryBacking {
     return new Uint8Array(this.#buffers[i]!, offset, length);
   }
 
-  /** A view of `count` whole pages starting at `pfn`. */
+  /**
+   * A view of `count` whole pages starting at `pfn`. Throws `ERR_NOT_RAM` (naming the pfn) unless
+   * they are all RAM in one range.
+   */
   pages(pfn: number, count = 1): Uint8Array {
     requireInteger(pfn, "pfn");
     requireInteger(count, "count", 1);
+    if (!this.map.isContiguousRam(pfn, count)) {
+      throw new MmkitError(ErrorCode.NotRam, `pages [${pfn}, ${pfn + count}) are not all RAM in one range (pfn ${pfn}, count ${count})`);
+    }
     return this.bytes(pfn * this.map.pageSize, count * this.map.pageSize);
   }
 

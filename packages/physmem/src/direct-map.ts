@@ -1,6 +1,6 @@
-import { MetadataArena, type ArrayFactory } from "./arena.js";
+import { MetadataArena, requireArrayFactory, type ArrayFactory } from "./arena.js";
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
-import type { MemoryMap } from "./memory-map.js";
+import { requireMemoryMap, type MemoryMap } from "./memory-map.js";
 import { requireInteger } from "./validate.js";
 
 /**
@@ -100,14 +100,19 @@ export class DirectMap {
   #tableCount = 0;
 
   constructor(map: MemoryMap, options: DirectMapOptions = {}) {
-    this.map = map;
-    this.#arena = options.arena ?? new MetadataArena();
-    this.autoCollapse = options.collapse === true;
+    this.map = requireMemoryMap(map);
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `direct map options must be an object, got ${describeValue(options)}`);
+    }
+    const collapse = options.collapse ?? false;
+    if (typeof collapse !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `collapse must be a boolean, got ${describeValue(collapse)}`);
+    this.autoCollapse = collapse;
     const largest = options.largestLeaf ?? "1G";
     if (largest !== "1G" && largest !== "2M" && largest !== "4K") {
       throw new MmkitError(ErrorCode.InvalidArgument, `largestLeaf must be "1G", "2M" or "4K", got ${describeValue(largest)}`);
     }
     this.largestLeaf = largest;
+    this.#arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.#firstG = Math.floor(map.startPfn / LEVEL_1G_PAGES);
     const lastG = Math.floor((map.endPfn - 1) / LEVEL_1G_PAGES);
     this.#pud = this.#arena.int32((lastG - this.#firstG + 1) * 2, "direct-map pud");

@@ -2,6 +2,7 @@ export { ErrorCode, MmkitError, describeValue, type MmkitErrorCode } from "./err
 export { requireInteger, requirePowerOfTwo, isPowerOfTwo, log2Exact } from "./validate.js";
 export {
   MetadataArena,
+  requireArrayFactory,
   type ArrayFactory,
   type MetadataArenaOptions,
   type MetadataArray,

@@ -1,5 +1,5 @@
-import { ErrorCode, MmkitError } from "./errors.js";
-import type { MemoryMap } from "./memory-map.js";
+import { ErrorCode, MmkitError, describeValue } from "./errors.js";
+import { requireMemoryMap, type MemoryMap } from "./memory-map.js";
 
 /** What subscribers hear when a page fails. */
 export interface MemoryFailureEvent {
@@ -37,7 +37,7 @@ export class MemoryFailure {
   #handlers: MemoryFailureHandler[] = [];
 
   constructor(map: MemoryMap) {
-    this.map = map;
+    this.map = requireMemoryMap(map);
   }
 
   /** Pages poisoned now (the kernel's num_poisoned_pages). */
@@ -47,7 +47,7 @@ export class MemoryFailure {
 
   /** Registers `handler`; returns a function that unregisters it. */
   subscribe(handler: MemoryFailureHandler): () => void {
-    if (typeof handler !== "function") throw new MmkitError(ErrorCode.InvalidArgument, "memory-failure handler must be a function");
+    if (typeof handler !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `memory-failure handler must be a function, got ${describeValue(handler)}`);
     this.#handlers = [...this.#handlers, handler];
     return () => {
       this.#handlers = this.#handlers.filter((h) => h !== handler);
@@ -56,10 +56,12 @@ export class MemoryFailure {
 
   /**
    * Marks `pfn` as failed and notifies every subscriber. Returns false (and notifies no one) when
-   * it was poisoned already. Throws `ERR_NOT_RAM` for a pfn that is not RAM.
+   * it was poisoned already. Throws `ERR_NOT_RAM` for a pfn that is not RAM, and
+   * `ERR_INVALID_ARGUMENT` for a `source` that is not a string, marking nothing.
    */
   poison(pfn: number, source = "mce"): boolean {
     const range = this.map.requireRam(pfn);
+    if (typeof source !== "string") throw new MmkitError(ErrorCode.InvalidArgument, `memory-failure source must be a string, got ${describeValue(source)}`);
     if (this.#poisoned.has(pfn)) return false;
     this.#poisoned.add(pfn);
     const event: MemoryFailureEvent = Object.freeze({ pfn, address: pfn * this.map.pageSize, node: this.map.ranges[range]!.node, source });

@@ -87,9 +87,10 @@ export class MemoryMap implements Iterable<RamRange> {
     const pageSize = requirePowerOfTwo(options.pageSize ?? 4096, "pageSize", 512, 2 ** 30);
     this.pageSize = pageSize;
     this.pageShift = log2Exact(pageSize);
-    if (!Array.isArray(options.ranges) || options.ranges.length === 0) {
-      throw new MmkitError(ErrorCode.InvalidArgument, "a memory map needs at least one RAM range");
+    if (!Array.isArray(options.ranges)) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `ranges must be an array of RAM ranges, got ${describeValue(options.ranges)}`);
     }
+    if (options.ranges.length === 0) throw new MmkitError(ErrorCode.InvalidArgument, "a memory map needs at least one RAM range");
     const specs = options.ranges.map((r, i) => {
       if (r === null || typeof r !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `ranges[${i}] must be an object, got ${describeValue(r)}`);
       const base = requireInteger(r.base, `ranges[${i}].base`, 0, MAX_ADDRESS);
@@ -142,12 +143,19 @@ export class MemoryMap implements Iterable<RamRange> {
    * hole of `holeBytes` after every node but the last. Handy for tests and benchmarks.
    */
   static uniform(size: number, options: { nodes?: number; holeBytes?: number; pageSize?: number } = {}): MemoryMap {
+    if (options === null || typeof options !== "object") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `uniform options must be an object, got ${describeValue(options)}`);
+    }
     const nodes = requireInteger(options.nodes ?? 1, "nodes", 1, 1024);
-    const pageSize = options.pageSize ?? 4096;
+    const pageSize = requirePowerOfTwo(options.pageSize ?? 4096, "pageSize", 512, 2 ** 30);
     const hole = requireInteger(options.holeBytes ?? 0, "holeBytes", 0, MAX_ADDRESS);
+    if (hole % pageSize !== 0) throw new MmkitError(ErrorCode.NotAligned, `holeBytes ${hole} is not a multiple of the page size ${pageSize}`);
     requireInteger(size, "size", 1, MAX_ADDRESS);
     const per = Math.floor(size / nodes / pageSize) * pageSize;
     if (per === 0) throw new MmkitError(ErrorCode.OutOfRange, `size ${size} is too small for ${nodes} nodes of whole pages`);
+    if (per * nodes + hole * (nodes - 1) > MAX_ADDRESS) {
+      throw new MmkitError(ErrorCode.OutOfRange, `holeBytes ${hole} after each of ${nodes - 1} nodes of ${per} bytes ends the map beyond 2^53`);
+    }
     const ranges: RamRangeSpec[] = [];
     let base = 0;
     for (let n = 0; n < nodes; n++) {
@@ -170,8 +178,12 @@ export class MemoryMap implements Iterable<RamRange> {
     return this.ranges[Symbol.iterator]();
   }
 
-  /** Index into {@link ranges} of the range holding `pfn`, or -1 (a hole, or outside RAM). */
+  /**
+   * Index into {@link ranges} of the range holding `pfn`, or -1 (a hole, or outside RAM; like
+   * {@link pfnValid}, anything but an integer is no pfn of RAM).
+   */
   rangeIndexOf(pfn: number): number {
+    if (!Number.isInteger(pfn)) return -1;
     const last = this.#last;
     if (pfn >= this.#starts[last]! && pfn < this.#ends[last]!) return last;
     let lo = 0;
@@ -205,8 +217,13 @@ export class MemoryMap implements Iterable<RamRange> {
     return this.nodes.find((n) => n.id === id);
   }
 
-  /** True when every page of `[pfn, pfn + count)` is RAM in one range (so it crosses no hole or node). */
+  /**
+   * True when every page of `[pfn, pfn + count)` is RAM in one range (so it crosses no hole or node).
+   * A `pfn` that is not an integer is no RAM (false); a `count` that is not a positive integer
+   * throws `ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE`.
+   */
   isContiguousRam(pfn: number, count: number): boolean {
+    requireInteger(count, "count", 1);
     const i = this.rangeIndexOf(pfn);
     return i >= 0 && pfn + count <= this.#ends[i]!;
   }
@@ -219,13 +236,13 @@ export class MemoryMap implements Iterable<RamRange> {
     return i;
   }
 
-  /** Byte address of `pfn`'s first byte. */
+  /** Byte address of `pfn`'s first byte (`pfn` an integer in `[0, 2^53 / pageSize]`, RAM or not). */
   pfnToAddress(pfn: number): number {
-    return pfn * this.pageSize;
+    return requireInteger(pfn, "pfn", 0, MAX_ADDRESS / this.pageSize) * this.pageSize;
   }
-  /** The pfn holding byte `address`. */
+  /** The pfn holding byte `address` (an integer in `[0, 2^53)`, RAM or not). */
   addressToPfn(address: number): number {
-    return Math.floor(address / this.pageSize);
+    return Math.floor(requireInteger(address, "address") / this.pageSize);
   }
 
   /** A one-line description per range, like the kernel's early memory map printout. */
@@ -234,4 +251,10 @@ export class MemoryMap implements Iterable<RamRange> {
       .map((r) => `node ${r.node}: [mem 0x${(r.startPfn * this.pageSize).toString(16)}-0x${(r.endPfn * this.pageSize - 1).toString(16)}] ${r.endPfn - r.startPfn} pages`)
       .join("\n");
   }
+}
+
+/** Throws `ERR_INVALID_ARGUMENT` unless `map` is a {@link MemoryMap}; for the constructors that take one. */
+export function requireMemoryMap(map: unknown): MemoryMap {
+  if (!(map instanceof MemoryMap)) throw new MmkitError(ErrorCode.InvalidArgument, `map must be a MemoryMap, got ${describeValue(map)}`);
+  return map;
 }

@@ -1,9 +1,10 @@
 import type { ArrayFactory } from "./arena.js";
 import { MemoryBacking } from "./backing.js";
 import { DirectMap, type DirectMapOptions } from "./direct-map.js";
-import { ErrorCode, MmkitError } from "./errors.js";
+import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 import { MemoryFailure } from "./memory-failure.js";
 import { MemoryMap, type MemoryMapOptions } from "./memory-map.js";
+import { requireInteger } from "./validate.js";
 
 /** Options for {@link PhysicalMemory}. */
 export interface PhysicalMemoryOptions extends MemoryMapOptions {
@@ -39,13 +40,17 @@ export class PhysicalMemory {
     this.map = new MemoryMap(options);
     const kind = options.backing ?? "none";
     if (kind !== "none" && kind !== "array" && kind !== "shared") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `backing must be "array", "shared" or "none", got ${JSON.stringify(kind)}`);
+      throw new MmkitError(ErrorCode.InvalidArgument, `backing must be "array", "shared" or "none", got ${describeValue(kind)}`);
     }
+    // Checked even without backing: a bad limit is a mistake whether or not it ends up used.
+    if (options.maxBackingBytes !== undefined) requireInteger(options.maxBackingBytes, "maxBackingBytes");
+    const dm = options.directMap ?? {};
+    if (typeof dm !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `directMap options must be an object, got ${describeValue(dm)}`);
     this.backing =
       kind === "none"
         ? null
         : new MemoryBacking(this.map, { shared: kind === "shared", ...(options.maxBackingBytes !== undefined ? { maxBytes: options.maxBackingBytes } : {}) });
-    this.directMap = new DirectMap(this.map, { ...options.directMap, ...(options.arena ? { arena: options.arena } : {}) });
+    this.directMap = new DirectMap(this.map, { ...dm, ...(options.arena !== undefined ? { arena: options.arena } : {}) });
     this.failures = new MemoryFailure(this.map);
   }
 

@@ -1,5 +1,5 @@
 import { MetadataArena, type MetadataArenaOptions, type MetadataArray } from "./arena.js";
-import { ErrorCode, MmkitError } from "./errors.js";
+import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 
 /** Size of a CPU cache line, the unit the probe counts. */
 export const CACHE_LINE_BYTES = 64;
@@ -83,6 +83,7 @@ export class ProbingArena extends MetadataArena {
 
   /** Runs `fn` inside a window and returns the window's result with `fn`'s value. */
   measure<T>(fn: () => T): ProbeResult & { value: T } {
+    if (typeof fn !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `measure needs a function, got ${describeValue(fn)}`);
     this.begin();
     let value: T;
     try {

@@ -1,11 +1,19 @@
+import { ErrorCode, MmkitError, describeValue } from "./errors.js";
+
 /** Byte-size constants. */
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 export const TiB = 1024 * GiB;
 
-/** `bytes` in the largest binary unit that keeps at least one whole unit, e.g. "1.5 TiB". */
+/**
+ * `bytes` in the largest binary unit that keeps at least one whole unit, e.g. "1.5 TiB". Any number
+ * prints (a negative delta, a fractional average; NaN and infinities as "NaN B", "Infinity B");
+ * anything else throws `ERR_INVALID_ARGUMENT`.
+ */
 export function formatBytes(bytes: number): string {
+  if (typeof bytes !== "number") throw new MmkitError(ErrorCode.InvalidArgument, `bytes must be a number, got ${describeValue(bytes)}`);
+  if (!Number.isFinite(bytes)) return `${bytes} B`;
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes;
   let unit = 0;

@@ -6,13 +6,16 @@ import { ErrorCode, MmkitError, describeValue } from "./errors.js";
  * when the value is good).
  */
 
-/** Throws unless `value` is a safe integer in `[min, max]`; returns it. */
+/**
+ * Throws unless `value` is a safe integer in `[min, max]`; returns it. Bounds that are not numbers
+ * (NaN, a string) admit nothing: the range test is written so that it fails rather than passes.
+ */
 export function requireInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be an integer, got ${describeValue(value)}`);
   }
-  if (value < min || value > max) {
-    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${min}, ${max}], got ${describeValue(value)}`);
+  if (!(value >= min && value <= max)) {
+    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${describeValue(min)}, ${describeValue(max)}], got ${describeValue(value)}`);
   }
   return value;
 }
@@ -20,9 +23,9 @@ export function requireInteger(value: unknown, name: string, min = 0, max = Numb
 /** True when `value` is a positive integer power of two (1, 2, 4, ... up to 2^52). */
 export function isPowerOfTwo(value: number): boolean {
   if (!Number.isSafeInteger(value) || value <= 0) return false;
-  // Bitwise tricks only work below 2^31; log2 is exact for powers of two in a double.
-  const log = Math.log2(value);
-  return Number.isInteger(log);
+  // Bitwise tricks only work below 2^31. log2 is exact for powers of two, but it rounds for
+  // their neighbours above 2^48 (log2(2^52 + 1) is 52), so check the power it names.
+  return 2 ** Math.round(Math.log2(value)) === value;
 }
 
 /** Throws unless `value` is a power of two in `[min, max]`; returns it. */
@@ -30,13 +33,20 @@ export function requirePowerOfTwo(value: unknown, name: string, min = 1, max = 2
   if (typeof value !== "number" || !isPowerOfTwo(value)) {
     throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a power of two, got ${describeValue(value)}`);
   }
-  if (value < min || value > max) {
-    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${min}, ${max}], got ${describeValue(value)}`);
+  if (!(value >= min && value <= max)) {
+    throw new MmkitError(ErrorCode.OutOfRange, `${name} must be in [${describeValue(min)}, ${describeValue(max)}], got ${describeValue(value)}`);
   }
   return value;
 }
 
-/** log2 of a power of two, exact for every power of two a double holds. */
+/**
+ * log2 of a power of two, exact for every power of two a double holds (2^-1074 to 2^1023).
+ * Throws `ERR_INVALID_ARGUMENT` for anything else.
+ */
 export function log2Exact(powerOfTwo: number): number {
-  return Math.round(Math.log2(powerOfTwo));
+  const log = typeof powerOfTwo === "number" ? Math.round(Math.log2(powerOfTwo)) : NaN;
+  if (!(powerOfTwo > 0 && powerOfTwo < Infinity && 2 ** log === powerOfTwo)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `log2Exact needs a power of two, got ${describeValue(powerOfTwo)}`);
+  }
+  return log;
 }

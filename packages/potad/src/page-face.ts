@@ -1,3 +1,5 @@
+import { ErrorCode, MmkitError, describeValue, requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
+
 /** The two operations of a {@link PageFace}, validated and done by the POTAD that built it. */
 export interface PageFaceBackend {
   allocPages(order: number): number;
@@ -39,8 +41,19 @@ export class PageFace {
    */
   readonly freePages: (pfn: number, order: number) => void;
 
-  /** Use `potad.pageFace(space, pageSize)`. */
+  /**
+   * Use `potad.pageFace(space, pageSize)`. Throws (`ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE`)
+   * for a space id that is not a non-negative integer, a page size that is not a power of two, a
+   * maxOrder outside [0, 63], or a backend without the two functions.
+   */
   constructor(space: number, pageSize: number, maxOrder: number, backend: PageFaceBackend) {
+    requireInteger(space, "space");
+    requirePowerOfTwo(pageSize, "pageSize");
+    requireInteger(maxOrder, "maxOrder", 0, 63);
+    const b = backend as Partial<PageFaceBackend> | null;
+    if (b === null || typeof b !== "object" || typeof b.allocPages !== "function" || typeof b.freePages !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `a page face needs a backend with allocPages and freePages, got ${describeValue(backend)}`);
+    }
     this.space = space;
     this.pageSize = pageSize;
     this.maxOrder = maxOrder;

@@ -46,6 +46,7 @@ import { PageFace } from "./page-face.js";
 import { SortedRangeIndex } from "./sorted-range-index.js";
 import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
+import { addressError, requireArena, requireDescriptorIndex, requireOptions } from "./validate.js";
 
 /** Options for {@link Potad}. */
 export interface PotadOptions {
@@ -137,12 +138,13 @@ export class Potad {
   #spaces: SpaceTable;
 
   constructor(options: PotadOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `potad options must be an object, got ${describeValue(options)}`);
-    }
+    requireOptions(options, "potad options");
     this.frontHigh = options.frontHigh === undefined ? DEFAULT_FRONT_HIGH : requireInteger(options.frontHigh, "frontHigh", 0, MAX_FRONT_HIGH);
-    this.arena = options.arena ?? new MetadataArena();
-    this.descriptorIndex = options.descriptorIndex ?? new SortedRangeIndex({ arena: this.arena });
+    // `=== undefined`, not `??`: an arena or index of null is refused, not taken for the default.
+    if (options.arena !== undefined) requireArena(options.arena);
+    if (options.descriptorIndex !== undefined) requireDescriptorIndex(options.descriptorIndex);
+    this.arena = options.arena === undefined ? new MetadataArena() : options.arena;
+    this.descriptorIndex = options.descriptorIndex === undefined ? new SortedRangeIndex({ arena: this.arena }) : options.descriptorIndex;
     this.#blocks = new BlockTable(this.arena);
     this.#spaces = new SpaceTable(this.arena);
   }
@@ -169,7 +171,7 @@ export class Potad {
    * Cost: O(orders) records.
    */
   addSpace(spec: SpaceSpec): number {
-    if (spec === null || typeof spec !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `space must be an object, got ${describeValue(spec)}`);
+    requireOptions(spec, "space");
     const granule = requirePowerOfTwo(spec.granule, "granule", 1, 2 ** 52);
     const base = requireInteger(spec.base, "base", 0, MAX_SPACE_END);
     const size = requireInteger(spec.size, "size", 1, MAX_SPACE_END);
@@ -248,6 +250,7 @@ export class Potad {
     const shape = this.#spaces.headers[h + H_SHAPE]!;
     const granuleLog2 = (shape >> 6) & 63;
     const sizeLog2 = Math.max(ceilLog2(size), granuleLog2);
+    if (options !== undefined) requireOptions(options, "allocation options");
     const alignment = options === undefined ? undefined : options.alignment;
     if (alignment !== undefined) {
       requirePowerOfTwo(alignment, "alignment", 1, 2 ** 52);
@@ -280,10 +283,11 @@ export class Potad {
    */
   allocOrder(space: number, order: number, options?: AllocOptions): number {
     const hdr = this.#spaces.headers;
-    const h = space * HEADER_STRIDE;
-    if ((space >>> 0) !== space || h >= hdr.length || !(hdr[h + H_SHAPE]! >= 0)) this.#spaces.header(space);
+    // `typeof` before any arithmetic: `*` or `>>>` on a BigInt throws a TypeError, not the typed error.
+    const h = typeof space === "number" ? space * HEADER_STRIDE : -1;
+    if (h < 0 || (space >>> 0) !== space || h >= hdr.length || !(hdr[h + H_SHAPE]! >= 0)) this.#spaces.header(space);
     const shape = hdr[h + H_SHAPE]!;
-    if ((order >>> 0) !== order || order > (shape & 63)) requireInteger(order, "order", 0, shape & 63);
+    if (typeof order !== "number" || (order >>> 0) !== order || order > (shape & 63)) requireInteger(order, "order", 0, shape & 63);
     const k = order - (shape >> 12); // the front of this order, when k is in [0, FRONT_ORDERS)
     if ((k >>> 0) < FRONT_ORDERS && options === undefined) {
       // The hot path, written out: pop the front (header line 0, the block's record).
@@ -310,6 +314,7 @@ export class Potad {
     let descriptor = NO_DESCRIPTOR;
     let descriptorBytes = 0;
     if (options !== undefined) {
+      requireOptions(options, "allocation options");
       if (options.alignment !== undefined) requirePowerOfTwo(options.alignment, "alignment", 1, 2 ** 52);
       if (options.descriptor !== undefined) descriptor = requireInteger(options.descriptor, "descriptor");
       if (options.descriptorBytes !== undefined) descriptorBytes = requireInteger(options.descriptorBytes, "descriptorBytes");
@@ -398,11 +403,14 @@ export class Potad {
    * its descriptor, or -1 when it had none. With `expectedSize`, throws `ERR_WRONG_SIZE` unless the
    * allocation is exactly that many bytes. Never allocates metadata.
    * Throws (changing nothing) `ERR_DOUBLE_FREE` for free space, `ERR_NOT_ALLOCATED` for an address
-   * never handed out or inside an allocation, `ERR_INVALID_ARGUMENT` for a non-integer.
+   * never handed out or inside an allocation, `ERR_INVALID_ARGUMENT` for a non-integer address or an
+   * `expectedSize` that is not a positive integer.
    * Cost: O(1). A block of a front order goes on its front: one hash probe, 2 cache lines (the record
    * and the header's first line). Larger blocks and pieces merge with free buddies as far as they go.
    */
   free(address: number, expectedSize?: number): number {
+    // Hashing a BigInt would throw a TypeError; any other non-number simply finds no record.
+    if (typeof address !== "number") this.#throwNotFreeable(address);
     const blocks = this.#blocks;
     const rec = blocks.records;
     const mask = blocks.mask;
@@ -424,6 +432,9 @@ export class Potad {
 
   /** Throws `ERR_WRONG_SIZE` unless the allocation whose head record is in slot `r` is `expectedSize` bytes. */
   #requireSize(r: number, address: number, expectedSize: number): void {
+    if (typeof expectedSize !== "number" || !Number.isSafeInteger(expectedSize) || expectedSize < 1) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `expectedSize must be a positive integer, got ${describeValue(expectedSize)}`);
+    }
     const size = this.#allocationSize(r);
     if (expectedSize !== size) {
       throw new MmkitError(ErrorCode.WrongSize, `the allocation at ${address} is ${size} bytes, not ${describeValue(expectedSize)}`);
@@ -542,7 +553,7 @@ export class Potad {
 
   /** Bytes of the allocation starting at `address`; throws as {@link free} would for anything else. O(pieces). */
   sizeOf(address: number): number {
-    const r = this.#blocks.find(address);
+    const r = typeof address === "number" ? this.#blocks.find(address) : -1;
     if (r < 0 || this.#blocks.records[r * RECORD_STRIDE + R_STATE] !== ALLOCATED) this.#throwNotFreeable(address);
     return this.#allocationSize(r);
   }
@@ -559,18 +570,23 @@ export class Potad {
     return total;
   }
 
-  /** The descriptor of the allocation containing `address` (any byte of it), or -1: one index load. */
+  /**
+   * The descriptor of the allocation containing `address` (any byte of it), or -1: one index load.
+   * Throws `ERR_INVALID_ARGUMENT` for an address that is not a non-negative integer.
+   */
   descriptorOf(address: number): number {
+    if (!Number.isSafeInteger(address) || address < 0) throw addressError(address);
     const value = this.descriptorIndex.load(address);
     return value === undefined ? NO_DESCRIPTOR : value;
   }
 
   /**
    * Start address of the allocation containing `address`, or -1 when it is free or in no space.
+   * Throws `ERR_INVALID_ARGUMENT` for an address that is not a non-negative integer.
    * Cost: one hash probe per order at most (the aligned-down candidates), plus a scan of the spaces.
    */
   allocationAt(address: number): number {
-    if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) return -1;
+    if (!Number.isSafeInteger(address) || address < 0) throw addressError(address);
     const r = this.#blockContaining(address);
     if (r < 0) return -1;
     const rec = this.#blocks.records;
@@ -599,9 +615,7 @@ export class Potad {
   }
 
   #throwNotFreeable(address: number): never {
-    if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) {
-      throw new MmkitError(ErrorCode.InvalidArgument, `address must be a non-negative integer, got ${describeValue(address)}`);
-    }
+    if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) throw addressError(address);
     const r = this.#blockContaining(address);
     if (r < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no space`);
     const rec = this.#blocks.records;
@@ -646,7 +660,7 @@ export class Potad {
       allocPages: (order) => {
         // The hot path: a pop from a front of this (still live, same-shaped) space, written out.
         // Anything else (a bad order, an empty front, a removed space) takes the general path.
-        if ((order >>> 0) === order && (order - frontMin) >>> 0 <= frontSpan) {
+        if (typeof order === "number" && (order >>> 0) === order && (order - frontMin) >>> 0 <= frontSpan) {
           const hd = spaces.headers;
           const k = (order + frontShift) | 0;
           const top = hd[h + H_FRONT + k]!;
@@ -669,7 +683,7 @@ export class Potad {
       freePages: (pfn, order) => {
         // The hot path (`pushPage`); everything else, valid or not, takes the general path, which
         // validates in full. `typeof` keeps a string or a boolean from being converted into a match.
-        if (typeof pfn !== "number" || (order >>> 0) !== order || !pushPage(blocks, spaces.headers, h, shape, space, pfn * pageSize, pageLog2 + order, order + frontShift, frontHigh)) {
+        if (typeof pfn !== "number" || typeof order !== "number" || (order >>> 0) !== order || !pushPage(blocks, spaces.headers, h, shape, space, pfn * pageSize, pageLog2 + order, order + frontShift, frontHigh)) {
           this.#freePagesSlow(space, pfn, order, pageSize, pageLog2, faceMax);
         }
       },
@@ -678,7 +692,7 @@ export class Potad {
 
   /** The page face's allocation off its hot path: validates the order, then {@link allocOrder}. */
   #allocPagesSlow(space: number, order: number, shift: number, faceMax: number, perByte: number): number {
-    if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+    if (typeof order !== "number" || (order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
     const address = this.allocOrder(space, order + shift);
     return address < 0 ? -1 : address * perByte;
   }
@@ -691,7 +705,7 @@ export class Potad {
     if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) {
       throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
     }
-    if ((order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
+    if (typeof order !== "number" || (order >>> 0) !== order || order > faceMax) requireInteger(order, "order", 0, faceMax);
     const log2 = pageLog2 + order;
     const address = pfn * pageSize;
     const i = this.#blocks.find(address);

@@ -1,5 +1,6 @@
 import { type ArrayFactory, ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
 import type { DescriptorIndex } from "./descriptor-index.js";
+import { requireArena, requireOptions } from "./validate.js";
 
 const STRIDE = 3;
 
@@ -35,7 +36,9 @@ export class SortedRangeIndex implements DescriptorIndex {
   #count = 0;
 
   constructor(options: SortedRangeIndexOptions = {}) {
-    this.#arena = options.arena ?? new MetadataArena();
+    requireOptions(options, "index options");
+    if (options.arena !== undefined) requireArena(options.arena);
+    this.#arena = options.arena === undefined ? new MetadataArena() : options.arena;
     this.#data = this.#arena.float64(0, "potad descriptor index");
   }
 
@@ -72,7 +75,10 @@ export class SortedRangeIndex implements DescriptorIndex {
     this.#count++;
   }
 
-  /** Removes the range containing `index` and returns its value (`undefined` when none). */
+  /**
+   * Removes the range containing `index` and returns its value (`undefined` when none). Throws
+   * (changing nothing) for an index that is not a non-negative safe integer.
+   */
   erase(index: number): number | undefined {
     const at = this.#containing(index);
     if (at < 0) return undefined;
@@ -83,7 +89,10 @@ export class SortedRangeIndex implements DescriptorIndex {
     return value;
   }
 
-  /** The value of the range containing `index`, or `undefined`. */
+  /**
+   * The value of the range containing `index`, or `undefined`. Throws for an index that is not a
+   * non-negative safe integer (keys are byte addresses).
+   */
   load(index: number): number | undefined {
     const at = this.#containing(index);
     return at < 0 ? undefined : this.#data[at * STRIDE + 2];
@@ -106,9 +115,10 @@ export class SortedRangeIndex implements DescriptorIndex {
     }
   }
 
-  /** Position of the range containing `index`, or -1. */
+  /** Position of the range containing `index`, or -1; throws for an index that is not a key. */
   #containing(index: number): number {
-    if (typeof index !== "number") return -1;
+    // One combined check; the diagnosis (the same as `store`'s for `first`) is out of line.
+    if (!Number.isSafeInteger(index) || index < 0) requireInteger(index, "index");
     const at = this.#upperBound(index) - 1;
     return at >= 0 && this.#data[at * STRIDE + 1]! >= index ? at : -1;
   }

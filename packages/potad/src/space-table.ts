@@ -42,7 +42,7 @@ export class SpaceTable {
 
   /** Offset of live space `space`'s header; throws `ERR_INVALID_ARGUMENT` naming it otherwise. */
   header(space: number): number {
-    if ((space >>> 0) === space && space < this.#capacity) {
+    if (typeof space === "number" && (space >>> 0) === space && space < this.#capacity) {
       const h = space * HEADER_STRIDE;
       if (this.headers[h + H_SHAPE]! >= 0) return h;
     }

@@ -50,6 +50,12 @@ export interface PteMappedCacheOptions {
   name?: string;
 }
 
+/** Throws unless a shrinker callback's control is an object; returns it. */
+function requireControl<T>(sc: T): T {
+  if (sc === null || typeof sc !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `shrink control must be an object, got ${describeValue(sc)}`);
+  return sc;
+}
+
 const MIN_SLOTS = 8;
 const MAX_NODE = 1023;
 const LIST_NAMES = ["block-partial", "pieces", "block-free"] as const;
@@ -154,12 +160,20 @@ export class PteMappedCache {
     }
     const name = options.name ?? "pte-cache";
     if (typeof name !== "string") throw new MmkitError(ErrorCode.InvalidArgument, `name must be a string, got ${describeValue(name)}`);
+    const splitBlocks: unknown = options.splitBlocks;
+    if (splitBlocks !== undefined && typeof splitBlocks !== "boolean") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `splitBlocks must be a boolean, got ${describeValue(splitBlocks)}`);
+    }
+    const arena = options.arena ?? new MetadataArena();
+    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.uint32 !== "function" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, uint32, float64, release), got ${describeValue(arena)}`);
+    }
     this.source = source;
     this.directMap = directMap;
-    this.splitBlocks = options.splitBlocks === true;
+    this.splitBlocks = splitBlocks === true;
     this.#host = shrinkerHost;
     this.#nodeOf = nodeOf;
-    this.#arena = options.arena ?? new MetadataArena();
+    this.#arena = arena;
     this.#lru = new RegionLru(this.#arena, 1);
     this.#listPages = this.#arena.float64(LIST_KINDS, "pte-cache list pages");
     this.#resize(MIN_SLOTS);
@@ -168,10 +182,12 @@ export class PteMappedCache {
       seeks: DEFAULT_SEEKS,
       batch: REGION_PAGES,
       numaAware: true,
-      count: (sc) => this.#count(sc.nid),
+      count: (sc) => this.#count(requireControl(sc).nid),
       scan: (sc) => {
-        const want = requireInteger(sc.nrToScan, "nrToScan");
-        const freed = this.shrink(want, sc.nid);
+        const want = requireInteger(requireControl(sc).nrToScan, "nrToScan");
+        // A node, as for count: not shrink()'s -1 (every node), which a missing nid would become.
+        const nid = requireInteger(sc.nid, "nid", 0, MAX_NODE);
+        const freed = this.shrink(want, nid);
         return freed === 0 && want > 0 ? SHRINK_STOP : freed;
       },
     };

@@ -21,6 +21,7 @@ export interface ShrinkCountControl {
 
 /** What `scan` is asked to do. */
 export interface ShrinkScanControl {
+  /** NUMA node id, 0..1023 (a real node: unlike `shrink()`'s `nid`, not -1 for every node). */
   nid: number;
   /** Objects (pages) to free. */
   nrToScan: number;

@@ -57,8 +57,10 @@ export interface DirectReclaimStats {
  * reclaiming (a shrinker that allocates) does not reclaim again (the kernel's `PF_MEMALLOC`).
  * It is itself a {@link PageAllocator}, so it composes.
  *
- * An order that is not an integer in 0..52 throws here; any other misuse (an order above the
- * wrapped allocator's maximum, a bad pfn) is the wrapped allocator's to report, and passes through.
+ * An order that is not an integer in 0..52, or a pfn that is not a non-negative integer, throws
+ * here, before the wrapped allocator is called; any other misuse (an order above the wrapped
+ * allocator's maximum, a pfn it never handed out) is the wrapped allocator's to report, and passes
+ * through.
  *
  * Cost: the fast path is one call into the wrapped allocator; the slow path at most `maxRetries`
  * reclaims (each up to 13 passes) and allocation attempts.
@@ -84,6 +86,9 @@ export class DirectReclaim implements PageAllocator {
     }
     if (typeof registry !== "object" || registry === null || typeof registry.reclaim !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `registry must be a ShrinkerRegistry, got ${describeValue(registry)}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `direct reclaim options must be an object, got ${describeValue(options)}`);
     }
     this.#maxRetries = requireInteger(options.maxRetries ?? MAX_RECLAIM_RETRIES, "maxRetries", 0, 1 << 20);
     this.#minTarget = requireInteger(options.minTarget ?? SWAP_CLUSTER_MAX, "minTarget", 1);
@@ -142,9 +147,11 @@ export class DirectReclaim implements PageAllocator {
   }
 
   /**
-   * Gives pages back to the wrapped allocator.
+   * Gives pages back to the wrapped allocator. Throws `ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE`
+   * for a pfn that is not a non-negative integer or an order that is not an integer in 0..52,
+   * without calling it.
    *
-   * Cost: one wrapped `freePages`.
+   * Cost: two integer checks and one wrapped `freePages`.
    *
    * @example
    * ```ts
@@ -152,6 +159,8 @@ export class DirectReclaim implements PageAllocator {
    * ```
    */
   freePages(pfn: number, order: number): void {
+    requireInteger(pfn, "pfn");
+    requireInteger(order, "order", 0, 52);
     this.#pages.freePages(pfn, order);
   }
 

@@ -132,10 +132,17 @@ export class ListLru<T> {
   #lastVisited = 0;
 
   constructor(options: ListLruOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `list-lru options must be an object, got ${describeValue(options)}`);
+    }
     this.#nodes = requireInteger(options.nodes ?? 1, "nodes", 1, MAX_NODES);
     const capacity = requireInteger(options.capacity ?? 64, "capacity", 0, MAX_SLOTS - MAX_NODES);
     this.#universe = options.universe === undefined ? -1 : requireInteger(options.universe, "universe", 1, MAX_SLOTS - MAX_NODES);
-    this.#arena = options.arena ?? new MetadataArena();
+    const arena = options.arena ?? new MetadataArena();
+    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.release !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, release), got ${describeValue(arena)}`);
+    }
+    this.#arena = arena;
     this.#counts = this.#arena.int32(this.#nodes, "list-lru count");
     this.#grow(this.#nodes + (this.#universe >= 0 ? this.#universe : Math.max(capacity, 1)));
   }
@@ -385,7 +392,9 @@ export class ListLru<T> {
    * ```
    */
   shrinkWalk(sc: ShrinkControl, callback: LruWalkCallback<T>): number {
-    const removed = this.walk(sc.nid, callback, sc.nrToScan);
+    if (typeof sc !== "object" || sc === null) throw new MmkitError(ErrorCode.InvalidArgument, `shrink control must be an object, got ${describeValue(sc)}`);
+    // Required: a missing nrToScan would be walk()'s default, the whole list.
+    const removed = this.walk(sc.nid, callback, requireInteger(sc.nrToScan, "nrToScan"));
     sc.nrScanned = this.#lastVisited;
     return removed;
   }

@@ -110,13 +110,20 @@ export class ShrinkerRegistry {
   #warningTotal = 0;
 
   constructor(options: ShrinkerRegistryOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `registry options must be an object, got ${describeValue(options)}`);
+    }
     this.#nodes = requireInteger(options.nodes ?? 1, "nodes", 1, MAX_NODES);
     this.#warningLimit = requireInteger(options.warningLimit ?? 64, "warningLimit", 0, 1 << 20);
     if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `onWarning must be a function, got ${describeValue(options.onWarning)}`);
     }
+    const arena = options.arena ?? new MetadataArena();
+    if (typeof arena !== "object" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
+      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (float64, release), got ${describeValue(arena)}`);
+    }
     this.#onWarning = options.onWarning;
-    this.#arena = options.arena ?? new MetadataArena();
+    this.#arena = arena;
     this.#installArrays(4);
   }
 
@@ -163,7 +170,8 @@ export class ShrinkerRegistry {
       throw new MmkitError(ErrorCode.InvalidArgument, `shrinker name must be a non-empty string, got ${describeValue(name)}`);
     }
     if (typeof shrinker.count !== "function" || typeof shrinker.scan !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `shrinker ${JSON.stringify(name)} needs count and scan functions`);
+      const [which, value] = typeof shrinker.count !== "function" ? ["count", shrinker.count] : ["scan", shrinker.scan];
+      throw new MmkitError(ErrorCode.InvalidArgument, `shrinker ${JSON.stringify(name)} needs count and scan functions, got ${which} ${describeValue(value)}`);
     }
     if (this.#byShrinker.has(shrinker)) {
       throw new MmkitError(ShrinkerErrorCode.AlreadyRegistered, `shrinker ${JSON.stringify(name)} is registered already (id ${this.#byShrinker.get(shrinker)!.id})`);
@@ -196,11 +204,7 @@ export class ShrinkerRegistry {
    * ```
    */
   unregister(shrinker: Shrinker): void {
-    const entry = this.#byShrinker.get(shrinker);
-    if (entry === undefined) {
-      const name = typeof shrinker === "object" && shrinker !== null ? JSON.stringify(shrinker.name) : describeValue(shrinker);
-      throw new MmkitError(ShrinkerErrorCode.NotRegistered, `shrinker ${name} is not registered`);
-    }
+    const entry = this.#entryOf(shrinker);
     entry.live = false;
     this.#byShrinker.delete(shrinker);
     if (this.#walkDepth > 0) {
@@ -505,10 +509,7 @@ export class ShrinkerRegistry {
 
   #entryOf(shrinker: Shrinker): Entry {
     const entry = this.#byShrinker.get(shrinker);
-    if (entry === undefined) {
-      const name = typeof shrinker === "object" && shrinker !== null ? JSON.stringify(shrinker.name) : describeValue(shrinker);
-      throw new MmkitError(ShrinkerErrorCode.NotRegistered, `shrinker ${name} is not registered`);
-    }
+    if (entry === undefined) throw new MmkitError(ShrinkerErrorCode.NotRegistered, `shrinker ${describeShrinker(shrinker)} is not registered`);
     return entry;
   }
 
@@ -780,4 +781,10 @@ export class ShrinkerRegistry {
     ];
     this.#capacity = capacity;
   }
+}
+
+/** A shrinker for an error message: its name when it has a string one, else the value (a BigInt name cannot go through JSON). */
+function describeShrinker(shrinker: unknown): string {
+  const name: unknown = typeof shrinker === "object" && shrinker !== null ? (shrinker as { name?: unknown }).name : undefined;
+  return typeof name === "string" ? JSON.stringify(name) : describeValue(shrinker);
 }

@@ -1,8 +1,32 @@
+import { ErrorCode, MmkitError, requireInteger } from "@mmkit/physmem";
+import { DEF_PRIORITY } from "./constants.js";
+
 /**
  * The arithmetic of the kernel's `do_shrink_slab` (mm/shrinker.c), as pure functions on JS numbers.
  * Every value is a non-negative integer below 2^53; `>>` in the kernel is written as a floored
- * division here so counts above 2^31 stay exact.
+ * division here so counts above 2^31 stay exact. So that they do: `freeable` is at most 2^50 (the
+ * registry clamps counts there), deferred work, deltas, totals and scanned counts at most 2^52,
+ * `priority` 0..12, `seeks` 0..2^20 and `batch` 1..2^40 (as `register` accepts them); anything else
+ * throws `ERR_INVALID_ARGUMENT` (not an integer) or `ERR_OUT_OF_RANGE`, naming the argument.
  */
+
+const MAX_FREEABLE = 2 ** 50;
+const MAX_WORK = 2 ** 52;
+const MAX_SEEKS = 2 ** 20;
+const MAX_BATCH = 2 ** 40;
+/** `scanBatches` builds its answer: at most this many batches. */
+const MAX_BATCHES = 2 ** 20;
+
+/** True for an integer in [0, max]; false for anything else (NaN, fractions, non-numbers, BigInts). */
+function within(x: number, max: number): boolean {
+  return Number.isSafeInteger(x) && x >= 0 && x <= max;
+}
+
+/** The diagnosis, off the fast path: throws for the first argument outside its range. */
+function rejectArguments(fn: string, args: readonly (readonly [value: unknown, name: string, min: number, max: number])[]): never {
+  for (const [value, name, min, max] of args) requireInteger(value, `${fn} ${name}`, min, max);
+  throw new MmkitError(ErrorCode.InvalidArgument, `${fn}: bad arguments`);
+}
 
 /** `x >> shift` for any non-negative safe integer (not limited to 32 bits). */
 function shiftRight(x: number, shift: number): number {
@@ -23,6 +47,13 @@ function shiftRight(x: number, shift: number): number {
  * ```
  */
 export function scanDelta(freeable: number, priority: number, seeks: number): number {
+  if (!(within(freeable, MAX_FREEABLE) && within(priority, DEF_PRIORITY) && within(seeks, MAX_SEEKS))) {
+    rejectArguments("scanDelta", [
+      [freeable, "freeable", 0, MAX_FREEABLE],
+      [priority, "priority", 0, DEF_PRIORITY],
+      [seeks, "seeks", 0, MAX_SEEKS],
+    ]);
+  }
   if (seeks === 0) return Math.floor(freeable / 2);
   return Math.floor((shiftRight(freeable, priority) * 4) / seeks);
 }
@@ -38,6 +69,14 @@ export function scanDelta(freeable: number, priority: number, seeks: number): nu
  * ```
  */
 export function totalScan(freeable: number, deferred: number, priority: number, seeks: number): number {
+  if (!(within(freeable, MAX_FREEABLE) && within(deferred, MAX_WORK) && within(priority, DEF_PRIORITY) && within(seeks, MAX_SEEKS))) {
+    rejectArguments("totalScan", [
+      [freeable, "freeable", 0, MAX_FREEABLE],
+      [deferred, "deferred", 0, MAX_WORK],
+      [priority, "priority", 0, DEF_PRIORITY],
+      [seeks, "seeks", 0, MAX_SEEKS],
+    ]);
+  }
   return Math.min(shiftRight(deferred, priority) + scanDelta(freeable, priority, seeks), 2 * freeable);
 }
 
@@ -54,6 +93,14 @@ export function totalScan(freeable: number, deferred: number, priority: number, 
  * ```
  */
 export function nextDeferred(deferred: number, delta: number, scanned: number, freeable: number): number {
+  if (!(within(deferred, MAX_WORK) && within(delta, MAX_WORK) && within(scanned, MAX_WORK) && within(freeable, MAX_FREEABLE))) {
+    rejectArguments("nextDeferred", [
+      [deferred, "deferred", 0, MAX_WORK],
+      [delta, "delta", 0, MAX_WORK],
+      [scanned, "scanned", 0, MAX_WORK],
+      [freeable, "freeable", 0, MAX_FREEABLE],
+    ]);
+  }
   return Math.min(Math.max(deferred + delta - scanned, 0), 2 * freeable);
 }
 
@@ -62,7 +109,8 @@ export function nextDeferred(deferred: number, delta: number, scanned: number, f
  * `batch` while at least `batch` remain, then, only if what remains is at least `freeable` (a cache
  * smaller than a batch under heavy pressure), one last short batch.
  *
- * Cost: O(total / batch) time and memory; for tests and explanations, not for hot paths.
+ * Cost: O(total / batch) time and memory; for tests and explanations, not for hot paths (at most
+ * 2^20 batches: more is `ERR_OUT_OF_RANGE`).
  *
  * @example
  * ```ts
@@ -71,6 +119,16 @@ export function nextDeferred(deferred: number, delta: number, scanned: number, f
  * ```
  */
 export function scanBatches(total: number, freeable: number, batch: number): number[] {
+  if (!(within(total, MAX_WORK) && within(freeable, MAX_FREEABLE) && within(batch, MAX_BATCH) && batch >= 1)) {
+    rejectArguments("scanBatches", [
+      [total, "total", 0, MAX_WORK],
+      [freeable, "freeable", 0, MAX_FREEABLE],
+      [batch, "batch", 1, MAX_BATCH],
+    ]);
+  }
+  if (total / batch > MAX_BATCHES) {
+    throw new MmkitError(ErrorCode.OutOfRange, `scanBatches(${total}, ${freeable}, ${batch}) would list ${Math.ceil(total / batch)} batches, more than ${MAX_BATCHES}`);
+  }
   const out: number[] = [];
   while (total > 0 && (total >= batch || total >= freeable)) {
     const n = Math.min(batch, total);
