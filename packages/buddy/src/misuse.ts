@@ -66,17 +66,6 @@ export function optional<T>(value: T | undefined, dflt: T): T {
   return value === undefined ? dflt : value;
 }
 
-/**
- * Throws unless `value` has the `ArrayFactory` methods the buddy allocator uses (`int32`, `uint8`),
- * so a wrong `arena` is refused by the constructor rather than failing as a TypeError inside it.
- */
-export function requireArena(value: unknown): void {
-  const v = value as { int32?: unknown; uint8?: unknown } | null;
-  if (v === null || typeof v !== "object" || typeof v.int32 !== "function" || typeof v.uint8 !== "function") {
-    throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (a MetadataArena or ProbingArena), got ${describeValue(value)}`);
-  }
-}
-
 function bool(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be a boolean, got ${describeValue(value)}`);

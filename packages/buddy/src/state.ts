@@ -1,7 +1,7 @@
-import { ErrorCode, MmkitError, MetadataArena, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
+import { ErrorCode, MmkitError, MetadataArena, requireArrayFactory, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
 import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
-import { optional, requireArena, requireOptions } from "./misuse.js";
+import { optional, requireOptions } from "./misuse.js";
 import {
   FA_INTS,
   FA_LISTS,
@@ -153,7 +153,7 @@ export class BuddyState {
       throw new MmkitError(ErrorCode.InvalidArgument, `a buddy allocator needs a MemoryMap, got ${describeValue(map)}`);
     }
     requireOptions(options, "buddy options");
-    if (options.arena !== undefined) requireArena(options.arena);
+    if (options.arena !== undefined) requireArrayFactory(options.arena);
     this.map = map;
     this.pageSize = map.pageSize;
     // `optional`, not `??`: an option set to null is refused, as for the options read with `=== undefined`.

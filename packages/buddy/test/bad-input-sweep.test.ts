@@ -12,6 +12,7 @@ import {
   zoneHighsize,
   zoneWatermarks,
 } from "@mmkit/buddy";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 
 /**
  * Adversarial bad-input sweep. Every public method and constructor option of `@mmkit/buddy`
@@ -45,7 +46,7 @@ const RANGES: [number, number, number][] = [
 const MAP = new MemoryMap({ ranges: RANGES.map(([s, e, node]) => ({ base: s * PAGE, size: (e - s) * PAGE, node })) });
 const inRam = (pfn: number): boolean => RANGES.some(([s, e]) => pfn >= s && pfn < e);
 
-const HOSTILE: readonly unknown[] = [Number.NaN, -0, -1, 0.5, 2 ** 53, Infinity, -Infinity, undefined, null, "3", {}, [], 1n, Number.MAX_SAFE_INTEGER];
+const HOSTILE: readonly unknown[] = HOSTILE_VALUES.map(([, v]) => v);
 const label = (v: unknown): string => (Array.isArray(v) ? "[]" : typeof v === "bigint" ? `${v}n` : typeof v === "string" ? JSON.stringify(v) : v !== null && typeof v === "object" ? "{}" : Object.is(v, -0) ? "-0" : String(v));
 
 interface World {
@@ -416,7 +417,7 @@ describe("constructor", () => {
     ["map", (v) => build(v === OMIT ? undefined : v, {}), (v) => refuse(INVALID, `needs a MemoryMap, got ${describeValue(v)}`)],
     ["options", (v) => (v === OMIT ? new BuddyAllocator(MAP) : build(MAP, v)), bag],
     // An arena must be an ArrayFactory; nothing hostile is one.
-    ["arena", (v) => build(MAP, field("arena", v)), (v) => (v === undefined ? { as: OMIT } : refuse(INVALID, `arena must be an ArrayFactory (a MetadataArena or ProbingArena), got ${describeValue(v)}`))],
+    ["arena", (v) => build(MAP, field("arena", v)), (v) => (v === undefined ? { as: OMIT } : refuse(INVALID, `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}`))],
     ["maxOrder", (v) => build(MAP, field("maxOrder", v)), int(0, 20, true)],
     ["pageblockOrder", (v) => build(MAP, field("pageblockOrder", v)), int(0, 10, true)],
     ["cpus", (v) => build(MAP, field("cpus", v)), int(1, 1024, true)],

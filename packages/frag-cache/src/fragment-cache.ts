@@ -1,4 +1,4 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, isPowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, isPowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
 import { BlockTable } from "./block-table.js";
 import { FRAG_BLOCK_BYTES, FRAG_GRANULE, POISON_BYTE } from "./constants.js";
 import type { FragmentBacking, PageSource } from "./page-source.js";
@@ -193,10 +193,7 @@ export class FragmentCache {
     if (options.onPoison !== undefined && typeof options.onPoison !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `onPoison must be a function, got ${describeValue(options.onPoison)}`);
     }
-    const arena = options.arena ?? new MetadataArena();
-    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, float64, release), got ${describeValue(arena)}`);
-    }
+    const arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.pageSize = pageSize;
     this.blockSize = Math.max(blockBytes, pageSize);
     this.blockOrder = Math.round(Math.log2(this.blockSize / pageSize));

@@ -11,6 +11,7 @@ import { describe, expect, test } from "vitest";
 import { ErrorCode, MetadataArena, MmkitError, PhysicalMemory, describeValue } from "@mmkit/physmem";
 import { FragmentCache, type FragmentCacheOptions } from "@mmkit/frag-cache";
 import { FakePageSource } from "./fake-page-source.js";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 
 /** The codes the README documents for misuse. */
 const DOCUMENTED = new Set<string>([
@@ -23,22 +24,7 @@ const DOCUMENTED = new Set<string>([
 ]);
 
 /** Hostile values for any argument position, by name. */
-const HOSTILE: readonly (readonly [string, unknown])[] = [
-  ["NaN", Number.NaN],
-  ["-0", -0],
-  ["-1", -1],
-  ["0.5", 0.5],
-  ["2**53", 2 ** 53],
-  ["Infinity", Number.POSITIVE_INFINITY],
-  ["-Infinity", Number.NEGATIVE_INFINITY],
-  ["undefined", undefined],
-  ["null", null],
-  ['"3"', "3"],
-  ["{}", {}],
-  ["[]", []],
-  ["1n", BigInt(1)],
-  ["MAX_SAFE_INTEGER", Number.MAX_SAFE_INTEGER],
-];
+const HOSTILE = HOSTILE_VALUES;
 
 type Mode = "plain" | "poison";
 
@@ -349,7 +335,7 @@ describe("new FragmentCache(source, options)", () => {
     for (const [name, v] of HOSTILE) {
       const source = new FakePageSource(64);
       const outcome =
-        name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (int32, float64, release), got ${describeValue(v)}` };
+        name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}` };
       expectConstruct(() => new FragmentCache(source, { arena: v } as never), outcome);
     }
   });

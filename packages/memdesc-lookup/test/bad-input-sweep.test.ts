@@ -20,6 +20,7 @@ import {
   type MapleSnapshot,
   type MapleView,
 } from "@mmkit/memdesc-lookup";
+import { HOSTILE_FACTORIES } from "@mmkit/test-support";
 
 // Every public method and constructor option of @mmkit/memdesc-lookup (src/index.ts and the README):
 //
@@ -41,22 +42,7 @@ import {
 // sweep gives every argument position of every method above each hostile value, against a tree
 // with live and erased ranges and a live snapshot, and tables with live and cleared descriptors.
 
-const HOSTILE: ReadonlyArray<readonly [string, () => unknown]> = [
-  ["NaN", () => NaN],
-  ["-0", () => -0],
-  ["-1", () => -1],
-  ["0.5", () => 0.5],
-  ["2**53", () => 2 ** 53],
-  ["Infinity", () => Infinity],
-  ["-Infinity", () => -Infinity],
-  ["undefined", () => undefined],
-  ["null", () => null],
-  ['"3"', () => "3"],
-  ["{}", () => ({})],
-  ["[]", () => []],
-  ["1n", () => 1n],
-  ["MAX_SAFE_INTEGER", () => Number.MAX_SAFE_INTEGER],
-];
+const HOSTILE = HOSTILE_FACTORIES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 type Verdict =

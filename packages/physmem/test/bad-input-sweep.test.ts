@@ -20,6 +20,7 @@ import {
   requireInteger,
   requirePowerOfTwo,
 } from "@mmkit/physmem";
+import { HOSTILE_FACTORIES } from "@mmkit/test-support";
 
 // Every public method and constructor option of @mmkit/physmem (src/index.ts and the README):
 //
@@ -44,22 +45,7 @@ import {
 // Each call is either refused with an MmkitError (code, message naming the value as describeValue
 // prints it, nothing changed) or legitimate, with the reason written next to its verdict.
 
-const HOSTILE: ReadonlyArray<readonly [string, () => unknown]> = [
-  ["NaN", () => NaN],
-  ["-0", () => -0],
-  ["-1", () => -1],
-  ["0.5", () => 0.5],
-  ["2**53", () => 2 ** 53],
-  ["Infinity", () => Infinity],
-  ["-Infinity", () => -Infinity],
-  ["undefined", () => undefined],
-  ["null", () => null],
-  ['"3"', () => "3"],
-  ["{}", () => ({})],
-  ["[]", () => []],
-  ["1n", () => 1n],
-  ["MAX_SAFE_INTEGER", () => Number.MAX_SAFE_INTEGER],
-];
+const HOSTILE = HOSTILE_FACTORIES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 type Verdict =

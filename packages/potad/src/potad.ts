@@ -1,4 +1,4 @@
-import { type ArrayFactory, ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
+import { type ArrayFactory, ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
 import { BlockTable, homeSlot } from "./block-table.js";
 import { checkPotad } from "./check.js";
 import { carveWindow, findWindow } from "./contiguous.js";
@@ -46,7 +46,7 @@ import { PageFace } from "./page-face.js";
 import { SortedRangeIndex } from "./sorted-range-index.js";
 import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
-import { addressError, requireArena, requireDescriptorIndex, requireOptions } from "./validate.js";
+import { addressError, requireDescriptorIndex, requireOptions } from "./validate.js";
 
 /** Options for {@link Potad}. */
 export interface PotadOptions {
@@ -141,7 +141,7 @@ export class Potad {
     requireOptions(options, "potad options");
     this.frontHigh = options.frontHigh === undefined ? DEFAULT_FRONT_HIGH : requireInteger(options.frontHigh, "frontHigh", 0, MAX_FRONT_HIGH);
     // `=== undefined`, not `??`: an arena or index of null is refused, not taken for the default.
-    if (options.arena !== undefined) requireArena(options.arena);
+    if (options.arena !== undefined) requireArrayFactory(options.arena);
     if (options.descriptorIndex !== undefined) requireDescriptorIndex(options.descriptorIndex);
     this.arena = options.arena === undefined ? new MetadataArena() : options.arena;
     this.descriptorIndex = options.descriptorIndex === undefined ? new SortedRangeIndex({ arena: this.arena }) : options.descriptorIndex;

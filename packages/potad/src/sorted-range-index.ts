@@ -1,6 +1,6 @@
-import { type ArrayFactory, ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
+import { type ArrayFactory, ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
 import type { DescriptorIndex } from "./descriptor-index.js";
-import { requireArena, requireOptions } from "./validate.js";
+import { requireOptions } from "./validate.js";
 
 const STRIDE = 3;
 
@@ -37,7 +37,7 @@ export class SortedRangeIndex implements DescriptorIndex {
 
   constructor(options: SortedRangeIndexOptions = {}) {
     requireOptions(options, "index options");
-    if (options.arena !== undefined) requireArena(options.arena);
+    if (options.arena !== undefined) requireArrayFactory(options.arena);
     this.#arena = options.arena === undefined ? new MetadataArena() : options.arena;
     this.#data = this.#arena.float64(0, "potad descriptor index");
   }

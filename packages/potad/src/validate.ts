@@ -21,14 +21,6 @@ export function requireOptions(value: unknown, what: string): void {
   }
 }
 
-/** Throws unless `value` has the `ArrayFactory` methods POTAD uses (`float64`, `release`). */
-export function requireArena(value: unknown): void {
-  const v = value as { float64?: unknown; release?: unknown } | null;
-  if (v === null || typeof v !== "object" || typeof v.float64 !== "function" || typeof v.release !== "function") {
-    throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (a MetadataArena or ProbingArena), got ${describeValue(value)}`);
-  }
-}
-
 /** Throws unless `value` has a `DescriptorIndex`'s `store`, `erase` and `load`. */
 export function requireDescriptorIndex(value: unknown): void {
   const v = value as { store?: unknown; erase?: unknown; load?: unknown } | null;

@@ -2,6 +2,7 @@ import { ErrorCode, MetadataArena, MiB, MmkitError, describeValue } from "@mmkit
 import { NO_DESCRIPTOR, PageFace, Potad, SortedRangeIndex } from "@mmkit/potad";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 
 /**
  * Adversarial bad-input sweep. Every public method and constructor option of `@mmkit/potad`
@@ -23,7 +24,7 @@ import { describe, expect, test } from "vitest";
  * calls them.
  */
 
-const HOSTILE: readonly unknown[] = [Number.NaN, -0, -1, 0.5, 2 ** 53, Infinity, -Infinity, undefined, null, "3", {}, [], 1n, Number.MAX_SAFE_INTEGER];
+const HOSTILE: readonly unknown[] = HOSTILE_VALUES.map(([, v]) => v);
 const label = (v: unknown): string => (Array.isArray(v) ? "[]" : typeof v === "bigint" ? `${v}n` : typeof v === "string" ? JSON.stringify(v) : v !== null && typeof v === "object" ? "{}" : Object.is(v, -0) ? "-0" : String(v));
 
 interface World {
@@ -382,7 +383,7 @@ describe("a descriptor range the index refuses (a foreign range in POTAD's own i
 });
 
 describe("constructors", () => {
-  const arenaText = (v: unknown): string => `arena must be an ArrayFactory (a MetadataArena or ProbingArena), got ${describeValue(v)}`;
+  const arenaText = (v: unknown): string => `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}`;
   const backend = { allocPages: () => -1, freePages: () => undefined };
   const ctorCases: [string, (v: unknown) => unknown, Domain][] = [
     ["new Potad(options)", (v) => (v === OMIT ? new Potad() : new Potad(v as never)), bag],

@@ -1,4 +1,4 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
 import { firstSetBit, popcount } from "./bitmap.js";
 import { REGION_ORDER, REGION_PAGES, REGION_WORDS } from "./constants.js";
 import type { DirectMapControl } from "./direct-map-control.js";
@@ -164,10 +164,7 @@ export class PteMappedCache {
     if (splitBlocks !== undefined && typeof splitBlocks !== "boolean") {
       throw new MmkitError(ErrorCode.InvalidArgument, `splitBlocks must be a boolean, got ${describeValue(splitBlocks)}`);
     }
-    const arena = options.arena ?? new MetadataArena();
-    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.uint32 !== "function" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, uint32, float64, release), got ${describeValue(arena)}`);
-    }
+    const arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.source = source;
     this.directMap = directMap;
     this.splitBlocks = splitBlocks === true;

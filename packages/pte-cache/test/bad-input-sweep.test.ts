@@ -14,26 +14,12 @@ import { PteMappedCache, SHRINK_STOP } from "@mmkit/pte-cache";
 import { describe, expect, test } from "vitest";
 import { FakePageSource } from "./fake-page-source.js";
 import { ListHost, makeSystem, snapshot as systemSnapshot } from "./setup.js";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 
 /** Codes the package documents for misuse (README, doc comments). */
 const DOCUMENTED = new Set<string>([ErrorCode.InvalidArgument, ErrorCode.OutOfRange, ErrorCode.NotAllocated, ErrorCode.DoubleFree, ErrorCode.InvalidState]);
 
-const HOSTILE: readonly (readonly [string, unknown])[] = [
-  ["NaN", Number.NaN],
-  ["-0", -0],
-  ["-1", -1],
-  ["0.5", 0.5],
-  ["2**53", 2 ** 53],
-  ["Infinity", Number.POSITIVE_INFINITY],
-  ["-Infinity", Number.NEGATIVE_INFINITY],
-  ["undefined", undefined],
-  ["null", null],
-  ['"3"', "3"],
-  ["{}", {}],
-  ["[]", []],
-  ["1n", BigInt(1)],
-  ["MAX_SAFE_INTEGER", Number.MAX_SAFE_INTEGER],
-];
+const HOSTILE = HOSTILE_VALUES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -374,7 +360,7 @@ describe("new PteMappedCache(options)", () => {
       const outcome =
         name === "undefined" || name === "null"
           ? { why: "the default arena" }
-          : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (int32, uint32, float64, release), got ${describeValue(v)}` };
+          : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}` };
       expectConstruct(() => new PteMappedCache({ ...parts(), arena: v as never }), outcome);
     }
   });

@@ -1,4 +1,4 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
 import { MAX_NODES } from "./constants.js";
 import type { ShrinkControl } from "./shrinker.js";
 
@@ -138,10 +138,7 @@ export class ListLru<T> {
     this.#nodes = requireInteger(options.nodes ?? 1, "nodes", 1, MAX_NODES);
     const capacity = requireInteger(options.capacity ?? 64, "capacity", 0, MAX_SLOTS - MAX_NODES);
     this.#universe = options.universe === undefined ? -1 : requireInteger(options.universe, "universe", 1, MAX_SLOTS - MAX_NODES);
-    const arena = options.arena ?? new MetadataArena();
-    if (typeof arena !== "object" || typeof arena.int32 !== "function" || typeof arena.release !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (int32, release), got ${describeValue(arena)}`);
-    }
+    const arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.#arena = arena;
     this.#counts = this.#arena.int32(this.#nodes, "list-lru count");
     this.#grow(this.#nodes + (this.#universe >= 0 ? this.#universe : Math.max(capacity, 1)));

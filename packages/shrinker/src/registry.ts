@@ -1,4 +1,4 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
 import { DEF_PRIORITY, DEFAULT_SEEKS, MAX_NODES, SHRINK_BATCH, SHRINK_EMPTY, SHRINK_STOP, ShrinkerErrorCode } from "./constants.js";
 import { nextDeferred, scanDelta } from "./scan-arithmetic.js";
 import type { ShrinkControl, Shrinker } from "./shrinker.js";
@@ -118,10 +118,7 @@ export class ShrinkerRegistry {
     if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `onWarning must be a function, got ${describeValue(options.onWarning)}`);
     }
-    const arena = options.arena ?? new MetadataArena();
-    if (typeof arena !== "object" || typeof arena.float64 !== "function" || typeof arena.release !== "function") {
-      throw new MmkitError(ErrorCode.InvalidArgument, `arena must be an ArrayFactory (float64, release), got ${describeValue(arena)}`);
-    }
+    const arena = requireArrayFactory(options.arena ?? new MetadataArena());
     this.#onWarning = options.onWarning;
     this.#arena = arena;
     this.#installArrays(4);

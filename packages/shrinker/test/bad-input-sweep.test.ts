@@ -28,26 +28,12 @@ import {
   type Shrinker,
 } from "@mmkit/shrinker";
 import { FakeCache } from "./helpers.js";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 
 /** Codes the README documents for misuse. */
 const DOCUMENTED = new Set<string>([ErrorCode.InvalidArgument, ErrorCode.OutOfRange, ShrinkerErrorCode.AlreadyRegistered, ShrinkerErrorCode.NotRegistered]);
 
-const HOSTILE: readonly (readonly [string, unknown])[] = [
-  ["NaN", Number.NaN],
-  ["-0", -0],
-  ["-1", -1],
-  ["0.5", 0.5],
-  ["2**53", 2 ** 53],
-  ["Infinity", Number.POSITIVE_INFINITY],
-  ["-Infinity", Number.NEGATIVE_INFINITY],
-  ["undefined", undefined],
-  ["null", null],
-  ['"3"', "3"],
-  ["{}", {}],
-  ["[]", []],
-  ["1n", BigInt(1)],
-  ["MAX_SAFE_INTEGER", Number.MAX_SAFE_INTEGER],
-];
+const HOSTILE = HOSTILE_VALUES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /** A fresh copy of a hostile value (objects by identity: the twin needs its own). */
@@ -607,7 +593,7 @@ describe("constructors", () => {
     expectConstruct(() => new ShrinkerRegistry({ nodes: v as number }), intOption("nodes", 1, 1024, name, v));
     expectConstruct(() => new ShrinkerRegistry({ warningLimit: v as number }), intOption("warningLimit", 0, 2 ** 20, name, v, ["-0"]));
     expectConstruct(() => new ShrinkerRegistry({ onWarning: fresh(name, v) as never }), name === "undefined" ? { why: "no observer" } : { code: ErrorCode.InvalidArgument, mentions: `onWarning must be a function, got ${describeValue(v)}` });
-    expectConstruct(() => new ShrinkerRegistry({ arena: fresh(name, v) as never }), name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (float64, release), got ${describeValue(v)}` });
+    expectConstruct(() => new ShrinkerRegistry({ arena: fresh(name, v) as never }), name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}` });
   });
 
   test.each(HOSTILE)("new ListLru(%s) and its options", (name, v) => {
@@ -617,7 +603,7 @@ describe("constructors", () => {
     expectConstruct(() => new ListLru({ capacity: v as number }), intOption("capacity", 0, maxSlots, name, v, ["-0"]));
     // universe is checked `=== undefined`: null is a value, and not an integer.
     expectConstruct(() => new ListLru({ universe: v as number }), name === "undefined" ? { why: "map mode" } : typeof v === "number" && Number.isSafeInteger(v) ? { code: ErrorCode.OutOfRange, mentions: `universe must be in [1, ${maxSlots}], got ${describeValue(v)}` } : { code: ErrorCode.InvalidArgument, mentions: `universe must be an integer, got ${describeValue(v)}` });
-    expectConstruct(() => new ListLru({ arena: fresh(name, v) as never }), name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (int32, release), got ${describeValue(v)}` });
+    expectConstruct(() => new ListLru({ arena: fresh(name, v) as never }), name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}` });
   });
 
   test.each(HOSTILE)("new DirectReclaim with %s in each position", (name, v) => {

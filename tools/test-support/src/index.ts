@@ -1,2 +1,3 @@
 export { readmeExampleTests, firstTsBlock, expectedPrints } from "./readme-example.js";
 export { expectMmkitError } from "./errors.js";
+export { HOSTILE_FACTORIES, HOSTILE_VALUES } from "./hostile.js";
