@@ -1,6 +1,7 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
 import { MAX_TRACE_ORDER, TRACE_EVENT_KIND_NAMES, TraceEventKind, type TraceEventKindName, type TraceRecord } from "./events.js";
 import { TraceError, TraceErrorCode } from "./errors.js";
+import type { TraceEventBatch } from "./event-batch.js";
 import type { PageAllocator } from "./page-allocator.js";
 
 /** Where a replay is, as passed to the {@link ReplayOptions} hooks. */
@@ -28,6 +29,12 @@ export interface ReplayOptions {
   onPhase?: (name: string, progress: ReplayProgress) => void;
   /** Marker text that starts a phase; capture group 1 is its name (default `/^PHASE\s+(\S.*)$/`). */
   phaseMarker?: RegExp;
+  /**
+   * Per-CPU fronts of the system under test: an event the trace puts on CPU c is replayed through
+   * `fronts[c % fronts.length]` (its allocation and the frees it causes), so per-CPU list behaviour
+   * is replayed as traced; events without a CPU go to the allocator itself. Default: none.
+   */
+  fronts?: readonly PageAllocator[];
 }
 
 /** Counts for one phase of the trace (from one phase marker to the next). */
@@ -84,10 +91,19 @@ export interface ReplayReport {
   sutFailuresByOrder: number[];
   /** Per phase, in trace order (a phase named twice appears twice). */
   phases: PhaseReport[];
-  /** Marker texts with their lines (the first 1000). */
-  markers: { line: number; text: string }[];
+  /** Marker texts with their lines and trace times (NaN when the line had none; the first 1000). */
+  markers: { line: number; text: string; time: number }[];
+  /** Page events per CPU the trace names (index = CPU; events without a CPU are not counted here). */
+  perCpu: { allocs: number[]; frees: number[]; allocFailed: number[] };
 }
 
+// Module-level copies: an imported object's property is a getter call per use under some loaders (tsx).
+const K_ALLOC: TraceEventKind = TraceEventKind.Alloc;
+const K_FREE: TraceEventKind = TraceEventKind.Free;
+const K_ALLOC_FAILED: TraceEventKind = TraceEventKind.AllocFailed;
+const K_MARKER: TraceEventKind = TraceEventKind.Marker;
+const K_UNKNOWN: TraceEventKind = TraceEventKind.Unknown;
+const K_LOST: TraceEventKind = TraceEventKind.Lost;
 const FLAG_IN_USE = 1;
 const FLAG_SPLIT = 2;
 const FLAG_SUT_FAILED = 4;
@@ -178,7 +194,15 @@ export class TraceReplayer {
   #line = 0;
   readonly #phases: PhaseReport[] = [];
   #phase: PhaseReport | null = null;
-  readonly #markers: { line: number; text: string }[] = [];
+  readonly #markers: { line: number; text: string; time: number }[] = [];
+  readonly #fronts: readonly PageAllocator[];
+  #cpuAllocs = new Float64Array(8);
+  #cpuFrees = new Float64Array(8);
+  #cpuFailed = new Float64Array(8);
+  #maxCpu = -1;
+  /** The allocator face of the event being replayed (its CPU's front, or the allocator). */
+  #face: PageAllocator;
+  #time = Number.NaN;
   // Set by #releaseRange for the caller to classify a free.
   #rangeMismatch = false;
   #rangePartial = false;
@@ -187,7 +211,10 @@ export class TraceReplayer {
     if (allocator === null || typeof allocator !== "object" || typeof allocator.allocPages !== "function" || typeof allocator.freePages !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `allocator must have allocPages(order) and freePages(pfn, order), got ${describeValue(allocator)}`);
     }
-    const { sampleEvery, onSample, onPhase, phaseMarker = DEFAULT_PHASE_MARKER } = options;
+    const { sampleEvery, onSample, onPhase, phaseMarker = DEFAULT_PHASE_MARKER, fronts = [] } = options;
+    if (!Array.isArray(fronts) || fronts.some((f) => f === null || typeof f !== "object" || typeof f.allocPages !== "function" || typeof f.freePages !== "function")) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `fronts must be an array of page allocators, got ${describeValue(fronts)}`);
+    }
     if (sampleEvery !== undefined) requireInteger(sampleEvery, "sampleEvery", 1);
     if (onSample !== undefined && typeof onSample !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `onSample must be a function, got ${describeValue(onSample)}`);
     if (onPhase !== undefined && typeof onPhase !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `onPhase must be a function, got ${describeValue(onPhase)}`);
@@ -196,6 +223,8 @@ export class TraceReplayer {
       throw new MmkitError(ErrorCode.InvalidArgument, `sampleEvery and onSample go together, got sampleEvery ${describeValue(sampleEvery)}`);
     }
     this.#sut = allocator;
+    this.#face = allocator;
+    this.#fronts = fronts;
     this.#sampleEvery = sampleEvery ?? 0;
     this.#onSample = onSample;
     this.#onPhase = onPhase;
@@ -229,12 +258,7 @@ export class TraceReplayer {
     const kind = record.kind;
     if (kind === TraceEventKind.Alloc || kind === TraceEventKind.Free) {
       const key = this.#validatePageRecord(record);
-      this.#line = record.line;
-      this.#events[kind]++;
-      this.#currentPhase(); // opened before the event changes livePages, so livePagesAtStart is right
-      if (kind === TraceEventKind.Alloc) this.#alloc(key, record.pfn >= 0, record.order);
-      else this.#free(key, record.pfn >= 0, record.order);
-      this.#afterPageEvent();
+      this.#event(kind, record.line, key, record.order, -1, Number.NaN, record.text);
       return;
     }
     if (!(kind >= 0 && kind < TRACE_EVENT_KIND_NAMES.length) || !Number.isInteger(kind)) {
@@ -243,25 +267,86 @@ export class TraceReplayer {
     if (kind === TraceEventKind.Lost && !(Number.isSafeInteger(record.count) && record.count >= 0)) {
       throw new MmkitError(ErrorCode.InvalidArgument, `a Lost record's count must be a non-negative integer, got ${describeValue(record.count)} (line ${describeValue(record.line)})`);
     }
-    this.#line = record.line;
+    this.#event(kind, record.line, kind === TraceEventKind.Lost ? record.count : record.pfn, record.order, -1, Number.NaN, record.text);
+  }
+
+  /**
+   * Replays events `from` to `to` (exclusive) of a batch, through the front of the CPU each names
+   * (see {@link ReplayOptions.fronts}). The batch comes from the trace parser, whose values are
+   * valid by construction; no object is made per event.
+   *
+   * Cost: that of {@link apply} per event, without the record.
+   *
+   * @example
+   * ```ts
+   * await streamTraceBatches("trace.txt.gz", (batch) => replayer.applyBatch(batch));
+   * ```
+   */
+  applyBatch(batch: TraceEventBatch, from = 0, to = batch.length): void {
+    const { kind, line, key, order, cpu, time, texts } = batch;
+    for (let i = from; i < to; i++) {
+      const k = kind[i]! as TraceEventKind;
+      const o = order[i]!;
+      const pageEvent = k === K_ALLOC || k === K_FREE;
+      if (pageEvent && !(o >= 0 && o <= MAX_TRACE_ORDER) && !(o === -1 && k === K_FREE && key[i]! < 0)) {
+        throw new MmkitError(ErrorCode.OutOfRange, `event at line ${line[i]} has order ${o}, not in [0, ${MAX_TRACE_ORDER}]`);
+      }
+      const text = k === K_MARKER || k === K_UNKNOWN ? texts[key[i]!]! : k === K_LOST ? `cpu ${cpu[i]}` : "";
+      this.#event(k, line[i]!, key[i]!, o, cpu[i]!, time[i]!, text);
+    }
+  }
+
+  /** One event: `key` is the pfn or -1 - id for page events, the count for Lost. */
+  #event(kind: TraceEventKind, line: number, key: number, order: number, cpu: number, time: number, text: string): void {
+    this.#line = line;
+    this.#time = time;
     this.#events[kind]++;
     switch (kind) {
-      case TraceEventKind.AllocFailed:
-        this.#currentPhase();
+      case K_ALLOC:
+      case K_FREE:
+      case K_ALLOC_FAILED:
+        this.#onCpu(cpu, kind);
+        this.#currentPhase(); // opened before the event changes livePages, so livePagesAtStart is right
+        if (kind === K_ALLOC) this.#alloc(key, key >= 0, order);
+        else if (kind === K_FREE) this.#free(key, key >= 0, order);
         this.#afterPageEvent();
         return;
-      case TraceEventKind.Marker:
-        this.#marker(record.text, record.line);
+      case K_MARKER:
+        this.#marker(text, line);
         return;
-      case TraceEventKind.Unknown:
-        this.#unknown.set(record.text, (this.#unknown.get(record.text) ?? 0) + 1);
+      case K_UNKNOWN:
+        this.#unknown.set(text, (this.#unknown.get(text) ?? 0) + 1);
         return;
-      case TraceEventKind.Lost:
-        this.#lost += record.count;
+      case K_LOST:
+        this.#lost += key;
         return;
       default:
         return; // annotations: counted only
     }
+  }
+
+  /** Selects the face of `cpu` and counts the event for it. */
+  #onCpu(cpu: number, kind: TraceEventKind): void {
+    if (cpu < 0) {
+      this.#face = this.#sut;
+      return;
+    }
+    this.#face = this.#fronts.length === 0 ? this.#sut : this.#fronts[cpu % this.#fronts.length]!;
+    if (cpu >= this.#cpuAllocs.length) {
+      const n = Math.max(cpu + 1, this.#cpuAllocs.length * 2);
+      const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+        const b = new Float64Array(n);
+        b.set(a);
+        return b;
+      };
+      this.#cpuAllocs = grow(this.#cpuAllocs);
+      this.#cpuFrees = grow(this.#cpuFrees);
+      this.#cpuFailed = grow(this.#cpuFailed);
+    }
+    if (cpu > this.#maxCpu) this.#maxCpu = cpu;
+    if (kind === K_ALLOC) this.#cpuAllocs[cpu]++;
+    else if (kind === K_FREE) this.#cpuFrees[cpu]++;
+    else this.#cpuFailed[cpu]++;
   }
 
   /**
@@ -295,6 +380,11 @@ export class TraceReplayer {
       sutFailuresByOrder: trimZeros(this.#failuresByOrder),
       phases: this.#phases.map((p) => ({ ...p })),
       markers: this.#markers.map((m) => ({ ...m })),
+      perCpu: {
+        allocs: Array.from(this.#cpuAllocs.subarray(0, this.#maxCpu + 1)),
+        frees: Array.from(this.#cpuFrees.subarray(0, this.#maxCpu + 1)),
+        allocFailed: Array.from(this.#cpuFailed.subarray(0, this.#maxCpu + 1)),
+      },
     };
   }
 
@@ -380,7 +470,7 @@ export class TraceReplayer {
   }
 
   #marker(text: string, line: number): void {
-    if (this.#markers.length < MAX_MARKERS) this.#markers.push({ line, text });
+    if (this.#markers.length < MAX_MARKERS) this.#markers.push({ line, text, time: this.#time });
     const m = this.#phaseMarker.exec(text);
     if (m === null) return;
     const name = (m[1] ?? "").trim();
@@ -422,7 +512,7 @@ export class TraceReplayer {
     if (overLive) this.#allocsOverLive++;
     let sutPfn: number;
     try {
-      sutPfn = this.#sut.allocPages(order);
+      sutPfn = this.#face.allocPages(order);
     } catch (e) {
       throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on allocPages(${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
     }
@@ -573,7 +663,7 @@ export class TraceReplayer {
     const order = this.#order[slot]!;
     const sutPfn = this.#sutPfn[slot]!;
     try {
-      this.#sut.freePages(sutPfn, order);
+      this.#face.freePages(sutPfn, order);
     } catch (e) {
       throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on freePages(${sutPfn}, ${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
     }
