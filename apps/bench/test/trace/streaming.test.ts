@@ -120,7 +120,10 @@ describe("inputs: standard input, gzip by magic bytes, bad input", () => {
     const cut = join(dir, "cut.gz");
     const gz = gzipSync(plain);
     writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.7)));
-    const e = await streamTraceBatches(cut, () => {}).catch((x: unknown) => x as Error & { code: string; line: number });
+    const e = (await streamTraceBatches(cut, () => {}).then(
+      () => new Error("no error"),
+      (x: unknown) => x as Error,
+    )) as Error & { code?: string; line?: number };
     expect(e.code).toBe(TraceErrorCode.Truncated);
     expect(e.message).toBe(`line ${e.line}: gzip data ends after line ${e.line}`);
   });
