@@ -1,3 +1,4 @@
+import { MmkitError } from "@mmkit/physmem";
 import { timeContenders } from "./timing.js";
 import { silentProgress, type ProgressSink } from "./progress.js";
 import type { Measurement, Suite, SuiteContext } from "./types.js";
@@ -21,6 +22,8 @@ export interface RunOptions {
   seed: number;
   /** Progress display (default: none). */
   progress?: ProgressSink;
+  /** Keep the stack of an input error (`MmkitError`: a bad trace, a bad value) in `error` (default false: its one-line message). */
+  debug?: boolean;
 }
 
 const TEXT_FIELDS = ["system", "workload", "metric", "unit"] as const;
@@ -102,7 +105,8 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<Suite
   try {
     await suite.run(createContext(suite.name, options, into));
   } catch (e) {
-    error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    // An MmkitError is the user's input (a bad trace line, a bad option): its message says it all.
+    error = e instanceof MmkitError && options.debug !== true ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
     progress.stop();
   }

@@ -27,6 +27,8 @@ export interface BuildOptions {
    * The default is a {@link TallyArena} per component.
    */
   arenas?: Partial<Record<Component, ArrayFactory>>;
+  /** CPUs of the machine (default 1): a buddy system with per-CPU lists gets a front per CPU (`pages.fronts`). */
+  cpus?: number;
 }
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
@@ -114,9 +116,11 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   let potad: Potad | null = null;
   let ramSpace = -1;
   let allocator: PageAllocator;
+  const fronts: PageAllocator[] = [];
   if (def.pageAllocator === "buddy") {
-    buddy = new BuddyAllocator(machine.map, { arena: arenas.allocator, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+    buddy = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
     allocator = def.perCpuLists ? buddy.cpu(0) : buddy;
+    if (def.perCpuLists) for (let c = 0; c < buddy.cpus; c++) fronts.push(buddy.cpu(c));
   } else {
     // In a maple-tree system POTAD registers its own descriptors (sub-page allocations) in a maple tree too.
     potad = new Potad({ arena: arenas.allocator, ...(def.descriptors === "maple" ? { descriptorIndex: new MapleTree({ arena: arenas.descriptors }) } : {}) });
@@ -128,7 +132,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     def.descriptors === "maple"
       ? new MapleDescriptorTable({ arena: arenas.descriptors })
       : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
-  const pages = new SystemPages(allocator, table, machine.failures);
+  const pages = new SystemPages(allocator, table, machine.failures, fronts);
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;

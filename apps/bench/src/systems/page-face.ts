@@ -41,19 +41,27 @@ export class SystemPages implements PageAllocator {
   allocs = 0;
   frees = 0;
 
-  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure) {
+  /** The allocator's per-CPU fronts (a buddy's `cpu(i)`), when it has them; empty otherwise. */
+  readonly fronts: readonly PageAllocator[];
+
+  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, fronts: readonly PageAllocator[] = []) {
     this.allocator = allocator;
     this.table = table;
     this.failures = failures;
+    this.fronts = fronts;
   }
 
   /** 2^order pages recorded under a memdesc of `type` (default anon), or -1. */
   allocPages(order: number, type: number = MemdescType.Anon): number {
-    let pfn = this.allocator.allocPages(order);
+    return this.#allocFrom(this.allocator, order, type);
+  }
+
+  #allocFrom(allocator: PageAllocator, order: number, type: number): number {
+    let pfn = allocator.allocPages(order);
     if (pfn >= 0 && this.failures.count > 0) {
       for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, order); draws++) {
         this.#quarantine(pfn, order);
-        pfn = draws < MAX_POISONED_DRAWS ? this.allocator.allocPages(order) : -1;
+        pfn = draws < MAX_POISONED_DRAWS ? allocator.allocPages(order) : -1;
       }
     }
     if (pfn < 0) return -1;
@@ -65,6 +73,10 @@ export class SystemPages implements PageAllocator {
 
   /** Gives back 2^order pages at `pfn`; a block holding a poisoned page is quarantined instead. */
   freePages(pfn: number, order: number): void {
+    this.#freeTo(this.allocator, pfn, order);
+  }
+
+  #freeTo(allocator: PageAllocator, pfn: number, order: number): void {
     const memdesc = this.table.get(pfn);
     if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
     if (memdescType(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
@@ -74,7 +86,7 @@ export class SystemPages implements PageAllocator {
       return;
     }
     this.table.clear(pfn);
-    this.allocator.freePages(pfn, order);
+    allocator.freePages(pfn, order);
   }
 
   /**
@@ -87,6 +99,20 @@ export class SystemPages implements PageAllocator {
    */
   source(type: number): PageAllocator {
     return { allocPages: (order) => this.allocPages(order, type), freePages: (pfn, order) => this.freePages(pfn, order) };
+  }
+
+  /**
+   * One page source per CPU front (empty when the allocator has none), each tagging its
+   * allocations `type`: what a trace replay drives so each event goes through its CPU's lists.
+   *
+   * @example
+   * ```ts
+   * const [cpu0, cpu1] = face.cpuSources(MemdescType.Anon);
+   * cpu1.freePages(cpu0.allocPages(0), 0); // onto CPU 1's list
+   * ```
+   */
+  cpuSources(type: number): PageAllocator[] {
+    return this.fronts.map((front) => ({ allocPages: (order) => this.#allocFrom(front, order, type), freePages: (pfn, order) => this.#freeTo(front, pfn, order) }));
   }
 
   #holdsPoison(pfn: number, order: number): boolean {

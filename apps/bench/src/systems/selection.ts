@@ -12,6 +12,10 @@ export interface SystemSelection {
   traces: string[];
   traceFormat: "auto" | "kernel" | "mmkit";
   traceLenient: boolean;
+  /** `--trace-synth`: synthetic traces to replay, by event count (beside `traces`). */
+  synth?: number[];
+  /** `--trace-memory`: RAM in bytes of the systems replaying a trace read once (standard input); default 1 GiB. */
+  traceMemory?: number;
 }
 
 let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", traceLenient: false };
@@ -25,7 +29,7 @@ let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", t
  * ```
  */
 export function setSystemSelection(selection: SystemSelection): void {
-  current = { ...selection, systems: [...selection.systems], traces: [...selection.traces] };
+  current = { ...selection, systems: [...selection.systems], traces: [...selection.traces], synth: [...(selection.synth ?? [])] };
 }
 
 /** The selection in force (defaults: every system, the 6.1 fixture, auto format, strict). */
@@ -38,7 +42,12 @@ export function selectedSystems(): SystemDefinition[] {
   return current.systems.length === 0 ? [...SYSTEMS] : SYSTEMS.filter((s) => current.systems.includes(s.name));
 }
 
-/** The trace files to replay. */
+/** The trace files to replay (`-` is standard input): the fixture when neither a file nor a synthetic trace is selected. */
 export function selectedTraces(): string[] {
-  return current.traces.length === 0 ? [DEFAULT_TRACE] : [...current.traces];
+  return current.traces.length === 0 && (current.synth ?? []).length === 0 ? [DEFAULT_TRACE] : [...current.traces];
+}
+
+/** The synthetic traces to replay, by event count. */
+export function selectedSynthTraces(): number[] {
+  return [...(current.synth ?? [])];
 }

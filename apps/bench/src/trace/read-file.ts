@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { ChunkParser } from "./chunk-parser.js";
 import { TraceEventBatch } from "./event-batch.js";
-import { openTraceInput, type TraceInputEnding } from "./trace-input.js";
+import { openTraceInput, type TraceInput, type TraceInputEnding } from "./trace-input.js";
 import type { TraceRecord } from "./events.js";
 import type { PageAllocator } from "./page-allocator.js";
 import { type TraceParseSummary, type TraceParserOptions } from "./parser.js";
@@ -50,6 +50,27 @@ export function readTraceText(path: string): string {
 /** Events per batch handed on while streaming: bounds the memory between parser and replay. */
 const BATCH_EVENTS = 1 << 15;
 
+/** Trace text made in memory (a generator), streamed like a file: see `SyntheticTrace`. */
+export interface TraceChunkSource {
+  name: string;
+  chunks(): Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+function sourceInput(source: TraceChunkSource): TraceInput {
+  const ending: TraceInputEnding = { bytesIn: 0, bytesOut: 0, gzip: false, truncated: false };
+  return {
+    name: source.name,
+    ending,
+    async *chunks() {
+      for await (const chunk of source.chunks()) {
+        ending.bytesIn += chunk.length;
+        ending.bytesOut += chunk.length;
+        yield chunk;
+      }
+    },
+  };
+}
+
 /** What {@link streamTraceBatches} read: the parse summary and how the input ended. */
 export interface TraceStreamResult {
   parse: TraceParseSummary;
@@ -73,12 +94,12 @@ export interface TraceStreamResult {
  * ```
  */
 export async function streamTraceBatches(
-  path: string,
+  path: string | TraceChunkSource,
   onBatch: (batch: TraceEventBatch) => void,
   options: TraceParserOptions & { onProgress?: (bytesIn: number, lines: number) => void; stdin?: NodeJS.ReadStream } = {},
 ): Promise<TraceStreamResult> {
   const { onProgress, stdin, ...parserOptions } = options;
-  const input = openTraceInput(path, stdin);
+  const input: TraceInput = typeof path === "string" ? openTraceInput(path, stdin) : sourceInput(path);
   const chunks = new ChunkParser(parserOptions);
   const batch = new TraceEventBatch(BATCH_EVENTS);
   const started = performance.now();

@@ -73,6 +73,8 @@ export interface ReplayReport {
   freesMatched: number;
   /** Frees of pages no traced allocation holds: allocated before the capture began. */
   freesUnmatched: number;
+  /** Pages those frees held (2^order each; 0 for an mmkit `free <id>` without an order). */
+  freesUnmatchedPages: number;
   /** Matched frees whose order differs from the allocation's (or that cover several allocations). */
   freesOrderMismatch: number;
   /** Matched frees of part of an allocation (split_page style); its last page's free frees the allocation. */
@@ -89,6 +91,8 @@ export interface ReplayReport {
   sutFailures: number;
   /** {@link sutFailures} by order (trailing zero orders cut). */
   sutFailuresByOrder: number[];
+  /** Of {@link sutFailures}: allocations of an order above the system's largest (it refused the order as out of range). */
+  sutOrderTooLarge: number;
   /** Per phase, in trace order (a phase named twice appears twice). */
   phases: PhaseReport[];
   /** Marker texts with their lines and trace times (NaN when the line had none; the first 1000). */
@@ -144,8 +148,11 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  * Cost per allocation: the allocator's `allocPages`, one Map lookup, plus up to `maxOrder` lookups
  * to find an allocation covering the pfn, plus 2^order lookups when the order is above 0. Per
  * free: one Map lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
- * If the allocator throws, the replay stops with {@link TraceError} (`ERR_TRACE_REPLAY`) naming the
- * line; the replayer is then mid-event and should be discarded.
+ * An allocation the allocator cannot serve is counted ({@link ReplayReport.sutFailures}) and the
+ * replay goes on: it returned -1 (out of memory), or it refused the order as out of range
+ * (`MmkitError` `ERR_OUT_OF_RANGE`: above its largest order; {@link ReplayReport.sutOrderTooLarge}).
+ * If the allocator throws anything else, the replay stops with {@link TraceError}
+ * (`ERR_TRACE_REPLAY`) naming the line; the replayer is then mid-event and should be discarded.
  *
  * @example
  * ```ts
@@ -181,6 +188,7 @@ export class TraceReplayer {
   #allocPages = 0;
   #freesMatched = 0;
   #freesUnmatched = 0;
+  #freesUnmatchedPages = 0;
   #freesOrderMismatch = 0;
   #freesPartial = 0;
   #freesOfFailed = 0;
@@ -190,6 +198,7 @@ export class TraceReplayer {
   #peakPages = 0;
   #peakAllocs = 0;
   #sutFailures = 0;
+  #sutOrderTooLarge = 0;
   #pageEvents = 0;
   #line = 0;
   readonly #phases: PhaseReport[] = [];
@@ -368,6 +377,7 @@ export class TraceReplayer {
       allocPages: this.#allocPages,
       freesMatched: this.#freesMatched,
       freesUnmatched: this.#freesUnmatched,
+      freesUnmatchedPages: this.#freesUnmatchedPages,
       freesOrderMismatch: this.#freesOrderMismatch,
       freesPartial: this.#freesPartial,
       freesOfFailedAllocs: this.#freesOfFailed,
@@ -378,6 +388,7 @@ export class TraceReplayer {
       peakLiveAllocations: this.#peakAllocs,
       sutFailures: this.#sutFailures,
       sutFailuresByOrder: trimZeros(this.#failuresByOrder),
+      sutOrderTooLarge: this.#sutOrderTooLarge,
       phases: this.#phases.map((p) => ({ ...p })),
       markers: this.#markers.map((m) => ({ ...m })),
       perCpu: {
@@ -514,7 +525,13 @@ export class TraceReplayer {
     try {
       sutPfn = this.#face.allocPages(order);
     } catch (e) {
-      throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on allocPages(${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
+      // An order the system does not have is an allocation it cannot serve: counted, and the replay goes on.
+      if (e instanceof MmkitError && e.code === ErrorCode.OutOfRange) {
+        this.#sutOrderTooLarge++;
+        sutPfn = -1;
+      } else {
+        throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on allocPages(${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
+      }
     }
     if (!Number.isSafeInteger(sutPfn) || sutPfn < -1) {
       throw new TraceError(TraceErrorCode.Replay, this.#line, `allocPages(${order}) returned ${describeValue(sutPfn)}, not a pfn or -1`, "");
@@ -549,6 +566,7 @@ export class TraceReplayer {
       const slot = this.#live.get(key);
       if (slot === undefined) {
         this.#freesUnmatched++;
+        if (order >= 0) this.#freesUnmatchedPages += 2 ** order;
         phase.freesUnmatched++;
         return;
       }
@@ -572,6 +590,7 @@ export class TraceReplayer {
     const freed = this.#releaseRange(key, size);
     if (freed === 0) {
       this.#freesUnmatched++;
+      this.#freesUnmatchedPages += size;
       phase.freesUnmatched++;
       return;
     }

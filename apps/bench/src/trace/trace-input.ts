@@ -71,6 +71,26 @@ function checkPath(path: string): boolean {
 }
 
 /**
+ * Checks that `path` (or `-`) can be read as a trace before anything runs: throws the
+ * `ERR_TRACE_INPUT` error {@link openTraceInput} would (no such file, a directory, unreadable,
+ * empty, standard input that is a terminal). Cost: a stat and a 2-byte read.
+ *
+ * @example
+ * ```ts
+ * checkTraceInput("/tmp"); // throws "/tmp: is a directory, not a trace file"
+ * ```
+ */
+export function checkTraceInput(path: string, stdin: { isTTY?: boolean } = process.stdin): void {
+  if (path === STDIN_PATH) {
+    if (stdin.isTTY === true) throw inputError("standard input", STDIN_TTY);
+    return;
+  }
+  checkPath(path);
+}
+
+const STDIN_TTY = "is a terminal; pipe a trace into it (trace-cmd report | pnpm bench --trace -)";
+
+/**
  * Opens `path` (or `-` for standard input) as a {@link TraceInput}. Errors that need no reading
  * (no such file, a directory, unreadable, empty, stdin that is a terminal) throw here as
  * `TraceError` (`ERR_TRACE_INPUT`) naming the input; an empty stream throws from `chunks()`.
@@ -85,7 +105,7 @@ function checkPath(path: string): boolean {
 export function openTraceInput(path: string, stdin: NodeJS.ReadStream = process.stdin): TraceInput {
   const ending: TraceInputEnding = { bytesIn: 0, bytesOut: 0, gzip: false, truncated: false };
   if (path === STDIN_PATH) {
-    if (stdin.isTTY === true) throw inputError("standard input", "is a terminal; pipe a trace into it (trace-cmd report | pnpm bench --trace -)");
+    if (stdin.isTTY === true) throw inputError("standard input", STDIN_TTY);
     return { name: "standard input", ending, chunks: () => stdinChunks(stdin, ending) };
   }
   const gzip = checkPath(path);
