@@ -5,11 +5,15 @@ import { buildSystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
 import { metadataFigures } from "../systems/metrics.js";
 import { selectedSynthTraces, selectedTraces, systemSelection } from "../systems/selection.js";
+import { ChunkParser } from "../trace/chunk-parser.js";
+import { TraceEventBatch } from "../trace/event-batch.js";
 import { TRACE_EVENT_KIND_NAMES } from "../trace/events.js";
 import type { ReplayReport } from "../trace/replay.js";
 import {
   SAMPLED_ORDERS,
   SAMPLE_METRICS,
+  parseContender,
+  parseReplayContender,
   replayContender,
   replayMachineBytes,
   replayOnSystems,
@@ -174,10 +178,9 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
     // Speeds: the scan (read + parse + accounting) and the lockstep pass (read + parse, then each system's share).
     if (scan !== undefined) {
       const parseSeconds = scan.seconds - scan.accountingSeconds;
-      ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s", value: rate(scan.parse.lines, parseSeconds), unit: "lines/s", note: `read${scan.input.gzip ? " + gunzip (worker)" : ""} + parse, ${scan.parse.lines} lines in ${parseSeconds.toFixed(2)} s` });
+      ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s", value: rate(scan.parse.lines, parseSeconds), unit: "lines/s", note: `the whole trace: read${scan.input.gzip ? " + gunzip (worker)" : ""} + parse, ${scan.parse.lines} lines in ${parseSeconds.toFixed(2)} s wall` });
       ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan events/s", value: rate(scan.events, scan.seconds), unit: "events/s", note: "read + parse + accounting replay on per-order stacks" });
     }
-    ctx.record({ system: TRACE_SYSTEM, workload, metric: "peak RSS", value: process.resourceUsage().maxRSS / 1024, unit: "MiB", note: "of the whole bench process so far" });
     for (const r of replays) {
       const name = r.system.name;
       if (r.error !== null || r.report === null) {
@@ -209,6 +212,35 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
         ctx.record({ system: name, workload, metric: "free pages in order 9+ blocks", value: highOrder, unit: "pages", at });
       }
     }
+    if (scan !== undefined && scan.text.length > 0) {
+      // The parser alone and a whole replay from text, on the text window, timed in interleaved rounds.
+      const probe = new ChunkParser(parse);
+      const counted = new TraceEventBatch(1 << 15);
+      let textEvents = 0;
+      probe.feed(scan.text, counted);
+      textEvents += counted.length;
+      const textLines = probe.parser.lineNumber;
+      const rounds = p.rounds !== undefined ? { rounds: p.rounds } : {};
+      const [floor, parser] = ctx.time(`${workload}: parse`, [parseContender(scan.text, textLines, false, parse), parseContender(scan.text, textLines, true, parse)], {
+        floor: "newline scan",
+        ops: textLines,
+        note: `ns per line (the first ${textLines} lines, ${(scan.text.length / MiB).toFixed(1)} MiB of text)`,
+        ...rounds,
+      });
+      if (parser !== undefined && floor !== undefined) {
+        ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s (median of rounds)", value: 1e9 / parser.nsPerOp, unit: "lines/s", note: `newline scan alone: ${millions(1e9 / floor.nsPerOp)} lines/s` });
+      }
+      const whole = ctx.time(`${workload}: parse + replay`, [parseReplayContender(scan.text, textEvents, null, {}, parse), ...defs.map((d) => parseReplayContender(scan.text, textEvents, d, { bytes, cpus: cpusUsed }, parse))], {
+        floor: "parse + replay on per-order stacks",
+        ops: textEvents,
+        note: `ns per event, parsing the text window and replaying it (${textEvents} events)`,
+        ...rounds,
+      });
+      for (const t of whole) {
+        const name = t.name.replace(/^parse \+ replay on /, "");
+        if (defs.some((d) => d.name === name)) ctx.record({ system: name, workload, metric: "parse+replay events/s (median of rounds)", value: 1e9 / t.nsPerOp, unit: "events/s", note: "text window, in memory: parse and replay, no I/O" });
+      }
+    }
     if (scan !== undefined && scan.window.length > 0) {
       const window = scan.window;
       ctx.time(workload, [replayContender(window, null, {}), ...defs.map((d) => replayContender(window, d, { bytes, cpus: cpusUsed }))], {
@@ -218,6 +250,7 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
         ...(p.rounds !== undefined ? { rounds: p.rounds } : {}),
       });
     }
+    ctx.record({ system: TRACE_SYSTEM, workload, metric: "peak RSS", value: process.resourceUsage().maxRSS / 1024, unit: "MiB", note: "of the whole bench process so far (maxRSS)" });
   }
   if (failures.length > 0) throw new Error(`the replay stopped on ${failures.length} system(s), the others went on: ${failures.join("; ")}`);
 }

@@ -33,6 +33,9 @@ export class ChunkParser {
   #pending: Buffer | null = null;
   /** Offset of the timestamp's colon in the last fast-path line. */
   #tsColumn = 0;
+  /** Offsets of the CPU column's `[` and `]` in the last fast-path line. */
+  #cpuOpen = 0;
+  #cpuClose = 0;
 
   constructor(options: TraceParserOptions = {}) {
     this.parser = new TraceParser(options);
@@ -150,8 +153,22 @@ export class ChunkParser {
     }
     // (integer / power of ten) is the correctly rounded value, as Number("3.030646") gives.
     const time = (whole * scale + frac) / scale;
-    const cpu = cpuColumn(u8, s, k);
-    if (cpu < 0) return -1;
+    // The CPU column: where it was on the previous line (ftrace pads `<comm>-<pid>` to a fixed width), else found.
+    let cpu = 0;
+    const open = s + this.#cpuOpen;
+    const close = s + this.#cpuClose;
+    if (close < k && u8[open] === 91 && u8[close] === 93 && close - open > 1) {
+      for (let d = open + 1; d < close; d++) {
+        const c = u8[d]!;
+        if (c < 48 || c > 57) return -1;
+        cpu = cpu * 10 + (c - 48);
+      }
+    } else {
+      cpu = cpuColumn(u8, s, k);
+      if (cpu < 0) return -1;
+      this.#cpuOpen = cpuColumnOpen - s;
+      this.#cpuClose = cpuColumnClose - s;
+    }
     // "mm_page_<name>: "
     let p = i + 2;
     for (let n = 0; n < 8; n++) if (u8[p + n] !== MM_PAGE[n]) return -1;
@@ -277,6 +294,10 @@ function isNullPage(u8: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/** Where {@link cpuColumn} found the brackets (set on success). */
+let cpuColumnOpen = 0;
+let cpuColumnClose = 0;
+
 /**
  * The CPU column `[003]` ending before `before` (the blank ahead of the timestamp), with at most one
  * token (the irq-info flags) between; -1 when the line does not have that shape.
@@ -293,6 +314,8 @@ function cpuColumn(u8: Uint8Array, s: number, before: number): number {
   k--;
   while (k > s && isDigit(u8[k]!)) k--;
   if (u8[k] !== 91 /* [ */ || k === close - 1) return -1;
+  cpuColumnOpen = k;
+  cpuColumnClose = close;
   let cpu = 0;
   for (let d = k + 1; d < close; d++) cpu = cpu * 10 + (u8[d]! - 48);
   return cpu;

@@ -178,6 +178,8 @@ export class TraceReplayer {
   #freeSlots = new Int32Array(64);
   #freeTop = 0;
   #slotsUsed = 0;
+  /** Live unsplit allocations per order: lets an allocation skip looking for a covering block at orders nothing live has. */
+  readonly #unsplitByOrder = new Int32Array(MAX_TRACE_ORDER + 1);
 
   readonly #events = new Float64Array(TRACE_EVENT_KIND_NAMES.length);
   readonly #unknown = new Map<string, number>();
@@ -445,6 +447,9 @@ export class TraceReplayer {
         fail(`split slot ${s} has ${left} of ${size} pages left and ${mapped[s]} keys`);
       }
     }
+    const unsplit = new Int32Array(MAX_TRACE_ORDER + 1);
+    for (let s = 0; s < this.#slotsUsed; s++) if ((this.#flags[s]! & (FLAG_IN_USE | FLAG_SPLIT)) === FLAG_IN_USE) unsplit[this.#order[s]!]!++;
+    for (let o = 0; o <= MAX_TRACE_ORDER; o++) if (unsplit[o] !== this.#unsplitByOrder[o]) fail(`${unsplit[o]} unsplit order-${o} slots but the count says ${this.#unsplitByOrder[o]}`);
     if (inUse !== this.#liveAllocs) fail(`${inUse} slots in use but ${this.#liveAllocs} live allocations`);
     if (pages !== this.#livePages) fail(`slots hold ${pages} pages but livePages is ${this.#livePages}`);
     if (inUse + this.#freeTop !== this.#slotsUsed) fail(`${inUse} in use + ${this.#freeTop} free != ${this.#slotsUsed} slots`);
@@ -543,6 +548,7 @@ export class TraceReplayer {
     this.#order[slot] = order;
     this.#flags[slot] = sutPfn === -1 ? FLAG_IN_USE | FLAG_SUT_FAILED : FLAG_IN_USE;
     this.#live.set(key, slot);
+    this.#unsplitByOrder[order]!++;
     if (order > this.#maxOrderSeen) this.#maxOrderSeen = order;
     this.#liveAllocs++;
     this.#livePages += size;
@@ -603,8 +609,11 @@ export class TraceReplayer {
 
   /** The unsplit allocation whose range covers `pfn` without starting at it (allocations are aligned to their size), or undefined. */
   #findCovering(pfn: number): number | undefined {
+    // Only orders some live unsplit allocation has can cover it.
+    let top = this.#maxOrderSeen;
+    while (top > 0 && this.#unsplitByOrder[top] === 0) top--;
     let step = 2;
-    for (let k = 1; k <= this.#maxOrderSeen; k++, step *= 2) {
+    for (let k = 1; k <= top; k++, step *= 2) {
       const head = pfn - (pfn % step);
       if (head === pfn) continue;
       const slot = this.#live.get(head);
@@ -646,6 +655,7 @@ export class TraceReplayer {
         const head = this.#head[slot]!;
         for (let i = 1; i < size; i++) this.#live.set(head + i, slot);
         this.#flags[slot]! |= FLAG_SPLIT;
+        this.#unsplitByOrder[this.#order[slot]!]!--;
       }
       this.#live.delete(p);
       this.#livePages--;
@@ -674,6 +684,7 @@ export class TraceReplayer {
     this.#liveAllocs--;
     const flags = this.#flags[slot]!;
     this.#flags[slot] = 0;
+    if ((flags & FLAG_SPLIT) === 0) this.#unsplitByOrder[this.#order[slot]!]!--;
     this.#pushFreeSlot(slot);
     if ((flags & FLAG_SUT_FAILED) !== 0) {
       this.#freesOfFailed++;

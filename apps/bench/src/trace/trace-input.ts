@@ -27,6 +27,8 @@ export interface TraceInputEnding {
   gzip: boolean;
   /** The gzip stream ended early (a cut file): the text produced is a prefix. */
   truncated: boolean;
+  /** Seconds this thread spent making the text (a synthetic trace's generator); 0 for files and stdin. */
+  sourceSeconds: number;
 }
 
 /** The trace text of one input, as chunks; see {@link openTraceInput}. */
@@ -103,7 +105,7 @@ const STDIN_TTY = "is a terminal; pipe a trace into it (trace-cmd report | pnpm 
  * ```
  */
 export function openTraceInput(path: string, stdin: NodeJS.ReadStream = process.stdin): TraceInput {
-  const ending: TraceInputEnding = { bytesIn: 0, bytesOut: 0, gzip: false, truncated: false };
+  const ending: TraceInputEnding = { bytesIn: 0, bytesOut: 0, gzip: false, truncated: false, sourceSeconds: 0 };
   if (path === STDIN_PATH) {
     if (stdin.isTTY === true) throw inputError("standard input", STDIN_TTY);
     return { name: "standard input", ending, chunks: () => stdinChunks(stdin, ending) };

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { fragmentationIndex, unusableFreeIndex } from "@mmkit/buddy";
 import { MiB } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
+import { ChunkParser } from "../trace/chunk-parser.js";
 import { TraceEventBatch } from "../trace/event-batch.js";
 import { TraceEventKind } from "../trace/events.js";
 import type { TraceParseSummary, TraceParserOptions } from "../trace/parser.js";
@@ -108,7 +109,9 @@ export interface TraceScan {
   lastTime: number;
   /** The first events (up to the window's capacity), for timing rounds. */
   window: TraceEventBatch;
-  /** Wall seconds of the scan (read, inflate, parse, account). */
+  /** The first bytes of the trace's text (whole lines, header included), for timing the parser. */
+  text: Buffer;
+  /** Wall seconds of the scan (read, inflate, parse, account; a synthetic trace's generation left out). */
   seconds: number;
   /** Of `seconds`: in the accounting replay (the rest is reading and parsing). */
   accountingSeconds: number;
@@ -134,8 +137,17 @@ export interface TraceReadOptions {
  * scan.accounting.allocsByOrder; // [12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]
  * ```
  */
-export async function scanTrace(spec: TraceSpec, windowEvents: number, options: TraceReadOptions = {}): Promise<TraceScan> {
+export async function scanTrace(spec: TraceSpec, windowEvents: number, options: TraceReadOptions & { textBytes?: number } = {}): Promise<TraceScan> {
   const window = new TraceEventBatch(Math.max(1, windowEvents), false);
+  const textBytes = options.textBytes ?? 16 * MiB;
+  const text: Buffer[] = [];
+  let textLength = 0;
+  const onChunk = (chunk: Buffer): void => {
+    if (textLength >= textBytes) return;
+    const part = Buffer.from(chunk.subarray(0, textBytes - textLength));
+    text.push(part);
+    textLength += part.length;
+  };
   const replayer = new TraceReplayer(stackAllocator());
   let accountingSeconds = 0;
   let events = 0;
@@ -160,9 +172,10 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
       for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "");
       events += batch.length;
     },
-    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, onChunk, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
   );
   const accounting = replayer.report();
+  const joined = Buffer.concat(text);
   const e = accounting.events;
   return {
     spec,
@@ -176,7 +189,8 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
     firstTime,
     lastTime,
     window,
-    seconds: result.seconds,
+    text: joined.subarray(0, joined.lastIndexOf(10) + 1),
+    seconds: result.seconds - result.input.sourceSeconds,
     accountingSeconds,
   };
 }
@@ -285,7 +299,7 @@ export interface LockstepResult {
   replays: SystemReplay[];
   parse: TraceParseSummary;
   input: TraceInputEnding;
-  /** Wall seconds of the pass. */
+  /** Wall seconds of the pass (a synthetic trace's generation left out). */
   seconds: number;
   /** Of `seconds`: reading and parsing (the pass minus replays and sampling). */
   readParseSeconds: number;
@@ -396,7 +410,7 @@ export async function replayOnSystems(
     r.report = r.replayer.report();
     hooks?.finish?.(r.system, r.replayer, r.report);
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000 - result.input.sourceSeconds;
   const e = result.parse.events;
   return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
@@ -463,6 +477,107 @@ export function replayContender(window: TraceEventBatch, def: SystemDefinition |
       }
       replayWindowLoop(window, sut, 1);
       return (ops) => replayWindowLoop(window, sut, ops);
+    },
+  };
+}
+
+/** 1 MiB slices of `text`, as a stream delivers it. */
+function slices(text: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < text.length; i += MiB) out.push(text.subarray(i, i + MiB));
+  return out;
+}
+
+function newlineLoop(parts: readonly Buffer[], lines: number, ops: number): number {
+  let sum = 0;
+  for (let done = 0; done < ops; done += lines) {
+    for (const part of parts) {
+      const u8 = new Uint8Array(part.buffer, part.byteOffset, part.length);
+      for (let at = u8.indexOf(10); at !== -1; at = u8.indexOf(10, at + 1)) sum++;
+    }
+  }
+  return sum;
+}
+
+function parseLoop(parts: readonly Buffer[], lines: number, batch: TraceEventBatch, options: TraceParserOptions, ops: number): number {
+  let sum = 0;
+  for (let done = 0; done < ops; done += lines) {
+    const parser = new ChunkParser(options);
+    for (const part of parts) {
+      parser.feed(part, batch);
+      sum += batch.length;
+      batch.clear();
+    }
+    parser.end(batch);
+    batch.clear();
+  }
+  return sum;
+}
+
+function parseReplayLoop(parts: readonly Buffer[], events: number, batch: TraceEventBatch, options: TraceParserOptions, sut: Tracking, ops: number): number {
+  let sum = 0;
+  for (let done = 0; done < ops; done += events) {
+    const parser = new ChunkParser(options);
+    const replayer = new TraceReplayer(sut.face, { fronts: sut.fronts });
+    for (const part of parts) {
+      parser.feed(part, batch);
+      replayer.applyBatch(batch);
+      batch.clear();
+    }
+    parser.end(batch);
+    replayer.applyBatch(batch);
+    batch.clear();
+    sum = (sum + replayer.livePages) | 0;
+    sut.releaseAll();
+  }
+  return sum;
+}
+
+/**
+ * Timing the parser on a text window: the newline scan (the floor: finding the lines and nothing
+ * else) or the byte-level parser (`parse: true`). Time with `ops` = the window's lines.
+ *
+ * @example
+ * ```ts
+ * ctx.time("parse", [parseContender(scan.text, lines, false, {}), parseContender(scan.text, lines, true, {})], { floor: "newline scan", ops: lines });
+ * ```
+ */
+export function parseContender(text: Buffer, lines: number, parse: boolean, options: TraceParserOptions): Contender {
+  return {
+    name: parse ? "byte parser" : "newline scan",
+    setup() {
+      const parts = slices(text);
+      if (!parse) return (ops) => newlineLoop(parts, lines, ops);
+      const batch = new TraceEventBatch(1 << 15);
+      parseLoop(parts, lines, batch, options, 1);
+      return (ops) => parseLoop(parts, lines, batch, options, ops);
+    },
+  };
+}
+
+/**
+ * Timing a whole replay from text: parse the text window and replay it on a system (or, `def`
+ * null, on the per-order stacks). Time with `ops` = the window's events.
+ *
+ * @example
+ * ```ts
+ * ctx.time("parse+replay", [parseReplayContender(scan.text, events, null, {}, {}), parseReplayContender(scan.text, events, classic, { bytes, cpus }, {})], { ops: events });
+ * ```
+ */
+export function parseReplayContender(text: Buffer, events: number, def: SystemDefinition | null, build: BuildOptions, options: TraceParserOptions): Contender {
+  return {
+    name: def === null ? "parse + replay on per-order stacks" : `parse + replay on ${def.name}`,
+    setup() {
+      const parts = slices(text);
+      const batch = new TraceEventBatch(1 << 15);
+      let sut: Tracking;
+      if (def === null) sut = new Tracking(stackAllocator(), []);
+      else {
+        const system = buildSystem(def, build);
+        sut = new Tracking(system.pages.source(3), system.pages.cpuSources(3));
+      }
+      parseReplayLoop(parts, events, batch, options, sut, 1);
+      return (ops) => parseReplayLoop(parts, events, batch, options, sut, ops);
     },
   };
 }
