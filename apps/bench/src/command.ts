@@ -12,7 +12,8 @@ import { runMetadata } from "./report/metadata.js";
 import { TABLE_WIDTH, renderTable, wrap } from "./report/table.js";
 import { suites as registry, type SuiteEntry } from "./suites/index.js";
 import { DEFAULT_SEED } from "./workloads/random.js";
-import { SYSTEMS } from "./systems/definition.js";
+import { SYSTEMS, allSystems } from "./systems/definition.js";
+import { loadSystemFile } from "./systems/system-file.js";
 import { setSystemSelection } from "./systems/selection.js";
 import { STDIN_PATH, checkTraceInput } from "./trace/trace-input.js";
 
@@ -60,6 +61,8 @@ export interface CliOptions {
   traceMemory?: number;
   /** `--debug`: errors with their stack. */
   debug?: boolean;
+  /** `--system-file`: modules adding systems and page allocators of the user's own. */
+  systemFile?: string[];
 }
 
 /**
@@ -141,6 +144,7 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--trace-synth <events>", "replay a synthetic trace of this many events shaped like the 6.1 fixture (repeatable; 10M = 10,000,000); alone, runs the replay suite").argParser((v: string, prev: number[]) => [...prev, parseCount(v)]).default([], "none"))
     .addOption(new Option("--trace-memory <MiB>", "RAM of the systems replaying --trace - (read once; a file's peak sizes its machine)").argParser((v: string) => parseCount(v)))
     .addOption(new Option("--debug", "print errors with their stack"))
+    .addOption(new Option("--system-file <file>", "add the systems and page allocators this module exports (.mjs, .js or .ts; contract in apps/bench/README.md) beside the shipped ones (repeatable)").argParser((v: string, prev: string[]) => [...prev, v]).default([], "none"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
     .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
     .allowExcessArguments(true) // reported by parseCommandLine, with a hint
@@ -165,6 +169,7 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     const hint = entry.packages.length > 0 ? ` (build its packages first: ${entry.packages.map((p) => `pnpm --filter ${p} build`).join(" && ")})` : "";
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
+  for (const file of options.systemFile ?? []) await loadSystemFile(file);
   setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, synth: options.traceSynth ?? [], ...(options.traceMemory !== undefined ? { traceMemory: options.traceMemory * MiB } : {}) });
   return runSuite(suite, { quick: options.quick, seed: options.seed, progress, debug: options.debug === true });
 }
@@ -186,7 +191,9 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
     const raw = program.opts<CliOptions>();
     const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true, traceLenient: raw.traceLenient === true, debug: raw.debug === true };
     if (program.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(program.args[0])} (suites are selected with --suite <name>)`);
-    const unknownSystems = (options.system ?? []).filter((n) => !SYSTEMS.some((s) => s.name === n));
+    options.systemFile = (options.systemFile ?? []).map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f));
+    // Systems a --system-file adds are known once it is loaded (see main).
+    const unknownSystems = options.systemFile.length > 0 ? [] : (options.system ?? []).filter((n) => !SYSTEMS.some((s) => s.name === n));
     if (unknownSystems.length > 0) throw new UsageError(`unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${SYSTEMS.map((s) => s.name).join(", ")}`);
     // Relative to where the user ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD).
     options.trace = (options.trace ?? []).map((f) => (f === STDIN_PATH ? f : resolve(process.env.INIT_CWD ?? process.cwd(), f)));
@@ -230,6 +237,17 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   const parsed = parseCommandLine(args, io);
   if (typeof parsed === "number") return parsed;
   const { options, entries } = parsed;
+  try {
+    for (const file of options.systemFile ?? []) await loadSystemFile(file);
+  } catch (e) {
+    io.err(`error: --system-file ${e instanceof Error ? e.message : String(e)}\n`);
+    return ExitCode.Usage;
+  }
+  const unknownSystems = (options.system ?? []).filter((n) => !allSystems().some((s) => s.name === n));
+  if (unknownSystems.length > 0) {
+    io.err(`error: unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${allSystems().map((s) => s.name).join(", ")}\n(see --help)\n`);
+    return ExitCode.Usage;
+  }
   if (options.list) {
     io.out(`${suiteList(registry)}\n`);
     return ExitCode.Ok;

@@ -194,6 +194,9 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       ctx.record({ system: name, workload, metric: "replay events/s", value: rate(lockstep.events, r.seconds), unit: "events/s", note: `this system's share of the lockstep pass (${r.seconds.toFixed(2)} s)` });
       ctx.record({ system: name, workload, metric: "read+parse+replay events/s", value: rate(lockstep.events, lockstep.readParseSeconds + r.seconds), unit: "events/s", note: `read + parse (${lockstep.readParseSeconds.toFixed(2)} s) + this system's replay` });
       ctx.record({ system: name, workload, metric: "metadata/page", value: metadataFigures(r.system).perPage, unit: "bytes" });
+      for (const [metric, value] of Object.entries(r.system.custom?.stats?.() ?? {})) {
+        if (Number.isFinite(value)) ctx.record({ system: name, workload, metric: `${r.system.definition.name}: ${metric}`, value, unit: "count", note: "the allocator's own stats()" });
+      }
       rep.perCpu.allocs.forEach((n, cpu) => {
         if (cpu < 64) ctx.record({ system: name, workload, metric: `cpu ${cpu} allocs`, value: n, unit: "count", note: `${rep.perCpu.frees[cpu]} frees` });
       });

@@ -1,12 +1,13 @@
 import { BuddyAllocator } from "@mmkit/buddy";
 import { FragmentCache } from "@mmkit/frag-cache";
 import { DescriptorRouter, MapleDescriptorTable, MapleTree, encodeMemdesc, MemdescType, MemmapTable, type DescriptorTable, type PhysDesc } from "@mmkit/memdesc-lookup";
-import { MiB, PhysicalMemory, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MiB, PhysicalMemory, type ArrayFactory } from "@mmkit/physmem";
 import { Potad } from "@mmkit/potad";
 import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
-import type { SystemDefinition } from "./definition.js";
+import { MAX_TRACE_ORDER } from "../trace/events.js";
+import type { CustomPageAllocator, SystemDefinition } from "./definition.js";
 import { SystemPages, type PageAllocator } from "./page-face.js";
 import { SwapFile } from "./swap.js";
 import { TallyArena } from "./tally-arena.js";
@@ -57,6 +58,8 @@ export interface MemorySystem {
   readonly router: DescriptorRouter;
   readonly buddy: BuddyAllocator | null;
   readonly potad: Potad | null;
+  /** A page allocator of the user's own (`--system-file`), or null. */
+  readonly custom: CustomPageAllocator | null;
   /** POTAD's RAM space id (-1 for buddy systems). */
   readonly ramSpace: number;
   readonly fragmentCache: FragmentCache | null;
@@ -89,8 +92,9 @@ export interface MemorySystem {
  * Builds the system `def` describes: one function, so a composition is a line of data.
  *
  * - machine: `PhysicalMemory` of `bytes` (default 256 MiB) on one node, its direct map and failures;
- * - page allocator: `BuddyAllocator` (through CPU 0's per-CPU lists when `perCpuLists`) or `Potad`
- *   with one RAM space and its page face;
+ * - page allocator: `BuddyAllocator` (through CPU 0's per-CPU lists when `perCpuLists`, a front per
+ *   CPU in `pages.fronts`), `Potad` with one RAM space and its page face, or a custom allocator's
+ *   `create()` over the machine's pages;
  * - descriptor table: `MemmapTable` 64 or 8 bytes per page, or `MapleDescriptorTable`;
  * - a `DescriptorRouter` subscribed to the machine's memory failures, with an owner per memdesc type
  *   (anon, page_frag_cache, pte-mapped cache, slab), each told the type and range of a failed page;
@@ -116,8 +120,13 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   let potad: Potad | null = null;
   let ramSpace = -1;
   let allocator: PageAllocator;
+  let custom: CustomPageAllocator | null = null;
   const fronts: PageAllocator[] = [];
-  if (def.pageAllocator === "buddy") {
+  if (typeof def.pageAllocator === "object") {
+    // A page allocator of the user's own (--system-file) over the machine's pages.
+    custom = def.pageAllocator.create({ pages: pagesInRam, pageSize, cpus: options.cpus ?? 1, arena: arenas.allocator });
+    allocator = custom;
+  } else if (def.pageAllocator === "buddy") {
     buddy = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
     allocator = def.perCpuLists ? buddy.cpu(0) : buddy;
     if (def.perCpuLists) for (let c = 0; c < buddy.cpus; c++) fronts.push(buddy.cpu(c));
@@ -172,6 +181,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     router,
     buddy,
     potad,
+    custom,
     ramSpace,
     fragmentCache,
     pteCache,
@@ -220,8 +230,14 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
       return pfn;
     }
     const order = Math.log2(size / pageSize);
-    if (!Number.isInteger(order) || order > buddy!.maxOrder) return -1;
-    return pages.allocPages(order, MemdescType.Movable);
+    if (!Number.isInteger(order) || order > (buddy?.maxOrder ?? MAX_TRACE_ORDER)) return -1;
+    try {
+      return pages.allocPages(order, MemdescType.Movable);
+    } catch (e) {
+      // A custom allocator refuses an order it does not have: that request cannot be served.
+      if (custom !== null && e instanceof Error && (e as { code?: unknown }).code === ErrorCode.OutOfRange) return -1;
+      throw e;
+    }
   }
   function freeContiguous(pfn: number, size: number): void {
     if (potad !== null) {
@@ -242,6 +258,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   }
 
   function check(): void {
+    custom?.check?.();
     buddy?.check();
     potad?.check();
     table.check();

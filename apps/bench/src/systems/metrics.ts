@@ -49,6 +49,7 @@ export function freeBlocksPerOrder(system: MemorySystem, drain = true): number[]
   // per-order fronts); merge them first so the two are compared on their coalesced free blocks.
   // Without `drain` (sampling during a replay, which must not disturb the fronts) they are read as
   // /proc/buddyinfo reads them: pages on the fronts are not free blocks.
+  if (system.custom !== null) return system.custom.freeBlocksPerOrder?.() ?? [];
   if (drain) {
     if (system.buddy !== null) system.buddy.drainAll();
     else system.potad!.drain(system.ramSpace);

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { SYSTEMS, type SystemDefinition } from "./definition.js";
+import { allSystems, type SystemDefinition } from "./definition.js";
 
 /** The Linux 6.1 capture shipped as a fixture: what trace replay replays when no `--trace` is given. */
 export const DEFAULT_TRACE = fileURLToPath(new URL("../../fixtures/traces/linux-6.1-small/trace.txt.gz", import.meta.url));
@@ -37,9 +37,10 @@ export function systemSelection(): SystemSelection {
   return current;
 }
 
-/** The selected system definitions, in {@link SYSTEMS} order. */
+/** The selected system definitions, in `allSystems()` order (shipped, then `--system-file` ones). */
 export function selectedSystems(): SystemDefinition[] {
-  return current.systems.length === 0 ? [...SYSTEMS] : SYSTEMS.filter((s) => current.systems.includes(s.name));
+  const all = allSystems();
+  return current.systems.length === 0 ? all : all.filter((s) => current.systems.includes(s.name));
 }
 
 /** The trace files to replay (`-` is standard input): the fixture when neither a file nor a synthetic trace is selected. */

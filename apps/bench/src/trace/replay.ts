@@ -150,7 +150,7 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  * free: one Map lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
  * An allocation the allocator cannot serve is counted ({@link ReplayReport.sutFailures}) and the
  * replay goes on: it returned -1 (out of memory), or it refused the order as out of range
- * (`MmkitError` `ERR_OUT_OF_RANGE`: above its largest order; {@link ReplayReport.sutOrderTooLarge}).
+ * (an error with code `ERR_OUT_OF_RANGE`: above its largest order; {@link ReplayReport.sutOrderTooLarge}).
  * If the allocator throws anything else, the replay stops with {@link TraceError}
  * (`ERR_TRACE_REPLAY`) naming the line; the replayer is then mid-event and should be discarded.
  *
@@ -531,7 +531,7 @@ export class TraceReplayer {
       sutPfn = this.#face.allocPages(order);
     } catch (e) {
       // An order the system does not have is an allocation it cannot serve: counted, and the replay goes on.
-      if (e instanceof MmkitError && e.code === ErrorCode.OutOfRange) {
+      if (e instanceof Error && (e as { code?: unknown }).code === ErrorCode.OutOfRange) {
         this.#sutOrderTooLarge++;
         sutPfn = -1;
       } else {

@@ -270,6 +270,7 @@ export function sampleSystem(system: MemorySystem, replayer: TraceReplayer, out:
 
 /** Free blocks per order without draining any front, as /proc/buddyinfo reads them. */
 function freeBlocksNow(system: MemorySystem): number[] {
+  if (system.custom !== null) return system.custom.freeBlocksPerOrder?.() ?? [];
   if (system.buddy !== null) {
     const out: number[] = [];
     for (const node of system.buddy.buddyinfo()) node.freeBlocks.forEach((n, o) => (out[o] = (out[o] ?? 0) + n));
