@@ -53,7 +53,17 @@ export interface ChartSpec {
   datasets: ChartDataset[];
   /** Pixel height of the chart's box. */
   height: number;
+  /** Line charts over trace time: the trace's markers (`tracing_mark_write`), drawn as labelled vertical lines. */
+  markers?: { x: number; label: string }[];
+  /** Line charts: the x axis title when it is not the generic "at" (e.g. "trace time (s)"). */
+  xTitle?: string;
 }
+
+/**
+ * The metric of a trace marker measurement: `value` is its trace time (unit "s") and `note` its
+ * text; series charts of the same suite and workload draw it as a vertical line.
+ */
+export const MARKER_METRIC = "marker";
 
 /**
  * Which bar-chart section a measurement belongs to, or undefined (tables only). First rule wins.
@@ -65,7 +75,7 @@ export interface ChartSpec {
  * ```
  */
 export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series"> | undefined {
-  if (m.metric === ANSWER_METRIC) return undefined;
+  if (m.metric === ANSWER_METRIC || m.metric === MARKER_METRIC) return undefined;
   if (m.metric === "ns/op") return "time";
   if (m.unit === "lines") return "lines";
   if (/\bsplits$/i.test(m.metric)) return "splits";
@@ -156,7 +166,8 @@ function barChart(section: ChartSection, title: string, unit: string, rows: read
  * - **splits**: metrics ending in "splits" (direct-map 2M/1G splits), one chart per suite and unit;
  * - **fragmentation**: metrics naming fragmentation, unusable free space or the largest free block;
  * - **metadata**: metrics naming metadata, bytes/page or a descriptor, one chart per suite and unit;
- * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system.
+ * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system;
+ *   {@link MARKER_METRIC} measurements of the same suite and workload become its labelled vertical lines.
  *
  * Bar charts read the last point of a series (as the tables do); answers are never charted.
  * Cost: O(n log n) in the measurements.
@@ -184,7 +195,9 @@ export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
         const first = group[0]!;
         const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: s.points.map((p) => ({ x: p.at!, y: p.value })), tips: s.points.map(tip), colour: colour(s.system) }));
         const values = group.flatMap((s) => s.points.map((p) => p.value));
-        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 });
+        const markers = measurements.filter((m) => m.metric === MARKER_METRIC && m.unit === "s" && m.at === undefined && m.suite === first.suite && m.workload === first.workload).map((m) => ({ x: m.value, label: m.note ?? "" }));
+        const overTraceTime = markers.length > 0 ? { markers, xTitle: "trace time (s)" } : {};
+        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18, ...overTraceTime });
       }
       continue;
     }

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { MiB, MmkitError } from "@mmkit/physmem";
 import type { SuiteContext } from "../harness/types.js";
+import { MARKER_METRIC } from "../report/charts.js";
 import { buildSystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
 import { metadataFigures } from "../systems/metrics.js";
@@ -124,7 +125,7 @@ function recordAccounting(ctx: SuiteContext, workload: string, a: ReplayReport, 
   rec("malformed lines", parse.malformedLines, "count");
   rec("lines not text", parse.nonTextLines, "count");
   rec("lost events", a.lostEvents, "count", parse.overwrittenEvents > 0 ? `${parse.overwrittenEvents} overwritten before the capture was read` : undefined);
-  for (const m of a.markers) ctx.record({ system: TRACE_SYSTEM, workload, metric: "marker", value: m.time === m.time ? m.time : m.line, unit: m.time === m.time ? "s" : "line", note: m.text });
+  for (const m of a.markers) ctx.record({ system: TRACE_SYSTEM, workload, metric: MARKER_METRIC, value: m.time === m.time ? m.time : m.line, unit: m.time === m.time ? "s" : "line", note: m.text });
 }
 
 /**
