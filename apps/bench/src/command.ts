@@ -197,7 +197,7 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
     if (unknownSystems.length > 0) throw new UsageError(`unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${SYSTEMS.map((s) => s.name).join(", ")}`);
     // Relative to where the user ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD).
     options.trace = (options.trace ?? []).map((f) => (f === STDIN_PATH ? f : resolve(process.env.INIT_CWD ?? process.cwd(), f)));
-    const missing = options.trace.filter((f) => !existsSync(f));
+    const missing = options.trace.filter((f) => f !== STDIN_PATH && !existsSync(f));
     if (missing.length > 0) throw new UsageError(`no such trace file ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
     for (const f of options.trace) {
       try {

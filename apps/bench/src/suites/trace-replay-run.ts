@@ -176,6 +176,13 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
     ctx.log(
       `${spec.name}: ${parseSummary.lines} lines, ${parseSummary.records} events (alloc ${e.alloc}, free ${e.free}, batched ${e.freeBatched}), ${parseSummary.malformedLines} malformed, ${cpusUsed} CPU(s); replayed on ${bytes / MiB} MiB${scan === undefined ? " (read once: --trace-memory)" : ""}`,
     );
+    const skipped = parseSummary.malformedLines + parseSummary.nonTextLines;
+    if (skipped > 0 || parseSummary.truncated) {
+      const first = parseSummary.problems.find((x) => x.code !== "unrecognized");
+      ctx.log(
+        `${spec.name}: skipped with --trace-lenient: ${parseSummary.malformedLines} malformed line(s), ${parseSummary.nonTextLines} line(s) not text${parseSummary.truncated ? ", and the input ends early" : ""}${first !== undefined ? ` (first: ${first.message.slice(0, 160)})` : ""}`,
+      );
+    }
     // Speeds: the scan (read + parse + accounting) and the lockstep pass (read + parse, then each system's share).
     if (scan !== undefined) {
       const parseSeconds = scan.seconds - scan.accountingSeconds;
