@@ -61,7 +61,7 @@ export class SyntheticTrace {
       runLeft--;
       time += 1 + rng.below(24);
       if (done % phaseEvery === 0) {
-        w.line(task, cpu, time, ".....", `tracing_mark_write: PHASE ${PHASES[phase++ % PHASES.length]}`);
+        w.line(task, cpu, time, `tracing_mark_write: PHASE ${PHASES[phase++ % PHASES.length]}`);
         done++;
         continue;
       }
@@ -73,7 +73,7 @@ export class SyntheticTrace {
         if (order === 0 && rng.float() < 0.22 && done + 2 < this.events) {
           // A per-CPU refill taking pages from the buddy lists under the zone lock.
           const n = Math.min(1 + rng.below(4), this.events - done - 1);
-          for (let i = 0; i < n; i++) w.pageEvent(task, cpu, time, "d..3.", "mm_page_alloc_zone_locked: page=", 0x4000 + rng.below(1 << 18), 0, " migratetype=0 percpu_refill=1");
+          for (let i = 0; i < n; i++) w.pageEvent(task, cpu, time, EV_ZONE_LOCKED, 0x4000 + rng.below(1 << 18), 0, TAIL_REFILL);
           done += n;
         }
         let pfn = space.alloc(order);
@@ -84,13 +84,13 @@ export class SyntheticTrace {
           pfn = space.alloc(order);
         }
         live.add(pfn, order);
-        w.pageEvent(task, cpu, time, ".....", "mm_page_alloc: page=", pfn, order, order === 0 ? " migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP" : " migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP");
+        w.pageEvent(task, cpu, time, EV_ALLOC, pfn, order, order === 0 ? TAIL_USER : TAIL_KERNEL);
         done++;
         continue;
       }
       if (live.count === 0 || rng.float() < 0.04) {
         // A page allocated before the capture.
-        w.pageEvent(task, cpu, time, "...1.", "mm_page_free: page=", oldPfn++, 0, "");
+        w.pageEvent(task, cpu, time, EV_FREE, oldPfn++, 0, null);
         done++;
         continue;
       }
@@ -100,10 +100,10 @@ export class SyntheticTrace {
       const [pfn, order] = live.take(index);
       space.free(pfn, order);
       if (rng.float() < 0.0005) continue; // a free the trace missed: the pfn comes back while still live
-      w.pageEvent(task, cpu, time, "...1.", "mm_page_free: page=", pfn, order, "");
+      w.pageEvent(task, cpu, time, EV_FREE, pfn, order, null);
       done++;
       if (order === 0 && rng.float() < 0.9 && done < this.events) {
-        w.pageEvent(task, cpu, time, "...2.", "mm_page_free_batched: page=", pfn, 0, "");
+        w.pageEvent(task, cpu, time, EV_FREE_BATCHED, pfn, 0, null);
         done++;
       }
     }
@@ -111,7 +111,6 @@ export class SyntheticTrace {
   }
 }
 
-const FLAGS = [".....", "...1.", "...2.", "d..3."];
 const TASKS = ["init-1", "cat-155", "kworker/0:1-23", "sh-102", "awk-311", "dd-287", "sort-204", "ls-166"];
 const PHASES = ["small-procs", "small-files", "small-dd", "small-awk", "small-drop", "big-churn"];
 
@@ -175,6 +174,22 @@ class PfnSpace {
   }
 }
 
+
+/** Writes trace lines into a byte buffer, formatting numbers digit by digit (no strings per line). */
+/** The page events the generator writes: flags column and event name, by index. */
+const EVENTS = [
+  [".....", "mm_page_alloc"],
+  ["...1.", "mm_page_free"],
+  ["...2.", "mm_page_free_batched"],
+  ["d..3.", "mm_page_alloc_zone_locked"],
+] as const;
+const EV_ALLOC = 0;
+const EV_FREE = 1;
+const EV_FREE_BATCHED = 2;
+const EV_ZONE_LOCKED = 3;
+const TAIL_USER = Buffer.from(" migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP", "latin1");
+const TAIL_KERNEL = Buffer.from(" migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP", "latin1");
+const TAIL_REFILL = Buffer.from(" migratetype=0 percpu_refill=1", "latin1");
 const PFN_0X = Buffer.from(" pfn=0x", "latin1");
 const ORDER_EQ = Buffer.from(" order=", "latin1");
 const HEX = new Uint8Array(Buffer.from("0123456789abcdef", "latin1"));
@@ -183,7 +198,11 @@ const HEX = new Uint8Array(Buffer.from("0123456789abcdef", "latin1"));
 class Writer {
   #buf: Buffer;
   length = 0;
-  readonly #prefixes = new Map<string, Buffer>();
+  /** `<task> [<cpu>] <flags> ` by (cpu, task, event); built once each. */
+  readonly #heads: (Buffer | undefined)[] = [];
+  /** `<event>: page=` by event. */
+  readonly #names = EVENTS.map(([, name]) => Buffer.from(`${name}: page=`, "latin1"));
+  readonly #digits = new Uint8Array(16);
   constructor(readonly capacity: number) {
     this.#buf = Buffer.allocUnsafe(capacity + 4096);
   }
@@ -196,64 +215,68 @@ class Writer {
   text(s: string): void {
     this.length += this.#buf.write(s, this.length, "latin1");
   }
-  #bytes(s: string): Buffer {
-    let b = this.#prefixes.get(s);
-    if (b === undefined) {
-      b = Buffer.from(s, "latin1");
-      this.#prefixes.set(s, b);
-    }
-    return b;
-  }
-  #put(b: Buffer): void {
+  #put(b: Uint8Array): void {
     const buf = this.#buf;
     let at = this.length;
     for (let i = 0; i < b.length; i++) buf[at++] = b[i]!;
     this.length = at;
   }
-  readonly #heads: (Buffer | undefined)[] = [];
   /** `<task> [<cpu>] <flags> <secs>.<usecs>: ` */
-  #head(task: number, cpu: number, micros: number, flags: string): void {
-    const slot = (cpu * TASKS.length + task) * 4 + FLAGS.indexOf(flags);
+  #head(task: number, cpu: number, micros: number, event: number): void {
+    const slot = (cpu * TASKS.length + task) * EVENTS.length + event;
     let head = this.#heads[slot];
-    if (head === undefined) this.#heads[slot] = head = Buffer.from(`${TASKS[task]!.padStart(16)}${" ".repeat(6)}[${String(cpu).padStart(3, "0")}] ${flags} `, "latin1");
+    if (head === undefined) this.#heads[slot] = head = Buffer.from(`${TASKS[task]!.padStart(16)}${" ".repeat(6)}[${String(cpu).padStart(3, "0")}] ${EVENTS[event]![0]} `, "latin1");
     this.#put(head);
+    const buf = this.#buf;
     let secs = Math.floor(micros / 1e6);
     let us = micros - secs * 1e6;
     // Seconds right-aligned in 5 columns, then 6 digits of microseconds.
     const at = this.length;
     for (let i = 4; i >= 0; i--) {
-      this.#buf[at + i] = secs === 0 && i < 4 ? 32 : 48 + (secs % 10);
+      buf[at + i] = secs === 0 && i < 4 ? 32 : 48 + (secs % 10);
       secs = Math.floor(secs / 10);
     }
-    this.#buf[at + 5] = 46;
+    buf[at + 5] = 46;
     for (let i = 11; i >= 6; i--) {
-      this.#buf[at + i] = 48 + (us % 10);
+      buf[at + i] = 48 + (us % 10);
       us = Math.floor(us / 10);
     }
-    this.length = at + 12;
-    this.#buf[this.length++] = 58;
-    this.#buf[this.length++] = 32;
+    buf[at + 12] = 58;
+    buf[at + 13] = 32;
+    this.length = at + 14;
   }
-  line(task: number, cpu: number, micros: number, flags: string, rest: string): void {
-    this.#head(task, cpu, micros, flags);
+  line(task: number, cpu: number, micros: number, rest: string): void {
+    this.#head(task, cpu, micros, EV_ALLOC);
     this.text(rest);
     this.#buf[this.length++] = 10;
   }
-  pageEvent(task: number, cpu: number, micros: number, flags: string, event: string, pfn: number, order: number, tail: string): void {
-    this.#head(task, cpu, micros, flags);
-    this.#put(this.#bytes(event));
+  pageEvent(task: number, cpu: number, micros: number, event: number, pfn: number, order: number, tail: Uint8Array | null): void {
+    this.#head(task, cpu, micros, event);
+    this.#put(this.#names[event]!);
+    const buf = this.#buf;
+    let at = this.length;
     // A hashed page pointer, 16 hex digits, never all zeroes.
     const h = (Math.imul(pfn ^ 0x5bd1e995, 0x9e3779b1) >>> 0) | 1;
-    for (let i = 0; i < 8; i++) this.#buf[this.length++] = 48;
-    for (let s = 28; s >= 0; s -= 4) this.#buf[this.length++] = HEX[(h >>> s) & 15]!;
+    for (let i = 0; i < 8; i++) buf[at++] = 48;
+    for (let sh = 28; sh >= 0; sh -= 4) buf[at++] = HEX[(h >>> sh) & 15]!;
+    this.length = at;
     this.#put(PFN_0X);
-    let digits = 1;
-    while (pfn >= 16 ** digits) digits++;
-    for (let d = digits - 1; d >= 0; d--) this.#buf[this.length++] = HEX[Math.floor(pfn / 16 ** d) % 16]!;
+    at = this.length;
+    // The pfn in hex (pfns here stay below 2^32).
+    let n = 0;
+    let v = pfn >>> 0;
+    do {
+      this.#digits[n++] = HEX[v & 15]!;
+      v >>>= 4;
+    } while (v > 0);
+    while (n > 0) buf[at++] = this.#digits[--n]!;
+    this.length = at;
     this.#put(ORDER_EQ);
-    if (order >= 10) this.#buf[this.length++] = 48 + Math.floor(order / 10);
-    this.#buf[this.length++] = 48 + (order % 10);
-    if (tail !== "") this.#put(this.#bytes(tail));
-    this.#buf[this.length++] = 10;
+    at = this.length;
+    if (order >= 10) buf[at++] = 48 + Math.floor(order / 10);
+    buf[at++] = 48 + (order % 10);
+    this.length = at;
+    if (tail !== null) this.#put(tail);
+    buf[this.length++] = 10;
   }
 }
