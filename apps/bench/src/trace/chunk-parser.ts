@@ -31,8 +31,6 @@ import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./
 export class ChunkParser {
   readonly parser: TraceParser;
   #pending: Buffer | null = null;
-  /** Offset of the timestamp's colon in the last fast-path line. */
-  #tsColumn = 0;
   /** Offsets of the CPU column's `[` and `]` in the last fast-path line. */
   #cpuOpen = 0;
   #cpuClose = 0;
@@ -122,18 +120,17 @@ export class ChunkParser {
    * scan stops at a byte it does not expect, so a newline ends it; the chunk ends with a newline.
    */
   #fast(u8: Uint8Array, s: number, out: TraceEventBatch): number {
-    // The timestamp's ": ": where it was on the previous line (ftrace pads its columns), else the
-    // first colon followed by a blank.
-    let i = s + this.#tsColumn;
-    if (!(u8[i] === 58 && u8[i + 1] === 32 && u8[i - 7] === 46)) {
-      i = s;
-      for (;;) {
-        const c = u8[i];
-        if (c === 10 || c === undefined) return -1;
-        if (c === 58 && u8[i + 1] === 32) break;
-        i++;
+    // The timestamp's colon: the first one followed by a blank (a tab: the slow path decides).
+    let i = s;
+    for (;;) {
+      const c = u8[i];
+      if (c === 10 || c === undefined) return -1;
+      if (c === 58) {
+        const next = u8[i + 1];
+        if (next === 32) break;
+        if (next === 9) return -1;
       }
-      this.#tsColumn = i - s;
+      i++;
     }
     // <blank><digits>.<digits> before it.
     let k = i - 1;
@@ -157,7 +154,10 @@ export class ChunkParser {
     let cpu = 0;
     const open = s + this.#cpuOpen;
     const close = s + this.#cpuClose;
-    if (close < k && u8[open] === 91 && u8[close] === 93 && close - open > 1) {
+    let cached = close < k && u8[open] === 91 && u8[close] === 93 && close - open > 1;
+    // It is the last [digits] group before the timestamp (as the slow path reads it): no `[` after it.
+    for (let d = close + 1; cached && d < k; d++) if (u8[d] === 91) cached = false;
+    if (cached) {
       for (let d = open + 1; d < close; d++) {
         const c = u8[d]!;
         if (c < 48 || c > 57) return -1;
@@ -179,13 +179,14 @@ export class ChunkParser {
     const found = eventKind(u8, nameStart, p);
     if (found < 0) return -1;
     const kind = found as TraceEventKind;
+    // trace-cmd pads event names with blanks.
     p += 2;
-    // page=<value> (usually 16 hex digits)
+    while (u8[p] === 32) p++;
+    // page=<value>
     if (!expect(u8, p, PAGE)) return -1;
     p += PAGE.length;
     const pageStart = p;
-    if (u8[p + 16] === 32 && u8[p + 15] !== 10) p += 16;
-    else for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === undefined) return -1;
+    for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === 9 || c === undefined) return -1;
     if (kind === ALLOC && isNullPage(u8, pageStart, p)) return -1;
     // pfn=<number>
     if (!expect(u8, p, PFN)) return -1;
@@ -300,13 +301,13 @@ let cpuColumnClose = 0;
 
 /**
  * The CPU column `[003]` ending before `before` (the blank ahead of the timestamp), with at most one
- * token (the irq-info flags) between; -1 when the line does not have that shape.
+ * token (the irq-info flags, holding no `[`) between; -1 when the line does not have that shape.
  */
 function cpuColumn(u8: Uint8Array, s: number, before: number): number {
   let k = before;
   while (k > s && u8[k] === 32) k--;
   if (u8[k] !== 93 /* ] */) {
-    while (k > s && u8[k] !== 32) k--;
+    while (k > s && u8[k] !== 32) if (u8[k--] === 91) return -1;
     while (k > s && u8[k] === 32) k--;
     if (u8[k] !== 93) return -1;
   }

@@ -189,14 +189,14 @@ export function parseKernelLine(text: string, line: number): TraceRecord | Kerne
   return eventRecord(name, text.slice(m.index + m[0].length), line, text);
 }
 
-/** `[003]` (ftrace, trace-cmd, perf script): the CPU column before the timestamp. */
-const CPU_COLUMN = /\[(\d+)\]/;
+/** `[003]` (ftrace, trace-cmd, perf script): the CPU column, the last `[digits]` before the timestamp (a task name may hold brackets too). */
+const CPU_COLUMN = /\[(\d+)\][^[]*$/;
 /** ` 3)` at the start of a function-graph line. */
 const GRAPH_CPU = /^\s*(\d+)\)/;
 
 /**
  * The CPU and the timestamp (seconds) of a kernel trace line, for lines the byte-level fast path did
- * not read: the CPU from `[003]` before the timestamp (or a function-graph line's ` 3)`), -1 when
+ * not read: the CPU from the last `[003]` before the timestamp (or a function-graph line's ` 3)`), -1 when
  * the line names none; the time NaN when it has none.
  *
  * Cost: two or three regex scans of the line head.

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
-import { ChunkParser, TraceEventBatch, TraceEventKind as K, TraceErrorCode, TraceReplayer, parseTraceText, readTraceText, streamTraceBatches } from "../../src/trace/index.js";
+import fc from "fast-check";
+import { ChunkParser, TraceEventBatch, TraceEventKind as K, TraceErrorCode, TraceParser, TraceReplayer, kernelLineCpuTime, parseTraceText, readTraceText, streamTraceBatches } from "../../src/trace/index.js";
 import { SyntheticTrace } from "../../src/trace/synth.js";
 import { ReferenceAllocator, fixture } from "./helpers.js";
 
@@ -174,5 +175,90 @@ describe("the synthetic trace generator", () => {
     expect(r.perCpu.allocs.length).toBe(4);
     expect(r.perCpu.allocs.every((n) => n > allocs / 8)).toBe(true);
     expect(r.phases.length).toBeGreaterThan(5);
+  });
+});
+
+describe("the byte-level fast path reads exactly what the string parser reads", () => {
+  const FIXTURES = ["ftrace-6.1-hex.txt", "ftrace-4.9-decimal.txt", "ftrace-2.6.32-free-direct.txt", "trace-cmd-report.txt", "perf-script.txt", "function-graph.txt", "mmkit-basic.trace"];
+  test.each(FIXTURES)("%s: the same records and summary, streamed", async (name) => {
+    const text = readTraceText(fixture(name));
+    const gen = parseTraceText(text);
+    const records: string[] = [];
+    let n = gen.next();
+    for (; n.done !== true; n = gen.next()) records.push(JSON.stringify(n.value));
+    const streamed: string[] = [];
+    const { parse } = await streamTraceBatches(fixture(name), (b) => {
+      for (let i = 0; i < b.length; i++) streamed.push(JSON.stringify(b.record(i)));
+    });
+    expect(streamed).toEqual(records);
+    expect({ ...parse, cpus: null, nonTextLines: 0 }).toEqual({ ...n.value, cpus: null, nonTextLines: 0 });
+  });
+
+  test("model-based: any edit of a real line gives the same record, CPU and time, or the same error, on both paths", () => {
+    const lines = readTraceText(fixture("ftrace-6.1-hex.txt"))
+      .split("\n")
+      .filter((l) => l.includes(": mm_page_"));
+    const outcome = (fn: () => unknown): string => {
+      try {
+        return JSON.stringify(fn());
+      } catch (e) {
+        return `error ${(e as Error).message}`;
+      }
+    };
+    fc.assert(
+      fc.property(fc.nat(lines.length - 1), fc.array(fc.tuple(fc.nat(200), fc.constantFrom("del", "ins", "set"), fc.constantFrom(" ", "0", "9", "x", "f", ":", ".", "[", "]", "=", "-", "(", ")", "\t", "a")), { minLength: 1, maxLength: 3 }), (which, edits) => {
+        let line = lines[which]!;
+        for (const [at, op, ch] of edits) {
+          const i = at % (line.length + 1);
+          line = op === "del" ? line.slice(0, i) + line.slice(i + 1) : op === "ins" ? line.slice(0, i) + ch + line.slice(i) : line.slice(0, i) + ch + line.slice(i + 1);
+        }
+        const slow = outcome(() => {
+          const parser = new TraceParser({ format: "kernel" });
+          const r = parser.line(line);
+          return r === null ? null : { r, ...kernelLineCpuTime(line) };
+        });
+        const fast = outcome(() => {
+          const chunks = new ChunkParser({ format: "kernel" });
+          const batch = new TraceEventBatch(4);
+          chunks.feed(Buffer.from(`${line}\n`), batch);
+          return batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0] };
+        });
+        expect(fast).toBe(slow);
+      }),
+      { numRuns: Number(process.env.MMKIT_FUZZ_RUNS ?? 3000) },
+    );
+  });
+
+  test("model-based: runs of edited lines in one chunk (the fast path remembers columns from line to line) read as line by line", () => {
+    const lines = readTraceText(fixture("ftrace-6.1-hex.txt"))
+      .split("\n")
+      .filter((l) => l.includes(": "));
+    const edit = fc.tuple(fc.nat(200), fc.constantFrom("del", "ins", "set"), fc.constantFrom(" ", "0", "1", ":", ".", "[", "]", "=", "\t", "a", ": ", "1.5: ", "[7]"));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(lines.length - 1), fc.array(edit, { maxLength: 2 })), { minLength: 1, maxLength: 6 }), (picks) => {
+        const edited = picks.map(([which, edits]) => {
+          let line = lines[which]!;
+          for (const [at, op, ch] of edits) {
+            const i = at % (line.length + 1);
+            line = op === "del" ? line.slice(0, i) + line.slice(i + 1) : op === "ins" ? line.slice(0, i) + ch + line.slice(i) : line.slice(0, i) + ch + line.slice(i + 1);
+          }
+          return line;
+        });
+        const slow: string[] = [];
+        const parser = new TraceParser({ format: "kernel", lenient: true });
+        for (const line of edited) {
+          const r = parser.line(line);
+          if (r !== null) slow.push(JSON.stringify({ r, ...kernelLineCpuTime(line) }));
+        }
+        const chunks = new ChunkParser({ format: "kernel", lenient: true });
+        const batch = new TraceEventBatch(4);
+        chunks.feed(Buffer.from(`${edited.join("\n")}\n`), batch);
+        const fast: string[] = [];
+        for (let i = 0; i < batch.length; i++) fast.push(JSON.stringify({ r: batch.record(i), cpu: batch.cpu[i], time: batch.time[i] }));
+        expect(fast).toEqual(slow);
+        expect(chunks.summary()).toEqual(parser.summary());
+      }),
+      { numRuns: Number(process.env.MMKIT_FUZZ_RUNS ?? 3000) },
+    );
   });
 });
