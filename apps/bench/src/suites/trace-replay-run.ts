@@ -9,6 +9,7 @@ import { selectedSynthTraces, selectedTraces, systemSelection } from "../systems
 import { ChunkParser } from "../trace/chunk-parser.js";
 import { TraceEventBatch } from "../trace/event-batch.js";
 import { TRACE_EVENT_KIND_NAMES } from "../trace/events.js";
+import { openTraceInput } from "../trace/trace-input.js";
 import type { ReplayReport } from "../trace/replay.js";
 import {
   SAMPLED_ORDERS,
@@ -169,6 +170,7 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       throw namedError(spec, e);
     }
     const { replays } = lockstep;
+    let gunzipAlone = 0;
     const accounting = scan?.accounting ?? replays.find((r) => r.report !== null)?.report ?? null;
     const parseSummary = scan?.parse ?? lockstep.parse;
     if (accounting !== null) recordAccounting(ctx, workload, accounting, parseSummary);
@@ -188,6 +190,15 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       const parseSeconds = scan.seconds - scan.accountingSeconds;
       ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s", value: rate(scan.parse.lines, parseSeconds), unit: "lines/s", note: `the whole trace: read${scan.input.gzip ? " + gunzip (worker)" : ""} + parse, ${scan.parse.lines} lines in ${parseSeconds.toFixed(2)} s wall` });
       ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan events/s", value: rate(scan.events, scan.seconds), unit: "events/s", note: "read + parse + accounting replay on per-order stacks" });
+      if (scan.input.gzip) {
+        // Decompression alone (the same worker, nothing parsed): how much of the scan and the replay is waiting for zlib.
+        const t0 = performance.now();
+        for await (const chunk of openTraceInput(spec.path).chunks()) void chunk;
+        const gunzipSeconds = (performance.now() - t0) / 1000;
+        ctx.record({ system: TRACE_SYSTEM, workload, metric: "gunzip alone lines/s", value: rate(scan.parse.lines, gunzipSeconds), unit: "lines/s", note: `the worker inflating the whole file, nothing parsed (${gunzipSeconds.toFixed(2)} s)` });
+        ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan / gunzip alone", value: scan.seconds / gunzipSeconds, unit: "ratio", note: "read + gunzip + parse + accounting over gunzip alone (1 = parsing hidden behind decompression)" });
+        gunzipAlone = gunzipSeconds;
+      }
     }
     for (const r of replays) {
       const name = r.system.name;
@@ -201,6 +212,7 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       ctx.record({ system: name, workload, metric: "frees of failed allocations", value: rep.freesOfFailedAllocs, unit: "count" });
       ctx.record({ system: name, workload, metric: "replay events/s", value: rate(lockstep.events, r.seconds), unit: "events/s", note: `this system's share of the lockstep pass (${r.seconds.toFixed(2)} s)` });
       ctx.record({ system: name, workload, metric: "read+parse+replay events/s", value: rate(lockstep.events, lockstep.readParseSeconds + r.seconds), unit: "events/s", note: `read + parse (${lockstep.readParseSeconds.toFixed(2)} s) + this system's replay` });
+      if (gunzipAlone > 0) ctx.record({ system: name, workload, metric: "gzip replay / gunzip alone", value: (lockstep.readParseSeconds + r.seconds) / gunzipAlone, unit: "ratio", note: "read + gunzip + parse + this system's replay, over gunzip alone" });
       ctx.record({ system: name, workload, metric: "metadata/page", value: metadataFigures(r.system).perPage, unit: "bytes" });
       for (const [metric, value] of Object.entries(r.system.custom?.stats?.() ?? {})) {
         if (Number.isFinite(value)) ctx.record({ system: name, workload, metric: `${r.system.definition.name}: ${metric}`, value, unit: "count", note: "the allocator's own stats()" });

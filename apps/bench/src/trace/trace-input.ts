@@ -10,9 +10,9 @@ import { TraceError, TraceErrorCode } from "./errors.js";
  */
 
 /** Decompressed chunks the worker may send ahead of the reader. */
-const MAX_CHUNKS_AHEAD = 8;
+const MAX_CHUNKS_AHEAD = 4;
 /** Compressed stdin chunks in flight to the worker before the reader waits. */
-const MAX_RAW_AHEAD = 8;
+const MAX_RAW_AHEAD = 4;
 const CHUNK_BYTES = 1 << 20;
 
 /** The name of standard input as a trace path. */

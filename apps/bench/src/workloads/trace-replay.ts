@@ -139,7 +139,7 @@ export interface TraceReadOptions {
  */
 export async function scanTrace(spec: TraceSpec, windowEvents: number, options: TraceReadOptions & { textBytes?: number } = {}): Promise<TraceScan> {
   const window = new TraceEventBatch(Math.max(1, windowEvents), false);
-  const textBytes = options.textBytes ?? 16 * MiB;
+  const textBytes = options.textBytes ?? 4 * MiB;
   const text: Buffer[] = [];
   let textLength = 0;
   const onChunk = (chunk: Buffer): void => {
