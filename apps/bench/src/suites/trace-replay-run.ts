@@ -86,7 +86,7 @@ function namedError(spec: TraceSpec, e: unknown): unknown {
 }
 
 /** A progress reporter for one pass: done and total in lines (total estimated until known), events/s in the label. */
-function passProgress(ctx: SuiteContext, label: string, spec: TraceSpec, knownLines: number | undefined): (bytes: number, lines: number) => void {
+function passProgress(ctx: SuiteContext, label: string, spec: TraceSpec, knownLines: number | undefined): (bytes: number, lines: number, events: number) => void {
   const started = performance.now();
   let fileBytes = 0;
   if (knownLines === undefined && spec.path !== "" && spec.path !== "-") {
@@ -96,9 +96,9 @@ function passProgress(ctx: SuiteContext, label: string, spec: TraceSpec, knownLi
       fileBytes = 0;
     }
   }
-  return (bytes, lines) => {
+  return (bytes, lines, events) => {
     const seconds = (performance.now() - started) / 1000;
-    const speed = `${millions(rate(lines, seconds))} lines/s`;
+    const speed = `${millions(rate(events, seconds))} events/s`;
     if (knownLines !== undefined) ctx.progress(`${label} ${speed}`, Math.min(lines, knownLines), knownLines);
     else if (spec.synthEvents !== undefined) ctx.progress(`${label} ${speed}`, Math.min(lines, spec.synthEvents), spec.synthEvents);
     else if (fileBytes > 0 && bytes <= fileBytes) ctx.progress(`${label} ${speed}`, bytes, fileBytes);
@@ -161,8 +161,9 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       lockstep = await replayOnSystems(
         spec,
         (cpus) => {
-          cpusUsed = cpus;
-          return defs.map((d) => buildSystem(d, { bytes, cpus }));
+          // The buddy allocator takes at most 1024 CPUs; events of others go to CPU (n % 1024)'s front.
+          cpusUsed = Math.min(cpus, 1024);
+          return defs.map((d) => buildSystem(d, { bytes, cpus: cpusUsed }));
         },
         { parse, samples: p.samples, hooks, onProgress: passProgress(ctx, `replay ${spec.name}`, spec, scan?.parse.lines), ...(scan !== undefined ? { scan } : {}) },
       );

@@ -130,6 +130,11 @@ export class TraceParser {
     return this.#format;
   }
 
+  /** Records produced so far (event lines). */
+  get recordCount(): number {
+    return this.#records;
+  }
+
   /** Number of the last line read (1-based; 0 before the first). */
   get lineNumber(): number {
     return this.#line;

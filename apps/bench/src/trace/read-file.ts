@@ -104,7 +104,7 @@ export interface TraceStreamResult {
 export async function streamTraceBatches(
   path: string | TraceChunkSource,
   onBatch: (batch: TraceEventBatch) => void,
-  options: TraceParserOptions & { onProgress?: (bytesIn: number, lines: number) => void; onChunk?: (text: Buffer) => void; stdin?: NodeJS.ReadStream } = {},
+  options: TraceParserOptions & { onProgress?: (bytesIn: number, lines: number, events: number) => void; onChunk?: (text: Buffer) => void; stdin?: NodeJS.ReadStream } = {},
 ): Promise<TraceStreamResult> {
   const { onProgress, onChunk, stdin, ...parserOptions } = options;
   const input: TraceInput = typeof path === "string" ? openTraceInput(path, stdin) : sourceInput(path);
@@ -120,7 +120,7 @@ export async function streamTraceBatches(
     onChunk?.(chunk);
     chunks.feed(chunk, batch);
     flush();
-    onProgress?.(input.ending.bytesOut, chunks.parser.lineNumber);
+    onProgress?.(input.ending.bytesOut, chunks.parser.lineNumber, chunks.parser.recordCount);
   }
   if (input.ending.truncated) chunks.parser.streamTruncated("gzip data ends");
   else chunks.end(batch);

@@ -120,8 +120,8 @@ export interface TraceScan {
 /** Options of {@link scanTrace} and {@link replayOnSystems}. */
 export interface TraceReadOptions {
   parse?: TraceParserOptions;
-  /** Called after every chunk: bytes of text read so far, lines parsed. */
-  onProgress?: (bytes: number, lines: number) => void;
+  /** Called after every chunk: bytes of text read so far, lines parsed, events parsed. */
+  onProgress?: (bytes: number, lines: number, events: number) => void;
   stdin?: NodeJS.ReadStream;
 }
 
@@ -213,10 +213,10 @@ export function replayMachineBytes(trace: { peakLivePages: number }, pageSize = 
  * after the last one (e.g. compared with the "after" snapshot).
  */
 export interface ReplayHooks {
-  /** Called once per system, before the first event. */
-  prepare?(system: MemorySystem, replayer: TraceReplayer): void;
+  /** Called once per system, before the first event; `trace` says which trace (its path finds files beside it). */
+  prepare?(system: MemorySystem, replayer: TraceReplayer, trace: TraceSpec): void;
   /** Called once per system, after the last event (not for a system whose replay failed). */
-  finish?(system: MemorySystem, replayer: TraceReplayer, report: ReplayReport): void;
+  finish?(system: MemorySystem, replayer: TraceReplayer, report: ReplayReport, trace: TraceSpec): void;
 }
 
 /** Metrics of one time-series sample of a system, in this order (then free blocks per order 0..{@link SAMPLED_ORDERS}-1). */
@@ -348,7 +348,7 @@ export async function replayOnSystems(
       const replayer = new TraceReplayer(system.pages.source(3), { ...options.replay, fronts: system.pages.cpuSources(3) });
       return { system, replayer, report: null, seconds: 0, samples: new SampleSeries(), error: null } as SystemReplay;
     });
-    for (const r of built) hooks?.prepare?.(r.system, r.replayer);
+    for (const r of built) hooks?.prepare?.(r.system, r.replayer, spec);
     return built;
   };
   const run = (batch: TraceEventBatch, from: number, to: number): void => {
@@ -409,7 +409,7 @@ export async function replayOnSystems(
   for (const r of all) {
     if (r.error !== null) continue;
     r.report = r.replayer.report();
-    hooks?.finish?.(r.system, r.replayer, r.report);
+    hooks?.finish?.(r.system, r.replayer, r.report, spec);
   }
   const seconds = (performance.now() - started) / 1000 - result.input.sourceSeconds;
   const e = result.parse.events;
