@@ -21,8 +21,8 @@ const PAIR_MOVES_BELOW = 300;
  * (halves, quarters, ... single operations) while the run still fails, repeats until nothing more
  * can go, simplifies each remaining operation's words to the smallest of 0..7 that still fails,
  * tries removing an operation together with a small word for the next one of its kind (a removal
- * shifts what that one picks), and repeats until nothing changes. Any failure counts (the
- * shortest run may show another symptom of the same defect). Stops at the time budget with the
+ * shifts what that one picks), and repeats until nothing changes. A candidate counts when it fails
+ * with the same message as the original run, numbers aside (pfns and counts change as it shrinks). Stops at the time budget with the
  * shortest run found so far. Returns the shortest run, what each of its operations did, and its error.
  *
  * Cost: one replay per candidate; about `n log n` replays of shrinking runs for `n` operations.
@@ -36,15 +36,23 @@ export function shrinkFailure(soak: Soak, seed: number, failing: readonly Op[], 
   const deadline = performance.now() + options.seconds * 1000;
   let replays = 0;
   let timedOut = false;
+  // A candidate counts when it fails the same way (the same message but for its numbers), so the
+  // shrinker does not drift from the defect it was given to another one it happens to meet.
+  let signature: string | null = null;
   const fails = (ops: readonly Op[]): boolean => {
     replays++;
-    return replay(soak, seed, ops, ops.length <= CHECK_EVERY_STEP_BELOW ? 1 : options.checkEvery) !== null;
+    const error = replay(soak, seed, ops, ops.length <= CHECK_EVERY_STEP_BELOW ? 1 : options.checkEvery);
+    if (error === null) return false;
+    signature ??= failureSignature(error);
+    return failureSignature(error) === signature;
   };
   const outOfTime = (): boolean => (timedOut ||= performance.now() > deadline);
 
   let current = [...failing];
+  // The signature is the original run's, replayed as the shrinker replays (it may show earlier with more checks).
+  fails(current);
   // With the per-step checks of a short run the failure may show earlier: cut the tail first.
-  if (current.length <= CHECK_EVERY_STEP_BELOW) current = cutTail(soak, seed, current);
+  if (current.length <= CHECK_EVERY_STEP_BELOW) current = cutTail(soak, seed, current, signature);
   for (let changed = true; changed && !outOfTime(); ) {
     changed = false;
     for (let chunk = Math.max(1, Math.floor(current.length / 2)); chunk >= 1 && !outOfTime(); chunk = Math.floor(chunk / 2)) {
@@ -99,13 +107,28 @@ export function shrinkFailure(soak: Soak, seed: number, failing: readonly Op[], 
   return { shortest: current, trace, shortestMessage: error === null ? "(the shortest run passed on its last replay: the failure is not deterministic)" : describeError(error), replays, shrinkTimedOut: timedOut };
 }
 
+/**
+ * What two failures of one defect share: the error's code or name and its message with every
+ * number replaced by `#`.
+ *
+ * @example
+ * ```ts
+ * failureSignature(new Error("page 12 handed out twice")); // "Error: page # handed out twice"
+ * ```
+ */
+export function failureSignature(error: unknown): string {
+  const code = error instanceof Error ? ((error as { code?: unknown }).code ?? error.name) : "thrown";
+  return `${String(code)}: ${describeError(error).replace(/^ERR_[A-Z_]+: /, "").replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, "#")}`;
+}
+
 /** The shortest prefix of `ops` that still fails when checked after every operation (binary search over lengths; failing is monotone in the prefix). */
-function cutTail(soak: Soak, seed: number, ops: Op[]): Op[] {
+function cutTail(soak: Soak, seed: number, ops: Op[], signature: string | null): Op[] {
   let lo = 0;
   let hi = ops.length;
   while (lo + 1 < hi) {
     const mid = (lo + hi) >>> 1;
-    if (replay(soak, seed, ops.slice(0, mid), 1) !== null) hi = mid;
+    const error = replay(soak, seed, ops.slice(0, mid), 1);
+    if (error !== null && failureSignature(error) === signature) hi = mid;
     else lo = mid;
   }
   return ops.slice(0, hi);

@@ -47,6 +47,16 @@ interface Entry {
 
 /** Counts above this are clamped, so `4 * count` and `2 * count` stay exact doubles. */
 const MAX_OBJECTS = 2 ** 50;
+/** Deferred work never exceeds this (what `nextDeferred` accepts), even when nested passes add theirs. */
+const MAX_DEFERRED = 2 ** 52;
+
+/**
+ * A statistics counter after an addition, held at 2^53 - 1: a liar's count of 2^50 summed over
+ * passes would leave the exact integers after eight passes (and fail `check()`).
+ */
+function saturated(sum: number): number {
+  return sum < Number.MAX_SAFE_INTEGER ? sum : Number.MAX_SAFE_INTEGER;
+}
 
 const PER_NODE = ["shrinker deferred", "shrinker last count", "shrinker counted", "shrinker scanned", "shrinker freed"] as const;
 const PER_SHRINKER = ["shrinker count calls", "shrinker scan calls", "shrinker warnings"] as const;
@@ -382,8 +392,8 @@ export class ShrinkerRegistry {
       const ret = this.#scan(entry, sc, Number.MAX_SAFE_INTEGER, 0);
       if (ret === SHRINK_STOP) return 0;
       const row = entry.slot * this.#nodes + sc.nid;
-      this.#scanned[row] += sc.nrScanned;
-      this.#freed[row] += ret;
+      this.#scanned[row] = saturated(this.#scanned[row]! + sc.nrScanned);
+      this.#freed[row] = saturated(this.#freed[row]! + ret);
       return ret;
     } finally {
       this.#endWalk();
@@ -598,9 +608,10 @@ export class ShrinkerRegistry {
       if (!e.live || sc.nrScanned === 0) break;
     }
     if (e.live) {
-      this.#deferred[row] = this.#deferred[row]! + nextDeferred(nr, delta, scanned, freeable);
-      this.#scanned[row] = this.#scanned[row]! + scanned;
-      this.#freed[row] = this.#freed[row]! + freed;
+      // Nested passes may have deferred work meanwhile: the sum stays within what nextDeferred accepts.
+      this.#deferred[row] = Math.min(this.#deferred[row]! + nextDeferred(nr, delta, scanned, freeable), MAX_DEFERRED);
+      this.#scanned[row] = saturated(this.#scanned[row]! + scanned);
+      this.#freed[row] = saturated(this.#freed[row]! + freed);
     }
     return freed;
   }
@@ -634,10 +645,10 @@ export class ShrinkerRegistry {
     } else out = v;
     if (record && e.live) {
       const row = e.slot * this.#nodes + nid;
-      this.#countCalls[e.slot] = this.#countCalls[e.slot]! + 1;
+      this.#countCalls[e.slot] = saturated(this.#countCalls[e.slot]! + 1);
       const c = out === SHRINK_EMPTY ? 0 : out;
       this.#lastCount[row] = c;
-      this.#counted[row] = this.#counted[row]! + c;
+      this.#counted[row] = saturated(this.#counted[row]! + c);
     }
     return out;
   }
@@ -687,7 +698,7 @@ export class ShrinkerRegistry {
   }
 
   #bumpScanCalls(e: Entry): void {
-    if (e.live) this.#scanCalls[e.slot] = this.#scanCalls[e.slot]! + 1;
+    if (e.live) this.#scanCalls[e.slot] = saturated(this.#scanCalls[e.slot]! + 1);
   }
 
   #warn(e: Entry, kind: ShrinkerWarningKind, sc: ShrinkControl, value: unknown, usedInstead: number, what: string): void {
@@ -703,7 +714,7 @@ export class ShrinkerRegistry {
       message: `shrinker ${JSON.stringify(e.shrinker.name)} (id ${e.id}) on node ${nid}: ${what}; using ${usedInstead === SHRINK_STOP ? "SHRINK_STOP" : usedInstead}`,
     };
     this.#warningTotal++;
-    if (e.live) this.#warnCount[e.slot] = this.#warnCount[e.slot]! + 1;
+    if (e.live) this.#warnCount[e.slot] = saturated(this.#warnCount[e.slot]! + 1);
     if (this.#warningLimit > 0) {
       if (this.#warnings.length >= this.#warningLimit) this.#warnings.shift();
       this.#warnings.push(warning);

@@ -79,3 +79,18 @@ describe("a shrinker whose count lies cannot stall a pass", () => {
     r.check();
   });
 });
+
+describe("a lying count over many passes", () => {
+  test("the statistics saturate at 2^53 - 1 instead of leaving the exact integers (check() used to fail after 8 passes of a 2^50 count)", () => {
+    const r = new ShrinkerRegistry({ maxScanCalls: 4 });
+    const bad = liar(2 ** 60);
+    r.register(bad);
+    for (let i = 0; i < 12; i++) r.shrink({ nid: 0, priority: 12 });
+    r.check();
+    const stats = r.stats(bad);
+    expect(stats.counted).toBe(Number.MAX_SAFE_INTEGER);
+    expect(stats.countCalls).toBe(12);
+    expect(stats.scanCalls).toBe(48);
+    expect(stats.deferred).toBeLessThanOrEqual(2 ** 52);
+  });
+});

@@ -5,9 +5,11 @@ import { fragCacheSoak } from "./frag-cache.js";
 import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
+import { shrinkerSoak } from "./shrinker.js";
 
 registerSoak(buddySoak);
 registerSoak(potadSoak);
 registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
 registerSoak(pteCacheSoak);
+registerSoak(shrinkerSoak);
