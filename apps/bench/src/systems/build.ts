@@ -86,6 +86,13 @@ export interface MemorySystem {
   freePteMapped(pfn: number): void;
   /** Anon memory of `virtualPages` pages over `reclaiming`, registered with the registry, swapping to a file. */
   anonMemory(virtualPages: number, swapBytes: number): AnonMemory;
+  /**
+   * Gives back everything the system's own parts hold that no user holds: the fragment cache's
+   * current block, the PTE cache's free regions (with the failed pages `allocPteMapped` kept back,
+   * so their regions go to the face, which quarantines them), the buddy's per-CPU lists and POTAD's
+   * fronts. After every user allocation is freed, every page is then free in the allocator or quarantined.
+   */
+  drain(): void;
   /** Runs every part's `check()`. */
   check(): void;
   /** Closes swap files and unregisters what was registered. */
@@ -211,6 +218,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     allocPteMapped,
     freePteMapped,
     anonMemory,
+    drain,
     check,
     dispose,
   };
@@ -257,6 +265,14 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     registry?.register(anon.shrinker);
     anons.push(anon);
     return anon;
+  }
+
+  function drain(): void {
+    for (const pfn of pteKept.splice(0)) pteCache!.free(pfn);
+    fragmentCache?.drain();
+    pteCache?.drain();
+    buddy?.drainAll();
+    potad?.drain();
   }
 
   function check(): void {

@@ -68,6 +68,11 @@ export class SystemPages implements PageAllocator {
   /** Allocations and frees through this face (blocks and ranges). */
   allocs = 0;
   frees = 0;
+  /**
+   * Fault injection (the kernel's `fail_page_alloc`): when set, every allocation asks it first, and
+   * one it answers true for fails (-1) without reaching the allocator. Null (the default) costs one compare.
+   */
+  failAllocation: ((pages: number) => boolean) | null = null;
 
   /**
    * `ranges` defaults to one naturally aligned block of `allocator` per range (a power-of-two
@@ -82,6 +87,7 @@ export class SystemPages implements PageAllocator {
 
   /** 2^order pages recorded under a memdesc of `type` (default anon), or -1. */
   allocPages(order: number, type: number = MemdescType.Anon): number {
+    if (this.failAllocation !== null && this.failAllocation(2 ** order)) return -1;
     let pfn = this.allocator.allocPages(order);
     if (pfn >= 0 && this.failures.count > 0) {
       const pages = 2 ** order;
@@ -116,6 +122,7 @@ export class SystemPages implements PageAllocator {
    * ```
    */
   allocRange(pages: number, alignPages: number, type: number = MemdescType.Movable): number {
+    if (this.failAllocation !== null && this.failAllocation(pages)) return -1;
     let pfn = this.ranges.allocRange(pages, alignPages);
     if (pfn >= 0 && this.failures.count > 0) {
       for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, pages); draws++) {

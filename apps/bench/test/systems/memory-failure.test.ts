@@ -167,3 +167,43 @@ describe.each(SYSTEMS.map((s) => [s.name, s] as const))("the poison rule's other
     system.check();
   });
 });
+
+describe.each(SYSTEMS.map((s) => [s.name, s] as const))("drain and fault injection in %s", (_, def) => {
+  /** Pages free in the allocator after everything is given back. */
+  function freePages(system: MemorySystem): number {
+    return system.buddy !== null ? system.buddy.freePageCount() : BYTES / 4096 - system.potad!.stats(system.ramSpace).allocatedBytes / 4096;
+  }
+
+  test("after every user allocation is freed, drain() leaves every page free or quarantined, a failed PTE-cache page's region included", () => {
+    const system = buildSystem(def, { bytes: BYTES });
+    const pte = Array.from({ length: 10 }, () => system.allocPteMapped());
+    system.machine.poison(pte[9]! + 1); // cached, not handed out: allocPteMapped keeps it back
+    const more = Array.from({ length: 20 }, () => system.allocPteMapped());
+    expect(more.includes(pte[9]! + 1)).toBe(false);
+    const frag = system.fragmentCache!.alloc(1500);
+    const anon = system.pages.allocPages(3);
+    for (const p of [...pte, ...more]) system.freePteMapped(p);
+    system.fragmentCache!.free(frag);
+    system.pages.freePages(anon, 3);
+    system.drain();
+    system.check();
+    const region = pte[9]! - (pte[9]! % 512);
+    expect(system.pages.quarantine).toEqual([{ pfn: region, pages: 512 }]);
+    const managed = system.buddy?.managedPages() ?? BYTES / 4096;
+    expect(freePages(system) + system.pages.quarantinedPages).toBe(managed);
+  });
+
+  test("failAllocation fails allocations before they reach the allocator; null turns it off", () => {
+    const system = buildSystem(def, { bytes: BYTES });
+    const asked: number[] = [];
+    system.pages.failAllocation = (pages) => (asked.push(pages), true);
+    const before = freePages(system);
+    expect(system.pages.allocPages(2)).toBe(-1);
+    expect(system.allocContiguous(65536, 65536)).toBe(-1);
+    expect(asked).toEqual([4, 16]);
+    expect(freePages(system)).toBe(before);
+    expect(system.pages.allocs).toBe(0);
+    system.pages.failAllocation = null;
+    expect(system.pages.allocPages(2)).toBeGreaterThanOrEqual(0);
+  });
+});

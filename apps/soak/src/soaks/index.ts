@@ -6,6 +6,7 @@ import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
 import { shrinkerSoak } from "./shrinker.js";
+import { systemSoaks } from "./systems.js";
 
 registerSoak(buddySoak);
 registerSoak(potadSoak);
@@ -13,3 +14,4 @@ registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
 registerSoak(pteCacheSoak);
 registerSoak(shrinkerSoak);
+for (const soak of systemSoaks) registerSoak(soak);
