@@ -220,7 +220,7 @@ export const shrinkerSoak: Soak = {
   name: "shrinker",
   package: "shrinker",
   description: "ShrinkerRegistry + ListLru + DirectReclaim on two nodes: honest page caches modelled, ten kinds of misbehaving shrinker (throwing, lying 2^60/1e15, over-reporting) coming and going, fail_page_alloc",
-  defaultOps: 600_000,
+  defaultOps: 900_000,
   kinds: KINDS,
   create: () => new ShrinkerSoak(),
 };
