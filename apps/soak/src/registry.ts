@@ -49,16 +49,18 @@ export function registeredSoaks(): readonly Soak[] {
 }
 
 /**
- * The soaks `--only` selects: each word names a soak or a package (all its soaks); none selects
- * every soak. Throws `ERR_INVALID_ARGUMENT` naming a word that matches nothing, with the choices.
+ * The soaks `--only` selects: each word names a soak or a package (all its soaks; `potad` or
+ * `@mmkit/potad`); none selects every soak. Throws `ERR_INVALID_ARGUMENT` naming a word that matches nothing, with the choices.
  *
  * @example
  * ```ts
  * selectSoaks(["potad", "system:classic"]);
  * ```
  */
-export function selectSoaks(only: readonly string[]): Soak[] {
-  if (only.length === 0) return [...registered];
+export function selectSoaks(words: readonly string[]): Soak[] {
+  if (words.length === 0) return [...registered];
+  // A package may be named with its scope too: "@mmkit/potad".
+  const only = words.map((w) => w.replace(/^@mmkit\//, ""));
   for (const word of only) {
     if (!registered.some((s) => s.name === word || s.package === word)) {
       const choices = [...new Set(registered.flatMap((s) => [s.name, s.package]))].join(", ");

@@ -86,6 +86,18 @@ describe("pnpm soak", () => {
     });
   });
 
+  test("registration: --only by soak, package or scoped package; bad soaks refused", () => {
+    expect(selectSoaks(["@mmkit/bench"]).map((s) => s.name)).toEqual(["system:classic", "system:memdesc", "system:buddy+maple", "system:potad+memmap", "system:potad+memdesc8"]);
+    expect(selectSoaks(["buddy", "system:memdesc"]).map((s) => s.name)).toEqual(["buddy", "system:memdesc"]);
+    const base = plantedBug();
+    expect(() => registerSoak({ ...base, name: "buddy" })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining('"buddy" is registered already') }));
+    expect(() => registerSoak({ ...base, kinds: [] })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(() => registerSoak({ ...base, kinds: [{ name: "x", weight: 0.5 }] })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(() => registerSoak({ ...base, defaultOps: 0 })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining("defaultOps") }));
+    expect(() => registerSoak(null as never)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
+    expect(registeredSoaks().some((s) => s.name === "planted-bug")).toBe(false);
+  });
+
   test("the command: --list, a passing run with ops/s, usage errors", () => {
     let out = "";
     const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
