@@ -100,12 +100,13 @@ export function main(args: readonly string[], io: SoakIo = { out: (t) => process
   for (const soak of selected) {
     const ops = options.ops ?? Math.max(1, Math.round(soak.defaultOps * options.scale));
     progress.start(soak.name);
+    const started = performance.now();
     const result = runSoak(soak, {
       ops,
       seed: options.seed,
       checkEvery: options.checkEvery,
       shrinkSeconds: options.shrinkSeconds,
-      onProgress: (done) => progress.update(`${soak.name} ops`, done, ops),
+      onProgress: (done) => progress.update(`ops, ${Math.round((done * 1000) / Math.max(performance.now() - started, 1)).toLocaleString("en-US")} ops/s`, done, ops),
     });
     progress.stop();
     results.push(result);
