@@ -501,46 +501,153 @@ export class MapleTree extends MapleView {
   }
 
   /**
-   * Fast path of `erase`: the path to the occupied entry in slot `i` of leaf `n` is recorded. When
-   * both neighbours of the entry are in this leaf and the leaf keeps at least {@link MIN_SLOTS}
-   * entries (or is the root) after merging the entry with its empty neighbours, empties it in
-   * place, merges, and fixes the parents' copies up the path only while they change. Returns false
-   * (having changed nothing) when the general path must do it. Allocates nothing.
+   * Fast path of `erase`: the path to the occupied entry in slot `i` of leaf `n` is recorded. The
+   * entry becomes empty and merges with its empty neighbours, in place, when no leaf under- or
+   * overflows: within the leaf when both neighbours are in it (or the tree ends there), and when a
+   * neighbour is the edge entry of the adjacent leaf under the same parent, the way the general
+   * path does it (an empty run on the left moves into this leaf, this leaf's empty tail moves into
+   * the right neighbour), patching the parent's pivot between the two. Parents' copies are fixed
+   * up the path only while they change. Returns false (having changed nothing) when the general
+   * path must do it: a leaf would drop below {@link MIN_SLOTS}, the neighbour leaf has another
+   * parent, or a snapshot pins a leaf the cross-leaf case would touch. Allocates nothing.
    */
   #eraseInLeaf(n: number, i: number): boolean {
     const nodes = this.nodes;
     const c = nodes.lcount[n]!;
-    if (i === 0 || i + 1 >= c) return false;
-    let lnode = nodes.lnode;
-    let b = n << NODE_SHIFT;
-    const lv = lnode[b + slotAt(i - 1) + SLOT_VALUE]!;
-    const rv = lnode[b + slotAt(i + 1) + SLOT_VALUE]!;
-    const lo = lv !== lv ? i - 1 : i;
-    const hi = rv !== rv ? i + 1 : i;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const inner = this.levels > 0;
+    // Neighbours: inside the leaf, none (the index space ends), or the edge entry of a sibling.
+    let leftEmpty = false;
+    let left = -1;
+    if (i > 0) {
+      const v = lnode[b + slotAt(i - 1) + SLOT_VALUE]!;
+      leftEmpty = v !== v;
+    } else if (inner && this.#pathMin[0]! > 0) {
+      const s = this.#pathSlot[1]!;
+      if (s === 0) return false;
+      left = this.#childOf(this.#pathNode[1]!, s - 1);
+      const v = lnode[(left << NODE_SHIFT) + slotAt(nodes.lcount[left]! - 1) + SLOT_VALUE]!;
+      leftEmpty = v !== v;
+    }
+    let rightEmpty = false;
+    let right = -1;
+    if (i + 1 < c) {
+      const v = lnode[b + slotAt(i + 1) + SLOT_VALUE]!;
+      rightEmpty = v !== v;
+    } else if (inner && lnode[b + slotAt(i)]! < MAX_INDEX) {
+      const s = this.#pathSlot[1]!;
+      if (s + 1 >= nodes.icount[this.#pathNode[1]!]!) return false;
+      right = this.#childOf(this.#pathNode[1]!, s + 1);
+      const v = lnode[(right << NODE_SHIFT) + SLOT_VALUE]!;
+      rightEmpty = v !== v;
+    }
+    const lo = leftEmpty && i > 0 ? i - 1 : i;
+    const hi = rightEmpty && i + 1 < c ? i + 1 : i;
+    if (leftEmpty && left >= 0) return this.#eraseJoiningLeft(n, left, hi);
+    if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
-    if (c - gone < MIN_SLOTS && this.levels > 0) return false;
+    if (c - gone < MIN_SLOTS && inner) return false;
+    // The new empty run, for the parent's copy of the leaf's gap summary.
+    const runStart = lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
+    const runLength = lnode[b + slotAt(hi)]! - runStart + 1;
     this.#makePathWritable();
-    n = this.#pathNode[0]!;
-    b = n << NODE_SHIFT;
-    lnode = nodes.lnode;
+    this.#emptySlots(this.#pathNode[0]!, lo, hi);
+    this.#size--;
+    // A run strictly inside the leaf (it absorbs only interior runs) changes the leaf's summary
+    // only by making its longest interior gap longer; no longer than that, no parent changes.
+    if (!inner || (lo > 0 && hi + 1 < c && runLength <= this.#parentCopyMaxGap())) return true;
+    this.#fixParents(0, this.#pathNode[0]!, true);
+    return true;
+  }
+
+  /** The longest interior gap the parent records for the leaf of the path (the tree has a parent). */
+  #parentCopyMaxGap(): number {
+    return this.nodes.igap[3 * ((this.#pathNode[1]! << SLOT_SHIFT) + this.#pathSlot[1]!) + 2]!;
+  }
+
+  /** In leaf `n` (writable), slots `lo..hi` become one empty entry ending at slot hi's pivot; later slots shift down. */
+  #emptySlots(n: number, lo: number, hi: number): void {
+    const nodes = this.nodes;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const c = nodes.lcount[n]!;
+    const gone = hi - lo;
     lnode[b + slotAt(lo)] = lnode[b + slotAt(hi)]!;
     lnode[b + slotAt(lo) + SLOT_VALUE] = NaN;
-    if (gone > 0) {
-      for (let x = hi + 1; x < c; x++) {
-        const to = b + slotAt(x - gone);
-        const from = b + slotAt(x);
-        lnode[to] = lnode[from]!;
-        lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
-      }
-      for (let x = c - gone; x < c; x++) {
-        lnode[b + slotAt(x)] = Infinity;
-        lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
-      }
-      nodes.lcount[n] = c - gone;
+    if (gone === 0) return;
+    for (let x = hi + 1; x < c; x++) {
+      const to = b + slotAt(x - gone);
+      const from = b + slotAt(x);
+      lnode[to] = lnode[from]!;
+      lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
     }
+    for (let x = c - gone; x < c; x++) {
+      lnode[b + slotAt(x)] = Infinity;
+      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
+    }
+    nodes.lcount[n] = c - gone;
+  }
+
+  /**
+   * Erase of slot 0 of leaf `n` whose left neighbour, the last entry of sibling `left`, is empty:
+   * that run leaves `left` and joins slots `0..hi` of `n` as its one empty entry, so the pivot
+   * between the two leaves moves down to `left`'s new last entry. Both leaves must keep
+   * {@link MIN_SLOTS}; no snapshot may be live. Returns false (nothing changed) otherwise.
+   */
+  #eraseJoiningLeft(n: number, left: number, hi: number): boolean {
+    const nodes = this.nodes;
+    const cl = nodes.lcount[left]!;
+    if (this.#pinned !== 0 || cl - 1 < MIN_SLOTS || nodes.lcount[n]! - hi < MIN_SLOTS) return false;
+    const lnode = nodes.lnode;
+    const lb = left << NODE_SHIFT;
+    lnode[lb + slotAt(cl - 1)] = Infinity;
+    lnode[lb + slotAt(cl - 1) + SLOT_VALUE] = NaN;
+    nodes.lcount[left] = cl - 1;
+    this.#emptySlots(n, 0, hi);
     this.#size--;
-    this.#fixParents(0, n, true);
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    this.#putChild(parent, s - 1, left);
+    this.#putChild(parent, s, n);
+    this.#fixParents(1, parent, false);
     return true;
+  }
+
+  /**
+   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next sibling, is
+   * empty: slots `lo..` leave `n` and join that run (whose pivot already ends it), so the pivot
+   * between the two leaves moves down to `n`'s slot lo - 1. `n` must keep {@link MIN_SLOTS}; no
+   * snapshot may be live. The sibling's content and summary do not change. Returns false (nothing
+   * changed) otherwise.
+   */
+  #eraseJoiningRight(n: number, lo: number): boolean {
+    const nodes = this.nodes;
+    const c = nodes.lcount[n]!;
+    if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    for (let x = lo; x < c; x++) {
+      lnode[b + slotAt(x)] = Infinity;
+      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
+    }
+    nodes.lcount[n] = lo;
+    this.#size--;
+    const parent = this.#pathNode[1]!;
+    this.#putChild(parent, this.#pathSlot[1]!, n);
+    this.#fixParents(1, parent, false);
+    return true;
+  }
+
+  /** Slot `slot` of inner node `parent` (writable) := leaf `leaf`'s max pivot and gap summary. */
+  #putChild(parent: number, slot: number, leaf: number): void {
+    const max = this.#summarize(leaf, true);
+    const nodes = this.nodes;
+    const gb = 3 * ((parent << SLOT_SHIFT) + slot);
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = max;
+    nodes.igap[gb] = this.#sum[0]!;
+    nodes.igap[gb + 1] = this.#sum[1]!;
+    nodes.igap[gb + 2] = this.#sum[2]!;
   }
 
   /**
@@ -593,6 +700,9 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
+    // Splitting an interior empty run shorter than the leaf's longest interior gap changes none of
+    // the leaf's summary (head, tail, longest gap) nor its max pivot: no parent changes.
+    if (this.levels === 0 || (i > 0 && i + 1 < c && end - start + 1 < this.#parentCopyMaxGap())) return true;
     this.#fixParents(0, n, true);
     return true;
   }
