@@ -548,22 +548,78 @@ export class MapleTree extends MapleView {
     if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
     if (c - gone < MIN_SLOTS && inner) return false;
-    // The new empty run, for the parent's copy of the leaf's gap summary.
-    const runStart = lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
-    const runLength = lnode[b + slotAt(hi)]! - runStart + 1;
+    // The empty run the entry joins, for the parents' copies of the gap summaries.
+    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    const runStart = lo === i ? first : lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
+    const runEnd = lnode[b + slotAt(hi)]!;
+    const last = lnode[b + slotAt(i)]!;
     this.#makePathWritable();
     this.#emptySlots(this.#pathNode[0]!, lo, hi);
     this.#size--;
-    // A run strictly inside the leaf (it absorbs only interior runs) changes the leaf's summary
-    // only by making its longest interior gap longer; no longer than that, no parent changes.
-    if (!inner || (lo > 0 && hi + 1 < c && runLength <= this.#parentCopyMaxGap())) return true;
-    this.#fixParents(0, this.#pathNode[0]!, true);
+    this.#patchSummaries(0, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
 
-  /** The longest interior gap the parent records for the leaf of the path (the tree has a parent). */
-  #parentCopyMaxGap(): number {
-    return this.nodes.igap[3 * ((this.#pathNode[1]! << SLOT_SHIFT) + this.#pathSlot[1]!) + 2]!;
+  /**
+   * After a write inside one node at `level` of the path (and its children) that left every
+   * node's max pivot alone, patches each parent's copy of the gap summaries from the facts of the
+   * write alone: the empty run `[rs, re]` was split by a store into a left piece of `a` indices,
+   * the stored range and a right piece of `z` indices (`store`), or was formed by an erase from a
+   * left run of `a` indices, the erased range and a right run of `z` (`!store`). A node whose
+   * summary does not change ends the walk; a node whose longest interior gap may have shrunk (the
+   * run was it) is summarised from its slots ({@link fixParents}). O(height), and no node scan in
+   * the common cases.
+   */
+  #patchSummaries(level: number, rs: number, re: number, a: number, z: number, store: boolean): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const igap = nodes.igap;
+    for (let l = level; l < this.levels; l++) {
+      const parent = this.#pathNode[l + 1]!;
+      const slot = this.#pathSlot[l + 1]!;
+      const g = 3 * ((parent << SLOT_SHIFT) + slot);
+      const max = inode[(parent << NODE_SHIFT) + slotAt(slot)]!;
+      const h = igap[g]!;
+      const t = igap[g + 1]!;
+      const m = igap[g + 2]!;
+      const atStart = rs === this.#pathMin[l]!;
+      const atEnd = re === max;
+      let h2 = h;
+      let t2 = t;
+      let m2 = m;
+      if (store) {
+        if (!atStart && !atEnd) {
+          // Both pieces are shorter than the run: only a run that was the longest matters.
+          if (re - rs + 1 < m) return;
+          this.#fixParents(l, this.#pathNode[l]!, l === 0);
+          return;
+        }
+        if (atStart) h2 = a > 0 ? rs + a - 1 : -1;
+        if (atEnd) t2 = z > 0 ? re - z + 1 : -1;
+        if (atStart && atEnd) m2 = 0;
+        else if (atStart) m2 = z > m ? z : m;
+        else m2 = a > m ? a : m;
+      } else if (atStart && atEnd) {
+        h2 = max;
+        t2 = -1;
+        m2 = 0;
+      } else if (atStart || atEnd) {
+        // The run on the far side was interior and now is not: if it was the longest, rescan.
+        if ((atStart ? z : a) === m && m > 0) {
+          this.#fixParents(l, this.#pathNode[l]!, l === 0);
+          return;
+        }
+        if (atStart) h2 = re;
+        else t2 = rs;
+      } else {
+        if (re - rs + 1 <= m) return;
+        m2 = re - rs + 1;
+      }
+      if (h2 === h && t2 === t && m2 === m) return;
+      igap[g] = h2;
+      igap[g + 1] = t2;
+      igap[g + 2] = m2;
+    }
   }
 
   /** In leaf `n` (writable), slots `lo..hi` become one empty entry ending at slot hi's pivot; later slots shift down. */
@@ -601,6 +657,11 @@ export class MapleTree extends MapleView {
     if (this.#pinned !== 0 || cl - 1 < MIN_SLOTS || nodes.lcount[n]! - hi < MIN_SLOTS) return false;
     const lnode = nodes.lnode;
     const lb = left << NODE_SHIFT;
+    const b = n << NODE_SHIFT;
+    const runStart = lnode[lb + slotAt(cl - 2)]! + 1;
+    const first = this.#pathMin[0]!;
+    const last = lnode[b + slotAt(0)]!;
+    const runEnd = lnode[b + slotAt(hi)]!;
     lnode[lb + slotAt(cl - 1)] = Infinity;
     lnode[lb + slotAt(cl - 1) + SLOT_VALUE] = NaN;
     nodes.lcount[left] = cl - 1;
@@ -610,7 +671,7 @@ export class MapleTree extends MapleView {
     const s = this.#pathSlot[1]!;
     this.#putChild(parent, s - 1, left);
     this.#putChild(parent, s, n);
-    this.#fixParents(1, parent, false);
+    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
 
@@ -627,15 +688,20 @@ export class MapleTree extends MapleView {
     if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
     const lnode = nodes.lnode;
     const b = n << NODE_SHIFT;
+    const i = c - 1;
+    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    const runStart = lo === i ? first : lnode[b + slotAt(lo - 1)]! + 1;
+    const last = lnode[b + slotAt(i)]!;
+    const right = this.#childOf(this.#pathNode[1]!, this.#pathSlot[1]! + 1);
+    const runEnd = lnode[right << NODE_SHIFT]!;
     for (let x = lo; x < c; x++) {
       lnode[b + slotAt(x)] = Infinity;
       lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
     }
     nodes.lcount[n] = lo;
     this.#size--;
-    const parent = this.#pathNode[1]!;
-    this.#putChild(parent, this.#pathSlot[1]!, n);
-    this.#fixParents(1, parent, false);
+    this.#putChild(this.#pathNode[1]!, this.#pathSlot[1]!, n);
+    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
 
@@ -700,10 +766,7 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
-    // Splitting an interior empty run shorter than the leaf's longest interior gap changes none of
-    // the leaf's summary (head, tail, longest gap) nor its max pivot: no parent changes.
-    if (this.levels === 0 || (i > 0 && i + 1 < c && end - start + 1 < this.#parentCopyMaxGap())) return true;
-    this.#fixParents(0, n, true);
+    this.#patchSummaries(0, start, end, first - start, end - last, true);
     return true;
   }
 
