@@ -120,6 +120,13 @@ export class MapleTree extends MapleView {
   /** Epoch of the newest live snapshot (0: none); nodes born after it are written in place. */
   #pinned = 0;
   #disposed = false;
+  /**
+   * Whether the recorded path (`#pathNode`, `#pathSlot`, `#pathMin`) still describes the tree: set
+   * by a descent, cleared by every write that changes a node's range or the tree's shape, so a
+   * write to the leaf the previous one used (an erase and the store that follows it) skips the
+   * descent.
+   */
+  #pathKept = false;
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
 
@@ -426,6 +433,7 @@ export class MapleTree extends MapleView {
     this.root = ids[0]!;
     this.levels = levels;
     this.#size = n;
+    this.#pathKept = false;
   }
 
   /**
@@ -480,6 +488,7 @@ export class MapleTree extends MapleView {
     this.levels = 0;
     this.#size = 0;
     this.#disposed = true;
+    this.#pathKept = false;
   }
 
   // ---- write path ---------------------------------------------------------------------------
@@ -669,6 +678,7 @@ export class MapleTree extends MapleView {
     this.#size--;
     const parent = this.#pathNode[1]!;
     const s = this.#pathSlot[1]!;
+    this.#pathKept = false;
     this.#putChild(parent, s - 1, left);
     this.#putChild(parent, s, n);
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
@@ -700,6 +710,7 @@ export class MapleTree extends MapleView {
     }
     nodes.lcount[n] = lo;
     this.#size--;
+    this.#pathKept = false;
     this.#putChild(this.#pathNode[1]!, this.#pathSlot[1]!, n);
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
@@ -930,6 +941,16 @@ export class MapleTree extends MapleView {
   /** Records the root-to-leaf path to the entry holding `index`. */
   #descend(index: number): void {
     const nodes = this.nodes;
+    if (this.#pathKept) {
+      // The last write left the tree's shape alone: an index in the same leaf has the same path.
+      const leaf = this.#pathNode[0]!;
+      const b = leaf << NODE_SHIFT;
+      if (index >= this.#pathMin[0]! && index <= nodes.lnode[b + slotAt(nodes.lcount[leaf]! - 1)]!) {
+        this.#pathSlot[0] = MapleTree.#slotOf(nodes.lnode, b, index);
+        return;
+      }
+    }
+    this.#pathKept = true;
     const inode = nodes.inode;
     let n = this.root;
     let min = 0;
@@ -1092,6 +1113,7 @@ export class MapleTree extends MapleView {
    * soon as a parent's copy of its child (pivot, summary) is unchanged.
    */
   #commit(k: number): void {
+    this.#pathKept = false;
     const nodes = this.nodes;
     // Up to two replacement children for the parent: ids and whether they are new.
     let kidA = -1;
