@@ -1,0 +1,243 @@
+import type { BuddyAllocator } from "@mmkit/buddy";
+import type { KernelReplay } from "./kernel-replay.js";
+import type { KernelStart } from "./kernel-start.js";
+import { MODEL_TYPES, type CheckedSnapshot } from "./snapshot-set.js";
+import type { TraceFootprint } from "./trace-footprint.js";
+
+/**
+ * The model beside the kernel: the tables of one moment (the kernel's snapshot and the model's
+ * state), a distance per table in pages, and the counters vmstat keeps. Pure functions of their
+ * inputs; each costs O(zones x orders x types).
+ */
+
+/** One row of a side-by-side table: a label, the kernel's numbers and the model's. */
+export interface ComparedRow {
+  label: string;
+  kernel: number[];
+  model: number[];
+}
+
+/** A compared table and its distance. */
+export interface ComparedTable {
+  title: string;
+  /** Column headings of the numbers (orders, migratetypes...). */
+  columns: string[];
+  rows: ComparedRow[];
+  /** Sum of |kernel - model| in pages (blocks weighted by their pages). */
+  distancePages: number;
+}
+
+/** Everything compared at one moment. */
+export interface KernelComparison {
+  /** Free blocks per order and zone (buddyinfo). */
+  buddyinfo: ComparedTable;
+  /** Free pages per migratetype and order, per zone (pagetypeinfo, blocks x 2^order). */
+  freeByType: ComparedTable;
+  /** Pageblocks per migratetype, per zone; distance in pages (pageblocks x pages per block). */
+  pageblocks: ComparedTable;
+  /** Free pages per zone (nr_free_pages) and pages on per-CPU lists per zone. */
+  freePages: ComparedTable;
+  /** Kernel free pages (nr_free_pages over the zones): the base of every share. */
+  kernelFreePages: number;
+}
+
+/** The model's state as the same tables, zone by zone (node i = zone i). */
+function modelTables(buddy: BuddyAllocator, zones: number): { blocks: number[][]; byType: number[][][]; pageblocks: number[][]; free: number[]; pcp: number[] } {
+  const info = buddy.buddyinfo();
+  const types = buddy.pagetypeinfo();
+  const out = { blocks: [] as number[][], byType: [] as number[][][], pageblocks: [] as number[][], free: [] as number[], pcp: [] as number[] };
+  for (let n = 0; n < zones; n++) {
+    out.blocks.push([...info[n]!.freeBlocks]);
+    out.byType.push(types[n]!.freeBlocks.map((row) => row.map((b, o) => b * 2 ** o)));
+    out.pageblocks.push([...types[n]!.pageblocks]);
+    out.free.push(buddy.freePageCount(n));
+    out.pcp.push(buddy.perCpuPageCount(n));
+  }
+  return out;
+}
+
+function distance(rows: ComparedRow[], weight: (column: number) => number): number {
+  let d = 0;
+  for (const r of rows) r.kernel.forEach((k, c) => (d += Math.abs(k - r.model[c]!) * weight(c)));
+  return d;
+}
+
+/**
+ * Compares the model `buddy` with the kernel's snapshot `kernel` (the zones in the same order as
+ * the model's nodes): buddyinfo, free pages per migratetype and order, pageblocks per migratetype,
+ * free and per-CPU pages per zone, each with its distance in pages.
+ *
+ * @example
+ * ```ts
+ * const c = compareTables(after, model.buddy);
+ * c.buddyinfo.distancePages / c.kernelFreePages; // the share of free memory placed differently
+ * ```
+ */
+export function compareTables(kernel: CheckedSnapshot, buddy: BuddyAllocator): KernelComparison {
+  const m = modelTables(buddy, kernel.zones.length);
+  const orders = Array.from({ length: kernel.orders }, (_, o) => String(o));
+  const blocksRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [...z.buddyinfo.freeBlocks], model: m.blocks[n]! }));
+  const typeRows = kernel.zones.flatMap((z, n) => MODEL_TYPES.map((t, k) => ({ label: `${z.name} ${t}`, kernel: z.freeByType[k]!.map((b, o) => b * 2 ** o), model: m.byType[n]![k]! })));
+  const pbRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [...z.pageblocksByType], model: m.pageblocks[n]! }));
+  const freeRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [z.zoneinfo.free, z.zoneinfo.pagesets.reduce((a, p) => a + p.count, 0)], model: [m.free[n]!, m.pcp[n]!] }));
+  return {
+    buddyinfo: { title: "free blocks per order (buddyinfo)", columns: orders, rows: blocksRows, distancePages: distance(blocksRows, (o) => 2 ** o) },
+    freeByType: { title: "free pages per migratetype and order (pagetypeinfo)", columns: orders, rows: typeRows, distancePages: distance(typeRows, () => 1) },
+    pageblocks: { title: "pageblocks per migratetype", columns: [...MODEL_TYPES], rows: pbRows, distancePages: distance(pbRows, () => 2 ** kernel.pageblockOrder) },
+    freePages: { title: "free pages (nr_free_pages) and per-CPU pages", columns: ["free", "per-CPU"], rows: freeRows, distancePages: distance(freeRows, (c) => (c === 0 ? 1 : 0)) },
+    kernelFreePages: kernel.zones.reduce((a, z) => a + z.zoneinfo.free, 0),
+  };
+}
+
+/** One vmstat counter's change over the capture beside the model's count and the trace's. */
+export interface CounterRow {
+  name: string;
+  /** after - before in vmstat; null when vmstat is missing or lacks the counter. */
+  kernelDelta: number | null;
+  model: number;
+  /** Pages the trace's events account for. */
+  traced: number;
+}
+
+/**
+ * `pgalloc_<zone>` and `pgfree` over the capture: the kernel's (vmstat after - before), the model's
+ * (pages it allocated per zone and freed while replaying), and the trace's own page counts.
+ *
+ * @example
+ * ```ts
+ * counterRows(before, after, replay, footprint); // [{ name: "pgalloc_dma32", kernelDelta: 13741, model: 13497, traced: 13497 }, ...]
+ * ```
+ */
+export function counterRows(before: CheckedSnapshot, after: CheckedSnapshot, replay: KernelReplay, footprint: TraceFootprint): CounterRow[] {
+  const delta = (name: string): number | null => {
+    const a = after.snapshot.vmstat?.values.get(name);
+    const b = before.snapshot.vmstat?.values.get(name);
+    return a === undefined || b === undefined ? null : a - b;
+  };
+  const rows: CounterRow[] = before.zones.map((z, n) => ({
+    name: `pgalloc_${z.name.toLowerCase()}`,
+    kernelDelta: delta(`pgalloc_${z.name.toLowerCase()}`),
+    model: replay.face.pgalloc[n]!,
+    traced: footprint.allocPages[n]!,
+  }));
+  rows.push({ name: "pgfree", kernelDelta: delta("pgfree"), model: replay.face.pgfree, traced: footprint.freePages.reduce((a, b) => a + b, 0) });
+  return rows;
+}
+
+/** vmstat counters of the kernel's own page moving (compaction, migration), and their change over the capture. */
+export const MIGRATION_COUNTERS = ["pgmigrate_success", "compact_isolated", "compact_migrate_scanned", "compact_free_scanned", "compact_stall", "thp_migration_success"] as const;
+
+/**
+ * Lines naming which differences come from what the trace cannot show: the per-CPU lists, the
+ * kernel's compaction and migration, events outside the trace (vmstat counts the trace does not
+ * hold), blocks the layout could not place, and frees whose allocation was not traced.
+ *
+ * @example
+ * ```ts
+ * for (const line of unseenCauses(before, after, start, replay, footprint, comparison)) console.log(line);
+ * ```
+ */
+export function unseenCauses(before: CheckedSnapshot, after: CheckedSnapshot, start: KernelStart, replay: KernelReplay, footprint: TraceFootprint, c: KernelComparison): string[] {
+  const lines: string[] = [];
+  const kernelPcp = c.freePages.rows.reduce((a, r) => a + r.kernel[1]!, 0);
+  const modelPcp = c.freePages.rows.reduce((a, r) => a + r.model[1]!, 0);
+  lines.push(
+    `per-CPU lists: the kernel ends with ${kernelPcp} pages on them, the model with ${modelPcp}; per-CPU pages are neither free (buddyinfo, nr_free_pages) nor allocated, and the trace shows no page's stay on a list, so up to ${Math.abs(kernelPcp - modelPcp)} pages of the free-page difference (${c.freePages.distancePages}) are this.`,
+  );
+  const moved = MIGRATION_COUNTERS.map((name) => {
+    const a = after.snapshot.vmstat?.values.get(name);
+    const b = before.snapshot.vmstat?.values.get(name);
+    return a === undefined || b === undefined ? null : ([name, a - b] as const);
+  }).filter((x) => x !== null);
+  if (moved.length === 0) lines.push("compaction and migration: no vmstat beside the trace, so unknown.");
+  else if (moved.every(([, d]) => d === 0)) lines.push(`compaction and migration: none during the capture (${moved.map(([n]) => n).join(", ")} unchanged).`);
+  else lines.push(`compaction and migration: ${moved.filter(([, d]) => d !== 0).map(([n, d]) => `${n} +${d}`).join(", ")}; migrated pages appear in the trace as ordinary allocations and frees, replayed as such without the compaction that chose them.`);
+  for (const r of counterRows(before, after, replay, footprint)) {
+    if (r.kernelDelta !== null && r.kernelDelta !== r.traced) {
+      lines.push(`${r.name}: vmstat moved by ${r.kernelDelta} pages, the trace holds ${r.traced} (${r.kernelDelta - r.traced > 0 ? "+" : ""}${r.kernelDelta - r.traced} outside the trace window, or per-CPU vmstat deltas not yet folded in).`);
+    }
+  }
+  if (start.unplaced.length > 0) lines.push(`layout: ${start.unplaced.join("; ")} could not be placed at the start.`);
+  if (footprint.untracedAllocFrees > 0 || replay.report.allocsOverLive > 0) {
+    lines.push(`untraced events: ${footprint.untracedAllocFrees} frees of pages freed before without a traced allocation, ${replay.report.allocsOverLive} allocations of pages the trace still held.`);
+  }
+  return lines;
+}
+
+/** Thousands separators, for tables and the verdict. */
+function n(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+/** A percentage of `base` with two decimals ("0.00%" for a zero base). */
+export function share(value: number, base: number): string {
+  return `${base === 0 ? "0.00" : ((100 * value) / base).toFixed(2)}%`;
+}
+
+/**
+ * A compared table as text lines: one line per row with the kernel's and the model's numbers
+ * (`DMA32  kernel 1 1 2 ... | model 0 3 1 ...`), then the distance.
+ *
+ * @example
+ * ```ts
+ * renderCompared(c.buddyinfo, c.kernelFreePages).join("\n");
+ * ```
+ */
+export function renderCompared(t: ComparedTable, freeBase: number): string[] {
+  const width = Math.max(6, ...t.rows.flatMap((r) => [...r.kernel, ...r.model].map((v) => String(v).length + 1)));
+  const label = Math.max(...t.rows.map((r) => r.label.length), 6);
+  const cols = (vals: readonly (number | string)[]): string => vals.map((v) => String(v).padStart(width)).join("");
+  const lines = [`${t.title}: distance ${n(t.distancePages)} pages (${share(t.distancePages, freeBase)} of the kernel's free memory)`];
+  lines.push(`${"".padEnd(label)}        ${cols(t.columns)}`);
+  for (const r of t.rows) {
+    lines.push(`${r.label.padEnd(label)} kernel ${cols(r.kernel)}`);
+    lines.push(`${"".padEnd(label)} model  ${cols(r.model)}`);
+  }
+  return lines;
+}
+
+/** Distances of one replay, for the seed spread and the verdict. */
+export interface DistanceSet {
+  buddyinfo: number;
+  freeByType: number;
+  pageblocks: number;
+  freePages: number;
+}
+
+/** The four distances of a comparison. */
+export function distances(c: KernelComparison): DistanceSet {
+  return { buddyinfo: c.buddyinfo.distancePages, freeByType: c.freeByType.distancePages, pageblocks: c.pageblocks.distancePages, freePages: c.freePages.distancePages };
+}
+
+/**
+ * The verdict line a researcher can quote: the model's distance from the kernel at the end in
+ * buddyinfo, free pages per migratetype, pageblocks and free pages, each as pages and as a share
+ * of the kernel's free memory; the start distance (0 when the snapshot was laid out exactly); and
+ * how far the layout seeds moved the buddyinfo distance.
+ *
+ * @example
+ * ```ts
+ * verdict("trace.txt.gz", c, 0, [d0, d1, d2]);
+ * ```
+ */
+export function verdict(traceName: string, c: KernelComparison, startDistance: number, seeds: readonly DistanceSet[]): string {
+  const base = c.kernelFreePages;
+  const part = (label: string, pages: number): string => `${label} ${n(pages)} pages (${share(pages, base)})`;
+  const bi = seeds.map((d) => d.buddyinfo);
+  const spread = seeds.length > 1 ? `; over ${seeds.length} layout seeds the buddyinfo distance ran ${n(Math.min(...bi))}..${n(Math.max(...bi))} pages` : "";
+  return (
+    `Verdict (${traceName}): started from the kernel's before-snapshot (start distance ${n(startDistance)} pages), the buddy model ends ` +
+    `${part("buddyinfo", c.buddyinfo.distancePages)}, ${part("free pages by migratetype", c.freeByType.distancePages)}, ` +
+    `${part("pageblock types", c.pageblocks.distancePages)} and ${part("nr_free_pages", c.freePages.distancePages)} from the kernel's after-snapshot ` +
+    `(shares of its ${n(base)} free pages)${spread}.`
+  );
+}
+
+/**
+ * How far a freshly built start is from the snapshot it was built from: the buddyinfo and
+ * free-by-type distances and the free-page distance (0 when every block was placed).
+ */
+export function startDistance(before: CheckedSnapshot, buddy: BuddyAllocator): number {
+  const c = compareTables(before, buddy);
+  return c.buddyinfo.distancePages + c.freeByType.distancePages + c.pageblocks.distancePages + c.freePages.distancePages + distance(c.freePages.rows, (col) => (col === 1 ? 1 : 0));
+}
