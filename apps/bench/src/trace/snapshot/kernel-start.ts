@@ -18,7 +18,7 @@ import type { TraceFootprint } from "./trace-footprint.js";
  * live (a later free of it frees it in the model).
  *
  * What neither says (which pfns), this layout chooses, in this order, per zone:
- * 1. holes (spanned - present) on the lowest pfns the trace never touches (firmware holes sit low);
+ * 1. pre-capture blocks at the kernel's pfns;
  * 2. free blocks of a pageblock or more on whole pageblocks that hold no pre-capture page,
  *    highest address first (boot frees memory in address order and allocations take list heads, so
  *    a kernel's untouched memory is high), largest order first, Movable then Unmovable then
@@ -30,7 +30,9 @@ import type { TraceFootprint } from "./trace-footprint.js";
  *    (the kernel would have merged the two);
  * 5. per-CPU pages as order-0 pages in Movable pageblocks first (then Unmovable, Reclaimable),
  *    lowest free pfn first, put on the CPU's list;
- * 6. every other page is allocated "before the capture" (reserved memory included), in the
+ * 6. holes (spanned - present) on the lowest pfns left that the trace never touches (firmware
+ *    holes sit low);
+ * 7. every other page is allocated "before the capture" (reserved memory included), in the
  *    largest aligned blocks that fit.
  * A non-zero `layoutSeed` shuffles the candidate pageblocks of steps 2-5 instead, so a run over
  * several seeds measures how much the unknown placement moves the end result.
@@ -118,24 +120,6 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
     }
     if (footprint.events[footprint.zones.findIndex((z) => z.startPfn === start)] === 0 && zi.managed > 0) {
       warnings.push({ file, line: zi.line, message: `zone ${zone.name} (${zi.managed} managed pages) is never touched by the trace: it only changes by what the trace cannot show` });
-    }
-    // 1. Holes on the lowest untouched pfns.
-    let holes = zi.spanned - zi.present;
-    for (let p = start; p < stop && holes > 0; p++) {
-      if (own[p] === OWN_FREE && footprint.untouched(p)) {
-        own[p] = OWN_HOLE;
-        holes--;
-      }
-    }
-    if (holes > 0) throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `zone ${zone.name} has ${zi.spanned - zi.present} pages of holes but the trace touches all but ${zi.spanned - zi.present - holes} of its pfns`);
-    let runStart = -1;
-    for (let p = start; p <= stop; p++) {
-      const ram = p < stop && own[p] !== OWN_HOLE;
-      if (ram && runStart < 0) runStart = p;
-      if (!ram && runStart >= 0) {
-        ranges.push({ base: runStart * before.pageSize, size: (p - runStart) * before.pageSize, node });
-        runStart = -1;
-      }
     }
     // The zone's pageblocks (a pageblock shared with an earlier zone stays that zone's).
     const first = Math.floor(start / pbPages);
@@ -239,6 +223,25 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
         pfn++;
       }
       if (want > 0) unplaced.push(`${zone.name} cpu ${set.cpu} per-CPU pages: ${want} of ${set.count}`);
+    }
+    // 6. Holes on the lowest pfns still unowned that the trace never touches (last, so they take no
+    // room a free block needs; the rest of what is unowned is allocated filler).
+    let holes = zi.spanned - zi.present;
+    for (let p = start; p < stop && holes > 0; p++) {
+      if (own[p] === OWN_FREE && footprint.untouched(p)) {
+        own[p] = OWN_HOLE;
+        holes--;
+      }
+    }
+    if (holes > 0) throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `zone ${zone.name} has ${zi.spanned - zi.present} pages of holes but the trace touches all but ${zi.spanned - zi.present - holes} of its pfns`);
+    let runStart = -1;
+    for (let p = start; p <= stop; p++) {
+      const ram = p < stop && own[p] !== OWN_HOLE;
+      if (ram && runStart < 0) runStart = p;
+      if (!ram && runStart >= 0) {
+        ranges.push({ base: runStart * before.pageSize, size: (p - runStart) * before.pageSize, node });
+        runStart = -1;
+      }
     }
   });
   if (unplaced.length > 0) warnings.push({ file: before.snapshot.pagetypeinfo.file, line: 0, message: `the layout could not place: ${unplaced.join("; ")} (pre-capture pages of the trace are in the way); the start differs from the snapshot by these blocks` });
