@@ -184,9 +184,10 @@ export function share(value: number, base: number): string {
  * ```
  */
 export function renderCompared(t: ComparedTable, freeBase: number): string[] {
-  const width = Math.max(6, ...t.rows.flatMap((r) => [...r.kernel, ...r.model].map((v) => String(v).length + 1)));
+  // Each column as wide as its widest figure, so an order-10 column of 200,000 pages leaves the others narrow.
+  const widths = t.columns.map((h, c) => 1 + Math.max(h.length, ...t.rows.flatMap((r) => [String(r.kernel[c]).length, String(r.model[c]).length])));
   const label = Math.max(...t.rows.map((r) => r.label.length), 6);
-  const cols = (vals: readonly (number | string)[]): string => vals.map((v) => String(v).padStart(width)).join("");
+  const cols = (vals: readonly (number | string)[]): string => vals.map((v, c) => String(v).padStart(widths[c]!)).join("");
   const lines = [`${t.title}: distance ${n(t.distancePages)} pages (${share(t.distancePages, freeBase)} of the kernel's free memory)`];
   lines.push(`${"".padEnd(label)}        ${cols(t.columns)}`);
   for (const r of t.rows) {
