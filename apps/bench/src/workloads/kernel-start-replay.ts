@@ -80,7 +80,7 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
     }
     // The buddyinfo histograms, before and after, kernel and model: one series per zone and system, `at` = order.
     run.before.zones.forEach((z, n) => {
-      const zw = `${name} ${z.name}`;
+      const zw = `${name} ${z.label}`;
       const put = (system: string, blocks: readonly number[]): void => blocks.forEach((b, o) => ctx.record({ system, workload: zw, metric: HISTOGRAM_METRIC, value: b, unit: "blocks", at: o }));
       put("kernel before", z.buddyinfo.freeBlocks);
       put("kernel after", c.buddyinfo.rows[n]!.kernel);

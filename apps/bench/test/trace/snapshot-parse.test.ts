@@ -175,6 +175,25 @@ describe("bad snapshots: an error or a warning naming file and line, never a sil
     expectSnapshotError(() => checkSamePlatform(before, other), "ERR_SNAPSHOT_MISMATCH", "zoneinfo-before.txt", 86, "not the same machine");
   });
 
+  test("a count the kernel capped (>N) is filled in from buddyinfo, with a warning", () => {
+    const capped = read("pagetypeinfo-before.txt").replace("0      0      0      0      0      0    219", "0      0      0      0      0      0   >100");
+    const c = checkSnapshot(fixtureSnapshot({ pagetypeinfo: capped }));
+    expect(c.zones[1]!.freeByType[1]![10]).toBe(219);
+    expect(c.warnings.map(formatWarning)).toEqual([
+      "pagetypeinfo-before.txt line 11: Movable order 10 printed as >100: the kernel stopped counting that list; read as at least 100 (buddyinfo fills it in when it can)",
+      "pagetypeinfo-before.txt line 11: zone DMA32 Movable order 10: 219 blocks, from buddyinfo-before.txt line 2 (219) minus the other types",
+    ]);
+  });
+
+  test("zones of several nodes are labelled with their node", () => {
+    const node1 = (text: string): string => text.replace(/Node (\s*)0, zone(\s+)DMA32/g, "Node $11, zone$2DMA32");
+    const c = checkSnapshot(fixtureSnapshot({ buddyinfo: node1(read("buddyinfo-before.txt")), pagetypeinfo: node1(read("pagetypeinfo-before.txt")), zoneinfo: node1(read("zoneinfo-before.txt")) }));
+    expect(c.zones.map((z) => [z.node, z.name, z.label])).toEqual([
+      [0, "DMA", "node0 DMA"],
+      [1, "DMA32", "node1 DMA32"],
+    ]);
+  });
+
   test("a missing snapshot file is named", () => {
     const traces = dirname(DIR);
     expectSnapshotError(() => loadSnapshot(traces, "before", []), "ERR_SNAPSHOT_MISSING", join(traces, "buddyinfo-before.txt"), 0, "no buddyinfo snapshot \"before\"");

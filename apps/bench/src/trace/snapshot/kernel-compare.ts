@@ -76,10 +76,10 @@ function distance(rows: ComparedRow[], weight: (column: number) => number): numb
 export function compareTables(kernel: CheckedSnapshot, buddy: BuddyAllocator): KernelComparison {
   const m = modelTables(buddy, kernel.zones.length);
   const orders = Array.from({ length: kernel.orders }, (_, o) => String(o));
-  const blocksRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [...z.buddyinfo.freeBlocks], model: m.blocks[n]! }));
-  const typeRows = kernel.zones.flatMap((z, n) => MODEL_TYPES.map((t, k) => ({ label: `${z.name} ${t}`, kernel: z.freeByType[k]!.map((b, o) => b * 2 ** o), model: m.byType[n]![k]! })));
-  const pbRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [...z.pageblocksByType], model: m.pageblocks[n]! }));
-  const freeRows = kernel.zones.map((z, n) => ({ label: z.name, kernel: [z.zoneinfo.free, z.zoneinfo.pagesets.reduce((a, p) => a + p.count, 0)], model: [m.free[n]!, m.pcp[n]!] }));
+  const blocksRows = kernel.zones.map((z, n) => ({ label: z.label, kernel: [...z.buddyinfo.freeBlocks], model: m.blocks[n]! }));
+  const typeRows = kernel.zones.flatMap((z, n) => MODEL_TYPES.map((t, k) => ({ label: `${z.label} ${t}`, kernel: z.freeByType[k]!.map((b, o) => b * 2 ** o), model: m.byType[n]![k]! })));
+  const pbRows = kernel.zones.map((z, n) => ({ label: z.label, kernel: [...z.pageblocksByType], model: m.pageblocks[n]! }));
+  const freeRows = kernel.zones.map((z, n) => ({ label: z.label, kernel: [z.zoneinfo.free, z.zoneinfo.pagesets.reduce((a, p) => a + p.count, 0)], model: [m.free[n]!, m.pcp[n]!] }));
   return {
     buddyinfo: { title: "free blocks per order (buddyinfo)", columns: orders, rows: blocksRows, distancePages: distance(blocksRows, (o) => 2 ** o) },
     freeByType: { title: "free pages per migratetype and order (pagetypeinfo)", columns: orders, rows: typeRows, distancePages: distance(typeRows, () => 1) },
@@ -114,12 +114,15 @@ export function counterRows(before: CheckedSnapshot, after: CheckedSnapshot, rep
     const b = before.snapshot.vmstat?.values.get(name);
     return a === undefined || b === undefined ? null : a - b;
   };
-  const rows: CounterRow[] = before.zones.map((z, n) => ({
-    name: `pgalloc_${z.name.toLowerCase()}`,
-    kernelDelta: delta(`pgalloc_${z.name.toLowerCase()}`),
-    model: replay.face.pgalloc[n]!,
-    traced: footprint.allocPages[n]!,
-  }));
+  // vmstat counts per zone type (pgalloc_normal sums every node's Normal zone): so do the rows.
+  const rows: CounterRow[] = [];
+  before.zones.forEach((z, n) => {
+    const name = `pgalloc_${z.name.toLowerCase()}`;
+    let row = rows.find((r) => r.name === name);
+    if (row === undefined) rows.push((row = { name, kernelDelta: delta(name), model: 0, traced: 0 }));
+    row.model += replay.face.pgalloc[n]!;
+    row.traced += footprint.allocPages[n]!;
+  });
   rows.push({ name: "pgfree", kernelDelta: delta("pgfree"), model: replay.face.pgfree, traced: footprint.freePages.reduce((a, b) => a + b, 0) });
   return rows;
 }

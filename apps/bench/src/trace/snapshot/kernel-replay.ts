@@ -1,4 +1,5 @@
 import { MigrateType, type BuddyAllocator } from "@mmkit/buddy";
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { TraceEventKind, type TraceRecord } from "../events.js";
 import type { PageAllocator } from "../page-allocator.js";
 import type { TraceParserOptions } from "../parser.js";
@@ -54,7 +55,7 @@ export class KernelModelFace implements PageAllocator {
   allocPages(order: number): number {
     if (this.#expected >= 0) {
       const pfn = this.#expected;
-      if (order !== this.#expectedOrder) throw new Error(`pre-capture block at ${pfn} expected order ${this.#expectedOrder}, got ${order}`);
+      if (order !== this.#expectedOrder) throw new MmkitError(ErrorCode.Invariant, `the pre-capture block at pfn ${pfn} has order ${this.#expectedOrder}, the replayer asked for order ${order}`);
       this.#expected = -1;
       return pfn;
     }

@@ -116,10 +116,10 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
     const allocatable = zi.present - zoneFree - pcpPages;
     const pre = footprint.precapturePages[footprint.zones.findIndex((z) => z.startPfn === start)] ?? 0;
     if (pre > allocatable) {
-      throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `the trace frees ${pre} pages of zone ${zone.name} it never allocated, but the snapshot leaves only ${allocatable} pages of it allocated (${zi.present} present - ${zoneFree} free - ${pcpPages} per-CPU)`);
+      throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `the trace frees ${pre} pages of zone ${zone.label} it never allocated, but the snapshot leaves only ${allocatable} pages of it allocated (${zi.present} present - ${zoneFree} free - ${pcpPages} per-CPU)`);
     }
     if (footprint.events[footprint.zones.findIndex((z) => z.startPfn === start)] === 0 && zi.managed > 0) {
-      warnings.push({ file, line: zi.line, message: `zone ${zone.name} (${zi.managed} managed pages) is never touched by the trace: it only changes by what the trace cannot show` });
+      warnings.push({ file, line: zi.line, message: `zone ${zone.label} (${zi.managed} managed pages) is never touched by the trace: it only changes by what the trace cannot show` });
     }
     // The zone's pageblocks (a pageblock shared with an earlier zone stays that zone's).
     const first = Math.floor(start / pbPages);
@@ -163,7 +163,7 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
           used[t]! += group;
           want--;
         }
-        if (want > 0) unplaced.push(`${zone.name} ${MODEL_TYPES[t]} order ${o}: ${want} of ${zone.freeByType[t]![o]}`);
+        if (want > 0) unplaced.push(`${zone.label} ${MODEL_TYPES[t]} order ${o}: ${want} of ${zone.freeByType[t]![o]}`);
       }
     }
     // 3. The other pageblocks' types, by address: Unmovable, Reclaimable, then Movable.
@@ -174,7 +174,7 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
     for (const [t, n] of need) for (let i = 0; i < n && k < seq.length; i++) pbType[rest[seq[k++]!]!] = t;
     for (; k < seq.length; k++) pbType[rest[seq[k]!]!] = MigrateType.Movable;
     for (const t of [0, 1, 2]) {
-      if (zone.pageblocksByType[t]! < used[t]!) warnings.push({ file: zone.pagetypeinfo.pageblockLine > 0 ? before.snapshot.pagetypeinfo.file : file, line: zone.pagetypeinfo.pageblockLine, message: `zone ${zone.name}: ${used[t]} ${MODEL_TYPES[t]} pageblocks are wholly free but only ${zone.pageblocksByType[t]} are counted` });
+      if (zone.pageblocksByType[t]! < used[t]!) warnings.push({ file: zone.pagetypeinfo.pageblockLine > 0 ? before.snapshot.pagetypeinfo.file : file, line: zone.pagetypeinfo.pageblockLine, message: `zone ${zone.label}: ${used[t]} ${MODEL_TYPES[t]} pageblocks are wholly free but only ${zone.pageblocksByType[t]} are counted` });
     }
     // 4. Smaller free blocks inside pageblocks of their type, highest first.
     const ofType = (t: number): number[] => {
@@ -199,7 +199,7 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
             want--;
           }
         }
-        if (want > 0) unplaced.push(`${zone.name} ${MODEL_TYPES[t]} order ${o}: ${want} of ${zone.freeByType[t]![o]}`);
+        if (want > 0) unplaced.push(`${zone.label} ${MODEL_TYPES[t]} order ${o}: ${want} of ${zone.freeByType[t]![o]}`);
       }
     }
     // 5. Per-CPU pages: order 0, Movable pageblocks first.
@@ -222,7 +222,7 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
         }
         pfn++;
       }
-      if (want > 0) unplaced.push(`${zone.name} cpu ${set.cpu} per-CPU pages: ${want} of ${set.count}`);
+      if (want > 0) unplaced.push(`${zone.label} cpu ${set.cpu} per-CPU pages: ${want} of ${set.count}`);
     }
     // 6. Holes on the lowest pfns still unowned that the trace never touches (last, so they take no
     // room a free block needs; the rest of what is unowned is allocated filler).
@@ -233,7 +233,7 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
         holes--;
       }
     }
-    if (holes > 0) throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `zone ${zone.name} has ${zi.spanned - zi.present} pages of holes but the trace touches all but ${zi.spanned - zi.present - holes} of its pfns`);
+    if (holes > 0) throw new SnapshotError(SnapshotErrorCode.Mismatch, file, zi.line, `zone ${zone.label} has ${zi.spanned - zi.present} pages of holes but the trace touches all but ${zi.spanned - zi.present - holes} of its pfns`);
     let runStart = -1;
     for (let p = start; p <= stop; p++) {
       const ram = p < stop && own[p] !== OWN_HOLE;
@@ -270,5 +270,5 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
   // Per-CPU pages go onto their CPU's list (below `high`, so nothing drains).
   for (const [cpu, pfn] of perCpu) buddy.cpu(Math.min(cpu, cpus - 1)).freePages(pfn, 0);
   buddy.resetCounters();
-  return { buddy, zoneNames: zones.map((z) => z.name), precapture: pre, unplaced, warnings, layoutSeed };
+  return { buddy, zoneNames: zones.map((z) => z.label), precapture: pre, unplaced, warnings, layoutSeed };
 }

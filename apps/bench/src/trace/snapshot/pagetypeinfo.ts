@@ -12,6 +12,8 @@ export interface PagetypeinfoZone {
   pageblocks: Map<string, number>;
   /** Line of the zone's pageblock row (0 when the file had none for it). */
   pageblockLine: number;
+  /** Counts printed as `>N` (the kernel stopped counting the list), as `type/order` keys. */
+  capped: Set<string>;
 }
 
 /** A parsed `/proc/pagetypeinfo`. */
@@ -57,7 +59,7 @@ export function parsePagetypeinfo(text: string, file: string): Pagetypeinfo {
   const zoneOf = (node: number, name: string): PagetypeinfoZone => {
     let z = zones.find((x) => x.node === node && x.zone === name);
     if (z === undefined) {
-      z = { node, zone: name, freeBlocks: new Map(), freeLines: new Map(), pageblocks: new Map(), pageblockLine: 0 };
+      z = { node, zone: name, freeBlocks: new Map(), freeLines: new Map(), pageblocks: new Map(), pageblockLine: 0, capped: new Set() };
       zones.push(z);
     }
     return z;
@@ -97,14 +99,16 @@ export function parsePagetypeinfo(text: string, file: string): Pagetypeinfo {
       const cols = m[4]!.trim().split(/\s+/);
       if (cols.length !== orders) throw new SnapshotError(SnapshotErrorCode.Malformed, file, line, `${cols.length} counts, the header names ${orders} orders`, content);
       const type = m[3]!;
+      const z = zoneOf(Number(m[1]), m[2]!);
       const counts = cols.map((c, o) => {
         if (c.startsWith(">")) {
-          warnings.push({ file, line, message: `${type} order ${o} printed as ${c}: the kernel stopped counting that list; read as ${c.slice(1)}` });
+          // Since 5.10 the kernel stops counting a list at 100000 blocks and prints ">100000".
+          warnings.push({ file, line, message: `${type} order ${o} printed as ${c}: the kernel stopped counting that list; read as at least ${c.slice(1)} (buddyinfo fills it in when it can)` });
+          z.capped.add(`${type}/${o}`);
           return requireCount(c.slice(1), `order-${o} count`, file, line, content);
         }
         return requireCount(c, `order-${o} count`, file, line, content);
       });
-      const z = zoneOf(Number(m[1]), m[2]!);
       if (z.freeBlocks.has(type)) throw new SnapshotError(SnapshotErrorCode.Malformed, file, line, `type ${type} of zone ${z.zone} appears twice`, content);
       z.freeBlocks.set(type, counts);
       z.freeLines.set(type, line);

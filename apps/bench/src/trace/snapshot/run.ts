@@ -64,7 +64,7 @@ export async function runKernelComparison(tracePath: string, snapshotDir: string
   const warnings = [...raw, ...before.warnings, ...(after?.warnings ?? [])].map(formatWarning);
   const traceName = basename(tracePath);
   const footprint = new TraceFootprint(
-    before.zones.map((z) => ({ name: z.name, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })),
+    before.zones.map((z) => ({ name: z.label, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })),
     traceName,
   );
   await streamTraceLines(tracePath, parse, (record, text) => footprint.apply(record, text));

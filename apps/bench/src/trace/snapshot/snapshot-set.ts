@@ -27,6 +27,8 @@ export interface KernelSnapshot {
 export interface SnapshotZone {
   node: number;
   name: string;
+  /** The zone's name in tables: `DMA32`, or `node1 Normal` on a machine of several nodes. */
+  label: string;
   zoneinfo: ZoneinfoZone;
   buddyinfo: BuddyinfoZone;
   pagetypeinfo: PagetypeinfoZone;
@@ -104,6 +106,17 @@ export function checkSnapshot(snapshot: KernelSnapshot): CheckedSnapshot {
     }
     for (const [type, count] of pt.pageblocks) pageblocksByType[typeIndex(type, pagetypeinfo.file, pt.pageblockLine, "pageblocks", count)]! += count;
     for (let o = 0; o < orders; o++) {
+      // One capped count (">100000") per order: buddyinfo's total minus the other types is the count.
+      const capped = [...pt.freeBlocks.keys()].filter((type) => pt.capped.has(`${type}/${o}`));
+      if (capped.length === 1) {
+        const k = (MODEL_TYPES as readonly string[]).indexOf(FOLDED_TYPES[capped[0]!] ?? capped[0]!);
+        const others = freeByType.reduce((a, row, i) => (i === k ? a : a + row[o]!), 0);
+        const filled = b.freeBlocks[o]! - others;
+        if (filled > freeByType[k]![o]!) {
+          warnings.push({ file: pagetypeinfo.file, line: pt.freeLines.get(capped[0]!)!, message: `zone ${b.zone} ${capped[0]} order ${o}: ${filled} blocks, from ${buddyinfo.file} line ${b.line} (${b.freeBlocks[o]}) minus the other types` });
+          freeByType[k]![o] = filled;
+        }
+      }
       const sum = freeByType.reduce((a, row) => a + row[o]!, 0);
       if (sum !== b.freeBlocks[o]) {
         warnings.push({ file: pagetypeinfo.file, line: pt.freeLines.values().next().value ?? 0, message: `zone ${b.zone} order ${o}: ${sum} free blocks over the types here, ${b.freeBlocks[o]} in ${buddyinfo.file} line ${b.line} (read at another moment?); the layout follows this file` });
@@ -113,12 +126,13 @@ export function checkSnapshot(snapshot: KernelSnapshot): CheckedSnapshot {
     const span = zonePageblocks(zi, pbo);
     if (blocks > span) throw new SnapshotError(SnapshotErrorCode.Mismatch, pagetypeinfo.file, pt.pageblockLine, `zone ${b.zone} has ${blocks} pageblocks here but spans only ${span} (${zi.spanned} pages from pfn ${zi.startPfn}, ${zoneinfo.file} line ${zi.line})`);
     if (blocks < span) warnings.push({ file: pagetypeinfo.file, line: pt.pageblockLine, message: `zone ${b.zone}: ${blocks} pageblocks counted, the span holds ${span} (offline memory?); the rest are laid out Movable` });
-    zones.push({ node: b.node, name: b.zone, zoneinfo: zi, buddyinfo: b, pagetypeinfo: pt, freeByType, pageblocksByType });
+    zones.push({ node: b.node, name: b.zone, label: b.zone, zoneinfo: zi, buddyinfo: b, pagetypeinfo: pt, freeByType, pageblocksByType });
   }
   for (const z of zoneinfo.zones) {
     if (z.managed > 0 && !zones.some((x) => x.zoneinfo === z)) throw new SnapshotError(SnapshotErrorCode.Mismatch, zoneinfo.file, z.line, `zone ${z.zone} of node ${z.node} manages ${z.managed} pages but is not in ${buddyinfo.file}`);
   }
   zones.sort((a, b) => a.zoneinfo.startPfn - b.zoneinfo.startPfn);
+  if (new Set(zones.map((z) => z.node)).size > 1) for (const z of zones) z.label = `node${z.node} ${z.name}`;
   for (let i = 1; i < zones.length; i++) {
     const prev = zones[i - 1]!.zoneinfo;
     const z = zones[i]!.zoneinfo;

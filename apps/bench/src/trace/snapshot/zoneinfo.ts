@@ -61,8 +61,9 @@ export function parseZoneinfo(text: string, file: string): Zoneinfo {
   let pageset: Pageset | null = null;
   const finish = (): void => {
     if (zone === null) return;
+    // An empty zone (present 0) is printed short by some kernels: only a populated one must say everything.
     for (const key of REQUIRED) {
-      if (!seen.has(key)) throw new SnapshotError(SnapshotErrorCode.Format, file, zone.line, `zone ${zone.zone} of node ${zone.node} has no "${key === "free" ? "pages free" : key}" line (a kernel before 3.8, or a cut file)`);
+      if (!seen.has(key) && (zone.present > 0 || key === "present")) throw new SnapshotError(SnapshotErrorCode.Format, file, zone.line, `zone ${zone.zone} of node ${zone.node} has no "${key === "free" ? "pages free" : key}" line (a kernel before 3.8, or a cut file)`);
     }
     if (zone.present > 0 && zone.startPfn < 0) throw new SnapshotError(SnapshotErrorCode.Format, file, zone.line, `zone ${zone.zone} of node ${zone.node} has ${zone.present} present pages but no "start_pfn:" line`);
     zones.push(zone);
