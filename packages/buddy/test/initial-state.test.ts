@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { BuddyAllocator, MigrateType, type BuddyInitialState, type BuddyOptions } from "@mmkit/buddy";
+import { HOSTILE_VALUES } from "@mmkit/test-support";
 import { lists, pageMap } from "./helpers.ts";
 
 const { Unmovable: U, Movable: M, Reclaimable: R } = MigrateType;
@@ -140,4 +141,75 @@ describe("initialState", () => {
       { numRuns: 150 },
     );
   });
+});
+
+describe("initialState bad-input sweep: every position, every hostile value", () => {
+  // A valid base state; each case replaces one position with a hostile value. A value is either
+  // legitimate (it stands for a valid value and builds exactly what that value builds) or refused
+  // with a typed error naming it (the constructor throws, nothing is built).
+  const base = (): Record<string, unknown> => ({
+    pageblocks: [M, U, R],
+    free: [{ pfn: 64, order: 4 }, { pfn: 0, order: 0 }],
+    allocated: [{ pfn: 2, order: 1 }],
+    watermarks: [{ min: 1, low: 2, high: 3 }, { min: 1, low: 2, high: 3 }],
+    perCpuLimits: [{ batch: 1, high: 4 }, { batch: 2, high: 8 }],
+  });
+  type Position = { name: string; set: (state: Record<string, unknown>, v: unknown) => void; standIn: (v: unknown) => { value: unknown } | null };
+  const omit = { value: undefined };
+  const zero = (v: unknown): { value: unknown } | null => (Object.is(v, -0) ? { value: 0 } : null);
+  const positions: Position[] = [
+    { name: "pageblocks", set: (s, v) => (s.pageblocks = v), standIn: (v) => (v === undefined ? omit : Array.isArray(v) ? { value: [] } : null) },
+    { name: "pageblocks[1]", set: (s, v) => ((s.pageblocks as unknown[])[1] = v), standIn: zero },
+    { name: "free", set: (s, v) => (s.free = v), standIn: (v) => (v === undefined ? omit : Array.isArray(v) ? { value: [] } : null) },
+    { name: "free[1]", set: (s, v) => ((s.free as unknown[])[1] = v), standIn: () => null },
+    { name: "free[1].pfn", set: (s, v) => ((s.free as { pfn: unknown }[])[1]!.pfn = v), standIn: zero },
+    { name: "free[1].order", set: (s, v) => ((s.free as { order: unknown }[])[1]!.order = v), standIn: zero },
+    { name: "allocated[0].pfn", set: (s, v) => ((s.allocated as { pfn: unknown }[])[0]!.pfn = v), standIn: zero },
+    { name: "allocated[0].order", set: (s, v) => ((s.allocated as { order: unknown }[])[0]!.order = v), standIn: zero },
+    { name: "watermarks", set: (s, v) => (s.watermarks = v), standIn: (v) => (v === undefined ? omit : null) },
+    { name: "watermarks[0].min", set: (s, v) => ((s.watermarks as { min: unknown }[])[0]!.min = v), standIn: zero },
+    { name: "watermarks[1].high", set: (s, v) => ((s.watermarks as { high: unknown }[])[1]!.high = v), standIn: zero },
+    { name: "perCpuLimits", set: (s, v) => (s.perCpuLimits = v), standIn: (v) => (v === undefined ? omit : null) },
+    { name: "perCpuLimits[1].batch", set: (s, v) => ((s.perCpuLimits as { batch: unknown }[])[1]!.batch = v), standIn: () => null },
+  ];
+  const options: BuddyOptions = { ...OPTIONS, cpus: 2 };
+  const describe_ = (v: unknown): string => (typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n` : v === null || v === undefined ? String(v) : typeof v);
+  const view = (b: BuddyAllocator): string => JSON.stringify({ lists: b.freeLists(), types: b.pagetypeinfo(), w: [b.watermarks(0), b.watermarks(1)], l: [b.perCpuLimits(0, 0), b.perCpuLimits(1, 1)], blocks: [0, 2, 8, 64, 100].map((p) => b.blockOf(p)) });
+  for (const position of positions) {
+    test(position.name, () => {
+      for (const [name, v] of HOSTILE_VALUES) {
+        const state = base();
+        position.set(state, v);
+        const standIn = position.standIn(v);
+        const outcome = (st: Record<string, unknown>): string => {
+          try {
+            const b = build(st as BuddyInitialState, options);
+            b.check();
+            return view(b);
+          } catch (e) {
+            return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+          }
+        };
+        if (standIn !== null) {
+          // Legitimate: exactly what the value it stands for gives (a build, or the same refusal).
+          const twin = base();
+          position.set(twin, standIn.value);
+          if (standIn.value === undefined) for (const k of Object.keys(twin)) if (twin[k] === undefined) delete twin[k];
+          expect(outcome(state), name).toBe(outcome(twin));
+          continue;
+        }
+        let error: { name?: string; code?: string; message?: string } | undefined;
+        try {
+          build(state as BuddyInitialState, options);
+        } catch (e) {
+          error = e as typeof error;
+        }
+        expect(error?.name, `${position.name} = ${name}`).toBe("MmkitError");
+        expect(["ERR_INVALID_ARGUMENT", "ERR_OUT_OF_RANGE", "ERR_NOT_RAM", "ERR_NOT_ALIGNED", "ERR_OVERLAP"], `${position.name} = ${name}: ${error?.message}`).toContain(error!.code);
+        // The message names the value, or for an object or array the position it fills.
+        const named = v !== null && typeof v === "object" ? error!.message!.includes(`initialState.${position.name}`) : error!.message!.includes(describe_(v));
+        expect(named, `${position.name} = ${name}: ${error!.message}`).toBe(true);
+      }
+    });
+  }
 });
