@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type { SuiteContext } from "../harness/types.js";
 import { HISTOGRAM_METRIC } from "../report/charts.js";
+import { ANSWER_METRIC } from "../report/table.js";
 import { systemSelection } from "../systems/selection.js";
 import { hasSnapshots, renderCompared, share, snapshotDirOf, runKernelComparison, type KernelRun } from "../trace/snapshot/index.js";
 
@@ -35,8 +36,9 @@ export function snapshotDirFor(tracePath: string): string | null {
  * beside the after-snapshot: the four distances (pages, note: share of free memory and the spread
  * over layout seeds), the start distance, free and per-CPU pages and the vmstat counters for kernel
  * and model, the buddyinfo histograms (metric `free blocks`, `at` = order, drawn side by side in
- * the HTML report), and as log lines the tables, the causes the trace cannot show, the warnings and
- * the verdict. Quick runs use 2 layout seeds, full runs 5. Returns the run, or null without snapshots.
+ * the HTML report), as log lines the tables, the causes the trace cannot show, the warnings and
+ * the verdict, and the verdict again as an `answer` measurement (value: the buddyinfo distance as a
+ * percentage of the kernel's free pages). Quick runs use 2 layout seeds, full runs 5. Returns the run, or null without snapshots.
  *
  * @example
  * ```ts
@@ -93,5 +95,10 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
   }
   for (const w of run.warnings) ctx.log(`warning: ${w}`);
   ctx.log(run.verdict);
+  // The verdict as an answer (a row across the table; "The answers" of the HTML report): the share
+  // of the kernel's free memory that the buddyinfo distance is.
+  if (c !== null) {
+    ctx.record({ system: KERNEL_MODEL, workload, metric: ANSWER_METRIC, value: (100 * c.buddyinfo.distancePages) / c.kernelFreePages, unit: "%", note: `How close does the buddy model end to the kernel whose /proc snapshot it started from?\n${run.verdict}` });
+  }
   return run;
 }

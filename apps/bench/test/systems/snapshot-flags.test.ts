@@ -85,6 +85,9 @@ describe("--snapshots and --no-snapshots", () => {
     expect(measurements.filter((m) => m.metric === "free blocks")).toHaveLength(2 * 3 * 11);
     expect(log.at(-1)).toMatch(/^Verdict \(trace\.txt\.gz\): started from the kernel's before-snapshot \(start distance 0 pages\)/);
     expect(log).toContain("What the trace cannot show:");
+    const answer = measurements.find((m) => m.metric === "answer")!;
+    expect(answer.value).toBeCloseTo((100 * 3220) / 224803, 10);
+    expect(answer.note).toBe(`How close does the buddy model end to the kernel whose /proc snapshot it started from?\n${log.at(-1)}`);
   });
 
   test("without snapshots, nothing is recorded and the log says why", async () => {
