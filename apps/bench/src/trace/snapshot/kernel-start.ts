@@ -30,7 +30,9 @@ import type { TraceFootprint } from "./trace-footprint.js";
  *    (the kernel would have merged the two);
  * 5. per-CPU pages as order-0 pages in Movable pageblocks first (then Unmovable, Reclaimable),
  *    lowest free pfn first, put on the CPU's list;
- * 6. holes (spanned - present) on the lowest pfns left that the trace never touches (firmware
+ * 6. holes (spanned - present): first whole pageblocks, as many as pagetypeinfo did not count
+ *    (offline memory, a hole such as x86's PCI hole below 4 GiB), lowest first and before step 3
+ *    so they take no type; the rest on the lowest pfns left that the trace never touches (firmware
  *    holes sit low);
  * 7. every other page is allocated "before the capture" (reserved memory included), in the
  *    largest aligned blocks that fit.
@@ -166,8 +168,25 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
         if (want > 0) unplaced.push(`${zone.label} ${MODEL_TYPES[t]} order ${o}: ${want} of ${zone.freeByType[t]![o]}`);
       }
     }
+    // Pageblocks the kernel did not count (offline memory, or a hole as large as a pageblock, such
+    // as x86's PCI hole below 4 GiB) become whole-pageblock holes, lowest first, so they take no
+    // type from pagetypeinfo's counts.
+    let holes = zi.spanned - zi.present;
+    let uncounted = mine.length - zone.pageblocksByType.reduce((a, c) => a + c, 0);
+    const holeBlock = new Set<number>();
+    for (const b of mine) {
+      if (uncounted <= 0 || holes < pbPages) break;
+      if (!clean(b)) continue;
+      let untouched = true;
+      for (let p = b * pbPages; p < (b + 1) * pbPages && untouched; p++) untouched = footprint.untouched(p);
+      if (!untouched) continue;
+      for (let p = b * pbPages; p < (b + 1) * pbPages; p++) own[p] = OWN_HOLE;
+      holeBlock.add(b);
+      holes -= pbPages;
+      uncounted--;
+    }
     // 3. The other pageblocks' types, by address: Unmovable, Reclaimable, then Movable.
-    const rest = mine.filter((b) => pbType[b] === -1);
+    const rest = mine.filter((b) => pbType[b] === -1 && !holeBlock.has(b));
     const seq = order(rest.length, rng, false);
     const need = [MigrateType.Unmovable, MigrateType.Reclaimable, MigrateType.Movable].map((t) => [t, Math.max(0, zone.pageblocksByType[t]! - used[t]!)] as const);
     let k = 0;
@@ -226,7 +245,6 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
     }
     // 6. Holes on the lowest pfns still unowned that the trace never touches (last, so they take no
     // room a free block needs; the rest of what is unowned is allocated filler).
-    let holes = zi.spanned - zi.present;
     for (let p = start; p < stop && holes > 0; p++) {
       if (own[p] === OWN_FREE && footprint.untouched(p)) {
         own[p] = OWN_HOLE;
@@ -262,7 +280,15 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
       watermarks: zones.map((z) => ({ min: z.zoneinfo.min, low: z.zoneinfo.low, high: z.zoneinfo.high })),
       perCpuLimits: zones.map((z) => {
         const set = z.zoneinfo.pagesets[0];
-        return set === undefined || set.batch < 1 || set.high < 1 ? { batch: 1, high: 6 } : { batch: set.batch, high: set.high };
+        if (set === undefined || set.batch < 1 || set.high < 1) {
+          warnings.push({ file, line: z.zoneinfo.line, message: `zone ${z.label} prints no usable pagesets: per-CPU batch 1, high 6 assumed` });
+          return { batch: 1, high: 6 };
+        }
+        // A list at or above its high mark would drain as it is laid out (kernels since 6.7 move
+        // high between high_min and high_max): high is raised just above the fullest CPU's count.
+        const fullest = Math.max(...z.zoneinfo.pagesets.map((p) => p.count));
+        if (fullest >= set.high) warnings.push({ file, line: z.zoneinfo.line, message: `zone ${z.label}: a CPU holds ${fullest} per-CPU pages, at or above high ${set.high}; high raised to ${fullest + 1} so the start keeps them` });
+        return { batch: set.batch, high: Math.max(set.high, fullest + 1) };
       }),
     },
   };
