@@ -3,7 +3,7 @@ import type { SuiteContext } from "../harness/types.js";
 import { HISTOGRAM_METRIC } from "../report/charts.js";
 import { ANSWER_METRIC } from "../report/table.js";
 import { systemSelection } from "../systems/selection.js";
-import { hasSnapshots, renderCompared, share, snapshotDirOf, runKernelComparison, type KernelRun } from "../trace/snapshot/index.js";
+import { counterDistance, hasSnapshots, renderCompared, renderCounters, share, snapshotDirOf, runKernelComparison, type KernelRun } from "../trace/snapshot/index.js";
 
 /** The system name the snapshot replay records under: the buddy model laid out as the kernel was. */
 export const KERNEL_MODEL = "buddy from snapshot";
@@ -90,6 +90,10 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
     });
     ctx.log(`${name}, replayed from its /proc snapshot (${dir}) against the kernel's after-snapshot:`);
     for (const t of [c.buddyinfo, c.freeByType, c.pageblocks, c.freePages]) for (const line of renderCompared(t, c.kernelFreePages)) ctx.log(line);
+    if (run.counters.some((r) => r.kernelDelta !== null)) {
+      for (const line of renderCounters(run.counters)) ctx.log(line);
+      ctx.record({ system: KERNEL_MODEL, workload, metric: "distance vmstat counters", value: counterDistance(run.counters), unit: "pages", note: run.counters.map((r) => r.name).join(", ") });
+    }
     ctx.log("What the trace cannot show:");
     for (const line of run.causes) ctx.log(`- ${line}`);
   }

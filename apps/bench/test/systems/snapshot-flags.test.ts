@@ -80,6 +80,10 @@ describe("--snapshots and --no-snapshots", () => {
     expect(value("kernel after", "pgalloc_dma32")).toBe(13741);
     expect(value(KERNEL_MODEL, "pgalloc_dma32")).toBe(13497);
     expect(value("kernel after", "per-CPU pages DMA32")).toBe(5160);
+    // |13741 - 13497| + |0 - 0| + |13672 - 13791|
+    expect(value(KERNEL_MODEL, "distance vmstat counters")).toBe(244 + 119);
+    expect(log).toContain("vmstat counters over the capture (pages): distance 363 pages");
+    expect(log).toContain("pgalloc_dma32    13741    13497    13497");
     const histogram = measurements.filter((m) => m.metric === "free blocks" && m.workload === "trace.txt.gz DMA32" && m.system === "kernel after");
     expect(histogram.map((m) => [m.at, m.value])).toEqual([1, 1, 2, 1, 3, 2, 1, 1, 2, 2, 214].map((v, o) => [o, v]));
     expect(measurements.filter((m) => m.metric === "free blocks")).toHaveLength(2 * 3 * 11);

@@ -9,5 +9,5 @@ export { TraceFootprint, type ZoneSpan } from "./trace-footprint.js";
 export { streamTraceLines, allocAttributes, type AllocAttributes } from "./trace-lines.js";
 export { buildKernelStart, type KernelStart } from "./kernel-start.js";
 export { KernelModelFace, replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
-export { compareTables, counterRows, unseenCauses, renderCompared, verdict, distances, startDistance, share, MIGRATION_COUNTERS, type ComparedRow, type ComparedTable, type KernelComparison, type CounterRow, type DistanceSet } from "./kernel-compare.js";
+export { compareTables, counterRows, counterDistance, renderCounters, unseenCauses, renderCompared, verdict, distances, startDistance, share, MIGRATION_COUNTERS, type ComparedRow, type ComparedTable, type KernelComparison, type CounterRow, type DistanceSet } from "./kernel-compare.js";
 export { runKernelComparison, type KernelRun, type SeededReplay } from "./run.js";

@@ -127,6 +127,30 @@ export function counterRows(before: CheckedSnapshot, after: CheckedSnapshot, rep
   return rows;
 }
 
+/** Sum over the counter rows of |vmstat's change - the model's count|, in pages (rows without vmstat count 0). */
+export function counterDistance(rows: readonly CounterRow[]): number {
+  return rows.reduce((a, r) => a + (r.kernelDelta === null ? 0 : Math.abs(r.kernelDelta - r.model)), 0);
+}
+
+/**
+ * The counter rows as text lines: vmstat's change over the capture, the model's count and the
+ * trace's, per counter, then the distance.
+ *
+ * @example
+ * ```ts
+ * renderCounters(run.counters).join("\n");
+ * ```
+ */
+export function renderCounters(rows: readonly CounterRow[]): string[] {
+  const name = Math.max(7, ...rows.map((r) => r.name.length));
+  const num = (v: number | null): string => (v === null ? "-" : String(v)).padStart(8);
+  return [
+    `vmstat counters over the capture (pages): distance ${n(counterDistance(rows))} pages`,
+    `${"".padEnd(name)}   vmstat    model    trace`,
+    ...rows.map((r) => `${r.name.padEnd(name)} ${num(r.kernelDelta)} ${num(r.model)} ${num(r.traced)}`),
+  ];
+}
+
 /** vmstat counters of the kernel's own page moving (compaction, migration), and their change over the capture. */
 export const MIGRATION_COUNTERS = ["pgmigrate_success", "compact_isolated", "compact_migrate_scanned", "compact_free_scanned", "compact_stall", "thp_migration_success"] as const;
 
@@ -216,15 +240,16 @@ export function distances(c: KernelComparison): DistanceSet {
 /**
  * The verdict line a researcher can quote: the model's distance from the kernel at the end in
  * buddyinfo, free pages per migratetype, pageblocks and free pages, each as pages and as a share
- * of the kernel's free memory; the start distance (0 when the snapshot was laid out exactly); and
- * how far the layout seeds moved the buddyinfo distance.
+ * of the kernel's free memory; the start distance (0 when the snapshot was laid out exactly); how
+ * far the model's pgalloc/pgfree counts are from vmstat's; and how far the layout seeds moved the
+ * buddyinfo distance.
  *
  * @example
  * ```ts
- * verdict("trace.txt.gz", c, 0, [d0, d1, d2]);
+ * verdict("trace.txt.gz", c, 0, [d0, d1, d2], counterRows(before, after, replay, footprint));
  * ```
  */
-export function verdict(traceName: string, c: KernelComparison, startDistance: number, seeds: readonly DistanceSet[]): string {
+export function verdict(traceName: string, c: KernelComparison, startDistance: number, seeds: readonly DistanceSet[], counters: readonly CounterRow[] = []): string {
   const base = c.kernelFreePages;
   const part = (label: string, pages: number): string => `${label} ${n(pages)} pages (${share(pages, base)})`;
   const bi = seeds.map((d) => d.buddyinfo);
@@ -233,7 +258,9 @@ export function verdict(traceName: string, c: KernelComparison, startDistance: n
     `Verdict (${traceName}): started from the kernel's before-snapshot (start distance ${n(startDistance)} pages), the buddy model ends ` +
     `${part("buddyinfo", c.buddyinfo.distancePages)}, ${part("free pages by migratetype", c.freeByType.distancePages)}, ` +
     `${part("pageblock types", c.pageblocks.distancePages)} and ${part("nr_free_pages", c.freePages.distancePages)} from the kernel's after-snapshot ` +
-    `(shares of its ${n(base)} free pages)${spread}.`
+    `(shares of its ${n(base)} free pages)` +
+    (counters.some((r) => r.kernelDelta !== null) ? `; its ${counters.map((r) => r.name).join(", ")} counts are ${n(counterDistance(counters))} pages from vmstat's` : "") +
+    `${spread}.`
   );
 }
 

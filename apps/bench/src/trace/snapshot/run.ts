@@ -81,6 +81,6 @@ export async function runKernelComparison(tracePath: string, snapshotDir: string
   const counters = after === null ? [] : counterRows(before, after, first.replay, footprint);
   const causes = after === null || first.comparison === null ? [] : unseenCauses(before, after, first.start, first.replay, footprint, first.comparison);
   const seeds: DistanceSet[] = replays.filter((r) => r.comparison !== null).map((r) => distances(r.comparison!));
-  const text = first.comparison === null ? `${traceName}: replayed from the kernel's before-snapshot (start distance ${first.startDistance} pages); no after-snapshot to compare with.` : verdict(traceName, first.comparison, first.startDistance, seeds);
+  const text = first.comparison === null ? `${traceName}: replayed from the kernel's before-snapshot (start distance ${first.startDistance} pages); no after-snapshot to compare with.` : verdict(traceName, first.comparison, first.startDistance, seeds, counters);
   return { traceName, snapshotDir, before, after, footprint, replays, warnings, counters, causes, verdict: text };
 }
