@@ -52,7 +52,14 @@ export function parseBuddyinfo(text: string, file: string): Buddyinfo {
   return { file, zones };
 }
 
-/** Free pages of a buddyinfo zone: sum of blocks x 2^order. */
+/**
+ * Free pages of a buddyinfo zone: sum of blocks x 2^order. O(orders).
+ *
+ * @example
+ * ```ts
+ * buddyinfoFreePages({ freeBlocks: [3, 1, 0, 2] }); // 3 + 2 + 16 = 21
+ * ```
+ */
 export function buddyinfoFreePages(zone: { freeBlocks: readonly number[] }): number {
   return zone.freeBlocks.reduce((sum, n, o) => sum + n * 2 ** o, 0);
 }

@@ -52,19 +52,41 @@ export interface SnapshotWarning {
   message: string;
 }
 
-/** Formats a warning as the error messages are: `file line N: message`. */
+/**
+ * Formats a warning as the error messages are: `file line N: message`. O(message).
+ *
+ * @example
+ * ```ts
+ * formatWarning({ file: "vmstat-before.txt", line: 1, message: "nr_free_pages 5" }); // "vmstat-before.txt line 1: nr_free_pages 5"
+ * ```
+ */
 export function formatWarning(w: SnapshotWarning): string {
   return `${w.file}${w.line > 0 ? ` line ${w.line}` : ""}: ${w.message}`;
 }
 
-/** Splits a file into lines (without the newline), dropping one trailing empty line. */
+/**
+ * Splits a file into lines (without the newline, `\r\n` too), dropping one trailing empty line. O(text).
+ *
+ * @example
+ * ```ts
+ * fileLines("a\nb\n"); // ["a", "b"]
+ * ```
+ */
 export function fileLines(text: string): string[] {
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   return lines;
 }
 
-/** A non-negative decimal integer column, or a {@link SnapshotError} naming it. */
+/**
+ * A non-negative decimal integer column, or a {@link SnapshotError} (`ERR_SNAPSHOT_MALFORMED`)
+ * naming what it is, the file, the line and the value. O(digits).
+ *
+ * @example
+ * ```ts
+ * requireCount("531", "count", "zoneinfo", 116, "  count: 531"); // 531
+ * ```
+ */
 export function requireCount(text: string | undefined, what: string, file: string, line: number, content: string): number {
   if (text === undefined || !/^\d+$/.test(text)) throw new SnapshotError(SnapshotErrorCode.Malformed, file, line, `${what} is ${text === undefined ? "missing" : `${JSON.stringify(text)}, not a count`}`, content);
   const value = Number(text);

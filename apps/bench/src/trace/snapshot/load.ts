@@ -7,7 +7,14 @@ import { parsePagetypeinfo } from "./pagetypeinfo.js";
 import type { KernelSnapshot } from "./snapshot-set.js";
 import { parseZoneinfo } from "./zoneinfo.js";
 
-/** The `/proc` files of a snapshot, in the order they are looked for. */
+/**
+ * The `/proc` files of a snapshot, in the order they are looked for (the first three required).
+ *
+ * @example
+ * ```ts
+ * SNAPSHOT_FILES.map((name) => snapshotPath(dir, name, "after"));
+ * ```
+ */
 export const SNAPSHOT_FILES = ["buddyinfo", "pagetypeinfo", "zoneinfo", "vmstat", "meminfo"] as const;
 
 /** When a snapshot was taken, relative to the trace. */
@@ -30,12 +37,27 @@ export function snapshotPath(dir: string, name: string, moment: SnapshotMoment):
   return null;
 }
 
-/** True when `dir` holds at least a "before" buddyinfo: the replay then starts from the snapshot. */
+/**
+ * True when `dir` holds at least a "before" buddyinfo: the replay then starts from the snapshot.
+ * O(1) stat calls.
+ *
+ * @example
+ * ```ts
+ * hasSnapshots("fixtures/traces/linux-6.1-small"); // true
+ * ```
+ */
 export function hasSnapshots(dir: string): boolean {
   return snapshotPath(dir, "buddyinfo", "before") !== null;
 }
 
-/** The directory whose snapshots go with `tracePath`: the trace file's own directory. */
+/**
+ * The directory whose snapshots go with `tracePath`: the trace file's own directory.
+ *
+ * @example
+ * ```ts
+ * snapshotDirOf("captures/run1/trace.txt.gz"); // "captures/run1"
+ * ```
+ */
 export function snapshotDirOf(tracePath: string): string {
   return dirname(tracePath);
 }

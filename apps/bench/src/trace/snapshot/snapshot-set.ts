@@ -4,13 +4,25 @@ import { SnapshotError, SnapshotErrorCode, type SnapshotWarning } from "./errors
 import type { Pagetypeinfo, PagetypeinfoZone } from "./pagetypeinfo.js";
 import type { Zoneinfo, ZoneinfoZone } from "./zoneinfo.js";
 
-/** The three migratetypes the model has, by their pagetypeinfo names, in `MigrateType` order. */
+/**
+ * The three migratetypes the model has, by their pagetypeinfo names, in `MigrateType` order.
+ *
+ * @example
+ * ```ts
+ * MODEL_TYPES.indexOf("Reclaimable"); // 2, MigrateType.Reclaimable
+ * ```
+ */
 export const MODEL_TYPES = ["Unmovable", "Movable", "Reclaimable"] as const;
 
 /**
  * Migratetypes the kernel prints that the model does not have, and the model type their counts go
  * to: highatomic reserves serve unmovable high-order atomic requests; CMA and isolated pageblocks
  * hold movable memory; `Reserve` (before 4.4) was carved out of movable blocks.
+ *
+ * @example
+ * ```ts
+ * FOLDED_TYPES.HighAtomic; // "Unmovable"
+ * ```
  */
 export const FOLDED_TYPES: Readonly<Record<string, (typeof MODEL_TYPES)[number]>> = { HighAtomic: "Unmovable", CMA: "Movable", Isolate: "Movable", Reserve: "Movable" };
 
@@ -50,7 +62,14 @@ export interface CheckedSnapshot {
   warnings: SnapshotWarning[];
 }
 
-/** Pageblocks of a zone as the kernel counts them: one per pageblock-sized step from start_pfn. */
+/**
+ * Pageblocks of a zone as the kernel counts them: one per pageblock-sized step from start_pfn. O(1).
+ *
+ * @example
+ * ```ts
+ * zonePageblocks(dma32, 9); // 504 for 258010 spanned pages
+ * ```
+ */
 export function zonePageblocks(z: ZoneinfoZone, pageblockOrder: number): number {
   return Math.ceil(z.spanned / 2 ** pageblockOrder);
 }
@@ -160,6 +179,11 @@ export function checkSnapshot(snapshot: KernelSnapshot): CheckedSnapshot {
  * Checks that the "after" snapshot describes the same machine as the "before" one: the same
  * zones with the same start, span and present pages (`ERR_SNAPSHOT_MISMATCH` naming the after
  * file's line otherwise). O(zones).
+ *
+ * @example
+ * ```ts
+ * checkSamePlatform(checkSnapshot(before), checkSnapshot(after));
+ * ```
  */
 export function checkSamePlatform(before: CheckedSnapshot, after: CheckedSnapshot): void {
   const file = after.snapshot.zoneinfo.file;
