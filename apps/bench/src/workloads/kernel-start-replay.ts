@@ -5,7 +5,14 @@ import { ANSWER_METRIC } from "../report/table.js";
 import { systemSelection } from "../systems/selection.js";
 import { counterDistance, hasSnapshots, renderCompared, renderCounters, share, snapshotDirOf, runKernelComparison, type KernelRun } from "../trace/snapshot/index.js";
 
-/** The system name the snapshot replay records under: the buddy model laid out as the kernel was. */
+/**
+ * The system name the snapshot replay records under: the buddy model laid out as the kernel was.
+ *
+ * @example
+ * ```ts
+ * report.measurements.filter((m) => m.system === KERNEL_MODEL);
+ * ```
+ */
 export const KERNEL_MODEL = "buddy from snapshot";
 
 /**
@@ -22,7 +29,15 @@ export function layoutSeeds(seed: number, count: number): number[] {
   return [0, ...Array.from({ length: count - 1 }, (_, i) => ((seed + 1 + i) >>> 0) || 1)];
 }
 
-/** Where the snapshots of `tracePath` are: `--snapshots <dir>`, beside the trace, or nowhere (null). */
+/**
+ * Where the snapshots of `tracePath` are: `--snapshots <dir>`, beside the trace, or nowhere (null;
+ * also with `--no-snapshots`). O(1) stat calls.
+ *
+ * @example
+ * ```ts
+ * snapshotDirFor(DEFAULT_TRACE); // ".../fixtures/traces/linux-6.1-small"
+ * ```
+ */
 export function snapshotDirFor(tracePath: string): string | null {
   const chosen = systemSelection().snapshots;
   if (chosen === false) return null;
