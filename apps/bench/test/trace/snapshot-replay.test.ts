@@ -71,7 +71,11 @@ describe("the Linux 6.1 fixture, replayed from its before-snapshot", async () =>
     ]);
     expect(run.warnings).toEqual(["zoneinfo-before.txt line 1: zone DMA (3840 managed pages) is never touched by the trace: it only changes by what the trace cannot show"]);
     expect(run.causes[0]).toContain("the kernel ends with 5160 pages on them, the model with 4422");
+    expect(run.causes[0]).toContain("(52 refills, 0 drains); the trace shows the kernel's only as 3229 mm_page_alloc_zone_locked and 0 mm_page_pcpu_drain events");
     expect(run.causes[1]).toBe(
+      "migratetype fallbacks: the kernel took 1 block(s) from another migratetype's pageblock (mm_page_alloc_extfrag), the model 1 (2 pageblock(s) retyped); a different fallback moves free pages between the migratetypes' lists (free pages by migratetype distance 4000).",
+    );
+    expect(run.causes[2]).toBe(
       "compaction and migration: none during the capture (pgmigrate_success, compact_isolated, compact_migrate_scanned, compact_free_scanned, compact_stall, thp_migration_success unchanged).",
     );
     expect(run.verdict).toContain("the buddy model ends buddyinfo 3,220 pages (1.43%), free pages by migratetype 4,000 pages (1.78%), pageblock types 0 pages (0.00%) and nr_free_pages 1,100 pages (0.49%)");

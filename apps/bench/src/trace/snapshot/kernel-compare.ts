@@ -184,8 +184,13 @@ export function unseenCauses(before: CheckedSnapshot, after: CheckedSnapshot, st
   const lines: string[] = [];
   const kernelPcp = c.freePages.rows.reduce((a, r) => a + r.kernel[1]!, 0);
   const modelPcp = c.freePages.rows.reduce((a, r) => a + r.model[1]!, 0);
+  const ev = replay.report.events;
+  const mc = start.buddy.counters();
   lines.push(
-    `per-CPU lists: the kernel ends with ${kernelPcp} pages on them, the model with ${modelPcp}; per-CPU pages are neither free (buddyinfo, nr_free_pages) nor allocated, and the trace shows no page's stay on a list, so up to ${Math.abs(kernelPcp - modelPcp)} pages of the free-page difference (${c.freePages.distancePages}) are this.`,
+    `per-CPU lists: the kernel ends with ${kernelPcp} pages on them, the model with ${modelPcp}; per-CPU pages are neither free (buddyinfo, nr_free_pages) nor allocated. The model fills and drains its lists by its own batch and high (${mc.pcpRefills} refills, ${mc.pcpDrains} drains); the trace shows the kernel's only as ${ev.zoneLocked} mm_page_alloc_zone_locked and ${ev.pcpuDrain} mm_page_pcpu_drain events, not which pages stay on a list, so up to ${Math.abs(kernelPcp - modelPcp)} pages of the free-page difference (${c.freePages.distancePages}) are this.`,
+  );
+  lines.push(
+    `migratetype fallbacks: the kernel took ${ev.extfrag} block(s) from another migratetype's pageblock (mm_page_alloc_extfrag), the model ${mc.fallbacks} (${mc.pageblockSteals} pageblock(s) retyped); a different fallback moves free pages between the migratetypes' lists (free pages by migratetype distance ${c.freeByType.distancePages}).`,
   );
   const moved = MIGRATION_COUNTERS.map((name) => {
     const a = after.snapshot.vmstat?.values.get(name);
