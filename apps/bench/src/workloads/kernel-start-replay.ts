@@ -61,6 +61,11 @@ export function snapshotDirFor(tracePath: string): string | null {
  * ```
  */
 export async function recordKernelComparison(ctx: SuiteContext, tracePath: string): Promise<KernelRun | null> {
+  if (tracePath === "-") {
+    // The snapshot replay reads the trace twice (footprint, then replay): standard input cannot be.
+    if (typeof systemSelection().snapshots === "string") ctx.log("standard input is read once: no replay from the /proc snapshots (save the trace to a file)");
+    return null;
+  }
   const dir = snapshotDirFor(tracePath);
   const name = basename(tracePath);
   if (dir === null) {

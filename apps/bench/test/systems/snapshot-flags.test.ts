@@ -6,6 +6,7 @@ import type { Measurement, SuiteContext } from "../../src/harness/types.js";
 import { DEFAULT_TRACE, setSystemSelection, systemSelection } from "../../src/systems/index.js";
 import { KERNEL_MODEL, layoutSeeds, recordKernelComparison, snapshotDirFor } from "../../src/workloads/kernel-start-replay.js";
 
+const DIR_OF_FIXTURE = dirname(DEFAULT_TRACE);
 const MMKIT_TRACE = fileURLToPath(new URL("../../fixtures/traces/mmkit-basic.trace", import.meta.url));
 
 function collect(): { io: { out: (t: string) => void; err: (t: string) => void }; err: string[] } {
@@ -100,6 +101,9 @@ describe("--snapshots and --no-snapshots", () => {
     expect(run).toBeNull();
     expect(measurements).toEqual([]);
     expect(log).toEqual(["mmkit-basic.trace: no /proc snapshots beside it (buddyinfo-before.txt ...): replayed from an empty machine only"]);
+    const stdin = recordingContext();
+    expect(await withSelection(DIR_OF_FIXTURE, () => recordKernelComparison(stdin.ctx, "-"))).toBeNull();
+    expect(stdin.log).toEqual(["standard input is read once: no replay from the /proc snapshots (save the trace to a file)"]);
     const off = recordingContext();
     expect(await withSelection(false, () => recordKernelComparison(off.ctx, DEFAULT_TRACE))).toBeNull();
     expect(off.log).toEqual([]);
