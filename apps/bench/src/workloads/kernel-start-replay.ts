@@ -90,6 +90,14 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
     ctx.record({ system: KERNEL_MODEL, workload, metric: "distance free by type", value: c.freeByType.distancePages, unit: "pages", note: spread((x) => x.freeByType.distancePages) });
     ctx.record({ system: KERNEL_MODEL, workload, metric: "distance pageblocks", value: c.pageblocks.distancePages, unit: "pages", note: spread((x) => x.pageblocks.distancePages) });
     ctx.record({ system: KERNEL_MODEL, workload, metric: "distance nr_free_pages", value: c.freePages.distancePages, unit: "pages", note: spread((x) => x.freePages.distancePages) });
+    const empty = run.allFree.comparison;
+    if (empty !== null) {
+      const note = "the same replay from an all-free machine of the same zones (as at boot, nothing before the capture)";
+      ctx.record({ system: "buddy from all-free", workload, metric: "distance buddyinfo", value: empty.buddyinfo.distancePages, unit: "pages", note: `${share(empty.buddyinfo.distancePages, empty.kernelFreePages)} of free memory; ${note}` });
+      ctx.record({ system: "buddy from all-free", workload, metric: "distance free by type", value: empty.freeByType.distancePages, unit: "pages", note: share(empty.freeByType.distancePages, empty.kernelFreePages) });
+      ctx.record({ system: "buddy from all-free", workload, metric: "distance pageblocks", value: empty.pageblocks.distancePages, unit: "pages", note: share(empty.pageblocks.distancePages, empty.kernelFreePages) });
+      ctx.record({ system: "buddy from all-free", workload, metric: "distance nr_free_pages", value: empty.freePages.distancePages, unit: "pages", note: share(empty.freePages.distancePages, empty.kernelFreePages) });
+    }
     for (const row of c.freePages.rows) {
       ctx.record({ system: "kernel after", workload, metric: `free pages ${row.label}`, value: row.kernel[0]!, unit: "pages" });
       ctx.record({ system: KERNEL_MODEL, workload, metric: `free pages ${row.label}`, value: row.model[0]!, unit: "pages" });
@@ -107,6 +115,7 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
       put("kernel before", z.buddyinfo.freeBlocks);
       put("kernel after", c.buddyinfo.rows[n]!.kernel);
       put(KERNEL_MODEL, c.buddyinfo.rows[n]!.model);
+      if (empty !== null) put("buddy from all-free", empty.buddyinfo.rows[n]!.model);
     });
     ctx.log(`${name}, replayed from its /proc snapshot (${dir}) against the kernel's after-snapshot:`);
     for (const t of [c.buddyinfo, c.freeByType, c.pageblocks, c.freePages]) for (const line of renderCompared(t, c.kernelFreePages)) ctx.log(line);

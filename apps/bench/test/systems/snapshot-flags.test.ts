@@ -87,7 +87,8 @@ describe("--snapshots and --no-snapshots", () => {
     expect(log).toContain("pgalloc_dma32    13741    13497    13497");
     const histogram = measurements.filter((m) => m.metric === "free blocks" && m.workload === "trace.txt.gz DMA32" && m.system === "kernel after");
     expect(histogram.map((m) => [m.at, m.value])).toEqual([1, 1, 2, 1, 3, 2, 1, 1, 2, 2, 214].map((v, o) => [o, v]));
-    expect(measurements.filter((m) => m.metric === "free blocks")).toHaveLength(2 * 3 * 11);
+    expect(measurements.filter((m) => m.metric === "free blocks")).toHaveLength(2 * 4 * 11);
+    expect(value("buddy from all-free", "distance buddyinfo")).toBe(33699);
     expect(log.at(-1)).toMatch(/^Verdict \(trace\.txt\.gz\): started from the kernel's before-snapshot \(start distance 0 pages\)/);
     expect(log).toContain("What the trace cannot show:");
     const answer = measurements.find((m) => m.metric === "answer")!;

@@ -79,7 +79,17 @@ describe("the Linux 6.1 fixture, replayed from its before-snapshot", async () =>
       "compaction and migration: none during the capture (pgmigrate_success, compact_isolated, compact_migrate_scanned, compact_free_scanned, compact_stall, thp_migration_success unchanged).",
     );
     expect(run.verdict).toContain("the buddy model ends buddyinfo 3,220 pages (1.43%), free pages by migratetype 4,000 pages (1.78%), pageblock types 0 pages (0.00%) and nr_free_pages 1,100 pages (0.49%)");
-    expect(run.verdict).toContain("; its pgalloc_dma, pgalloc_dma32, pgfree counts are 363 pages from vmstat's; over 2 layout seeds the buddyinfo distance ran 3,220..3,287 pages.");
+    expect(run.verdict).toContain(
+      "; its pgalloc_dma, pgalloc_dma32, pgfree counts are 363 pages from vmstat's; over 2 layout seeds the buddyinfo distance ran 3,220..3,287 pages; from an all-free machine of the same zones it would end buddyinfo 33,699 pages (14.99%) away.",
+    );
+  });
+
+  test("the baseline: the same replay from an all-free machine ends ten times farther", () => {
+    const c = run.allFree.comparison!;
+    expect([c.buddyinfo.distancePages, c.freeByType.distancePages, c.pageblocks.distancePages, c.freePages.distancePages]).toEqual([33699, 34933, 61440, 33443]);
+    // Every pre-capture free finds nothing to free there.
+    expect(run.allFree.replay.report.freesUnmatched).toBe(514);
+    expect(run.allFree.replay.report.sutFailures).toBe(0);
   });
 
   test("another layout seed starts exactly too, at other pfns", () => {

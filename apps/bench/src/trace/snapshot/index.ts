@@ -7,7 +7,7 @@ export { checkSnapshot, checkSamePlatform, zonePageblocks, MODEL_TYPES, FOLDED_T
 export { loadSnapshot, snapshotPath, hasSnapshots, snapshotDirOf, SNAPSHOT_FILES, type SnapshotMoment } from "./load.js";
 export { TraceFootprint, type ZoneSpan } from "./trace-footprint.js";
 export { streamTraceLines, allocAttributes, type AllocAttributes } from "./trace-lines.js";
-export { buildKernelStart, type KernelStart } from "./kernel-start.js";
+export { buildKernelStart, buildAllFreeStart, type KernelStart } from "./kernel-start.js";
 export { KernelModelFace, replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
 export { compareTables, counterRows, counterDistance, renderCounters, unseenCauses, renderCompared, verdict, distances, startDistance, share, MIGRATION_COUNTERS, type ComparedRow, type ComparedTable, type KernelComparison, type CounterRow, type DistanceSet } from "./kernel-compare.js";
 export { runKernelComparison, type KernelRun, type SeededReplay } from "./run.js";

@@ -276,15 +276,15 @@ export function distances(c: KernelComparison): DistanceSet {
  * The verdict line a researcher can quote: the model's distance from the kernel at the end in
  * buddyinfo, free pages per migratetype, pageblocks and free pages, each as pages and as a share
  * of the kernel's free memory; the start distance (0 when the snapshot was laid out exactly); how
- * far the model's pgalloc/pgfree counts are from vmstat's; and how far the layout seeds moved the
- * buddyinfo distance.
+ * far the model's pgalloc/pgfree counts are from vmstat's; how far the layout seeds moved the
+ * buddyinfo distance; and where the same replay from an all-free machine would have ended.
  *
  * @example
  * ```ts
  * verdict("trace.txt.gz", c, 0, [d0, d1, d2], counterRows(before, after, replay, footprint));
  * ```
  */
-export function verdict(traceName: string, c: KernelComparison, startDistance: number, seeds: readonly DistanceSet[], counters: readonly CounterRow[] = []): string {
+export function verdict(traceName: string, c: KernelComparison, startDistance: number, seeds: readonly DistanceSet[], counters: readonly CounterRow[] = [], allFree: KernelComparison | null = null): string {
   const base = c.kernelFreePages;
   const part = (label: string, pages: number): string => `${label} ${n(pages)} pages (${share(pages, base)})`;
   const bi = seeds.map((d) => d.buddyinfo);
@@ -295,7 +295,9 @@ export function verdict(traceName: string, c: KernelComparison, startDistance: n
     `${part("pageblock types", c.pageblocks.distancePages)} and ${part("nr_free_pages", c.freePages.distancePages)} from the kernel's after-snapshot ` +
     `(shares of its ${n(base)} free pages)` +
     (counters.some((r) => r.kernelDelta !== null) ? `; its ${counters.map((r) => r.name).join(", ")} counts are ${n(counterDistance(counters))} pages from vmstat's` : "") +
-    `${spread}.`
+    `${spread}` +
+    (allFree === null ? "" : `; from an all-free machine of the same zones it would end ${part("buddyinfo", allFree.buddyinfo.distancePages)} away`) +
+    "."
   );
 }
 

@@ -393,3 +393,40 @@ export function buildKernelStart(before: CheckedSnapshot, footprint: TraceFootpr
   buddy.resetCounters();
   return { buddy, zoneNames: zones.map((z) => z.label), precapture: footprint.precapture, unplaced: L.unplaced, warnings: L.warnings, layoutSeed };
 }
+
+/**
+ * The baseline a snapshot start is measured against: the same machine (zones, holes, watermarks,
+ * per-CPU limits, CPUs) with all of its RAM free in maximal aligned blocks and every pageblock
+ * Movable, as at boot, and nothing "before the capture" (pre-capture frees find nothing to free).
+ * O(spanned pages).
+ *
+ * @example
+ * ```ts
+ * const empty = buildAllFreeStart(start); // replay it too, to see what the snapshot start is worth
+ * ```
+ */
+export function buildAllFreeStart(like: KernelStart): KernelStart {
+  const b = like.buddy;
+  const free: DescribedBlock[] = [];
+  for (const r of b.map.ranges) {
+    for (let pfn = r.startPfn; pfn < r.endPfn; ) {
+      let o = b.maxOrder;
+      while (o > 0 && (pfn % 2 ** o !== 0 || pfn + 2 ** o > r.endPfn)) o--;
+      free.push({ pfn, order: o });
+      pfn += 2 ** o;
+    }
+  }
+  const nodes = b.map.nodes.map((n) => n.id);
+  const buddy = new BuddyAllocator(b.map, {
+    maxOrder: b.maxOrder,
+    pageblockOrder: b.pageblockOrder,
+    cpus: b.cpus,
+    cpuNodes: new Array<number>(b.cpus).fill(nodes.length - 1),
+    initialState: {
+      free,
+      watermarks: nodes.map((n) => b.watermarks(n)),
+      perCpuLimits: nodes.map((n) => b.perCpuLimits(0, n)),
+    },
+  });
+  return { buddy, zoneNames: like.zoneNames, precapture: [], unplaced: [], warnings: [], layoutSeed: -1 };
+}

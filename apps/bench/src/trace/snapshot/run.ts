@@ -3,7 +3,7 @@ import type { TraceParserOptions } from "../parser.js";
 import { formatWarning, type SnapshotWarning } from "./errors.js";
 import { compareTables, counterRows, distances, startDistance, unseenCauses, verdict, type CounterRow, type DistanceSet, type KernelComparison } from "./kernel-compare.js";
 import { replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
-import { buildKernelStart, type KernelStart } from "./kernel-start.js";
+import { buildAllFreeStart, buildKernelStart, type KernelStart } from "./kernel-start.js";
 import { loadSnapshot } from "./load.js";
 import { checkSamePlatform, checkSnapshot, type CheckedSnapshot } from "./snapshot-set.js";
 import { TraceFootprint } from "./trace-footprint.js";
@@ -29,6 +29,8 @@ export interface KernelRun {
   footprint: TraceFootprint;
   /** The replays, layout seed 0 (the documented address-ordered layout) first. */
   replays: SeededReplay[];
+  /** The same trace replayed from an all-free machine of the same zones (the baseline; `layoutSeed` -1). */
+  allFree: SeededReplay;
   /** Every warning of the snapshots, the trace and the layout, formatted `file line N: ...`. */
   warnings: string[];
   counters: CounterRow[];
@@ -41,7 +43,8 @@ export interface KernelRun {
  * Replays the trace at `tracePath` from the kernel state its before-snapshot in `snapshotDir`
  * describes, once per layout seed, and compares each end with the after-snapshot. Reads the
  * snapshots, checks them against each other and against the trace (errors and warnings naming
- * file and line), streams the trace once for its footprint, then once per seed for the replay.
+ * file and line), streams the trace once for its footprint, then once per seed for the replay, and
+ * once more from an all-free machine of the same zones (the baseline the snapshot start beats).
  * Cost: O(trace) per seed plus O(spanned pages) per start.
  *
  * @example
@@ -78,9 +81,13 @@ export async function runKernelComparison(tracePath: string, snapshotDir: string
     replays.push({ layoutSeed, start, startDistance: distance0, replay, comparison: after === null ? null : compareTables(after, start.buddy) });
   }
   const first = replays[0]!;
+  const emptyStart = buildAllFreeStart(first.start);
+  const emptyReplay = await replayFromKernelStart(tracePath, parse, emptyStart, footprint);
+  emptyStart.buddy.check();
+  const allFree: SeededReplay = { layoutSeed: -1, start: emptyStart, startDistance: startDistance(before, emptyStart.buddy), replay: emptyReplay, comparison: after === null ? null : compareTables(after, emptyStart.buddy) };
   const counters = after === null ? [] : counterRows(before, after, first.replay, footprint);
   const causes = after === null || first.comparison === null ? [] : unseenCauses(before, after, first.start, first.replay, footprint, first.comparison);
   const seeds: DistanceSet[] = replays.filter((r) => r.comparison !== null).map((r) => distances(r.comparison!));
-  const text = first.comparison === null ? `${traceName}: replayed from the kernel's before-snapshot (start distance ${first.startDistance} pages); no after-snapshot to compare with.` : verdict(traceName, first.comparison, first.startDistance, seeds, counters);
-  return { traceName, snapshotDir, before, after, footprint, replays, warnings, counters, causes, verdict: text };
+  const text = first.comparison === null ? `${traceName}: replayed from the kernel's before-snapshot (start distance ${first.startDistance} pages); no after-snapshot to compare with.` : verdict(traceName, first.comparison, first.startDistance, seeds, counters, allFree.comparison);
+  return { traceName, snapshotDir, before, after, footprint, replays, allFree, warnings, counters, causes, verdict: text };
 }
