@@ -2,6 +2,7 @@ export { BuddyAllocator, type BlockInfo } from "./buddy-allocator.js";
 export type { CpuPages } from "./cpu-pages.js";
 export type { AllocOptions } from "./misuse.js";
 export type { BuddyOptions, BuddyCounters } from "./state.js";
+export type { BuddyInitialState, DescribedBlock, PerCpuLimits } from "./initial-state.js";
 export type { BuddyInfo, PageTypeInfo, FreeList } from "./statistics.js";
 export {
   MAX_PAGE_ORDER,
