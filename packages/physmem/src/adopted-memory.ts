@@ -102,6 +102,14 @@ export class AdoptedMemory {
   }
 
   /**
+   * A view of the whole current buffer: the same object until the buffer changes (a grow), so a
+   * caller can keep derived views and re-make them when it sees a new one. Its byte 0 is at `base`.
+   */
+  whole(): Uint8Array {
+    return this.#current();
+  }
+
+  /**
    * A `Uint8Array` view of `length` bytes at byte `address`, over the current buffer. Throws
    * `ERR_NOT_RAM` (naming the address) when any of it is outside the buffer.
    */

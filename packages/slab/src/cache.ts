@@ -3,7 +3,8 @@ import { SlabErrorCode } from "./errors.js";
 import { POISON_END, POISON_FREE, RED_ACTIVE, RED_INACTIVE, type ObjectLayout, type SlabDebug } from "./layout.js";
 import type { ObjectMemory } from "./object-memory.js";
 import type { PageMap } from "./page-map.js";
-import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_PREV, S_SELF, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
+import { SlabBitmap } from "./slab-bitmap.js";
+import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
 
 /**
  * What a cache needs from the allocator that owns it: new slabs (pages, a descriptor, objects on
@@ -60,6 +61,7 @@ export interface SlabCacheShape {
   align: number;
   order: number;
   objectsPerSlab: number;
+  minOrder: number;
   debug: SlabDebug;
   minPartial: number;
   cpuPartial: number;
@@ -94,6 +96,10 @@ export class SlabCache {
   readonly align: number;
   readonly order: number;
   readonly objectsPerSlab: number;
+  /** The lowest order that holds one object: what a new slab falls back to when the preferred order is not free (SLUB's `s->min`). */
+  readonly minOrder: number;
+  /** One bit per object slot of each slab: set while handed out. */
+  readonly bitmap: SlabBitmap;
   readonly debug: SlabDebug;
   readonly minPartial: number;
   readonly cpuPartial: number;
@@ -139,6 +145,8 @@ export class SlabCache {
     this.align = shape.align;
     this.order = shape.order;
     this.objectsPerSlab = shape.objectsPerSlab;
+    this.minOrder = shape.minOrder;
+    this.bitmap = new SlabBitmap(arena, shape.name, shape.objectsPerSlab);
     this.debug = shape.debug;
     this.minPartial = shape.minPartial;
     this.cpuPartial = shape.cpuPartial;
@@ -185,8 +193,9 @@ export class SlabCache {
     const s = this.cpuSlab[cpu]!;
     if (this.#checked) this.#checkOnAlloc(s, object, next);
     this.cpuFreelist[cpu] = next;
-    p.table.ints[s * INT_STRIDE + S_INUSE]++;
-    p.pageMap.setBit(object);
+    const ints = p.table.ints;
+    ints[s * INT_STRIDE + S_INUSE]++;
+    this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, (object - p.table.addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
     this.activeObjects++;
     if (this.debug.redZone) p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
     return object;
@@ -200,47 +209,55 @@ export class SlabCache {
    */
   free(address: number, cpu = 0): void {
     if (this.internal) this.#internalOnly();
-    const s = this.#validateFree(address, cpu);
-    this.#release(s, address, cpu);
-  }
-
-  /** @internal Validates a free of `address` to this cache; returns its slab. */
-  validateFree(address: number, cpu: number): number {
-    return this.#validateFree(address, cpu);
-  }
-
-  /** @internal Frees `address` of slab `s` after {@link validateFree}. */
-  release(s: number, address: number, cpu: number): void {
-    this.#release(s, address, cpu);
-  }
-
-  #validateFree(address: number, cpu: number): number {
     if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) {
       throw new MmkitError(ErrorCode.InvalidArgument, `address must be a non-negative integer, got ${describeValue(address)}`);
     }
+    const s = this.#p.pageMap.slabAt(address);
+    if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab of cache ${this.name}`);
+    this.#validateFree(s, address, cpu);
+    this.#release(s, address, cpu);
+  }
+
+  /**
+   * @internal Frees `address`, found (by the caller's page lookup) in slab `s`: validates
+   * everything, then frees. One page lookup per free, whoever finds the cache.
+   */
+  freeInSlab(s: number, address: number, cpu: number): void {
+    this.#validateFree(s, address, cpu);
+    this.#release(s, address, cpu);
+  }
+
+  /** @internal True when `address` is an object start of slab `s` that is handed out (own descriptor excluded). */
+  isAllocated(s: number, address: number): boolean {
+    const p = this.#p;
+    const ints = p.table.ints;
+    const index = (address - p.table.addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride;
+    if (index !== Math.floor(index) || index < 0 || index >= ints[s * INT_STRIDE + S_OBJECTS]!) return false;
+    if (index === 0 && ints[s * INT_STRIDE + S_SELF] === 1) return false;
+    return this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index);
+  }
+
+  #validateFree(s: number, address: number, cpu: number): void {
     if (!(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     const p = this.#p;
-    const s = p.pageMap.slabAt(address);
-    if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab of cache ${this.name}`);
     const ints = p.table.ints;
     if (ints[s * INT_STRIDE + S_CACHE] !== this.id) {
       throw new MmkitError(SlabErrorCode.WrongCache, `address ${address} belongs to another cache (id ${ints[s * INT_STRIDE + S_CACHE]}), not ${this.name}`);
     }
     const offset = address - p.table.addrs[s * ADDR_STRIDE + A_BASE]!;
     const index = offset / this.#stride;
-    if (index !== Math.floor(index) || index >= this.objectsPerSlab) {
+    if (index !== Math.floor(index) || index >= ints[s * INT_STRIDE + S_OBJECTS]!) {
       throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an object of ${this.name} (objects are ${this.#stride} bytes apart)`);
     }
     if (index === 0 && ints[s * INT_STRIDE + S_SELF] === 1) {
       throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is the descriptor of its own slab, never handed out`);
     }
-    if (!p.pageMap.bit(address)) throw new MmkitError(ErrorCode.DoubleFree, `object ${address} of ${this.name} is free already`);
+    if (!this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index)) throw new MmkitError(ErrorCode.DoubleFree, `object ${address} of ${this.name} is free already`);
     if (this.debug.redZone) {
       const bad = p.objects.mismatch(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
       if (bad >= 0) this.#corrupt(address, this.layout.redZoneOffset + bad, "red zone overwritten (a write past the object's end)");
     }
-    return s;
   }
 
   #release(s: number, address: number, cpu: number): void {
@@ -248,7 +265,7 @@ export class SlabCache {
     const ints = p.table.ints;
     const addrs = p.table.addrs;
     const o = s * INT_STRIDE;
-    p.pageMap.clearBit(address);
+    this.bitmap.clear(ints[o + S_SLOT]!, (address - addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
     this.activeObjects--;
     if (this.layout.poison) {
       p.objects.fill(address, this.objectSize, POISON_FREE);
@@ -368,8 +385,9 @@ export class SlabCache {
     const ints = this.#p.table.ints;
     const o = s * INT_STRIDE;
     if (ints[o + S_INUSE] === ints[o + S_SELF] && this.nrPartial >= this.minPartial) {
+      const pages = 2 ** ints[o + S_ORDER]!;
       this.#discard(s, cpu);
-      return 1 << this.order;
+      return pages;
     }
     this.#addPartial(s);
     return 0;
@@ -408,7 +426,7 @@ export class SlabCache {
     this.cpuFreelist[cpu] = -1;
     const o = s * INT_STRIDE;
     p.table.ints[o + S_CPU] = -1;
-    if (p.table.ints[o + S_INUSE] === this.objectsPerSlab) {
+    if (p.table.ints[o + S_INUSE] === p.table.ints[o + S_OBJECTS]) {
       p.table.ints[o + S_STATE] = SlabState.Full;
       return 0;
     }
@@ -431,24 +449,35 @@ export class SlabCache {
       const next = ints[s * INT_STRIDE + S_NEXT]!;
       if (ints[s * INT_STRIDE + S_INUSE] === ints[s * INT_STRIDE + S_SELF]) {
         this.#removePartial(s);
+        freed += 2 ** ints[s * INT_STRIDE + S_ORDER]!;
         this.#discard(s, 0);
-        freed += 1 << this.order;
       }
       s = next;
     }
     return freed;
   }
 
+  /** Pages in the cache's slabs. O(slab rows). */
+  slabPages(): number {
+    const ints = this.#p.table.ints;
+    let pages = 0;
+    for (let s = 0; s < this.#p.table.capacity; s++) {
+      const o = s * INT_STRIDE;
+      if (ints[o + S_STATE] !== SlabState.Unused && ints[o + S_CACHE] === this.id) pages += 2 ** ints[o + S_ORDER]!;
+    }
+    return pages;
+  }
+
   /** Pages of empty slabs a {@link shrink} would give back now (those on CPUs' lists included). */
   reclaimablePages(): number {
     const ints = this.#p.table.ints;
     const cap = this.#p.table.capacity;
-    let empty = 0;
+    let pages = 0;
     for (let s = 0; s < cap; s++) {
       const o = s * INT_STRIDE;
-      if (ints[o + S_STATE] !== SlabState.Unused && ints[o + S_CACHE] === this.id && ints[o + S_INUSE] === ints[o + S_SELF]) empty++;
+      if (ints[o + S_STATE] !== SlabState.Unused && ints[o + S_CACHE] === this.id && ints[o + S_INUSE] === ints[o + S_SELF]) pages += 2 ** ints[o + S_ORDER]!;
     }
-    return empty << this.order;
+    return pages;
   }
 
   #discard(s: number, cpu: number): void {
@@ -462,7 +491,8 @@ export class SlabCache {
     if (this.debug.consistency && next >= 0) {
       const base = p.table.addrs[s * ADDR_STRIDE + A_BASE]!;
       const index = (next - base) / this.#stride;
-      if (index !== Math.floor(index) || index < 0 || index >= this.objectsPerSlab || p.pageMap.bit(next)) {
+      const ints = p.table.ints;
+      if (index !== Math.floor(index) || index < 0 || index >= ints[s * INT_STRIDE + S_OBJECTS]! || this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index)) {
         this.#corrupt(object, this.#fp, `free pointer names ${next}, not a free object of this slab`);
       }
     }

@@ -1,7 +1,7 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import type { SlabCache, SlabProvider } from "./cache.js";
 import { POISON_END, POISON_FREE, RED_ACTIVE, RED_INACTIVE } from "./layout.js";
-import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_ORDER, S_PREV, S_SELF, S_STATE, SlabState } from "./slab-table.js";
+import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState } from "./slab-table.js";
 
 const MAGIC = 0x42414c53;
 
@@ -70,6 +70,7 @@ export function checkSlabAllocator(p: SlabProvider & { pageSize: number; descrip
   }
   const slabsOf = new Map<number, number>();
   const activeOf = new Map<number, number>();
+  const pagesOf = new Map<number, number>();
   let live = 0;
   for (let s = 0; s < p.table.capacity; s++) {
     const o = s * INT_STRIDE;
@@ -81,30 +82,34 @@ export function checkSlabAllocator(p: SlabProvider & { pageSize: number; descrip
     slabsOf.set(c.id, (slabsOf.get(c.id) ?? 0) + 1);
     if (state === SlabState.Full && seenOn.has(s)) fail(`full slab ${s} is on ${seenOn.get(s)}`);
     if (state !== SlabState.Full && !seenOn.has(s)) fail(`slab ${s} of ${c.name} has state ${state} but is on no list`);
-    if (ints[o + S_ORDER] !== c.order) fail(`slab ${s} has order ${ints[o + S_ORDER]}, its cache ${c.order}`);
+    const order = ints[o + S_ORDER]!;
+    const objects = ints[o + S_OBJECTS]!;
+    if (order !== c.order && order !== c.minOrder) fail(`slab ${s} has order ${order}, its cache ${c.order} (or ${c.minOrder})`);
+    if (objects !== Math.floor((p.pageSize * 2 ** order) / c.stride)) fail(`slab ${s} says it has ${objects} objects`);
     const base = addrs[s * ADDR_STRIDE + A_BASE]!;
     const pfn = base / p.pageSize;
-    for (let i = 0; i < 1 << c.order; i++) {
-      const row = p.pageMap.rowOf(pfn + i);
-      if (row < 0 || p.pageMap.slabOfRow[row] !== s) fail(`page ${pfn + i} of slab ${s} is not mapped to it`);
+    for (let i = 0; i < 1 << order; i++) {
+      if (p.pageMap.slabOfPfn(pfn + i) !== s) fail(`page ${pfn + i} of slab ${s} is not mapped to it`);
     }
+    pagesOf.set(c.id, (pagesOf.get(c.id) ?? 0) + 2 ** order);
+    const slot = ints[o + S_SLOT]!;
     // Free objects: the slab's list, and its CPU's list when it is a CPU slab.
     const free = new Set<number>();
     const walk = (head: number, what: string) => {
       for (let x = head; x >= 0; x = om.readPointer(x + c.layout.freePointerOffset)) {
         const index = (x - base) / c.stride;
-        if (index !== Math.floor(index) || index < 0 || index >= c.objectsPerSlab) fail(`${c.name}: ${what} of slab ${s} names ${x}, not an object of it`);
+        if (index !== Math.floor(index) || index < 0 || index >= objects) fail(`${c.name}: ${what} of slab ${s} names ${x}, not an object of it`);
         if (free.has(x)) fail(`${c.name}: object ${x} is on the free lists of slab ${s} twice (a cycle or a double free)`);
-        if (p.pageMap.bit(x)) fail(`${c.name}: free object ${x} has its allocated bit set`);
+        if (c.bitmap.get(slot, index)) fail(`${c.name}: free object ${x} has its allocated bit set`);
         free.add(x);
       }
     };
     walk(addrs[s * ADDR_STRIDE + A_FREELIST]!, "the free list");
     if (state === SlabState.Cpu) walk(c.cpuFreelist[ints[o + S_CPU]!]!, "the cpu free list");
     let allocated = 0;
-    for (let i = 0; i < c.objectsPerSlab; i++) {
+    for (let i = 0; i < objects; i++) {
       const x = base + i * c.stride;
-      const bit = p.pageMap.bit(x);
+      const bit = c.bitmap.get(slot, i);
       if (bit === free.has(x)) fail(`${c.name}: object ${x} of slab ${s} is ${bit ? "allocated and on a free list" : "neither allocated nor free"}`);
       if (bit) allocated++;
       if (c.debug.redZone) {
@@ -118,24 +123,24 @@ export function checkSlabAllocator(p: SlabProvider & { pageSize: number; descrip
     if (allocated !== ints[o + S_INUSE]) fail(`slab ${s} of ${c.name}: ${allocated} objects allocated, inuse says ${ints[o + S_INUSE]}`);
     const self = ints[o + S_SELF]!;
     activeOf.set(c.id, (activeOf.get(c.id) ?? 0) + allocated - self);
-    if (state === SlabState.Full && allocated !== c.objectsPerSlab) fail(`full slab ${s} of ${c.name} has ${c.objectsPerSlab - allocated} free objects`);
-    if ((state === SlabState.Partial || state === SlabState.CpuPartial) && allocated === c.objectsPerSlab) fail(`partial slab ${s} of ${c.name} has no free object`);
+    if (state === SlabState.Full && allocated !== objects) fail(`full slab ${s} of ${c.name} has ${objects - allocated} free objects`);
+    if ((state === SlabState.Partial || state === SlabState.CpuPartial) && allocated === objects) fail(`partial slab ${s} of ${c.name} has no free object`);
     const desc = addrs[s * ADDR_STRIDE + A_DESC]!;
     if (self === 1) {
       if (desc !== base || c.objectSize !== 64) fail(`slab ${s} hosts its descriptor but it is at ${desc}, not ${base}`);
     } else {
       const ds = p.pageMap.slabAt(desc);
-      if (ds < 0 || ints[ds * INT_STRIDE + S_CACHE] !== p.descriptorCache.id || !p.pageMap.bit(desc)) fail(`slab ${s}'s descriptor ${desc} is not an allocated object of the descriptor cache`);
+      if (ds < 0 || ints[ds * INT_STRIDE + S_CACHE] !== p.descriptorCache.id || !p.descriptorCache.isAllocated(ds, desc)) fail(`slab ${s}'s descriptor ${desc} is not an allocated object of the descriptor cache`);
     }
     const b = om.memory.bytes(desc, 16);
-    if (word(b, 0) !== MAGIC || word(b, 4) !== s || word(b, 8) !== c.id || word(b, 12) !== c.order) fail(`descriptor of slab ${s} at ${desc} does not describe it`);
+    if (word(b, 0) !== MAGIC || word(b, 4) !== s || word(b, 8) !== c.id || word(b, 12) !== order) fail(`descriptor of slab ${s} at ${desc} does not describe it`);
   }
   if (live !== p.table.live) fail(`${live} slab rows in use, the table counts ${p.table.live}`);
   let pages = 0;
   for (const c of caches) {
     if ((slabsOf.get(c.id) ?? 0) !== c.nrSlabs) fail(`${c.name} has ${slabsOf.get(c.id) ?? 0} slabs, nrSlabs says ${c.nrSlabs}`);
     if ((activeOf.get(c.id) ?? 0) !== c.activeObjects) fail(`${c.name} has ${activeOf.get(c.id) ?? 0} objects allocated, activeObjects says ${c.activeObjects}`);
-    pages += c.nrSlabs << c.order;
+    pages += pagesOf.get(c.id) ?? 0;
   }
   if (pages !== p.pageMap.pages) fail(`caches hold ${pages} slab pages, the page map ${p.pageMap.pages}`);
   // Descriptors of slabs that are not self-hosted are exactly the descriptor cache's objects.

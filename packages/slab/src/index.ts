@@ -6,3 +6,4 @@ export { sizeClasses } from "./size-classes.js";
 export { parseDebug, objectLayout, slabOrder, POISON_FREE, POISON_END, RED_ACTIVE, RED_INACTIVE, type SlabDebug, type ObjectLayout } from "./layout.js";
 export { formatSlabinfo, type SlabAllocatorStats, type SlabCacheStats } from "./slabinfo.js";
 export { SlabErrorCode } from "./errors.js";
+export { AddressMap } from "./address-map.js";

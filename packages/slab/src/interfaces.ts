@@ -20,6 +20,13 @@ export interface PageSource {
  */
 export interface SlabMemory {
   bytes(address: number, length: number): Uint8Array;
+  /**
+   * Optional fast path: a view of all the bytes, whose first byte is at address `base` (default
+   * 0), the same view object for as long as the buffer behind it is the same (a new one after a
+   * grow). With it the free pointer is read and written without making a view per access.
+   */
+  whole?(): Uint8Array;
+  readonly base?: number;
 }
 
 /**

@@ -140,9 +140,11 @@ export class Kmalloc {
    */
   free(address: number, cpu = 0): void {
     requireInteger(address, "address");
-    const cache = this.slab.cacheOf(address);
-    if (cache !== null) {
-      this.slab.free(address, cpu);
+    const s = this.slab.slabAt(address);
+    if (s >= 0) {
+      const cache = this.slab.cacheOfSlab(s);
+      if (cache.internal) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in a slab descriptor, never handed out`);
+      cache.freeInSlab(s, address, cpu);
       return;
     }
     const v = this.#largeMap.get(address);
@@ -174,7 +176,7 @@ export class Kmalloc {
   /** What it holds: slab bytes of its classes, and large bytes. */
   stats(): KmallocStats {
     let slabBytes = 0;
-    for (const c of this.caches) slabBytes += c.nrSlabs * this.slab.pageSize * 2 ** c.order;
+    for (const c of this.caches) slabBytes += c.slabPages() * this.slab.pageSize;
     return { slabBytes, largeBytes: this.#largeBytes, largeAllocations: this.#largeMap.size };
   }
 }

@@ -17,13 +17,35 @@ import type { SlabMemory } from "./interfaces.js";
  */
 export class ObjectMemory {
   readonly memory: SlabMemory;
+  readonly #fast: boolean;
+  readonly #base: number;
+  #whole: Uint8Array | null = null;
+  #view: DataView | null = null;
 
   constructor(memory: SlabMemory) {
     this.memory = memory;
+    this.#fast = typeof memory.whole === "function";
+    this.#base = typeof memory.base === "number" ? memory.base : 0;
+  }
+
+  /** A DataView of all the bytes when the memory offers its whole view (re-made when that changes), else null. */
+  #dataView(): DataView | null {
+    if (!this.#fast) return null;
+    const whole = this.memory.whole!();
+    if (whole !== this.#whole) {
+      this.#whole = whole;
+      this.#view = new DataView(whole.buffer, whole.byteOffset, whole.byteLength);
+    }
+    return this.#view;
   }
 
   /** The free pointer stored at `address`: an address, or -1 for the end of the list. */
   readPointer(address: number): number {
+    const dv = this.#dataView();
+    if (dv !== null) {
+      const offset = address - this.#base;
+      return dv.getUint32(offset + 4, true) * 4294967296 + dv.getUint32(offset, true) - 1;
+    }
     const b = this.memory.bytes(address, 8);
     const lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
     const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
@@ -35,6 +57,13 @@ export class ObjectMemory {
     const v = next + 1;
     const lo = v >>> 0;
     const hi = Math.floor(v / 4294967296);
+    const dv = this.#dataView();
+    if (dv !== null) {
+      const offset = address - this.#base;
+      dv.setUint32(offset, lo, true);
+      dv.setUint32(offset + 4, hi, true);
+      return;
+    }
     const b = this.memory.bytes(address, 8);
     b[0] = lo;
     b[1] = lo >>> 8;

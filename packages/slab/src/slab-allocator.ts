@@ -5,7 +5,7 @@ import type { PageSource, SlabMemory, SlabShrinker } from "./interfaces.js";
 import { RED_ACTIVE, RED_INACTIVE, POISON_END, POISON_FREE, objectLayout, parseDebug, slabOrder } from "./layout.js";
 import { ObjectMemory } from "./object-memory.js";
 import { PageMap } from "./page-map.js";
-import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_ORDER, S_PREV, S_SELF, S_STATE, SlabState, SlabTable } from "./slab-table.js";
+import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, SlabTable } from "./slab-table.js";
 import { formatSlabinfo, type SlabAllocatorStats } from "./slabinfo.js";
 
 /** Bytes of a slab's descriptor (`struct slab`), the size of today's `struct page`. */
@@ -124,10 +124,12 @@ export class SlabAllocator implements SlabProvider {
     const minObjects = 4 * (Math.floor(Math.log2(this.cpus)) + 2);
     const order = slabOrder(layout.stride, this.pageSize, minObjects, this.maxOrder);
     const objectsPerSlab = Math.floor((this.pageSize * 2 ** order) / layout.stride);
+    let minOrder = 0;
+    while (this.pageSize * 2 ** minOrder < layout.stride) minOrder++;
     // SLUB's slub_set_cpu_partial: objects by size, turned into slabs (two objects free per slab on average).
     const cpuObjects = size >= this.pageSize ? 6 : size >= 1024 ? 24 : size >= 256 ? 52 : 120;
     const cpuPartial = requireInteger(options.cpuPartial ?? Math.ceil((cpuObjects * 2) / objectsPerSlab), "cpuPartial", 0, 1000);
-    const cache = new SlabCache(this, { id: this.#caches.length, name, layout, align, order, objectsPerSlab, debug, minPartial, cpuPartial, ctor }, this.arena);
+    const cache = new SlabCache(this, { id: this.#caches.length, name, layout, align, order, objectsPerSlab, minOrder, debug, minPartial, cpuPartial, ctor }, this.arena);
     this.#caches.push(cache);
     return cache;
   }
@@ -159,15 +161,23 @@ export class SlabAllocator implements SlabProvider {
     return s < 0 ? null : this.#caches[this.table.ints[s * INT_STRIDE + S_CACHE]!]!;
   }
 
+  /** @internal The slab holding `address`, or -1 (one page lookup). */
+  slabAt(address: number): number {
+    return this.pageMap.slabAt(address);
+  }
+
+  /** @internal The cache of slab `s`. */
+  cacheOfSlab(s: number): SlabCache {
+    return this.#caches[this.table.ints[s * INT_STRIDE + S_CACHE]!]!;
+  }
+
   /** True when `address` is the start of an object handed out (and not a slab's own descriptor). */
   isAllocatedObject(address: number): boolean {
     requireInteger(address, "address");
     const s = this.pageMap.slabAt(address);
-    if (s < 0 || !this.pageMap.bit(address)) return false;
+    if (s < 0) return false;
     const cache = this.#caches[this.table.ints[s * INT_STRIDE + S_CACHE]!]!;
-    if (cache.internal) return false;
-    const offset = address - this.table.addrs[s * ADDR_STRIDE + A_BASE]!;
-    return offset % cache.stride === 0 && !(offset === 0 && this.table.ints[s * INT_STRIDE + S_SELF] === 1);
+    return !cache.internal && cache.isAllocated(s, address);
   }
 
   /** Address of the descriptor (`struct slab`) of the slab holding `address`, or -1. */
@@ -188,7 +198,7 @@ export class SlabAllocator implements SlabProvider {
     if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab`);
     const cache = this.#caches[this.table.ints[s * INT_STRIDE + S_CACHE]!]!;
     if (cache.internal) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in a slab descriptor, never handed out`);
-    cache.free(address, cpu);
+    cache.freeInSlab(s, address, cpu);
   }
 
   /** Every cache's {@link SlabCache.shrink}; returns the pages given back. */
@@ -231,13 +241,15 @@ export class SlabAllocator implements SlabProvider {
       counters: { ...c.counters },
     }));
     let slabPages = 0;
-    for (const c of caches) slabPages += c.slabs * c.pagesPerSlab;
+    for (let s = 0; s < this.table.capacity; s++) {
+      if (this.table.ints[s * INT_STRIDE + S_STATE] !== SlabState.Unused) slabPages += 2 ** this.table.ints[s * INT_STRIDE + S_ORDER]!;
+    }
     const d = this.descriptorCache;
     return {
       slabPages,
       slabBytes: slabPages * this.pageSize,
       descriptorBytes: (this.table.live) * SLAB_DESCRIPTOR_BYTES,
-      descriptorPages: d.nrSlabs << d.order,
+      descriptorPages: d.nrSlabs << d.order, // the descriptor cache's slabs are order 0 (64 objects of 64 bytes)
       maxDepth: this.#maxDepth,
       slabsAtDepth: [this.#slabsAtDepth[1]!, this.#slabsAtDepth[2]!],
       metadataBytes: metadataBytesOf(this.arena),
@@ -259,8 +271,13 @@ export class SlabAllocator implements SlabProvider {
   newSlab(cache: SlabCache, cpu: number): number {
     this.#depth++;
     try {
-      const order = cache.order;
-      const pfn = this.pages.allocPages(order);
+      // SLUB's allocate_slab: the preferred order, else the lowest that holds one object.
+      let order = cache.order;
+      let pfn = this.pages.allocPages(order);
+      if (pfn < 0 && cache.minOrder < order) {
+        order = cache.minOrder;
+        pfn = this.pages.allocPages(order);
+      }
       if (pfn < 0) return -1;
       const base = pfn * this.pageSize;
       const selfHosted = cache.objectSize === SLAB_DESCRIPTOR_BYTES;
@@ -285,11 +302,13 @@ export class SlabAllocator implements SlabProvider {
       ints[o + S_PREV] = -1;
       ints[o + S_SELF] = selfHosted ? 1 : 0;
       ints[o + S_INUSE] = selfHosted ? 1 : 0;
+      ints[o + S_OBJECTS] = Math.floor((this.pageSize * 2 ** order) / cache.stride);
+      ints[o + S_SLOT] = cache.bitmap.attach();
       const a = s * ADDR_STRIDE;
       this.table.addrs[a + A_BASE] = base;
       this.table.addrs[a + A_DESC] = desc;
       for (let i = 0; i < 1 << order; i++) this.pageMap.add(pfn + i, s);
-      this.#writeDescriptor(desc, s, cache);
+      this.#writeDescriptor(desc, s, order, cache);
       this.#layObjects(cache, s, base, selfHosted);
       return s;
     } finally {
@@ -303,12 +322,13 @@ export class SlabAllocator implements SlabProvider {
     const stride = cache.stride;
     const { freePointerOffset, redZoneOffset, redZoneBytes, poison } = cache.layout;
     const first = selfHosted ? 1 : 0;
+    const objects = this.table.ints[s * INT_STRIDE + S_OBJECTS]!;
     if (selfHosted) {
-      this.pageMap.setBit(base);
+      cache.bitmap.set(this.table.ints[s * INT_STRIDE + S_SLOT]!, 0);
       if (cache.debug.redZone) om.fill(base + redZoneOffset, redZoneBytes, RED_ACTIVE);
     }
     let next = -1;
-    for (let i = cache.objectsPerSlab - 1; i >= first; i--) {
+    for (let i = objects - 1; i >= first; i--) {
       const object = base + i * stride;
       if (cache.ctor !== null) cache.ctor(object);
       if (poison) {
@@ -323,9 +343,9 @@ export class SlabAllocator implements SlabProvider {
   }
 
   /** The descriptor's bytes: magic, slab id, cache id, order (4 little-endian words), then zeros. */
-  #writeDescriptor(desc: number, s: number, cache: SlabCache): void {
+  #writeDescriptor(desc: number, s: number, order: number, cache: SlabCache): void {
     const b = this.objects.memory.bytes(desc, 16);
-    const words = [SLAB_DESCRIPTOR_MAGIC, s, cache.id, cache.order];
+    const words = [SLAB_DESCRIPTOR_MAGIC, s, cache.id, order];
     for (let w = 0; w < 4; w++) for (let i = 0; i < 4; i++) b[w * 4 + i] = (words[w]! >>> (8 * i)) & 0xff;
   }
 
@@ -339,11 +359,12 @@ export class SlabAllocator implements SlabProvider {
     const selfHosted = ints[o + S_SELF] === 1;
     const pfn = base / this.pageSize;
     for (let i = 0; i < 1 << order; i++) this.pageMap.remove(pfn + i);
+    this.cacheOfSlab(s).bitmap.detach(ints[o + S_SLOT]!);
     this.table.release(s);
     this.pages.freePages(pfn, order);
     if (!selfHosted) {
       const d = this.descriptorCache;
-      d.release(d.validateFree(desc, cpu), desc, cpu);
+      d.freeInSlab(this.pageMap.slabAt(desc), desc, cpu);
     }
   }
 }

@@ -3,7 +3,7 @@ import type { ArrayFactory } from "@mmkit/physmem";
 /**
  * `struct slab`, one row per slab, kept in two typed arrays from the arena (no object per slab):
  * integers in `ints` (stride {@link INT_STRIDE}), addresses in `addrs` (stride {@link ADDR_STRIDE}).
- * A row's 8 integers are 32 bytes and its 3 addresses 24, so a slab's state is one or two cache lines.
+ * A row's 10 integers are 40 bytes and its 3 addresses 24, so a slab's state is one or two cache lines.
  */
 
 /** Objects handed out from the slab (its own descriptor included when it hosts it). */
@@ -22,7 +22,11 @@ export const S_STATE = 5;
 export const S_CPU = 6;
 /** 1 when the slab holds its own descriptor (its first object), else 0. */
 export const S_SELF = 7;
-export const INT_STRIDE = 8;
+/** The slab's row in its cache's allocation bitmap. */
+export const S_SLOT = 8;
+/** Objects in the slab (fewer than the cache's when it fell back to a lower order). */
+export const S_OBJECTS = 9;
+export const INT_STRIDE = 10;
 
 /** Address of the slab's first byte. */
 export const A_BASE = 0;
