@@ -1,5 +1,6 @@
 import { Heap } from "@mmkit/heap";
-import { MetadataArena, MiB } from "@mmkit/physmem";
+import { AdoptedMemory, MetadataArena, MiB } from "@mmkit/physmem";
+import { SlabAllocator } from "@mmkit/slab";
 import { Potad } from "@mmkit/potad";
 import { MemPool } from "@thi.ng/malloc";
 import { churnFloor, churnSlots } from "../floors/index.js";
@@ -220,6 +221,55 @@ function contenders(seed: number, sizes: Int32Array, slots: Int32Array): Contend
   ];
 }
 
+/** Bytes of a folio's memdesc in the model below (flags, LRU links, mapping, index, private, counts, memcg). */
+const FOLIO_DESC_BYTES = 80;
+
+/**
+ * Seed 001's memdesc allocation, run for real: RAM is a backed 64 MiB buffer with POTAD as the page
+ * allocator; every folio (orders 0-3, `live` of them, churned) gets its memdesc from
+ * `kmem_cache_alloc(folio_cache)` before its pages (`folio_alloc`), and the slabs those memdescs
+ * live in take their own descriptors from the slab allocator's `slab` cache (which keeps each of its
+ * slabs' descriptors in the slab itself: the recursion stops after one round). Returns the
+ * descriptor memory per page in use and the recursion seen.
+ */
+function memdescsFromSlab(seed: number, live: number, ops: number): { bytesPerPage: number; maxDepth: number; slabsAtDepth: [number, number]; descriptorPages: number; pages: number } {
+  const bytes = 64 * MiB;
+  const memory = new AdoptedMemory(new ArrayBuffer(bytes));
+  const potad = new Potad();
+  const space = potad.addSpace({ base: 0, size: bytes, granule: 4096 });
+  const face = potad.pageFace(space, 4096);
+  const slab = new SlabAllocator({ pages: face, memory });
+  const folios = slab.createCache("folio", FOLIO_DESC_BYTES, { align: 16 });
+  const rng = new SeededRandom(seed, "slab/memdesc");
+  const pfn = new Float64Array(live);
+  const order = new Int8Array(live);
+  const desc = new Float64Array(live);
+  let folioPages = 0;
+  const folioAlloc = (i: number): void => {
+    const d = folios.alloc();
+    const o = rng.below(4);
+    const p = d < 0 ? -1 : face.allocPages(o);
+    if (p < 0) throw new Error("memdesc model: out of memory");
+    desc[i] = d;
+    pfn[i] = p;
+    order[i] = o;
+    folioPages += 2 ** o;
+  };
+  for (let i = 0; i < live; i++) folioAlloc(i);
+  for (let k = 0; k < ops; k++) {
+    const i = rng.below(live);
+    face.freePages(pfn[i]!, order[i]!);
+    folios.free(desc[i]!);
+    folioPages -= 2 ** order[i]!;
+    folioAlloc(i);
+  }
+  slab.check();
+  const st = slab.stats();
+  // Memory that holds descriptors: the folio cache's slabs and the slab cache's slabs.
+  const descriptorPages = st.slabPages;
+  return { bytesPerPage: (descriptorPages * 4096) / (folioPages + descriptorPages), maxDepth: st.maxDepth, slabsAtDepth: st.slabsAtDepth, descriptorPages, pages: folioPages + descriptorPages };
+}
+
 /**
  * The heap a JavaScript developer picks up (`@mmkit/heap`: size-class slabs of `@mmkit/slab` over
  * POTAD pages in their own buffer) against `@thi.ng/malloc` and POTAD alone, on the issue's
@@ -250,6 +300,11 @@ const suite: Suite = {
       ["POTAD alone", potadDriver],
       ["@thi.ng/malloc", thingDriver],
     ];
+    const md = memdescsFromSlab(ctx.seed, ctx.quick ? 2_000 : 10_000, ctx.quick ? 10_000 : 50_000);
+    const mdWorkload = "folio memdescs from kmem_cache_alloc (80 B, orders 0-3 churn), slab descriptors from the slab cache";
+    ctx.record({ system: "memdesc via slab", workload: mdWorkload, metric: "descriptor bytes per page", value: md.bytesPerPage, unit: "bytes", note: `${md.descriptorPages} of ${md.pages} pages hold descriptors; struct page: 64 B per page` });
+    ctx.record({ system: "memdesc via slab", workload: mdWorkload, metric: "recursion depth seen", value: md.maxDepth, unit: "count", note: `${md.slabsAtDepth[0]} slabs at depth 1, ${md.slabsAtDepth[1]} at depth 2` });
+    ctx.record({ system: "struct page", workload: mdWorkload, metric: "descriptor bytes per page", value: 64, unit: "bytes", note: "the 64-byte memmap, for comparison" });
     for (const [name, make] of drivers) {
       ctx.progress("reserved at peak", drivers.findIndex((d) => d[0] === name), drivers.length);
       const r = peakRatio(make(64 * MiB), sizes, slots, churnOps);
