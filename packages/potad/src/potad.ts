@@ -623,8 +623,12 @@ export class Potad {
     const o = r * RECORD_STRIDE;
     const start = rec[o + R_ADDR]!;
     const state = rec[o + R_STATE];
+    // A block waiting on a front was handed out and freed: a second free of its start is a double
+    // free for certain. Anything else in free space may never have been handed out (free space
+    // keeps no history once blocks merge), so it is "not allocated", as the README promises.
+    if (state === CACHED && start === address) throw new MmkitError(ErrorCode.DoubleFree, `address ${address} is free already`);
     if (state === FREE || state === CACHED) {
-      throw new MmkitError(ErrorCode.DoubleFree, start === address ? `address ${address} is free already` : `address ${address} lies in the free block at ${start}`);
+      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not allocated: it lies in free space (the free block at ${start}), never handed out or freed already`);
     }
     const head = state === PIECE ? rec[o + R_PREV]! : start;
     throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an allocation: it lies inside the allocation at ${head}`);
