@@ -16,3 +16,13 @@ export { DirectMap, Protection, type DirectMapOptions, type DirectMapCounters, t
 export { MemoryFailure, type MemoryFailureEvent, type MemoryFailureHandler } from "./memory-failure.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
 export { KiB, MiB, GiB, TiB, formatBytes } from "./units.js";
+export {
+  SharedMetadataArena,
+  SHARED_ARENA_MAGIC,
+  SHARED_ARENA_VERSION,
+  type SharedArenaHandle,
+  type SharedMetadataArenaOptions,
+} from "./shared-arena.js";
+export { LOCK_INTS, canBlock, type LockStats, type SharedLock } from "./lock-word.js";
+export { SpinLock } from "./spin-lock.js";
+export { FutexMutex } from "./futex-mutex.js";
