@@ -18,7 +18,7 @@ import {
   Z_MIN,
   headFlags,
 } from "./layout.js";
-import { drainAll, pcpAlloc, pcpPages } from "./per-cpu.js";
+import { drainAll, drainCpu, pcpAlloc, pcpCpuPages, pcpPages } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
 
 /**
@@ -85,8 +85,15 @@ export function allocCore(s: BuddyState, cpu: number, order: number, mt: number,
       return idx;
     }
     // What direct reclaim would do before giving up: drain the per-CPU lists and retry once.
-    if (attempt > 0 || pcpPages(s, -1) === 0) break;
-    drainAll(s);
+    if (attempt > 0) break;
+    if (s.shared) {
+      // Another worker's lists are its own; drain ours only.
+      if (cpu < 0 || pcpCpuPages(s, cpu) === 0) break;
+      drainCpu(s, cpu);
+    } else {
+      if (pcpPages(s, -1) === 0) break;
+      drainAll(s);
+    }
   }
   s.counters.allocFailures++;
   return -1;

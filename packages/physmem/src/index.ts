@@ -26,3 +26,4 @@ export {
 export { LOCK_INTS, canBlock, type LockStats, type SharedLock } from "./lock-word.js";
 export { SpinLock } from "./spin-lock.js";
 export { FutexMutex } from "./futex-mutex.js";
+export { RecordingArena, type RecordedArray } from "./recording-arena.js";

@@ -1,5 +1,6 @@
 import type { ArrayFactory, LabelBytes, MetadataArray, TypedArrayKind } from "./arena.js";
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
+import type { RecordingArena } from "./recording-arena.js";
 
 /**
  * The layout of a {@link SharedMetadataArena}'s one `SharedArrayBuffer`, written down here because
@@ -167,6 +168,31 @@ export class SharedMetadataArena implements ArrayFactory {
     }
     attaching = handle.buffer;
     return new SharedMetadataArena({ capacity: 0 });
+  }
+
+  /**
+   * A shared arena holding copies of every array `recording` handed out, in the same order and with
+   * the same kinds, lengths, labels and contents, and room for `spareBytes` more in up to
+   * `spareArrays` more arrays (say, a lock word). O(bytes copied).
+   *
+   * @example
+   * ```ts
+   * const recording = new RecordingArena();
+   * const built = new Thing({ arena: recording });           // the constructor fills the arrays
+   * const shared = SharedMetadataArena.copyOf(recording, { spareBytes: 64, spareArrays: 1 });
+   * Thing.attach(SharedMetadataArena.attach(shared.handle)); // in a worker: the same contents
+   * ```
+   */
+  static copyOf(recording: RecordingArena, spare: { spareBytes?: number; spareArrays?: number } = {}): SharedMetadataArena {
+    const arrays = recording.arrays();
+    let bytes = spare.spareBytes ?? 0;
+    for (const r of arrays) bytes += Math.ceil(r.array.byteLength / LINE) * LINE;
+    const arena = new SharedMetadataArena({ capacity: bytes, maxArrays: arrays.length + (spare.spareArrays ?? 0) });
+    for (const r of arrays) {
+      const copy = arena.allocate(r.kind, r.array.length, r.label);
+      (copy as Int32Array).set(r.array as Int32Array);
+    }
+    return arena;
   }
 
   /** The postable handle: pass it to `postMessage`, then {@link SharedMetadataArena.attach} it. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { HOSTILE_FACTORIES, expectMmkitError } from "@mmkit/test-support";
-import { ErrorCode, FutexMutex, LOCK_INTS, SHARED_ARENA_VERSION, SharedMetadataArena, SpinLock, describeValue } from "../src/index.js";
+import { ErrorCode, FutexMutex, LOCK_INTS, RecordingArena, SHARED_ARENA_VERSION, SharedMetadataArena, SpinLock, describeValue } from "../src/index.js";
 
 describe("SharedMetadataArena", () => {
   test("arrays live in one SharedArrayBuffer, each on its own 64-byte line", () => {
@@ -107,4 +107,22 @@ describe("hostile values in every position of the shared arena and the locks", (
       expectMmkitError(() => SharedMetadataArena.attach(v as never), ErrorCode.LayoutMismatch, describeValue(v));
     });
   }
+});
+
+test("RecordingArena + copyOf: the same arrays, order and contents in one shared buffer, with spare room", () => {
+  const recording = new RecordingArena();
+  const a = recording.int32(5, "a");
+  const gone = recording.uint8(3, "gone");
+  const b = recording.float64(2, "b");
+  recording.release(gone);
+  a.set([1, 2, 3, 4, 5]);
+  b[1] = 0.5;
+  expect(recording.arrays().map((r) => `${r.kind}:${r.label}`)).toEqual(["int32:a", "float64:b"]);
+  const shared = SharedMetadataArena.copyOf(recording, { spareBytes: 64, spareArrays: 1 });
+  expect(shared.capacity).toBe(64 + 64 + 64);
+  const attached = SharedMetadataArena.attach(shared.handle);
+  expect([...attached.int32(5, "a")]).toEqual([1, 2, 3, 4, 5]);
+  expect([...attached.float64(2, "b")]).toEqual([0, 0.5]);
+  shared.int32(16, "lock");
+  expect(() => shared.uint8(1, "one too many")).toThrowError(expect.objectContaining({ code: ErrorCode.ArenaFull }));
 });
