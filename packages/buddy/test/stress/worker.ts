@@ -64,7 +64,9 @@ function drainIncoming(): void {
 
 for (let i = 0; i < d.ops; i++) {
   const r = rand(100);
-  if (r < 50 || livePfn.length === 0) {
+  // Alloc-heavy below a live set of 100 blocks, free-heavy above: a working set that hovers near
+  // half the memory, with runs into the low-memory edge, instead of a random walk into failure.
+  if (r < (livePfn.length < 100 ? 60 : 30) || livePfn.length === 0) {
     // Mostly order 0, as the kernel's traffic is; up to maxOrder (above 3: the locked path).
     const order = rand(8) === 0 ? rand(d.maxOrder + 1) : 0;
     const pfn = cpu.allocPages(order);
@@ -76,7 +78,7 @@ for (let i = 0; i < d.ops; i++) {
     claim(pfn, order);
     livePfn.push(pfn);
     liveOrder.push(order);
-  } else if (r < 80) {
+  } else if (r < 85) {
     const k = rand(livePfn.length);
     const pfn = livePfn[k]!;
     const order = liveOrder[k]!;
