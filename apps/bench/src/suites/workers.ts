@@ -31,7 +31,9 @@ function median(values: number[]): number {
  * The `workers` suite: allocators shared by worker threads. For 1, 2 and 3 workers (the cores of
  * the machine it was written on, and one beyond) it runs the same churn on the shared buddy with
  * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only, and the floor
- * (a private Int32Array stack per worker, pages still moving between workers through the rings).
+ * (a private Int32Array stack per worker, pages still moving between workers through the rings),
+ * and, for what sharing costs, a private single-threaded BuddyAllocator per worker (its cpu(0) front;
+ * its frees cannot cross workers, so it does the same churn with every free local).
  * Every configuration and worker count runs in the same rounds, interleaved, against the same
  * long-lived workers; the figure is the median over rounds of wall-clock ns per operation summed
  * over the workers (so perfect scaling halves it from 1 to 2 workers). Recorded per worker count
@@ -40,7 +42,7 @@ function median(values: number[]): number {
  */
 const suite: Suite = {
   name: "workers",
-  description: "Shared buddy across worker threads (1-3 workers): per-CPU lists (two batch/high) vs zone lock only vs per-worker Int32Array stacks; ns/op, lock acquisitions/contention per 1k ops, pages on per-CPU lists",
+  description: "Shared buddy across worker threads (1-3 workers): per-CPU lists (two batch/high) vs zone lock only vs per-worker Int32Array stacks and private buddies; ns/op, lock acquisitions/contention per 1k ops, pages on per-CPU lists",
   default: false,
   async run(ctx: SuiteContext) {
     const maxWorkers = 3;
@@ -54,6 +56,7 @@ const suite: Suite = {
       { name: "buddy per-CPU (batch 4, high 16)", kind: "per-cpu", options: { ...base, pcpBatch: 4, pcpHigh: 16 } },
       { name: "buddy per-CPU (batch 31, high 186)", kind: "per-cpu", options: { ...base, pcpBatch: 31, pcpHigh: 186 } },
       { name: "buddy zone lock only", kind: "zone-lock", options: { ...base } },
+      { name: "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)", kind: "private" },
     ];
     const pagesTotal = map.presentPages;
     const workerConfigs: WorkerConfig[] = configs.map((c) => {
@@ -68,6 +71,7 @@ const suite: Suite = {
         });
         return { kind: c.kind, stacks, rings };
       }
+      if (c.kind === "private") return { kind: c.kind, rings, privateBuddy: { ramBytes: RAM, pcpBatch: 31, pcpHigh: 186 } };
       c.buddy = SharedBuddy.create(map, c.options);
       return { kind: c.kind, handle: c.buddy.handle, rings };
     });

@@ -9,12 +9,16 @@
  * [2] workers taking part, [3] operations each, [4] workers done.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
+import { BuddyAllocator, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
+import { MemoryMap } from "@mmkit/physmem";
 import { ringPop, ringPush } from "./rings.js";
 
 /** A configuration as the worker sees it. */
 export interface WorkerConfig {
-  kind: "per-cpu" | "zone-lock" | "floor";
+  /** "private": each worker builds its own single-threaded BuddyAllocator (options below) and uses its cpu(0) front; no frees cross workers. */
+  kind: "per-cpu" | "zone-lock" | "floor" | "private";
+  /** For "private": bytes of RAM and per-CPU batch/high of each worker's own allocator. */
+  privateBuddy?: { ramBytes: number; pcpBatch: number; pcpHigh: number };
   /** The shared allocator (not for the floor). */
   handle?: SharedBuddyHandle;
   /** The floor's per-worker page stacks (one Int32Array per worker: [0] depth, then pages). */
@@ -54,6 +58,10 @@ const d = workerData as ChurnWorkerData;
 const control = d.control;
 const faces: Pages[] = d.configs.map((c) => {
   if (c.kind === "floor") return stackPages(c.stacks![d.index]!);
+  if (c.kind === "private") {
+    const o = c.privateBuddy!;
+    return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh }).cpu(0);
+  }
   const buddy = SharedBuddy.attach(c.handle!);
   if (c.kind === "zone-lock") return buddy;
   const cpu: CpuPages = buddy.claimCpu(d.index);
@@ -71,12 +79,14 @@ function run(config: number, workers: number, ops: number): void {
   const inRing = rings[d.index]!;
   const outRing = rings[(d.index + 1) % workers]!;
   const mask = d.slots.length - 1;
+  // A private allocator's pages cannot be freed into another worker's allocator.
+  const crossing = workers > 1 && d.configs[config]!.kind !== "private";
   let c = cursor[config]!;
   for (let i = 0; i < ops; i++) {
     while (ringPop(inRing, d.ringCapacity, popped)) pages.freePages(popped[0], 0);
     const slot = d.slots[c]! % d.live;
     const old = slotsHeld[slot]!;
-    if (old >= 0 && !(d.remote[c] === 1 && workers > 1 && ringPush(outRing, d.ringCapacity, old, 0))) pages.freePages(old, 0);
+    if (old >= 0 && !(crossing && d.remote[c] === 1 && ringPush(outRing, d.ringCapacity, old, 0))) pages.freePages(old, 0);
     slotsHeld[slot] = pages.allocPages(0);
     c = (c + 1) & mask;
   }
