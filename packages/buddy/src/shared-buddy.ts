@@ -71,7 +71,7 @@ const OPTION_KEYS = [
  * `SharedArrayBuffer` (the page records, free lists, zone, per-CPU lists and pageblock flags of
  * `BuddyAllocator`, plus a zone lock, per-CPU counters and CPU owners), and each worker holds a
  * `SharedBuddy` attached to it: `SharedBuddy.create(map, options)` in one thread, post
- * {@link handle}, `SharedBuddy.attach(handle)` in the others.
+ * `shared.handle`, `SharedBuddy.attach(handle)` in the others.
  *
  * Each worker claims its own CPU front ({@link claimCpu}) and uses it as the kernel uses its pcp
  * lists: orders 0..3 come from and go to that CPU's lists without a lock; refills, drains and
@@ -177,7 +177,7 @@ export class SharedBuddy {
   }
 
   /**
-   * Attaches this thread to the shared allocator behind `handle` (from {@link handle}, posted from
+   * Attaches this thread to the shared allocator behind `handle` (from `shared.handle`, posted from
    * another thread). Throws `ERR_LAYOUT_MISMATCH` when the handle is not one, is of another
    * version, or its options do not describe the arrays in its buffer. O(1) plus building the
    * memory map.
