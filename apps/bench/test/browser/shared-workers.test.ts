@@ -32,10 +32,12 @@ try {
   const { MemoryMap, canBlock, FutexMutex, LOCK_INTS } = await import("/m/physmem.js");
   // A page's main thread may not block in Atomics.wait: the mutex spins there, or waits with waitAsync.
   result.mainCanBlock = canBlock();
-  const m = new FutexMutex(new Int32Array(new SharedArrayBuffer(LOCK_INTS * 4)), 1);
-  await m.lockAsync();
-  m.unlock();
-  result.mutexBlocking = m.blocking;
+  if (self.crossOriginIsolated) {
+    const m = new FutexMutex(new Int32Array(new SharedArrayBuffer(LOCK_INTS * 4)), 1);
+    await m.lockAsync();
+    m.unlock();
+    result.mutexBlocking = m.blocking;
+  }
   const shared = SharedBuddy.create(MemoryMap.uniform(4 << 20), { cpus: 2, maxOrder: 6, pageblockOrder: 4, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 0 });
   const pages = shared.managedPages();
   const owners = new Int32Array(new SharedArrayBuffer(pages * 4));
