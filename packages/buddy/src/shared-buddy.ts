@@ -290,25 +290,39 @@ export class SharedBuddy {
    * list), or -1. Throws on a bad order. O(maxOrder) plus the lock.
    */
   allocPages(order: number): number {
-    this.#requireLive();
+    if (!this.#live) throw detachedError("this SharedBuddy");
     const s = this.#s;
     if (typeof order !== "number" || (order & 31) !== order || order > s.maxOrder) throw orderError(s, order);
-    const idx = this.#locked(() => allocCore(s, -1, order, s.defaultMt, 0, 0));
+    // try/finally written out, not `#locked(() => ...)`: a closure per call costs more than the lock.
+    const lock = this.#lock;
+    lock.lock();
+    let idx: number;
+    try {
+      idx = allocCore(s, -1, order, s.defaultMt, 0, 0);
+    } finally {
+      flushCounters(s, this.#counters, this.cpus);
+      lock.unlock();
+    }
     return idx < 0 ? -1 : idx + s.base;
   }
 
   /** Frees a block straight to the free lists under the zone lock; throws on misuse, changing nothing. O(merges). */
   freePages(pfn: number, order: number): void {
-    this.#requireLive();
+    if (!this.#live) throw detachedError("this SharedBuddy");
     const s = this.#s;
-    this.#locked(() => {
+    const lock = this.#lock;
+    lock.lock();
+    try {
       const idx = typeof pfn === "number" ? pfn - s.base : -1;
       if ((idx | 0) !== idx || idx < 0 || idx >= s.pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
       const f = s.mem[idx << PAGE_SHIFT]!;
       if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
       s.counters.frees++;
       freeToBuddy(s, idx, order);
-    });
+    } finally {
+      flushCounters(s, this.#counters, this.cpus);
+      lock.unlock();
+    }
   }
 
   /** Drains the lists of every CPU this thread has claimed. */
