@@ -1,4 +1,4 @@
-import { timeContenders } from "./timing.js";
+import { HARNESS, quantile, timeContenders } from "./timing.js";
 import { silentProgress, type ProgressSink } from "./progress.js";
 import type { Measurement, Suite, SuiteContext } from "./types.js";
 
@@ -25,6 +25,19 @@ export interface RunOptions {
 
 const TEXT_FIELDS = ["system", "workload", "metric", "unit"] as const;
 
+/** How far (relative) a contender's alone figure may be from its interleaved one before both are reported. */
+export const ALONE_TOLERANCE = 0.15;
+
+/** Workload of the per-suite row that gives the harness's own per-op cost. */
+export const HARNESS_WORKLOAD = "harness";
+
+/** What a context collects: measurements, log lines, and (when given) the empty contender's ns/op of every timing. */
+export interface ContextSink {
+  measurements: Measurement[];
+  log: string[];
+  harness?: number[];
+}
+
 /** Throws unless `m` is a measurement the reports can print and the JSON schema accepts. */
 function checkMeasurement(m: Omit<Measurement, "suite">): void {
   for (const key of TEXT_FIELDS) {
@@ -42,8 +55,13 @@ function checkMeasurement(m: Omit<Measurement, "suite">): void {
 /**
  * The {@link SuiteContext} a suite runs against: timing through {@link timeContenders} (each timed
  * round advances the progress bar), measurements checked and collected into `into`.
+ *
+ * `time()` runs the empty contender beside every set (its figures go to `into.harness`) and times
+ * each contender alone after the rounds; where the alone figure is more than
+ * {@link ALONE_TOLERANCE} off the interleaved median and outside the rounds' p10..p90, both are
+ * recorded (metric "ns/op alone").
  */
-export function createContext(suite: string, options: RunOptions, into: { measurements: Measurement[]; log: string[] }): SuiteContext {
+export function createContext(suite: string, options: RunOptions, into: ContextSink): SuiteContext {
   const progress = options.progress ?? silentProgress;
   const record = (m: Omit<Measurement, "suite">): void => {
     checkMeasurement(m);
@@ -59,7 +77,10 @@ export function createContext(suite: string, options: RunOptions, into: { measur
     quick: options.quick,
     seed: options.seed,
     time(workload, contenders, timeOptions = {}) {
-      const results = timeContenders(contenders, options.quick, timeOptions, (done, total) => progress.update(workload, done, total));
+      const withDefaults = { ...timeOptions, harness: timeOptions.harness ?? true, alone: timeOptions.alone ?? true };
+      const results = timeContenders(contenders, options.quick, withDefaults, (done, total) => progress.update(workload, done, total));
+      const empty = results[0]?.harnessNsPerOp;
+      if (empty !== undefined) into.harness?.push(empty);
       if (timeOptions.record !== false) {
         for (const r of results) {
           const m: Omit<Measurement, "suite"> = { system: r.name, workload, metric: "ns/op", value: r.nsPerOp, unit: "ns", spread: r.spread };
@@ -69,6 +90,13 @@ export function createContext(suite: string, options: RunOptions, into: { measur
           }
           if (timeOptions.note !== undefined) m.note = timeOptions.note;
           record(m);
+          const alone = r.aloneNsPerOp;
+          // Both are reported when they differ by more than the tolerance and the alone figure is
+          // outside the rounds' own p10..p90 (inside it, the rounds disagree with each other as much).
+          if (alone !== undefined && r.nsPerOp > 0 && Math.abs(alone / r.nsPerOp - 1) > ALONE_TOLERANCE && (alone < r.p10 || alone > r.p90)) {
+            const change = `${alone > r.nsPerOp ? "+" : ""}${(100 * (alone / r.nsPerOp - 1)).toFixed(0)}%`;
+            record({ system: r.name, workload, metric: "ns/op alone", value: alone, unit: "ns", note: `timed alone, back to back: ${change} against the interleaved figure` });
+          }
         }
       }
       return results;
@@ -84,6 +112,18 @@ export function createContext(suite: string, options: RunOptions, into: { measur
 }
 
 /**
+ * The per-suite harness row: the median of the empty contender's ns/op over every timing of the
+ * suite (none: no row), its range in the note. Every ns/op of the suite includes about this much.
+ */
+function recordHarness(ctx: SuiteContext, figures: readonly number[]): void {
+  if (figures.length === 0) return;
+  const sorted = figures.slice().sort((a, b) => a - b);
+  const median = quantile(sorted, 0.5);
+  const range = sorted.length > 1 ? `${sorted[0]!.toFixed(2)}..${sorted[sorted.length - 1]!.toFixed(2)} ns` : `${sorted[0]!.toFixed(2)} ns`;
+  ctx.record({ system: HARNESS, workload: HARNESS_WORKLOAD, metric: "ns/op", value: median, unit: "ns", note: `the empty contender beside each of ${figures.length} timed set(s): ${range}; each ns/op above includes it` });
+}
+
+/**
  * Runs one suite and returns what it recorded. A suite that throws does not stop the bench: the
  * result carries the error (and what was recorded before it), and the CLI exits non-zero at the end.
  *
@@ -95,18 +135,20 @@ export function createContext(suite: string, options: RunOptions, into: { measur
  */
 export async function runSuite(suite: Suite, options: RunOptions): Promise<SuiteResult> {
   const progress = options.progress ?? silentProgress;
-  const into = { measurements: [] as Measurement[], log: [] as string[] };
+  const into: ContextSink = { measurements: [], log: [], harness: [] };
   const t0 = performance.now();
   progress.start(suite.name);
   let error: string | undefined;
+  const ctx = createContext(suite.name, options, into);
   try {
-    await suite.run(createContext(suite.name, options, into));
+    await suite.run(ctx);
   } catch (e) {
     error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
     progress.stop();
   }
-  const result: SuiteResult = { name: suite.name, description: suite.description, seconds: (performance.now() - t0) / 1000, ...into };
+  recordHarness(ctx, into.harness!);
+  const result: SuiteResult = { name: suite.name, description: suite.description, seconds: (performance.now() - t0) / 1000, measurements: into.measurements, log: into.log };
   if (error !== undefined) result.error = error;
   return result;
 }

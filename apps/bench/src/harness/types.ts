@@ -69,6 +69,10 @@ export interface TimingResult {
   ratio?: number;
   /** ns/op of every timed round, in round order (for charts and for re-deriving the figures). */
   samples?: number[];
+  /** Median ns/op of the empty contender in the same rounds (`harness: true`): the machinery's share of `nsPerOp`. */
+  harnessNsPerOp?: number;
+  /** Median ns/op of this contender timed alone after the rounds, back to back (`alone: true`). */
+  aloneNsPerOp?: number;
 }
 
 /** Options for {@link SuiteContext.time}. */
@@ -85,6 +89,18 @@ export interface TimeOptions {
   record?: boolean;
   /** Note attached to every recorded measurement. */
   note?: string;
+  /**
+   * Time an empty contender in the same rounds and give every result its figure as
+   * `harnessNsPerOp` (default: false in `timeContenders`, true in `SuiteContext.time`, which
+   * reports it per suite).
+   */
+  harness?: boolean;
+  /**
+   * After the rounds, time each contender alone, back to back, and give it as `aloneNsPerOp`
+   * (default: false in `timeContenders`, true in `SuiteContext.time`, which records it as
+   * "ns/op alone" beside any figure it differs from by more than 15 %).
+   */
+  alone?: boolean;
 }
 
 /** What a suite gets from the runner. */
