@@ -34,7 +34,7 @@ describe("SuiteContext", () => {
     expect(Object.keys(into.measurements[0]!).sort()).toEqual(["metric", "spread", "suite", "system", "unit", "value", "workload"]);
   });
 
-  test("time() reports both figures where the alone one is more than 15% off the interleaved one", () => {
+  test("time() gives every figure its alone twin, and names it in the note where it is more than 15% off", () => {
     let last = "";
     const spin = (name: string, ms: (previous: string) => number): Contender => ({
       name,
@@ -46,14 +46,14 @@ describe("SuiteContext", () => {
         return spins;
       },
     });
-    const into = { measurements: [] as Measurement[], log: [] as string[], harness: [] as number[] };
+    const into = { measurements: [] as Measurement[], log: [] as string[], harness: [] as { ns: number; spread: number }[] };
     const ctx = createContext("s", { quick: true, seed: 0 }, into);
-    const results = ctx.time("w", [spin("a", () => 0.3), spin("victim", (previous) => (previous === "victim" ? 0.1 : 1)), spin("c", () => 0.3)], { ops: 1, targetMs: 0.001 });
-    const alone = into.measurements.filter((m) => m.metric === "ns/op alone");
-    expect(alone.map((m) => m.system)).toEqual(["victim"]);
-    expect(alone[0]!.value).toBe(results[1]!.aloneNsPerOp);
-    expect(alone[0]!.note).toMatch(/^timed alone, back to back: -\d+% against the interleaved figure$/);
-    expect(into.harness).toEqual([results[0]!.harnessNsPerOp]);
+    const results = ctx.time("w", [spin("a", () => 0.3), spin("victim", (previous) => (previous === "victim" ? 0.1 : 1)), spin("c", () => 0.3)], { ops: 1, targetMs: 0.001, note: "n" });
+    expect(into.measurements.map((m) => m.alone)).toEqual(results.map((r) => r.aloneNsPerOp));
+    const victim = into.measurements[1]!;
+    expect(victim.note).toMatch(/^n; alone [\d.]+ µs \(-\d+%\)$/);
+    expect(into.measurements[0]!.note).toBe("n");
+    expect(into.harness).toEqual([{ ns: results[0]!.harnessNsPerOp, spread: results[0]!.harnessSpread }]);
   });
 
   test("time() advances the progress bar once per round", () => {

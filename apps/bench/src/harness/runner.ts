@@ -1,3 +1,4 @@
+import { formatValue } from "../report/format.js";
 import { HARNESS, quantile, timeContenders } from "./timing.js";
 import { silentProgress, type ProgressSink } from "./progress.js";
 import type { Measurement, Suite, SuiteContext } from "./types.js";
@@ -21,6 +22,8 @@ export interface RunOptions {
   seed: number;
   /** Progress display (default: none). */
   progress?: ProgressSink;
+  /** Measurements of the suites that ran before this one (the context's `earlier`; default none). */
+  earlier?: readonly Measurement[];
 }
 
 const TEXT_FIELDS = ["system", "workload", "metric", "unit"] as const;
@@ -35,7 +38,7 @@ export const HARNESS_WORKLOAD = "harness";
 export interface ContextSink {
   measurements: Measurement[];
   log: string[];
-  harness?: number[];
+  harness?: { ns: number; spread: number }[];
 }
 
 /** Throws unless `m` is a measurement the reports can print and the JSON schema accepts. */
@@ -46,7 +49,7 @@ function checkMeasurement(m: Omit<Measurement, "suite">): void {
   if (typeof m.value !== "number" || !Number.isFinite(m.value)) {
     throw new Error(`record(): value of ${m.system} / ${m.workload} / ${m.metric} must be a finite number, got ${m.value}`);
   }
-  for (const key of ["spread", "ratio", "at"] as const) {
+  for (const key of ["spread", "ratio", "at", "alone"] as const) {
     const v = m[key];
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v))) throw new Error(`record(): ${key} must be a finite number, got ${v}`);
   }
@@ -58,8 +61,8 @@ function checkMeasurement(m: Omit<Measurement, "suite">): void {
  *
  * `time()` runs the empty contender beside every set (its figures go to `into.harness`) and times
  * each contender alone after the rounds; where the alone figure is more than
- * {@link ALONE_TOLERANCE} off the interleaved median and outside the rounds' p10..p90, both are
- * recorded (metric "ns/op alone").
+ * every ns/op measurement carries that figure as `alone`, and its note names it where it is more
+ * than {@link ALONE_TOLERANCE} off the interleaved median and outside the rounds' p10..p90.
  */
 export function createContext(suite: string, options: RunOptions, into: ContextSink): SuiteContext {
   const progress = options.progress ?? silentProgress;
@@ -71,6 +74,7 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
     if (m.ratioTo !== undefined) entry.ratioTo = m.ratioTo;
     if (m.note !== undefined) entry.note = m.note;
     if (m.at !== undefined) entry.at = m.at;
+    if (m.alone !== undefined) entry.alone = m.alone;
     into.measurements.push(entry);
   };
   return {
@@ -79,8 +83,8 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
     time(workload, contenders, timeOptions = {}) {
       const withDefaults = { ...timeOptions, harness: timeOptions.harness ?? true, alone: timeOptions.alone ?? true };
       const results = timeContenders(contenders, options.quick, withDefaults, (done, total) => progress.update(workload, done, total));
-      const empty = results[0]?.harnessNsPerOp;
-      if (empty !== undefined) into.harness?.push(empty);
+      const empty = results[0];
+      if (empty?.harnessNsPerOp !== undefined) into.harness?.push({ ns: empty.harnessNsPerOp, spread: empty.harnessSpread ?? 0 });
       if (timeOptions.record !== false) {
         for (const r of results) {
           const m: Omit<Measurement, "suite"> = { system: r.name, workload, metric: "ns/op", value: r.nsPerOp, unit: "ns", spread: r.spread };
@@ -88,15 +92,17 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
             m.ratio = r.ratio;
             m.ratioTo = timeOptions.floor!;
           }
-          if (timeOptions.note !== undefined) m.note = timeOptions.note;
-          record(m);
+          if (timeOptions.at !== undefined) m.at = timeOptions.at;
           const alone = r.aloneNsPerOp;
-          // Both are reported when they differ by more than the tolerance and the alone figure is
+          if (alone !== undefined) m.alone = alone;
+          // The note names the alone figure when it differs by more than the tolerance and lies
           // outside the rounds' own p10..p90 (inside it, the rounds disagree with each other as much).
+          const notes = timeOptions.note !== undefined ? [timeOptions.note] : [];
           if (alone !== undefined && r.nsPerOp > 0 && Math.abs(alone / r.nsPerOp - 1) > ALONE_TOLERANCE && (alone < r.p10 || alone > r.p90)) {
-            const change = `${alone > r.nsPerOp ? "+" : ""}${(100 * (alone / r.nsPerOp - 1)).toFixed(0)}%`;
-            record({ system: r.name, workload, metric: "ns/op alone", value: alone, unit: "ns", note: `timed alone, back to back: ${change} against the interleaved figure` });
+            notes.push(`alone ${formatValue(alone, "ns")} (${alone > r.nsPerOp ? "+" : ""}${(100 * (alone / r.nsPerOp - 1)).toFixed(0)}%)`);
           }
+          if (notes.length > 0) m.note = notes.join("; ");
+          record(m);
         }
       }
       return results;
@@ -108,6 +114,7 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
     log(line) {
       into.log.push(String(line));
     },
+    earlier: options.earlier ?? [],
   };
 }
 
@@ -115,12 +122,14 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
  * The per-suite harness row: the median of the empty contender's ns/op over every timing of the
  * suite (none: no row), its range in the note. Every ns/op of the suite includes about this much.
  */
-function recordHarness(ctx: SuiteContext, figures: readonly number[]): void {
+function recordHarness(ctx: SuiteContext, figures: readonly { ns: number; spread: number }[]): void {
   if (figures.length === 0) return;
-  const sorted = figures.slice().sort((a, b) => a - b);
+  const sorted = figures.map((f) => f.ns).sort((a, b) => a - b);
   const median = quantile(sorted, 0.5);
+  // Over several sets the spread is that of their medians; one set gives its rounds' spread.
+  const spread = sorted.length > 1 ? (median > 0 ? (quantile(sorted, 0.9) - quantile(sorted, 0.1)) / median : 0) : figures[0]!.spread;
   const range = sorted.length > 1 ? `${sorted[0]!.toFixed(2)}..${sorted[sorted.length - 1]!.toFixed(2)} ns` : `${sorted[0]!.toFixed(2)} ns`;
-  ctx.record({ system: HARNESS, workload: HARNESS_WORKLOAD, metric: "ns/op", value: median, unit: "ns", note: `the empty contender beside each of ${figures.length} timed set(s): ${range}; each ns/op above includes it` });
+  ctx.record({ system: HARNESS, workload: HARNESS_WORKLOAD, metric: "ns/op", value: median, unit: "ns", spread, note: `the empty contender beside each of ${figures.length} timed set(s): ${range}; each ns/op above includes it` });
 }
 
 /**

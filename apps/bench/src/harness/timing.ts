@@ -189,7 +189,10 @@ export function timeContenders(contenders: Contender[], quick: boolean, options:
   const results = all.slice(0, measured);
   const empty = all[measured];
   results.forEach((r, i) => {
-    if (empty !== undefined) r.harnessNsPerOp = empty.nsPerOp;
+    if (empty !== undefined) {
+      r.harnessNsPerOp = empty.nsPerOp;
+      r.harnessSpread = empty.spread;
+    }
     if (alone !== undefined) r.aloneNsPerOp = alone[i]!;
   });
   if (options.floor !== undefined) {
