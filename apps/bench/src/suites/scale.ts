@@ -54,6 +54,11 @@ export interface ScalePlan {
  * The sizes of a run. The default run measures the curves' ends, 1k and 1M live pages (16 MiB and
  * 16 GiB machines; about 15 s on an idle 2-core machine), and probes lines at 1k; the opt-in
  * `scale-full` adds 10k and 100k and probes every size (minutes); `--quick` takes 1k and 10k.
+ *
+ * @example
+ * ```ts
+ * scalePlan(false, false).sizes;   // [1000, 1000000]
+ * ```
  */
 export function scalePlan(quick: boolean, full: boolean): ScalePlan {
   if (quick) return { sizes: [1_000, 10_000], linesUpTo: 1_000, probeOps: 200, rounds: 10, targetMs: 2 };
@@ -61,7 +66,14 @@ export function scalePlan(quick: boolean, full: boolean): ScalePlan {
   return { sizes: [1_000, 10_000, 100_000, 1_000_000], linesUpTo: 1_000_000, probeOps: 500, rounds: 15, targetMs: 8 };
 }
 
-/** "1k", "10k", "1M". */
+/**
+ * A live-set size as the reports print it. O(1).
+ *
+ * @example
+ * ```ts
+ * [1_000, 10_000, 1_000_000].map(liveLabel);   // ["1k", "10k", "1M"]
+ * ```
+ */
 export function liveLabel(live: number): string {
   return live >= 1_000_000 ? `${live / 1_000_000}M` : live >= 1000 ? `${live / 1000}k` : String(live);
 }
@@ -131,7 +143,16 @@ function curveTable(curves: Curves, sizes: readonly number[]): string[] {
   return out;
 }
 
-/** Runs every point of `plan`; exported for the opt-in `scale-full` suite. */
+/**
+ * Runs every point of `plan` (each size: build, time, probe, drop) and logs the compact table;
+ * exported for the opt-in `scale-full` suite. Cost: dominated by the builds and fills of the largest
+ * size (1M pages through each allocator, table and system).
+ *
+ * @example
+ * ```ts
+ * run(ctx) { runScale(ctx, scalePlan(ctx.quick, true)); }
+ * ```
+ */
 export function runScale(ctx: SuiteContext, plan: ScalePlan): void {
   const seed = ctx.seed;
   const classic = systemNamed("classic")!;

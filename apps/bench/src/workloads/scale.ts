@@ -89,7 +89,14 @@ export function makePageAllocator(name: PageAllocatorName, bytes: number, arena:
 
 /**
  * A descriptor table covering `bytes` of RAM: the maple tree (one entry per allocation), the
- * 64-byte memmap (`struct page`) or the 8-byte memdesc array.
+ * 64-byte memmap (`struct page`) or the 8-byte memdesc array. Cost: a memmap allocates and
+ * initialises its whole array (64 or 8 bytes per page); the tree starts empty.
+ *
+ * @example
+ * ```ts
+ * const table = makeDescriptorTable("memdesc-8", 16 * MiB);
+ * table.set(5, 5, encodeMemdesc(MemdescType.Anon, 16));
+ * ```
  */
 export function makeDescriptorTable(name: DescriptorTableName, bytes: number, arena: ArrayFactory = new MetadataArena()): DescriptorTable {
   if (name === "maple") return new MapleDescriptorTable({ arena });
@@ -103,7 +110,14 @@ export interface PageChurnState {
   cursor: Int32Array;
 }
 
-/** Fills `live` slots with order-0 pages; throws when the machine cannot hold them. */
+/**
+ * Fills `live` slots with order-0 pages; throws when the machine cannot hold them. O(live) allocations.
+ *
+ * @example
+ * ```ts
+ * const state = fillPageChurn(makePageAllocator("potad", 16 * MiB), 1000, churnSlots(seed, 1000));
+ * ```
+ */
 export function fillPageChurn(pages: PageFace, live: number, slots: Int32Array): PageChurnState {
   const held = new Float64Array(live);
   for (let i = 0; i < live; i++) {
@@ -133,7 +147,9 @@ function pageChurnSteps(pages: PageFace, state: PageChurnState, ops: number): nu
 }
 
 /**
- * Order-0 churn through page allocator `name` with `live` pages held on a machine of `bytes`.
+ * Order-0 churn through page allocator `name` with `live` pages held on a machine of `bytes`: per
+ * op one `freePages` and one `allocPages` (O(1) for every allocator here). {@link WARM_UP_OPS}
+ * untimed steps in `setup`.
  *
  * @example
  * ```ts
@@ -170,6 +186,11 @@ export interface TableChurnState {
 /**
  * The machine's pfns in a seeded random order: the first `live` are recorded, the rest form the
  * free ring. One per machine, shared by its tables. O(pages).
+ *
+ * @example
+ * ```ts
+ * tablePfns(16 * MiB, seed).length;   // 4096, each pfn once
+ * ```
  */
 export function tablePfns(bytes: number, seed: number): Int32Array {
   const pages = bytes / 4096;
@@ -189,6 +210,12 @@ export function tablePfns(bytes: number, seed: number): Int32Array {
  * Records the first `live` pfns of `pfns` ({@link tablePfns}) as single pages in `table`, in
  * address order (as a boot-time fill would: for the maple tree several times faster than random
  * order at 1M entries; the churn then scatters them); the rest of `pfns` is the free ring.
+ * O(live) stores.
+ *
+ * @example
+ * ```ts
+ * const state = fillTable(table, tablePfns(bytes, seed), 1000, churnSlots(seed, 1000));
+ * ```
  */
 export function fillTable(table: DescriptorTable, pfns: Int32Array, live: number, slots: Int32Array): TableChurnState {
   const memdescs = new Float64Array(slots.length);
@@ -232,13 +259,31 @@ export interface BuiltTable {
   state: TableChurnState;
 }
 
-/** Builds table `name` for a `bytes` machine and records `live` pages of `pfns` in it. */
+/**
+ * Builds table `name` for a `bytes` machine and records `live` pages of `pfns` in it (see
+ * {@link fillTable}).
+ *
+ * @example
+ * ```ts
+ * const maple = buildTable("maple", bytes, live, slots, tablePfns(bytes, seed));
+ * ctx.time("erase+store", [churnFloor(live), tableChurn(maple)], { floor: "Int32Array stack" });
+ * ```
+ */
 export function buildTable(name: DescriptorTableName, bytes: number, live: number, slots: Int32Array, pfns: Int32Array): BuiltTable {
   const table = makeDescriptorTable(name, bytes);
   return { name, table, state: fillTable(table, pfns, live, slots) };
 }
 
-/** Erase+store churn of single-page records through a built table. */
+/**
+ * Erase+store churn of single-page records through a built table: per op one `clear` and one
+ * `set` (the maple tree's erase and store; two word writes of a memmap). {@link WARM_UP_OPS}
+ * untimed steps in `setup`.
+ *
+ * @example
+ * ```ts
+ * tableChurn(buildTable("memmap-64", bytes, live, slots, pfns));
+ * ```
+ */
 export function tableChurn(built: BuiltTable): Contender {
   return {
     name: built.name,
@@ -263,7 +308,15 @@ function tableLookupSteps(table: DescriptorTable, held: Int32Array, queries: Int
   return sum;
 }
 
-/** Lookups (pfn -> memdesc) of random live pfns of a built table; `queries` are slot indices. */
+/**
+ * Lookups (pfn -> memdesc) of random live pfns of a built table; `queries` are slot indices. One
+ * `get` per op (a tree walk, or one word of a memmap).
+ *
+ * @example
+ * ```ts
+ * tableLookup(maple, randomIndices(seed, "scale/lookups", 1 << 16, live));
+ * ```
+ */
 export function tableLookup(built: BuiltTable, queries: Int32Array): Contender {
   return {
     name: built.name,
@@ -293,7 +346,12 @@ export const FLAT_LOOKUP = "flat Int32Array";
 
 /**
  * The lookup floor: a flat `Int32Array` of the machine's pages holding each live pfn's slot, read at
- * the same random live pfns (a copy of `held` when built) as the tables' lookups.
+ * the same random live pfns (a copy of `held` when built) as the tables' lookups. Two loads per op.
+ *
+ * @example
+ * ```ts
+ * ctx.time("lookup", [flatTableLookup(bytes, maple.state.held, queries), tableLookup(maple, queries)], { floor: FLAT_LOOKUP });
+ * ```
  */
 export function flatTableLookup(bytes: number, held: Int32Array, queries: Int32Array): Contender {
   return {
@@ -321,6 +379,11 @@ export interface ScaleLines {
  * build: fill, `warmup` uncounted churn steps (the fronts and tables reach their steady state),
  * then `ops` counted. Cost: every array access of the fill goes through a Proxy (about 30x slower),
  * so keep `live` to the tens of thousands in a default run.
+ *
+ * @example
+ * ```ts
+ * pageAllocatorLines("buddy per-CPU", 16 * MiB, 1000, slots, 200, 200).op;   // 3 (pcp, zone, the page)
+ * ```
  */
 export function pageAllocatorLines(name: PageAllocatorName, bytes: number, live: number, slots: Int32Array, ops: number, warmup: number): ScaleLines {
   const arena = new ProbingArena();
@@ -344,7 +407,13 @@ export function pageAllocatorLines(name: PageAllocatorName, bytes: number, live:
 
 /**
  * Lines per lookup of random live pfns, then per erase+store of the churn (store counted as alloc,
- * erase as free), of table `name` at `live`, from one `ProbingArena` build.
+ * erase as free), of table `name` at `live`, from one `ProbingArena` build. Cost as
+ * {@link pageAllocatorLines}.
+ *
+ * @example
+ * ```ts
+ * tableLines("memdesc-8", 16 * MiB, 1000, slots, pfns, queries, 200).lookup;   // 1
+ * ```
  */
 export function tableLines(name: DescriptorTableName, bytes: number, live: number, slots: Int32Array, pfns: Int32Array, queries: Int32Array, ops: number): { lookup: number; churn: ScaleLines } {
   const arena = new ProbingArena();
