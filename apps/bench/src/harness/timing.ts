@@ -15,7 +15,7 @@ export const MAX_REPEATS = 4096;
 export const HARNESS = "harness (empty loop)";
 
 /** Back-to-back samples of the `alone` pass (see {@link timeContenders}). */
-export const ALONE_SAMPLES = 5;
+export const ALONE_SAMPLES = 3;
 
 /**
  * The empty contender's loop: `ops` iterations that do nothing but keep a sum. What a contender
@@ -111,7 +111,7 @@ function validate(contenders: Contender[], options: TimeOptions): void {
  * (another contender's slot evicts its lines or branch history, or retunes the clock).
  *
  * Options are checked before any contender is set up (a misspelt floor costs nothing). Cost:
- * (calibration + 2 warm-up + `rounds` + `alone` 5) x contenders x about `targetMs`; the empty
+ * (calibration + 2 warm-up + `rounds` + `alone` 3) x contenders x about `targetMs`; the empty
  * contender adds `rounds` x `targetMs` / 4.
  *
  * @example
