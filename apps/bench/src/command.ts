@@ -4,6 +4,7 @@ import { MiB } from "@mmkit/physmem";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runSuiteInProcess } from "./harness/isolate.js";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
+import type { Measurement } from "./harness/types.js";
 import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
 import { compareMeasurements, readReport, renderComparison } from "./report/compare.js";
 import { renderHtml } from "./report/html.js";
@@ -16,6 +17,7 @@ import { SYSTEMS, allSystems } from "./systems/definition.js";
 import { loadSystemFile } from "./systems/system-file.js";
 import { setSystemSelection } from "./systems/selection.js";
 import { STDIN_PATH, checkTraceInput } from "./trace/trace-input.js";
+import { hasSnapshots } from "./trace/snapshot/load.js";
 
 /** A path the user gave, relative to where they ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD). */
 const userPath = (file: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), file);
@@ -63,6 +65,8 @@ export interface CliOptions {
   debug?: boolean;
   /** `--system-file`: modules adding systems and page allocators of the user's own. */
   systemFile?: string[];
+  /** `--snapshots <dir>` (a directory of /proc snapshots), or false for `--no-snapshots`. */
+  snapshots?: string | false;
 }
 
 /**
@@ -145,6 +149,8 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--trace-memory <MiB>", "RAM of the systems replaying --trace - (read once; a file's peak sizes its machine)").argParser((v: string) => parseCount(v)))
     .addOption(new Option("--debug", "print errors with their stack"))
     .addOption(new Option("--system-file <file>", "add the systems and page allocators this module exports (.mjs, .js or .ts; contract in apps/bench/README.md) beside the shipped ones (repeatable)").argParser((v: string, prev: string[]) => [...prev, v]).default([], "none"))
+        .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))
+    .addOption(new Option("--no-snapshots", "do not start trace replays from /proc snapshots, even when they are beside the trace"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
     .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
     .allowExcessArguments(true) // reported by parseCommandLine, with a hint
@@ -160,7 +166,7 @@ function buildProgram(io: CliIo): Command {
  * const result = await loadAndRun(entry, { suite: [], quick: true, list: false, seed: DEFAULT_SEED }, silentProgress);
  * ```
  */
-export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink): Promise<SuiteResult> {
+export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink, earlier: readonly Measurement[] = []): Promise<SuiteResult> {
   let suite;
   try {
     suite = await entry.load();
@@ -170,8 +176,8 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
   for (const file of options.systemFile ?? []) await loadSystemFile(file);
-  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, synth: options.traceSynth ?? [], ...(options.traceMemory !== undefined ? { traceMemory: options.traceMemory * MiB } : {}) });
-  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, debug: options.debug === true });
+  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, synth: options.traceSynth ?? [], ...(options.traceMemory !== undefined ? { traceMemory: options.traceMemory * MiB } : {}), ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }) });
+  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, earlier, debug: options.debug === true });
 }
 
 /**
@@ -205,6 +211,10 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
       } catch (e) {
         throw new UsageError(e instanceof Error ? e.message : String(e));
       }
+    }
+    if (typeof options.snapshots === "string") {
+      options.snapshots = resolve(process.env.INIT_CWD ?? process.cwd(), options.snapshots);
+      if (!hasSnapshots(options.snapshots)) throw new UsageError(`--snapshots ${JSON.stringify(options.snapshots)} holds no buddyinfo-before.txt (or buddyinfo-before, before/buddyinfo)`);
     }
     // A trace given without --suite means: replay it.
     const suites = options.suite.length === 0 && (options.trace.length > 0 || (options.traceSynth ?? []).length > 0) ? ["replay"] : options.suite;
@@ -268,7 +278,9 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   const results: SuiteResult[] = [];
   const isolate = entries.length > 1 && io.isolate !== false;
   for (const entry of entries) {
-    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options) : await loadAndRun(entry, options, progress);
+    // Each suite sees what the suites before it recorded (the answers read the scale suite's curves).
+    const earlier = results.flatMap((r) => r.measurements);
+    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options, earlier) : await loadAndRun(entry, options, progress, earlier);
     results.push(result);
     io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, TABLE_WIDTH).join("\n")}\n`);
     if (result.measurements.length > 0) io.out(`${renderTable(result)}\n`);

@@ -115,7 +115,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       options.scales.x = valueAxis;
       options.scales.y = { ticks: { autoSkip: false } };
     } else {
-      options.scales.x = { type: "linear", title: { display: true, text: spec.xTitle || "at" }, ticks: { callback: function (v) { return short(v); } } };
+      options.scales.x = { type: spec.logX ? "logarithmic" : "linear", title: { display: true, text: (spec.xTitle || "at") + (spec.logX ? " (log scale)" : "") }, ticks: { callback: function (v) { return short(v); } } };
       options.scales.y = valueAxis;
     }
     var plugins = spec.markers && spec.markers.length > 0 ? [markerPlugin(spec.markers)] : [];

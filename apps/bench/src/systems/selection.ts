@@ -16,6 +16,11 @@ export interface SystemSelection {
   synth?: number[];
   /** `--trace-memory`: RAM in bytes of the systems replaying a trace read once (standard input); default 1 GiB. */
   traceMemory?: number;
+  /**
+   * `/proc` snapshots to start trace replays from (`--snapshots <dir>`), `false` for none
+   * (`--no-snapshots`); absent: those beside each trace file, when there are any.
+   */
+  snapshots?: string | false;
 }
 
 let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", traceLenient: false };
@@ -25,7 +30,7 @@ let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", t
  *
  * @example
  * ```ts
- * setSystemSelection({ systems: ["classic"], traces: ["my.trace"], traceFormat: "mmkit", traceLenient: false });
+ * setSystemSelection({ systems: ["classic"], traces: ["my.trace"], traceFormat: "mmkit", traceLenient: false, snapshots: "captures/before-after" });
  * ```
  */
 export function setSystemSelection(selection: SystemSelection): void {
