@@ -85,7 +85,8 @@ export const MARKER_METRIC = "marker";
  * ```
  */
 export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series" | "histograms"> | undefined {
-  if (m.metric === ANSWER_METRIC || m.metric === MARKER_METRIC) return undefined;
+  // Answers, trace markers and a trace's event counts ("events: extfrag" counts events, it measures no fragmentation).
+  if (m.metric === ANSWER_METRIC || m.metric === MARKER_METRIC || m.metric.startsWith("events: ")) return undefined;
   if (m.metric === "ns/op") return "time";
   if (m.unit === "lines") return "lines";
   if (/\bsplits$/i.test(m.metric)) return "splits";
