@@ -31,6 +31,8 @@ import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./
 export class ChunkParser {
   readonly parser: TraceParser;
   #pending: Buffer | null = null;
+  /** Dropping the rest of an overlong line (lenient mode) until its newline. */
+  #skipping = false;
   /** Offsets of the CPU column's `[` and `]` in the last fast-path line. */
   #cpuOpen = 0;
   #cpuClose = 0;
@@ -42,12 +44,25 @@ export class ChunkParser {
   /** Parses every complete line of `chunk` (with what was left of the previous one) into `out`. */
   feed(chunk: Buffer, out: TraceEventBatch): void {
     let buf = chunk;
+    if (this.#skipping) {
+      // The rest of an overlong line (lenient): drop bytes up to its newline.
+      const nl = buf.indexOf(10);
+      if (nl === -1) return;
+      this.#skipping = false;
+      buf = buf.subarray(nl + 1);
+    }
     if (this.#pending !== null) {
-      buf = Buffer.concat([this.#pending, chunk]);
+      buf = Buffer.concat([this.#pending, buf]);
       this.#pending = null;
     }
     const last = buf.lastIndexOf(10);
     if (last === -1) {
+      if (buf.length > MAX_LINE_BYTES) {
+        // No newline in a MiB: not a text trace (or a corrupted one); memory must not follow it.
+        this.parser.nonTextLine(buf.toString("latin1", 0, 160), 1, `a line longer than ${MAX_LINE_BYTES} bytes (not a text trace?)`);
+        this.#skipping = true;
+        return;
+      }
       this.#pending = Buffer.from(buf);
       return;
     }
@@ -250,6 +265,9 @@ export class ChunkParser {
     return nl;
   }
 }
+
+/** The longest line kept whole while waiting for its newline; a longer one is not text. */
+const MAX_LINE_BYTES = 1 << 20;
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
 const MM_PAGE = bytes("mm_page_");

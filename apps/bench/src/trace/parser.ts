@@ -220,9 +220,9 @@ export class TraceParser {
    * parser.nonTextLine("cat-155 [001] 1.0: mm_page_free: page=\u0000", 39);
    * ```
    */
-  nonTextLine(text: string, column: number): void {
+  nonTextLine(text: string, column: number, reason = `bytes that are not text (column ${column})`): void {
     const lineNo = ++this.#line;
-    const e = new TraceError(TraceErrorCode.NotText, lineNo, `bytes that are not text (column ${column})`, text);
+    const e = new TraceError(TraceErrorCode.NotText, lineNo, reason, text);
     if (!this.#lenient) throw e;
     this.#nonText++;
     this.#problem({ line: lineNo, code: e.code, message: e.message });

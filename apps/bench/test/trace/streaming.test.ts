@@ -262,3 +262,23 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
     );
   });
 });
+
+describe("input that is not line-shaped", () => {
+  test("a line of more than 1 MiB is not text: strict throws naming it, lenient skips to the next newline; memory does not follow it", () => {
+    const good = "  cat-155 [001] ..... 3.031357: mm_page_free: page=00000000c8ea8e30 pfn=0x1bac order=1\n";
+    const strict = new ChunkParser();
+    const batch = new TraceEventBatch(4);
+    strict.feed(Buffer.from(good), batch);
+    expect(() => {
+      for (let i = 0; i < 3; i++) strict.feed(Buffer.alloc(512 * 1024, 0x41), batch);
+    }).toThrow(/^line 2: a line longer than 1048576 bytes \(not a text trace\?\)/);
+    const lenient = new ChunkParser({ lenient: true });
+    const kept = new TraceEventBatch(4);
+    lenient.feed(Buffer.from(good), kept);
+    for (let i = 0; i < 8; i++) lenient.feed(Buffer.alloc(512 * 1024, 0x41), kept);
+    lenient.feed(Buffer.from(`AAAA\n${good}`), kept);
+    lenient.end(kept);
+    expect(kept.length).toBe(2);
+    expect([lenient.summary().nonTextLines, lenient.summary().lines]).toEqual([1, 3]);
+  });
+});
