@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import { DEFAULT_TRACE, SYSTEMS, buildSystem, systemNamed, type MemorySystem } from "../../src/systems/index.js";
+import { fixture } from "../trace/helpers.js";
 import { SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec } from "../../src/workloads/trace-replay.js";
 
 describe("trace replay through every system, streamed", async () => {
@@ -78,5 +80,45 @@ describe("trace replay through every system, streamed", async () => {
       expect(r.report!.liveAllocationsAtEnd).toBe(2);
       r.system.check();
     }
+  });
+});
+
+describe("replays read once, and a system that breaks", () => {
+  test("standard input is replayed in one pass: systems built from the header's CPUs, samples by page events, the same accounting", async () => {
+    const text = readFileSync(fixture("ftrace-6.1-hex.txt"));
+    const stdin = Readable.from([text.subarray(0, 500), text.subarray(500)]) as unknown as NodeJS.ReadStream;
+    let cpusSeen = 0;
+    const { replays, pageEvents } = await replayOnSystems(traceSpec("-"), (cpus) => {
+      cpusSeen = cpus;
+      return [buildSystem(systemNamed("classic")!, { bytes: 32 * MiB, cpus })];
+    }, { stdin, samples: 4 });
+    const fromFile = await scanTrace(traceSpec(fixture("ftrace-6.1-hex.txt")), 100);
+    expect(cpusSeen).toBe(fromFile.cpus);
+    const report = replays[0]!.report!;
+    expect([report.allocsByOrder, report.freesMatched, report.freesUnmatched, report.livePagesAtEnd]).toEqual([fromFile.accounting.allocsByOrder, fromFile.accounting.freesMatched, fromFile.accounting.freesUnmatched, fromFile.accounting.livePagesAtEnd]);
+    // x = page events replayed: the first sample at 0, the last at the end.
+    const s = replays[0]!.samples;
+    expect([s.x[0], s.x[s.length - 1]]).toEqual([0, pageEvents]);
+  });
+
+  test("a system whose allocator throws is dropped with its error; the others replay to the end", async () => {
+    let calls = 0;
+    const broken = {
+      name: "breaks",
+      create: () => ({
+        allocPages(order: number): number {
+          if (++calls > 100) throw new Error("corrupted free list");
+          return (calls - 1) * 512; // a 512-page slot each: every order up to 9 fits the 256 MiB machine
+        },
+        freePages(): void {},
+      }),
+    };
+    const spec = traceSpec(DEFAULT_TRACE);
+    const defs = [{ ...systemNamed("classic")!, name: "breaks", pageAllocator: broken, perCpuLists: false }, systemNamed("memdesc")!];
+    const { replays } = await replayOnSystems(spec, (cpus) => defs.map((d) => buildSystem(d, { bytes: 256 * MiB, cpus })));
+    expect(replays[0]!.error).toMatch(/^line \d+: the allocator threw on allocPages\(0\): corrupted free list$/);
+    expect(replays[0]!.report).toBeNull();
+    expect(replays[1]!.error).toBeNull();
+    expect(replays[1]!.report!.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
   });
 });
