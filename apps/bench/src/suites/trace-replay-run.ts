@@ -45,7 +45,14 @@ export interface ReplayProfile {
   rounds?: number;
 }
 
-/** The replay profile of a quick or a full run. */
+/**
+ * The replay profile of a quick or a full run.
+ *
+ * @example
+ * ```ts
+ * replayProfile(true).samples; // 40
+ * ```
+ */
 export function replayProfile(quick: boolean): ReplayProfile {
   return quick ? { windowEvents: 50_000, samples: 40, rounds: 10 } : { windowEvents: 200_000, samples: 60 };
 }
@@ -65,7 +72,14 @@ export function setReplayHooks(next: ReplayHooks): void {
   hooks = next;
 }
 
-/** Every trace the command line selected: files (and `-`), then synthetic ones. */
+/**
+ * Every trace the command line selected: files (and `-`), then synthetic ones. O(traces).
+ *
+ * @example
+ * ```ts
+ * selectedTraceSpecs().map((t) => t.name); // ["trace.txt.gz"] by default
+ * ```
+ */
 export function selectedTraceSpecs(): TraceSpec[] {
   return [...selectedTraces().map(traceSpec), ...selectedSynthTraces().map((n) => synthSpec(n))];
 }

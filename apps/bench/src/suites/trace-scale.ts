@@ -9,7 +9,14 @@ import type { Measurement, Suite } from "../harness/types.js";
 const BENCH_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 
-/** Trace lengths of the scale run: the quick profile keeps it to seconds. */
+/**
+ * Trace lengths of the scale run: the quick profile keeps it to seconds.
+ *
+ * @example
+ * ```ts
+ * scaleSizes(false); // [1000000, 10000000, 50000000]
+ * ```
+ */
 export function scaleSizes(quick: boolean): number[] {
   return quick ? [100_000, 1_000_000] : [1_000_000, 10_000_000, 50_000_000];
 }

@@ -105,7 +105,14 @@ export function addSystems(defs: readonly SystemDefinition[]): void {
   }
 }
 
-/** The shipped systems, then those added by `--system-file`. */
+/**
+ * The shipped systems, then those added by `--system-file`. O(systems).
+ *
+ * @example
+ * ```ts
+ * allSystems().map((s) => s.name); // ["classic", "memdesc", ..., "first-fit"]
+ * ```
+ */
 export function allSystems(): SystemDefinition[] {
   return [...SYSTEMS, ...userSystems];
 }

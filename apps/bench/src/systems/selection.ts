@@ -53,7 +53,14 @@ export function selectedTraces(): string[] {
   return current.traces.length === 0 && (current.synth ?? []).length === 0 ? [DEFAULT_TRACE] : [...current.traces];
 }
 
-/** The synthetic traces to replay, by event count. */
+/**
+ * The synthetic traces to replay, by event count (`--trace-synth`).
+ *
+ * @example
+ * ```ts
+ * selectedSynthTraces(); // [10000000] after --trace-synth 10M
+ * ```
+ */
 export function selectedSynthTraces(): number[] {
   return [...(current.synth ?? [])];
 }

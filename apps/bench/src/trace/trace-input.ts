@@ -15,7 +15,14 @@ const MAX_CHUNKS_AHEAD = 4;
 const MAX_RAW_AHEAD = 4;
 const CHUNK_BYTES = 1 << 20;
 
-/** The name of standard input as a trace path. */
+/**
+ * The name of standard input as a trace path.
+ *
+ * @example
+ * ```ts
+ * openTraceInput(STDIN_PATH).name; // "standard input"
+ * ```
+ */
 export const STDIN_PATH = "-";
 
 /** How an input ended, from {@link TraceInput.ending}. */

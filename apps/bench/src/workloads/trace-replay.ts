@@ -67,12 +67,28 @@ function sourceOf(spec: TraceSpec): string | TraceChunkSource {
   return { name: spec.name, chunks: () => new SyntheticTrace({ events, cpus: SYNTH_CPUS, seed: spec.seed ?? 1 }).chunks() };
 }
 
-/** True when the trace can be read twice (not standard input). */
+/**
+ * True when the trace can be read twice (not standard input). O(1).
+ *
+ * @example
+ * ```ts
+ * rereadable(traceSpec("-")); // false
+ * ```
+ */
 export function rereadable(spec: TraceSpec): boolean {
   return spec.path !== STDIN_PATH;
 }
 
-/** An allocator that never fails: per-order free stacks over an endless bump pointer (the replay floor). */
+/**
+ * An allocator that never fails: per-order free stacks over an endless bump pointer (the replay
+ * floor, and what a scan keeps the trace's own accounting on). O(1) per call.
+ *
+ * @example
+ * ```ts
+ * const floor = stackAllocator();
+ * floor.allocPages(1); // 0
+ * ```
+ */
 export function stackAllocator(): PageAllocator {
   const free: number[][] = Array.from({ length: 31 }, () => []);
   let top = 0;
@@ -227,7 +243,13 @@ const SAMPLE_WIDTH = SAMPLE_METRICS.length + SAMPLED_ORDERS;
 
 /**
  * Samples of one system over trace time, held compactly: x (seconds, or page events for a trace
- * without timestamps) and {@link SAMPLE_WIDTH} values per sample in one growing Float64Array.
+ * without timestamps) and one value per {@link SAMPLE_METRICS} entry and sampled order per sample,
+ * in one growing Float64Array. `add` is O(values) amortised.
+ *
+ * @example
+ * ```ts
+ * series.value(series.length - 1, SAMPLE_METRICS.indexOf("live pages")); // live pages at the end
+ * ```
  */
 export class SampleSeries {
   x = new Float64Array(64);
@@ -254,7 +276,16 @@ export class SampleSeries {
   }
 }
 
-/** Reads one sample of `system` (non-draining: the replay's per-CPU lists are left as they are). */
+/**
+ * Reads one sample of `system` into `out` (non-draining: the replay's per-CPU lists are left as they
+ * are). Cost: one buddyinfo (O(orders x nodes)) or POTAD stats read.
+ *
+ * @example
+ * ```ts
+ * const out = new Float64Array(SAMPLE_METRICS.length + SAMPLED_ORDERS);
+ * sampleSystem(system, replayer, out); // out[0]: live pages, out[1]: free pages, ...
+ * ```
+ */
 export function sampleSystem(system: MemorySystem, replayer: TraceReplayer, out: Float64Array): void {
   const blocks = freeBlocksNow(system);
   let freePages = 0;
