@@ -2,6 +2,7 @@ import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/phy
 import { MAX_TRACE_ORDER, TRACE_EVENT_KIND_NAMES, TraceEventKind, type TraceEventKindName, type TraceRecord } from "./events.js";
 import { TraceError, TraceErrorCode } from "./errors.js";
 import type { TraceEventBatch } from "./event-batch.js";
+import { KeySlotMap } from "./key-slot-map.js";
 import type { PageAllocator } from "./page-allocator.js";
 
 /** Where a replay is, as passed to the {@link ReplayOptions} hooks. */
@@ -132,7 +133,7 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  * not depend on the allocator: the same trace gives the same counts on every system.
  *
  * Matching rules for kernel traces (pfn-keyed; buddy allocations are aligned to their size):
- * - a free at an allocation's first pfn with its order frees it (the common case, one Map lookup);
+ * - a free at an allocation's first pfn with its order frees it (the common case, one lookup);
  * - a free of part of an allocation (a smaller order, or a pfn inside it, as after `split_page`)
  *   is partial: the allocation's pages are then tracked one by one and the allocator's block is
  *   freed, with its own order, when the last page goes;
@@ -142,12 +143,12 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  *   freed first and the event counted.
  * Annotations (`FreeBatched`, `PcpuDrain`, `ZoneLocked`, `ExtFrag`) are counted, never replayed.
  *
- * Data: a `Map<number, number>` from trace pfn (or `-1 - id`) to a slot in typed arrays
- * (allocator pfn, order, pages left, flags); no object per allocation.
+ * Data: a {@link KeySlotMap} (open addressing in typed arrays) from trace pfn (or `-1 - id`) to a
+ * slot in typed arrays (allocator pfn, order, pages left, flags); no object per allocation.
  *
- * Cost per allocation: the allocator's `allocPages`, one Map lookup, plus up to `maxOrder` lookups
+ * Cost per allocation: the allocator's `allocPages`, one lookup, plus up to `maxOrder` lookups
  * to find an allocation covering the pfn, plus 2^order lookups when the order is above 0. Per
- * free: one Map lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
+ * free: one lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
  * An allocation the allocator cannot serve is counted ({@link ReplayReport.sutFailures}) and the
  * replay goes on: it returned -1 (out of memory), or it refused the order as out of range
  * (an error with code `ERR_OUT_OF_RANGE`: above its largest order; {@link ReplayReport.sutOrderTooLarge}).
@@ -169,7 +170,7 @@ export class TraceReplayer {
   readonly #phaseMarker: RegExp;
 
   /** Trace key (pfn, or -1 - id) -> slot. Unsplit allocations have their first pfn here; split ones each live page. */
-  readonly #live = new Map<number, number>();
+  readonly #live = new KeySlotMap();
   #sutPfn = new Float64Array(64);
   #head = new Float64Array(64);
   #remaining = new Float64Array(64);
