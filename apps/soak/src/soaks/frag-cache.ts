@@ -147,7 +147,7 @@ export const fragCacheSoak: Soak = {
   name: "frag-cache",
   package: "frag-cache",
   description: "FragmentCache over a buddy on backed memory: IMIX and odd sizes and alignments, stamps checked at free, drains, refill failures (fail_page_alloc, another user's pressure), double frees refused",
-  defaultOps: 420_000,
+  defaultOps: 560_000,
   kinds: KINDS,
   create: () => new FragCacheSoak(),
 };

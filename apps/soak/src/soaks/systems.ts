@@ -322,7 +322,7 @@ export const systemSoaks: Soak[] = SYSTEMS.map((def) => ({
   name: `system:${def.name}`,
   package: "bench",
   description: `the ${def.name} system (${def.description}), 16 MiB backed: anon via direct reclaim, contiguous, PTE-mapped, fragments, swapping anon memory; memory failure and fault injection`,
-  defaultOps: 1_400_000,
+  defaultOps: 1_800_000,
   kinds: KINDS,
   create: () => new SystemSoak(def),
 }));
