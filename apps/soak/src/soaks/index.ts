@@ -2,6 +2,7 @@
 import { registerSoak } from "../registry.js";
 import { buddySoak } from "./buddy.js";
 import { fragCacheSoak } from "./frag-cache.js";
+import { heapSoak } from "./heap.js";
 import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
@@ -14,4 +15,5 @@ registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
 registerSoak(pteCacheSoak);
 registerSoak(shrinkerSoak);
+registerSoak(heapSoak);
 for (const soak of systemSoaks) registerSoak(soak);
