@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runSuiteInProcess } from "./harness/isolate.js";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
+import type { Measurement } from "./harness/types.js";
 import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
 import { compareMeasurements, readReport, renderComparison } from "./report/compare.js";
 import { renderHtml } from "./report/html.js";
@@ -134,7 +135,7 @@ function buildProgram(io: CliIo): Command {
  * const result = await loadAndRun(entry, { suite: [], quick: true, list: false, seed: DEFAULT_SEED }, silentProgress);
  * ```
  */
-export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink): Promise<SuiteResult> {
+export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink, earlier: readonly Measurement[] = []): Promise<SuiteResult> {
   let suite;
   try {
     suite = await entry.load();
@@ -144,7 +145,7 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
   setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }) });
-  return runSuite(suite, { quick: options.quick, seed: options.seed, progress });
+  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, earlier });
 }
 
 /**
@@ -222,7 +223,9 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   const results: SuiteResult[] = [];
   const isolate = entries.length > 1 && io.isolate !== false;
   for (const entry of entries) {
-    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options) : await loadAndRun(entry, options, progress);
+    // Each suite sees what the suites before it recorded (the answers read the scale suite's curves).
+    const earlier = results.flatMap((r) => r.measurements);
+    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options, earlier) : await loadAndRun(entry, options, progress, earlier);
     results.push(result);
     io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, TABLE_WIDTH).join("\n")}\n`);
     if (result.measurements.length > 0) io.out(`${renderTable(result)}\n`);

@@ -56,6 +56,8 @@ export interface ChartSpec {
   log: boolean;
   /** Lower end of a logarithmic axis: the power of ten below the smallest value, so every bar has a length. */
   min?: number;
+  /** Line charts: a logarithmic `at` axis (positive positions spanning more than 20x, e.g. live-set sizes 1k..1M). */
+  logX?: boolean;
   /** Bar charts: the category labels (workload, or "workload · metric"), each wrapped into lines. */
   categories: string[][];
   datasets: ChartDataset[];
@@ -165,7 +167,8 @@ function barChart(section: ChartSection, title: string, unit: string, rows: read
  * - **fragmentation**: metrics naming fragmentation, unusable free space or the largest free block;
  * - **histograms**: series of metric {@link HISTOGRAM_METRIC} (`at` = order), one bar chart per suite and workload, a bar per system and order;
  * - **metadata**: metrics naming metadata, bytes/page or a descriptor, one chart per suite and unit;
- * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system.
+ * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system
+ *   (the `at` axis logarithmic when the positions span more than 20x, as the scale suite's live-set sizes do).
  *
  * Bar charts read the last point of a series (as the tables do); answers are never charted.
  * Cost: O(n log n) in the measurements.
@@ -205,7 +208,8 @@ export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
         const first = group[0]!;
         const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: s.points.map((p) => ({ x: p.at!, y: p.value })), tips: s.points.map(tip), colour: colour(s.system) }));
         const values = group.flatMap((s) => s.points.map((p) => p.value));
-        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 });
+        const positions = group.flatMap((s) => s.points.map((p) => p.at!));
+        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 });
       }
       continue;
     }
