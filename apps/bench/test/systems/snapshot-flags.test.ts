@@ -27,6 +27,7 @@ function recordingContext(): { ctx: SuiteContext; measurements: Measurement[]; l
     record: (m) => void measurements.push({ suite: "replay", ...m }),
     progress: () => {},
     log: (line) => void log.push(line),
+    earlier: [],
   };
   return { ctx, measurements, log };
 }
