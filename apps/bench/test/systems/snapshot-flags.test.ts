@@ -28,7 +28,6 @@ function recordingContext(): { ctx: SuiteContext; measurements: Measurement[]; l
     record: (m) => void measurements.push({ suite: "replay", ...m }),
     progress: () => {},
     log: (line) => void log.push(line),
-    earlier: [],
   };
   return { ctx, measurements, log };
 }
