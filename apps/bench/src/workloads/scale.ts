@@ -208,9 +208,9 @@ export function tablePfns(bytes: number, seed: number): Int32Array {
 
 /**
  * Records the first `live` pfns of `pfns` ({@link tablePfns}) as single pages in `table`, in that
- * (random) order, so the tree's nodes are as full as the churn keeps them (filled in address order
- * they are packed, and every store of the churn then splits one: 1.5x the steady-state cost at 1M
- * in a measurement here, though a quarter of the fill's time); the rest of `pfns` is the free ring.
+ * (random) order, so the maple tree starts in the shape a random live set gives it, not the packed
+ * shape of an address-order fill (which moved the churn's cost: 6x dearer at 10k and 1.5x at 1M in
+ * one measurement here, though it fills 2x faster at 1M); the rest of `pfns` is the free ring.
  * O(live) stores.
  *
  * @example
