@@ -239,16 +239,17 @@ export class Heap {
 
   /**
    * Grows the buffer by at least `bytes` and manages the new bytes; returns the bytes added, or -1
-   * when the buffer cannot grow. The new bytes become a space of their own (an allocation does
-   * not span the old end).
+   * when the buffer cannot grow. POTAD's space grows at its end (`growSpace`), so the new bytes
+   * merge with the free ones before the old end and an allocation may span it.
    */
   grow(bytes: number): number {
     requireInteger(bytes, "bytes", 1);
     if (this.memory.grow(bytes) < 0) return -1;
     const end = Math.floor(this.memory.size / this.pageSize) * this.pageSize;
     const added = end - this.#managedEnd;
-    if (added < this.pageSize * 2 ** this.slab.maxOrder) return added > 0 ? 0 : -1;
-    this.#pages.addSpace(this.potad.addSpace({ base: this.#managedEnd, size: added, granule: this.pageSize }), added);
+    if (added <= 0) return 0;
+    this.potad.growSpace(this.#pages.spaces[0]!, end);
+    this.#pages.grewLast(end);
     this.#managedEnd = end;
     return added;
   }
