@@ -9,6 +9,8 @@ import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S
 /**
  * What a cache needs from the allocator that owns it: new slabs (pages, a descriptor, objects on
  * a free list, the memdesc recursion) and giving an empty slab back.
+ *
+ * @internal
  */
 export interface SlabProvider {
   readonly table: SlabTable;
@@ -98,7 +100,7 @@ export class SlabCache {
   readonly objectsPerSlab: number;
   /** The lowest order that holds one object: what a new slab falls back to when the preferred order is not free (SLUB's `s->min`). */
   readonly minOrder: number;
-  /** One bit per object slot of each slab: set while handed out. */
+  /** @internal One bit per object slot of each slab: set while handed out. */
   readonly bitmap: SlabBitmap;
   readonly debug: SlabDebug;
   readonly minPartial: number;

@@ -1,5 +1,5 @@
 import { ErrorCode, MetadataArena, MmkitError, describeValue, requireArrayFactory, requireInteger, requirePowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
-import { SlabCache, type SlabCacheOptions, type SlabProvider } from "./cache.js";
+import { SlabCache, type SlabCacheOptions } from "./cache.js";
 import { checkSlabAllocator } from "./check.js";
 import type { PageSource, SlabMemory, SlabShrinker } from "./interfaces.js";
 import { RED_ACTIVE, RED_INACTIVE, POISON_END, POISON_FREE, objectLayout, parseDebug, slabOrder } from "./layout.js";
@@ -54,13 +54,16 @@ export interface SlabAllocatorOptions {
  * slab.check();
  * ```
  */
-export class SlabAllocator implements SlabProvider {
+export class SlabAllocator {
   readonly pageSize: number;
   readonly cpus: number;
   readonly maxOrder: number;
   readonly arena: ArrayFactory;
+  /** @internal The `struct slab` rows. */
   readonly table: SlabTable;
+  /** @internal pfn -> slab. */
   readonly pageMap: PageMap;
+  /** @internal Free pointers, poison and red zones in the managed bytes. */
   readonly objects: ObjectMemory;
   /** The cache descriptors come from. */
   readonly descriptorCache: SlabCache;
