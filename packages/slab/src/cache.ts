@@ -180,7 +180,7 @@ export class SlabCache {
 
   /** @internal {@link alloc} without the guard that keeps users off the descriptor cache. */
   allocObject(cpu: number): number {
-    if (!(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     let object = this.cpuFreelist[cpu]!;
     if (object < 0) {
@@ -240,7 +240,7 @@ export class SlabCache {
   }
 
   #validateFree(s: number, address: number, cpu: number): void {
-    if (!(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     const p = this.#p;
     const ints = p.table.ints;
