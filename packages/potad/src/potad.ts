@@ -43,7 +43,7 @@ import {
   floorLog2,
 } from "./layout.js";
 import { PageFace } from "./page-face.js";
-import { SortedRangeIndex } from "./sorted-range-index.js";
+import { AlignedBlockIndex } from "./aligned-block-index.js";
 import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
 import { addressError, requireDescriptorIndex, requireOptions } from "./validate.js";
@@ -53,7 +53,8 @@ export interface PotadOptions {
   /** Where block records and space headers come from (default: a new `MetadataArena`). */
   arena?: ArrayFactory;
   /**
-   * Where descriptors are registered (default: a {@link SortedRangeIndex} on the same arena). The
+   * Where descriptors are registered (default: an {@link AlignedBlockIndex} on the same arena,
+   * O(1) per operation at any number of descriptors; {@link SortedRangeIndex} also fits). The
    * maple tree of `@mmkit/memdesc-lookup` fits. Its `erase` must not allocate metadata.
    */
   descriptorIndex?: DescriptorIndex;
@@ -144,7 +145,7 @@ export class Potad {
     if (options.arena !== undefined) requireArrayFactory(options.arena);
     if (options.descriptorIndex !== undefined) requireDescriptorIndex(options.descriptorIndex);
     this.arena = options.arena === undefined ? new MetadataArena() : options.arena;
-    this.descriptorIndex = options.descriptorIndex === undefined ? new SortedRangeIndex({ arena: this.arena }) : options.descriptorIndex;
+    this.descriptorIndex = options.descriptorIndex === undefined ? new AlignedBlockIndex({ arena: this.arena }) : options.descriptorIndex;
     this.#blocks = new BlockTable(this.arena);
     this.#spaces = new SpaceTable(this.arena);
   }
