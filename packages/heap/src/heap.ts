@@ -199,7 +199,7 @@ export class Heap {
   #view<T>(ctor: ViewCtor<T>, address: number, count: number | undefined): T {
     const size = this.sizeOf(address);
     const each = ctor.BYTES_PER_ELEMENT;
-    const n = count ?? Math.floor(size / each);
+    const n = count === undefined ? Math.floor(size / each) : count;
     requireInteger(n, "count", 0, Math.floor(size / each));
     if (address % each !== 0) throw new MmkitError(ErrorCode.NotAligned, `address ${address} is not aligned to ${each} bytes`);
     const bytes = this.memory.bytes(address, n * each);
