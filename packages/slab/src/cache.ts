@@ -459,6 +459,17 @@ export class SlabCache {
     return freed;
   }
 
+  /** Object slots in the cache's slabs (a slab that fell back to a lower order has fewer). O(slab rows). */
+  objectSlots(): number {
+    const ints = this.#p.table.ints;
+    let slots = 0;
+    for (let s = 0; s < this.#p.table.capacity; s++) {
+      const o = s * INT_STRIDE;
+      if (ints[o + S_STATE] !== SlabState.Unused && ints[o + S_CACHE] === this.id) slots += ints[o + S_OBJECTS]!;
+    }
+    return slots;
+  }
+
   /** Pages in the cache's slabs. O(slab rows). */
   slabPages(): number {
     const ints = this.#p.table.ints;

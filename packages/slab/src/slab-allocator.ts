@@ -234,7 +234,7 @@ export class SlabAllocator {
     const caches = this.caches().map((c) => ({
       name: c.name,
       activeObjects: c.activeObjects,
-      objects: c.nrSlabs * c.objectsPerSlab,
+      objects: c.objectSlots(),
       objectSize: c.objectSize,
       stride: c.stride,
       objectsPerSlab: c.objectsPerSlab,
