@@ -162,8 +162,8 @@ describe("SharedBuddy in one thread", () => {
   });
 });
 
-test("4 workers (more than the cores) x 20k random ops, cross-worker frees through rings: nothing lost or doubled, all back, check() passes", async () => {
-  const r = await runSharedStress({ workers: 4, opsPerWorker: 20_000, seed: 3 });
+test.each(["mutex", "spin"] as const)("4 workers (more than the cores) x 20k random ops under a %s, cross-worker frees through rings: nothing lost or doubled, all back, check() passes", async (lock) => {
+  const r = await runSharedStress({ workers: 4, opsPerWorker: 20_000, seed: 3, buddy: { lock } });
   expect(r.doubles).toBe(0);
   expect(r.check).toBe("ok");
   expect(r.received).toBe(r.sent);
