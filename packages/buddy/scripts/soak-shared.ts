@@ -11,10 +11,12 @@ if (!Number.isSafeInteger(total) || total < workers || !Number.isSafeInteger(wor
   console.error(`usage: soak-shared.ts [totalOps >= workers] [workers >= 1] [mutex|spin], got ${process.argv.slice(2).join(" ")}`);
   process.exit(2);
 }
+// A new seed each run (printed, and taken back as MMKIT_SOAK_SEED to replay one).
+const seed = Number(process.env.MMKIT_SOAK_SEED ?? Date.now() % 100_000);
 const started = performance.now();
-const r = await runSharedStress({ workers, opsPerWorker: Math.ceil(total / workers), seed: Date.now() % 100_000, buddy: { lock } });
+const r = await runSharedStress({ workers, opsPerWorker: Math.ceil(total / workers), seed, buddy: { lock } });
 const seconds = (performance.now() - started) / 1000;
 const ok = r.doubles === 0 && r.check === "ok" && r.frees === r.allocs && r.received === r.sent && r.freeAfter === r.managed && r.perCpuAfter === 0 && r.ownedAfter === 0;
-console.log(JSON.stringify({ workers, lockKind: lock, ops: Math.ceil(total / workers) * workers, seconds: Number(seconds.toFixed(1)), ...r }, null, 1));
+console.log(JSON.stringify({ workers, lockKind: lock, seed, ops: Math.ceil(total / workers) * workers, seconds: Number(seconds.toFixed(1)), ...r }, null, 1));
 console.log(ok ? "soak: ok" : "soak: FAILED");
 process.exit(ok ? 0 : 1);
