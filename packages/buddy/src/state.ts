@@ -1,6 +1,7 @@
 import { ErrorCode, MmkitError, MetadataArena, requireArrayFactory, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
 import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+import type { BuddyInitialState } from "./initial-state.js";
 import { optional, requireOptions } from "./misuse.js";
 import {
   FA_INTS,
@@ -51,6 +52,8 @@ export interface BuddyOptions {
   defaultMigratetype?: MigrateType;
   /** Start with `fail_page_alloc`-style fault injection armed. */
   faultInjection?: FaultInjectionOptions;
+  /** Start from this described state (pageblock types, free and allocated blocks, watermarks, per-CPU limits) instead of all RAM free. */
+  initialState?: BuddyInitialState;
 }
 
 /** Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`. */

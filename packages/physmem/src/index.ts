@@ -15,6 +15,7 @@ export { MemoryBacking, type MemoryBackingOptions } from "./backing.js";
 export { DirectMap, Protection, type DirectMapOptions, type DirectMapCounters, type LeafLevel } from "./direct-map.js";
 export { MemoryFailure, type MemoryFailureEvent, type MemoryFailureHandler } from "./memory-failure.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
+export { AdoptedMemory, type AdoptableBuffer, type AdoptedMemoryOptions } from "./adopted-memory.js";
 export { KiB, MiB, GiB, TiB, formatBytes } from "./units.js";
 export {
   SharedMetadataArena,

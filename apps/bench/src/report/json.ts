@@ -110,11 +110,11 @@ export function validateReport(value: unknown): string[] {
       for (const key of ["suite", "system", "workload", "metric", "unit"]) if (!isNonEmpty(m[key])) problems.push(`measurements[${i}].${key} must be a non-empty string`);
       if (isNonEmpty(m.suite) && !suiteNames.has(m.suite)) problems.push(`measurements[${i}].suite ${JSON.stringify(m.suite)} is not in suites`);
       if (!isFiniteNumber(m.value)) problems.push(`measurements[${i}].value must be a finite number`);
-      for (const key of ["spread", "ratio", "at"]) if (m[key] !== undefined && !isFiniteNumber(m[key])) problems.push(`measurements[${i}].${key} must be a finite number when present`);
+      for (const key of ["spread", "ratio", "at", "alone"]) if (m[key] !== undefined && !isFiniteNumber(m[key])) problems.push(`measurements[${i}].${key} must be a finite number when present`);
       if ((m.ratio === undefined) !== (m.ratioTo === undefined)) problems.push(`measurements[${i}]: ratio and ratioTo come together`);
       if (m.ratioTo !== undefined && !isNonEmpty(m.ratioTo)) problems.push(`measurements[${i}].ratioTo must be a non-empty string when present`);
       if (m.note !== undefined && !isString(m.note)) problems.push(`measurements[${i}].note must be a string when present`);
-      const known = new Set(["suite", "system", "workload", "metric", "value", "unit", "spread", "ratio", "ratioTo", "note", "at"]);
+      const known = new Set(["suite", "system", "workload", "metric", "value", "unit", "spread", "ratio", "ratioTo", "note", "at", "alone"]);
       for (const key of Object.keys(m)) if (!known.has(key)) problems.push(`measurements[${i}] has an unknown field ${JSON.stringify(key)}`);
     });
   return problems;
