@@ -5,10 +5,12 @@ import { fragCacheSoak } from "./frag-cache.js";
 import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
+import { sharedBuddySoak } from "./shared-buddy.js";
 import { shrinkerSoak } from "./shrinker.js";
 import { systemSoaks } from "./systems.js";
 
 registerSoak(buddySoak);
+registerSoak(sharedBuddySoak);
 registerSoak(potadSoak);
 registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
