@@ -20,6 +20,7 @@ function recordingContext(): { ctx: SuiteContext; measurements: Measurement[]; l
   const log: string[] = [];
   const ctx: SuiteContext = {
     quick: true,
+    earlier: [],
     seed: 0x6d6d6b74,
     time: () => {
       throw new Error("not timed here");
