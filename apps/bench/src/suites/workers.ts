@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
+import { MigrateType, SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
 import { MemoryMap, MiB } from "@mmkit/physmem";
 import { startTsWorker } from "../harness/ts-worker.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
@@ -50,7 +50,8 @@ const suite: Suite = {
     const rounds = ctx.quick ? 10 : 15;
     const ops = ctx.quick ? 20_000 : 100_000;
     const map = MemoryMap.uniform(RAM);
-    const base = { cpus: maxWorkers, minFreeKbytes: 0 };
+    // Movable, as the buddy suite allocates (user pages): no migratetype fallback in the way.
+    const base = { cpus: maxWorkers, minFreeKbytes: 0, defaultMigratetype: MigrateType.Movable };
     const configs: Config[] = [
       { name: FLOOR, kind: "floor" },
       { name: "buddy per-CPU (batch 4, high 16)", kind: "per-cpu", options: { ...base, pcpBatch: 4, pcpHigh: 16 } },
@@ -149,7 +150,7 @@ const suite: Suite = {
           ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock acquisitions/1k ops", value: (d.acquisitions * 1000) / opsDone, unit: "count", at: n });
           ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "contended acquisitions/1k ops", value: (d.contended * 1000) / opsDone, unit: "count", at: n });
           ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock sleeps/1k ops", value: (d.waits * 1000) / opsDone, unit: "count", at: n });
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n });
+          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n, note: "all 3 CPUs, after a round" });
         }
       }
       for (let ni = 0; ni < counts.length; ni++) {

@@ -9,7 +9,7 @@
  * [2] workers taking part, [3] operations each, [4] workers done.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { BuddyAllocator, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
+import { BuddyAllocator, MigrateType, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
 import { MemoryMap } from "@mmkit/physmem";
 import { ringPop, ringPush } from "./rings.js";
 
@@ -60,7 +60,7 @@ const faces: Pages[] = d.configs.map((c) => {
   if (c.kind === "floor") return stackPages(c.stacks![d.index]!);
   if (c.kind === "private") {
     const o = c.privateBuddy!;
-    return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh }).cpu(0);
+    return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh, defaultMigratetype: MigrateType.Movable }).cpu(0);
   }
   const buddy = SharedBuddy.attach(c.handle!);
   if (c.kind === "zone-lock") return buddy;
