@@ -11,8 +11,14 @@ import { DEFAULT_SEED } from "../src/workloads/random.js";
 // asserted; the suite ends with check() on every shared allocator, so a broken state fails it.)
 
 let measurements: Measurement[] = [];
+const STACKS = "Int32Array stacks (per worker)";
+const PCP_SMALL = "buddy per-CPU (batch 4, high 16)";
+const PCP_LARGE = "buddy per-CPU (batch 31, high 186)";
+const ZONE = "buddy zone lock only";
+const ZONE_SPIN = "buddy zone lock only (spinlock)";
+const PRIVATE = "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)";
 const at = (system: string, metric: string, n: number): number => {
-  const found = measurements.filter((m) => m.system.startsWith(system) && m.metric === metric && m.at === n);
+  const found = measurements.filter((m) => m.system === system && m.metric === metric && m.at === n);
   expect(found, `${system} / ${metric} / ${n}`).toHaveLength(1);
   return found[0]!.value;
 };
@@ -25,11 +31,11 @@ beforeAll(async () => {
 
 describe("workers suite (small run)", () => {
   test("ns/op over all workers for every configuration and count, with the ratio to the per-worker stacks", () => {
-    for (const system of ["Int32Array stacks", "buddy per-CPU (batch 4", "buddy per-CPU (batch 31", "buddy zone lock only", "private BuddyAllocator"]) {
+    for (const system of [STACKS, PCP_SMALL, PCP_LARGE, ZONE, ZONE_SPIN, PRIVATE]) {
       for (const n of [1, 2, 3]) {
-        const m = measurements.find((x) => x.system.startsWith(system) && x.metric === "ns/op (all workers)" && x.at === n)!;
-        expect(m.value).toBeGreaterThan(0);
-        expect(m.ratioTo).toBe("Int32Array stacks (per worker)");
+        expect(at(system, "ns/op (all workers)", n)).toBeGreaterThan(0);
+        const m = measurements.find((x) => x.system === system && x.metric === "ns/op (all workers)" && x.at === n)!;
+        expect(m.ratioTo).toBe(STACKS);
       }
     }
   });
@@ -37,19 +43,21 @@ describe("workers suite (small run)", () => {
   test("the zone-lock-only buddy locks for every alloc and every free; per-CPU lists lock for refills and drains only", () => {
     for (const n of [1, 2, 3]) {
       // 2 per operation; frees handed through a ring may land in a neighbouring round.
-      const zone = at("buddy zone lock only", "lock acquisitions/1k ops", n);
-      expect(zone).toBeGreaterThan(1900);
-      expect(zone).toBeLessThan(2100);
+      for (const zoneLock of [ZONE, ZONE_SPIN]) {
+        const zone = at(zoneLock, "lock acquisitions/1k ops", n);
+        expect(zone).toBeGreaterThan(1900);
+        expect(zone).toBeLessThan(2100);
+      }
       // A refill or drain moves a batch: at most a few per 1k operations, far below the zone lock's 2000.
-      expect(at("buddy per-CPU (batch 31", "lock acquisitions/1k ops", n)).toBeLessThan(20);
-      expect(at("buddy per-CPU (batch 4", "lock acquisitions/1k ops", n)).toBeLessThan(400);
-      expect(at("buddy zone lock only", "pages on per-CPU lists", n)).toBe(0);
+      expect(at(PCP_LARGE, "lock acquisitions/1k ops", n)).toBeLessThan(20);
+      expect(at(PCP_SMALL, "lock acquisitions/1k ops", n)).toBeLessThan(400);
+      expect(at(ZONE, "pages on per-CPU lists", n)).toBe(0);
       // Each of the 3 CPUs holds fewer than its high mark after a free (a free reaching high drains a batch).
-      expect(at("buddy per-CPU (batch 4", "pages on per-CPU lists", n)).toBeLessThanOrEqual(3 * 15);
-      expect(at("buddy per-CPU (batch 31", "pages on per-CPU lists", n)).toBeLessThanOrEqual(3 * 185);
-      const contended = at("buddy zone lock only", "contended acquisitions/1k ops", n);
+      expect(at(PCP_SMALL, "pages on per-CPU lists", n)).toBeLessThanOrEqual(3 * 15);
+      expect(at(PCP_LARGE, "pages on per-CPU lists", n)).toBeLessThanOrEqual(3 * 185);
+      const contended = at(ZONE, "contended acquisitions/1k ops", n);
       expect(contended).toBeGreaterThanOrEqual(0);
-      expect(contended).toBeLessThanOrEqual(at("buddy zone lock only", "lock acquisitions/1k ops", n));
+      expect(contended).toBeLessThanOrEqual(at(ZONE, "lock acquisitions/1k ops", n));
     }
   });
 });

@@ -30,7 +30,8 @@ function median(values: number[]): number {
 /**
  * The `workers` suite: allocators shared by worker threads. For 1, 2 and 3 workers (the cores of
  * the machine it was written on, and one beyond) it runs the same churn on the shared buddy with
- * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only, and the floor
+ * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only (futex-style
+ * mutex, and spinlock), and the floor
  * (a private Int32Array stack per worker, pages still moving between workers through the rings),
  * and, for what sharing costs, a private single-threaded BuddyAllocator per worker (its cpu(0) front;
  * its frees cannot cross workers, so it does the same churn with every free local).
@@ -59,6 +60,7 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
     { name: "buddy per-CPU (batch 4, high 16)", kind: "per-cpu", options: { ...base, pcpBatch: 4, pcpHigh: 16 } },
     { name: "buddy per-CPU (batch 31, high 186)", kind: "per-cpu", options: { ...base, pcpBatch: 31, pcpHigh: 186 } },
     { name: "buddy zone lock only", kind: "zone-lock", options: { ...base } },
+    { name: "buddy zone lock only (spinlock)", kind: "zone-lock", options: { ...base, lock: "spin" } },
     { name: "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)", kind: "private" },
   ];
   const pagesTotal = map.presentPages;
