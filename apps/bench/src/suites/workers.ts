@@ -86,10 +86,14 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
   const control = new Int32Array(new SharedArrayBuffer(64));
   const workers: Worker[] = [];
   const exited: Promise<void>[] = [];
+  const reports: string[] = [];
   for (let index = 0; index < maxWorkers; index++) {
     const data: ChurnWorkerData = { index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote };
     const worker = startTsWorker(new URL("../workers/shared-churn.ts", import.meta.url), data);
     workers.push(worker);
+    worker.on("message", (m: string) => {
+      if (m !== "exit") reports.push(m);
+    });
     exited.push(
       new Promise((resolve, reject) => {
         worker.on("error", reject);
@@ -105,8 +109,14 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
     const started = performance.now();
     Atomics.add(control, 0, 1);
     Atomics.notify(control, 0);
-    for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) Atomics.wait(control, 4, done, 1000);
-    return performance.now() - started;
+    for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) {
+      Atomics.wait(control, 4, done, 1000);
+      // A worker that died without answering (its error event cannot arrive while this thread waits).
+      if (performance.now() - started > 300_000) throw new Error(`workers suite: ${n - Atomics.load(control, 4)} worker(s) did not finish configuration ${config} in 5 minutes`);
+    }
+    const ms = performance.now() - started;
+    if (config >= 0 && Atomics.load(control, 5) !== 0) throw new Error("workers suite: a worker failed (its message follows when the workers have exited)");
+    return ms;
   };
   try {
     // Warm-up: every configuration and count once (workers start, attach, compile, fill their slots).
@@ -169,6 +179,7 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
   } finally {
     command(-1, 0, 0);
     await Promise.all(exited);
+    if (reports.length > 0) throw new Error(`workers suite: ${reports.join("; ")}`);
   }
   // After the workers have exited (quiescent): the shared state is whole.
   for (const cfg of configs) cfg.buddy?.check();
