@@ -165,7 +165,9 @@ export class SharedBuddy {
     }
     // Built the ordinary way, so the constructor's own code is the only initialiser.
     const recording = new RecordingArena();
-    const built = new BuddyAllocator(map, { ...(plain as BuddyOptions), arena: recording });
+    // `initialState` shapes only the arrays' first contents (copied below), so the handle need not carry it.
+    const initial = options.initialState === undefined ? {} : { initialState: options.initialState };
+    const built = new BuddyAllocator(map, { ...(plain as BuddyOptions), ...initial, arena: recording });
     const spare = LOCK_INTS * 4 + Math.ceil(((built.cpus + 1) * COUNTER_SLOT * 8) / 64) * 64 + Math.ceil((built.cpus * 4) / 64) * 64 + ATTACH_INTS * 4;
     const arena = SharedMetadataArena.copyOf(recording, { spareBytes: spare, spareArrays: 4 });
     arena.int32(LOCK_INTS, "buddy zone lock");
