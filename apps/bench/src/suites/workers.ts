@@ -8,7 +8,8 @@ import { ringInts } from "../workers/rings.js";
 import type { ChurnWorkerData, WorkerConfig } from "../workers/shared-churn.js";
 
 const FLOOR = "Int32Array stacks (per worker)";
-const WORKLOAD = "order-0 churn, 512 live per worker, 1/4 of frees on the next worker";
+// The charts draw these over `at` = worker threads; the name says so, since their x axis is titled "at".
+const WORKLOAD = "order-0 churn by 1-3 worker threads (at = workers), 512 live each, 1/4 of frees on the next worker";
 const RAM = 64 * MiB;
 const LIVE = 512;
 const RING = 256;
