@@ -6,10 +6,12 @@ import { heapSoak } from "./heap.js";
 import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
+import { sharedBuddySoak } from "./shared-buddy.js";
 import { shrinkerSoak } from "./shrinker.js";
 import { systemSoaks } from "./systems.js";
 
 registerSoak(buddySoak);
+registerSoak(sharedBuddySoak);
 registerSoak(potadSoak);
 registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
