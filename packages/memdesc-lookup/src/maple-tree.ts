@@ -17,7 +17,7 @@ const MAX_LEVELS = 24;
 /** Scratch entries: a node plus a sibling plus one split. */
 const SCRATCH = SLOTS * 2 + 4;
 
-let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
+let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
 /**
  * Turns the in-leaf write fast paths of `tree` on or off. For tests that compare the fast paths with
@@ -30,7 +30,7 @@ let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
  * ```
  */
 export function setWriteFastPaths(tree: MapleTree, on: boolean): void {
-  toggleFastPaths(tree, on);
+  toggleFastPaths!(tree, on);
 }
 
 /**
@@ -123,17 +123,15 @@ export class MapleTree extends MapleView {
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
 
-  static {
-    toggleFastPaths = (tree, on) => {
-      tree.#fastPaths = on;
-    };
-  }
-
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
       throw new MmkitError(ErrorCode.InvalidArgument, `maple tree options must be an object, got ${describeValue(options)}`);
     }
     super(new MapleNodes(options.arena, 4, 1));
+    // Set lazily here, not in a static block: top-level work would keep the class in every bundle.
+    toggleFastPaths ??= (tree, on) => {
+      tree.#fastPaths = on;
+    };
     this.root = this.#emptyLeaf();
     this.levels = 0;
   }

@@ -120,7 +120,8 @@ export class DirectMap {
   }
 
   /** Pages mapped by one leaf at each level: [page, 2 MiB, 1 GiB] with 4 KiB pages. */
-  static readonly LEVEL_PAGES = Object.freeze([1, LEVEL_2M_PAGES, LEVEL_1G_PAGES]);
+  // Pure: a frozen static must not keep the class in bundles that never use it.
+  static readonly LEVEL_PAGES = /*#__PURE__*/ Object.freeze([1, LEVEL_2M_PAGES, LEVEL_1G_PAGES]);
 
   #ramPagesIn(start: number, count: number): number {
     let n = 0;
