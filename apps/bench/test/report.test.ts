@@ -3,7 +3,7 @@ import type { SuiteResult } from "../src/harness/runner.js";
 import type { Measurement } from "../src/harness/types.js";
 import { formatNumber, formatRatio, formatSpread, formatValue } from "../src/report/format.js";
 import { REPORT_SCHEMA, REPORT_VERSION, buildReport, validateReport, type RunMetadata } from "../src/report/json.js";
-import { TABLE_WIDTH, columnWidths, renderTable, wrap } from "../src/report/table.js";
+import { MIN_TABLE_WIDTH, TABLE_WIDTH, columnWidths, fitColumns, longestWord, outputWidth, renderTable, wrap } from "../src/report/table.js";
 
 const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: ["--quick"], quick: true, seed: 1 };
 const m = (over: Partial<Measurement> = {}): Measurement => ({ suite: "s", system: "sys", workload: "w", metric: "ns/op", value: 12.345, unit: "ns", ...over });
@@ -51,17 +51,73 @@ describe("table", () => {
   test("a short table keeps natural widths", () => {
     const table = renderTable(result([m()]));
     expect(table.split("\n")[0]!.length).toBeLessThan(TABLE_WIDTH);
-    expect(table.split("\n")[1]).toMatch(/│ system +│ metric +│ median +│ spread │ ratio │ note +│/);
+    expect(table.split("\n")[1]).toMatch(/│ system +│ metric +│ median +│ spread │ ratio │$/); // no notes: no note column
+    expect(renderTable(result([m({ note: "n" })])).split("\n")[1]).toMatch(/│ system +│ metric +│ median +│ spread │ ratio │ note │$/);
   });
 
-  test("columnWidths: system first, then metric, the note takes the rest", () => {
+  test("columnWidths: the note gives way first, then system and metric down to their longest words", () => {
     expect(columnWidths([10, 10, 10, 8, 7, 10])).toEqual([10, 10, 10, 8, 7, 10]);
     // 100 - 7 borders - 10 - 8 - 7 = 68 for system, metric and note.
-    expect(columnWidths([25, 22, 10, 8, 7, 60])).toEqual([25, 22, 10, 8, 7, 21]);
-    expect(columnWidths([60, 40, 10, 8, 7, 60])).toEqual([32, 20, 10, 8, 7, 16]);
+    expect(columnWidths([25, 22, 10, 8, 7, 60], [12, 10, 10, 8, 7, 12])).toEqual([25, 22, 10, 8, 7, 21]);
+    // The note stops at 16, the system at its longest word (12), the metric gives the last 4.
+    expect(columnWidths([60, 40, 10, 8, 7, 60], [12, 10, 10, 8, 7, 12])).toEqual([12, 40, 10, 8, 7, 16]);
+    expect(columnWidths([30, 30, 10, 8, 7, 60], [12, 14, 10, 8, 7, 12], 80)).toEqual([12, 20, 10, 8, 7, 16]);
+    // At 200 nothing is squeezed.
+    expect(columnWidths([30, 30, 10, 8, 7, 90], [12, 14, 10, 8, 7, 12], 200)).toEqual([30, 30, 10, 8, 7, 90]);
+    // Without a note column (5 widths).
+    expect(columnWidths([60, 40, 10, 8, 7], [12, 10, 10, 8, 7], 80)).toEqual([12, 37, 10, 8, 7]);
     for (const w of [columnWidths([25, 22, 10, 8, 7, 60]), columnWidths([60, 40, 12, 8, 9, 60])]) {
       expect(w.reduce((a, b) => a + b, w.length + 1)).toBeLessThanOrEqual(TABLE_WIDTH);
     }
+    expect(fitColumns([30, 30], 43, [[1, 10], [0, 10]])).toEqual([30, 10]);
+    expect(fitColumns([30, 30], 23, [[-1, 0], [1, 10], [0, 10]])).toEqual([10, 10]);
+    expect(longestWord(["lines/op allocator", "ns/op"])).toBe(11);
+  });
+
+  test("outputWidth: COLUMNS, else the terminal's width, else 100; never below 60", () => {
+    expect(outputWidth({ COLUMNS: "80" }, { isTTY: true, columns: 120 })).toBe(80);
+    expect(outputWidth({ COLUMNS: " 200 " }, {})).toBe(200);
+    expect(outputWidth({}, { isTTY: true, columns: 132 })).toBe(132);
+    expect(outputWidth({}, { isTTY: false, columns: 132 })).toBe(TABLE_WIDTH);
+    expect(outputWidth({ COLUMNS: "wide" }, {})).toBe(TABLE_WIDTH);
+    expect(outputWidth({ COLUMNS: "" }, {})).toBe(TABLE_WIDTH);
+    expect(outputWidth({ COLUMNS: "20" }, {})).toBe(MIN_TABLE_WIDTH);
+  });
+
+  const wide = [
+    m({ system: "Int32Array stack", workload: "churn", note: "alloc+free through the system's face (allocator + descriptor table)" }),
+    m({ system: "classic", workload: "churn", note: "alloc+free through the system's face (allocator + descriptor table)" }),
+    m({ system: "classic", workload: "probe", metric: "lines/op descriptors", value: 4.25, unit: "lines", note: "probe, 200 frees + allocs after 4000 uncounted; worst op 12" }),
+    m({ system: "DirectMap (collapse)", workload: "probe", metric: "unusable free (order 9)", value: 14.9, unit: "%", note: "" }),
+  ];
+
+  test("a note every row of a workload shares is printed once, in its heading", () => {
+    const table = renderTable(result(wide), 200);
+    expect(table).toContain("» churn: alloc+free through the system's face (allocator + descriptor table)");
+    expect(table.split("alloc+free through").length - 1).toBe(1);
+    expect(table).toMatch(/│ probe, 200 frees \+ allocs after 4000 uncounted; worst op 12 +│/);
+    // No notes left at all: no note column.
+    const noNotes = renderTable(result([m({ note: "same" }), m({ system: "other", note: "same" })]));
+    expect(noNotes.split("\n")[1]).toMatch(/│ system +│ metric +│ median +│ spread +│ ratio +│$/);
+    expect(noNotes).toContain("» w: same");
+  });
+
+  test("at 80 columns no line is longer than 80 and no metric name breaks inside a word; at 200 the notes are not wrapped", () => {
+    for (const width of [80, MIN_TABLE_WIDTH, 100]) {
+      const lines = renderTable(result(wide), width).split("\n");
+      for (const line of lines) expect([...line].length).toBeLessThanOrEqual(width);
+      for (const word of ["descriptors", "lines/op", "unusable", "(order", "9)"]) expect(lines.some((l) => l.includes(`│ ${word}`) || l.includes(` ${word} `) || l.includes(` ${word}`))).toBe(true);
+      const metricCells = lines.filter((l) => l.startsWith("│ ") && l.split("│").length > 6).map((l) => l.split("│")[2]!.trim());
+      for (const cell of metricCells) for (const word of cell.split(" ").filter((w) => w !== "")) expect(["lines/op", "descriptors", "unusable", "free", "(order", "9)", "ns/op", "metric"]).toContain(word);
+    }
+    // Too narrow for a 16-column note beside whole words: notes go under their rows.
+    const narrow = renderTable(result(wide), 60).split("\n");
+    expect(narrow).toContain(`│   probe, 200 frees + allocs after 4000 uncounted; worst  │`);
+    expect(narrow).toContain(`│   op 12${" ".repeat(50)}│`);
+    expect(narrow[1]).toMatch(/│ ratio +│$/);
+    const at200 = renderTable(result(wide), 200);
+    expect(at200).toContain("│ probe, 200 frees + allocs after 4000 uncounted; worst op 12 │");
+    expect(at200.split("\n")[0]!.length).toBeLessThan(200); // natural widths: no answer row stretches it
   });
 
   test("wrap cuts at spaces, and inside a word only when it must", () => {
