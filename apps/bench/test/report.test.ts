@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import type { SuiteResult } from "../src/harness/runner.js";
 import type { Measurement } from "../src/harness/types.js";
 import { formatNumber, formatRatio, formatSpread, formatValue } from "../src/report/format.js";
-import { REPORT_SCHEMA, REPORT_VERSION, buildReport, validateReport, type RunMetadata } from "../src/report/json.js";
+import { readFileSync } from "node:fs";
+import { REPORT_SCHEMA, REPORT_SCHEMA_FILE, REPORT_VERSION, buildReport, validateReport, type RunMetadata } from "../src/report/json.js";
 import { MIN_TABLE_WIDTH, TABLE_WIDTH, columnWidths, fitColumns, longestWord, outputWidth, renderTable, wrap } from "../src/report/table.js";
 
 const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: ["--quick"], quick: true, seed: 1 };
@@ -137,6 +138,21 @@ describe("JSON report", () => {
     expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
   });
 
+  test("the JSON Schema beside the bench names every field a report has, and the README documents each", () => {
+    const schema = JSON.parse(readFileSync(REPORT_SCHEMA_FILE, "utf8"));
+    expect(REPORT_SCHEMA_FILE.endsWith("/apps/bench/report.schema.json")).toBe(true);
+    expect(schema.properties.schema.const).toBe(REPORT_SCHEMA);
+    expect(schema.properties.version.const).toBe(REPORT_VERSION);
+    const full = buildReport(metadata, [{ ...result([m({ spread: 0.1, ratio: 2, ratioTo: "f", note: "n", at: 3 })]), error: "boom" }]);
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(full).sort());
+    expect(Object.keys(schema.$defs.measurement.properties).sort()).toEqual(Object.keys(full.measurements[0]!).sort());
+    expect(Object.keys(schema.$defs.suite.properties).sort()).toEqual(Object.keys(full.suites[0]!).sort());
+    expect(validateReport(JSON.parse(JSON.stringify(full)))).toEqual([]);
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    for (const key of [...Object.keys(schema.properties), ...Object.keys(schema.$defs.measurement.properties)]) expect(readme, key).toContain(`| \`${key}\` |`);
+    expect(readme).toContain("[`report.schema.json`](report.schema.json)");
+  });
+
   test("the validator names each broken field", () => {
     const good = JSON.parse(JSON.stringify(buildReport(metadata, [result([m()])])));
     const broken = (patch: (r: Record<string, any>) => void) => {
@@ -146,12 +162,17 @@ describe("JSON report", () => {
     };
     expect(validateReport(null)).toEqual(["report is not an object"]);
     expect(broken((r) => (r.version = 2))).toEqual(["version must be 1, got 2"]);
-    expect(broken((r) => (r.seed = -1))).toEqual(["seed must be a 32-bit unsigned integer"]);
-    expect(broken((r) => (r.measurements[0].value = null))).toEqual(["measurements[0].value must be a finite number"]);
+    expect(broken((r) => (r.seed = -1))).toEqual(["seed must be >= 0, got -1"]);
+    expect(broken((r) => (r.seed = 2 ** 32))).toEqual(["seed must be <= 4294967295, got 4294967296"]);
+    expect(broken((r) => (r.measurements[0].value = null))).toEqual(["measurements[0].value must be number, got null"]);
     expect(broken((r) => (r.measurements[0].ratio = 2))).toEqual(["measurements[0]: ratio and ratioTo come together"]);
     expect(broken((r) => (r.measurements[0].extra = 1))).toEqual(['measurements[0] has an unknown field "extra"']);
     expect(broken((r) => (r.measurements[0].suite = "other"))).toEqual(['measurements[0].suite "other" is not in suites']);
-    expect(broken((r) => (r.suites[0].log = [1]))).toEqual(["suites[0].log must be an array of strings"]);
-    expect(broken((r) => (r.date = "yesterday"))).toEqual(['date "yesterday" is not an ISO date']);
+    expect(broken((r) => (r.suites[0].log = [1]))).toEqual(["suites[0].log[0] must be string, got 1"]);
+    expect(broken((r) => (r.date = "yesterday"))).toEqual(['date "yesterday" is not an ISO 8601 time']);
+    expect(broken((r) => delete r.node)).toEqual(["node is missing"]);
+    expect(broken((r) => delete r.measurements[0].unit)).toEqual(["measurements[0].unit is missing"]);
+    // Every problem, not just the first.
+    expect(broken((r) => ((r.quick = "yes"), (r.measurements[0].metric = "")))).toEqual(['quick must be boolean, got "yes"', "measurements[0].metric must NOT have fewer than 1 characters"]);
   });
 });
