@@ -6,7 +6,17 @@ import { MapleSnapshot } from "./maple-snapshot.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
-/** Options for {@link MapleTree}. */
+/**
+ * Options for {@link MapleTree}.
+ *
+ * @example
+ * ```ts
+ * const arena = new MetadataArena();
+ * const tree = new MapleTree({ arena });
+ * tree.store(0, 7, 1);
+ * arena.bytes > 0;   // true: the tree's nodes are counted in the arena
+ * ```
+ */
 export interface MapleTreeOptions {
   /** Where node arrays come from, so their bytes are counted (default: a private `MetadataArena`). */
   arena?: ArrayFactory;
