@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runSuiteInProcess } from "./harness/isolate.js";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
+import type { Measurement } from "./harness/types.js";
 import { progressBar, progressWanted, silentProgress, type ProgressSink } from "./harness/progress.js";
 import { compareMeasurements, readReport, renderComparison } from "./report/compare.js";
 import { renderHtml } from "./report/html.js";
@@ -14,6 +15,7 @@ import { suites as registry, type SuiteEntry } from "./suites/index.js";
 import { DEFAULT_SEED } from "./workloads/random.js";
 import { SYSTEMS } from "./systems/definition.js";
 import { setSystemSelection } from "./systems/selection.js";
+import { hasSnapshots } from "./trace/snapshot/load.js";
 
 /** A path the user gave, relative to where they ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD). */
 const userPath = (file: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), file);
@@ -58,6 +60,8 @@ export interface CliOptions {
   trace?: string[];
   traceFormat?: "auto" | "kernel" | "mmkit";
   traceLenient?: boolean;
+  /** `--snapshots <dir>` (a directory of /proc snapshots), or false for `--no-snapshots`. */
+  snapshots?: string | false;
 }
 
 /**
@@ -121,6 +125,8 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--trace <file>", "replay this trace file (repeatable; ftrace, trace-cmd, perf script or mmkit format, plain or gzip) instead of the Linux 6.1 fixture; alone, runs the replay suite").argParser((v: string, prev: string[]) => [...prev, v]).default([], "the 6.1 fixture"))
     .addOption(new Option("--trace-format <format>", "how to read --trace files").choices(["auto", "kernel", "mmkit"]).default("auto"))
     .addOption(new Option("--trace-lenient", "count and skip malformed trace lines instead of stopping at the first"))
+    .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))
+    .addOption(new Option("--no-snapshots", "do not start trace replays from /proc snapshots, even when they are beside the trace"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
     .addHelpText("after", `\nSuites:\n${suiteList(registry, width)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
     .allowExcessArguments(true) // reported by parseCommandLine, with a hint
@@ -136,7 +142,7 @@ function buildProgram(io: CliIo): Command {
  * const result = await loadAndRun(entry, { suite: [], quick: true, list: false, seed: DEFAULT_SEED }, silentProgress);
  * ```
  */
-export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink): Promise<SuiteResult> {
+export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progress: ProgressSink, earlier: readonly Measurement[] = []): Promise<SuiteResult> {
   let suite;
   try {
     suite = await entry.load();
@@ -145,8 +151,8 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     const hint = entry.packages.length > 0 ? ` (build its packages first: ${entry.packages.map((p) => `pnpm --filter ${p} build`).join(" && ")})` : "";
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
-  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true });
-  return runSuite(suite, { quick: options.quick, seed: options.seed, progress });
+  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }) });
+  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, earlier });
 }
 
 /**
@@ -172,6 +178,10 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
     options.trace = (options.trace ?? []).map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f));
     const missing = options.trace.filter((f) => !existsSync(f));
     if (missing.length > 0) throw new UsageError(`no such trace file ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
+    if (typeof options.snapshots === "string") {
+      options.snapshots = resolve(process.env.INIT_CWD ?? process.cwd(), options.snapshots);
+      if (!hasSnapshots(options.snapshots)) throw new UsageError(`--snapshots ${JSON.stringify(options.snapshots)} holds no buddyinfo-before.txt (or buddyinfo-before, before/buddyinfo)`);
+    }
     // Output files are checked now, so a bad path does not cost the whole run.
     for (const flag of ["json", "html"] as const) {
       if (options[flag] === undefined) continue;
@@ -227,7 +237,9 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   const isolate = entries.length > 1 && io.isolate !== false;
   const width = widthOf(io);
   for (const entry of entries) {
-    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options) : await loadAndRun(entry, options, progress);
+    // Each suite sees what the suites before it recorded (the answers read the scale suite's curves).
+    const earlier = results.flatMap((r) => r.measurements);
+    const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options, earlier) : await loadAndRun(entry, options, progress, earlier);
     results.push(result);
     io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, width).join("\n")}\n`);
     if (result.measurements.length > 0) io.out(`${renderTable(result, width)}\n`);

@@ -56,6 +56,7 @@ describe("CLI end to end", () => {
       "page->id lookup, 1M ranges: flat Int32Array / flat Int32Array",
       "page->id lookup, 1M ranges: binary search / flat Int32Array",
       "page->id lookup, 1M ranges: sorted-btree / flat Int32Array",
+      "harness: harness (empty loop) / undefined",
     ]);
     for (const m of timed) expect(m).toMatchObject({ suite: "floors", unit: "ns" });
     for (const m of timed) if (m.system === m.ratioTo) expect(m.ratio).toBe(1);

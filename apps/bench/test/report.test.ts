@@ -143,7 +143,7 @@ describe("JSON report", () => {
     expect(REPORT_SCHEMA_FILE.endsWith("/apps/bench/report.schema.json")).toBe(true);
     expect(schema.properties.schema.const).toBe(REPORT_SCHEMA);
     expect(schema.properties.version.const).toBe(REPORT_VERSION);
-    const full = buildReport(metadata, [{ ...result([m({ spread: 0.1, ratio: 2, ratioTo: "f", note: "n", at: 3 })]), error: "boom" }]);
+    const full = buildReport(metadata, [{ ...result([m({ spread: 0.1, ratio: 2, ratioTo: "f", note: "n", at: 3, alone: 12 })]), error: "boom" }]);
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(full).sort());
     expect(Object.keys(schema.$defs.measurement.properties).sort()).toEqual(Object.keys(full.measurements[0]!).sort());
     expect(Object.keys(schema.$defs.suite.properties).sort()).toEqual(Object.keys(full.suites[0]!).sort());

@@ -2,6 +2,7 @@ import { ErrorCode, MmkitError, describeValue, requireInteger, type ArrayFactory
 import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
+import { applyInitialState } from "./initial-state.js";
 import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
@@ -97,9 +98,11 @@ export class BuddyAllocator {
     this.pageSize = s.pageSize;
     this.cpus = s.cpuCount;
     this.minFreeKbytes = s.minFreeKbytes;
-    // memblock_free_all: every RAM range goes to the free lists in maximal aligned blocks, at the
-    // tail (FPI_TO_TAIL), so the lists start in address order.
-    for (const range of map.ranges) {
+    // A described starting state (a kernel's snapshot laid out), or memblock_free_all: every RAM
+    // range goes to the free lists in maximal aligned blocks, at the tail (FPI_TO_TAIL), so the
+    // lists start in address order.
+    if (options.initialState !== undefined) applyInitialState(s, options.initialState);
+    else for (const range of map.ranges) {
       const node = s.nodeIds.indexOf(range.node);
       for (let pfn = range.startPfn; pfn < range.endPfn; ) {
         const idx = pfn - s.base;

@@ -130,6 +130,13 @@ export class MapleTree extends MapleView {
   /** Epoch of the newest live snapshot (0: none); nodes born after it are written in place. */
   #pinned = 0;
   #disposed = false;
+  /**
+   * Whether the recorded path (`#pathNode`, `#pathSlot`, `#pathMin`) still describes the tree: set
+   * by a descent, cleared by every write that changes a node's range or the tree's shape, so a
+   * write to the leaf the previous one used (an erase and the store that follows it) skips the
+   * descent.
+   */
+  #pathKept = false;
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
 
@@ -434,6 +441,7 @@ export class MapleTree extends MapleView {
     this.root = ids[0]!;
     this.levels = levels;
     this.#size = n;
+    this.#pathKept = false;
   }
 
   /**
@@ -488,6 +496,7 @@ export class MapleTree extends MapleView {
     this.levels = 0;
     this.#size = 0;
     this.#disposed = true;
+    this.#pathKept = false;
   }
 
   // ---- write path ---------------------------------------------------------------------------
@@ -509,46 +518,221 @@ export class MapleTree extends MapleView {
   }
 
   /**
-   * Fast path of `erase`: the path to the occupied entry in slot `i` of leaf `n` is recorded. When
-   * both neighbours of the entry are in this leaf and the leaf keeps at least {@link MIN_SLOTS}
-   * entries (or is the root) after merging the entry with its empty neighbours, empties it in
-   * place, merges, and fixes the parents' copies up the path only while they change. Returns false
-   * (having changed nothing) when the general path must do it. Allocates nothing.
+   * Fast path of `erase`: the path to the occupied entry in slot `i` of leaf `n` is recorded. The
+   * entry becomes empty and merges with its empty neighbours, in place, when no leaf under- or
+   * overflows: within the leaf when both neighbours are in it (or the tree ends there), and when a
+   * neighbour is the edge entry of the adjacent leaf under the same parent, the way the general
+   * path does it (an empty run on the left moves into this leaf, this leaf's empty tail moves into
+   * the right neighbour), patching the parent's pivot between the two. Parents' copies are fixed
+   * up the path only while they change. Returns false (having changed nothing) when the general
+   * path must do it: a leaf would drop below {@link MIN_SLOTS}, the neighbour leaf has another
+   * parent, or a snapshot pins a leaf the cross-leaf case would touch. Allocates nothing.
    */
   #eraseInLeaf(n: number, i: number): boolean {
     const nodes = this.nodes;
     const c = nodes.lcount[n]!;
-    if (i === 0 || i + 1 >= c) return false;
-    let lnode = nodes.lnode;
-    let b = n << NODE_SHIFT;
-    const lv = lnode[b + slotAt(i - 1) + SLOT_VALUE]!;
-    const rv = lnode[b + slotAt(i + 1) + SLOT_VALUE]!;
-    const lo = lv !== lv ? i - 1 : i;
-    const hi = rv !== rv ? i + 1 : i;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const inner = this.levels > 0;
+    // Neighbours: inside the leaf, none (the index space ends), or the edge entry of a sibling.
+    let leftEmpty = false;
+    let left = -1;
+    if (i > 0) {
+      const v = lnode[b + slotAt(i - 1) + SLOT_VALUE]!;
+      leftEmpty = v !== v;
+    } else if (inner && this.#pathMin[0]! > 0) {
+      const s = this.#pathSlot[1]!;
+      if (s === 0) return false;
+      left = this.#childOf(this.#pathNode[1]!, s - 1);
+      const v = lnode[(left << NODE_SHIFT) + slotAt(nodes.lcount[left]! - 1) + SLOT_VALUE]!;
+      leftEmpty = v !== v;
+    }
+    let rightEmpty = false;
+    let right = -1;
+    if (i + 1 < c) {
+      const v = lnode[b + slotAt(i + 1) + SLOT_VALUE]!;
+      rightEmpty = v !== v;
+    } else if (inner && lnode[b + slotAt(i)]! < MAX_INDEX) {
+      const s = this.#pathSlot[1]!;
+      if (s + 1 >= nodes.icount[this.#pathNode[1]!]!) return false;
+      right = this.#childOf(this.#pathNode[1]!, s + 1);
+      const v = lnode[(right << NODE_SHIFT) + SLOT_VALUE]!;
+      rightEmpty = v !== v;
+    }
+    const lo = leftEmpty && i > 0 ? i - 1 : i;
+    const hi = rightEmpty && i + 1 < c ? i + 1 : i;
+    if (leftEmpty && left >= 0) return this.#eraseJoiningLeft(n, left, hi);
+    if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
-    if (c - gone < MIN_SLOTS && this.levels > 0) return false;
+    if (c - gone < MIN_SLOTS && inner) return false;
+    // The empty run the entry joins, for the parents' copies of the gap summaries.
+    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    const runStart = lo === i ? first : lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
+    const runEnd = lnode[b + slotAt(hi)]!;
+    const last = lnode[b + slotAt(i)]!;
     this.#makePathWritable();
-    n = this.#pathNode[0]!;
-    b = n << NODE_SHIFT;
-    lnode = nodes.lnode;
+    this.#emptySlots(this.#pathNode[0]!, lo, hi);
+    this.#size--;
+    this.#patchSummaries(0, runStart, runEnd, first - runStart, runEnd - last, false);
+    return true;
+  }
+
+  /**
+   * After a write inside one node at `level` of the path (and its children) that left every
+   * node's max pivot alone, patches each parent's copy of the gap summaries from the facts of the
+   * write alone: the empty run `[rs, re]` was split by a store into a left piece of `a` indices,
+   * the stored range and a right piece of `z` indices (`store`), or was formed by an erase from a
+   * left run of `a` indices, the erased range and a right run of `z` (`!store`). A node whose
+   * summary does not change ends the walk; a node whose longest interior gap may have shrunk (the
+   * run was it) is summarised from its slots ({@link fixParents}). O(height), and no node scan in
+   * the common cases.
+   */
+  #patchSummaries(level: number, rs: number, re: number, a: number, z: number, store: boolean): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const igap = nodes.igap;
+    for (let l = level; l < this.levels; l++) {
+      const parent = this.#pathNode[l + 1]!;
+      const slot = this.#pathSlot[l + 1]!;
+      const g = 3 * ((parent << SLOT_SHIFT) + slot);
+      const max = inode[(parent << NODE_SHIFT) + slotAt(slot)]!;
+      const h = igap[g]!;
+      const t = igap[g + 1]!;
+      const m = igap[g + 2]!;
+      const atStart = rs === this.#pathMin[l]!;
+      const atEnd = re === max;
+      let h2 = h;
+      let t2 = t;
+      let m2 = m;
+      if (store) {
+        if (!atStart && !atEnd) {
+          // Both pieces are shorter than the run: only a run that was the longest matters.
+          if (re - rs + 1 < m) return;
+          this.#fixParents(l, this.#pathNode[l]!, l === 0);
+          return;
+        }
+        if (atStart) h2 = a > 0 ? rs + a - 1 : -1;
+        if (atEnd) t2 = z > 0 ? re - z + 1 : -1;
+        if (atStart && atEnd) m2 = 0;
+        else if (atStart) m2 = z > m ? z : m;
+        else m2 = a > m ? a : m;
+      } else if (atStart && atEnd) {
+        h2 = max;
+        t2 = -1;
+        m2 = 0;
+      } else if (atStart || atEnd) {
+        // The run on the far side was interior and now is not: if it was the longest, rescan.
+        if ((atStart ? z : a) === m && m > 0) {
+          this.#fixParents(l, this.#pathNode[l]!, l === 0);
+          return;
+        }
+        if (atStart) h2 = re;
+        else t2 = rs;
+      } else {
+        if (re - rs + 1 <= m) return;
+        m2 = re - rs + 1;
+      }
+      if (h2 === h && t2 === t && m2 === m) return;
+      igap[g] = h2;
+      igap[g + 1] = t2;
+      igap[g + 2] = m2;
+    }
+  }
+
+  /** In leaf `n` (writable), slots `lo..hi` become one empty entry ending at slot hi's pivot; later slots shift down. */
+  #emptySlots(n: number, lo: number, hi: number): void {
+    const nodes = this.nodes;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const c = nodes.lcount[n]!;
+    const gone = hi - lo;
     lnode[b + slotAt(lo)] = lnode[b + slotAt(hi)]!;
     lnode[b + slotAt(lo) + SLOT_VALUE] = NaN;
-    if (gone > 0) {
-      for (let x = hi + 1; x < c; x++) {
-        const to = b + slotAt(x - gone);
-        const from = b + slotAt(x);
-        lnode[to] = lnode[from]!;
-        lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
-      }
-      for (let x = c - gone; x < c; x++) {
-        lnode[b + slotAt(x)] = Infinity;
-        lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
-      }
-      nodes.lcount[n] = c - gone;
+    if (gone === 0) return;
+    for (let x = hi + 1; x < c; x++) {
+      const to = b + slotAt(x - gone);
+      const from = b + slotAt(x);
+      lnode[to] = lnode[from]!;
+      lnode[to + SLOT_VALUE] = lnode[from + SLOT_VALUE]!;
     }
+    for (let x = c - gone; x < c; x++) {
+      lnode[b + slotAt(x)] = Infinity;
+      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
+    }
+    nodes.lcount[n] = c - gone;
+  }
+
+  /**
+   * Erase of slot 0 of leaf `n` whose left neighbour, the last entry of sibling `left`, is empty:
+   * that run leaves `left` and joins slots `0..hi` of `n` as its one empty entry, so the pivot
+   * between the two leaves moves down to `left`'s new last entry. Both leaves must keep
+   * {@link MIN_SLOTS}; no snapshot may be live. Returns false (nothing changed) otherwise.
+   */
+  #eraseJoiningLeft(n: number, left: number, hi: number): boolean {
+    const nodes = this.nodes;
+    const cl = nodes.lcount[left]!;
+    if (this.#pinned !== 0 || cl - 1 < MIN_SLOTS || nodes.lcount[n]! - hi < MIN_SLOTS) return false;
+    const lnode = nodes.lnode;
+    const lb = left << NODE_SHIFT;
+    const b = n << NODE_SHIFT;
+    const runStart = lnode[lb + slotAt(cl - 2)]! + 1;
+    const first = this.#pathMin[0]!;
+    const last = lnode[b + slotAt(0)]!;
+    const runEnd = lnode[b + slotAt(hi)]!;
+    lnode[lb + slotAt(cl - 1)] = Infinity;
+    lnode[lb + slotAt(cl - 1) + SLOT_VALUE] = NaN;
+    nodes.lcount[left] = cl - 1;
+    this.#emptySlots(n, 0, hi);
     this.#size--;
-    this.#fixParents(0, n, true);
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    this.#pathKept = false;
+    this.#putChild(parent, s - 1, left);
+    this.#putChild(parent, s, n);
+    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
+  }
+
+  /**
+   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next sibling, is
+   * empty: slots `lo..` leave `n` and join that run (whose pivot already ends it), so the pivot
+   * between the two leaves moves down to `n`'s slot lo - 1. `n` must keep {@link MIN_SLOTS}; no
+   * snapshot may be live. The sibling's content and summary do not change. Returns false (nothing
+   * changed) otherwise.
+   */
+  #eraseJoiningRight(n: number, lo: number): boolean {
+    const nodes = this.nodes;
+    const c = nodes.lcount[n]!;
+    if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
+    const lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const i = c - 1;
+    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    const runStart = lo === i ? first : lnode[b + slotAt(lo - 1)]! + 1;
+    const last = lnode[b + slotAt(i)]!;
+    const right = this.#childOf(this.#pathNode[1]!, this.#pathSlot[1]! + 1);
+    const runEnd = lnode[right << NODE_SHIFT]!;
+    for (let x = lo; x < c; x++) {
+      lnode[b + slotAt(x)] = Infinity;
+      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
+    }
+    nodes.lcount[n] = lo;
+    this.#size--;
+    this.#pathKept = false;
+    this.#putChild(this.#pathNode[1]!, this.#pathSlot[1]!, n);
+    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
+    return true;
+  }
+
+  /** Slot `slot` of inner node `parent` (writable) := leaf `leaf`'s max pivot and gap summary. */
+  #putChild(parent: number, slot: number, leaf: number): void {
+    const max = this.#summarize(leaf, true);
+    const nodes = this.nodes;
+    const gb = 3 * ((parent << SLOT_SHIFT) + slot);
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = max;
+    nodes.igap[gb] = this.#sum[0]!;
+    nodes.igap[gb + 1] = this.#sum[1]!;
+    nodes.igap[gb + 2] = this.#sum[2]!;
   }
 
   /**
@@ -601,7 +785,7 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
-    this.#fixParents(0, n, true);
+    this.#patchSummaries(0, start, end, first - start, end - last, true);
     return true;
   }
 
@@ -765,6 +949,16 @@ export class MapleTree extends MapleView {
   /** Records the root-to-leaf path to the entry holding `index`. */
   #descend(index: number): void {
     const nodes = this.nodes;
+    if (this.#pathKept) {
+      // The last write left the tree's shape alone: an index in the same leaf has the same path.
+      const leaf = this.#pathNode[0]!;
+      const b = leaf << NODE_SHIFT;
+      if (index >= this.#pathMin[0]! && index <= nodes.lnode[b + slotAt(nodes.lcount[leaf]! - 1)]!) {
+        this.#pathSlot[0] = MapleTree.#slotOf(nodes.lnode, b, index);
+        return;
+      }
+    }
+    this.#pathKept = true;
     const inode = nodes.inode;
     let n = this.root;
     let min = 0;
@@ -927,6 +1121,7 @@ export class MapleTree extends MapleView {
    * soon as a parent's copy of its child (pivot, summary) is unchanged.
    */
   #commit(k: number): void {
+    this.#pathKept = false;
     const nodes = this.nodes;
     // Up to two replacement children for the parent: ids and whether they are new.
     let kidA = -1;

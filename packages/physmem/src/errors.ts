@@ -29,6 +29,12 @@ export const ErrorCode = {
   Occupied: "ERR_OCCUPIED",
   /** `check()` found a broken invariant. */
   Invariant: "ERR_INVARIANT",
+  /** Attaching to shared memory laid out by another version or for another shape of object. */
+  LayoutMismatch: "ERR_LAYOUT_MISMATCH",
+  /** A fixed-capacity arena has no room for the array asked for. */
+  ArenaFull: "ERR_ARENA_FULL",
+  /** Using an object after `detach()` (a shared allocator this worker let go of). */
+  Detached: "ERR_DETACHED",
 } as const;
 
 /** One of {@link ErrorCode}'s values; packages may add their own codes. */

@@ -29,5 +29,5 @@ const pfn = pages.allocPages(3);
 pages.freePages(pfn, 3);
 
 // Metadata follows the blocks, not the 1.5 TiB: a few kilobytes.
-console.log(potad.stats(ram).allocatedBytes === TiB, arena.bytes); // => true 19072
+console.log(potad.stats(ram).allocatedBytes === TiB, arena.bytes); // => true 19536
 potad.check();

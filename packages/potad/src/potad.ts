@@ -43,7 +43,7 @@ import {
   floorLog2,
 } from "./layout.js";
 import { PageFace } from "./page-face.js";
-import { SortedRangeIndex } from "./sorted-range-index.js";
+import { AlignedBlockIndex } from "./aligned-block-index.js";
 import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
 import { addressError, requireDescriptorIndex, requireOptions } from "./validate.js";
@@ -60,7 +60,8 @@ export interface PotadOptions {
   /** Where block records and space headers come from (default: a new `MetadataArena`). */
   arena?: ArrayFactory;
   /**
-   * Where descriptors are registered (default: a {@link SortedRangeIndex} on the same arena). The
+   * Where descriptors are registered (default: an {@link AlignedBlockIndex} on the same arena,
+   * O(1) per operation at any number of descriptors; {@link SortedRangeIndex} also fits). The
    * maple tree of `@mmkit/memdesc-lookup` fits. Its `erase` must not allocate metadata.
    */
   descriptorIndex?: DescriptorIndex;
@@ -167,7 +168,7 @@ export class Potad {
     if (options.arena !== undefined) requireArrayFactory(options.arena);
     if (options.descriptorIndex !== undefined) requireDescriptorIndex(options.descriptorIndex);
     this.arena = options.arena === undefined ? new MetadataArena() : options.arena;
-    this.descriptorIndex = options.descriptorIndex === undefined ? new SortedRangeIndex({ arena: this.arena }) : options.descriptorIndex;
+    this.descriptorIndex = options.descriptorIndex === undefined ? new AlignedBlockIndex({ arena: this.arena }) : options.descriptorIndex;
     this.#blocks = new BlockTable(this.arena);
     this.#spaces = new SpaceTable(this.arena);
   }
@@ -645,8 +646,12 @@ export class Potad {
     const o = r * RECORD_STRIDE;
     const start = rec[o + R_ADDR]!;
     const state = rec[o + R_STATE];
+    // A block waiting on a front was handed out and freed: a second free of its start is a double
+    // free for certain. Anything else in free space may never have been handed out (free space
+    // keeps no history once blocks merge), so it is "not allocated", as the README promises.
+    if (state === CACHED && start === address) throw new MmkitError(ErrorCode.DoubleFree, `address ${address} is free already`);
     if (state === FREE || state === CACHED) {
-      throw new MmkitError(ErrorCode.DoubleFree, start === address ? `address ${address} is free already` : `address ${address} lies in the free block at ${start}`);
+      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not allocated: it lies in free space (the free block at ${start}), never handed out or freed already`);
     }
     const head = state === PIECE ? rec[o + R_PREV]! : start;
     throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an allocation: it lies inside the allocation at ${head}`);

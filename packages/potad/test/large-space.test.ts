@@ -20,15 +20,16 @@ test("1 TiB then 4000 small blocks out of a 1.5 TiB space costs kilobytes, not g
   expect(stats.allocatedBytes).toBe(TiB + 1000 * (4 + 8 + 16 + 32) * 1024);
   expect(stats.descriptorBytes).toBe(4000 * 64);
   // Exactly: 4019 records (4001 allocated blocks + 18 free ones) in a table of 8192 64-byte slots (load at
-  // most 1/2), 4 space headers of 576 B, and the default descriptor index at 4096 ranges x 24 B. A struct
-  // page per 4 KiB would be 24 GiB.
+  // most 1/2), 4 space headers of 576 B, and the default descriptor index: 4001 blocks in a hash table of
+  // 8192 24-byte slots (load at most 1/2) plus its 464-byte order counts. A struct page per 4 KiB would be 24 GiB.
   expect(potad.blockCount).toBe(4019);
   expect(arena.byLabel()).toEqual({
     "potad blocks": 8192 * 64,
     "potad spaces": 4 * 576,
-    "potad descriptor index": 4096 * 24,
+    "potad descriptor index": 8192 * 24,
+    "potad descriptor index orders": 58 * 8,
   });
-  expect(arena.bytes).toBe(624_896); // 610 KiB
+  expect(arena.bytes).toBe(723_664); // 707 KiB
   expect(potad.metadataBytes).toBe(8192 * 64 + 4 * 576);
   expect(stats.blocks).toBe(4001 + stats.freeBlocks);
   const bytes = arena.bytes;

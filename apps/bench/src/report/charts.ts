@@ -10,8 +10,16 @@ export const CHART_SECTIONS = {
   metadata: "Metadata",
   splits: "Direct-map splits",
   fragmentation: "Fragmentation",
+  histograms: "Free blocks per order: kernel and model",
   series: "Over time",
 } as const;
+
+/**
+ * Metric of a buddyinfo histogram: a series whose `at` is the order and whose value is the free
+ * blocks of that order; drawn as bars per order, one colour per system (the kernel's snapshot and
+ * the model side by side), not as a line over time.
+ */
+export const HISTOGRAM_METRIC = "free blocks";
 
 export type ChartSection = keyof typeof CHART_SECTIONS;
 
@@ -48,6 +56,8 @@ export interface ChartSpec {
   log: boolean;
   /** Lower end of a logarithmic axis: the power of ten below the smallest value, so every bar has a length. */
   min?: number;
+  /** Line charts: a logarithmic `at` axis (positive positions spanning more than 20x, e.g. live-set sizes 1k..1M). */
+  logX?: boolean;
   /** Bar charts: the category labels (workload, or "workload · metric"), each wrapped into lines. */
   categories: string[][];
   datasets: ChartDataset[];
@@ -69,7 +79,7 @@ export interface ChartSpec {
  * chartSection({ metric: "served", unit: "%" });          // undefined
  * ```
  */
-export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series"> | undefined {
+export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series" | "histograms"> | undefined {
   if (m.metric === ANSWER_METRIC) return undefined;
   if (m.metric === "ns/op") return "time";
   if (m.unit === "lines") return "lines";
@@ -179,8 +189,10 @@ function emptyChart(values: readonly number[], count: number): string | undefine
  * - **lines**: every measurement in unit `lines`, one chart per suite;
  * - **splits**: metrics ending in "splits" (direct-map 2M/1G splits), one chart per suite and unit;
  * - **fragmentation**: metrics naming fragmentation, unusable free space or the largest free block;
+ * - **histograms**: series of metric {@link HISTOGRAM_METRIC} (`at` = order), one bar chart per suite and workload, a bar per system and order;
  * - **metadata**: metrics naming metadata, bytes/page or a descriptor, one chart per suite and unit;
- * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system.
+ * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system
+ *   (the `at` axis logarithmic when the positions span more than 20x, as the scale suite's live-set sizes do).
  *
  * Bar charts read the last point of a series (as the tables do); answers are never charted; a
  * not-applicable value (a fragmentation index of -1000) has no bar and its category says "n/a"; a
@@ -204,15 +216,28 @@ export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
   const latest = latestPoints(measurements);
   const sections = Object.keys(CHART_SECTIONS) as ChartSection[];
   for (const section of sections) {
+    if (section === "histograms") {
+      const points = measurements.filter((m) => m.metric === HISTOGRAM_METRIC && m.at !== undefined);
+      for (const group of groupBy(points, (m) => `${m.suite}\u0000${m.workload}`).values()) {
+        const first = group[0]!;
+        const rows = [...group].sort((a, b) => a.at! - b.at!).map((m) => ({ ...m, workload: `order ${m.at}`, at: undefined }));
+        specs.push(barChart(section, `${first.suite}: free blocks per order, ${first.workload}`, first.unit, rows, colour));
+      }
+      continue;
+    }
     if (section === "series") {
-      const bySuiteWorkloadMetric = groupBy(seriesOf(measurements), (s) => `${s.suite}\u0000${s.workload}\u0000${s.metric}\u0000${s.unit}`);
+      const bySuiteWorkloadMetric = groupBy(
+        seriesOf(measurements).filter((s) => s.metric !== HISTOGRAM_METRIC),
+        (s) => `${s.suite}\u0000${s.workload}\u0000${s.metric}\u0000${s.unit}`,
+      );
       for (const group of bySuiteWorkloadMetric.values()) {
         const first = group[0]!;
         // Not-applicable points (a fragmentation index of -1000) are left out of the line.
         const drawable = (s: (typeof group)[number]) => s.points.filter((p) => !isNotApplicable(p.value, p.unit));
         const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: drawable(s).map((p) => ({ x: p.at!, y: p.value })), tips: drawable(s).map(tip), colour: colour(s.system) }));
         const values = group.flatMap((s) => drawable(s).map((p) => p.value));
-        const spec: Omit<ChartSpec, "id"> = { section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 };
+        const positions = group.flatMap((s) => s.points.map((p) => p.at!));
+        const spec: Omit<ChartSpec, "id"> = { section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 };
         const empty = emptyChart(values, group.reduce((n, s) => n + s.points.length, 0));
         if (empty !== undefined) spec.empty = empty;
         specs.push(spec);

@@ -97,7 +97,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       options.scales.x = valueAxis;
       options.scales.y = { ticks: { autoSkip: false } };
     } else {
-      options.scales.x = { type: "linear", title: { display: true, text: "at" }, ticks: { callback: function (v) { return short(v); } } };
+      options.scales.x = { type: spec.logX ? "logarithmic" : "linear", title: { display: true, text: spec.logX ? "at (log scale)" : "at" }, ticks: { callback: function (v) { return short(v); } } };
       options.scales.y = valueAxis;
     }
     var labels = spec.categories;

@@ -52,6 +52,7 @@ const SECTION_TEXT: Record<ChartSection, string> = {
   metadata: "Metadata the allocators keep, measured by the metadata arena.",
   splits: "Direct-map splits (a 2 MiB or 1 GiB leaf broken into smaller ones), with and without the PTE-mapped cache where a suite runs both.",
   fragmentation: "Fragmentation figures (Linux's unusable-free and extfrag indices, largest free block) at the end of a workload.",
+  histograms: "Free blocks of each order per zone (buddyinfo): the kernel's own /proc snapshots before and after the trace, and the buddy model that replayed the trace from the before-snapshot, side by side.",
   series: "Figures recorded during a workload (measurements that carry `at`): one line per system.",
 };
 

@@ -1,5 +1,6 @@
 import { type ArrayFactory, GiB, KiB, MemoryMap, MetadataArena, MiB, ProbingArena } from "@mmkit/physmem";
-import { Potad } from "@mmkit/potad";
+import { MapleTree } from "@mmkit/memdesc-lookup";
+import { type DescriptorIndex, Potad, SortedRangeIndex } from "@mmkit/potad";
 import { churnFloor, churnSlots } from "../floors/index.js";
 import { freshLoop } from "../harness/fresh-loop.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
@@ -135,23 +136,30 @@ function potadSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Ar
   return sum;
 }
 
-/** Sub-page allocations of 512 B..64 KiB, each with a 360-byte descriptor registered in the index. */
-function subPageChurn(name: string, live: number, slots: Int32Array, sizes: Int32Array): Contender {
+/**
+ * Sub-page allocations of 512 B..64 KiB over `space` bytes, each with a 360-byte descriptor
+ * registered in the index `index()` makes (undefined: POTAD's default), or, with `index` null, the
+ * same churn with no descriptors (what the descriptors cost is the ratio between the two).
+ */
+function subPageChurn(name: string, live: number, space: number, slots: Int32Array, sizes: Int32Array, index: (() => DescriptorIndex) | undefined | null): Contender {
   return {
     name,
     setup() {
-      const potad = new Potad();
-      const s = potad.addSpace({ base: 0, size: RAM, granule: 512 });
+      const potad = new Potad(index ? { descriptorIndex: index() } : {});
+      const s = potad.addSpace({ base: 0, size: space, granule: 512 });
       const held = new Float64Array(live);
-      for (let i = 0; i < live; i++) held[i] = potad.alloc(s, 512 << sizes[i]!, { descriptor: i, descriptorBytes: 360 });
+      const options = index === null ? undefined : { descriptor: 0, descriptorBytes: 360 };
+      for (let i = 0; i < live; i++) {
+        if (options) options.descriptor = i;
+        held[i] = potad.alloc(s, 512 << sizes[i]!, options);
+      }
       const cursor = new Int32Array(1);
-      return (ops) => subPageSteps(potad, s, held, cursor, slots, sizes, ops);
+      return (ops) => subPageSteps(potad, s, held, cursor, slots, sizes, options, ops);
     },
   };
 }
 
-function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Array, slots: Int32Array, sizes: Int32Array, ops: number): number {
-  const options = { descriptor: 0, descriptorBytes: 360 };
+function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Array, slots: Int32Array, sizes: Int32Array, options: { descriptor: number; descriptorBytes: number } | undefined, ops: number): number {
   const mask = slots.length - 1;
   let c = cursor[0]!;
   let sum = 0;
@@ -160,7 +168,7 @@ function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32
     const size = 512 << sizes[c]!;
     c = (c + 1) & mask;
     sum = (sum + potad.free(held[slot]!)) | 0;
-    options.descriptor = c;
+    if (options !== undefined) options.descriptor = c;
     held[slot] = potad.alloc(s, size, options);
   }
   cursor[0] = c;
@@ -287,12 +295,27 @@ const suite: Suite = {
       }
     });
 
-    const subLive = ctx.quick ? 1_000 : 4_000;
-    const subSlots = churnSlots(ctx.seed, subLive, SEQUENCE);
-    const sizes = randomIndices(ctx.seed, "potad/sub-page-sizes", SEQUENCE, 8); // 512 << 0..7 = 512 B..64 KiB
-    const subWorkload = `512 B..64 KiB + descriptors, ${subLive / 1000}k live`;
-    ctx.time(subWorkload, [churnFloor(subLive, { seed: ctx.seed }), subPageChurn("potad + SortedRangeIndex", subLive, subSlots, sizes)], { floor, note: "buddy has no sub-page sizes" });
-    ctx.record({ system: "potad + SortedRangeIndex", workload: subWorkload, metric: "descriptor", value: 360, unit: "bytes", note: "per allocation, any size" });
+    // Descriptors at 4k live and, on request (MMKIT_BENCH_POTAD_1M=1: about 20 s more, mostly filling),
+    // at 1M live, where a search tree's depth and misses would show. Target: the default index
+    // costs at most 3x the same churn without descriptors.
+    const subSizes = ctx.quick ? [1_000] : process.env.MMKIT_BENCH_POTAD_1M === "1" ? [4_000, 1_000_000] : [4_000];
+    for (const subLive of subSizes) {
+      const subSlots = churnSlots(ctx.seed, subLive, SEQUENCE);
+      const sizes = randomIndices(ctx.seed, "potad/sub-page-sizes", SEQUENCE, 8); // 512 << 0..7 = 512 B..64 KiB
+      const space = subLive > 10_000 ? 64 * GiB : RAM; // 1M blocks of 16 KiB on average need 16 GiB
+      const label = subLive >= 1_000_000 ? `${subLive / 1_000_000}M` : `${subLive / 1000}k`;
+      const subWorkload = `512 B..64 KiB + descriptors, ${label} live`;
+      const contenders = [
+        churnFloor(subLive, { seed: ctx.seed }),
+        subPageChurn("potad, no descriptors", subLive, space, subSlots, sizes, null),
+        subPageChurn("potad + AlignedBlockIndex (default)", subLive, space, subSlots, sizes, undefined),
+        subPageChurn("potad + maple tree", subLive, space, subSlots, sizes, () => new MapleTree()),
+      ];
+      // The sorted array moves every entry after the position: O(n) per op, only at 4k.
+      if (subLive <= 10_000) contenders.push(subPageChurn("potad + SortedRangeIndex", subLive, space, subSlots, sizes, () => new SortedRangeIndex()));
+      ctx.time(subWorkload, contenders, { floor, note: "buddy has no sub-page sizes; target: default index <= 3x no descriptors" });
+      ctx.record({ system: "potad + AlignedBlockIndex (default)", workload: subWorkload, metric: "descriptor", value: 360, unit: "bytes", note: "per allocation, any size" });
+    }
 
     ctx.progress("fragmenting 1 GiB", 0, 1);
     const attempts = RAM / (8 * MiB);

@@ -182,7 +182,7 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
     expect(r.bySystem.headings).toBeGreaterThan(0);
   });
 
-  test("series draw as lines and the answers are listed", async () => {
+  test("series draw as lines, buddyinfo histograms as bars per order, and the answers are listed", async () => {
     const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: ["--quick"], quick: true, seed: 1 };
     const m = (over: Partial<Measurement>): Measurement => ({ suite: "systems", system: "classic", workload: "trace replay", metric: "unusable free index(9)", value: 0, unit: "x1000", ...over });
     const series: Measurement[] = [];
@@ -196,6 +196,11 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
       m({ metric: "metadata bytes/page", value: 64, unit: "bytes", workload: "4 GiB machine" }),
       m({ system: "memdesc", metric: "metadata bytes/page", value: 8, unit: "bytes", workload: "4 GiB machine" }),
       ...series,
+      // A buddyinfo histogram (issue 21): kernel and model side by side, one bar per order.
+      ...[3, 1, 0, 2].flatMap((blocks, at) => [
+        m({ system: "kernel after", workload: "trace.txt DMA32", metric: "free blocks", unit: "blocks", value: blocks, at }),
+        m({ system: "buddy from snapshot", workload: "trace.txt DMA32", metric: "free blocks", unit: "blocks", value: blocks + 1, at }),
+      ]),
       m({ suite: "answers", system: "classic vs memdesc", workload: "the design questions", metric: "answer", value: 1.375, unit: "ratio", note: "What does the memdesc design cost in CPU per operation?\nmemdesc takes 1.38x the time of classic per order-0 op and keeps 8 B of metadata per page instead of 64." }),
     ];
     const report = buildReport(metadata, [
@@ -210,12 +215,18 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
       "time bar systems: ns/op",
       "metadata bar systems: metadata bytes/page",
       "fragmentation bar systems: unusable free index(9)",
+      "histograms bar systems: free blocks per order, trace.txt DMA32",
       "series line systems: unusable free index(9) during trace replay",
+    ]);
+    expect(specs[3]!.categories).toEqual([["order 0"], ["order 1"], ["order 2"], ["order 3"]]);
+    expect(specs[3]!.datasets.map((d) => [d.label, d.values])).toEqual([
+      ["kernel after", [3, 1, 0, 2]],
+      ["buddy from snapshot", [4, 2, 1, 3]],
     ]);
     const result = await open(browser, file);
     expectDrawn(file, specs, result);
     expect(result.drawn.answers).toEqual(["What does the memdesc design cost in CPU per operation?"]);
-    expect(result.drawn.sections).toEqual(["run", "answers", "charts-time", "charts-metadata", "charts-fragmentation", "charts-series", "tables"]);
+    expect(result.drawn.sections).toEqual(["run", "answers", "charts-time", "charts-metadata", "charts-fragmentation", "charts-histograms", "charts-series", "tables"]);
   });
 });
 

@@ -144,6 +144,14 @@ describe("chartSpecs", () => {
     expect(spec!.datasets.map((d) => d.values)).toEqual([[0, 2, 11, 5]]);
   });
 
+  test("a series whose positions span more than 20x (live sets of 1k..1M) gets a logarithmic at axis; one that starts at 0 does not", () => {
+    const curve = [1_000, 10_000, 1_000_000].map((at) => m({ metric: "ns/op", unit: "ns", at, value: at / 100 }));
+    const line = chartSpecs(curve).find((s) => s.kind === "line")!;
+    expect(line).toMatchObject({ logX: true, log: true, min: 1 });
+    const fromZero = chartSpecs([0, 500, 1000].map((at) => m({ metric: "ns/op", unit: "ns", at, value: 1 + at }))).find((s) => s.kind === "line")!;
+    expect(fromZero.logX).toBeUndefined();
+  });
+
   test("no measurements, no charts", () => {
     expect(chartSpecs([])).toEqual([]);
     expect(chartSpecs([m({ metric: "served", unit: "%" })])).toEqual([]);
