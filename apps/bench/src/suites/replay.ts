@@ -1,5 +1,6 @@
 import type { Suite } from "../harness/types.js";
 import { selectedSystems } from "../systems/selection.js";
+import { recordKernelComparisons } from "../workloads/kernel-start-replay.js";
 import { recordTraceReplay, replayProfile } from "./trace-replay-run.js";
 
 /**
@@ -14,6 +15,8 @@ const suite: Suite = {
   default: false,
   async run(ctx) {
     await recordTraceReplay(ctx, selectedSystems(), replayProfile(ctx.quick));
+    // The kernel's own start and end, when /proc snapshots come with a trace (issue 21).
+    await recordKernelComparisons(ctx);
   },
 };
 

@@ -2,7 +2,6 @@ import { statSync } from "node:fs";
 import { MiB, MmkitError } from "@mmkit/physmem";
 import type { SuiteContext } from "../harness/types.js";
 import { MARKER_METRIC } from "../report/charts.js";
-import { recordKernelComparison } from "../workloads/kernel-start-replay.js";
 import { buildSystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
 import { metadataFigures } from "../systems/metrics.js";
@@ -290,8 +289,6 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       });
     }
     ctx.record({ system: TRACE_SYSTEM, workload, metric: "peak RSS", value: process.resourceUsage().maxRSS / 1024, unit: "MiB", note: "of the whole bench process so far (maxRSS)" });
-    // The kernel's own start and end, when /proc snapshots come with a trace file (issue 21).
-    if (spec.synthEvents === undefined) await recordKernelComparison(ctx, spec.path);
   }
   if (failures.length > 0) throw new Error(`the replay stopped on ${failures.length} system(s), the others went on: ${failures.join("; ")}`);
 }

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { fragmentationIndex, unusableFreeIndex } from "@mmkit/buddy";
-import { MiB } from "@mmkit/physmem";
+import { ErrorCode, MiB, MmkitError } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
 import { ChunkParser } from "../trace/chunk-parser.js";
 import { TraceEventBatch } from "../trace/event-batch.js";
@@ -193,6 +193,10 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
   const accounting = replayer.report();
   const joined = Buffer.concat(text);
   const e = accounting.events;
+  // A file of something else (or an empty capture) is the user's mistake: say so, not "ops must be positive" later.
+  if (e.alloc + e.allocFailed + e.free === 0) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `${spec.path === "" ? spec.name : spec.path} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay`);
+  }
   return {
     spec,
     parse: result.parse,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,17 @@ describe("trace replay through every system, streamed", async () => {
     expect(scan.firstTime).toBe(3.029758);
     expect(scan.lastTime).toBeGreaterThan(scan.firstTime);
     expect([scan.accounting.freesUnmatched, scan.accounting.allocsOverLive]).toEqual([514, 0]);
+  });
+
+  test("a file with no page-allocator events is a typed error naming it, not a failure later on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-not-a-trace-"));
+    const file = join(dir, "notes.txt");
+    writeFileSync(file, "root:x:0:0:root:/root:/bin/bash\n");
+    try {
+      await expect(scanTrace(traceSpec(file), 100)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT", message: `${file} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("every system gives the trace's exact accounting through its CPU fronts, holds exactly what the trace left live, and is sampled over trace time", async () => {
