@@ -132,14 +132,15 @@ export class ChunkParser {
   /**
    * The byte-level reading of one ftrace-layout page event line starting at `s`: returns the index
    * of its newline, or -1 to fall back to the slow path (which then reads the whole line). Every
-   * scan stops at a byte it does not expect, so a newline ends it; the chunk ends with a newline.
+   * scan stops at a byte it does not expect, so a newline ends it; `u8` ends with a newline, so no
+   * scan runs past its end.
    */
   #fast(u8: Uint8Array, s: number, out: TraceEventBatch): number {
     // The timestamp's colon: the first one followed by a blank (a tab: the slow path decides).
     let i = s;
     for (;;) {
       const c = u8[i];
-      if (c === 10 || c === undefined) return -1;
+      if (c === 10) return -1;
       if (c === 58) {
         const next = u8[i + 1];
         if (next === 32) break;
@@ -189,7 +190,7 @@ export class ChunkParser {
     for (let n = 0; n < 8; n++) if (u8[p + n] !== MM_PAGE[n]) return -1;
     p += 8;
     const nameStart = p;
-    for (let c = u8[p]; c !== 58; c = u8[++p]) if (c === 10 || c === 32 || c === undefined) return -1;
+    for (let c = u8[p]; c !== 58; c = u8[++p]) if (c === 10 || c === 32) return -1;
     if (u8[p + 1] !== 32) return -1;
     const found = eventKind(u8, nameStart, p);
     if (found < 0) return -1;
@@ -201,7 +202,7 @@ export class ChunkParser {
     if (!expect(u8, p, PAGE)) return -1;
     p += PAGE.length;
     const pageStart = p;
-    for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === 9 || c === undefined) return -1;
+    for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === 9) return -1;
     if (kind === ALLOC && isNullPage(u8, pageStart, p)) return -1;
     // pfn=<number>
     if (!expect(u8, p, PFN)) return -1;
