@@ -1,3 +1,4 @@
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import type { ProgressSink } from "../src/harness/progress.js";
 import { createContext, runSuite } from "../src/harness/runner.js";
@@ -16,7 +17,7 @@ describe("SuiteContext", () => {
     const ctx = createContext("s", { quick: true, seed: 7 }, into);
     expect(ctx.quick).toBe(true);
     expect(ctx.seed).toBe(7);
-    const results = ctx.time("w", [noop("floor"), noop("x")], { floor: "floor", ops: 4, targetMs: 0.001, note: "n" });
+    const results = ctx.time("w", [noop("floor"), noop("x")], { floor: "floor", ops: 4, targetMs: 0.001, note: "n", alone: false });
     expect(into.measurements.map((m) => [m.suite, m.system, m.workload, m.metric, m.unit, m.ratioTo, m.note])).toEqual([
       ["s", "floor", "w", "ns/op", "ns", "floor", "n"],
       ["s", "x", "w", "ns/op", "ns", "floor", "n"],
@@ -30,8 +31,30 @@ describe("SuiteContext", () => {
     const ctx = createContext("s", { quick: true, seed: 0 }, into);
     ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001, record: false });
     expect(into.measurements).toEqual([]);
-    ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001 });
+    ctx.time("w", [noop("a")], { ops: 4, targetMs: 0.001, alone: false });
     expect(Object.keys(into.measurements[0]!).sort()).toEqual(["metric", "spread", "suite", "system", "unit", "value", "workload"]);
+  });
+
+  test("time() gives every figure its alone twin, and names it in the note where it is more than 15% off", () => {
+    let last = "";
+    const spin = (name: string, ms: (previous: string) => number): Contender => ({
+      name,
+      setup: () => () => {
+        const end = performance.now() + ms(last);
+        last = name;
+        let spins = 0;
+        while (performance.now() < end) spins++;
+        return spins;
+      },
+    });
+    const into = { measurements: [] as Measurement[], log: [] as string[], harness: [] as { ns: number; spread: number }[] };
+    const ctx = createContext("s", { quick: true, seed: 0 }, into);
+    const results = ctx.time("w", [spin("a", () => 0.3), spin("victim", (previous) => (previous === "victim" ? 0.1 : 1)), spin("c", () => 0.3)], { ops: 1, targetMs: 0.001, note: "n" });
+    expect(into.measurements.map((m) => m.alone)).toEqual(results.map((r) => r.aloneNsPerOp));
+    const victim = into.measurements[1]!;
+    expect(victim.note).toMatch(/^n; alone [\d.]+ µs \(-\d+%\)$/);
+    expect(into.measurements[0]!.note).toBe("n");
+    expect(into.harness).toEqual([{ ns: results[0]!.harnessNsPerOp, spread: results[0]!.harnessSpread }]);
   });
 
   test("time() advances the progress bar once per round", () => {
@@ -77,6 +100,24 @@ describe("runSuite", () => {
     expect(progress.calls).toEqual(["start demo", "step 1/2", "stop"]);
   });
 
+  test("a suite that timed something ends with the harness row: the empty contender's median over its timings", async () => {
+    const suite: Suite = {
+      name: "timed",
+      description: "d",
+      default: false,
+      run(ctx) {
+        ctx.time("w1", [noop("a")], { ops: 64, targetMs: 0.001, alone: false });
+        ctx.time("w2", [noop("a")], { ops: 64, targetMs: 0.001, alone: false });
+      },
+    };
+    const result = await runSuite(suite, { quick: true, seed: 0 });
+    const last = result.measurements.at(-1)!;
+    expect([last.system, last.workload, last.metric, last.unit]).toEqual(["harness (empty loop)", "harness", "ns/op", "ns"]);
+    expect(last.value).toBeGreaterThanOrEqual(0);
+    expect(last.note).toMatch(/^the empty contender beside each of 2 timed set\(s\): [\d.]+\.\.[\d.]+ ns; each ns\/op above includes it$/);
+    expect(result.measurements.filter((m) => m.workload === "harness")).toHaveLength(1);
+  });
+
   test("a suite that throws is reported with what it recorded before", async () => {
     const progress = recorder();
     const suite: Suite = {
@@ -92,5 +133,13 @@ describe("runSuite", () => {
     expect(result.error).toMatch(/boom/);
     expect(result.measurements).toHaveLength(1);
     expect(progress.calls.at(-1)).toBe("stop");
+  });
+
+  test("a user's mistake (a typed MmkitError) is reported by its message alone; a bug keeps its stack", async () => {
+    const throwing = (error: Error): Suite => ({ name: "t", description: "d", default: false, run: async () => { throw error; } });
+    const user = await runSuite(throwing(new MmkitError(ErrorCode.InvalidArgument, "trace.txt has no page-allocator events")), { quick: true, seed: 0 });
+    expect(user.error).toBe("trace.txt has no page-allocator events");
+    const bug = await runSuite(throwing(new TypeError("x is undefined")), { quick: true, seed: 0 });
+    expect(bug.error).toMatch(/^TypeError: x is undefined\n\s+at /);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { MIN_ROUNDS, quantile, rotatedIndex, timeContenders } from "../src/harness/timing.js";
+import { ALONE_SAMPLES, HARNESS, MIN_ROUNDS, harnessContender, quantile, rotatedIndex, timeContenders } from "../src/harness/timing.js";
 import type { Contender } from "../src/harness/types.js";
 
 /** A contender that logs every call of its loop into `log`. */
@@ -102,6 +102,56 @@ describe("timeContenders", () => {
     expect(() => timeContenders([a], true, { ops: 1.5 })).toThrow(/ops must be a positive integer, got 1.5/);
     expect(() => timeContenders([a], true, { targetMs: -1 })).toThrow(/targetMs must be positive, got -1/);
     expect(setups).toEqual([]);
+  });
+});
+
+describe("the harness's own cost and the alone pass", () => {
+  test("harness: true runs the empty contender in the same rounds and gives every result its median", () => {
+    const log: string[] = [];
+    const results = timeContenders([logged("a", log), logged("b", log)], true, { ...exact, rounds: 10, harness: true });
+    expect(results.map((r) => r.name)).toEqual(["a", "b"]);
+    expect(log).toHaveLength(2 * (2 + 10));
+    const empty = results[0]!.harnessNsPerOp!;
+    expect(empty).toBeGreaterThanOrEqual(0);
+    expect(results[1]!.harnessNsPerOp).toBe(empty);
+    expect(results[0]!.aloneNsPerOp).toBeUndefined();
+    expect(timeContenders([logged("a", [])], true, exact)[0]!.harnessNsPerOp).toBeUndefined();
+  });
+
+  test("the empty contender's loop does ops iterations and nothing else", () => {
+    const run = harnessContender().setup();
+    expect(run(4)).toBe(0 + 1 + 2 + 3);
+    expect(harnessContender().name).toBe(HARNESS);
+  });
+
+  test("a contender may not take the empty contender's name", () => {
+    expect(() => timeContenders([logged(HARNESS, [])], true, { ...exact, harness: true })).toThrow(/a contender is named "harness \(empty loop\)"/);
+  });
+
+  test(`alone: true times each contender ${ALONE_SAMPLES} times back to back after the rounds`, () => {
+    const log: string[] = [];
+    const results = timeContenders([logged("a", log), logged("b", log)], true, { ...exact, rounds: 10, alone: true });
+    expect(log.slice(2 * (2 + 10))).toEqual([...Array<string>(ALONE_SAMPLES).fill("a"), ...Array<string>(ALONE_SAMPLES).fill("b")]);
+    for (const r of results) expect(r.aloneNsPerOp).toBeGreaterThanOrEqual(0);
+  });
+
+  test("the alone figure shows what interleaving did to a contender", () => {
+    // "victim" busy-waits 1 ms when another contender ran since its last call, 0.1 ms otherwise.
+    let last = "";
+    const spin = (name: string, ms: (previous: string) => number): Contender => ({
+      name,
+      setup: () => () => {
+        const end = performance.now() + ms(last);
+        last = name;
+        let spins = 0;
+        while (performance.now() < end) spins++;
+        return spins;
+      },
+    });
+    const results = timeContenders([spin("a", () => 0.2), spin("victim", (previous) => (previous === "victim" ? 0.1 : 1)), spin("c", () => 0.2)], true, { ops: 1, targetMs: 0.001, alone: true });
+    const victim = results[1]!;
+    expect(victim.nsPerOp).toBeGreaterThanOrEqual(1e6);
+    expect(victim.aloneNsPerOp).toBeLessThan(0.5e6);
   });
 });
 

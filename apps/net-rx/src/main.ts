@@ -1,25 +1,18 @@
-// `pnpm --filter @mmkit/net-rx start [--mb N] [--frag-size BYTES] [--seed N] [--inline]`: receive
+// `pnpm --filter @mmkit/net-rx start [--mb N] [--frag-size BYTES] [--seed N] [--inline] [--help]`: receive
 // N MiB over TCP on 127.0.0.1 into fragment-cache buffers and report throughput and cache statistics.
 // --inline frees each fragment inside its read callback (then used-up blocks are recycled in place).
-import { parseArgs } from "node:util";
+import { parseNetRxArgs } from "./command-line.js";
 import { runTransfer } from "./transfer.js";
 
-const { values } = parseArgs({
-  options: {
-    mb: { type: "string", default: "64" },
-    "frag-size": { type: "string", default: "2048" },
-    seed: { type: "string", default: "1" },
-    inline: { type: "boolean", default: false },
-  },
-});
-const mb = Number(values.mb);
-const fragSize = Number(values["frag-size"]);
-if (!(mb > 0 && mb <= 4096) || !Number.isInteger(fragSize) || fragSize < 1 || fragSize > 32768) {
-  console.error("usage: start [--mb 1..4096] [--frag-size 1..32768] [--seed N] [--inline]");
-  process.exit(2);
+const parsed = parseNetRxArgs(process.argv.slice(2));
+if ("exit" in parsed) {
+  if (parsed.exit === 0) process.stdout.write(parsed.stdout);
+  else process.stderr.write(parsed.stderr);
+  process.exit(parsed.exit);
 }
+const { mb, fragSize, seed, inline } = parsed.options;
 
-const r = await runTransfer({ bytes: Math.round(mb * 1024 * 1024), fragSize, seed: Number(values.seed), inlineConsumer: values.inline === true });
+const r = await runTransfer({ bytes: Math.round(mb * 1024 * 1024), fragSize, seed, inlineConsumer: inline });
 const c = r.cache;
 const lines = [
   `received ${r.bytesReceived} of ${r.bytesSent} bytes over 127.0.0.1 in ${r.elapsedMs.toFixed(0)} ms: ${r.megabytesPerSecond.toFixed(1)} MB/s`,

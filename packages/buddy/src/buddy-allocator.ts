@@ -2,6 +2,7 @@ import { ErrorCode, MmkitError, describeValue, requireInteger, type ArrayFactory
 import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
+import { applyInitialState } from "./initial-state.js";
 import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
@@ -23,10 +24,20 @@ import {
 } from "./statistics.js";
 import type { Watermarks } from "./watermarks.js";
 
-/** What a page belongs to, as {@link BuddyAllocator.blockOf} reports it. */
+/**
+ * What a page belongs to, as {@link BuddyAllocator.blockOf} reports it.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB));
+ * const pfn = buddy.allocPages(2, { migratetype: MigrateType.Movable });   // 0
+ * buddy.blockOf(pfn + 1);   // { pfn: 0, order: 2, state: "allocated", migratetype: 1, node: 0 }
+ * ```
+ */
 export interface BlockInfo {
   /** First pfn of the block holding the page. */
   readonly pfn: number;
+  /** Order of the block: it holds 2^order pages. */
   readonly order: number;
   /** "free" (on the free lists), "per-cpu" (on a CPU's list) or "allocated". */
   readonly state: "free" | "per-cpu" | "allocated";
@@ -87,9 +98,11 @@ export class BuddyAllocator {
     this.pageSize = s.pageSize;
     this.cpus = s.cpuCount;
     this.minFreeKbytes = s.minFreeKbytes;
-    // memblock_free_all: every RAM range goes to the free lists in maximal aligned blocks, at the
-    // tail (FPI_TO_TAIL), so the lists start in address order.
-    for (const range of map.ranges) {
+    // A described starting state (a kernel's snapshot laid out), or memblock_free_all: every RAM
+    // range goes to the free lists in maximal aligned blocks, at the tail (FPI_TO_TAIL), so the
+    // lists start in address order.
+    if (options.initialState !== undefined) applyInitialState(s, options.initialState);
+    else for (const range of map.ranges) {
       const node = s.nodeIds.indexOf(range.node);
       for (let pfn = range.startPfn; pfn < range.endPfn; ) {
         const idx = pfn - s.base;

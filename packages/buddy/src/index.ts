@@ -1,7 +1,9 @@
 export { BuddyAllocator, type BlockInfo } from "./buddy-allocator.js";
 export type { CpuPages } from "./cpu-pages.js";
+export { SharedBuddy, SHARED_BUDDY_VERSION, type SharedBuddyHandle, type SharedBuddyOptions } from "./shared-buddy.js";
 export type { AllocOptions } from "./misuse.js";
 export type { BuddyOptions, BuddyCounters } from "./state.js";
+export type { BuddyInitialState, DescribedBlock, PerCpuLimits } from "./initial-state.js";
 export type { BuddyInfo, PageTypeInfo, FreeList } from "./statistics.js";
 export {
   MAX_PAGE_ORDER,

@@ -134,6 +134,13 @@ export function pcpPages(s: BuddyState, node: number): number {
   return total;
 }
 
+/** Pages on one CPU's lists, all nodes. O(nodes). */
+export function pcpCpuPages(s: BuddyState, cpu: number): number {
+  let total = 0;
+  for (let n = 0; n < s.nodeCount; n++) total += s.pcp[pcpBase(s, cpu, n) + PCP_COUNT]!;
+  return total;
+}
+
 /** `drain_all_pages`: every CPU's lists back to the free lists. */
 export function drainAll(s: BuddyState): void {
   for (let c = 0; c < s.cpuCount; c++) drainCpu(s, c);

@@ -1,6 +1,7 @@
 import { ErrorCode, MmkitError, MetadataArena, requireArrayFactory, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
 import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
+import type { BuddyInitialState } from "./initial-state.js";
 import { optional, requireOptions } from "./misuse.js";
 import {
   FA_INTS,
@@ -23,7 +24,15 @@ import {
 } from "./layout.js";
 import { DEFAULT_WATERMARK_SCALE_FACTOR, minFreeKbytes, zoneBatchsize, zoneHighsize, zoneWatermarks } from "./watermarks.js";
 
-/** Options for {@link BuddyAllocator}. */
+/**
+ * Options for {@link BuddyAllocator}.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB), { maxOrder: 8, pageblockOrder: 8, cpus: 2 });
+ * buddy.buddyinfo()[0]?.freeBlocks.length;   // 9: orders 0..8
+ * ```
+ */
 export interface BuddyOptions {
   /** Where the metadata arrays come from (default a new `MetadataArena`). */
   arena?: ArrayFactory;
@@ -51,9 +60,20 @@ export interface BuddyOptions {
   defaultMigratetype?: MigrateType;
   /** Start with `fail_page_alloc`-style fault injection armed. */
   faultInjection?: FaultInjectionOptions;
+  /** Start from this described state (pageblock types, free and allocated blocks, watermarks, per-CPU limits) instead of all RAM free. */
+  initialState?: BuddyInitialState;
 }
 
-/** Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`. */
+/**
+ * Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB));
+ * buddy.freePages(buddy.allocPages(0), 0);
+ * buddy.counters();   // { allocs: 1, frees: 1, splits: 10, merges: 10, ... }
+ * ```
+ */
 export interface BuddyCounters {
   /** Successful allocations (any path). */
   allocs: number;
@@ -148,7 +168,18 @@ export class BuddyState {
   faultArmed = false;
   counters: BuddyCounters = newCounters();
 
-  constructor(map: MemoryMap, options: BuddyOptions = {}) {
+  /**
+   * Shared mode: other workers use the same arrays. A failing allocation then drains only its own
+   * CPU's lists (another worker's lists are touched by that worker alone).
+   */
+  readonly shared: boolean;
+
+  /**
+   * `attach`: the arena hands out arrays that already hold a built allocator (a worker attaching to
+   * shared memory), so validate and take the arrays, but write nothing.
+   */
+  constructor(map: MemoryMap, options: BuddyOptions = {}, attach = false) {
+    this.shared = attach;
     if (map === null || typeof map !== "object" || !Array.isArray(map.ranges) || !Array.isArray(map.nodes) || typeof map.pageSize !== "number") {
       throw new MmkitError(ErrorCode.InvalidArgument, `a buddy allocator needs a MemoryMap, got ${describeValue(map)}`);
     }
@@ -205,6 +236,7 @@ export class BuddyState {
     this.zone = arena.int32(this.nodeCount * ZONE_INTS, "buddy zone");
     this.pcp = arena.int32(cpus * this.nodeCount * PCP_INTS, "buddy pcp");
     this.pb = arena.uint8(this.pages >> this.pbOrder, "buddy pageblock flags");
+    if (attach) return;
 
     const mem = this.mem;
     for (let i = 0; i < this.pages; i++) mem[i << PAGE_SHIFT] = PG_RESERVED;

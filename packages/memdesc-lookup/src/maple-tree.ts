@@ -6,7 +6,17 @@ import { MapleSnapshot } from "./maple-snapshot.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
-/** Options for {@link MapleTree}. */
+/**
+ * Options for {@link MapleTree}.
+ *
+ * @example
+ * ```ts
+ * const arena = new MetadataArena();
+ * const tree = new MapleTree({ arena });
+ * tree.store(0, 7, 1);
+ * arena.bytes > 0;   // true: the tree's nodes are counted in the arena
+ * ```
+ */
 export interface MapleTreeOptions {
   /** Where node arrays come from, so their bytes are counted (default: a private `MetadataArena`). */
   arena?: ArrayFactory;
@@ -17,7 +27,7 @@ const MAX_LEVELS = 24;
 /** Scratch entries: a node plus a sibling plus one split. */
 const SCRATCH = SLOTS * 2 + 4;
 
-let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
+let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
 /**
  * Turns the in-leaf write fast paths of `tree` on or off. For tests that compare the fast paths with
@@ -30,7 +40,7 @@ let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
  * ```
  */
 export function setWriteFastPaths(tree: MapleTree, on: boolean): void {
-  toggleFastPaths(tree, on);
+  toggleFastPaths!(tree, on);
 }
 
 /**
@@ -140,17 +150,15 @@ export class MapleTree extends MapleView {
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
 
-  static {
-    toggleFastPaths = (tree, on) => {
-      tree.#fastPaths = on;
-    };
-  }
-
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
       throw new MmkitError(ErrorCode.InvalidArgument, `maple tree options must be an object, got ${describeValue(options)}`);
     }
     super(new MapleNodes(options.arena, 4, 1));
+    // Set lazily here, not in a static block: top-level work would keep the class in every bundle.
+    toggleFastPaths ??= (tree, on) => {
+      tree.#fastPaths = on;
+    };
     this.root = this.#emptyLeaf();
     this.levels = 0;
   }

@@ -29,6 +29,12 @@ export const ErrorCode = {
   Occupied: "ERR_OCCUPIED",
   /** `check()` found a broken invariant. */
   Invariant: "ERR_INVARIANT",
+  /** Attaching to shared memory laid out by another version or for another shape of object. */
+  LayoutMismatch: "ERR_LAYOUT_MISMATCH",
+  /** A fixed-capacity arena has no room for the array asked for. */
+  ArenaFull: "ERR_ARENA_FULL",
+  /** Using an object after `detach()` (a shared allocator this worker let go of). */
+  Detached: "ERR_DETACHED",
 } as const;
 
 /** One of {@link ErrorCode}'s values; packages may add their own codes. */
@@ -52,7 +58,17 @@ export class MmkitError extends Error {
   }
 }
 
-/** Prints a value for an error message: numbers exactly, strings quoted, anything else by type. */
+/**
+ * Prints a value for an error message: numbers exactly, strings quoted, anything else by type.
+ *
+ * @example
+ * ```ts
+ * describeValue("x");         // "\"x\""
+ * describeValue(1.5);         // "1.5"
+ * describeValue(undefined);   // "undefined"
+ * describeValue({});          // "object"
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "string") return JSON.stringify(value);

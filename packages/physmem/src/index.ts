@@ -15,4 +15,16 @@ export { MemoryBacking, type MemoryBackingOptions } from "./backing.js";
 export { DirectMap, Protection, type DirectMapOptions, type DirectMapCounters, type LeafLevel } from "./direct-map.js";
 export { MemoryFailure, type MemoryFailureEvent, type MemoryFailureHandler } from "./memory-failure.js";
 export { PhysicalMemory, type PhysicalMemoryOptions } from "./physical-memory.js";
+export { AdoptedMemory, type AdoptableBuffer, type AdoptedMemoryOptions } from "./adopted-memory.js";
 export { KiB, MiB, GiB, TiB, formatBytes } from "./units.js";
+export {
+  SharedMetadataArena,
+  SHARED_ARENA_MAGIC,
+  SHARED_ARENA_VERSION,
+  type SharedArenaHandle,
+  type SharedMetadataArenaOptions,
+} from "./shared-arena.js";
+export { LOCK_INTS, canBlock, type LockStats, type SharedLock } from "./lock-word.js";
+export { SpinLock } from "./spin-lock.js";
+export { FutexMutex } from "./futex-mutex.js";
+export { RecordingArena, type RecordedArray } from "./recording-arena.js";

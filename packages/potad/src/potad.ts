@@ -48,7 +48,14 @@ import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
 import { addressError, requireDescriptorIndex, requireOptions } from "./validate.js";
 
-/** Options for {@link Potad}. */
+/**
+ * Options for {@link Potad}.
+ *
+ * @example
+ * ```ts
+ * const potad = new Potad({ arena: new MetadataArena(), descriptorIndex: new MapleTree(), frontHigh: 0 });
+ * ```
+ */
 export interface PotadOptions {
   /** Where block records and space headers come from (default: a new `MetadataArena`). */
   arena?: ArrayFactory;
@@ -66,7 +73,15 @@ export interface PotadOptions {
   frontHigh?: number;
 }
 
-/** A space to allocate from, for {@link Potad.addSpace}. */
+/**
+ * A space to allocate from, for {@link Potad.addSpace}.
+ *
+ * @example
+ * ```ts
+ * const ram = potad.addSpace({ base: 0, size: 64 * MiB, granule: 4096 });                     // 0
+ * const slots = potad.addSpace({ base: 1 << 30, size: 1 << 20, granule: 512, frontOrder: 3 });   // 1
+ * ```
+ */
 export interface SpaceSpec {
   /** First address; a multiple of `granule`. */
   base: number;
@@ -82,7 +97,15 @@ export interface SpaceSpec {
   frontOrder?: number;
 }
 
-/** Options for {@link Potad.alloc} and {@link Potad.allocOrder}. */
+/**
+ * Options for {@link Potad.alloc} and {@link Potad.allocOrder}.
+ *
+ * @example
+ * ```ts
+ * potad.alloc(ram, 64 * 1024, { descriptor: 42, descriptorBytes: 360 });   // a 64 KiB block carrying 42
+ * potad.alloc(ram, 3 * MiB, { alignment: MiB });                           // 3 MiB aligned to 1 MiB
+ * ```
+ */
 export interface AllocOptions {
   /** A descriptor to attach: a non-negative safe integer (an id, a tagged pointer, a memdesc). */
   descriptor?: number;
@@ -208,6 +231,49 @@ export class Potad {
       at += POW2[e]!;
     }
     return s;
+  }
+
+  /**
+   * Grows `space` at its end to `size` bytes (a larger multiple of its granule; the new bytes must
+   * not overlap another space), as a `WebAssembly.Memory` grows. The new bytes become free blocks
+   * that merge with the free blocks before the old end, so a block (or a contiguous range) may
+   * span the old end afterwards. Page faces made before keep the largest order they had; make a
+   * new one for larger blocks. Throws (changing nothing) for a bad space or size, or an overlap.
+   * Cost: O(orders) records and merges; never moves an allocation.
+   *
+   * @example
+   * ```ts
+   * const s = potad.addSpace({ base: 0, size: 12288, granule: 4096 }); // an 8 KiB and a 4 KiB block; 16 KiB is refused
+   * potad.growSpace(s, 16384);
+   * potad.alloc(s, 16384); // 0: one block across the old end
+   * ```
+   */
+  growSpace(space: number, size: number): void {
+    const h = this.#spaces.header(space);
+    const hdr = this.#spaces.headers;
+    const base = hdr[h + H_BASE]!;
+    const oldSize = hdr[h + H_SIZE]!;
+    const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
+    const granule = POW2[granuleLog2]!;
+    requireInteger(size, "size", oldSize + 1, MAX_SPACE_END - base);
+    if (size % granule !== 0) throw new MmkitError(ErrorCode.NotAligned, `size ${size} is not a multiple of the granule ${granule}`);
+    const other = this.#spaces.overlapping(base + oldSize, size - oldSize);
+    if (other >= 0) throw new MmkitError(ErrorCode.Overlap, `growing space ${space} to [${base}, ${base + size}) overlaps space ${other}`);
+    this.#blocks.reserve(2 * MAX_ORDERS);
+    this.#spaces.resize(space, size, Math.min(floorLog2(size) - granuleLog2, MAX_ORDERS - 1));
+    const blocks = this.#blocks;
+    const end = base + size;
+    for (let at = base + oldSize; at < end; ) {
+      const e = Math.min(alignmentLog2(at), floorLog2(end - at));
+      const r = blocks.insert(at);
+      const o = r * RECORD_STRIDE;
+      blocks.records[o + R_LOG2] = e;
+      blocks.records[o + R_SPACE] = space;
+      blocks.records[o + R_STATE] = FREE;
+      // Merges with the free buddies before it (the old end's free blocks, or the new ones just added).
+      this.#release(at, e, space, h);
+      at += POW2[e]!;
+    }
   }
 
   /**
@@ -623,8 +689,12 @@ export class Potad {
     const o = r * RECORD_STRIDE;
     const start = rec[o + R_ADDR]!;
     const state = rec[o + R_STATE];
+    // A block waiting on a front was handed out and freed: a second free of its start is a double
+    // free for certain. Anything else in free space may never have been handed out (free space
+    // keeps no history once blocks merge), so it is "not allocated", as the README promises.
+    if (state === CACHED && start === address) throw new MmkitError(ErrorCode.DoubleFree, `address ${address} is free already`);
     if (state === FREE || state === CACHED) {
-      throw new MmkitError(ErrorCode.DoubleFree, start === address ? `address ${address} is free already` : `address ${address} lies in the free block at ${start}`);
+      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not allocated: it lies in free space (the free block at ${start}), never handed out or freed already`);
     }
     const head = state === PIECE ? rec[o + R_PREV]! : start;
     throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an allocation: it lies inside the allocation at ${head}`);

@@ -78,6 +78,18 @@ export const SWAP_CLUSTER_MAX = 32;
  */
 export const MAX_RECLAIM_RETRIES = 16;
 
+/**
+ * Default most `scan` calls one pass makes to one shrinker (`maxScanCalls` of a registry): 2^16,
+ * which at the default batch of 128 is 8 M objects, more than any honest cache's pass at priority 0
+ * holding under 4 M. Not a kernel constant: the kernel trusts `count`; this bounds a liar's cost.
+ *
+ * @example
+ * ```ts
+ * new ShrinkerRegistry({ maxScanCalls: DEFAULT_MAX_SCAN_CALLS });
+ * ```
+ */
+export const DEFAULT_MAX_SCAN_CALLS = 65536;
+
 /** The largest node count a registry or list accepts (the kernel's `MAX_NUMNODES` with `NODES_SHIFT = 10`). */
 export const MAX_NODES = 1024;
 

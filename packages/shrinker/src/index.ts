@@ -7,6 +7,7 @@ export {
   SWAP_CLUSTER_MAX,
   MAX_RECLAIM_RETRIES,
   MAX_NODES,
+  DEFAULT_MAX_SCAN_CALLS,
   ShrinkerErrorCode,
 } from "./constants.js";
 export type { Shrinker, ShrinkControl } from "./shrinker.js";

@@ -1,11 +1,18 @@
 import { ErrorCode, MetadataArena, requireArrayFactory, MmkitError, describeValue, requireInteger, type ArrayFactory } from "@mmkit/physmem";
-import { DEF_PRIORITY, DEFAULT_SEEKS, MAX_NODES, SHRINK_BATCH, SHRINK_EMPTY, SHRINK_STOP, ShrinkerErrorCode } from "./constants.js";
+import { DEF_PRIORITY, DEFAULT_MAX_SCAN_CALLS, DEFAULT_SEEKS, MAX_NODES, SHRINK_BATCH, SHRINK_EMPTY, SHRINK_STOP, ShrinkerErrorCode } from "./constants.js";
 import { nextDeferred, scanDelta } from "./scan-arithmetic.js";
 import type { ShrinkControl, Shrinker } from "./shrinker.js";
 import type { ReclaimResult, ShrinkerNodeStats, ShrinkerStats } from "./stats.js";
 import type { ShrinkerWarning, ShrinkerWarningKind } from "./warnings.js";
 
-/** Options for {@link ShrinkerRegistry}. */
+/**
+ * Options for {@link ShrinkerRegistry}.
+ *
+ * @example
+ * ```ts
+ * const registry = new ShrinkerRegistry({ nodes: 2, warningLimit: 16, onWarning: (w) => console.warn(w.message) });
+ * ```
+ */
 export interface ShrinkerRegistryOptions {
   /** NUMA nodes, numbered 0 .. nodes - 1 (default 1, at most 1024). Any other nid is an error. */
   nodes?: number;
@@ -15,9 +22,25 @@ export interface ShrinkerRegistryOptions {
   warningLimit?: number;
   /** Called with every warning as it is recorded (after it is stored). Must not throw. */
   onWarning?: (warning: ShrinkerWarning) => void;
+  /**
+   * Most `scan` calls one pass makes to one shrinker, over all nodes (default
+   * {@link DEFAULT_MAX_SCAN_CALLS} = 65536, 8 M objects at the default batch; an integer in
+   * [1, 2^53 - 1]). What a stopped shrinker had left is deferred, as the kernel defers work not
+   * done; the stop is a `scan-limit` warning. It bounds what a shrinker whose `count` lies costs a
+   * pass; an honest one reaches it only when its pass would scan more than `maxScanCalls * batch`
+   * objects.
+   */
+  maxScanCalls?: number;
 }
 
-/** What {@link ShrinkerRegistry.shrink} takes. */
+/**
+ * What {@link ShrinkerRegistry.shrink} takes.
+ *
+ * @example
+ * ```ts
+ * registry.shrink({ nid: 0, priority: DEF_PRIORITY });   // objects freed on node 0, gently
+ * ```
+ */
 export interface ShrinkRequest {
   /** The node under pressure. */
   nid: number;
@@ -38,6 +61,16 @@ interface Entry {
 
 /** Counts above this are clamped, so `4 * count` and `2 * count` stay exact doubles. */
 const MAX_OBJECTS = 2 ** 50;
+/** Deferred work never exceeds this (what `nextDeferred` accepts), even when nested passes add theirs. */
+const MAX_DEFERRED = 2 ** 52;
+
+/**
+ * A statistics counter after an addition, held at 2^53 - 1: a liar's count of 2^50 summed over
+ * passes would leave the exact integers after eight passes (and fail `check()`).
+ */
+function saturated(sum: number): number {
+  return sum < Number.MAX_SAFE_INTEGER ? sum : Number.MAX_SAFE_INTEGER;
+}
 
 const PER_NODE = ["shrinker deferred", "shrinker last count", "shrinker counted", "shrinker scanned", "shrinker freed"] as const;
 const PER_SHRINKER = ["shrinker count calls", "shrinker scan calls", "shrinker warnings"] as const;
@@ -57,13 +90,15 @@ const PER_SHRINKER = ["shrinker count calls", "shrinker scan calls", "shrinker w
  * unregistered meanwhile (one unregistered inside its own `scan` makes no further calls), and a
  * shrinker registered during a pass is first called by the next pass. Passes may nest (a callback
  * may call `shrink`). A callback that throws or returns nonsense is clamped and recorded as a
- * {@link ShrinkerWarning}; the other shrinkers are still shrunk.
+ * {@link ShrinkerWarning}; the other shrinkers are still shrunk. So is one whose `count` lies: a
+ * pass makes at most `maxScanCalls` scan calls to one shrinker, defers what is left and warns
+ * (`scan-limit`).
  *
  * Per-shrinker, per-node counters live in `Float64Array`s from the arena (5 per node and 3 per
  * shrinker: 8 * (5 * nodes + 3) bytes per registered shrinker slot).
  *
  * Costs: `register` O(1) amortised; `unregister` O(shrinkers) (a splice); `shrink` O(shrinkers)
- * plus one `count` and `ceil(work / batch)` `scan` calls per shrinker; `reclaim` at most 13
+ * plus one `count` and `min(ceil(work / batch), maxScanCalls)` `scan` calls per shrinker; `reclaim` at most 13
  * passes (`DEF_PRIORITY` .. 0), times the nodes when no node is named.
  *
  * @example
@@ -84,6 +119,9 @@ export class ShrinkerRegistry {
   readonly #arena: ArrayFactory;
   readonly #warningLimit: number;
   readonly #onWarning: ((warning: ShrinkerWarning) => void) | undefined;
+  readonly #maxScanCalls: number;
+  /** What is left of the current pass's scan-call budget for the shrinker being shrunk. */
+  #budget = 0;
 
   #list: Entry[] = [];
   #byShrinker = new Map<Shrinker, Entry>();
@@ -115,6 +153,7 @@ export class ShrinkerRegistry {
     }
     this.#nodes = requireInteger(options.nodes ?? 1, "nodes", 1, MAX_NODES);
     this.#warningLimit = requireInteger(options.warningLimit ?? 64, "warningLimit", 0, 1 << 20);
+    this.#maxScanCalls = requireInteger(options.maxScanCalls ?? DEFAULT_MAX_SCAN_CALLS, "maxScanCalls", 1, Number.MAX_SAFE_INTEGER);
     if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `onWarning must be a function, got ${describeValue(options.onWarning)}`);
     }
@@ -127,6 +166,11 @@ export class ShrinkerRegistry {
   /** Number of NUMA nodes (valid nids are 0 .. nodes - 1). */
   get nodes(): number {
     return this.#nodes;
+  }
+
+  /** Most `scan` calls one pass makes to one shrinker (see {@link ShrinkerRegistryOptions.maxScanCalls}). */
+  get maxScanCalls(): number {
+    return this.#maxScanCalls;
   }
 
   /** Registered shrinkers. */
@@ -249,7 +293,7 @@ export class ShrinkerRegistry {
    * `0 .. nodes - 1` or a priority outside `0 .. 12`, before calling anything.
    *
    * Cost: O(shrinkers) + one `count` and up to `ceil(min(deferred >> priority + delta, 2 * count) / batch)`
-   * `scan` calls per shrinker.
+   * `scan` calls per shrinker, at most `maxScanCalls` of them.
    *
    * @example
    * ```ts
@@ -362,8 +406,8 @@ export class ShrinkerRegistry {
       const ret = this.#scan(entry, sc, Number.MAX_SAFE_INTEGER, 0);
       if (ret === SHRINK_STOP) return 0;
       const row = entry.slot * this.#nodes + sc.nid;
-      this.#scanned[row] += sc.nrScanned;
-      this.#freed[row] += ret;
+      this.#scanned[row] = saturated(this.#scanned[row]! + sc.nrScanned);
+      this.#freed[row] = saturated(this.#freed[row]! + ret);
       return ret;
     } finally {
       this.#endWalk();
@@ -478,6 +522,7 @@ export class ShrinkerRegistry {
       if (seenSlots.has(slot)) fail(`pending slot ${slot} belongs to a live entry`);
       seenSlots.add(slot);
     }
+    if (this.#walkDepth === 0 && this.#budget !== 0) fail(`a scan-call budget of ${this.#budget} is left outside a pass`);
     if (this.#walkDepth === 0 && this.#pendingSlots.length > 0) fail(`${this.#pendingSlots.length} slots pending outside a pass`);
     const free = new Set<number>();
     for (const slot of this.#freeSlots) {
@@ -520,14 +565,21 @@ export class ShrinkerRegistry {
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
         if (!e.live) continue;
-        if (nid >= 0 || !e.numaAware) {
-          const r = this.#doShrink(e, e.numaAware ? nid : 0, priority);
-          if (r > 0) freed += r;
-        } else {
-          for (let node = 0; node < this.#nodes && e.live; node++) {
-            const r = this.#doShrink(e, node, priority);
+        // One budget of scan calls per shrinker per pass, shared by its nodes (a nested pass has its own).
+        const outer = this.#budget;
+        this.#budget = this.#maxScanCalls;
+        try {
+          if (nid >= 0 || !e.numaAware) {
+            const r = this.#doShrink(e, e.numaAware ? nid : 0, priority);
             if (r > 0) freed += r;
+          } else {
+            for (let node = 0; node < this.#nodes && e.live; node++) {
+              const r = this.#doShrink(e, node, priority);
+              if (r > 0) freed += r;
+            }
           }
+        } finally {
+          this.#budget = outer;
         }
       }
     } finally {
@@ -551,6 +603,12 @@ export class ShrinkerRegistry {
     let freed = 0;
     let scanned = 0;
     while (total >= batch || total >= freeable) {
+      if (this.#budget === 0) {
+        // Only a count far beyond what its scans get through comes here: stop, defer the rest, say so.
+        this.#warn(e, "scan-limit", sc, total, 0, `a pass reached ${this.#maxScanCalls} scan calls (maxScanCalls) with ${total} objects of its count ${freeable} still to scan, ${freed} freed; the rest is deferred`);
+        break;
+      }
+      this.#budget--;
       const n = Math.min(batch, total);
       sc.nid = nid;
       sc.priority = priority;
@@ -564,9 +622,10 @@ export class ShrinkerRegistry {
       if (!e.live || sc.nrScanned === 0) break;
     }
     if (e.live) {
-      this.#deferred[row] = this.#deferred[row]! + nextDeferred(nr, delta, scanned, freeable);
-      this.#scanned[row] = this.#scanned[row]! + scanned;
-      this.#freed[row] = this.#freed[row]! + freed;
+      // Nested passes may have deferred work meanwhile: the sum stays within what nextDeferred accepts.
+      this.#deferred[row] = Math.min(this.#deferred[row]! + nextDeferred(nr, delta, scanned, freeable), MAX_DEFERRED);
+      this.#scanned[row] = saturated(this.#scanned[row]! + scanned);
+      this.#freed[row] = saturated(this.#freed[row]! + freed);
     }
     return freed;
   }
@@ -600,10 +659,10 @@ export class ShrinkerRegistry {
     } else out = v;
     if (record && e.live) {
       const row = e.slot * this.#nodes + nid;
-      this.#countCalls[e.slot] = this.#countCalls[e.slot]! + 1;
+      this.#countCalls[e.slot] = saturated(this.#countCalls[e.slot]! + 1);
       const c = out === SHRINK_EMPTY ? 0 : out;
       this.#lastCount[row] = c;
-      this.#counted[row] = this.#counted[row]! + c;
+      this.#counted[row] = saturated(this.#counted[row]! + c);
     }
     return out;
   }
@@ -653,7 +712,7 @@ export class ShrinkerRegistry {
   }
 
   #bumpScanCalls(e: Entry): void {
-    if (e.live) this.#scanCalls[e.slot] = this.#scanCalls[e.slot]! + 1;
+    if (e.live) this.#scanCalls[e.slot] = saturated(this.#scanCalls[e.slot]! + 1);
   }
 
   #warn(e: Entry, kind: ShrinkerWarningKind, sc: ShrinkControl, value: unknown, usedInstead: number, what: string): void {
@@ -669,7 +728,7 @@ export class ShrinkerRegistry {
       message: `shrinker ${JSON.stringify(e.shrinker.name)} (id ${e.id}) on node ${nid}: ${what}; using ${usedInstead === SHRINK_STOP ? "SHRINK_STOP" : usedInstead}`,
     };
     this.#warningTotal++;
-    if (e.live) this.#warnCount[e.slot] = this.#warnCount[e.slot]! + 1;
+    if (e.live) this.#warnCount[e.slot] = saturated(this.#warnCount[e.slot]! + 1);
     if (this.#warningLimit > 0) {
       if (this.#warnings.length >= this.#warningLimit) this.#warnings.shift();
       this.#warnings.push(warning);

@@ -12,8 +12,12 @@
  *   count had left; clamped to the larger of the two.
  * - `scanned-invalid`: `scan` set `sc.nrScanned` outside `[0, nrToScan]` or to a non-integer;
  *   taken as `nrToScan`.
+ * - `scan-limit`: one pass made `maxScanCalls` scan calls to this shrinker and still had work (a
+ *   `count` its scans do not get through, e.g. a huge count whose scans free nothing); the pass
+ *   stops calling it and goes on with the others. `value` is the work left, `usedInstead` 0; the
+ *   work left is deferred as usual (at most twice the count).
  */
-export type ShrinkerWarningKind = "count-threw" | "count-invalid" | "scan-threw" | "scan-invalid" | "scan-overreported" | "scanned-invalid";
+export type ShrinkerWarningKind = "count-threw" | "count-invalid" | "scan-threw" | "scan-invalid" | "scan-overreported" | "scanned-invalid" | "scan-limit";
 
 /**
  * One recorded misbehaviour; see {@link ShrinkerWarningKind}.
@@ -24,16 +28,20 @@ export type ShrinkerWarningKind = "count-threw" | "count-invalid" | "scan-threw"
  * ```
  */
 export interface ShrinkerWarning {
+  /** What went wrong. */
   kind: ShrinkerWarningKind;
   /** The shrinker's name. */
   shrinker: string;
   /** The shrinker's id in this registry (its debugfs directory is `<name>-<id>`). */
   id: number;
+  /** The node of the call. */
   nid: number;
+  /** The reclaim priority of the call. */
   priority: number;
   /** What the callback returned or set (for a throw, what was thrown). */
   value: unknown;
   /** What the registry used instead. */
   usedInstead: number;
+  /** A sentence naming the shrinker, the call and the value. */
   message: string;
 }

@@ -592,6 +592,7 @@ describe("constructors", () => {
     expectConstruct(() => new ShrinkerRegistry(fresh(name, v) as never), objectOrAbsent(name) ? { why: "no options: the defaults" } : { code: ErrorCode.InvalidArgument, mentions: `registry options must be an object, got ${describeValue(v)}` });
     expectConstruct(() => new ShrinkerRegistry({ nodes: v as number }), intOption("nodes", 1, 1024, name, v));
     expectConstruct(() => new ShrinkerRegistry({ warningLimit: v as number }), intOption("warningLimit", 0, 2 ** 20, name, v, ["-0"]));
+    expectConstruct(() => new ShrinkerRegistry({ maxScanCalls: v as number }), intOption("maxScanCalls", 1, Number.MAX_SAFE_INTEGER, name, v, ["MAX_SAFE_INTEGER"]));
     expectConstruct(() => new ShrinkerRegistry({ onWarning: fresh(name, v) as never }), name === "undefined" ? { why: "no observer" } : { code: ErrorCode.InvalidArgument, mentions: `onWarning must be a function, got ${describeValue(v)}` });
     expectConstruct(() => new ShrinkerRegistry({ arena: fresh(name, v) as never }), name === "undefined" || name === "null" ? { why: "the default arena" } : { code: ErrorCode.InvalidArgument, mentions: `arena must be an ArrayFactory (a MetadataArena or one with its methods), got ${describeValue(v)}` });
   });

@@ -1,3 +1,4 @@
 export { readmeExampleTests, firstTsBlock, expectedPrints } from "./readme-example.js";
 export { expectMmkitError } from "./errors.js";
 export { HOSTILE_FACTORIES, HOSTILE_VALUES } from "./hostile.js";
+export { runTsWorker } from "./ts-worker.js";

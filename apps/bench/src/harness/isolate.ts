@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CliOptions } from "../command.js";
 import type { SuiteResult } from "./runner.js";
+import type { Measurement } from "./types.js";
 
 const SCRIPT = fileURLToPath(new URL("./suite-process.ts", import.meta.url));
 // apps/bench, where `tsx` resolves from.
@@ -12,17 +13,19 @@ const BENCH_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * Runs the suite `name` in a fresh Node process (with `--import tsx`, from apps/bench) and returns
- * its result. Its terminal output (the progress bar) goes to this
+ * its result; `earlier` (what the suites before it recorded) becomes its context's `earlier`. Its terminal output (the progress bar) goes to this
  * process's stderr; a crash becomes a failed result, never a crash of the bench.
  */
-export async function runSuiteInProcess(name: string, description: string, options: CliOptions): Promise<SuiteResult> {
+export async function runSuiteInProcess(name: string, description: string, options: CliOptions, earlier: readonly Measurement[] = []): Promise<SuiteResult> {
   const dir = mkdtempSync(join(tmpdir(), "mmkit-bench-"));
   try {
     const optionsFile = join(dir, "options.json");
     const outFile = join(dir, "result.json");
+    const earlierFile = join(dir, "earlier.json");
     writeFileSync(optionsFile, JSON.stringify(options));
+    writeFileSync(earlierFile, JSON.stringify(earlier));
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, name, optionsFile, outFile], { cwd: BENCH_DIR, stdio: ["ignore", "inherit", "inherit"] });
+      const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, name, optionsFile, outFile, earlierFile], { cwd: BENCH_DIR, stdio: ["ignore", "inherit", "inherit"] });
       child.on("error", () => resolve(-1));
       child.on("exit", (c, signal) => resolve(c ?? (signal !== null ? -1 : 0)));
     });

@@ -11,6 +11,37 @@ export const MAX_OPS = 1 << 24;
 /** Most calls one contender makes in one round (see {@link timeContenders} on repeats). */
 export const MAX_REPEATS = 4096;
 
+/** Name of the empty contender {@link timeContenders} adds with `harness: true`. */
+export const HARNESS = "harness (empty loop)";
+
+/** Back-to-back samples of the `alone` pass (see {@link timeContenders}). */
+export const ALONE_SAMPLES = 3;
+
+/**
+ * The empty contender's loop: `ops` iterations that do nothing but keep a sum. What a contender
+ * costs beyond this is its own work; this much every figure of the same machinery pays.
+ */
+function emptyLoop(ops: number): number {
+  let sum = 0;
+  for (let i = 0; i < ops; i++) sum = (sum + i) | 0;
+  return sum;
+}
+
+/**
+ * The empty contender: a module-level loop of `ops` iterations with no work in them, through the
+ * same setup, calibration, rounds and closure call as every other contender. Its ns/op is the
+ * harness's own per-op cost.
+ *
+ * @example
+ * ```ts
+ * const [empty] = timeContenders([harnessContender()], true);
+ * empty.nsPerOp;   // well under a nanosecond on a 2020s CPU
+ * ```
+ */
+export function harnessContender(): Contender {
+  return { name: HARNESS, setup: () => (ops) => emptyLoop(ops) };
+}
+
 /** Called after each timed round: `done` of `total` rounds. */
 export type RoundListener = (done: number, total: number) => void;
 
@@ -50,6 +81,7 @@ function validate(contenders: Contender[], options: TimeOptions): void {
     if (names.has(c.name)) throw new Error(`time(): two contenders are named ${JSON.stringify(c.name)}`);
     names.add(c.name);
   }
+  if (options.harness === true && names.has(HARNESS)) throw new Error(`time(): a contender is named ${JSON.stringify(HARNESS)}, the name of the harness's own empty contender`);
   if (options.floor !== undefined && !names.has(options.floor)) {
     throw new Error(`time(): floor ${JSON.stringify(options.floor)} is not among the contenders (${[...names].join(", ")})`);
   }
@@ -70,8 +102,17 @@ function validate(contenders: Contender[], options: TimeOptions): void {
  * contender far faster than the slowest is called several times in its slot of a round
  * (`callsPerRound`), so its samples are long enough to time.
  *
+ * With `harness: true` an empty contender ({@link harnessContender}) runs in the same rounds, and
+ * every result carries its median as `harnessNsPerOp`: the part of each figure that is the
+ * machinery's, not the contender's. With `alone: true`, after the rounds each contender is timed
+ * again on its own, {@link ALONE_SAMPLES} samples back to back with nothing run in between: the
+ * figure a plain module-level loop over the same state gives (`aloneNsPerOp`). Interleaving is what
+ * makes ratios survive a noisy machine; the alone pass shows when it changes a contender's figure
+ * (another contender's slot evicts its lines or branch history, or retunes the clock).
+ *
  * Options are checked before any contender is set up (a misspelt floor costs nothing). Cost:
- * (calibration + 2 warm-up + `rounds`) x contenders x about `targetMs`.
+ * (calibration + 2 warm-up + `rounds` + `alone` 3) x contenders x about `targetMs`; the empty
+ * contender adds `rounds` x `targetMs` / 4.
  *
  * @example
  * ```ts
@@ -81,6 +122,8 @@ function validate(contenders: Contender[], options: TimeOptions): void {
  */
 export function timeContenders(contenders: Contender[], quick: boolean, options: TimeOptions = {}, onRound?: RoundListener): TimingResult[] {
   validate(contenders, options);
+  const measured = contenders.length;
+  if (options.harness === true) contenders = [...contenders, harnessContender()];
   const rounds = Math.max(MIN_ROUNDS, options.rounds ?? (quick ? 10 : 15));
   const targetMs = options.targetMs ?? (quick ? 4 : 12);
   const runs = contenders.map((c) => c.setup());
@@ -125,12 +168,32 @@ export function timeContenders(contenders: Contender[], quick: boolean, options:
     }
     onRound?.(r + 1, rounds);
   }
-  const results: TimingResult[] = contenders.map((c, i) => {
+  // The alone pass: each contender on its own, back to back, as a plain loop would time it.
+  const alone = options.alone === true ? runs.slice(0, measured).map((run, i) => {
+    const calls = repeats[i]!;
+    const s: number[] = [];
+    for (let k = 0; k < ALONE_SAMPLES; k++) {
+      const t0 = performance.now();
+      for (let c = 0; c < calls; c++) blackhole ^= run(ops);
+      s.push(((performance.now() - t0) * 1e6) / (ops * calls));
+    }
+    return quantile(s.sort((a, b) => a - b), 0.5);
+  }) : undefined;
+  const all: TimingResult[] = contenders.map((c, i) => {
     const s = samples[i]!.slice().sort((a, b) => a - b);
     const median = quantile(s, 0.5);
     const p10 = quantile(s, 0.1);
     const p90 = quantile(s, 0.9);
     return { name: c.name, nsPerOp: median, p10, p90, spread: median > 0 ? (p90 - p10) / median : 0, rounds, opsPerRound: ops, callsPerRound: repeats[i]!, samples: samples[i]! };
+  });
+  const results = all.slice(0, measured);
+  const empty = all[measured];
+  results.forEach((r, i) => {
+    if (empty !== undefined) {
+      r.harnessNsPerOp = empty.nsPerOp;
+      r.harnessSpread = empty.spread;
+    }
+    if (alone !== undefined) r.aloneNsPerOp = alone[i]!;
   });
   if (options.floor !== undefined) {
     const floor = results.find((r) => r.name === options.floor)!;

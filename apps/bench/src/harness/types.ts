@@ -30,6 +30,12 @@ export interface Measurement {
    * trace replay. The terminal table shows only the last point of a series; the HTML report draws it.
    */
   at?: number;
+  /**
+   * For a timing: the median ns/op of the same contender timed alone, back to back, after the
+   * interleaved rounds (what a plain module-level loop over the same state gives). The note says
+   * so when it is more than 15 % off `value` and outside the rounds' p10..p90.
+   */
+  alone?: number;
 }
 
 /**
@@ -69,6 +75,12 @@ export interface TimingResult {
   ratio?: number;
   /** ns/op of every timed round, in round order (for charts and for re-deriving the figures). */
   samples?: number[];
+  /** Median ns/op of the empty contender in the same rounds (`harness: true`): the machinery's share of `nsPerOp`. */
+  harnessNsPerOp?: number;
+  /** The empty contender's spread in the same rounds. */
+  harnessSpread?: number;
+  /** Median ns/op of this contender timed alone after the rounds, back to back (`alone: true`). */
+  aloneNsPerOp?: number;
 }
 
 /** Options for {@link SuiteContext.time}. */
@@ -85,6 +97,20 @@ export interface TimeOptions {
   record?: boolean;
   /** Note attached to every recorded measurement. */
   note?: string;
+  /** Position in a series (e.g. the live-set size) attached to every recorded measurement. */
+  at?: number;
+  /**
+   * Time an empty contender in the same rounds and give every result its figure as
+   * `harnessNsPerOp` (default: false in `timeContenders`, true in `SuiteContext.time`, which
+   * reports it per suite).
+   */
+  harness?: boolean;
+  /**
+   * After the rounds, time each contender alone, back to back, and give it as `aloneNsPerOp`
+   * (default: false in `timeContenders`, true in `SuiteContext.time`, which records it as the
+   * measurement's `alone` and names it in the note where it differs by more than 15 %).
+   */
+  alone?: boolean;
 }
 
 /** What a suite gets from the runner. */
@@ -107,6 +133,12 @@ export interface SuiteContext {
   progress(label: string, done: number, total: number): void;
   /** Logs a line under the suite's table (a finding, a caveat). */
   log(line: string): void;
+  /**
+   * What the suites that ran before this one in the same `pnpm bench` recorded (empty when this
+   * suite runs alone): a suite may state a conclusion from another's curve instead of measuring it again.
+   * Optional, so a hand-made context in a test need not give it (the runner always does).
+   */
+  readonly earlier?: readonly Measurement[];
 }
 
 /** A named group of measurements, selected with `--suite <name>`. */

@@ -1,6 +1,8 @@
 import { MiB } from "@mmkit/physmem";
-import type { Suite, SuiteContext } from "../harness/types.js";
+import type { Measurement, Suite, SuiteContext } from "../harness/types.js";
+import { crossovers, curveOf } from "../report/crossover.js";
 import { systemNamed, type SystemDefinition } from "../systems/definition.js";
+import { SCALE_WORKLOADS, liveLabel } from "./scale.js";
 import { recordContiguous, recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
 
 /** The seven questions of the memdesc / POTAD discussion (issue 9), in order. */
@@ -21,6 +23,42 @@ export function answersProfile(quick: boolean): Profile {
 
 const ns = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(v < 10 ? 1 : 0)} ns`);
 const x = (v: number): string => `${v.toFixed(v < 10 ? 2 : 1)}x`;
+
+/**
+ * A sentence on how two designs' figures move with the live set, from the `scale` (or `scale-full`)
+ * suite's curves in `earlier`: both figures and their ratio at the smallest and the largest size,
+ * then where one overtakes the other (becomes the lower), or that one stays lower over the range.
+ * Undefined when no scale suite ran before. O(earlier).
+ *
+ * @example
+ * ```ts
+ * scaleClause(ctx.earlier, SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns);
+ * // "memdesc against classic: 620 ns vs 100 ns at 1k live (6.20x), ...; classic stays the lower over the whole range, no crossover"
+ * ```
+ */
+export function scaleClause(earlier: readonly Measurement[], workload: string, metric: string, a: string, b: string, format: (v: number) => string): string | undefined {
+  const points = ["scale-full", "scale"].map((suite) => curveOf(earlier, suite, workload, metric, a, b)).find((p) => p.length > 0);
+  if (points === undefined) return undefined;
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  const at = (p: { at: number; a: number; b: number }): string => `${format(p.a)} vs ${format(p.b)} at ${liveLabel(p.at)} live (${x(p.a / p.b)})`;
+  const found = crossovers(points);
+  const verdict =
+    points.length < 2
+      ? ""
+      : found.length === 0
+        ? `; ${first.a < first.b ? a : b} stays the lower over the whole range, no crossover`
+        : found.map((c) => `; ${c.lower === "a" ? a : b} overtakes (becomes the lower) between ${liveLabel(c.from)} and ${liveLabel(c.to)} live`).join("");
+  return `${a} against ${b}: ${at(first)}${points.length > 1 ? `, ${at(last)}` : ""}${verdict}`;
+}
+
+/** The scale sentence of an answer, or a pointer to the suite that gives it. */
+function atScale(ctx: SuiteContext, what: string, workload: string, metric: string, a: string, b: string, format: (v: number) => string): string {
+  const clause = scaleClause(ctx.earlier ?? [], workload, metric, a, b, format);
+  return clause === undefined ? ` At scale: run the scale suite before this one (the default run does) for ${what} from 1k to 1M live pages.` : ` At scale (${what}, scale suite): ${clause}.`;
+}
+
+const linesText = (v: number): string => `${v.toFixed(2)} lines`;
 
 /** One answer: recorded as metric "answer" (the key figure in `value`, the sentence in `note`) and logged. */
 function answer(ctx: SuiteContext, n: number, system: string, value: number, unit: string, sentence: string): void {
@@ -69,7 +107,8 @@ const suite: Suite = {
         `classic: ${(cMeta.byComponent.allocator! / (p.bytes / 4096)).toFixed(1)} B buddy struct page + ${(cMeta.byComponent.descriptors! / (p.bytes / 4096)).toFixed(1)} B memmap). ` +
         (e0.nsPerOp < m0.nsPerOp / 2
           ? `Most of the CPU cost is the maple tree's store and erase: POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`
-          : `The maple tree is not the main cost: POTAD with an 8-byte memdesc array takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`),
+          : `The maple tree is not the main cost: POTAD with an 8-byte memdesc array takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`) +
+        atScale(ctx, "order-0 alloc+free through each system's face", SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns),
     );
     ctx.progress("answers", 1, total);
 
@@ -85,7 +124,8 @@ const suite: Suite = {
       lm.nsPerOp / lc.nsPerOp,
       "ratio",
       `A memory-failure lookup (address -> memdesc, range, owner) takes ${ns(lm.nsPerOp)} through the maple tree against ${ns(lc.nsPerOp)} through the 64-byte memmap (${x(lm.nsPerOp / lc.nsPerOp)}) ` +
-        `and ${ns(l8.nsPerOp)} through an 8-byte memdesc array; the flat Int32Array floor is ${ns(lm.nsPerOp / lm.ratio!)} (maple: ${x(lm.ratio!)} the floor).`,
+        `and ${ns(l8.nsPerOp)} through an 8-byte memdesc array; the flat Int32Array floor is ${ns(lm.nsPerOp / lm.ratio!)} (maple: ${x(lm.ratio!)} the floor).` +
+        atScale(ctx, "the tables' own pfn -> memdesc lookups of random live pages", SCALE_WORKLOADS.lookups, "ns/op", "maple", "memmap-64", ns),
     );
     ctx.progress("answers", 2, total);
 
@@ -100,7 +140,9 @@ const suite: Suite = {
       lp.allocator / lb.allocator,
       "ratio",
       `Per alloc or free of mixed orders 0-3 (${p.live} live, ${p.probeOps} steps counted after ${lb.warmup} uncounted), the buddy allocator with per-CPU lists touches ${lb.allocator.toFixed(2)} cache lines of its metadata and POTAD ${lp.allocator.toFixed(2)} ` +
-        `(${x(lp.allocator / lb.allocator)}); the descriptor table adds ${lb.descriptors.toFixed(2)} (64-byte memmap) and ${lp.descriptors.toFixed(2)} (maple tree).`,
+        `(${x(lp.allocator / lb.allocator)}); the descriptor table adds ${lb.descriptors.toFixed(2)} (64-byte memmap) and ${lp.descriptors.toFixed(2)} (maple tree).` +
+        atScale(ctx, "order-0 churn, lines/op", SCALE_WORKLOADS.allocators, "lines/op", "potad page face", "buddy per-CPU", linesText) +
+        atScale(ctx, "the same churn, ns/op", SCALE_WORKLOADS.allocators, "ns/op", "potad page face", "buddy per-CPU", ns),
     );
     ctx.progress("answers", 3, total);
 
@@ -115,7 +157,8 @@ const suite: Suite = {
       fm.nsPerOp / fc.nsPerOp,
       "ratio",
       `IMIX receive fragments (${p.fragLive} live) take ${ns(fm.nsPerOp)} per free+alloc through page_frag_cache over POTAD (memdesc) against ${ns(fc.nsPerOp)} over the buddy allocator (classic): ${x(fm.nsPerOp / fc.nsPerOp)} ` +
-        `(spreads ${(100 * fm.spread).toFixed(0)}% and ${(100 * fc.spread).toFixed(0)}%); the page allocator is reached once per 32 KiB block.`,
+        `(spreads ${(100 * fm.spread).toFixed(0)}% and ${(100 * fc.spread).toFixed(0)}%); the page allocator is reached once per 32 KiB block.` +
+        atScale(ctx, "IMIX fragments, as many live as pages", SCALE_WORKLOADS.imix, "ns/op", "memdesc", "classic", ns),
     );
     ctx.progress("answers", 4, total);
 

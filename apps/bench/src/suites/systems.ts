@@ -10,6 +10,7 @@ import { randomRanges } from "../workloads/ranges.js";
 import { bytesAllocatedByFrees, imixChurn, imixSizes, pageChurn, probeLinesPerOp, pteChurn, runPageChurn, subPageChurn, type LinesPerOp } from "../workloads/system-churn.js";
 import { contiguousOnFragmented, failureLookups, pressureWithSwap, pteSplits } from "../workloads/system-state.js";
 import { loadTrace, replayContender, replayMachineBytes, replayOnSystem } from "../workloads/trace-replay.js";
+import { recordKernelComparisons } from "../workloads/kernel-start-replay.js";
 
 /**
  * Whole systems (`classic`, `memdesc` and the crossings) under every workload they support. Each
@@ -286,6 +287,8 @@ const suite: Suite = {
     recordFreeMetadata(ctx, defs, p);
     next("trace replay");
     await recordTraceReplay(ctx, defs, p);
+    // The kernel's own start and end, when /proc snapshots come with a trace (issue 21).
+    await recordKernelComparisons(ctx);
     ctx.progress("done", steps, steps);
   },
 };

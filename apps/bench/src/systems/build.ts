@@ -1,13 +1,13 @@
 import { BuddyAllocator } from "@mmkit/buddy";
 import { FragmentCache } from "@mmkit/frag-cache";
 import { DescriptorRouter, MapleDescriptorTable, MapleTree, encodeMemdesc, MemdescType, MemmapTable, type DescriptorTable, type PhysDesc } from "@mmkit/memdesc-lookup";
-import { MiB, PhysicalMemory, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MiB, MmkitError, PhysicalMemory, describeValue, isPowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
 import { Potad } from "@mmkit/potad";
 import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
 import type { SystemDefinition } from "./definition.js";
-import { SystemPages, type PageAllocator } from "./page-face.js";
+import { SystemPages, type PageAllocator, type RangeAllocator } from "./page-face.js";
 import { SwapFile } from "./swap.js";
 import { TallyArena } from "./tally-arena.js";
 
@@ -67,16 +67,32 @@ export interface MemorySystem {
   /** Failures in pages no descriptor covered (free memory): taken out when next drawn. */
   freePagesPoisoned: number;
   /**
-   * An allocation of `bytes` contiguous bytes at `alignment` (CMA-style), as a first pfn, or -1.
-   * POTAD: one range made of aligned blocks; buddy: one block, so only a naturally aligned size up to its max order.
+   * An allocation of `bytes` contiguous bytes at `alignment` (CMA-style), as a first pfn, or -1,
+   * recorded as movable. The size is rounded up to whole pages and to a multiple of the alignment
+   * (as POTAD does). POTAD: one range made of aligned blocks; buddy: one block, so only a
+   * power-of-two number of pages up to its max order. It obeys the face's poison rule: a range
+   * holding a poisoned page never goes out. Throws (changing nothing) for a size that is not a
+   * positive integer or an alignment that is not a power of two up to the size's block.
    */
   allocContiguous(bytes: number, alignment: number): number;
-  freeContiguous(pfn: number, bytes: number): void;
+  /**
+   * Gives back what `allocContiguous(bytes, alignment)` returned (`alignment` defaults to a page:
+   * pass it when `bytes` is not a multiple of it); a range holding a poisoned page is quarantined.
+   * Throws (changing nothing) for anything else, as the face's `freeRange`.
+   */
+  freeContiguous(pfn: number, bytes: number, alignment?: number): void;
   /** A PTE-mapped page (from the cache when the system has one, else one page split out of the direct map), or -1. */
   allocPteMapped(): number;
   freePteMapped(pfn: number): void;
   /** Anon memory of `virtualPages` pages over `reclaiming`, registered with the registry, swapping to a file. */
   anonMemory(virtualPages: number, swapBytes: number): AnonMemory;
+  /**
+   * Gives back everything the system's own parts hold that no user holds: the fragment cache's
+   * current block, the PTE cache's free regions (with the failed pages `allocPteMapped` kept back,
+   * so their regions go to the face, which quarantines them), the buddy's per-CPU lists and POTAD's
+   * fronts. After every user allocation is freed, every page is then free in the allocator or quarantined.
+   */
+  drain(): void;
   /** Runs every part's `check()`. */
   check(): void;
   /** Closes swap files and unregisters what was registered. */
@@ -114,21 +130,43 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   let potad: Potad | null = null;
   let ramSpace = -1;
   let allocator: PageAllocator;
+  let ranges: RangeAllocator;
   if (def.pageAllocator === "buddy") {
-    buddy = new BuddyAllocator(machine.map, { arena: arenas.allocator, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
-    allocator = def.perCpuLists ? buddy.cpu(0) : buddy;
+    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+    const blocks: PageAllocator = def.perCpuLists ? b.cpu(0) : b;
+    buddy = b;
+    allocator = blocks;
+    // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
+    ranges = {
+      allocRange: (pages) => {
+        const order = Math.log2(pages);
+        return Number.isInteger(order) && order <= b.maxOrder ? blocks.allocPages(order) : -1;
+      },
+      freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
+    };
   } else {
     // In a maple-tree system POTAD registers its own descriptors (sub-page allocations) in a maple tree too.
     potad = new Potad({ arena: arenas.allocator, ...(def.descriptors === "maple" ? { descriptorIndex: new MapleTree({ arena: arenas.descriptors }) } : {}) });
     ramSpace = potad.addSpace({ base: 0, size: bytes, granule: def.granule ?? pageSize, frontOrder: Math.log2(pageSize / (def.granule ?? pageSize)) });
     allocator = potad.pageFace(ramSpace, pageSize);
+    const p = potad;
+    const space = ramSpace;
+    // One POTAD range made of adjacent aligned blocks, its size checked again when it is freed.
+    ranges = {
+      allocRange: (pages, alignPages) => {
+        if (pages > pagesInRam) return -1;
+        const address = p.alloc(space, pages * pageSize, { alignment: alignPages * pageSize });
+        return address < 0 ? -1 : address / pageSize;
+      },
+      freeRange: (pfn, pages) => void p.free(pfn * pageSize, pages * pageSize),
+    };
   }
 
   const table: DescriptorTable =
     def.descriptors === "maple"
       ? new MapleDescriptorTable({ arena: arenas.descriptors })
       : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
-  const pages = new SystemPages(allocator, table, machine.failures);
+  const pages = new SystemPages(allocator, table, machine.failures, ranges);
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;
@@ -180,6 +218,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     allocPteMapped,
     freePteMapped,
     anonMemory,
+    drain,
     check,
     dispose,
   };
@@ -207,23 +246,14 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     else pteCache.free(pfn);
   }
 
-  function allocContiguous(size: number, alignment: number): number {
-    if (potad !== null) {
-      const address = potad.alloc(ramSpace, size, { alignment });
-      if (address < 0) return -1;
-      const pfn = address / pageSize;
-      table.set(pfn, pfn + size / pageSize - 1, encodeMemdesc(MemdescType.Movable, 16));
-      return pfn;
-    }
-    const order = Math.log2(size / pageSize);
-    if (!Number.isInteger(order) || order > buddy!.maxOrder) return -1;
-    return pages.allocPages(order, MemdescType.Movable);
+  // Contiguous ranges go through the face like every other allocation, so they obey its poison rule.
+  function allocContiguous(bytes: number, alignment: number): number {
+    const [count, alignPages] = rangePages(bytes, alignment, pageSize);
+    return pages.allocRange(count, alignPages, MemdescType.Movable);
   }
-  function freeContiguous(pfn: number, size: number): void {
-    if (potad !== null) {
-      table.clear(pfn);
-      potad.free(pfn * pageSize);
-    } else pages.freePages(pfn, Math.log2(size / pageSize));
+  function freeContiguous(pfn: number, bytes: number, alignment: number = pageSize): void {
+    const [count] = rangePages(bytes, alignment, pageSize);
+    pages.freeRange(pfn, count);
   }
 
   const swaps: SwapFile[] = [];
@@ -235,6 +265,14 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     registry?.register(anon.shrinker);
     anons.push(anon);
     return anon;
+  }
+
+  function drain(): void {
+    for (const pfn of pteKept.splice(0)) pteCache!.free(pfn);
+    fragmentCache?.drain();
+    pteCache?.drain();
+    buddy?.drainAll();
+    potad?.drain();
   }
 
   function check(): void {
@@ -251,4 +289,24 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     for (const s of swaps) s.close();
   }
   return system;
+}
+
+/**
+ * Pages of a contiguous request of `bytes` at `alignment`, and its alignment in pages: the size is
+ * rounded up to whole pages and to a multiple of the alignment (as POTAD does), so an allocation
+ * and its free with the same `bytes` name the same range. Throws (`ERR_INVALID_ARGUMENT`,
+ * `ERR_OUT_OF_RANGE`) for a size that is not a positive safe integer, an alignment that is not a
+ * power of two, or one above the smallest power of two holding the size.
+ */
+function rangePages(bytes: number, alignment: number, pageSize: number): [pages: number, alignPages: number] {
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `a contiguous size must be a positive integer of bytes, got ${describeValue(bytes)}`);
+  }
+  if (typeof alignment !== "number" || !isPowerOfTwo(alignment)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `a contiguous alignment must be a power of two, got ${describeValue(alignment)}`);
+  }
+  const block = 2 ** Math.ceil(Math.log2(bytes));
+  if (alignment > block) throw new MmkitError(ErrorCode.OutOfRange, `alignment ${alignment} exceeds the block size ${block} of a ${bytes}-byte contiguous request`);
+  const unit = Math.max(alignment, pageSize);
+  return [(Math.ceil(bytes / unit) * unit) / pageSize, unit / pageSize];
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, describeValue, type MemoryFailure } from "@mmkit/physmem";
-import { MemdescType, encodeMemdesc, memdescType, type DescriptorTable } from "@mmkit/memdesc-lookup";
+import { MemdescType, encodeMemdesc, memdescType, type DescriptorTable, type PfnRange } from "@mmkit/memdesc-lookup";
 
 /** The two calls every page allocator of a system has (buddy, a buddy CPU front, POTAD's page face). */
 export interface PageAllocator {
@@ -7,18 +7,44 @@ export interface PageAllocator {
   freePages(pfn: number, order: number): void;
 }
 
+/**
+ * How a system serves contiguous (CMA-style) ranges, in pages: POTAD carves a range out of
+ * adjacent blocks; a buddy system serves one naturally aligned block. {@link SystemPages} wraps it
+ * so a range obeys the same poison rule as a block.
+ */
+export interface RangeAllocator {
+  /** First pfn of `pages` contiguous pages aligned to `alignPages` pages, or -1 when none are free. */
+  allocRange(pages: number, alignPages: number): number;
+  /** Gives back the range `allocRange(pages, ...)` returned at `pfn`; throws (changing nothing) on anything else. */
+  freeRange(pfn: number, pages: number): void;
+}
+
 /** Most blocks one allocation may draw and quarantine because they hold a poisoned page, before it gives up. */
 const MAX_POISONED_DRAWS = 64;
 
+/** One quarantined allocation: its first pfn and its length in pages. */
+export interface QuarantinedRange {
+  pfn: number;
+  pages: number;
+}
+
 /**
- * A system's one page-allocator face. Every allocation is recorded in the system's descriptor
- * table under a memdesc of the caller's type (so `physToDesc` finds its owner) and erased when it is
- * freed. Poisoned pages never go out again: a block that holds one is kept back (quarantined, its
- * pages re-tagged `HwPoison` in the table) when the allocator hands it out or when its owner frees it.
+ * A system's one page-allocator face: every page a system hands out or takes back — blocks of any
+ * order, contiguous ranges, the caches' refills and drains, anon faults behind direct reclaim —
+ * passes here. Every allocation is recorded in the system's descriptor table under a memdesc of the
+ * caller's type (so `physToDesc` finds its owner) and erased when it is freed.
+ *
+ * The poison rule, one for every path: a poisoned page never goes out again. An allocation drawn
+ * from the allocator that holds a poisoned page (it failed while free) is kept back and another is
+ * drawn; an allocation freed while it holds one (it failed while in use) is kept back instead of
+ * going to the allocator. Kept back means quarantined: the whole allocation (the kernel would split
+ * it; neither allocator can free part of one) is re-tagged `HwPoison` in the table, counted in
+ * {@link quarantinedPages} and listed in {@link quarantine}, and never freed again.
  *
  * Cost over the allocator: one `table.set` per allocation and one `table.clear` per free (one
  * maple-tree store/erase, or a write per page of a memmap), plus a poisoned-page check that is a
- * single compare while no page of the machine has failed.
+ * single compare while no page of the machine has failed; after a failure, a lookup per page of
+ * the allocation and one `table.range` per free.
  *
  * @example
  * ```ts
@@ -30,51 +56,92 @@ const MAX_POISONED_DRAWS = 64;
  */
 export class SystemPages implements PageAllocator {
   readonly allocator: PageAllocator;
+  readonly ranges: RangeAllocator;
   readonly table: DescriptorTable;
   readonly failures: MemoryFailure;
   #handle = 0;
-  /** Pages held back because they (or a page of their block) failed. */
+  readonly #range: PfnRange = { firstPfn: 0, lastPfn: 0 };
+  /** Pages held back because they (or a page of their allocation) failed. */
   quarantinedPages = 0;
-  /** Blocks held back: first pfn and order, in the order they were quarantined. */
-  readonly quarantine: { pfn: number; order: number }[] = [];
-  /** Allocations and frees through this face. */
+  /** Allocations held back, in the order they were quarantined. */
+  readonly quarantine: QuarantinedRange[] = [];
+  /** Allocations and frees through this face (blocks and ranges). */
   allocs = 0;
   frees = 0;
+  /**
+   * Fault injection (the kernel's `fail_page_alloc`): when set, every allocation asks it first, and
+   * one it answers true for fails (-1) without reaching the allocator. Null (the default) costs one compare.
+   */
+  failAllocation: ((pages: number) => boolean) | null = null;
 
-  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure) {
+  /**
+   * `ranges` defaults to one naturally aligned block of `allocator` per range (a power-of-two
+   * number of pages, served as that order; anything else gets -1).
+   */
+  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, ranges?: RangeAllocator) {
     this.allocator = allocator;
     this.table = table;
     this.failures = failures;
+    this.ranges = ranges ?? blockRanges(allocator);
   }
 
   /** 2^order pages recorded under a memdesc of `type` (default anon), or -1. */
   allocPages(order: number, type: number = MemdescType.Anon): number {
+    if (this.failAllocation !== null && this.failAllocation(2 ** order)) return -1;
     let pfn = this.allocator.allocPages(order);
     if (pfn >= 0 && this.failures.count > 0) {
-      for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, order); draws++) {
-        this.#quarantine(pfn, order);
+      const pages = 2 ** order;
+      for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, pages); draws++) {
+        this.#quarantine(pfn, pages);
         pfn = draws < MAX_POISONED_DRAWS ? this.allocator.allocPages(order) : -1;
       }
     }
     if (pfn < 0) return -1;
-    this.#handle += 16;
-    this.table.set(pfn, pfn + 2 ** order - 1, encodeMemdesc(type, this.#handle));
-    this.allocs++;
+    this.#record(pfn, 2 ** order, type);
     return pfn;
   }
 
-  /** Gives back 2^order pages at `pfn`; a block holding a poisoned page is quarantined instead. */
+  /** Gives back 2^order pages at `pfn`; an allocation holding a poisoned page is quarantined instead. */
   freePages(pfn: number, order: number): void {
-    const memdesc = this.table.get(pfn);
-    if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
-    if (memdescType(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
-    this.frees++;
-    if (this.failures.count > 0 && this.#holdsPoison(pfn, order)) {
-      this.#quarantine(pfn, order);
-      return;
-    }
-    this.table.clear(pfn);
+    this.#requireLive(pfn);
+    if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order)) return;
+    // The allocator validates (and throws, changing nothing) before the table forgets the allocation.
     this.allocator.freePages(pfn, order);
+    this.table.clear(pfn);
+    this.frees++;
+  }
+
+  /**
+   * `pages` contiguous pages aligned to `alignPages` pages (CMA-style), recorded under a memdesc of
+   * `type` (default movable), or -1. A range holding a poisoned page is quarantined and another drawn.
+   *
+   * @example
+   * ```ts
+   * const pfn = face.allocRange(16, 16, MemdescType.Movable); // 64 KiB at 64 KiB
+   * face.freeRange(pfn, 16);
+   * ```
+   */
+  allocRange(pages: number, alignPages: number, type: number = MemdescType.Movable): number {
+    if (this.failAllocation !== null && this.failAllocation(pages)) return -1;
+    let pfn = this.ranges.allocRange(pages, alignPages);
+    if (pfn >= 0 && this.failures.count > 0) {
+      for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, pages); draws++) {
+        this.#quarantine(pfn, pages);
+        pfn = draws < MAX_POISONED_DRAWS ? this.ranges.allocRange(pages, alignPages) : -1;
+      }
+    }
+    if (pfn < 0) return -1;
+    this.#record(pfn, pages, type);
+    return pfn;
+  }
+
+  /** Gives back the `pages`-page range at `pfn`; a range holding a poisoned page is quarantined instead. */
+  freeRange(pfn: number, pages: number): void {
+    this.#requireLive(pfn);
+    if (this.failures.count > 0 && this.#keptBack(pfn, pages, "pages", pages)) return;
+    this.ranges.freeRange(pfn, pages);
+    this.table.clear(pfn);
+    this.frees++;
   }
 
   /**
@@ -89,16 +156,58 @@ export class SystemPages implements PageAllocator {
     return { allocPages: (order) => this.allocPages(order, type), freePages: (pfn, order) => this.freePages(pfn, order) };
   }
 
-  #holdsPoison(pfn: number, order: number): boolean {
-    const end = pfn + 2 ** order;
+  #record(pfn: number, pages: number, type: number): void {
+    this.#handle += 16;
+    this.table.set(pfn, pfn + pages - 1, encodeMemdesc(type, this.#handle));
+    this.allocs++;
+  }
+
+  /** Throws unless `pfn` is covered by a live (not quarantined) allocation of this face. */
+  #requireLive(pfn: number): void {
+    const memdesc = this.table.get(pfn);
+    if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
+    if (memdescType(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
+  }
+
+  /**
+   * The free half of the poison rule: when the allocation at `pfn` holds a poisoned page, quarantine
+   * it and return true. The allocator never sees a quarantined free, so its checks are done here:
+   * `pfn` must start an allocation of exactly `pages` pages (`what` = `value` names the argument).
+   */
+  #keptBack(pfn: number, pages: number, what: string, value: number): boolean {
+    const r = this.#range;
+    this.table.range(pfn, r);
+    if (r.firstPfn !== pfn) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} is inside the allocation at pfn ${r.firstPfn}, not its start`);
+    if (r.lastPfn - r.firstPfn + 1 !== pages) {
+      throw new MmkitError(ErrorCode.WrongSize, `pfn ${pfn} starts an allocation of ${r.lastPfn - r.firstPfn + 1} pages, freed with ${what} ${describeValue(value)}`);
+    }
+    if (!this.#holdsPoison(pfn, pages)) return false;
+    this.#quarantine(pfn, pages);
+    this.frees++;
+    return true;
+  }
+
+  #holdsPoison(pfn: number, pages: number): boolean {
+    const end = pfn + pages;
     for (let p = pfn; p < end; p++) if (this.failures.isPoisoned(p)) return true;
     return false;
   }
 
-  #quarantine(pfn: number, order: number): void {
+  #quarantine(pfn: number, pages: number): void {
     this.#handle += 16;
-    this.table.set(pfn, pfn + 2 ** order - 1, encodeMemdesc(MemdescType.HwPoison, this.#handle));
-    this.quarantine.push({ pfn, order });
-    this.quarantinedPages += 2 ** order;
+    this.table.set(pfn, pfn + pages - 1, encodeMemdesc(MemdescType.HwPoison, this.#handle));
+    this.quarantine.push({ pfn, pages });
+    this.quarantinedPages += pages;
   }
+}
+
+/** Ranges served as single blocks of `allocator`: a power-of-two page count at its own order. */
+function blockRanges(allocator: PageAllocator): RangeAllocator {
+  return {
+    allocRange: (pages) => {
+      const order = Math.log2(pages);
+      return Number.isInteger(order) ? allocator.allocPages(order) : -1;
+    },
+    freeRange: (pfn, pages) => allocator.freePages(pfn, Math.log2(pages)),
+  };
 }

@@ -12,6 +12,11 @@ export interface SystemSelection {
   traces: string[];
   traceFormat: "auto" | "kernel" | "mmkit";
   traceLenient: boolean;
+  /**
+   * `/proc` snapshots to start trace replays from (`--snapshots <dir>`), `false` for none
+   * (`--no-snapshots`); absent: those beside each trace file, when there are any.
+   */
+  snapshots?: string | false;
 }
 
 let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", traceLenient: false };
@@ -21,7 +26,7 @@ let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", t
  *
  * @example
  * ```ts
- * setSystemSelection({ systems: ["classic"], traces: ["my.trace"], traceFormat: "mmkit", traceLenient: false });
+ * setSystemSelection({ systems: ["classic"], traces: ["my.trace"], traceFormat: "mmkit", traceLenient: false, snapshots: "captures/before-after" });
  * ```
  */
 export function setSystemSelection(selection: SystemSelection): void {

@@ -73,15 +73,23 @@ function pageChurnLoop(face: SystemPages, held: Float64Array, heldOrder: Int32Ar
  * ```
  */
 export function pageChurn(def: SystemDefinition, build: BuildOptions, live: number, slots: Int32Array, orders: Int32Array): Contender {
+  return pageChurnOn(def.name, () => buildSystem(def, build), live, slots, orders);
+}
+
+/**
+ * {@link pageChurn} on the system `system()` returns when the contender is set up: pass a built
+ * system to time several workloads on one build (each keeps its own live set in it).
+ */
+export function pageChurnOn(name: string, system: () => MemorySystem, live: number, slots: Int32Array, orders: Int32Array): Contender {
   return {
-    name: def.name,
+    name,
     setup() {
-      const system = buildSystem(def, build);
-      const { held, heldOrder } = fillPages(system.pages, live, orders);
+      const built = system();
+      const { held, heldOrder } = fillPages(built.pages, live, orders);
       const cursor = Int32Array.of(0);
       const loop = freshLoop(pageChurnLoop);
-      loop(system.pages, held, heldOrder, slots, orders, cursor, WARM_UP_OPS);
-      return (ops) => loop(system.pages, held, heldOrder, slots, orders, cursor, ops);
+      loop(built.pages, held, heldOrder, slots, orders, cursor, WARM_UP_OPS);
+      return (ops) => loop(built.pages, held, heldOrder, slots, orders, cursor, ops);
     },
   };
 }
@@ -145,16 +153,21 @@ function imixLoop(system: MemorySystem, held: Float64Array, slots: Int32Array, s
 
 /** Network receive fragments in the IMIX mix through the system's page_frag_cache (over its page face). */
 export function imixChurn(def: SystemDefinition, build: BuildOptions, live: number, slots: Int32Array, sizes: Int32Array): Contender {
+  return imixChurnOn(def.name, () => buildSystem(def, build), live, slots, sizes);
+}
+
+/** {@link imixChurn} on the system `system()` returns when the contender is set up (see {@link pageChurnOn}). */
+export function imixChurnOn(name: string, system: () => MemorySystem, live: number, slots: Int32Array, sizes: Int32Array): Contender {
   return {
-    name: def.name,
+    name,
     setup() {
-      const system = buildSystem(def, build);
+      const built = system();
       const held = new Float64Array(live);
-      for (let i = 0; i < live; i++) held[i] = system.fragmentCache!.alloc(sizes[i]!);
+      for (let i = 0; i < live; i++) held[i] = built.fragmentCache!.alloc(sizes[i]!);
       const cursor = Int32Array.of(0);
       const loop = freshLoop(imixLoop);
-      loop(system, held, slots, sizes, cursor, WARM_UP_OPS);
-      return (ops) => loop(system, held, slots, sizes, cursor, ops);
+      loop(built, held, slots, sizes, cursor, WARM_UP_OPS);
+      return (ops) => loop(built, held, slots, sizes, cursor, ops);
     },
   };
 }

@@ -1,0 +1,13 @@
+export { SnapshotError, SnapshotErrorCode, formatWarning, type SnapshotWarning } from "./errors.js";
+export { parseBuddyinfo, buddyinfoFreePages, type Buddyinfo, type BuddyinfoZone } from "./buddyinfo.js";
+export { parsePagetypeinfo, type Pagetypeinfo, type PagetypeinfoZone } from "./pagetypeinfo.js";
+export { parseZoneinfo, type Zoneinfo, type ZoneinfoZone, type Pageset } from "./zoneinfo.js";
+export { parseVmstat, parseMeminfo, type NamedCounters } from "./counters.js";
+export { checkSnapshot, checkSamePlatform, zonePageblocks, MODEL_TYPES, FOLDED_TYPES, type KernelSnapshot, type CheckedSnapshot, type SnapshotZone } from "./snapshot-set.js";
+export { loadSnapshot, snapshotPath, hasSnapshots, snapshotDirOf, SNAPSHOT_FILES, type SnapshotMoment } from "./load.js";
+export { TraceFootprint, type ZoneSpan } from "./trace-footprint.js";
+export { streamTraceLines, allocAttributes, type AllocAttributes } from "./trace-lines.js";
+export { buildKernelStart, buildAllFreeStart, type KernelStart } from "./kernel-start.js";
+export { KernelModelFace, replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
+export { compareTables, counterRows, counterDistance, renderCounters, unseenCauses, renderCompared, verdict, distances, startDistance, share, MIGRATION_COUNTERS, type ComparedRow, type ComparedTable, type KernelComparison, type CounterRow, type DistanceSet } from "./kernel-compare.js";
+export { runKernelComparison, type KernelRun, type SeededReplay } from "./run.js";

@@ -1,0 +1,108 @@
+import { MigrateType, type BuddyAllocator } from "@mmkit/buddy";
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import { TraceEventKind, type TraceRecord } from "../events.js";
+import type { PageAllocator } from "../page-allocator.js";
+import type { TraceParserOptions } from "../parser.js";
+import { TraceReplayer, type ReplayReport } from "../replay.js";
+import type { KernelStart } from "./kernel-start.js";
+import type { TraceFootprint } from "./trace-footprint.js";
+import { streamTraceLines } from "./trace-lines.js";
+
+/**
+ * The face a replay from a kernel snapshot drives: each allocation goes through the CPU the trace
+ * line names, with the migratetype it printed, preferring the zone the kernel served it from (the
+ * model falls back to any other zone, the kernel's zonelist to lower zones only); each free goes through the
+ * freeing CPU's lists. It counts pages allocated per zone and pages freed, as vmstat's `pgalloc_*`
+ * and `pgfree` do. Before the first event it hands the replayer the pre-capture blocks at their own
+ * pfns (`expect`), so the replayer holds them live and a traced free of one frees it in the model.
+ * O(1) per call beyond the allocator's own cost.
+ *
+ * @example
+ * ```ts
+ * const face = new KernelModelFace(start.buddy, footprint);
+ * face.current = record; replayer.apply(record);
+ * ```
+ */
+export class KernelModelFace implements PageAllocator {
+  /** The record being replayed (its line names the migratetype and CPU). */
+  current: TraceRecord | null = null;
+  /** Pages the model allocated in each zone (node), and freed. */
+  readonly pgalloc: number[];
+  pgfree = 0;
+  readonly #buddy: BuddyAllocator;
+  readonly #footprint: TraceFootprint;
+  #expected = -1;
+  #expectedOrder = -1;
+
+  constructor(buddy: BuddyAllocator, footprint: TraceFootprint) {
+    this.#buddy = buddy;
+    this.#footprint = footprint;
+    this.pgalloc = footprint.zones.map(() => 0);
+  }
+
+  /** The next `allocPages(order)` returns `pfn` without allocating: a block the start already holds. */
+  expect(pfn: number, order: number): void {
+    this.#expected = pfn;
+    this.#expectedOrder = order;
+  }
+
+  #cpu(): number {
+    const line = this.current?.line ?? 0;
+    const cpu = this.#footprint.cpu(line);
+    return cpu < 0 ? 0 : cpu % this.#buddy.cpus;
+  }
+
+  allocPages(order: number): number {
+    if (this.#expected >= 0) {
+      const pfn = this.#expected;
+      if (order !== this.#expectedOrder) throw new MmkitError(ErrorCode.Invariant, `the pre-capture block at pfn ${pfn} has order ${this.#expectedOrder}, the replayer asked for order ${order}`);
+      this.#expected = -1;
+      return pfn;
+    }
+    const r = this.current;
+    const mt = r === null ? -1 : this.#footprint.migratetype(r.line);
+    const zone = r === null || r.pfn < 0 ? -1 : this.#footprint.zoneOf(r.pfn);
+    const options = zone < 0 ? { migratetype: (mt < 0 ? MigrateType.Movable : mt) as MigrateType } : { migratetype: (mt < 0 ? MigrateType.Movable : mt) as MigrateType, node: zone };
+    const pfn = this.#buddy.cpu(this.#cpu()).allocPages(order, options);
+    if (pfn >= 0) this.pgalloc[this.#footprint.zoneOf(pfn)]! += 2 ** order;
+    return pfn;
+  }
+
+  freePages(pfn: number, order: number): void {
+    this.#buddy.cpu(this.#cpu()).freePages(pfn, order);
+    this.pgfree += 2 ** order;
+  }
+}
+
+/** What a replay from the snapshot produced. */
+export interface KernelReplay {
+  report: ReplayReport;
+  face: KernelModelFace;
+  /** Pre-capture blocks registered before the first event (they appear in `report` as allocations at line 0). */
+  preludeAllocs: number;
+}
+
+/**
+ * Replays the trace at `path` on the machine `start` built: the pre-capture blocks first (as live
+ * allocations at their own pfns), then every record, streamed from the file. O(records).
+ *
+ * @example
+ * ```ts
+ * const { report, face } = await replayFromKernelStart(path, {}, start, footprint);
+ * ```
+ */
+export async function replayFromKernelStart(path: string, parse: TraceParserOptions, start: KernelStart, footprint: TraceFootprint): Promise<KernelReplay> {
+  const face = new KernelModelFace(start.buddy, footprint);
+  const replayer = new TraceReplayer(face);
+  const pre = start.precapture;
+  for (let i = 0; i < pre.length; i += 2) {
+    face.expect(pre[i]!, pre[i + 1]!);
+    replayer.apply({ kind: TraceEventKind.Alloc, line: 0, pfn: pre[i]!, id: -1, order: pre[i + 1]!, count: 1, text: "" });
+  }
+  await streamTraceLines(path, parse, (record) => {
+    face.current = record;
+    replayer.apply(record);
+  });
+  face.current = null;
+  return { report: replayer.report(), face, preludeAllocs: pre.length / 2 };
+}

@@ -1,0 +1,45 @@
+import type { Op, Soak, SoakInstance } from "./soak.js";
+
+/**
+ * The error as one line: its code when it has one, and its message.
+ *
+ * @example
+ * ```ts
+ * describeError(new MmkitError(ErrorCode.DoubleFree, "pfn 3 is free")); // "ERR_DOUBLE_FREE: pfn 3 is free"
+ * ```
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return `${typeof code === "string" ? `${code}: ` : ""}${error.message}`;
+  }
+  return String(error);
+}
+
+/**
+ * Replays `ops` on a fresh instance, with `check()` every `checkEvery` operations and at the end,
+ * and the final drain; returns the error it fails with, or null when it passes. With `log`, each
+ * operation pushes what it did.
+ *
+ * @example
+ * ```ts
+ * const error = replay(soak, 7, ops, 1);
+ * ```
+ */
+export function replay(soak: Soak, seed: number, ops: readonly Op[], checkEvery: number, log?: string[]): unknown {
+  let instance: SoakInstance | null = null;
+  try {
+    instance = soak.create(seed);
+    for (let i = 0; i < ops.length; i++) {
+      instance.step(ops[i]!, log);
+      if ((i + 1) % checkEvery === 0) instance.check();
+    }
+    instance.check();
+    instance.drain();
+    return null;
+  } catch (e) {
+    return e ?? new Error("threw a nullish value");
+  } finally {
+    instance?.dispose?.();
+  }
+}

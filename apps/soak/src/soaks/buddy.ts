@@ -1,0 +1,138 @@
+import { BuddyAllocator } from "@mmkit/buddy";
+import { MemoryMap } from "@mmkit/physmem";
+import type { Op, Soak, SoakInstance } from "../soak.js";
+import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
+
+// Two nodes with a hole and ranges not aligned to the max order, as the buddy's own model test has.
+const RANGES: [number, number, number][] = [
+  [0, 2000, 0],
+  [2048, 3100, 0],
+  [3100, 4096, 1],
+];
+const PAGES = 4096;
+
+const KINDS = [
+  { name: "alloc", weight: 8 },
+  { name: "free", weight: 7 },
+  { name: "drain-cpu", weight: 1 },
+  { name: "drain-all", weight: 1 },
+  { name: "faults", weight: 1 },
+  { name: "misuse", weight: 1 },
+] as const;
+
+/** Everything observable about the allocator that a refused call must leave as it was. */
+function observable(b: BuddyAllocator): string {
+  return `${b.freePageCount()} ${b.perCpuPageCount()} ${b.allocatedPageCount()} ${JSON.stringify(b.counters())} ${b.freeLists().map((l) => l.pfns.length).join(",")}`;
+}
+
+class BuddySoak implements SoakInstance {
+  readonly buddy: BuddyAllocator;
+  readonly owners = new PageOwners(PAGES);
+  readonly live = new LivePicker<[pfn: number, order: number, id: number]>();
+  readonly freed = new LivePicker<[pfn: number, order: number]>();
+  readonly seed: number;
+  #id = 0;
+
+  constructor(seed: number) {
+    this.seed = seed;
+    const map = new MemoryMap({ ranges: RANGES.map(([s, e, node]) => ({ base: s * 4096, size: (e - s) * 4096, node })) });
+    this.buddy = new BuddyAllocator(map, { maxOrder: 6, pageblockOrder: 4, cpus: 2, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 64 });
+  }
+
+  step(op: Op, log?: string[]): void {
+    const b = this.buddy;
+    switch (KINDS[op.kind]!.name) {
+      case "alloc": {
+        const order = op.a % 7 > 4 ? op.a % 7 : op.a % 4; // mostly 0..3 (the per-CPU fronts), some 4..6
+        const cpu = (op.b % 3) - 1; // -1: straight to the free lists
+        const atomic = (op.b & 4) !== 0;
+        const mt = (op.b >>> 3) % 3;
+        log?.push(`alloc order ${order} ${cpu >= 0 ? `on cpu ${cpu}` : "from the free lists"} mt ${mt}${atomic ? " atomic" : ""}`);
+        const pfn = cpu >= 0 ? b.cpu(cpu).allocPages(order, { migratetype: mt as 0 | 1 | 2, atomic }) : b.allocPages(order, { migratetype: mt as 0 | 1 | 2, atomic });
+        if (log) log[log.length - 1] += ` -> ${pfn}`;
+        if (pfn < 0) return;
+        holds(pfn % 2 ** order === 0, `pfn ${pfn} is not aligned to order ${order}`);
+        const id = ++this.#id;
+        this.owners.take(pfn, 2 ** order, id);
+        this.live.add([pfn, order, id]);
+        return;
+      }
+      case "free": {
+        const item = this.live.take(op.a);
+        if (item === undefined) return;
+        const [pfn, order, id] = item;
+        const cpu = (op.b % 3) - 1;
+        log?.push(`free pfn ${pfn} order ${order} ${cpu >= 0 ? `on cpu ${cpu}` : "to the free lists"}`);
+        this.owners.give(pfn, 2 ** order, id);
+        if (cpu >= 0) b.cpu(cpu).freePages(pfn, order);
+        else b.freePages(pfn, order);
+        this.freed.add([pfn, order]);
+        if (this.freed.size > 64) this.freed.take(op.b);
+        return;
+      }
+      case "drain-cpu":
+        log?.push(`drain cpu ${op.a & 1}`);
+        b.cpu(op.a & 1).drain();
+        return;
+      case "drain-all":
+        log?.push("drain all");
+        b.drainAll();
+        return;
+      case "faults": {
+        // fail_page_alloc: on (10-50 %, every order) or off.
+        const on = (op.a & 1) === 0;
+        const probability = 10 + (op.b % 41);
+        log?.push(on ? `fault injection on, ${probability} %` : "fault injection off");
+        b.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+        return;
+      }
+      case "misuse": {
+        // A double free of a freed block (unless it went out again), a wrong order, a middle page.
+        const kind = op.a % 3;
+        const target = kind === 0 ? this.freed.peek(op.b) : this.live.peek(op.b);
+        if (target === undefined) return;
+        const [pfn, order] = target;
+        if (kind === 0) {
+          if (this.owners.owner(pfn) !== 0) return;
+          log?.push(`double free of pfn ${pfn} order ${order}`);
+          refused(() => b.freePages(pfn, order), ["ERR_DOUBLE_FREE", "ERR_NOT_ALLOCATED", "ERR_WRONG_SIZE"], () => observable(b), `double free of pfn ${pfn}`);
+        } else if (kind === 1) {
+          log?.push(`free of pfn ${pfn} at order ${order + 1} (allocated at ${order})`);
+          refused(() => b.freePages(pfn, order + 1), ["ERR_WRONG_SIZE", "ERR_NOT_ALIGNED", "ERR_OUT_OF_RANGE"], () => observable(b), `free of pfn ${pfn} at the wrong order`);
+        } else if (order > 0) {
+          log?.push(`free of pfn ${pfn + 1}, inside the block at ${pfn}`);
+          refused(() => b.freePages(pfn + 1, 0), ["ERR_NOT_ALLOCATED", "ERR_NOT_ALIGNED"], () => observable(b), `free of pfn ${pfn + 1} inside a block`);
+        }
+        return;
+      }
+    }
+  }
+
+  check(): void {
+    this.buddy.check();
+    same(this.buddy.allocatedPageCount(), this.owners.owned, "allocated pages");
+  }
+
+  drain(): void {
+    const b = this.buddy;
+    b.setFaultInjection(null);
+    for (const [pfn, order, id] of this.live.takeAll()) {
+      this.owners.give(pfn, 2 ** order, id);
+      b.freePages(pfn, order);
+    }
+    b.drainAll();
+    b.check();
+    same(b.perCpuPageCount(), 0, "pages on per-CPU lists after drainAll");
+    same(b.freePageCount(), b.managedPages(), "free pages after the final drain (every page back)");
+  }
+}
+
+/** The buddy allocator: alloc/free through both CPUs' fronts and the free lists, drains, fail_page_alloc on and off, refused misuse. */
+export const buddySoak: Soak = {
+  name: "buddy",
+  package: "buddy",
+  description: "BuddyAllocator over two nodes with a hole: orders 0-6 through per-CPU fronts and free lists, drains, fail_page_alloc 10-50 %, double/wrong-order/middle frees refused",
+  defaultOps: 12_000_000,
+  kinds: KINDS,
+  create: (seed) => new BuddySoak(seed),
+};

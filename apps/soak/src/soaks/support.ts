@@ -1,0 +1,201 @@
+import { MmkitError } from "@mmkit/physmem";
+
+/** A divergence between a subject and its model (what the runner reports). */
+export class Divergence extends Error {
+  override readonly name = "Divergence";
+}
+
+/**
+ * Throws a {@link Divergence} unless `actual === expected`.
+ *
+ * @example
+ * ```ts
+ * same(buddy.allocatedPageCount(), model.pages, "allocated pages");
+ * ```
+ */
+export function same(actual: unknown, expected: unknown, what: string): void {
+  if (actual !== expected && !(Number.isNaN(actual) && Number.isNaN(expected))) throw new Divergence(`${what}: got ${String(actual)}, the model says ${String(expected)}`);
+}
+
+/**
+ * Throws a {@link Divergence} unless `condition` holds.
+ *
+ * @example
+ * ```ts
+ * holds(pfn % 8 === 0, `pfn ${pfn} is not aligned to order 3`);
+ * ```
+ */
+export function holds(condition: boolean, what: string): void {
+  if (!condition) throw new Divergence(what);
+}
+
+/**
+ * A misuse the subject must refuse: `call` must throw a `MmkitError` with one of `codes`, and
+ * `state()` (everything observable, as a string) must be the same before and after.
+ *
+ * @example
+ * ```ts
+ * refused(() => buddy.freePages(pfn, 0), ["ERR_DOUBLE_FREE"], () => snapshot(buddy), "double free");
+ * ```
+ */
+export function refused(call: () => unknown, codes: readonly string[], state: () => string, what: string): void {
+  const before = state();
+  let thrown: unknown = null;
+  try {
+    call();
+  } catch (error) {
+    thrown = error;
+  }
+  if (!(thrown instanceof MmkitError)) throw new Divergence(`${what} was not refused with a MmkitError (${thrown === null ? "no error" : String(thrown)})`);
+  if (!codes.includes(thrown.code)) throw new Divergence(`${what} was refused with ${thrown.code}, expected ${codes.join(" or ")}: ${thrown.message}`);
+  const after = state();
+  if (after !== before) throw new Divergence(`${what} was refused but changed the state:\n  before ${before}\n  after  ${after}`);
+}
+
+/**
+ * Which live allocation holds each page of a machine (0: none), so a page handed out twice, or a
+ * free that does not match, is seen at once. One Int32 per page.
+ *
+ * @example
+ * ```ts
+ * const owners = new PageOwners(4096);
+ * owners.take(8, 8, 1);   // pages 8..15 belong to allocation 1
+ * owners.give(8, 8, 1);
+ * ```
+ */
+export class PageOwners {
+  readonly #owner: Int32Array;
+  /** Pages owned now. */
+  owned = 0;
+
+  constructor(pages: number) {
+    this.#owner = new Int32Array(pages);
+  }
+
+  /** Records pages `[first, first + count)` as held by `id`; a divergence if any is held already or outside the machine. */
+  take(first: number, count: number, id: number): void {
+    holds(Number.isInteger(first) && first >= 0 && first + count <= this.#owner.length, `pages ${first}..${first + count - 1} are outside the machine (${this.#owner.length} pages)`);
+    for (let p = first; p < first + count; p++) holds(this.#owner[p] === 0, `page ${p} handed out while allocation ${this.#owner[p]} holds it`);
+    this.#owner.fill(id, first, first + count);
+    this.owned += count;
+  }
+
+  /** Forgets pages `[first, first + count)` of `id`. */
+  give(first: number, count: number, id: number): void {
+    for (let p = first; p < first + count; p++) holds(this.#owner[p] === id, `page ${p} freed for allocation ${id} but held by ${this.#owner[p]}`);
+    this.#owner.fill(0, first, first + count);
+    this.owned -= count;
+  }
+
+  owner(pfn: number): number {
+    return this.#owner[pfn]!;
+  }
+}
+
+/**
+ * A list of live things with O(1) pick-and-remove by a random word (swap with the last).
+ *
+ * @example
+ * ```ts
+ * const live = new LivePicker<[number, number]>();
+ * live.add([pfn, order]);
+ * const [p, o] = live.take(op.a)!;
+ * ```
+ */
+export class LivePicker<T> {
+  readonly items: T[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(item: T): void {
+    this.items.push(item);
+  }
+
+  /** The item `word % size` (undefined when empty), left in place. */
+  peek(word: number): T | undefined {
+    return this.items.length === 0 ? undefined : this.items[word % this.items.length];
+  }
+
+  /** Removes and returns the item `word % size` (undefined when empty). */
+  take(word: number): T | undefined {
+    const n = this.items.length;
+    if (n === 0) return undefined;
+    const i = word % n;
+    const item = this.items[i]!;
+    this.items[i] = this.items[n - 1]!;
+    this.items.pop();
+    return item;
+  }
+
+  /** Removes and returns every item. */
+  takeAll(): T[] {
+    return this.items.splice(0, this.items.length);
+  }
+}
+
+/** Allocations up to this many bytes get a stamp on every byte; larger ones on their ends and every 61st byte. */
+const STAMP_EVERY_BYTE = 512;
+
+/**
+ * Writes `stamp` into `bytes`: every byte of a small allocation; the first and last 64 bytes and
+ * every 61st byte of a large one (what its owner wrote, so a write by anyone else shows at
+ * {@link hasStamp}; the model's unit map finds overlaps at hand-out on its own).
+ *
+ * @example
+ * ```ts
+ * fillStamp(heap.u8(p, size), 7);
+ * hasStamp(heap.u8(p, size), 7); // true until someone else writes there
+ * ```
+ */
+export function fillStamp(bytes: Uint8Array, stamp: number): void {
+  const n = bytes.length;
+  if (n <= STAMP_EVERY_BYTE) {
+    bytes.fill(stamp);
+    return;
+  }
+  bytes.fill(stamp, 0, 64);
+  bytes.fill(stamp, n - 64);
+  for (let i = 64; i < n - 64; i += 61) bytes[i] = stamp;
+}
+
+/**
+ * Whether `bytes` still carry the stamp {@link fillStamp} wrote over `stampedLength` bytes (default
+ * `bytes.length`; pass the old length to check what a shrinking realloc kept).
+ */
+export function hasStamp(bytes: Uint8Array, stamp: number, stampedLength = bytes.length): boolean {
+  const n = stampedLength;
+  const have = Math.min(n, bytes.length);
+  if (n <= STAMP_EVERY_BYTE) {
+    for (let i = 0; i < have; i++) if (bytes[i] !== stamp) return false;
+    return true;
+  }
+  for (let i = 0; i < Math.min(64, have); i++) if (bytes[i] !== stamp) return false;
+  for (let i = n - 64; i < have; i++) if (bytes[i] !== stamp) return false;
+  for (let i = 64; i < Math.min(n - 64, have); i += 61) if (bytes[i] !== stamp) return false;
+  return true;
+}
+
+/**
+ * Whether every byte of `bytes` is 0 (a zeroed allocation), read four bytes at a time where aligned.
+ *
+ * @example
+ * ```ts
+ * holds(isZeroed(view), "calloc did not zero");
+ * ```
+ */
+export function isZeroed(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  let i = 0;
+  const head = (4 - (bytes.byteOffset & 3)) & 3;
+  for (; i < Math.min(head, n); i++) if (bytes[i] !== 0) return false;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k++) if (w[k] !== 0) return false;
+    i += words * 4;
+  }
+  for (; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
