@@ -97,7 +97,8 @@ interface Retired {
  * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
  * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
  * plus summary patches up the path while they change (in place for the common shapes: a
- * range into an empty run of a leaf with room, an erase that does not underflow its leaf), or
+ * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
+ * for a write to the leaf the previous write used, as the store after an erase), or
  * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
  * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
  * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
@@ -265,9 +266,11 @@ export class MapleTree extends MapleView {
 
   /**
    * Removes the whole range holding `index` and returns its value, or undefined when `index` is
-   * empty. Cost: one descent; when both neighbours are in the same leaf and the leaf keeps at least
-   * 8 entries after merging the range with its empty neighbours, the merge is done in place and the
-   * parents' gap summaries are patched only while they change (no allocation); otherwise a store.
+   * empty. Cost: one descent; when every leaf it touches keeps at least 8 entries, the range is
+   * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
+   * leaf under the same parent included: the empty run moves between the two leaves, with no live
+   * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
+   * change (no allocation); otherwise a store.
    *
    * @example
    * ```ts
