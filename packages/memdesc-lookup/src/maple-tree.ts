@@ -733,8 +733,16 @@ export class MapleTree extends MapleView {
     const parent = this.#pathNode[1]!;
     const s = this.#pathSlot[1]!;
     this.#pathKept = false;
-    this.#putChild(parent, s - 1, left);
-    this.#putChild(parent, s, n);
+    // The parent's copies, from what moved: `left` ends one entry earlier, with no empty tail now
+    // (its head and longest interior gap stay: it keeps 8 entries or more); `n` now starts with the
+    // run. Its longest interior gap changes only if slot 1's run, absorbed, was it.
+    const igap = nodes.igap;
+    const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
+    const gn = gl + 3;
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
+    igap[gl + 1] = -1;
+    if (hi === 1 && runEnd - last === igap[gn + 2]) this.#putChild(parent, s, n);
+    else igap[gn] = runEnd;
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
@@ -765,7 +773,13 @@ export class MapleTree extends MapleView {
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    this.#putChild(this.#pathNode[1]!, this.#pathSlot[1]!, n);
+    // The parent's copies: `n` ends before the run (still with no empty tail; its head stays), and
+    // its longest interior gap changes only if slot i - 1's run, absorbed, was it. The next leaf's
+    // summary is positions inside it, which do not move.
+    const parent = this.#pathNode[1]!;
+    const slot = this.#pathSlot[1]!;
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
+    if (lo === i - 1 && first - runStart === nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2]) this.#putChild(parent, slot, n);
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
