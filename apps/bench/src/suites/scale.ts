@@ -137,7 +137,8 @@ function curveTable(curves: Curves, sizes: readonly number[]): string[] {
         const ns = p.ns === undefined ? "-" : `${nsText(p.ns)}${p.ratio !== undefined && p.ratio !== 1 ? ` ${p.ratio < 10 ? p.ratio.toFixed(1) : p.ratio.toFixed(0)}x` : ""}`;
         return p.lines === undefined ? ns : `${ns} ${p.lines.toFixed(1)}l`;
       });
-      out.push(`  ${system.slice(0, nameWidth - 2).padEnd(nameWidth - 2)}${cells.map((c) => c.padEnd(cellWidth)).join("").trimEnd()}`);
+      // A space between cells even when one fills its column.
+      out.push(`  ${system.slice(0, nameWidth - 2).padEnd(nameWidth - 2)}${cells.map((c) => c.padEnd(cellWidth - 1)).join(" ").trimEnd()}`);
     }
   }
   return out;
