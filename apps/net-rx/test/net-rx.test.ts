@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ByteStream } from "../src/byte-stream.js";
 import { runTransfer } from "../src/transfer.js";
+import { compareReceivePaths, RECEIVE_PATHS } from "../src/compare.js";
 
 describe("net-rx over TCP on 127.0.0.1", () => {
   test("8 MiB arrive intact in fragments, every fragment comes back, every page goes back to the buddy allocator", async () => {
@@ -64,6 +65,15 @@ describe("net-rx over TCP on 127.0.0.1", () => {
     expect(r.receiver.emergencyReads).toBeGreaterThan(0);
     expect(r.cache.liveFragments).toBe(0);
     expect(r.freePagesAfter).toBe(r.freePagesBefore);
+  });
+});
+
+describe("compareReceivePaths", () => {
+  test("receives the same bytes along every path and says which keep the data without a copy", async () => {
+    const rows = await compareReceivePaths({ bytes: 1 << 20, rounds: 1 });
+    expect(rows.map((r) => r.path)).toEqual(RECEIVE_PATHS);
+    expect(rows.filter((r) => !r.outlivesCallback).map((r) => r.path)).toEqual(["static onread buffer"]);
+    for (const r of rows) expect(r.reads).toBeGreaterThan(0);
   });
 });
 
