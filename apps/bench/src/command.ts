@@ -9,7 +9,8 @@ import { compareMeasurements, readReport, renderComparison } from "./report/comp
 import { renderHtml } from "./report/html.js";
 import { buildReport, type BenchReport } from "./report/json.js";
 import { runMetadata } from "./report/metadata.js";
-import { TABLE_WIDTH, renderTable, wrap } from "./report/table.js";
+import { unwritableReason } from "./output-path.js";
+import { outputWidth, renderTable, wrap } from "./report/table.js";
 import { suites as registry, type SuiteEntry } from "./suites/index.js";
 import { DEFAULT_SEED } from "./workloads/random.js";
 import { SYSTEMS } from "./systems/definition.js";
@@ -37,7 +38,12 @@ export interface CliIo {
    * code is per process, and a suite that probed or drove an allocator leaves it slower for the next.
    */
   isolate?: boolean;
+  /** Columns to lay tables and help out in (default: `COLUMNS`, else the terminal's width, else 100). */
+  width?: number;
 }
+
+/** The width `io` writes at. */
+const widthOf = (io: CliIo): number => io.width ?? outputWidth(process.env, process.stdout);
 
 /** The options the CLI parsed. */
 export interface CliOptions {
@@ -77,11 +83,11 @@ function collectSuites(value: string, previous: string[]): string[] {
 }
 
 /** The suites, one per entry: name, "(default)" and the description wrapped under a hanging indent. */
-function suiteList(entries: readonly SuiteEntry[]): string {
+function suiteList(entries: readonly SuiteEntry[], columns: number): string {
   const width = Math.max(...entries.map((e) => e.name.length)) + 4;
   return entries
     .map((e) => {
-      const [first = "", ...rest] = wrap(`${e.default ? "(default) " : ""}${e.description}`, TABLE_WIDTH - width);
+      const [first = "", ...rest] = wrap(`${e.default ? "(default) " : ""}${e.description}`, columns - width);
       return [`  ${e.name.padEnd(width - 2)}${first}`, ...rest.map((l) => `${" ".repeat(width)}${l}`)].join("\n");
     })
     .join("\n");
@@ -105,6 +111,7 @@ export function selectSuites(names: readonly string[], entries: readonly SuiteEn
 }
 
 function buildProgram(io: CliIo): Command {
+  const width = widthOf(io);
   return new Command()
     .name("mmkit-bench")
     .description("mmkit's benchmark: allocators and their floors, timed in interleaved rounds in one process.\nWith no arguments: the default suites, about a minute.")
@@ -121,10 +128,10 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))
     .addOption(new Option("--no-snapshots", "do not start trace replays from /proc snapshots, even when they are beside the trace"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
-    .addHelpText("after", `\nSuites:\n${suiteList(registry)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
+    .addHelpText("after", `\nSuites:\n${suiteList(registry, width)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
     .allowExcessArguments(true) // reported by parseCommandLine, with a hint
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: io.out, writeErr: io.err, getOutHelpWidth: () => width, getErrHelpWidth: () => width });
 }
 
 /**
@@ -175,6 +182,12 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
       options.snapshots = resolve(process.env.INIT_CWD ?? process.cwd(), options.snapshots);
       if (!hasSnapshots(options.snapshots)) throw new UsageError(`--snapshots ${JSON.stringify(options.snapshots)} holds no buddyinfo-before.txt (or buddyinfo-before, before/buddyinfo)`);
     }
+    // Output files are checked now, so a bad path does not cost the whole run.
+    for (const flag of ["json", "html"] as const) {
+      if (options[flag] === undefined) continue;
+      const reason = unwritableReason(userPath(options[flag]));
+      if (reason !== undefined) throw new UsageError(`--${flag} ${JSON.stringify(options[flag])}: cannot write it: ${reason}`);
+    }
     // A trace given without --suite means: replay it.
     const suites = options.suite.length === 0 && (options.trace ?? []).length > 0 ? ["replay"] : options.suite;
     return { options, entries: selectSuites(suites) };
@@ -204,7 +217,7 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   if (typeof parsed === "number") return parsed;
   const { options, entries } = parsed;
   if (options.list) {
-    io.out(`${suiteList(registry)}\n`);
+    io.out(`${suiteList(registry, widthOf(io))}\n`);
     return ExitCode.Ok;
   }
   let old: BenchReport | undefined;
@@ -222,29 +235,34 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   io.out(`suites: ${entries.map((e) => e.name).join(", ")}\n`);
   const results: SuiteResult[] = [];
   const isolate = entries.length > 1 && io.isolate !== false;
+  const width = widthOf(io);
   for (const entry of entries) {
     // Each suite sees what the suites before it recorded (the answers read the scale suite's curves).
     const earlier = results.flatMap((r) => r.measurements);
     const result = isolate ? await runSuiteInProcess(entry.name, entry.description, options, earlier) : await loadAndRun(entry, options, progress, earlier);
     results.push(result);
-    io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, TABLE_WIDTH).join("\n")}\n`);
-    if (result.measurements.length > 0) io.out(`${renderTable(result)}\n`);
-    for (const line of result.log) io.out(`${wrap(line, TABLE_WIDTH - 2).map((l) => `  ${l}`).join("\n")}\n`);
+    io.out(`\n${wrap(`${result.name}: ${result.description} (${result.seconds.toFixed(1)} s)`, width).join("\n")}\n`);
+    if (result.measurements.length > 0) io.out(`${renderTable(result, width)}\n`);
+    for (const line of result.log) io.out(`${wrap(line, width - 2).map((l) => `  ${l}`).join("\n")}\n`);
     if (result.error !== undefined) io.err(`suite ${result.name} failed: ${result.error}\n`);
   }
   const report = buildReport(metadata, results);
-  if (options.json !== undefined) {
-    const file = userPath(options.json);
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-    io.out(`\nwrote ${file}\n`);
-  }
-  if (options.html !== undefined) {
-    const file = userPath(options.html);
-    writeFileSync(file, renderHtml(report));
-    io.out(`${options.json === undefined ? "\n" : ""}wrote ${file}\n`);
-  }
-  if (old !== undefined) io.out(`\n${renderComparison(compareMeasurements(old.measurements, report.measurements), options.compare!, old, report)}\n`);
+  let unwritten = 0;
+  // Checked before the run, but the disk can still fill or the directory go: say so, without a stack trace.
+  const write = (flag: string, file: string, text: () => string, lead: string): void => {
+    try {
+      writeFileSync(file, text());
+      io.out(`${lead}wrote ${file}\n`);
+    } catch (e) {
+      unwritten++;
+      io.err(`error: --${flag}: could not write ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  };
+  if (options.json !== undefined) write("json", userPath(options.json), () => `${JSON.stringify(report, null, 2)}\n`, "\n");
+  if (options.html !== undefined) write("html", userPath(options.html), () => renderHtml(report), options.json === undefined ? "\n" : "");
+  if (old !== undefined) io.out(`\n${renderComparison(compareMeasurements(old.measurements, report.measurements), options.compare!, old, report, width)}\n`);
   const failed = results.filter((r) => r.error !== undefined);
+  if (unwritten > 0 && failed.length === 0) return ExitCode.SuiteFailed;
   if (failed.length > 0) {
     io.err(`${failed.length} suite(s) failed: ${failed.map((r) => r.name).join(", ")}\n`);
     return ExitCode.SuiteFailed;

@@ -16,9 +16,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs main() in this process, collecting what it prints. */
 async function run(...args: string[]) {
+  return runAt(TABLE_WIDTH, ...args);
+}
+
+/** Runs main() in this process at `width` columns, collecting what it prints. */
+async function runAt(width: number, ...args: string[]) {
   let out = "";
   let err = "";
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), progress: silentProgress });
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), progress: silentProgress, width });
   return { code, out, err };
 }
 
@@ -71,7 +76,26 @@ describe("CLI options", () => {
     expect(code).toBe(ExitCode.Ok);
     for (const flag of ["--suite <name>", "--quick", "--json <file>", "--seed <n>", "--list", "--help"]) expect(out).toContain(flag);
     expect(out).toContain("Suites:");
-    for (const line of out.split("\n")) expect(line.length).toBeLessThanOrEqual(200);
+    for (const line of out.split("\n")) expect(line.length).toBeLessThanOrEqual(TABLE_WIDTH);
+  });
+
+  test("--help and --list wrap to the width: at 80 no line is longer, at 200 a suite's description is one line", async () => {
+    for (const flag of ["--help", "--list"]) {
+      const narrow = await runAt(80, flag);
+      const lines = narrow.out.split("\n");
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+      expect(lines.some((l) => /^ {2}answers +\(default\) The 7 questions/.test(l))).toBe(true);
+      const wide = await runAt(200, flag);
+      expect(wide.out).toMatch(/^ {2}answers +\(default\) The 7 questions of the memdesc\/POTAD discussion, each answered from figures measured in this run \(classic vs memdesc\)$/m);
+    }
+  });
+
+  test("--json and --html paths are checked before the run: exit 2, nothing run, no stack trace", async () => {
+    const missing = join(tmp, "no-such-dir", "bench.json");
+    const json = await run("--suite", "floors", "--quick", "--json", missing);
+    expect(json).toEqual({ code: ExitCode.Usage, out: "", err: `error: --json ${JSON.stringify(missing)}: cannot write it: directory ${join(tmp, "no-such-dir")} does not exist\n(see --help)\n` });
+    const html = await run("--suite", "floors", "--quick", "--html", tmp);
+    expect(html).toEqual({ code: ExitCode.Usage, out: "", err: `error: --html ${JSON.stringify(tmp)}: cannot write it: ${tmp} is a directory\n(see --help)\n` });
   });
 
   test("usage errors exit 2 with a message naming the value", async () => {

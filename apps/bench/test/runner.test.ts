@@ -1,3 +1,4 @@
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import type { ProgressSink } from "../src/harness/progress.js";
 import { createContext, runSuite } from "../src/harness/runner.js";
@@ -132,5 +133,13 @@ describe("runSuite", () => {
     expect(result.error).toMatch(/boom/);
     expect(result.measurements).toHaveLength(1);
     expect(progress.calls.at(-1)).toBe("stop");
+  });
+
+  test("a user's mistake (a typed MmkitError) is reported by its message alone; a bug keeps its stack", async () => {
+    const throwing = (error: Error): Suite => ({ name: "t", description: "d", default: false, run: async () => { throw error; } });
+    const user = await runSuite(throwing(new MmkitError(ErrorCode.InvalidArgument, "trace.txt has no page-allocator events")), { quick: true, seed: 0 });
+    expect(user.error).toBe("trace.txt has no page-allocator events");
+    const bug = await runSuite(throwing(new TypeError("x is undefined")), { quick: true, seed: 0 });
+    expect(bug.error).toMatch(/^TypeError: x is undefined\n\s+at /);
   });
 });

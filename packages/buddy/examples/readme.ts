@@ -13,9 +13,9 @@ const buddy = new BuddyAllocator(map, { cpus: 2 });
 // A block of 2^order pages is named by its first page frame number; -1 means none is free.
 const pfn = buddy.allocPages(2, { migratetype: MigrateType.Movable });
 console.log(pfn); // => 0
-console.log(buddy.buddyinfo()[0].freeBlocks.join(" ")); // => 0 0 1 1 1 1 1 1 1 1 7
+console.log(buddy.buddyinfo()[0]?.freeBlocks.join(" ")); // => 0 0 1 1 1 1 1 1 1 1 7
 buddy.freePages(pfn, 2); // merges back into an order-10 block
-console.log(buddy.buddyinfo()[0].freeBlocks.join(" ")); // => 0 0 0 0 0 0 0 0 0 0 8
+console.log(buddy.buddyinfo()[0]?.freeBlocks.join(" ")); // => 0 0 0 0 0 0 0 0 0 0 8
 
 // The kernel's watermarks: min_free_kbytes = sqrt(64 MiB in KiB * 16) = 1024 KiB, split by node.
 console.log(buddy.watermarks(1)); // => { "min": 128, "low": 160, "high": 192 }
@@ -36,7 +36,7 @@ try {
 
 // Unmovable requests fall back to Movable pageblocks and claim them, as in the kernel.
 buddy.allocPages(0, { migratetype: MigrateType.Unmovable });
-console.log(buddy.pagetypeinfo()[0].pageblocks); // => [2, 14, 0]
+console.log(buddy.pagetypeinfo()[0]?.pageblocks); // => [2, 14, 0]
 
 // Seeded fail_page_alloc, to test a caller's fallback path.
 buddy.setFaultInjection({ probability: 100, times: 1, minOrder: 3 });

@@ -24,10 +24,20 @@ import {
 } from "./statistics.js";
 import type { Watermarks } from "./watermarks.js";
 
-/** What a page belongs to, as {@link BuddyAllocator.blockOf} reports it. */
+/**
+ * What a page belongs to, as {@link BuddyAllocator.blockOf} reports it.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB));
+ * const pfn = buddy.allocPages(2, { migratetype: MigrateType.Movable });   // 0
+ * buddy.blockOf(pfn + 1);   // { pfn: 0, order: 2, state: "allocated", migratetype: 1, node: 0 }
+ * ```
+ */
 export interface BlockInfo {
   /** First pfn of the block holding the page. */
   readonly pfn: number;
+  /** Order of the block: it holds 2^order pages. */
   readonly order: number;
   /** "free" (on the free lists), "per-cpu" (on a CPU's list) or "allocated". */
   readonly state: "free" | "per-cpu" | "allocated";

@@ -40,15 +40,15 @@ export type MigrateType = (typeof MigrateType)[keyof typeof MigrateType];
 export const MIGRATE_TYPES = 3;
 
 /** Names as `/proc/pagetypeinfo` prints them, indexed by migratetype. */
-export const MIGRATE_TYPE_NAMES: readonly string[] = Object.freeze(["Unmovable", "Movable", "Reclaimable"]);
+export const MIGRATE_TYPE_NAMES: readonly string[] = /*#__PURE__*/ Object.freeze(["Unmovable", "Movable", "Reclaimable"]);
 
 /**
  * The kernel's `fallbacks[]` table: where an allocation of each migratetype looks, in order, when
  * its own free lists are empty. Unmovable tries Reclaimable then Movable; Movable tries Reclaimable
  * then Unmovable; Reclaimable tries Unmovable then Movable.
  */
-export const FALLBACK_ORDER: readonly (readonly MigrateType[])[] = Object.freeze([
-  Object.freeze([MigrateType.Reclaimable, MigrateType.Movable]),
-  Object.freeze([MigrateType.Reclaimable, MigrateType.Unmovable]),
-  Object.freeze([MigrateType.Unmovable, MigrateType.Movable]),
+export const FALLBACK_ORDER: readonly (readonly MigrateType[])[] = /*#__PURE__*/ Object.freeze([
+  /*#__PURE__*/ Object.freeze([MigrateType.Reclaimable, MigrateType.Movable]),
+  /*#__PURE__*/ Object.freeze([MigrateType.Reclaimable, MigrateType.Unmovable]),
+  /*#__PURE__*/ Object.freeze([MigrateType.Unmovable, MigrateType.Movable]),
 ]);

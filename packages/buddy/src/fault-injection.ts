@@ -3,6 +3,13 @@ import { optional, requireOptions } from "./misuse.js";
 
 /**
  * Settings of {@link FaultInjector}, named after the kernel's `fail_page_alloc` debugfs files.
+ *
+ * @example
+ * ```ts
+ * buddy.setFaultInjection({ probability: 100, times: 1, minOrder: 3 });
+ * buddy.allocPages(3);   // -1: the one injected failure
+ * buddy.allocPages(3);   // 0
+ * ```
  */
 export interface FaultInjectionOptions {
   /** Percent chance (0..100) that an eligible allocation fails. */

@@ -23,7 +23,14 @@ import type { BuddyState } from "./state.js";
  * `freePages` (the fast path only compares one flags word and calls here when it differs).
  */
 
-/** Options of one allocation (the kernel's gfp flags, by name). */
+/**
+ * Options of one allocation (the kernel's gfp flags, by name).
+ *
+ * @example
+ * ```ts
+ * buddy.allocPages(0, { migratetype: MigrateType.Unmovable, node: 0, watermark: "high" });   // a pfn, or -1
+ * ```
+ */
 export interface AllocOptions {
   /** Migratetype of the request (default: the allocator's `defaultMigratetype`). */
   migratetype?: MigrateType;

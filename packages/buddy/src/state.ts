@@ -24,7 +24,15 @@ import {
 } from "./layout.js";
 import { DEFAULT_WATERMARK_SCALE_FACTOR, minFreeKbytes, zoneBatchsize, zoneHighsize, zoneWatermarks } from "./watermarks.js";
 
-/** Options for {@link BuddyAllocator}. */
+/**
+ * Options for {@link BuddyAllocator}.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB), { maxOrder: 8, pageblockOrder: 8, cpus: 2 });
+ * buddy.buddyinfo()[0]?.freeBlocks.length;   // 9: orders 0..8
+ * ```
+ */
 export interface BuddyOptions {
   /** Where the metadata arrays come from (default a new `MetadataArena`). */
   arena?: ArrayFactory;
@@ -56,7 +64,16 @@ export interface BuddyOptions {
   initialState?: BuddyInitialState;
 }
 
-/** Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`. */
+/**
+ * Event counters, like the `pgalloc`/`pgfree`/`pgsteal` lines of `/proc/vmstat`.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB));
+ * buddy.freePages(buddy.allocPages(0), 0);
+ * buddy.counters();   // { allocs: 1, frees: 1, splits: 10, merges: 10, ... }
+ * ```
+ */
 export interface BuddyCounters {
   /** Successful allocations (any path). */
   allocs: number;

@@ -9,15 +9,33 @@ import type { BuddyState } from "./state.js";
  * of the lists). Per-CPU pages are not free pages here, as in the kernel.
  */
 
-/** One line of `/proc/buddyinfo`: free blocks of each order on one node. */
+/**
+ * One line of `/proc/buddyinfo`: free blocks of each order on one node.
+ *
+ * @example
+ * ```ts
+ * const buddy = new BuddyAllocator(MemoryMap.uniform(64 * MiB));
+ * buddy.allocPages(2);
+ * buddy.buddyinfo();   // [{ node: 0, freeBlocks: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 15] }]
+ * ```
+ */
 export interface BuddyInfo {
+  /** Node id. */
   readonly node: number;
   /** `freeBlocks[o]` = free blocks of order o. */
   readonly freeBlocks: readonly number[];
 }
 
-/** One node's part of `/proc/pagetypeinfo`. */
+/**
+ * One node's part of `/proc/pagetypeinfo`.
+ *
+ * @example
+ * ```ts
+ * buddy.pagetypeinfo()[0]?.pageblocks;   // [0, 32, 0]: 32 Movable pageblocks on a 64 MiB node
+ * ```
+ */
 export interface PageTypeInfo {
+  /** Node id. */
   readonly node: number;
   /** `freeBlocks[mt][o]` = free blocks of order o on migratetype mt's lists. */
   readonly freeBlocks: readonly (readonly number[])[];
@@ -25,11 +43,23 @@ export interface PageTypeInfo {
   readonly pageblocks: readonly number[];
 }
 
-/** One non-empty free list, its blocks in list order (head first). */
+/**
+ * One non-empty free list, its blocks in list order (head first).
+ *
+ * @example
+ * ```ts
+ * buddy.allocPages(2, { migratetype: MigrateType.Movable });
+ * buddy.freeLists(0)[0];   // { node: 0, order: 2, migratetype: 1, pfns: [4] }
+ * ```
+ */
 export interface FreeList {
+  /** Node id. */
   readonly node: number;
+  /** Order of every block on the list. */
   readonly order: number;
+  /** Migratetype of the list. */
   readonly migratetype: MigrateType;
+  /** First pfn of each block, head first. */
   readonly pfns: readonly number[];
 }
 

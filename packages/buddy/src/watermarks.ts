@@ -7,10 +7,20 @@ import { requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
  * else throws `ERR_INVALID_ARGUMENT` / `ERR_OUT_OF_RANGE` naming it.
  */
 
-/** Watermarks of one node, in pages. A normal allocation fails when it would leave `min` or fewer free. */
+/**
+ * Watermarks of one node, in pages. A normal allocation fails when it would leave `min` or fewer free.
+ *
+ * @example
+ * ```ts
+ * new BuddyAllocator(MemoryMap.uniform(64 * MiB)).watermarks(0);   // { min: 256, low: 320, high: 384 }
+ * ```
+ */
 export interface Watermarks {
+  /** Free pages at or below which normal allocations fail (`WMARK_MIN`). */
   readonly min: number;
+  /** Free pages below which kswapd would be woken (`WMARK_LOW`). */
   readonly low: number;
+  /** Free pages at which kswapd would stop reclaiming (`WMARK_HIGH`). */
   readonly high: number;
 }
 

@@ -6,7 +6,15 @@ import { PageHeads } from "./page-heads.js";
 import { FreedLog, scanBlockPoison, type PoisonReport } from "./poison.js";
 import type { FragmentCacheStats } from "./stats.js";
 
-/** Options for {@link FragmentCache}. */
+/**
+ * Options for {@link FragmentCache}.
+ *
+ * @example
+ * ```ts
+ * const machine = new PhysicalMemory({ ranges: [{ base: 0, size: 1 << 20 }], backing: "array" });
+ * const cache = new FragmentCache(pages, { backing: machine, clearOnFree: true });   // pages: any PageSource
+ * ```
+ */
 export interface FragmentCacheOptions {
   /** Bytes per page of the page source, a power of two (default 4096). */
   pageSize?: number;
@@ -35,7 +43,16 @@ export interface FragmentCacheOptions {
   onPoison?: (report: PoisonReport) => void;
 }
 
-/** One block the cache holds, as {@link FragmentCache.blocks} lists it. */
+/**
+ * One block the cache holds, as {@link FragmentCache.blocks} lists it.
+ *
+ * @example
+ * ```ts
+ * const cache = new FragmentCache(buddy);   // buddy: a BuddyAllocator over 16 MiB
+ * cache.alloc(1500);                         // 0
+ * cache.blocks();   // [{ pfn: 0, order: 3, refcount: 32769, current: true, liveFragments: 1 }]
+ * ```
+ */
 export interface FragmentBlockInfo {
   /** First page frame number. */
   pfn: number;
@@ -49,7 +66,16 @@ export interface FragmentBlockInfo {
   liveFragments: number;
 }
 
-/** The current block's carving state, as {@link FragmentCache.currentBlock} returns it. */
+/**
+ * The current block's carving state, as {@link FragmentCache.currentBlock} returns it.
+ *
+ * @example
+ * ```ts
+ * cache.alloc(1500);       // 0 (a fresh cache)
+ * cache.currentBlock();    // { pfn: 0, order: 3, refcount: 32769, current: true, liveFragments: 1,
+ *                          //   size: 32768, offset: 1504, bias: 32768 }
+ * ```
+ */
 export interface CurrentBlockInfo extends FragmentBlockInfo {
   /** Bytes in the block. */
   size: number;

@@ -1,6 +1,18 @@
-/** An inclusive range of page frame numbers. */
+/**
+ * An inclusive range of page frame numbers.
+ *
+ * @example
+ * ```ts
+ * const table = new MapleDescriptorTable();
+ * table.set(256, 511, encodeMemdesc(MemdescType.Slab, 0x2000));
+ * const range: PfnRange = { firstPfn: 0, lastPfn: 0 };
+ * table.range(300, range);   // true; range is { firstPfn: 256, lastPfn: 511 }
+ * ```
+ */
 export interface PfnRange {
+  /** First page frame number of the range. */
   firstPfn: number;
+  /** Last page frame number of the range (inclusive). */
   lastPfn: number;
 }
 

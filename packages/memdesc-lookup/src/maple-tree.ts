@@ -6,7 +6,17 @@ import { MapleSnapshot } from "./maple-snapshot.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
-/** Options for {@link MapleTree}. */
+/**
+ * Options for {@link MapleTree}.
+ *
+ * @example
+ * ```ts
+ * const arena = new MetadataArena();
+ * const tree = new MapleTree({ arena });
+ * tree.store(0, 7, 1);
+ * arena.bytes > 0;   // true: the tree's nodes are counted in the arena
+ * ```
+ */
 export interface MapleTreeOptions {
   /** Where node arrays come from, so their bytes are counted (default: a private `MetadataArena`). */
   arena?: ArrayFactory;
@@ -17,7 +27,7 @@ const MAX_LEVELS = 24;
 /** Scratch entries: a node plus a sibling plus one split. */
 const SCRATCH = SLOTS * 2 + 4;
 
-let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
+let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
 /**
  * Turns the in-leaf write fast paths of `tree` on or off. For tests that compare the fast paths with
@@ -30,7 +40,7 @@ let toggleFastPaths: (tree: MapleTree, on: boolean) => void;
  * ```
  */
 export function setWriteFastPaths(tree: MapleTree, on: boolean): void {
-  toggleFastPaths(tree, on);
+  toggleFastPaths!(tree, on);
 }
 
 /**
@@ -127,20 +137,28 @@ export class MapleTree extends MapleView {
    * descent.
    */
   #pathKept = false;
+  /**
+   * What the last in-place erase replaced in the parents' copies of gap summaries (head, tail,
+   * longest gap per level, from the leaf's parent up), and the run it formed (`#undoRun`: start,
+   * end, left run, right run). A store that refills exactly that run right after it restores the
+   * tree's content, so it restores these copies instead of rescanning the nodes whose longest gap
+   * the erase raised. `#undoLevels` -1: nothing to restore (any other write clears it).
+   */
+  readonly #undoGaps = new Float64Array(3 * MAX_LEVELS);
+  readonly #undoRun = new Float64Array(4);
+  #undoLevels = -1;
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
-
-  static {
-    toggleFastPaths = (tree, on) => {
-      tree.#fastPaths = on;
-    };
-  }
 
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
       throw new MmkitError(ErrorCode.InvalidArgument, `maple tree options must be an object, got ${describeValue(options)}`);
     }
     super(new MapleNodes(options.arena, 4, 1));
+    // Set lazily here, not in a static block: top-level work would keep the class in every bundle.
+    toggleFastPaths ??= (tree, on) => {
+      tree.#fastPaths = on;
+    };
     this.root = this.#emptyLeaf();
     this.levels = 0;
   }
@@ -261,6 +279,7 @@ export class MapleTree extends MapleView {
   erase(index: number): number | undefined {
     this.#writable();
     requireIndex(index, "index");
+    this.#undoLevels = -1;
     // One descent finds the range and leaves the path for the write.
     this.#descend(index);
     const n = this.#pathNode[0]!;
@@ -434,6 +453,7 @@ export class MapleTree extends MapleView {
     this.levels = levels;
     this.#size = n;
     this.#pathKept = false;
+    this.#undoLevels = -1;
   }
 
   /**
@@ -452,6 +472,7 @@ export class MapleTree extends MapleView {
     this.#writable();
     const nodes = this.nodes;
     const epoch = nodes.epoch++;
+    this.#undoLevels = -1;
     const snap = new MapleSnapshot(nodes, this.root, this.levels, this.#size, epoch, (s) => this.#release(s));
     this.#snapshots.push(snap);
     this.#pinned = epoch;
@@ -489,6 +510,7 @@ export class MapleTree extends MapleView {
     this.#size = 0;
     this.#disposed = true;
     this.#pathKept = false;
+    this.#undoLevels = -1;
   }
 
   // ---- write path ---------------------------------------------------------------------------
@@ -566,6 +588,13 @@ export class MapleTree extends MapleView {
     this.#emptySlots(this.#pathNode[0]!, lo, hi);
     this.#size--;
     this.#patchSummaries(0, runStart, runEnd, first - runStart, runEnd - last, false);
+    if (this.#undoLevels >= 0) {
+      const run = this.#undoRun;
+      run[0] = runStart;
+      run[1] = runEnd;
+      run[2] = first - runStart;
+      run[3] = runEnd - last;
+    }
     return true;
   }
 
@@ -583,6 +612,9 @@ export class MapleTree extends MapleView {
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
+    // An in-place erase from the leaf keeps what it replaces, for a store that undoes it.
+    const undo = this.#undoGaps;
+    this.#undoLevels = !store && level === 0 ? 0 : -1;
     for (let l = level; l < this.levels; l++) {
       const parent = this.#pathNode[l + 1]!;
       const slot = this.#pathSlot[l + 1]!;
@@ -615,6 +647,7 @@ export class MapleTree extends MapleView {
       } else if (atStart || atEnd) {
         // The run on the far side was interior and now is not: if it was the longest, rescan.
         if ((atStart ? z : a) === m && m > 0) {
+          this.#undoLevels = -1;
           this.#fixParents(l, this.#pathNode[l]!, l === 0);
           return;
         }
@@ -625,9 +658,27 @@ export class MapleTree extends MapleView {
         m2 = re - rs + 1;
       }
       if (h2 === h && t2 === t && m2 === m) return;
+      if (this.#undoLevels === l) {
+        undo[3 * l] = h;
+        undo[3 * l + 1] = t;
+        undo[3 * l + 2] = m;
+        this.#undoLevels = l + 1;
+      }
       igap[g] = h2;
       igap[g + 1] = t2;
       igap[g + 2] = m2;
+    }
+  }
+
+  /** Puts back the parents' copies the last in-place erase replaced (see `#undoGaps`), along the current path. */
+  #restoreGaps(): void {
+    const igap = this.nodes.igap;
+    const undo = this.#undoGaps;
+    for (let l = 0; l < this.#undoLevels; l++) {
+      const g = 3 * ((this.#pathNode[l + 1]! << SLOT_SHIFT) + this.#pathSlot[l + 1]!);
+      igap[g] = undo[3 * l]!;
+      igap[g + 1] = undo[3 * l + 1]!;
+      igap[g + 2] = undo[3 * l + 2]!;
     }
   }
 
@@ -777,7 +828,9 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
-    this.#patchSummaries(0, start, end, first - start, end - last, true);
+    const run = this.#undoRun;
+    if (this.#undoLevels >= 0 && run[0] === start && run[1] === end && run[2] === first - start && run[3] === end - last) this.#restoreGaps();
+    else this.#patchSummaries(0, start, end, first - start, end - last, true);
     return true;
   }
 
@@ -834,9 +887,12 @@ export class MapleTree extends MapleView {
     // and reused by the first round of the loop below.
     let pathValid = false;
     if (value === value && this.#fastPaths) {
-      if (this.#storeInLeaf(first, last, value)) return;
+      const done = this.#storeInLeaf(first, last, value);
+      this.#undoLevels = -1;
+      if (done) return;
       pathValid = true;
     }
+    this.#undoLevels = -1;
     if (value !== value) {
       // Merge with empty neighbours so that empty runs never sit side by side. Neighbours inside
       // the leaf are read from it; only a neighbour in another leaf costs a descent.
@@ -1114,6 +1170,7 @@ export class MapleTree extends MapleView {
    */
   #commit(k: number): void {
     this.#pathKept = false;
+    this.#undoLevels = -1;
     const nodes = this.nodes;
     // Up to two replacement children for the parent: ids and whether they are new.
     let kidA = -1;

@@ -28,10 +28,21 @@ function requireBatch(indices: ArrayLike<number>, out: Float64Array, count: numb
   }
 }
 
-/** One range of a maple tree: indices `first..last` (inclusive) hold `value`. */
+/**
+ * One range of a maple tree: indices `first..last` (inclusive) hold `value`.
+ *
+ * @example
+ * ```ts
+ * tree.store(0, 7, 1);
+ * tree.loadRange(3);   // { first: 0, last: 7, value: 1 }
+ * ```
+ */
 export interface MapleEntry {
+  /** First index of the range. */
   first: number;
+  /** Last index of the range (inclusive). */
   last: number;
+  /** What every index of the range holds. */
   value: number;
 }
 

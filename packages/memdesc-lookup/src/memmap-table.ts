@@ -3,7 +3,15 @@ import type { DescriptorTable, PfnRange } from "./descriptor-table.js";
 import { badOut } from "./limits.js";
 import { isMemdesc } from "./memdesc.js";
 
-/** Options for {@link MemmapTable}. */
+/**
+ * Options for {@link MemmapTable}.
+ *
+ * @example
+ * ```ts
+ * const memmap = new MemmapTable({ pages: 1024, bytesPerPage: 8 });   // the memdesc plan's 8 B per page
+ * memmap.set(10, 13, encodeMemdesc(MemdescType.Slab, 0x2000));
+ * ```
+ */
 export interface MemmapTableOptions {
   /** Pages the table covers (holes included, as a flat memmap does). */
   pages: number;

@@ -2,7 +2,15 @@ import { ErrorCode, MmkitError, describeValue, requirePowerOfTwo } from "@mmkit/
 import type { DescriptorTable, PfnRange } from "./descriptor-table.js";
 import { memdescHandle, memdescType, memdescTypeName } from "./memdesc.js";
 
-/** Who owns memory of one memdesc type, and how it wants to hear about a failure in it. */
+/**
+ * Who owns memory of one memdesc type, and how it wants to hear about a failure in it.
+ *
+ * @example
+ * ```ts
+ * const slab: DescriptorOwner = { name: "slab", memoryFailure: (d) => console.log(`slab ${d.handle} lost page ${d.pfn}`) };
+ * router.setOwner(MemdescType.Slab, slab);
+ * ```
+ */
 export interface DescriptorOwner {
   /** A name for reports ("page cache", "slab", "netpool"). */
   readonly name: string;
@@ -10,23 +18,37 @@ export interface DescriptorOwner {
   memoryFailure?(desc: PhysDesc): void;
 }
 
-/** What a physical address resolves to. */
+/**
+ * What a physical address resolves to.
+ *
+ * @example
+ * ```ts
+ * table.set(256, 511, encodeMemdesc(MemdescType.Slab, 0x2000));
+ * physToDesc(table, 300 * 4096 + 17);
+ * // => { address: 1228817, pfn: 300, memdesc: 8197, type: 5, typeName: "slab", handle: 8192,
+ * //      firstPfn: 256, lastPfn: 511, first: 1048576, last: 2097151, owner: undefined }
+ * ```
+ */
 export interface PhysDesc {
   /** The address asked about. */
   address: number;
+  /** Page frame number of `address`. */
   pfn: number;
   /** The 8-byte descriptor word. */
   memdesc: number;
   /** Its type tag (see `MemdescType`) and the tag's name. */
   type: number;
+  /** Name of the type tag, e.g. "slab". */
   typeName: string;
   /** The descriptor handle (memdesc with the type bits cleared). */
   handle: number;
   /** Pfns the descriptor covers, inclusive. */
   firstPfn: number;
+  /** Last pfn the descriptor covers (inclusive). */
   lastPfn: number;
   /** Byte addresses the descriptor covers, inclusive. */
   first: number;
+  /** Last byte address the descriptor covers (inclusive). */
   last: number;
   /** The owner registered for the type, if any. */
   owner: DescriptorOwner | undefined;

@@ -10,20 +10,41 @@ export type MetadataArray = Uint8Array | Int8Array | Uint16Array | Int16Array | 
  * What an allocator needs from an arena: typed arrays with a label, and a way to give them back.
  * Allocators declare their dependency on this narrow face; {@link MetadataArena} and
  * {@link ProbingArena} implement it.
+ *
+ * @example
+ * ```ts
+ * const arena: ArrayFactory = new MetadataArena();
+ * const next = arena.int32(1024, "free-list next");   // 4 KiB, counted under its label
+ * arena.release(next);                                // its bytes stop counting
+ * ```
  */
 export interface ArrayFactory {
+  /** A zeroed `Uint8Array` of `length` elements, counted under `label`. */
   uint8(length: number, label: string): Uint8Array;
+  /** A zeroed `Int8Array` of `length` elements, counted under `label`. */
   int8(length: number, label: string): Int8Array;
+  /** A zeroed `Uint16Array` of `length` elements, counted under `label`. */
   uint16(length: number, label: string): Uint16Array;
+  /** A zeroed `Int16Array` of `length` elements, counted under `label`. */
   int16(length: number, label: string): Int16Array;
+  /** A zeroed `Uint32Array` of `length` elements, counted under `label`. */
   uint32(length: number, label: string): Uint32Array;
+  /** A zeroed `Int32Array` of `length` elements, counted under `label`. */
   int32(length: number, label: string): Int32Array;
+  /** A zeroed `Float64Array` of `length` elements, counted under `label`. */
   float64(length: number, label: string): Float64Array;
   /** Gives an array back; its bytes stop counting. Releasing an array twice is an error. */
   release(array: MetadataArray): void;
 }
 
-/** Options for {@link MetadataArena}. */
+/**
+ * Options for {@link MetadataArena}.
+ *
+ * @example
+ * ```ts
+ * new MetadataArena({ shared: true }).int32(16, "next").buffer instanceof SharedArrayBuffer;   // true
+ * ```
+ */
 export interface MetadataArenaOptions {
   /** Allocate every array over a `SharedArrayBuffer` so worker threads can share the metadata. */
   shared?: boolean;

@@ -2,7 +2,16 @@ import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 import { requireMemoryMap, type MemoryMap } from "./memory-map.js";
 import { requireInteger } from "./validate.js";
 
-/** Options for {@link MemoryBacking}. */
+/**
+ * Options for {@link MemoryBacking}.
+ *
+ * @example
+ * ```ts
+ * const map = MemoryMap.uniform(64 * MiB);
+ * new MemoryBacking(map, { maxBytes: 64 * MiB }).bytes(0, 4);   // 4 bytes of real memory at address 0
+ * new MemoryBacking(map, { maxBytes: 16 * MiB });               // throws ERR_BACKING_TOO_LARGE
+ * ```
+ */
 export interface MemoryBackingOptions {
   /** Back RAM with `SharedArrayBuffer`s so worker threads see the same bytes. */
   shared?: boolean;

@@ -18,7 +18,16 @@ export const Protection = {
 /** The largest leaf the initial mapping may use. */
 export type LeafLevel = "1G" | "2M" | "4K";
 
-/** Options for {@link DirectMap}. */
+/**
+ * Options for {@link DirectMap}.
+ *
+ * @example
+ * ```ts
+ * const dm = new DirectMap(MemoryMap.uniform(4 * GiB), { largestLeaf: "2M", collapse: true });
+ * dm.setReadOnly(5);   // splits one 2 MiB leaf
+ * dm.setDefault(5);    // and folds it back: counters().collapses2M is 1
+ * ```
+ */
 export interface DirectMapOptions {
   /** Where page-table pages come from, so their bytes are counted (default: a private arena). */
   arena?: ArrayFactory;
@@ -28,7 +37,16 @@ export interface DirectMapOptions {
   collapse?: boolean;
 }
 
-/** The counters `/proc/meminfo` and `/proc/vmstat` print for the direct map. */
+/**
+ * The counters `/proc/meminfo` and `/proc/vmstat` print for the direct map.
+ *
+ * @example
+ * ```ts
+ * new DirectMap(MemoryMap.uniform(4 * GiB)).counters();
+ * // => { directMap4k: 0, directMap2M: 0, directMap1G: 4294967296, level2Splits: 0, level3Splits: 0,
+ * //      collapses2M: 0, collapses1G: 0, pageTableBytes: 0 }
+ * ```
+ */
 export interface DirectMapCounters {
   /** Bytes mapped by 4 KiB (page-size) leaves: meminfo DirectMap4k. */
   directMap4k: number;
@@ -120,7 +138,8 @@ export class DirectMap {
   }
 
   /** Pages mapped by one leaf at each level: [page, 2 MiB, 1 GiB] with 4 KiB pages. */
-  static readonly LEVEL_PAGES = Object.freeze([1, LEVEL_2M_PAGES, LEVEL_1G_PAGES]);
+  // Pure: a frozen static must not keep the class in bundles that never use it.
+  static readonly LEVEL_PAGES = /*#__PURE__*/ Object.freeze([1, LEVEL_2M_PAGES, LEVEL_1G_PAGES]);
 
   #ramPagesIn(start: number, count: number): number {
     let n = 0;

@@ -58,7 +58,17 @@ export class MmkitError extends Error {
   }
 }
 
-/** Prints a value for an error message: numbers exactly, strings quoted, anything else by type. */
+/**
+ * Prints a value for an error message: numbers exactly, strings quoted, anything else by type.
+ *
+ * @example
+ * ```ts
+ * describeValue("x");         // "\"x\""
+ * describeValue(1.5);         // "1.5"
+ * describeValue(undefined);   // "undefined"
+ * describeValue({});          // "object"
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "string") return JSON.stringify(value);

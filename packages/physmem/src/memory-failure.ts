@@ -1,11 +1,22 @@
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 import { requireMemoryMap, type MemoryMap } from "./memory-map.js";
 
-/** What subscribers hear when a page fails. */
+/**
+ * What subscribers hear when a page fails.
+ *
+ * @example
+ * ```ts
+ * const failures = new MemoryFailure(map);   // map: node 1 starts at pfn 10240
+ * failures.subscribe((e) => console.log(e.pfn, e.address, e.node, e.source));
+ * failures.poison(10240, "test");           // prints 10240 41943040 1 test
+ * ```
+ */
 export interface MemoryFailureEvent {
+  /** Page frame number of the failed page. */
   readonly pfn: number;
   /** Byte address of the page. */
   readonly address: number;
+  /** NUMA node of the failed page. */
   readonly node: number;
   /** Free-form origin of the report ("mce", "test", "madvise"...). */
   readonly source: string;

@@ -1,7 +1,14 @@
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 import { log2Exact, requireInteger, requirePowerOfTwo } from "./validate.js";
 
-/** A RAM range as a firmware memory map gives it: byte base and size, and its NUMA node. */
+/**
+ * A RAM range as a firmware memory map gives it: byte base and size, and its NUMA node.
+ *
+ * @example
+ * ```ts
+ * new MemoryMap({ ranges: [{ base: 0, size: 32 * MiB }, { base: 40 * MiB, size: 32 * MiB, node: 1 }] });
+ * ```
+ */
 export interface RamRangeSpec {
   /** Byte address of the first byte; a multiple of the page size. */
   base: number;
@@ -11,17 +18,35 @@ export interface RamRangeSpec {
   node?: number;
 }
 
-/** A RAM range of a built {@link MemoryMap}, in page frames. */
+/**
+ * A RAM range of a built {@link MemoryMap}, in page frames.
+ *
+ * @example
+ * ```ts
+ * const map = new MemoryMap({ ranges: [{ base: 0, size: 32 * MiB }, { base: 40 * MiB, size: 32 * MiB, node: 1 }] });
+ * map.ranges[1];   // { startPfn: 10240, endPfn: 18432, node: 1 }
+ * ```
+ */
 export interface RamRange {
   /** First page frame number. */
   readonly startPfn: number;
   /** One past the last page frame number. */
   readonly endPfn: number;
+  /** NUMA node the range belongs to. */
   readonly node: number;
 }
 
-/** One NUMA node's extent. */
+/**
+ * One NUMA node's extent.
+ *
+ * @example
+ * ```ts
+ * const map = new MemoryMap({ ranges: [{ base: 0, size: 32 * MiB }, { base: 40 * MiB, size: 32 * MiB, node: 1 }] });
+ * map.nodes[1]?.presentPages;   // 8192
+ * ```
+ */
 export interface NodeInfo {
+  /** NUMA node id, as the ranges name it. */
   readonly id: number;
   /** First pfn of the node's first range. */
   readonly startPfn: number;
@@ -33,7 +58,14 @@ export interface NodeInfo {
   readonly ranges: readonly number[];
 }
 
-/** Options for {@link MemoryMap}. */
+/**
+ * Options for {@link MemoryMap}.
+ *
+ * @example
+ * ```ts
+ * new MemoryMap({ pageSize: 4096, ranges: [{ base: 0, size: 64 * MiB }] }).endPfn;   // 16384
+ * ```
+ */
 export interface MemoryMapOptions {
   /** Page size in bytes, a power of two from 512 B to 1 GiB (default 4096). */
   pageSize?: number;

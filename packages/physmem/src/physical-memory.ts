@@ -6,7 +6,15 @@ import { MemoryFailure } from "./memory-failure.js";
 import { MemoryMap, type MemoryMapOptions } from "./memory-map.js";
 import { requireInteger } from "./validate.js";
 
-/** Options for {@link PhysicalMemory}. */
+/**
+ * Options for {@link PhysicalMemory}.
+ *
+ * @example
+ * ```ts
+ * const machine = new PhysicalMemory({ ranges: [{ base: 0, size: 16 * MiB }], backing: "array" });
+ * machine.bytes(4096, 2).set([1, 2]);   // real bytes behind the RAM
+ * ```
+ */
 export interface PhysicalMemoryOptions extends MemoryMapOptions {
   /** Back RAM with real bytes: `"array"` (ArrayBuffer), `"shared"` (SharedArrayBuffer), or none (default). */
   backing?: "array" | "shared" | "none";

@@ -4,7 +4,17 @@ import { ErrorCode, MmkitError, describeValue } from "./errors.js";
 /** Size of a CPU cache line, the unit the probe counts. */
 export const CACHE_LINE_BYTES = 64;
 
-/** What one probed window touched. */
+/**
+ * What one probed window touched.
+ *
+ * @example
+ * ```ts
+ * const probe = new ProbingArena();
+ * const a = probe.int32(64, "a");
+ * probe.measure(() => { a[0] = 1; a[20] = 2; });
+ * // => { lines: 2, linesWritten: 2, reads: 0, writes: 2, linesByLabel: { a: 2 }, value: undefined }
+ * ```
+ */
 export interface ProbeResult {
   /** Distinct 64-byte lines read or written. */
   lines: number;
@@ -12,6 +22,7 @@ export interface ProbeResult {
   linesWritten: number;
   /** Element reads and writes (every access, not distinct). */
   reads: number;
+  /** Element writes (every access, not distinct). */
   writes: number;
   /** Distinct lines per array label. */
   linesByLabel: Record<string, number>;

@@ -10,6 +10,13 @@ export const TiB = 1024 * GiB;
  * `bytes` in the largest binary unit that keeps at least one whole unit, e.g. "1.5 TiB". Any number
  * prints (a negative delta, a fractional average; NaN and infinities as "NaN B", "Infinity B");
  * anything else throws `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * formatBytes(1536);             // "1.5 KiB"
+ * formatBytes(1.5 * 2 ** 40);    // "1.5 TiB"
+ * formatBytes(-2048);            // "-2 KiB"
+ * ```
  */
 export function formatBytes(bytes: number): string {
   if (typeof bytes !== "number") throw new MmkitError(ErrorCode.InvalidArgument, `bytes must be a number, got ${describeValue(bytes)}`);

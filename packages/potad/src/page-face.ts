@@ -1,8 +1,18 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger, requirePowerOfTwo } from "@mmkit/physmem";
 
-/** The two operations of a {@link PageFace}, validated and done by the POTAD that built it. */
+/**
+ * The two operations of a {@link PageFace}, validated and done by the POTAD that built it.
+ *
+ * @example
+ * ```ts
+ * // What Potad.pageFace hands a PageFace: its own checked page operations.
+ * const backend: PageFaceBackend = { allocPages: (order) => -1, freePages: (pfn, order) => {} };
+ * ```
+ */
 export interface PageFaceBackend {
+  /** First pfn of 2^order free pages, or -1 when none are free. */
   allocPages(order: number): number;
+  /** Gives back the 2^order pages at `pfn`. */
   freePages(pfn: number, order: number): void;
 }
 

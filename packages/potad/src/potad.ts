@@ -48,7 +48,14 @@ import { SpaceTable } from "./space-table.js";
 import { type SpaceStats, spaceStats } from "./stats.js";
 import { addressError, requireDescriptorIndex, requireOptions } from "./validate.js";
 
-/** Options for {@link Potad}. */
+/**
+ * Options for {@link Potad}.
+ *
+ * @example
+ * ```ts
+ * const potad = new Potad({ arena: new MetadataArena(), descriptorIndex: new MapleTree(), frontHigh: 0 });
+ * ```
+ */
 export interface PotadOptions {
   /** Where block records and space headers come from (default: a new `MetadataArena`). */
   arena?: ArrayFactory;
@@ -66,7 +73,15 @@ export interface PotadOptions {
   frontHigh?: number;
 }
 
-/** A space to allocate from, for {@link Potad.addSpace}. */
+/**
+ * A space to allocate from, for {@link Potad.addSpace}.
+ *
+ * @example
+ * ```ts
+ * const ram = potad.addSpace({ base: 0, size: 64 * MiB, granule: 4096 });                     // 0
+ * const slots = potad.addSpace({ base: 1 << 30, size: 1 << 20, granule: 512, frontOrder: 3 });   // 1
+ * ```
+ */
 export interface SpaceSpec {
   /** First address; a multiple of `granule`. */
   base: number;
@@ -82,7 +97,15 @@ export interface SpaceSpec {
   frontOrder?: number;
 }
 
-/** Options for {@link Potad.alloc} and {@link Potad.allocOrder}. */
+/**
+ * Options for {@link Potad.alloc} and {@link Potad.allocOrder}.
+ *
+ * @example
+ * ```ts
+ * potad.alloc(ram, 64 * 1024, { descriptor: 42, descriptorBytes: 360 });   // a 64 KiB block carrying 42
+ * potad.alloc(ram, 3 * MiB, { alignment: MiB });                           // 3 MiB aligned to 1 MiB
+ * ```
+ */
 export interface AllocOptions {
   /** A descriptor to attach: a non-negative safe integer (an id, a tagged pointer, a memdesc). */
   descriptor?: number;

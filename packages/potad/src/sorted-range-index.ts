@@ -4,7 +4,15 @@ import { requireOptions } from "./validate.js";
 
 const STRIDE = 3;
 
-/** Options for {@link SortedRangeIndex}. */
+/**
+ * Options for {@link SortedRangeIndex}.
+ *
+ * @example
+ * ```ts
+ * const arena = new MetadataArena();
+ * const index = new SortedRangeIndex({ arena });   // its triples count in arena.bytes
+ * ```
+ */
 export interface SortedRangeIndexOptions {
   /** Where the index gets its array (default: a new `MetadataArena`). */
   arena?: ArrayFactory;

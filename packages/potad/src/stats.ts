@@ -1,14 +1,28 @@
 import type { BlockTable } from "./block-table.js";
 import { ALLOCATED, CACHED, FREE, HEADER_BYTES, H_ALLOCATED, H_BASE, H_DESC_BYTES, H_SHAPE, H_SIZE, POW2, PIECE, RECORD_BYTES, RECORD_STRIDE, R_LOG2, R_SPACE, R_STATE } from "./layout.js";
 
-/** Figures for one space, from `Potad.stats`. All sizes in bytes. */
+/**
+ * Figures for one space, from `Potad.stats`. All sizes in bytes.
+ *
+ * @example
+ * ```ts
+ * const ram = potad.addSpace({ base: 0, size: 64 * MiB, granule: 4096 });
+ * potad.alloc(ram, 8192);
+ * potad.stats(ram);   // { space: 0, base: 0, size: 67108864, granule: 4096, allocatedBytes: 8192, freeBytes: 67100672, ... }
+ * ```
+ */
 export interface SpaceStats {
+  /** The space id `Potad.addSpace` returned. */
   space: number;
+  /** First address of the space. */
   base: number;
+  /** Bytes in the space. */
   size: number;
+  /** The smallest block. */
   granule: number;
   /** Bytes handed out (contiguous allocations count their exact size). */
   allocatedBytes: number;
+  /** Bytes in free blocks, cached ones included. */
   freeBytes: number;
   /** Free bytes per order: index k is the bytes in free blocks (cached ones too) of `granule * 2^k`. */
   freeBytesByOrder: number[];

@@ -28,7 +28,14 @@ import {
 import { DEFAULT_SEEKS, SHRINK_EMPTY, SHRINK_STOP, type CacheShrinker, type ShrinkerHost } from "./shrinker.js";
 import { PageState, type PageStateValue, type PteMappedCacheStats, type RegionInfo } from "./stats.js";
 
-/** Options for {@link PteMappedCache}. */
+/**
+ * Options for {@link PteMappedCache}.
+ *
+ * @example
+ * ```ts
+ * const cache = new PteMappedCache({ source: buddy, directMap, shrinkerHost: registry, splitBlocks: true });
+ * ```
+ */
 export interface PteMappedCacheOptions {
   /** The page allocator the cache refills from and gives back to. */
   source: PageSource;

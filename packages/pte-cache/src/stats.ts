@@ -63,10 +63,19 @@ export const PageState = {
 /** One of {@link PageState}'s values. */
 export type PageStateValue = (typeof PageState)[keyof typeof PageState];
 
-/** One region record, as {@link PteMappedCache.regions} lists them. */
+/**
+ * One region record, as {@link PteMappedCache.regions} lists them.
+ *
+ * @example
+ * ```ts
+ * cache.alloc();         // the first page of a fresh 2 MiB region
+ * cache.regions()[0];    // { pfn: 0, node: 0, held: 512, free: 511, whole: true, splitByCache: true, list: "block-partial" }
+ * ```
+ */
 export interface RegionInfo {
   /** First pfn of the 2 MiB region. */
   pfn: number;
+  /** NUMA node of the region. */
   node: number;
   /** Pages of the region the cache holds (free or handed out). */
   held: number;

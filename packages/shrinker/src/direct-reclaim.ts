@@ -14,10 +14,18 @@ import type { ShrinkerRegistry } from "./registry.js";
 export interface PageAllocator {
   /** First page frame number of 2^order contiguous pages, or -1 when none are free. */
   allocPages(order: number): number;
+  /** Gives back the 2^order pages at `pfn`. */
   freePages(pfn: number, order: number): void;
 }
 
-/** Options for {@link DirectReclaim}. */
+/**
+ * Options for {@link DirectReclaim}.
+ *
+ * @example
+ * ```ts
+ * const pages = new DirectReclaim(buddy, registry, { maxRetries: 4, minTarget: 64, nid: 0 });
+ * ```
+ */
 export interface DirectReclaimOptions {
   /** Reclaim-and-retry rounds before an allocation fails (default 16, `MAX_RECLAIM_RETRIES`; 0 disables reclaim). */
   maxRetries?: number;
@@ -29,6 +37,11 @@ export interface DirectReclaimOptions {
 
 /**
  * What a {@link DirectReclaim} has done since it was made.
+ *
+ * @example
+ * ```ts
+ * const { allocations, slowPath, failed } = pages.stats();
+ * ```
  */
 export interface DirectReclaimStats {
   /** `allocPages` calls. */

@@ -28,7 +28,15 @@ export type LruWalkResult = (typeof LruWalk)[keyof typeof LruWalk];
 /** A {@link ListLru.walk} callback: the item, its node, and the list (which it may change). */
 export type LruWalkCallback<T> = (item: T, nid: number, lru: ListLru<T>) => LruWalkResult;
 
-/** Options for {@link ListLru}. */
+/**
+ * Options for {@link ListLru}.
+ *
+ * @example
+ * ```ts
+ * const byPfn = new ListLru<number>({ nodes: 2, universe: 1 << 20 });   // a fixed slot per pfn
+ * const named = new ListLru<string>({ capacity: 1024 });
+ * ```
+ */
 export interface ListLruOptions {
   /** NUMA nodes, numbered 0 .. nodes - 1 (default 1, at most 1024). */
   nodes?: number;

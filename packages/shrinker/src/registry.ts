@@ -5,7 +5,14 @@ import type { ShrinkControl, Shrinker } from "./shrinker.js";
 import type { ReclaimResult, ShrinkerNodeStats, ShrinkerStats } from "./stats.js";
 import type { ShrinkerWarning, ShrinkerWarningKind } from "./warnings.js";
 
-/** Options for {@link ShrinkerRegistry}. */
+/**
+ * Options for {@link ShrinkerRegistry}.
+ *
+ * @example
+ * ```ts
+ * const registry = new ShrinkerRegistry({ nodes: 2, warningLimit: 16, onWarning: (w) => console.warn(w.message) });
+ * ```
+ */
 export interface ShrinkerRegistryOptions {
   /** NUMA nodes, numbered 0 .. nodes - 1 (default 1, at most 1024). Any other nid is an error. */
   nodes?: number;
@@ -26,7 +33,14 @@ export interface ShrinkerRegistryOptions {
   maxScanCalls?: number;
 }
 
-/** What {@link ShrinkerRegistry.shrink} takes. */
+/**
+ * What {@link ShrinkerRegistry.shrink} takes.
+ *
+ * @example
+ * ```ts
+ * registry.shrink({ nid: 0, priority: DEF_PRIORITY });   // objects freed on node 0, gently
+ * ```
+ */
 export interface ShrinkRequest {
   /** The node under pressure. */
   nid: number;

@@ -22,9 +22,13 @@
  * ```
  */
 export interface ShrinkControl {
+  /** The node being reclaimed; 0 for a shrinker that is not `numaAware`. */
   nid: number;
+  /** Objects to look at in this `scan` call, at most `batch`; 0 in `count`. */
   nrToScan: number;
+  /** Reclaim priority, 12 (gentle) down to 0 (desperate). */
   priority: number;
+  /** Objects the `scan` looked at; preset to `nrToScan`, 0 ends this shrinker's pass. */
   nrScanned: number;
 }
 
@@ -54,10 +58,16 @@ export interface ShrinkControl {
  * ```
  */
 export interface Shrinker {
+  /** A name for statistics, warnings and debug dumps. */
   name: string;
+  /** How many objects could be freed on `sc.nid` now: 0 to be skipped this time, `SHRINK_EMPTY` when none are held. */
   count(sc: ShrinkControl): number;
+  /** Frees up to `sc.nrToScan` objects; returns how many, or `SHRINK_STOP`. */
   scan(sc: ShrinkControl): number;
+  /** Cost of recreating an object (default `DEFAULT_SEEKS` = 2): pressure scales by 4 / seeks. */
   seeks?: number;
+  /** Objects per `scan` call (default `SHRINK_BATCH` = 128). */
   batch?: number;
+  /** Counted and scanned per node; otherwise `sc.nid` is always 0. */
   numaAware?: boolean;
 }

@@ -1,8 +1,14 @@
 /**
  * One node's figures for one shrinker. Counts accumulate from registration on; `deferred` is the
  * current carried-over scan work. A shrinker that is not NUMA-aware keeps everything on node 0.
+ *
+ * @example
+ * ```ts
+ * registry.stats(cacheShrinker).nodes[0]?.freed;   // objects this shrinker freed on node 0
+ * ```
  */
 export interface ShrinkerNodeStats {
+  /** The node. */
   nid: number;
   /** What `count` said last (after clamping; `SHRINK_EMPTY` shows as 0). */
   lastCount: number;
@@ -26,10 +32,15 @@ export interface ShrinkerNodeStats {
  * ```
  */
 export interface ShrinkerStats {
+  /** The shrinker's name. */
   name: string;
+  /** Its id in this registry, in registration order. */
   id: number;
+  /** `seeks` as read at registration. */
   seeks: number;
+  /** `batch` as read at registration. */
   batch: number;
+  /** `numaAware` as read at registration. */
   numaAware: boolean;
   /** `count` calls. */
   countCalls: number;
@@ -37,11 +48,15 @@ export interface ShrinkerStats {
   scanCalls: number;
   /** Sums over nodes. */
   counted: number;
+  /** Objects scanned, summed over nodes. */
   scanned: number;
+  /** Objects freed, summed over nodes. */
   freed: number;
+  /** Scan work carried to the next pass, summed over nodes. */
   deferred: number;
   /** Misbehaviours recorded for this shrinker. */
   warnings: number;
+  /** The same figures per node. */
   nodes: ShrinkerNodeStats[];
 }
 

@@ -28,16 +28,20 @@ export type ShrinkerWarningKind = "count-threw" | "count-invalid" | "scan-threw"
  * ```
  */
 export interface ShrinkerWarning {
+  /** What went wrong. */
   kind: ShrinkerWarningKind;
   /** The shrinker's name. */
   shrinker: string;
   /** The shrinker's id in this registry (its debugfs directory is `<name>-<id>`). */
   id: number;
+  /** The node of the call. */
   nid: number;
+  /** The reclaim priority of the call. */
   priority: number;
   /** What the callback returned or set (for a throw, what was thrown). */
   value: unknown;
   /** What the registry used instead. */
   usedInstead: number;
+  /** A sentence naming the shrinker, the call and the value. */
   message: string;
 }

@@ -1,3 +1,4 @@
+import { MmkitError } from "@mmkit/physmem";
 import { formatValue } from "../report/format.js";
 import { HARNESS, quantile, timeContenders } from "./timing.js";
 import { silentProgress, type ProgressSink } from "./progress.js";
@@ -152,7 +153,9 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<Suite
   try {
     await suite.run(ctx);
   } catch (e) {
-    error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    // A typed MmkitError is a user's mistake (a bad trace, a bad option) and its message says what:
+    // no stack trace. Anything else is a bug, and the stack is what finds it.
+    error = e instanceof MmkitError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
     progress.stop();
   }

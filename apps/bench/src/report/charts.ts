@@ -1,5 +1,5 @@
 import type { Measurement } from "../harness/types.js";
-import { formatRatio, formatSpread, formatValue } from "./format.js";
+import { formatRatio, formatSpread, formatValue, isNotApplicable } from "./format.js";
 import { latestPoints, seriesOf } from "./series.js";
 import { ANSWER_METRIC, wrap } from "./table.js";
 
@@ -63,6 +63,11 @@ export interface ChartSpec {
   datasets: ChartDataset[];
   /** Pixel height of the chart's box. */
   height: number;
+  /**
+   * Present when there is nothing to draw (every value is 0, or not applicable): what the page
+   * says instead of drawing an empty chart.
+   */
+  empty?: string;
 }
 
 /**
@@ -133,12 +138,19 @@ function valueAxis(values: readonly number[]): { log: boolean; min?: number } {
 
 /**
  * One bar chart: categories are the workloads in order of first appearance (with the metric when
- * the chart holds several), one dataset per system; a system absent from a category has `null`
- * there (Chart.js skips it).
+ * the chart holds several, and the note when measurements of one system would otherwise share a
+ * category), one dataset per system; a system absent from a category, or whose value there is not
+ * applicable (a fragmentation index of -1000), has `null` there (Chart.js skips it), and the
+ * category's label says "n/a: <systems>".
  */
 function barChart(section: ChartSection, title: string, unit: string, rows: readonly Measurement[], colour: (system: string) => number): Omit<ChartSpec, "id"> {
   const manyMetrics = new Set(rows.map((m) => m.metric)).size > 1;
-  const category = (m: Measurement): string => (manyMetrics ? `${m.workload} · ${m.metric}` : m.workload);
+  const plain = (m: Measurement): string => (manyMetrics ? `${m.workload} · ${m.metric}` : m.workload);
+  // Measurements of one system that differ only by their note: the note tells their bars apart.
+  const seen = new Map<string, number>();
+  for (const m of rows) seen.set(`${m.system}\u0000${plain(m)}`, (seen.get(`${m.system}\u0000${plain(m)}`) ?? 0) + 1);
+  const ambiguous = new Set(rows.filter((m) => seen.get(`${m.system}\u0000${plain(m)}`)! > 1).map(plain));
+  const category = (m: Measurement): string => (ambiguous.has(plain(m)) && m.note !== undefined && m.note !== "" ? `${plain(m)} · ${m.note}` : plain(m));
   const categories = [...new Set(rows.map(category))];
   const systems = [...new Set(rows.map((m) => m.system))];
   const datasets: ChartDataset[] = systems.map((system) => ({ label: system, values: categories.map(() => null), points: [], tips: categories.map(() => null), colour: colour(system) }));
@@ -146,15 +158,27 @@ function barChart(section: ChartSection, title: string, unit: string, rows: read
     const d = datasets[systems.indexOf(m.system)]!;
     const c = categories.indexOf(category(m));
     // A repeated system/category keeps its first value (the table shows every row).
-    if (d.values[c] !== null) continue;
-    d.values[c] = m.value;
+    if (d.values[c] !== null || d.tips[c] !== null) continue;
+    d.values[c] = isNotApplicable(m.value, m.unit) ? null : m.value;
     d.tips[c] = tip(m);
   }
-  const wrapped = categories.map((c) => wrap(c, 30));
+  const notApplicable = categories.map((_, c) => datasets.filter((d) => d.values[c] === null && d.tips[c] !== null).map((d) => d.label));
+  const wrapped = categories.map((c, i) => [...wrap(c, 30), ...(notApplicable[i]!.length > 0 ? wrap(`n/a: ${notApplicable[i]!.join(", ")}`, 30) : [])]);
   // Each category gets room for its bars and for its label's lines; then the axis and the legend.
   const rowsHeight = wrapped.reduce((h, label, c) => h + 10 + Math.max(16 * datasets.filter((d) => d.values[c] !== null).length, 16 * label.length), 0);
   const height = Math.max(160, 100 + rowsHeight + Math.ceil(systems.length / 3) * 18);
-  return { section, title, kind: "bar", unit, ...valueAxis(rows.map((m) => m.value)), categories: wrapped, datasets: distinctColours(datasets), height };
+  const values = datasets.flatMap((d) => d.values.filter((v): v is number => v !== null));
+  const spec: Omit<ChartSpec, "id"> = { section, title, kind: "bar", unit, ...valueAxis(values), categories: wrapped, datasets: distinctColours(datasets), height };
+  const empty = emptyChart(values, rows.length);
+  if (empty !== undefined) spec.empty = empty;
+  return spec;
+}
+
+/** What a chart whose `values` (of `count` measurements) leave nothing to draw says instead, or undefined. */
+function emptyChart(values: readonly number[], count: number): string | undefined {
+  if (values.length === 0) return `Nothing to draw: ${count === 1 ? "the value is" : `all ${count} values are`} not applicable.`;
+  if (values.every((v) => v === 0)) return `Nothing to draw: ${values.length === 1 ? "the value is" : `all ${values.length} values are`} 0.`;
+  return undefined;
 }
 
 /**
@@ -170,7 +194,9 @@ function barChart(section: ChartSection, title: string, unit: string, rows: read
  * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system
  *   (the `at` axis logarithmic when the positions span more than 20x, as the scale suite's live-set sizes do).
  *
- * Bar charts read the last point of a series (as the tables do); answers are never charted.
+ * Bar charts read the last point of a series (as the tables do); answers are never charted; a
+ * not-applicable value (a fragmentation index of -1000) has no bar and its category says "n/a"; a
+ * chart with nothing to draw (all values 0) carries `empty`, the sentence the page shows instead.
  * Cost: O(n log n) in the measurements.
  *
  * @example
@@ -206,10 +232,15 @@ export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
       );
       for (const group of bySuiteWorkloadMetric.values()) {
         const first = group[0]!;
-        const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: s.points.map((p) => ({ x: p.at!, y: p.value })), tips: s.points.map(tip), colour: colour(s.system) }));
-        const values = group.flatMap((s) => s.points.map((p) => p.value));
+        // Not-applicable points (a fragmentation index of -1000) are left out of the line.
+        const drawable = (s: (typeof group)[number]) => s.points.filter((p) => !isNotApplicable(p.value, p.unit));
+        const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: drawable(s).map((p) => ({ x: p.at!, y: p.value })), tips: drawable(s).map(tip), colour: colour(s.system) }));
+        const values = group.flatMap((s) => drawable(s).map((p) => p.value));
         const positions = group.flatMap((s) => s.points.map((p) => p.at!));
-        specs.push({ section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 });
+        const spec: Omit<ChartSpec, "id"> = { section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 };
+        const empty = emptyChart(values, group.reduce((n, s) => n + s.points.length, 0));
+        if (empty !== undefined) spec.empty = empty;
+        specs.push(spec);
       }
       continue;
     }

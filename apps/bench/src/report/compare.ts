@@ -4,7 +4,7 @@ import type { Measurement } from "../harness/types.js";
 import { formatNumber, formatRatio, formatSpread, formatValue } from "./format.js";
 import { validateReport, type BenchReport } from "./json.js";
 import { latestPoints, measurementKey } from "./series.js";
-import { ANSWER_METRIC, TABLE_WIDTH, wrap } from "./table.js";
+import { ANSWER_METRIC, TABLE_WIDTH, fitColumns, longestWord, wrap } from "./table.js";
 
 /**
  * Reads and validates an earlier run's `--json` file. Throws an `Error` naming the file and every
@@ -150,8 +150,6 @@ export function formatChange(pct: number | null): string {
 }
 
 const HEAD = ["system", "metric", "old", "new", "change", "spreads", "note"] as const;
-/** Widest each column may get (cell padding included). */
-const MAX = [32, 18, 12, 12, 9, 13, 40];
 
 /** "7.5%/283%": the old and new spreads of a timing; empty for other figures. */
 function spreads(c: ComparedMeasurement): string {
@@ -166,16 +164,19 @@ function noteOf(c: ComparedMeasurement): string {
 }
 
 /**
- * Column widths within {@link TABLE_WIDTH}: the figures keep theirs, the metric takes what it needs
- * (up to 18), the note at least 14, the system the rest; what the system leaves goes to the note.
+ * Column widths within `width`: the figures keep theirs; when the rest does not fit, the note gives
+ * way first (down to 14), then the system and metric down to their longest words, then anything.
  */
-function compareWidths(natural: readonly number[]): number[] {
-  const widths = natural.map((w, i) => Math.min(w, MAX[i]!));
-  const budget = TABLE_WIDTH - (widths.length + 1) - widths[2]! - widths[3]! - widths[4]! - widths[5]!;
-  const noteMin = Math.min(widths[6]!, 14);
-  widths[0] = Math.max(10, Math.min(widths[0]!, budget - widths[1]! - noteMin));
-  widths[6] = Math.max(noteMin, Math.min(widths[6]!, budget - widths[0]! - widths[1]!));
-  return widths;
+function compareWidths(natural: readonly number[], words: readonly number[], width: number): number[] {
+  return fitColumns(natural, width, [
+    [6, Math.min(natural[6]!, 14)],
+    [0, words[0]!],
+    [1, words[1]!],
+    [6, 6],
+    [5, words[5]!],
+    [0, 6],
+    [1, 6],
+  ]);
 }
 
 function describe(m: Measurement): string {
@@ -183,7 +184,7 @@ function describe(m: Measurement): string {
 }
 
 /**
- * The comparison as text at most {@link TABLE_WIDTH} columns wide: a summary line, then per suite a
+ * The comparison as text at most `width` columns wide (default {@link TABLE_WIDTH}): a summary line, then per suite a
  * table (workload heading rows; system, metric, old, new, change, spreads, note), then the added
  * and removed measurements. Timings that moved beyond both runs' spreads say SLOWER or FASTER in the
  * note, those that moved within them "noise"; deterministic figures that differ say "changed"; a
@@ -194,27 +195,27 @@ function describe(m: Measurement): string {
  * console.log(renderComparison(compareMeasurements(old.measurements, report.measurements), "before.json", old, report));
  * ```
  */
-export function renderComparison(c: Comparison, oldName: string, old: Pick<BenchReport, "date" | "seed" | "quick" | "node">, now: Pick<BenchReport, "seed" | "quick" | "node">): string {
+export function renderComparison(c: Comparison, oldName: string, old: Pick<BenchReport, "date" | "seed" | "quick" | "node">, now: Pick<BenchReport, "seed" | "quick" | "node">, width = TABLE_WIDTH): string {
   const count = (v: Verdict) => c.matched.filter((x) => x.verdict === v).length;
   const out: string[] = [];
   out.push(
     ...wrap(
       `compared with ${oldName} (${old.date}): ${c.matched.length} matched; ${count("slower")} slower and ${count("faster")} faster beyond their spreads, ${count("within spread")} within them; ${count("changed")} other figures changed; ${c.added.length} added, ${c.removed.length} removed`,
-      TABLE_WIDTH,
+      width,
     ),
   );
   const differences: string[] = [];
   if (old.seed !== now.seed) differences.push(`seed 0x${old.seed.toString(16)} then, 0x${now.seed.toString(16)} now`);
   if (old.quick !== now.quick) differences.push(`${old.quick ? "quick" : "full"} run then, ${now.quick ? "quick" : "full"} now`);
   if (old.node !== now.node) differences.push(`node ${old.node} then, ${now.node} now`);
-  if (differences.length > 0) out.push(...wrap(`caution: ${differences.join("; ")}: counts differ for that reason alone`, TABLE_WIDTH));
-  if (c.notRun.length > 0) out.push(...wrap(`not compared (not run this time): ${c.notRun.join(", ")}`, TABLE_WIDTH));
+  if (differences.length > 0) out.push(...wrap(`caution: ${differences.join("; ")}: counts differ for that reason alone`, width));
+  if (c.notRun.length > 0) out.push(...wrap(`not compared (not run this time): ${c.notRun.join(", ")}`, width));
   const suites = [...new Set(c.matched.map((x) => x.new.suite))];
   for (const suite of suites) {
     const rows = c.matched.filter((x) => x.new.suite === suite);
     const cells = (x: ComparedMeasurement): string[] => [x.new.system, x.new.metric, formatValue(x.old.value, x.old.unit), formatValue(x.new.value, x.new.unit), formatChange(x.changePct), spreads(x), noteOf(x)];
     const all = rows.map(cells);
-    const widths = compareWidths(HEAD.map((h, i) => Math.max(h.length, ...all.map((r) => r[i]!.length)) + 2));
+    const widths = compareWidths(HEAD.map((h, i) => Math.max(h.length, ...all.map((r) => r[i]!.length)) + 2), HEAD.map((h, i) => longestWord([h, ...all.map((r) => r[i]!)])), width);
     const inner = widths.reduce((a, b) => a + b, widths.length - 1);
     const table = new Table({ head: [...HEAD], colWidths: widths, style: { head: [], border: [], compact: true, "padding-left": 1, "padding-right": 1 } });
     let workload: string | undefined;
@@ -233,7 +234,7 @@ export function renderComparison(c: Comparison, oldName: string, old: Pick<Bench
   ] as const) {
     if (list.length === 0) continue;
     out.push("", `${title}:`);
-    for (const m of list) out.push(...wrap(describe(m), TABLE_WIDTH - 4).map((l, i) => `${i === 0 ? `  ${mark} ` : "    "}${l}`));
+    for (const m of list) out.push(...wrap(describe(m), width - 4).map((l, i) => `${i === 0 ? `  ${mark} ` : "    "}${l}`));
   }
   return out.join("\n");
 }

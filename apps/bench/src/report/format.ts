@@ -25,16 +25,38 @@ function significant(value: number): string {
 }
 
 /**
+ * The value a fragmentation index (unit `x1000`) takes when it does not apply: Linux's
+ * `fragmentation_index()` returns -1000 when a block of the order asked for is free.
+ */
+export const NOT_APPLICABLE_X1000 = -1000;
+
+/**
+ * Whether `value` in `unit` means "not applicable" rather than a quantity (see
+ * {@link NOT_APPLICABLE_X1000}): tables print it as "n/a" and charts draw no bar for it. O(1).
+ *
+ * @example
+ * ```ts
+ * isNotApplicable(-1000, "x1000");   // true
+ * isNotApplicable(-1000, "count");   // false
+ * ```
+ */
+export function isNotApplicable(value: number, unit: string): boolean {
+  return unit === "x1000" && value === NOT_APPLICABLE_X1000;
+}
+
+/**
  * A measurement's value in its unit, short enough for a table cell: "3.27 ns", "1.2 ms",
- * "12 KiB", "5.5 lines", "1,024", "12.5%".
+ * "12 KiB", "5.5 lines", "1,024", "12.5%"; "n/a" for a value that means not applicable.
  *
  * @example
  * ```ts
  * formatValue(3.271, "ns");        // "3.27 ns"
  * formatValue(2097152, "bytes");   // "2 MiB"
+ * formatValue(-1000, "x1000");      // "n/a"
  * ```
  */
 export function formatValue(value: number, unit: string): string {
+  if (isNotApplicable(value, unit)) return "n/a";
   switch (unit) {
     case "ns":
       if (Math.abs(value) >= 1e6) return `${significant(value / 1e6)} ms`;

@@ -1,7 +1,8 @@
 /**
  * The script the HTML report runs in the browser, after Chart.js: it reads the chart specs (see
  * `charts.ts`) from the `#mmkit-charts` JSON block and draws each on its canvas, without animation,
- * then sets `data-charts-drawn` on `<body>` to the number of charts drawn. Plain ES2017 in a string,
+ * (skipping those whose spec says `empty`: the page shows a sentence for them), then sets
+ * `data-charts-drawn` on `<body>` to the number of charts drawn. Plain ES2017 in a string,
  * so what the browser runs is exactly what is written here (no transpiler helpers).
  */
 export const CLIENT_SCRIPT = String.raw`(function () {
@@ -45,9 +46,23 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
     if (ticks.length >= 2) axis.ticks = ticks;
   }
+  // Lines of at most width characters, cut at spaces where possible (table.ts wrap(), in ES2017).
+  function rewrap(text, width) {
+    var lines = [], rest = text;
+    while (rest.length > width) {
+      var cut = rest.lastIndexOf(" ", width);
+      if (cut <= 0) cut = width;
+      lines.push(rest.slice(0, cut).replace(/\s+$/, ""));
+      rest = rest.slice(cut).replace(/^\s+/, "");
+    }
+    lines.push(rest);
+    return lines;
+  }
   Chart.defaults.font.family = "system-ui, sans-serif";
   var drawn = 0;
   specs.forEach(function (spec) {
+    // A chart with nothing to draw is a sentence in the page, not a canvas.
+    if (spec.empty) return;
     var canvas = document.getElementById(spec.id);
     var datasets = spec.datasets.map(function (d) {
       var colour = palette[d.colour % palette.length];
@@ -85,7 +100,23 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       options.scales.x = { type: spec.logX ? "logarithmic" : "linear", title: { display: true, text: spec.logX ? "at (log scale)" : "at" }, ticks: { callback: function (v) { return short(v); } } };
       options.scales.y = valueAxis;
     }
-    new Chart(canvas, { type: spec.kind, data: { labels: spec.kind === "bar" ? spec.categories : undefined, datasets: datasets }, options: options });
+    var labels = spec.categories;
+    // A narrow screen (a phone): category labels wrap shorter (the "n/a: ..." line stays a line of
+    // its own), and the box is as tall as the labels and the legend (one system a line) then need.
+    var box = canvas.parentElement;
+    if (spec.kind === "bar" && box.clientWidth < 420) {
+      // Chart.js gives every category the same band: the tallest label sets the band for all.
+      var band = 0;
+      labels = spec.categories.map(function (lines, c) {
+        var parts = lines.join(" ").split(/ (?=n\/a: )/);
+        var wrapped = [].concat.apply([], parts.map(function (part) { return rewrap(part, 18); }));
+        var bars = spec.datasets.filter(function (d) { return d.values[c] !== null; }).length;
+        band = Math.max(band, 12 + Math.max(16 * bars, 15 * wrapped.length));
+        return wrapped;
+      });
+      box.style.height = Math.max(spec.height, 130 + 20 * spec.datasets.length + band * labels.length) + "px";
+    }
+    new Chart(canvas, { type: spec.kind, data: { labels: spec.kind === "bar" ? labels : undefined, datasets: datasets }, options: options });
     drawn++;
   });
   document.body.setAttribute("data-charts-drawn", String(drawn));

@@ -5,6 +5,7 @@ import type { Measurement } from "../harness/types.js";
 import { CHART_SECTIONS, chartSpecs, type ChartSection, type ChartSpec } from "./charts.js";
 import { formatValue } from "./format.js";
 import { CLIENT_SCRIPT } from "./html-client.js";
+import { TABLE_FILTER_SCRIPT } from "./html-filter.js";
 import type { BenchReport } from "./json.js";
 import { latestPoints } from "./series.js";
 import { ANSWER_METRIC, HEAD, tableRows } from "./table.js";
@@ -68,12 +69,33 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 tr.workload td { background: var(--band); font-weight: 600; }
 tr.answer td { font-style: italic; }
 table.meta { width: auto; } table.meta th { font-weight: 600; color: var(--muted); }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }
+th, td { overflow-wrap: break-word; } table.meta td { overflow-wrap: anywhere; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(520px, 100%), 1fr)); gap: 16px; }
+figure.chart p.empty-chart { color: var(--muted); margin: 8px 0; }
+form.filter { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 8px 0; }
+form.filter select { max-width: 100%; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 10px; }
 figure.chart figcaption { font-weight: 600; margin-bottom: 6px; }
 .chart-box { position: relative; }
 ol.answers li { margin-bottom: 10px; } ol.answers .q { font-weight: 600; }
 ul.log { color: var(--muted); } .error { color: #b00020; font-weight: 600; }
+/* A phone (390 px): no sideways scrolling; long cells wrap anywhere, figures wrap too. */
+@media (max-width: 640px) {
+  body { padding: 12px; font-size: 13px; }
+  table { font-size: 12px; }
+  th, td { padding: 2px 4px; }
+  /* The measurement tables become one block per row: system and metric, then the figures, then the note. */
+  .suite-block table, .suite-block tbody, .suite-block tr, .suite-block td { display: block; }
+  .suite-block thead { display: none; }
+  .suite-block tr:not([hidden]) { display: flex; flex-wrap: wrap; gap: 0 6px; padding: 3px 0; border-bottom: 1px solid var(--line); }
+  .suite-block tr.workload td, .suite-block tr.answer td { flex-basis: 100%; }
+  .suite-block td { border: 0; padding: 0 2px; }
+  .suite-block td:empty { display: none; }
+  .suite-block tr:not(.workload):not(.answer) td:first-child { font-weight: 600; }
+  .suite-block td:nth-child(4)::before { content: "spread "; color: var(--muted); }
+  .suite-block td:nth-child(5)::before { content: "ratio "; color: var(--muted); }
+  .suite-block td:nth-child(6) { flex-basis: 100%; color: var(--muted); }
+}
 `;
 
 function metadataTable(report: BenchReport): string {
@@ -118,10 +140,19 @@ function chartSections(specs: readonly ChartSpec[]): string {
   for (const section of Object.keys(CHART_SECTIONS) as ChartSection[]) {
     const charts = specs.filter((c) => c.section === section);
     if (charts.length === 0) continue;
-    const figures = charts.map((c) => `<figure class="chart"><figcaption>${escapeHtml(c.title)}</figcaption><div class="chart-box" style="height:${c.height}px"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div></figure>`);
+    const figures = charts.map((c) =>
+      c.empty !== undefined
+        ? `<figure class="chart" id="${c.id}-empty"><figcaption>${escapeHtml(c.title)}</figcaption><p class="empty-chart">${escapeHtml(c.empty)} (${escapeHtml(c.datasets.map((d) => d.label).join(", "))})</p></figure>`
+        : `<figure class="chart"><figcaption>${escapeHtml(c.title)}</figcaption><div class="chart-box" style="height:${c.height}px"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div></figure>`,
+    );
     out.push(`<section id="charts-${section}"><h2>${escapeHtml(CHART_SECTIONS[section])}</h2><p class="explain">${escapeHtml(SECTION_TEXT[section])}</p><div class="grid">${figures.join("")}</div></section>`);
   }
   return out.join("\n");
+}
+
+/** `<option>`s: "all" (value ""), then each of `values`. */
+function options(values: readonly string[]): string {
+  return [`<option value="">all</option>`, ...values.map((v) => `<option value="${escapeHtml(v)}">${escapeHtml(v)}</option>`)].join("");
 }
 
 function suiteTables(report: BenchReport): string {
@@ -135,22 +166,27 @@ function suiteTables(report: BenchReport): string {
       for (const [workload, rows] of tableRows(measurements)) {
         body.push(`<tr class="workload"><td colspan="${HEAD.length}">${escapeHtml(workload)}</td></tr>`);
         for (const row of rows) {
-          if (row.answer) body.push(`<tr class="answer"><td colspan="${HEAD.length}">${escapeHtml(row.measurement.note!)}</td></tr>`);
-          else body.push(`<tr>${row.cells.map((cell, c) => `<td${c >= 2 && c <= 4 ? ' class="num"' : ""}>${escapeHtml(cell)}</td>`).join("")}</tr>`);
+          const system = `data-system="${escapeHtml(row.measurement.system)}"`;
+          if (row.answer) body.push(`<tr class="answer" ${system}><td colspan="${HEAD.length}">${escapeHtml(row.measurement.note!)}</td></tr>`);
+          else body.push(`<tr ${system}>${row.cells.map((cell, c) => `<td${c >= 2 && c <= 4 ? ' class="num"' : ""}>${escapeHtml(cell)}</td>`).join("")}</tr>`);
         }
       }
       parts.push(`<table><thead><tr>${HEAD.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`);
     }
     if (suite.log.length > 0) parts.push(`<ul class="log">${suite.log.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`);
-    out.push(parts.join("\n"));
+    out.push(`<div class="suite-block" data-suite="${escapeHtml(suite.name)}">${parts.join("\n")}</div>`);
   }
-  return `<section id="tables"><h2>Tables</h2>${out.join("\n")}</section>`;
+  const suites = report.suites.map((s) => s.name);
+  const systems = [...new Set(latestPoints(report.measurements).map((m) => m.system))].sort((a, b) => a.localeCompare(b));
+  const filter = `<form class="filter" id="table-filter" onsubmit="return false"><label>suite <select id="filter-suite">${options(suites)}</select></label><label>system <select id="filter-system">${options(systems)}</select></label><span id="filter-count" class="muted"></span></form>`;
+  return `<section id="tables"><h2>Tables</h2>${filter}${out.join("\n")}</section>`;
 }
 
 /**
  * The report as one self-contained HTML page: run metadata and suites, "The answers" (measurements
  * with metric `"answer"`, when there are any), charts built by {@link chartSpecs} from whatever
- * measurements exist, then every suite's table and log. Chart.js and all data are inline and a
+ * measurements exist (a chart with nothing to draw says so instead), then every suite's table and
+ * log, filterable by suite and system. Laid out to read at 390 px wide without sideways scrolling. Chart.js and all data are inline and a
  * Content-Security-Policy forbids fetching anything, so the page opens offline and never touches
  * the network. O(n log n) in the measurements, plus Chart.js (about 200 KB).
  *
@@ -184,6 +220,7 @@ ${suiteTables(report)}
 <script>${scriptText(chartJsSource())}</script>
 <script type="application/json" id="mmkit-charts">${JSON.stringify(specs).replace(/</g, "\\u003c")}</script>
 <script>${scriptText(CLIENT_SCRIPT)}</script>
+<script>${scriptText(TABLE_FILTER_SCRIPT)}</script>
 </body>
 </html>
 `;

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import type { SuiteResult } from "../harness/runner.js";
 import type { Measurement } from "../harness/types.js";
 
@@ -36,7 +39,7 @@ export interface SuiteSummary {
   error?: string;
 }
 
-/** What `--json <file>` writes (documented field by field in README.md). */
+/** What `--json <file>` writes (documented field by field in README.md; its JSON Schema is `report.schema.json`). */
 export interface BenchReport extends RunMetadata {
   schema: typeof REPORT_SCHEMA;
   version: typeof REPORT_VERSION;
@@ -67,55 +70,76 @@ export function buildReport(metadata: RunMetadata, results: readonly SuiteResult
   };
 }
 
-const isString = (v: unknown): v is string => typeof v === "string";
-const isNonEmpty = (v: unknown): v is string => typeof v === "string" && v !== "";
-const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+/** Where the report's JSON Schema lives: beside the bench, `apps/bench/report.schema.json`. */
+export const REPORT_SCHEMA_FILE = fileURLToPath(new URL("../../report.schema.json", import.meta.url));
+
+let compiled: ValidateFunction | undefined;
+
+/** The schema, compiled once (ajv, JSON Schema 2020-12, every error reported). */
+function schemaValidator(): ValidateFunction {
+  if (compiled === undefined) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    compiled = ajv.compile(JSON.parse(readFileSync(REPORT_SCHEMA_FILE, "utf8")) as object);
+  }
+  return compiled;
+}
+
+/** "/measurements/0/at" as "measurements[0].at"; the root as "report". */
+function fieldPath(pointer: string): string {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (parts.length === 0) return "report";
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+/** One ajv error as a sentence naming the field (and the value, where there is one). */
+function describeError(e: ErrorObject, root: unknown): string {
+  const path = fieldPath(e.instancePath);
+  const at = (pointer: string): unknown => pointer.split("/").slice(1).reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], root);
+  switch (e.keyword) {
+    case "required":
+      return `${path === "report" ? "" : `${path}.`}${(e.params as { missingProperty: string }).missingProperty} is missing`;
+    case "additionalProperties":
+      return `${path} has an unknown field ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
+    case "const":
+      return `${path} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, got ${JSON.stringify(at(e.instancePath))}`;
+    case "dependentRequired": {
+      const p = e.params as { property: string; missingProperty: string };
+      return `${path}: ${p.property} and ${p.missingProperty} come together`;
+    }
+    case "pattern":
+      if (path === "date") return `date ${JSON.stringify(at(e.instancePath))} is not an ISO 8601 time`;
+      return `${path} ${e.message ?? "is invalid"}, got ${JSON.stringify(at(e.instancePath))}`;
+    default:
+      return `${path} ${e.message ?? "is invalid"}${["minimum", "maximum", "type"].includes(e.keyword) ? `, got ${JSON.stringify(at(e.instancePath))}` : ""}`;
+  }
+}
 
 /**
- * Checks that `value` (parsed JSON) is a report of this schema version. Returns the problems found,
- * each naming the field (empty when it is valid). For loading an earlier run (`--compare`) and for tests.
+ * Checks that `value` (parsed JSON) is a report of this schema version: validates it against
+ * `report.schema.json` (JSON Schema 2020-12, with ajv), then that every measurement's suite is one of
+ * `suites`. Returns the problems found, each naming the field (empty when it is valid). For loading
+ * an earlier run (`--compare`) and for tests. O(size of the report).
  *
  * @example
  * ```ts
  * validateReport(JSON.parse(readFileSync("run.json", "utf8")));   // []
+ * validateReport({ ...report, version: 2 });                     // ["version must be 1, got 2"]
  * ```
  */
 export function validateReport(value: unknown): string[] {
-  const problems: string[] = [];
   if (value === null || typeof value !== "object" || Array.isArray(value)) return ["report is not an object"];
-  const r = value as Record<string, unknown>;
-  if (r.schema !== REPORT_SCHEMA) problems.push(`schema must be ${JSON.stringify(REPORT_SCHEMA)}, got ${JSON.stringify(r.schema)}`);
-  if (r.version !== REPORT_VERSION) problems.push(`version must be ${REPORT_VERSION}, got ${JSON.stringify(r.version)}`);
-  for (const key of ["date", "node", "v8", "platform", "arch", "cpuModel"]) if (!isString(r[key])) problems.push(`${key} must be a string`);
-  if (isString(r.date) && Number.isNaN(Date.parse(r.date))) problems.push(`date ${JSON.stringify(r.date)} is not an ISO date`);
-  if (!Number.isSafeInteger(r.cpuCount)) problems.push("cpuCount must be an integer");
-  if (!Array.isArray(r.argv) || !r.argv.every(isString)) problems.push("argv must be an array of strings");
-  if (typeof r.quick !== "boolean") problems.push("quick must be a boolean");
-  if (!Number.isSafeInteger(r.seed) || (r.seed as number) < 0 || (r.seed as number) > 0xffffffff) problems.push("seed must be a 32-bit unsigned integer");
-  if (!Array.isArray(r.suites)) problems.push("suites must be an array");
-  else
-    r.suites.forEach((s: Record<string, unknown>, i) => {
-      if (s === null || typeof s !== "object") return problems.push(`suites[${i}] is not an object`);
-      if (!isNonEmpty(s.name)) problems.push(`suites[${i}].name must be a non-empty string`);
-      if (!isString(s.description)) problems.push(`suites[${i}].description must be a string`);
-      if (!isFiniteNumber(s.seconds) || s.seconds < 0) problems.push(`suites[${i}].seconds must be a non-negative number`);
-      if (!Array.isArray(s.log) || !s.log.every(isString)) problems.push(`suites[${i}].log must be an array of strings`);
-      if (s.error !== undefined && !isString(s.error)) problems.push(`suites[${i}].error must be a string when present`);
-    });
-  const suiteNames = new Set(Array.isArray(r.suites) ? r.suites.map((s: { name?: unknown }) => s?.name) : []);
-  if (!Array.isArray(r.measurements)) problems.push("measurements must be an array");
-  else
-    r.measurements.forEach((m: Record<string, unknown>, i) => {
-      if (m === null || typeof m !== "object") return problems.push(`measurements[${i}] is not an object`);
-      for (const key of ["suite", "system", "workload", "metric", "unit"]) if (!isNonEmpty(m[key])) problems.push(`measurements[${i}].${key} must be a non-empty string`);
-      if (isNonEmpty(m.suite) && !suiteNames.has(m.suite)) problems.push(`measurements[${i}].suite ${JSON.stringify(m.suite)} is not in suites`);
-      if (!isFiniteNumber(m.value)) problems.push(`measurements[${i}].value must be a finite number`);
-      for (const key of ["spread", "ratio", "at", "alone"]) if (m[key] !== undefined && !isFiniteNumber(m[key])) problems.push(`measurements[${i}].${key} must be a finite number when present`);
-      if ((m.ratio === undefined) !== (m.ratioTo === undefined)) problems.push(`measurements[${i}]: ratio and ratioTo come together`);
-      if (m.ratioTo !== undefined && !isNonEmpty(m.ratioTo)) problems.push(`measurements[${i}].ratioTo must be a non-empty string when present`);
-      if (m.note !== undefined && !isString(m.note)) problems.push(`measurements[${i}].note must be a string when present`);
-      const known = new Set(["suite", "system", "workload", "metric", "value", "unit", "spread", "ratio", "ratioTo", "note", "at", "alone"]);
-      for (const key of Object.keys(m)) if (!known.has(key)) problems.push(`measurements[${i}] has an unknown field ${JSON.stringify(key)}`);
-    });
+  const validate = schemaValidator();
+  if (!validate(value)) {
+    // What the file is (schema, version) first: for a file that is not a report at all, that is the news.
+    const field = (e: ErrorObject): string => (e.instancePath === "" ? ((e.params as { missingProperty?: string }).missingProperty ?? "") : e.instancePath.slice(1));
+    const first = (e: ErrorObject): number => ({ schema: 0, version: 1 } as Record<string, number>)[field(e)] ?? 2;
+    return [...(validate.errors ?? [])].sort((a, b) => first(a) - first(b)).map((e) => describeError(e, value));
+  }
+  const report = value as BenchReport;
+  const suiteNames = new Set(report.suites.map((s) => s.name));
+  const problems: string[] = [];
+  report.measurements.forEach((m, i) => {
+    if (!suiteNames.has(m.suite)) problems.push(`measurements[${i}].suite ${JSON.stringify(m.suite)} is not in suites`);
+  });
   return problems;
 }

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { MiB } from "@mmkit/physmem";
+import { MiB, ErrorCode, MmkitError } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
 import { TraceEventKind, type TraceRecord } from "../trace/events.js";
 import type { TraceParseSummary, TraceParserOptions } from "../trace/parser.js";
@@ -55,6 +55,8 @@ export async function loadTrace(path: string, options: TraceParserOptions = {}):
   const parse = await parseTraceFile(path, (r) => void records.push(r), options);
   let pageEvents = 0;
   for (const r of records) if (r.kind === TraceEventKind.Alloc || r.kind === TraceEventKind.AllocFailed || r.kind === TraceEventKind.Free) pageEvents++;
+  // A file of something else (or an empty capture) is the user's mistake: say so, not "ops must be positive" later.
+  if (pageEvents === 0) throw new MmkitError(ErrorCode.InvalidArgument, `${path} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay`);
   const peakLivePages = replayTrace(records, stackAllocator()).peakLivePages;
   return { name: basename(path), path, records, parse, pageEvents, peakLivePages };
 }

@@ -8,6 +8,7 @@ import type { Measurement } from "../../src/harness/types.js";
 import { chartSpecs, type ChartSpec } from "../../src/report/charts.js";
 import { renderHtml } from "../../src/report/html.js";
 import { buildReport, validateReport, type BenchReport, type RunMetadata } from "../../src/report/json.js";
+import { latestPoints } from "../../src/report/series.js";
 import { CHROMIUM, launchChromium, skipBrowserTests } from "./chromium.js";
 
 // The HTML report opens in Chromium with the network blocked, raises no error, and draws every
@@ -74,10 +75,12 @@ function expectDrawn(file: string, specs: readonly ChartSpec[], result: Awaited<
   expect(result.problems).toEqual([]);
   expect(result.requests).toEqual([pathToFileURL(file).href]);
   const { drawn } = result;
-  expect(drawn.drawnAttribute).toBe(String(specs.length));
-  expect(drawn.charts).toBe(specs.length);
-  expect(drawn.canvases.map((c) => c.id)).toEqual(specs.map((s) => s.id));
-  specs.forEach((spec, i) => {
+  // A chart with nothing to draw is a sentence in the page, not a canvas.
+  const drawable = specs.filter((s) => s.empty === undefined);
+  expect(drawn.drawnAttribute).toBe(String(drawable.length));
+  expect(drawn.charts).toBe(drawable.length);
+  expect(drawn.canvases.map((c) => c.id)).toEqual(drawable.map((s) => s.id));
+  drawable.forEach((spec, i) => {
     const canvas = drawn.canvases[i]!;
     expect(canvas.labels, spec.title).toEqual(spec.datasets.map((d) => d.label));
     expect(canvas.painted, spec.title).toBeGreaterThan(2000);
@@ -89,8 +92,41 @@ function expectDrawn(file: string, specs: readonly ChartSpec[], result: Awaited<
   });
 }
 
+/** At `width` px: the page's and its widest element's scroll widths, and what filtering by `suite` and `system` leaves. */
+async function narrowAndFiltered(browser: Awaited<ReturnType<typeof launchChromium>>, file: string, width: number, suite: string, system: string) {
+  const page = await browser.context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  try {
+    await page.setViewportSize({ width, height: 844 });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector("body[data-charts-drawn]", { timeout: 20_000 });
+    const scroll = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    const visible = () =>
+      page.evaluate(() => ({
+        count: document.getElementById("filter-count")!.textContent,
+        blocks: Array.from(document.querySelectorAll<HTMLElement>("#tables .suite-block")).filter((b) => !b.hidden).map((b) => b.dataset.suite),
+        systems: [...new Set(Array.from(document.querySelectorAll<HTMLElement>("#tables tbody tr[data-system]")).filter((r) => !r.hidden).map((r) => r.dataset.system))],
+        headings: Array.from(document.querySelectorAll<HTMLElement>("#tables tr.workload")).filter((r) => !r.hidden && !r.closest<HTMLElement>(".suite-block")!.hidden).length,
+      }));
+    const all = await visible();
+    await page.selectOption("#filter-suite", suite);
+    const bySuite = await visible();
+    await page.selectOption("#filter-system", system);
+    const both = await visible();
+    await page.selectOption("#filter-suite", "");
+    const bySystem = await visible();
+    return { scroll, all, bySuite, both, bySystem, problems };
+  } finally {
+    await page.close();
+  }
+}
+
 describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>;
+  /** The real quick run's page, written by the first test. */
+  let realHtml: string | undefined;
+  let realReport: BenchReport | undefined;
   beforeAll(async () => {
     browser = await launchChromium();
   });
@@ -121,9 +157,29 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
     const result = await open(browser, html);
     expectDrawn(html, specs, result);
     expect(result.drawn.sections).toEqual(["run", ...[...new Set(specs.map((s) => `charts-${s.section}`))], "tables"]);
+    realHtml = html;
+    realReport = report;
     // Every table is in the page: each suite's heading and its workloads.
     const page = readFileSync(html, "utf8");
     for (const m of report.measurements) expect(page).toContain(m.workload.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
+  });
+
+  test("at 390 px wide nothing scrolls sideways; the tables filter by suite and by system", async () => {
+    if (realHtml === undefined || realReport === undefined) throw new Error("the real quick run did not write its page");
+    const rows = latestPoints(realReport.measurements).length;
+    const r = await narrowAndFiltered(browser, realHtml, 390, "buddy", "DirectMap");
+    expect(r.problems).toEqual([]);
+    expect(r.scroll).toEqual({ page: 390, client: 390 });
+    expect(r.all.blocks).toEqual(["direct-map", "buddy"]);
+    expect(r.all.count).toBe(`${rows} rows`);
+    const buddyRows = latestPoints(realReport.measurements).filter((m) => m.suite === "buddy").length;
+    expect(r.bySuite).toMatchObject({ blocks: ["buddy"], count: `${buddyRows} of ${rows} rows` });
+    expect(r.bySuite.systems).not.toContain("DirectMap");
+    // buddy has no DirectMap rows: nothing is left, and no workload heading stands alone.
+    expect(r.both).toEqual({ count: `0 of ${rows} rows`, blocks: [], systems: [], headings: 0 });
+    const directMapRows = latestPoints(realReport.measurements).filter((m) => m.system === "DirectMap").length;
+    expect(r.bySystem).toMatchObject({ blocks: ["direct-map"], systems: ["DirectMap"], count: `${directMapRows} of ${rows} rows` });
+    expect(r.bySystem.headings).toBeGreaterThan(0);
   });
 
   test("series draw as lines, buddyinfo histograms as bars per order, and the answers are listed", async () => {
@@ -171,6 +227,21 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
     expectDrawn(file, specs, result);
     expect(result.drawn.answers).toEqual(["What does the memdesc design cost in CPU per operation?"]);
     expect(result.drawn.sections).toEqual(["run", "answers", "charts-time", "charts-metadata", "charts-fragmentation", "charts-histograms", "charts-series", "tables"]);
+  });
+
+  test("a curve over live-set sizes 1k..1M draws on a logarithmic at axis", async () => {
+    const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: [], quick: false, seed: 1 };
+    const curve: Measurement[] = [1_000, 10_000, 100_000, 1_000_000].flatMap((at) => [
+      { suite: "scale", system: "classic", workload: "systems: order-0 churn", metric: "ns/op", value: 100 + at / 1000, unit: "ns", spread: 0.1, at },
+      { suite: "scale", system: "memdesc", workload: "systems: order-0 churn", metric: "ns/op", value: 600 + at / 2000, unit: "ns", spread: 0.1, at },
+    ]);
+    const report = buildReport(metadata, [{ name: "scale", description: "cost as the live set grows", seconds: 1, measurements: curve, log: [] }]);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    const file = join(tmp, "scale.html");
+    writeFileSync(file, renderHtml(report));
+    const specs = chartSpecs(report.measurements);
+    expect(specs.filter((s) => s.kind === "line").map((s) => s.logX)).toEqual([true]);
+    expectDrawn(file, specs, await open(browser, file));
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Measurement } from "../../src/harness/types.js";
 import { PALETTE_SIZE, chartSection, chartSpecs } from "../../src/report/charts.js";
+import { formatValue } from "../../src/report/format.js";
 
 const m = (over: Partial<Measurement> = {}): Measurement => ({ suite: "s", system: "a", workload: "w", metric: "ns/op", value: 10, unit: "ns", ...over });
 
@@ -99,6 +100,48 @@ describe("chartSpecs", () => {
       ["b", [{ x: 0, y: 0 }, { x: 500, y: 125 }, { x: 1000, y: 250 }]],
     ]);
     expect(specs[1]!.datasets[0]!.tips).toEqual(["0 x1000, at 0", "250 x1000, at 500", "500 x1000, at 1000"]);
+  });
+
+  test("a not-applicable fragmentation index (-1000) is no bar: its category says n/a, and a table cell says n/a", () => {
+    const [spec] = chartSpecs([
+      m({ system: "classic", metric: "extfrag (order 9)", unit: "x1000", value: -1000, workload: "after churn" }),
+      m({ system: "memdesc", metric: "extfrag (order 9)", unit: "x1000", value: 420, workload: "after churn" }),
+      m({ system: "classic", metric: "extfrag (order 9)", unit: "x1000", value: 12, workload: "after replay" }),
+    ]);
+    expect(spec!.datasets.map((d) => [d.label, d.values, d.tips])).toEqual([
+      ["classic", [null, 12], ["n/a", "12 x1000"]],
+      ["memdesc", [420, null], ["420 x1000", null]],
+    ]);
+    expect(spec!.categories).toEqual([["after churn", "n/a: classic"], ["after replay"]]);
+    expect(spec!.empty).toBeUndefined();
+    // The axis is built from the drawn values (12..420, 35x: logarithmic), not from -1000.
+    expect([spec!.log, spec!.min]).toEqual([true, 10]);
+    const allNa = chartSpecs([m({ metric: "extfrag (order 9)", unit: "x1000", value: -1000 }), m({ system: "b", metric: "extfrag (order 9)", unit: "x1000", value: -1000 })]);
+    expect(allNa[0]!.empty).toBe("Nothing to draw: all 2 values are not applicable.");
+    expect(formatValue(-1000, "x1000")).toBe("n/a");
+    expect(formatValue(-1000, "count")).toBe("-1,000");
+  });
+
+  test("a chart whose values are all zero says so instead of drawing nothing", () => {
+    const [spec] = chartSpecs([m({ metric: "2M splits", unit: "count", value: 0 }), m({ system: "b", metric: "2M splits", unit: "count", value: 0 })]);
+    expect(spec!.empty).toBe("Nothing to draw: all 2 values are 0.");
+    expect(chartSpecs([m({ metric: "2M splits", unit: "count", value: 0 }), m({ system: "b", metric: "2M splits", unit: "count", value: 1 })])[0]!.empty).toBeUndefined();
+    const line = chartSpecs([m({ at: 0, value: 0, unit: "x1000", metric: "unusable free index(9)" }), m({ at: 5, value: 0, unit: "x1000", metric: "unusable free index(9)" })]);
+    expect(line.map((s) => [s.kind, s.empty])).toEqual([
+      ["bar", "Nothing to draw: the value is 0."],
+      ["line", "Nothing to draw: all 2 values are 0."],
+    ]);
+  });
+
+  test("measurements that differ only by their note get categories told apart by the note", () => {
+    const [spec] = chartSpecs([
+      m({ system: "cache", metric: "per 1k frags", unit: "count", value: 0, workload: "recycled", note: "random churn" }),
+      m({ system: "cache", metric: "per 1k frags", unit: "count", value: 2, workload: "recycled", note: "FIFO ring" }),
+      m({ system: "cache", metric: "per 1k frags", unit: "count", value: 11, workload: "recycled", note: "freed at once" }),
+      m({ system: "cache", metric: "per 1k frags", unit: "count", value: 5, workload: "other", note: "alone" }),
+    ]);
+    expect(spec!.categories).toEqual([["recycled · random churn"], ["recycled · FIFO ring"], ["recycled · freed at once"], ["other"]]);
+    expect(spec!.datasets.map((d) => d.values)).toEqual([[0, 2, 11, 5]]);
   });
 
   test("a series whose positions span more than 20x (live sets of 1k..1M) gets a logarithmic at axis; one that starts at 0 does not", () => {

@@ -55,7 +55,7 @@ describe("--html and --compare", () => {
     writeFileSync(bad, JSON.stringify({ schema: "something else" }));
     const invalid = await run("--suite", "direct-map", "--compare", bad);
     expect(invalid.code).toBe(ExitCode.Usage);
-    expect(invalid.err).toMatch(new RegExp(`^error: --compare: ${bad} is not an mmkit bench report: schema must be "mmkit-bench-report", got "something else"; version must be 1`));
+    expect(invalid.err).toMatch(new RegExp(`^error: --compare: ${bad} is not an mmkit bench report: schema must be "mmkit-bench-report", got "something else"; version is missing; date is missing`));
   });
 
   test("--help documents both flags", async () => {

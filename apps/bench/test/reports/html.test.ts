@@ -28,9 +28,22 @@ describe("renderHtml", () => {
     for (const text of ["<th>date</th><td>2026-01-02T03:04:05.000Z</td>", "<th>node</th><td>v20.0.0 (V8 11)</td>", "<th>command</th><td>mmkit-bench --quick --html r.html</td>", "<th>seed</th><td>0x2a</td>", "<th>CPU</th><td>cpu x2</td>"]) expect(html).toContain(text);
     expect(html).toContain('<td class="error">failed: boom</td>');
     expect(html).toContain('<tr class="workload"><td colspan="6">churn</td></tr>');
-    expect(html).toContain('<tr><td>b</td><td>ns/op</td><td class="num">2.5 µs</td><td class="num">10%</td><td class="num">250x</td><td></td></tr>');
+    expect(html).toContain('<tr data-system="b"><td>b</td><td>ns/op</td><td class="num">2.5 µs</td><td class="num">10%</td><td class="num">250x</td><td></td></tr>');
     expect(html).toContain('<ul class="log"><li>a finding</li></ul>');
     expect(html).not.toContain('id="answers"');
+  });
+
+  test("the tables section has a suite and a system filter; rows and suite blocks carry what it filters on", () => {
+    const html = renderHtml(report([m(), m({ system: "b" }), m({ metric: "answer", unit: "ratio", value: 1, note: "Q?\nA." })]));
+    expect(html).toContain('<form class="filter" id="table-filter" onsubmit="return false"><label>suite <select id="filter-suite"><option value="">all</option><option value="s">s</option></select></label><label>system <select id="filter-system"><option value="">all</option><option value="a">a</option><option value="b">b</option></select></label><span id="filter-count" class="muted"></span></form>');
+    expect(html).toContain('<div class="suite-block" data-suite="s">');
+    expect(html).toContain('<tr class="answer" data-system="a"><td colspan="6">Q?\nA.</td></tr>');
+  });
+
+  test("a chart with nothing to draw is a sentence naming its systems, not a canvas", () => {
+    const html = renderHtml(report([m({ metric: "2M splits", unit: "count", value: 0 }), m({ system: "b", metric: "2M splits", unit: "count", value: 0 })]));
+    expect(html).toContain('<figure class="chart" id="chart-0-empty"><figcaption>s: 2M splits</figcaption><p class="empty-chart">Nothing to draw: all 2 values are 0. (a, b)</p></figure>');
+    expect(html).not.toContain("<canvas");
   });
 
   test("answers are listed, question first; text is escaped everywhere, even inside the data", () => {
@@ -41,7 +54,7 @@ describe("renderHtml", () => {
     const single = renderHtml(report([m({ workload: "Q2", system: "maple vs memmap", metric: "answer", unit: "ratio", value: 3.19, note: "The maple tree takes 3.19x the memmap." })]));
     expect(single).toContain('<li><div class="q">Q2 · maple vs memmap</div><div>The maple tree takes 3.19x the memmap.</div><div class="muted">3.19x (s: maple vs memmap, Q2)</div></li>');
     expect(html).not.toContain(evil);
-    expect(html.split("</script>").length - 1).toBe(3); // Chart.js, the data, the page's script
+    expect(html.split("</script>").length - 1).toBe(4); // Chart.js, the data, the chart script, the table filter
     expect(html).toContain("\\u003c/script>\\u003cscript>alert(1)\\u003c/script>");
   });
 

@@ -67,6 +67,6 @@ describe("series", () => {
     const report = JSON.parse(JSON.stringify(buildReport(metadata, [result(points)])));
     expect(validateReport(report)).toEqual([]);
     report.measurements[0].at = "10";
-    expect(validateReport(report)).toEqual(["measurements[0].at must be a finite number when present"]);
+    expect(validateReport(report)).toEqual(['measurements[0].at must be number, got "10"']);
   });
 });

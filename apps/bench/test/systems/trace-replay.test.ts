@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MiB } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import { DEFAULT_TRACE, SYSTEMS, buildSystem, fragmentation } from "../../src/systems/index.js";
@@ -11,6 +14,17 @@ describe("trace replay through every system", async () => {
     expect(trace.pageEvents).toBe(12617 + 13078);
     expect(trace.peakLivePages).toBe(2153);
     expect(replayMachineBytes(trace)).toBe(64 * MiB);
+  });
+
+  test("a file with no page-allocator events is a typed error naming it, not a failure later on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-not-a-trace-"));
+    const file = join(dir, "notes.txt");
+    writeFileSync(file, "root:x:0:0:root:/root:/bin/bash\n");
+    try {
+      await expect(loadTrace(file)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT", message: `${file} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test.each(SYSTEMS.map((s) => [s.name, s] as const))("%s gives the trace's exact accounting, and holds exactly what the trace left live", (_, def) => {
