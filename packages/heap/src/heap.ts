@@ -3,7 +3,14 @@ import { Potad } from "@mmkit/potad";
 import { AddressMap, Kmalloc, SlabAllocator } from "@mmkit/slab";
 import { SpacePages } from "./space-pages.js";
 
-/** Options for {@link Heap}. */
+/**
+ * Options for {@link Heap}.
+ *
+ * @example
+ * ```ts
+ * const heap = new Heap(wasmMemory, { classes: "kmalloc", pageSize: 4096, debug: "ZP" });
+ * ```
+ */
 export interface HeapOptions {
   /** Size classes: four per power of two (`"fine"`, default: at most 25 % rounding) or the kernel's (`"kmalloc"`). */
   classes?: "fine" | "kmalloc";
@@ -21,19 +28,31 @@ export interface HeapOptions {
   maxClassSize?: number;
 }
 
-/** What {@link Heap.stats} returns. */
+/**
+ * What {@link Heap.stats} returns.
+ *
+ * @example
+ * ```ts
+ * const { peakReservedBytes, peakRequestedBytes } = heap.stats();
+ * console.log(peakReservedBytes / peakRequestedBytes); // about 1.16 on log-uniform 16 B..16 KiB
+ * ```
+ */
 export interface HeapStats {
-  /** Live allocations, and the bytes their callers asked for. */
+  /** Live allocations. */
   allocations: number;
+  /** Bytes the callers of the live allocations asked for. */
   requestedBytes: number;
-  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges), and at most. */
+  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges). */
   reservedBytes: number;
+  /** The most bytes the heap held from the buffer at once. */
   peakReservedBytes: number;
+  /** The most bytes live allocations asked for at once. */
   peakRequestedBytes: number;
   /** Bytes of the buffer the heap manages. */
   bufferBytes: number;
-  /** Bytes of metadata kept outside the buffer (typed arrays), and the slab descriptors inside it. */
+  /** Bytes of metadata kept outside the buffer (typed arrays). */
   metadataBytes: number;
+  /** Bytes of slab descriptors (64 per slab) inside the buffer. */
   descriptorBytes: number;
 }
 

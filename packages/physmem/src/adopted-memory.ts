@@ -4,7 +4,14 @@ import { requireInteger } from "./validate.js";
 /** What {@link AdoptedMemory} adopts: a buffer the user already has. */
 export type AdoptableBuffer = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
 
-/** Options for {@link AdoptedMemory}. */
+/**
+ * Options for {@link AdoptedMemory}.
+ *
+ * @example
+ * ```ts
+ * const memory = new AdoptedMemory(buffer, { base: 1 << 20 }); // byte 0 of the buffer is address 1 MiB
+ * ```
+ */
 export interface AdoptedMemoryOptions {
   /** Byte address of the buffer's first byte (default 0). */
   base?: number;

@@ -23,7 +23,14 @@ export interface SlabProvider {
   discardSlab(s: number, cpu: number): void;
 }
 
-/** Counters a cache keeps, as SLUB's `CONFIG_SLUB_STATS` names them. */
+/**
+ * Counters a cache keeps, as SLUB's `CONFIG_SLUB_STATS` names them.
+ *
+ * @example
+ * ```ts
+ * const { allocFastpath, allocSlowpath } = cache.counters;
+ * ```
+ */
 export interface SlabCacheCounters {
   /** Allocations served from the CPU's free list. */
   allocFastpath: number;
@@ -33,15 +40,24 @@ export interface SlabCacheCounters {
   freeFastpath: number;
   /** Frees to any other slab. */
   freeSlowpath: number;
-  /** Slabs taken from the page source, and given back. */
+  /** Slabs taken from the page source. */
   allocSlab: number;
+  /** Slabs given back to the page source. */
   freeSlab: number;
-  /** Slabs a CPU took from its partial list, and from the node's. */
+  /** Slabs a CPU took from its own partial list. */
   cpuPartialAlloc: number;
+  /** Slabs a CPU took from the cache's (node's) partial list. */
   nodePartialAlloc: number;
 }
 
-/** Options of {@link SlabAllocator.createCache}. */
+/**
+ * Options of {@link SlabAllocator.createCache}.
+ *
+ * @example
+ * ```ts
+ * slab.createCache("inode", 600, { align: 64, ctor: (address) => init(address), debug: "Z" });
+ * ```
+ */
 export interface SlabCacheOptions {
   /** Object alignment, a power of two from 8 up to the page size (default 8). */
   align?: number;

@@ -5,7 +5,14 @@ import type { RangeSource } from "./interfaces.js";
 import type { SlabAllocator } from "./slab-allocator.js";
 import { sizeClasses } from "./size-classes.js";
 
-/** Options for {@link Kmalloc}. */
+/**
+ * Options for {@link Kmalloc}.
+ *
+ * @example
+ * ```ts
+ * new Kmalloc(slab, { classes: "fine", large: { allocRange: (n, a) => potad.alloc(space, n, { alignment: a }), freeRange: (x) => void potad.free(x) } });
+ * ```
+ */
 export interface KmallocOptions {
   /** Size classes: the kernel's (`"kmalloc"`, default) or four per power of two (`"fine"`). */
   classes?: "kmalloc" | "fine";
@@ -23,11 +30,20 @@ export interface KmallocOptions {
   arena?: ArrayFactory;
 }
 
-/** Sizes of what {@link Kmalloc} holds. */
+/**
+ * Sizes of what {@link Kmalloc} holds.
+ *
+ * @example
+ * ```ts
+ * const { slabBytes, largeBytes } = km.stats();
+ * ```
+ */
 export interface KmallocStats {
-  /** Bytes in slabs of the size classes (free slots included) and in large allocations. */
+  /** Bytes in slabs of the size classes (free slots included). */
   slabBytes: number;
+  /** Bytes of large allocations (whole pages). */
   largeBytes: number;
+  /** Large allocations live. */
   largeAllocations: number;
 }
 

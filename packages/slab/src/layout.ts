@@ -9,7 +9,14 @@ export const RED_ACTIVE = 0xcc;
 /** Bytes of the free pointer (an address). */
 export const FREE_POINTER_BYTES = 8;
 
-/** The `slub_debug` options a cache can take: consistency checks, red zones, poison. */
+/**
+ * The `slub_debug` options a cache can take: consistency checks, red zones, poison.
+ *
+ * @example
+ * ```ts
+ * const debug: SlabDebug = parseDebug("FZP");
+ * ```
+ */
 export interface SlabDebug {
   /** `F`: check every free pointer read and walk nothing blindly; corruption throws. */
   consistency: boolean;
@@ -35,7 +42,14 @@ export function parseDebug(flags: unknown): SlabDebug {
   return { consistency: flags.includes("F"), redZone: flags.includes("Z"), poison: flags.includes("P") };
 }
 
-/** Where things sit inside one object slot, as SLUB's `calculate_sizes` lays them out. */
+/**
+ * Where things sit inside one object slot, as SLUB's `calculate_sizes` lays them out.
+ *
+ * @example
+ * ```ts
+ * objectLayout(20, 8, false, parseDebug("ZP")); // red zone at 20 (12 bytes), free pointer at 32, stride 40
+ * ```
+ */
 export interface ObjectLayout {
   /** Bytes the user asked for. */
   objectSize: number;

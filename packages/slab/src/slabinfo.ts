@@ -1,26 +1,48 @@
 import type { SlabCacheCounters } from "./cache.js";
 
-/** One cache's row of {@link SlabAllocatorStats}. */
+/**
+ * One cache's row of {@link SlabAllocatorStats}.
+ *
+ * @example
+ * ```ts
+ * const dentry = slab.stats().caches.find((c) => c.name === "dentry");
+ * ```
+ */
 export interface SlabCacheStats {
+  /** The cache's name. */
   name: string;
   /** Objects handed out (a slab's own descriptor not counted). */
   activeObjects: number;
   /** Object slots in all the cache's slabs. */
   objects: number;
+  /** Bytes of an object. */
   objectSize: number;
   /** Bytes per slot (object, red zone, free pointer, alignment). */
   stride: number;
+  /** Objects in a slab of the preferred order. */
   objectsPerSlab: number;
+  /** Pages in a slab of the preferred order. */
   pagesPerSlab: number;
+  /** Slabs the cache holds. */
   slabs: number;
+  /** Slabs on the cache's partial list. */
   partialSlabs: number;
+  /** SLUB's fast and slow path counters. */
   counters: SlabCacheCounters;
 }
 
-/** What {@link SlabAllocator.stats} returns. */
+/**
+ * What {@link SlabAllocator.stats} returns.
+ *
+ * @example
+ * ```ts
+ * const { maxDepth, descriptorBytes, slabPages } = slab.stats();
+ * ```
+ */
 export interface SlabAllocatorStats {
   /** Pages held in slabs, by every cache (the descriptor cache included). */
   slabPages: number;
+  /** Bytes of those pages. */
   slabBytes: number;
   /** Bytes of slab descriptors (`struct slab`), one per slab, wherever they sit. */
   descriptorBytes: number;
@@ -32,6 +54,7 @@ export interface SlabAllocatorStats {
   slabsAtDepth: [number, number];
   /** Bytes of the allocator's arrays outside the managed memory (when the arena counts them). */
   metadataBytes: number;
+  /** One row per live cache, the descriptor cache first. */
   caches: SlabCacheStats[];
 }
 
