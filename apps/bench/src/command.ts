@@ -19,6 +19,9 @@ import { loadSystemFile } from "./systems/system-file.js";
 import { setSystemSelection } from "./systems/selection.js";
 import { STDIN_PATH, checkTraceInput } from "./trace/trace-input.js";
 import { hasSnapshots } from "./trace/snapshot/load.js";
+import type { CliOptions } from "./cli-options.js";
+
+export type { CliOptions } from "./cli-options.js";
 
 /** A path the user gave, relative to where they ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD). */
 const userPath = (file: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), file);
@@ -48,32 +51,6 @@ export interface CliIo {
 /** The width `io` writes at. */
 const widthOf = (io: CliIo): number => io.width ?? outputWidth(process.env, process.stdout);
 
-/** The options the CLI parsed. */
-export interface CliOptions {
-  suite: string[];
-  quick: boolean;
-  json?: string;
-  html?: string;
-  compare?: string;
-  list: boolean;
-  seed: number;
-  /** `--system`: systems the systems and replay suites build (empty: all). */
-  system?: string[];
-  /** `--trace`: trace files to replay (empty: the Linux 6.1 fixture). */
-  trace?: string[];
-  traceFormat?: "auto" | "kernel" | "mmkit";
-  traceLenient?: boolean;
-  /** `--trace-synth`: synthetic traces to replay, by event count. */
-  traceSynth?: number[];
-  /** `--trace-memory`: MiB of RAM for systems replaying standard input (read once, so its peak is not known ahead). */
-  traceMemory?: number;
-  /** `--debug`: errors with their stack. */
-  debug?: boolean;
-  /** `--system-file`: modules adding systems and page allocators of the user's own. */
-  systemFile?: string[];
-  /** `--snapshots <dir>` (a directory of /proc snapshots), or false for `--no-snapshots`. */
-  snapshots?: string | false;
-}
 
 /**
  * Parses a count such as `--trace-synth 10M`: digits with an optional k/M/G suffix (x1000).
