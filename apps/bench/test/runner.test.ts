@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import type { ProgressSink } from "../src/harness/progress.js";
 import { createContext, runSuite } from "../src/harness/runner.js";
 import type { Contender, Measurement, Suite } from "../src/harness/types.js";
@@ -36,25 +36,32 @@ describe("SuiteContext", () => {
   });
 
   test("time() gives every figure its alone twin, and names it in the note where it is more than 15% off", () => {
-    let last = "";
-    const spin = (name: string, ms: (previous: string) => number): Contender => ({
-      name,
-      setup: () => () => {
-        const end = performance.now() + ms(last);
-        last = name;
-        let spins = 0;
-        while (performance.now() < end) spins++;
-        return spins;
-      },
-    });
-    const into = { measurements: [] as Measurement[], log: [] as string[], harness: [] as { ns: number; spread: number }[] };
-    const ctx = createContext("s", { quick: true, seed: 0 }, into);
-    const results = ctx.time("w", [spin("a", () => 0.3), spin("victim", (previous) => (previous === "victim" ? 0.1 : 1)), spin("c", () => 0.3)], { ops: 1, targetMs: 0.001, note: "n" });
-    expect(into.measurements.map((m) => m.alone)).toEqual(results.map((r) => r.aloneNsPerOp));
-    const victim = into.measurements[1]!;
-    expect(victim.note).toMatch(/^n; alone [\d.]+ µs \(-\d+%\)$/);
-    expect(into.measurements[0]!.note).toBe("n");
-    expect(into.harness).toEqual([{ ns: results[0]!.harnessNsPerOp, spread: results[0]!.harnessSpread }]);
+    // A fake clock that only the contenders advance: the figures are exact, whatever the machine's load.
+    let clock = 0;
+    const now = vi.spyOn(performance, "now").mockImplementation(() => clock);
+    try {
+      let last = "";
+      const spin = (name: string, ms: (previous: string) => number): Contender => ({
+        name,
+        setup: () => (ops) => {
+          clock += ms(last);
+          last = name;
+          return ops;
+        },
+      });
+      const into = { measurements: [] as Measurement[], log: [] as string[], harness: [] as { ns: number; spread: number }[] };
+      const ctx = createContext("s", { quick: true, seed: 0 }, into);
+      const results = ctx.time("w", [spin("a", () => 3), spin("victim", (previous) => (previous === "victim" ? 1 : 10)), spin("c", () => 3)], { ops: 1, targetMs: 0.001, note: "n" });
+      expect(into.measurements.map((m) => m.alone)).toEqual(results.map((r) => r.aloneNsPerOp));
+      // Interleaved, the victim always follows another contender (10 ms); alone, itself (1 ms).
+      expect(results.map((r) => r.nsPerOp)).toEqual([3_000_000, 10_000_000, 3_000_000]);
+      expect(results.map((r) => r.aloneNsPerOp)).toEqual([3_000_000, 1_000_000, 3_000_000]);
+      expect(into.measurements[1]!.note).toBe("n; alone 1 ms (-90%)");
+      expect(into.measurements[0]!.note).toBe("n");
+      expect(into.harness).toEqual([{ ns: 0, spread: 0 }]);
+    } finally {
+      now.mockRestore();
+    }
   });
 
   test("time() advances the progress bar once per round", () => {
