@@ -3,7 +3,14 @@ import { Potad } from "@mmkit/potad";
 import { AddressMap, Kmalloc, SlabAllocator } from "@mmkit/slab";
 import { SpacePages } from "./space-pages.js";
 
-/** Options for {@link Heap}. */
+/**
+ * Options for {@link Heap}.
+ *
+ * @example
+ * ```ts
+ * const heap = new Heap(new WebAssembly.Memory({ initial: 16, maximum: 256 }), { classes: "kmalloc", debug: "FZP" });
+ * ```
+ */
 export interface HeapOptions {
   /** Size classes: four per power of two (`"fine"`, default: at most 25 % rounding) or the kernel's (`"kmalloc"`). */
   classes?: "fine" | "kmalloc";
@@ -21,19 +28,34 @@ export interface HeapOptions {
   maxClassSize?: number;
 }
 
-/** What {@link Heap.stats} returns. */
+/**
+ * What {@link Heap.stats} returns.
+ *
+ * @example
+ * ```ts
+ * const heap = new Heap(new ArrayBuffer(1 << 20));
+ * heap.malloc(100);   // 0
+ * heap.stats();
+ * // => { allocations: 1, requestedBytes: 100, reservedBytes: 4096, peakReservedBytes: 4096, peakRequestedBytes: 100,
+ * //      bufferBytes: 1048576, metadataBytes: 25028, descriptorBytes: 128 }
+ * ```
+ */
 export interface HeapStats {
   /** Live allocations, and the bytes their callers asked for. */
   allocations: number;
+  /** Bytes the callers of the live allocations asked for. */
   requestedBytes: number;
   /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges), and at most. */
   reservedBytes: number;
+  /** The most `reservedBytes` has been. */
   peakReservedBytes: number;
+  /** The most `requestedBytes` has been. */
   peakRequestedBytes: number;
   /** Bytes of the buffer the heap manages. */
   bufferBytes: number;
   /** Bytes of metadata kept outside the buffer (typed arrays), and the slab descriptors inside it. */
   metadataBytes: number;
+  /** Bytes of slab descriptors kept inside the buffer. */
   descriptorBytes: number;
 }
 

@@ -4,7 +4,14 @@ import { requireInteger } from "./validate.js";
 /** What {@link AdoptedMemory} adopts: a buffer the user already has. */
 export type AdoptableBuffer = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
 
-/** Options for {@link AdoptedMemory}. */
+/**
+ * Options for {@link AdoptedMemory}.
+ *
+ * @example
+ * ```ts
+ * const memory = new AdoptedMemory(new ArrayBuffer(1 << 20), { base: 16 * MiB });   // its bytes at addresses 16 MiB..17 MiB
+ * ```
+ */
 export interface AdoptedMemoryOptions {
   /** Byte address of the buffer's first byte (default 0). */
   base?: number;

@@ -24,7 +24,15 @@ const C_MASK_LO = ORDERS + 2;
 const C_MASK_HI = ORDERS + 3;
 const COUNTS = ORDERS + 4;
 
-/** Options for {@link AlignedBlockIndex}. */
+/**
+ * Options for {@link AlignedBlockIndex}.
+ *
+ * @example
+ * ```ts
+ * const arena = new MetadataArena();
+ * const index = new AlignedBlockIndex({ arena });   // nothing counted until the first store
+ * ```
+ */
 export interface AlignedBlockIndexOptions {
   /** Where the index gets its arrays (default: a new `MetadataArena`). */
   arena?: ArrayFactory;

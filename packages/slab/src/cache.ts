@@ -21,7 +21,17 @@ export interface SlabProvider {
   discardSlab(s: number, cpu: number): void;
 }
 
-/** Counters a cache keeps, as SLUB's `CONFIG_SLUB_STATS` names them. */
+/**
+ * Counters a cache keeps, as SLUB's `CONFIG_SLUB_STATS` names them.
+ *
+ * @example
+ * ```ts
+ * dentries.alloc();                      // the first allocation of a fresh cache
+ * slab.stats().caches.find((c) => c.name === "dentry")?.counters;
+ * // => { allocFastpath: 0, allocSlowpath: 1, freeFastpath: 0, freeSlowpath: 0, allocSlab: 1, freeSlab: 0,
+ * //      cpuPartialAlloc: 0, nodePartialAlloc: 0 }
+ * ```
+ */
 export interface SlabCacheCounters {
   /** Allocations served from the CPU's free list. */
   allocFastpath: number;
@@ -33,13 +43,22 @@ export interface SlabCacheCounters {
   freeSlowpath: number;
   /** Slabs taken from the page source, and given back. */
   allocSlab: number;
+  /** Empty slabs given back to the page source. */
   freeSlab: number;
   /** Slabs a CPU took from its partial list, and from the node's. */
   cpuPartialAlloc: number;
+  /** Slabs a CPU took from the node's partial list. */
   nodePartialAlloc: number;
 }
 
-/** Options of {@link SlabAllocator.createCache}. */
+/**
+ * Options of {@link SlabAllocator.createCache}.
+ *
+ * @example
+ * ```ts
+ * const dentries = slab.createCache("dentry", 192, { align: 64, minPartial: 5, ctor: (address) => {} });
+ * ```
+ */
 export interface SlabCacheOptions {
   /** Object alignment, a power of two from 8 up to the page size (default 8). */
   align?: number;

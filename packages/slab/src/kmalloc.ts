@@ -5,7 +5,14 @@ import type { RangeSource } from "./interfaces.js";
 import type { SlabAllocator } from "./slab-allocator.js";
 import { sizeClasses } from "./size-classes.js";
 
-/** Options for {@link Kmalloc}. */
+/**
+ * Options for {@link Kmalloc}.
+ *
+ * @example
+ * ```ts
+ * const km = new Kmalloc(slab, { classes: "fine", maxCacheSize: 4096, cacheOptions: { minPartial: 2 } });
+ * ```
+ */
 export interface KmallocOptions {
   /** Size classes: the kernel's (`"kmalloc"`, default) or four per power of two (`"fine"`). */
   classes?: "kmalloc" | "fine";
@@ -23,11 +30,22 @@ export interface KmallocOptions {
   arena?: ArrayFactory;
 }
 
-/** Sizes of what {@link Kmalloc} holds. */
+/**
+ * Sizes of what {@link Kmalloc} holds.
+ *
+ * @example
+ * ```ts
+ * const km = new Kmalloc(slab, { classes: "fine" });
+ * km.alloc(20_000);   // past the size classes: whole pages
+ * km.stats();         // { slabBytes: 0, largeBytes: 32768, largeAllocations: 1 }
+ * ```
+ */
 export interface KmallocStats {
   /** Bytes in slabs of the size classes (free slots included) and in large allocations. */
   slabBytes: number;
+  /** Bytes in live large allocations (whole pages). */
   largeBytes: number;
+  /** Live large allocations. */
   largeAllocations: number;
 }
 

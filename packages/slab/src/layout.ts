@@ -9,7 +9,14 @@ export const RED_ACTIVE = 0xcc;
 /** Bytes of the free pointer (an address). */
 export const FREE_POINTER_BYTES = 8;
 
-/** The `slub_debug` options a cache can take: consistency checks, red zones, poison. */
+/**
+ * The `slub_debug` options a cache can take: consistency checks, red zones, poison.
+ *
+ * @example
+ * ```ts
+ * parseDebug("FZ");   // { consistency: true, redZone: true, poison: false }
+ * ```
+ */
 export interface SlabDebug {
   /** `F`: check every free pointer read and walk nothing blindly; corruption throws. */
   consistency: boolean;
@@ -35,7 +42,17 @@ export function parseDebug(flags: unknown): SlabDebug {
   return { consistency: flags.includes("F"), redZone: flags.includes("Z"), poison: flags.includes("P") };
 }
 
-/** Where things sit inside one object slot, as SLUB's `calculate_sizes` lays them out. */
+/**
+ * Where things sit inside one object slot, as SLUB's `calculate_sizes` lays them out.
+ *
+ * @example
+ * ```ts
+ * objectLayout(100, 8, false, parseDebug(""));
+ * // => { objectSize: 100, redZoneOffset: 0, redZoneBytes: 0, freePointerOffset: 0, stride: 104, poison: false }
+ * objectLayout(100, 8, false, parseDebug("FZP"));
+ * // => { objectSize: 100, redZoneOffset: 100, redZoneBytes: 12, freePointerOffset: 112, stride: 120, poison: true }
+ * ```
+ */
 export interface ObjectLayout {
   /** Bytes the user asked for. */
   objectSize: number;

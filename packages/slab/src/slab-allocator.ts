@@ -13,7 +13,14 @@ export const SLAB_DESCRIPTOR_BYTES = 64;
 /** What a descriptor's first word holds: "SLAB" in little-endian ASCII. */
 export const SLAB_DESCRIPTOR_MAGIC = 0x42414c53;
 
-/** Options for {@link SlabAllocator}. */
+/**
+ * Options for {@link SlabAllocator}.
+ *
+ * @example
+ * ```ts
+ * const slab = new SlabAllocator({ pages: buddy, memory: machine, cpus: 4, maxOrder: 3, debug: "FZ" });
+ * ```
+ */
 export interface SlabAllocatorOptions {
   /** Where slabs come from (a buddy allocator, `Potad.pageFace(space)`, ...). */
   pages: PageSource;

@@ -1,26 +1,53 @@
 import type { SlabCacheCounters } from "./cache.js";
 
-/** One cache's row of {@link SlabAllocatorStats}. */
+/**
+ * One cache's row of {@link SlabAllocatorStats}.
+ *
+ * @example
+ * ```ts
+ * slab.stats().caches.find((c) => c.name === "dentry");
+ * // => { name: "dentry", activeObjects: 1, objects: 21, objectSize: 192, stride: 192, objectsPerSlab: 21,
+ * //      pagesPerSlab: 1, slabs: 1, partialSlabs: 0, counters: { ... } }
+ * ```
+ */
 export interface SlabCacheStats {
+  /** The cache's name, as `createCache` was given it. */
   name: string;
   /** Objects handed out (a slab's own descriptor not counted). */
   activeObjects: number;
   /** Object slots in all the cache's slabs. */
   objects: number;
+  /** Bytes of each object, as asked for. */
   objectSize: number;
   /** Bytes per slot (object, red zone, free pointer, alignment). */
   stride: number;
+  /** Objects in one slab. */
   objectsPerSlab: number;
+  /** Pages in one slab (2^order). */
   pagesPerSlab: number;
+  /** Slabs the cache holds. */
   slabs: number;
+  /** Of those, slabs on a partial list. */
   partialSlabs: number;
+  /** Event counters since the cache was created. */
   counters: SlabCacheCounters;
 }
 
-/** What {@link SlabAllocator.stats} returns. */
+/**
+ * What {@link SlabAllocator.stats} returns.
+ *
+ * @example
+ * ```ts
+ * slab.createCache("dentry", 192, { align: 64 }).alloc();
+ * slab.stats();
+ * // => { slabPages: 2, slabBytes: 8192, descriptorBytes: 128, descriptorPages: 1, maxDepth: 2,
+ * //      slabsAtDepth: [1, 1], metadataBytes: 2232, caches: [...] }
+ * ```
+ */
 export interface SlabAllocatorStats {
   /** Pages held in slabs, by every cache (the descriptor cache included). */
   slabPages: number;
+  /** Bytes held in slabs: `slabPages` times the page size. */
   slabBytes: number;
   /** Bytes of slab descriptors (`struct slab`), one per slab, wherever they sit. */
   descriptorBytes: number;
@@ -32,6 +59,7 @@ export interface SlabAllocatorStats {
   slabsAtDepth: [number, number];
   /** Bytes of the allocator's arrays outside the managed memory (when the arena counts them). */
   metadataBytes: number;
+  /** One entry per cache, the descriptor cache first. */
   caches: SlabCacheStats[];
 }
 
