@@ -20,8 +20,10 @@ const PAIR_MOVES_BELOW = 300;
  * Shrinks a failing run as fast-check shrinks a command sequence: removes chunks of operations
  * (halves, quarters, ... single operations) while the run still fails, repeats until nothing more
  * can go, simplifies each remaining operation's words to the smallest of 0..7 that still fails,
- * tries removing an operation together with a small word for the next one of its kind (a removal
- * shifts what that one picks), and repeats until nothing changes. A candidate counts when it fails
+ * tries dropping every operation before one together with a small word for it, the last operation
+ * after a single other one, and removing one
+ * together with a small word for the next one of its kind (a removal shifts what the next one
+ * picks), and repeats until nothing changes. A candidate counts when it fails
  * with the same message as the original run, numbers aside (pfns and counts change as it shrinks). Stops at the time budget with the
  * shortest run found so far. Returns the shortest run, what each of its operations did, and its error.
  *
@@ -80,8 +82,42 @@ export function shrinkFailure(soak: Soak, seed: number, failing: readonly Op[], 
         }
       }
     }
-    // Removing an operation shifts what the next one of its kind picks (`word % live`): try removing
-    // one together with a small word for that next one.
+    // Removing operations shifts what the next one picks (a pfn `a % pages`, a live thing `a % live`):
+    // try dropping everything before an operation together with a small word for it.
+    if (current.length <= PAIR_MOVES_BELOW) {
+      for (let i = current.length - 1; i >= 1 && !outOfTime(); i--) {
+        found: for (const word of ["a", "b"] as const) {
+          for (let v = 0; v < SMALL_WORDS && !outOfTime(); v++) {
+            const candidate = current.slice(i);
+            candidate[0] = { ...candidate[0]!, [word]: v };
+            if (fails(candidate)) {
+              current = candidate;
+              changed = true;
+              break found;
+            }
+          }
+        }
+        i = Math.min(i, current.length);
+      }
+    }
+    // The failure usually shows at the last operation: try it after a single other one, with small words.
+    if (current.length > 2 && current.length <= PAIR_MOVES_BELOW) {
+      const last = current[current.length - 1]!;
+      found: for (let i = 0; i < current.length - 1 && !outOfTime(); i++) {
+        for (const word of ["a", "b"] as const) {
+          for (let v = 0; v <= SMALL_WORDS && !outOfTime(); v++) {
+            // v === SMALL_WORDS: the operation's own word.
+            const helper = v === SMALL_WORDS ? current[i]! : { ...current[i]!, [word]: v };
+            if (fails([helper, last])) {
+              current = [helper, last];
+              changed = true;
+              break found;
+            }
+          }
+        }
+      }
+    }
+    // Likewise removing one operation together with a small word for the next one of its kind.
     if (current.length <= PAIR_MOVES_BELOW) {
       for (let i = current.length - 1; i >= 0 && !outOfTime(); i--) {
         let j = i + 1;

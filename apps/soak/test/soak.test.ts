@@ -88,7 +88,8 @@ describe("pnpm soak", () => {
 
   test("registration: --only by soak, package or scoped package; bad soaks refused", () => {
     expect(selectSoaks(["@mmkit/bench"]).map((s) => s.name)).toEqual(["system:classic", "system:memdesc", "system:buddy+maple", "system:potad+memmap", "system:potad+memdesc8"]);
-    expect(selectSoaks(["buddy", "system:memdesc"]).map((s) => s.name)).toEqual(["buddy", "system:memdesc"]);
+    // "buddy" names a soak and a package: the buddy soak and every soak of @mmkit/buddy.
+    expect(selectSoaks(["buddy", "system:memdesc"]).map((s) => s.name)).toEqual(["buddy", "shared-buddy", "system:memdesc"]);
     const base = plantedBug();
     expect(() => registerSoak({ ...base, name: "buddy" })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining('"buddy" is registered already') }));
     expect(() => registerSoak({ ...base, kinds: [] })).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));

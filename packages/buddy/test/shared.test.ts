@@ -25,6 +25,20 @@ describe("SharedBuddy in one thread", () => {
     shared.check();
   });
 
+  test("initialState (a described starting state) is built, then shared: the same state as BuddyAllocator's", () => {
+    const initialState = { pageblocks: [0, 1, 1, 1], free: [{ pfn: 1024, order: 10 }, { pfn: 8, order: 3 }], allocated: [{ pfn: 16, order: 0 }] };
+    const single = new BuddyAllocator(MemoryMap.uniform(8 << 20), { initialState });
+    const shared = SharedBuddy.create(MemoryMap.uniform(8 << 20), { initialState });
+    expect(shared.freePageCount()).toBe(1032);
+    expect(shared.buddyinfo()).toEqual(single.buddyinfo());
+    expect(shared.handle.options).not.toHaveProperty("initialState");
+    const worker = SharedBuddy.attach(structuredClone(shared.handle));
+    worker.freePages(16, 0);
+    single.freePages(16, 0);
+    expect(shared.buddyinfo()).toEqual(single.buddyinfo());
+    shared.check();
+  });
+
   test("the same operations through CPU fronts give exactly the pfns of the single-threaded allocator", () => {
     fc.assert(
       fc.property(fc.array(fc.record({ alloc: fc.boolean(), cpu: fc.nat(2), order: fc.nat(4), pick: fc.nat() }), { maxLength: 120 }), (ops) => {
@@ -162,8 +176,8 @@ describe("SharedBuddy in one thread", () => {
   });
 });
 
-test("4 workers (more than the cores) x 20k random ops, cross-worker frees through rings: nothing lost or doubled, all back, check() passes", async () => {
-  const r = await runSharedStress({ workers: 4, opsPerWorker: 20_000, seed: 3 });
+test.each(["mutex", "spin"] as const)("4 workers (more than the cores) x 20k random ops under a %s, cross-worker frees through rings: nothing lost or doubled, all back, check() passes", async (lock) => {
+  const r = await runSharedStress({ workers: 4, opsPerWorker: 20_000, seed: 3, buddy: { lock } });
   expect(r.doubles).toBe(0);
   expect(r.check).toBe("ok");
   expect(r.received).toBe(r.sent);

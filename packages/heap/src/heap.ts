@@ -103,14 +103,14 @@ export class Heap {
       throw new MmkitError(ErrorCode.InvalidArgument, `heap options must be an object, got ${describeValue(options)}`);
     }
     this.memory = new AdoptedMemory(buffer);
-    this.pageSize = requirePowerOfTwo(options.pageSize ?? 2048, "pageSize", 256, 65536);
-    const grow = options.grow ?? true;
+    this.pageSize = requirePowerOfTwo(options.pageSize === undefined ? 2048 : options.pageSize, "pageSize", 256, 65536);
+    const grow = options.grow === undefined ? true : options.grow;
     if (typeof grow !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `grow must be a boolean, got ${describeValue(grow)}`);
     this.#autoGrow = grow;
-    const classes = options.classes ?? "fine";
+    const classes = options.classes === undefined ? "fine" : options.classes;
     if (classes !== "fine" && classes !== "kmalloc") throw new MmkitError(ErrorCode.InvalidArgument, `classes must be "fine" or "kmalloc", got ${describeValue(classes)}`);
-    const minPartial = requireInteger(options.minPartial ?? 1, "minPartial", 0, 1000);
-    const maxOrder = requireInteger(options.maxOrder ?? 4, "maxOrder", 0, 10);
+    const minPartial = requireInteger(options.minPartial === undefined ? 1 : options.minPartial, "minPartial", 0, 1000);
+    const maxOrder = requireInteger(options.maxOrder === undefined ? 4 : options.maxOrder, "maxOrder", 0, 10);
     const size = Math.floor(this.memory.size / this.pageSize) * this.pageSize;
     if (size < this.pageSize * 2 ** maxOrder) {
       throw new MmkitError(ErrorCode.OutOfRange, `the buffer holds ${this.memory.size} bytes; a heap needs at least ${this.pageSize * 2 ** maxOrder} (one slab of order ${maxOrder})`);
@@ -120,12 +120,12 @@ export class Heap {
     this.#pages = new SpacePages(this.potad, this.pageSize);
     this.#pages.addSpace(this.potad.addSpace({ base: 0, size, granule: this.pageSize }), size);
     this.#managedEnd = size;
-    this.slab = new SlabAllocator({ pages: this.#pages, memory: this.memory, pageSize: this.pageSize, maxOrder, arena: this.arena, debug: options.debug ?? "" });
+    this.slab = new SlabAllocator({ pages: this.#pages, memory: this.memory, pageSize: this.pageSize, maxOrder, arena: this.arena, debug: options.debug === undefined ? "" : options.debug });
     this.kmalloc = new Kmalloc(this.slab, {
       classes,
       large: this.#pages,
       cacheOptions: { minPartial, cpuPartial: 0 },
-      maxCacheSize: Math.min(options.maxClassSize ?? 8192, this.pageSize * 2 ** maxOrder),
+      maxCacheSize: Math.min(requireInteger(options.maxClassSize === undefined ? 8192 : options.maxClassSize, "maxClassSize", 8), this.pageSize * 2 ** maxOrder),
     });
     this.#sizes = new AddressMap(this.arena, "heap sizes");
   }
@@ -221,7 +221,7 @@ export class Heap {
   #view<T>(ctor: ViewCtor<T>, address: number, count: number | undefined): T {
     const size = this.sizeOf(address);
     const each = ctor.BYTES_PER_ELEMENT;
-    const n = count ?? Math.floor(size / each);
+    const n = count === undefined ? Math.floor(size / each) : count;
     requireInteger(n, "count", 0, Math.floor(size / each));
     if (address % each !== 0) throw new MmkitError(ErrorCode.NotAligned, `address ${address} is not aligned to ${each} bytes`);
     const bytes = this.memory.bytes(address, n * each);
@@ -261,16 +261,17 @@ export class Heap {
 
   /**
    * Grows the buffer by at least `bytes` and manages the new bytes; returns the bytes added, or -1
-   * when the buffer cannot grow. The new bytes become a space of their own (an allocation does
-   * not span the old end).
+   * when the buffer cannot grow. POTAD's space grows at its end (`growSpace`), so the new bytes
+   * merge with the free ones before the old end and an allocation may span it.
    */
   grow(bytes: number): number {
     requireInteger(bytes, "bytes", 1);
     if (this.memory.grow(bytes) < 0) return -1;
     const end = Math.floor(this.memory.size / this.pageSize) * this.pageSize;
     const added = end - this.#managedEnd;
-    if (added < this.pageSize * 2 ** this.slab.maxOrder) return added > 0 ? 0 : -1;
-    this.#pages.addSpace(this.potad.addSpace({ base: this.#managedEnd, size: added, granule: this.pageSize }), added);
+    if (added <= 0) return 0;
+    this.potad.growSpace(this.#pages.spaces[0]!, end);
+    this.#pages.grewLast(end);
     this.#managedEnd = end;
     return added;
   }

@@ -37,6 +37,16 @@ export class SpacePages {
     this.#faces.push(this.potad.pageFace(space, this.pageSize));
   }
 
+  /**
+   * The last space grew at its end to `size` bytes (POTAD's `growSpace` was called): its page face
+   * is made again so it sees the larger orders.
+   */
+  grewLast(size: number): void {
+    const i = this.spaces.length - 1;
+    this.#sizes[i] = size;
+    this.#faces[i] = this.potad.pageFace(this.spaces[i]!, this.pageSize);
+  }
+
   allocPages(order: number): number {
     const faces = this.#faces;
     for (let i = 0; i < faces.length; i++) {

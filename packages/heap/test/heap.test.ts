@@ -145,6 +145,21 @@ describe("Heap", () => {
     expect(new Heap(new WebAssembly.Memory({ initial: 1, maximum: 1 })).malloc(70_000)).toBe(-1);
   });
 
+  it("after a grow, the buffer is one POTAD space whose free blocks merged across the old end", () => {
+    const wasm = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+    const heap = new Heap(wasm);
+    expect(heap.malloc(40_000)).toBe(0); // 20 pages of 2 KiB; 24 KiB stay free before 65536
+    const p = heap.malloc(50_000); // does not fit before the end: the memory grows by two 64 KiB pages
+    expect(p).toBeGreaterThanOrEqual(65536);
+    expect(wasm.buffer.byteLength).toBe(196608);
+    expect(heap.potad.spaces()).toEqual([0]);
+    expect(heap.potad.stats(0).size).toBe(196608);
+    heap.free(p);
+    heap.check();
+    expect(heap.potad.stats(0).freeBytes).toBe(196608 - 40960);
+    expect(heap.potad.stats(0).largestFreeBlock).toBe(65536);
+  });
+
   it("keeps the exact size and hands out typed views of exactly it", () => {
     const heap = new Heap(new ArrayBuffer(64 * 1024));
     const p = heap.malloc(10);

@@ -137,6 +137,16 @@ export class MapleTree extends MapleView {
    * descent.
    */
   #pathKept = false;
+  /**
+   * What the last in-place erase replaced in the parents' copies of gap summaries (head, tail,
+   * longest gap per level, from the leaf's parent up), and the run it formed (`#undoRun`: start,
+   * end, left run, right run). A store that refills exactly that run right after it restores the
+   * tree's content, so it restores these copies instead of rescanning the nodes whose longest gap
+   * the erase raised. `#undoLevels` -1: nothing to restore (any other write clears it).
+   */
+  readonly #undoGaps = new Float64Array(3 * MAX_LEVELS);
+  readonly #undoRun = new Float64Array(4);
+  #undoLevels = -1;
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
 
@@ -269,6 +279,7 @@ export class MapleTree extends MapleView {
   erase(index: number): number | undefined {
     this.#writable();
     requireIndex(index, "index");
+    this.#undoLevels = -1;
     // One descent finds the range and leaves the path for the write.
     this.#descend(index);
     const n = this.#pathNode[0]!;
@@ -442,6 +453,7 @@ export class MapleTree extends MapleView {
     this.levels = levels;
     this.#size = n;
     this.#pathKept = false;
+    this.#undoLevels = -1;
   }
 
   /**
@@ -460,6 +472,7 @@ export class MapleTree extends MapleView {
     this.#writable();
     const nodes = this.nodes;
     const epoch = nodes.epoch++;
+    this.#undoLevels = -1;
     const snap = new MapleSnapshot(nodes, this.root, this.levels, this.#size, epoch, (s) => this.#release(s));
     this.#snapshots.push(snap);
     this.#pinned = epoch;
@@ -497,6 +510,7 @@ export class MapleTree extends MapleView {
     this.#size = 0;
     this.#disposed = true;
     this.#pathKept = false;
+    this.#undoLevels = -1;
   }
 
   // ---- write path ---------------------------------------------------------------------------
@@ -574,6 +588,13 @@ export class MapleTree extends MapleView {
     this.#emptySlots(this.#pathNode[0]!, lo, hi);
     this.#size--;
     this.#patchSummaries(0, runStart, runEnd, first - runStart, runEnd - last, false);
+    if (this.#undoLevels >= 0) {
+      const run = this.#undoRun;
+      run[0] = runStart;
+      run[1] = runEnd;
+      run[2] = first - runStart;
+      run[3] = runEnd - last;
+    }
     return true;
   }
 
@@ -591,6 +612,9 @@ export class MapleTree extends MapleView {
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
+    // An in-place erase from the leaf keeps what it replaces, for a store that undoes it.
+    const undo = this.#undoGaps;
+    this.#undoLevels = !store && level === 0 ? 0 : -1;
     for (let l = level; l < this.levels; l++) {
       const parent = this.#pathNode[l + 1]!;
       const slot = this.#pathSlot[l + 1]!;
@@ -623,6 +647,7 @@ export class MapleTree extends MapleView {
       } else if (atStart || atEnd) {
         // The run on the far side was interior and now is not: if it was the longest, rescan.
         if ((atStart ? z : a) === m && m > 0) {
+          this.#undoLevels = -1;
           this.#fixParents(l, this.#pathNode[l]!, l === 0);
           return;
         }
@@ -633,9 +658,27 @@ export class MapleTree extends MapleView {
         m2 = re - rs + 1;
       }
       if (h2 === h && t2 === t && m2 === m) return;
+      if (this.#undoLevels === l) {
+        undo[3 * l] = h;
+        undo[3 * l + 1] = t;
+        undo[3 * l + 2] = m;
+        this.#undoLevels = l + 1;
+      }
       igap[g] = h2;
       igap[g + 1] = t2;
       igap[g + 2] = m2;
+    }
+  }
+
+  /** Puts back the parents' copies the last in-place erase replaced (see `#undoGaps`), along the current path. */
+  #restoreGaps(): void {
+    const igap = this.nodes.igap;
+    const undo = this.#undoGaps;
+    for (let l = 0; l < this.#undoLevels; l++) {
+      const g = 3 * ((this.#pathNode[l + 1]! << SLOT_SHIFT) + this.#pathSlot[l + 1]!);
+      igap[g] = undo[3 * l]!;
+      igap[g + 1] = undo[3 * l + 1]!;
+      igap[g + 2] = undo[3 * l + 2]!;
     }
   }
 
@@ -785,7 +828,9 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
-    this.#patchSummaries(0, start, end, first - start, end - last, true);
+    const run = this.#undoRun;
+    if (this.#undoLevels >= 0 && run[0] === start && run[1] === end && run[2] === first - start && run[3] === end - last) this.#restoreGaps();
+    else this.#patchSummaries(0, start, end, first - start, end - last, true);
     return true;
   }
 
@@ -842,9 +887,12 @@ export class MapleTree extends MapleView {
     // and reused by the first round of the loop below.
     let pathValid = false;
     if (value === value && this.#fastPaths) {
-      if (this.#storeInLeaf(first, last, value)) return;
+      const done = this.#storeInLeaf(first, last, value);
+      this.#undoLevels = -1;
+      if (done) return;
       pathValid = true;
     }
+    this.#undoLevels = -1;
     if (value !== value) {
       // Merge with empty neighbours so that empty runs never sit side by side. Neighbours inside
       // the leaf are read from it; only a neighbour in another leaf costs a descent.
@@ -1122,6 +1170,7 @@ export class MapleTree extends MapleView {
    */
   #commit(k: number): void {
     this.#pathKept = false;
+    this.#undoLevels = -1;
     const nodes = this.nodes;
     // Up to two replacement children for the parent: ids and whether they are new.
     let kidA = -1;

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
+import { MetadataArena } from "@mmkit/physmem";
 import { MapleTree, type MapleEntry, type MapleSnapshot } from "@mmkit/memdesc-lookup";
 import { setWriteFastPaths } from "../src/maple-tree.ts";
 
@@ -111,4 +112,119 @@ test("single-page ranges at random pfns: 2000 erase + store pairs agree step by 
   expect(fast.size).toBe(400);
   expect(shape(fast)).toEqual(shape(slow));
   expect(fast.height).toBe(slow.height);
+});
+
+/** A tree of one-index ranges at `first, first + 2, ...` (`count` of them) with `first * 10` values, bulk-loaded into full leaves. */
+function comb(first: number, count: number, arena?: MetadataArena): MapleTree {
+  const tree = new MapleTree(arena ? { arena } : {});
+  const at = Array.from({ length: count }, (_, i) => first + 2 * i);
+  tree.bulkLoad(at, at, at.map((x) => x * 10));
+  return tree;
+}
+
+test("an erase at a leaf's first entry joins the empty run ending the leaf before, in place", () => {
+  // Entries at 0, 2, ..., 78 and the gaps between them are 80 slots: 5 full leaves, leaf 1 from
+  // index 16 (an entry) after leaf 0's last slot, the gap [15, 15].
+  const arena = new MetadataArena();
+  const fast = comb(0, 40, arena);
+  const slow = comb(0, 40);
+  setWriteFastPaths(slow, false);
+  expect(fast.nodeCount).toEqual({ leaves: 5, inner: 1 });
+  const bytes = arena.bytes;
+  expect(arena.sealWhile(() => fast.erase(16))).toBe(160);
+  expect(slow.erase(16)).toBe(160);
+  expect(arena.bytes).toBe(bytes);
+  fast.check();
+  expect(shape(fast)).toEqual(shape(slow));
+  expect(fast.nodeCount).toEqual({ leaves: 5, inner: 1 });
+  expect(fast.emptyArea(0, 100, 3)).toBe(15); // [15, 17] is one run across the old leaf boundary
+  expect(fast.loadRange(14)).toEqual({ first: 14, last: 14, value: 140 });
+  expect(fast.loadRange(18)).toEqual({ first: 18, last: 18, value: 180 });
+  expect(fast.store(16, 16, 7)).toBeUndefined();
+  slow.store(16, 16, 7);
+  fast.check();
+  expect(shape(fast)).toEqual(shape(slow));
+});
+
+test("an erase at a leaf's last entry hands its empty tail to the next leaf's empty run, in place", () => {
+  // Entries at 1, 3, ..., 79: leaf 0 ends with the entry 15, leaf 1 starts with the gap [16, 16].
+  const arena = new MetadataArena();
+  const fast = comb(1, 40, arena);
+  const slow = comb(1, 40);
+  setWriteFastPaths(slow, false);
+  const bytes = arena.bytes;
+  expect(arena.sealWhile(() => fast.erase(15))).toBe(150);
+  expect(slow.erase(15)).toBe(150);
+  expect(arena.bytes).toBe(bytes);
+  fast.check();
+  expect(shape(fast)).toEqual(shape(slow));
+  expect(fast.emptyArea(0, 100, 3)).toBe(14);
+  expect(fast.emptyAreaRev(0, 100, 3)).toBe(98); // the top of the window, in the run after 79
+  fast.store(14, 16, 5); // the joined run, filled again
+  slow.store(14, 16, 5);
+  fast.check();
+  expect(shape(fast)).toEqual(shape(slow));
+});
+
+test("a live snapshot sends a cross-leaf erase to the copying general path, and the snapshot keeps its view", () => {
+  const fast = comb(0, 40);
+  const before = all(fast);
+  const snap = fast.snapshot();
+  expect(fast.erase(16)).toBe(160);
+  fast.check();
+  expect(all(snap)).toEqual(before);
+  expect(fast.load(16)).toBeUndefined();
+  snap.release();
+  fast.check();
+});
+
+test("erase then store of the same range (the undo of the erase's summary patches) agrees with the general path", () => {
+  const space = 1 << 13;
+  const fast = new MapleTree();
+  const slow = new MapleTree();
+  setWriteFastPaths(slow, false);
+  let seed = 5;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % n; // the high bits: the low ones of this generator cycle fast
+  };
+  const live: number[] = [];
+  while (live.length < 300) {
+    const p = rnd(space);
+    const len = 1 + rnd(3);
+    if ([...fast.entries(p, p + len - 1)].length > 0) continue;
+    fast.store(p, p + len - 1, p);
+    slow.store(p, p + len - 1, p);
+    live.push(p);
+  }
+  const snaps: MapleSnapshot[] = [];
+  for (let k = 0; k < 1500; k++) {
+    const p = live[rnd(live.length)]!;
+    const e = fast.loadRange(p)!;
+    expect(fast.erase(p)).toBe(p);
+    slow.erase(p);
+    const between = rnd(8);
+    if (between === 0) snaps.push(fast.snapshot(), slow.snapshot()); // the store must not restore into nodes a snapshot sees
+    if (between === 1) {
+      // another write in between: the store must patch, not restore
+      const q = rnd(space);
+      if (fast.load(q) === undefined && slow.load(q) === undefined) {
+        fast.store(q, q, 1);
+        slow.store(q, q, 1);
+        fast.erase(q);
+        slow.erase(q);
+      }
+    }
+    fast.store(e.first, e.last, p);
+    slow.store(e.first, e.last, p);
+    if (snaps.length > 4) {
+      snaps.shift()!.release();
+      snaps.shift()!.release();
+    }
+    fast.check();
+    if (k % 25 === 0) expect(shape(fast)).toEqual(shape(slow));
+  }
+  for (const s of snaps) s.release();
+  fast.check();
+  expect(shape(fast)).toEqual(shape(slow));
 });

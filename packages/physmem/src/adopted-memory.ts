@@ -64,7 +64,7 @@ export class AdoptedMemory {
     if (options === null || typeof options !== "object") {
       throw new MmkitError(ErrorCode.InvalidArgument, `adopted memory options must be an object, got ${describeValue(options)}`);
     }
-    this.base = requireInteger(options.base ?? 0, "base");
+    this.base = requireInteger(options.base === undefined ? 0 : options.base, "base");
     this.source = source;
     this.#wasm = isWasm ? (source as WebAssembly.Memory) : null;
     this.#buffer = isWasm ? (source as WebAssembly.Memory).buffer : (source as ArrayBuffer);
@@ -122,8 +122,9 @@ export class AdoptedMemory {
    */
   bytes(address: number, length: number): Uint8Array {
     const u8 = this.#current();
-    const offset = address - this.base;
-    if (!(offset >= 0 && length >= 0 && offset + length <= u8.byteLength) || !Number.isSafeInteger(address) || !Number.isSafeInteger(length)) {
+    // typeof first: arithmetic on a BigInt throws a TypeError, not the typed error.
+    const offset = typeof address === "number" ? address - this.base : NaN;
+    if (typeof length !== "number" || !(offset >= 0 && length >= 0 && offset + length <= u8.byteLength) || !Number.isSafeInteger(address) || !Number.isSafeInteger(length)) {
       requireInteger(address, "address");
       requireInteger(length, "length");
       throw new MmkitError(ErrorCode.NotRam, `${length} bytes at address ${address} are not inside the adopted buffer [${this.base}, ${this.base + u8.byteLength})`);

@@ -1,6 +1,6 @@
 import type { ArrayFactory, LabelBytes, MetadataArray, TypedArrayKind } from "./arena.js";
 import { ErrorCode, MmkitError, describeValue } from "./errors.js";
-import type { RecordingArena } from "./recording-arena.js";
+import { RecordingArena } from "./recording-arena.js";
 
 /**
  * The layout of a {@link SharedMetadataArena}'s one `SharedArrayBuffer`, written down here because
@@ -200,10 +200,19 @@ export class SharedMetadataArena implements ArrayFactory {
    * ```
    */
   static copyOf(recording: RecordingArena, spare: { spareBytes?: number; spareArrays?: number } = {}): SharedMetadataArena {
+    if (!(recording instanceof RecordingArena)) throw new MmkitError(ErrorCode.InvalidArgument, `copyOf needs a RecordingArena, got ${describeValue(recording)}`);
+    if (spare === null || typeof spare !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `copyOf's spare room must be an object, got ${describeValue(spare)}`);
+    const spareBytes = spare.spareBytes === undefined ? 0 : spare.spareBytes;
+    const spareArrays = spare.spareArrays === undefined ? 0 : spare.spareArrays;
+    for (const [name, v] of [["spareBytes", spareBytes], ["spareArrays", spareArrays]] as const) {
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > 2 ** 31) {
+        throw new MmkitError(ErrorCode.InvalidArgument, `${name} must be an integer in [0, 2^31], got ${describeValue(v)}`);
+      }
+    }
     const arrays = recording.arrays();
-    let bytes = spare.spareBytes ?? 0;
+    let bytes = spareBytes;
     for (const r of arrays) bytes += Math.ceil(r.array.byteLength / LINE) * LINE;
-    const arena = new SharedMetadataArena({ capacity: bytes, maxArrays: arrays.length + (spare.spareArrays ?? 0) });
+    const arena = new SharedMetadataArena({ capacity: bytes, maxArrays: Math.max(1, arrays.length + spareArrays) });
     for (const r of arrays) {
       const copy = arena.allocate(r.kind, r.array.length, r.label);
       (copy as Int32Array).set(r.array as Int32Array);

@@ -1,5 +1,5 @@
-import { AdoptedMemory, ErrorCode } from "@mmkit/physmem";
-import { expectMmkitError } from "@mmkit/test-support";
+import { AdoptedMemory, ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
+import { expectMmkitError, HOSTILE_VALUES } from "@mmkit/test-support";
 import { describe, expect, it } from "vitest";
 
 describe("AdoptedMemory", () => {
@@ -57,6 +57,36 @@ describe("AdoptedMemory", () => {
   it("refuses what it cannot adopt", () => {
     for (const bad of [null, 1, "x", new Uint8Array(4), {}]) {
       expectMmkitError(() => new AdoptedMemory(bad as never), ErrorCode.InvalidArgument, "");
+    }
+  });
+
+  it("bad input in every position: a typed error naming the value, and the bytes unchanged", () => {
+    const positions: [string, (m: AdoptedMemory, v: unknown) => unknown, (v: unknown) => boolean][] = [
+      ["bytes(address)", (m, v) => m.bytes(v as number, 1), (v) => Object.is(v, -0)],
+      ["bytes(0, length)", (m, v) => m.bytes(0, v as number), (v) => Object.is(v, -0)],
+      // A huge but well-formed size is not misuse: this buffer cannot grow, so it says -1.
+      ["grow(bytes)", (m, v) => m.grow(v as number), (v) => v === Number.MAX_SAFE_INTEGER],
+      ["new AdoptedMemory(buffer, { base })", (_m, v) => new AdoptedMemory(new ArrayBuffer(8), { base: v as number }), (v) => v === undefined || Object.is(v, -0) || v === Number.MAX_SAFE_INTEGER],
+      ["new AdoptedMemory(buffer, options)", (_m, v) => new AdoptedMemory(new ArrayBuffer(8), v as never), (v) => v === undefined || (typeof v === "object" && v !== null)],
+    ];
+    for (const [where, call, valid] of positions) {
+      for (const [label, value] of HOSTILE_VALUES) {
+        if (valid(value)) continue;
+        const buffer = new ArrayBuffer(64);
+        new Uint8Array(buffer).fill(9);
+        const m = new AdoptedMemory(buffer);
+        let caught: unknown;
+        try {
+          call(m, value);
+        } catch (e) {
+          caught = e;
+        }
+        expect(caught, `${where} with ${label}`).toBeInstanceOf(MmkitError);
+        // NaN, objects and BigInts are named as describeValue prints them.
+        expect((caught as Error).message, `${where} with ${label}`).toContain(describeValue(value));
+        expect(new Uint8Array(buffer).every((b) => b === 9)).toBe(true);
+        expect(m.size).toBe(64);
+      }
     }
   });
 });

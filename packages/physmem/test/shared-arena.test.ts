@@ -105,6 +105,14 @@ describe("hostile values in every position of the shared arena and the locks", (
       }
       expectMmkitError(() => new FutexMutex(v as Int32Array), ErrorCode.InvalidArgument, describeValue(v));
       expectMmkitError(() => SharedMetadataArena.attach(v as never), ErrorCode.LayoutMismatch, describeValue(v));
+      expectMmkitError(() => SharedMetadataArena.copyOf(v as never), ErrorCode.InvalidArgument, describeValue(v));
+      // spare room: undefined is none, -0 is 0; the rest are refused.
+      if (label !== "undefined" && label !== "-0") {
+        expectMmkitError(() => SharedMetadataArena.copyOf(new RecordingArena(), { spareBytes: v as number }), ErrorCode.InvalidArgument, describeValue(v));
+        expectMmkitError(() => SharedMetadataArena.copyOf(new RecordingArena(), { spareArrays: v as number }), ErrorCode.InvalidArgument, describeValue(v));
+      }
+      // shared: undefined and null are the default, as for MetadataArena.
+      if (label !== "undefined" && label !== "null") expectMmkitError(() => new RecordingArena({ shared: v as boolean }), ErrorCode.InvalidArgument, describeValue(v));
     });
   }
 });

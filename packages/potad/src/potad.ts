@@ -234,6 +234,49 @@ export class Potad {
   }
 
   /**
+   * Grows `space` at its end to `size` bytes (a larger multiple of its granule; the new bytes must
+   * not overlap another space), as a `WebAssembly.Memory` grows. The new bytes become free blocks
+   * that merge with the free blocks before the old end, so a block (or a contiguous range) may
+   * span the old end afterwards. Page faces made before keep the largest order they had; make a
+   * new one for larger blocks. Throws (changing nothing) for a bad space or size, or an overlap.
+   * Cost: O(orders) records and merges; never moves an allocation.
+   *
+   * @example
+   * ```ts
+   * const s = potad.addSpace({ base: 0, size: 12288, granule: 4096 }); // an 8 KiB and a 4 KiB block; 16 KiB is refused
+   * potad.growSpace(s, 16384);
+   * potad.alloc(s, 16384); // 0: one block across the old end
+   * ```
+   */
+  growSpace(space: number, size: number): void {
+    const h = this.#spaces.header(space);
+    const hdr = this.#spaces.headers;
+    const base = hdr[h + H_BASE]!;
+    const oldSize = hdr[h + H_SIZE]!;
+    const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
+    const granule = POW2[granuleLog2]!;
+    requireInteger(size, "size", oldSize + 1, MAX_SPACE_END - base);
+    if (size % granule !== 0) throw new MmkitError(ErrorCode.NotAligned, `size ${size} is not a multiple of the granule ${granule}`);
+    const other = this.#spaces.overlapping(base + oldSize, size - oldSize);
+    if (other >= 0) throw new MmkitError(ErrorCode.Overlap, `growing space ${space} to [${base}, ${base + size}) overlaps space ${other}`);
+    this.#blocks.reserve(2 * MAX_ORDERS);
+    this.#spaces.resize(space, size, Math.min(floorLog2(size) - granuleLog2, MAX_ORDERS - 1));
+    const blocks = this.#blocks;
+    const end = base + size;
+    for (let at = base + oldSize; at < end; ) {
+      const e = Math.min(alignmentLog2(at), floorLog2(end - at));
+      const r = blocks.insert(at);
+      const o = r * RECORD_STRIDE;
+      blocks.records[o + R_LOG2] = e;
+      blocks.records[o + R_SPACE] = space;
+      blocks.records[o + R_STATE] = FREE;
+      // Merges with the free buddies before it (the old end's free blocks, or the new ones just added).
+      this.#release(at, e, space, h);
+      at += POW2[e]!;
+    }
+  }
+
+  /**
    * Gives back a space that is entirely free: its blocks and its id are released (the id may be
    * reused). Throws `ERR_INVALID_STATE` (changing nothing) while anything is allocated from it.
    * Cost: O(free and cached blocks of the space).

@@ -97,6 +97,14 @@ export class SpaceTable {
   }
 
   /** Marks a space's header free. */
+  /** Sets the size of `space` (which grew at its end) and the largest order it can hold. */
+  resize(space: number, size: number, maxOrder: number): void {
+    const h = space * HEADER_STRIDE;
+    const shape = this.headers[h + H_SHAPE]!;
+    this.headers[h + H_SHAPE] = shape - (shape & 63) + maxOrder;
+    this.headers[h + H_SIZE] = size;
+  }
+
   remove(space: number): void {
     const h = space * HEADER_STRIDE;
     this.headers.fill(0, h, h + HEADER_STRIDE);

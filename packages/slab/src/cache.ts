@@ -9,6 +9,8 @@ import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S
 /**
  * What a cache needs from the allocator that owns it: new slabs (pages, a descriptor, objects on
  * a free list, the memdesc recursion) and giving an empty slab back.
+ *
+ * @internal
  */
 export interface SlabProvider {
   readonly table: SlabTable;
@@ -117,7 +119,7 @@ export class SlabCache {
   readonly objectsPerSlab: number;
   /** The lowest order that holds one object: what a new slab falls back to when the preferred order is not free (SLUB's `s->min`). */
   readonly minOrder: number;
-  /** One bit per object slot of each slab: set while handed out. */
+  /** @internal One bit per object slot of each slab: set while handed out. */
   readonly bitmap: SlabBitmap;
   readonly debug: SlabDebug;
   readonly minPartial: number;
@@ -197,7 +199,7 @@ export class SlabCache {
 
   /** @internal {@link alloc} without the guard that keeps users off the descriptor cache. */
   allocObject(cpu: number): number {
-    if (!(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     let object = this.cpuFreelist[cpu]!;
     if (object < 0) {
@@ -257,7 +259,7 @@ export class SlabCache {
   }
 
   #validateFree(s: number, address: number, cpu: number): void {
-    if (!(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     const p = this.#p;
     const ints = p.table.ints;
@@ -474,6 +476,17 @@ export class SlabCache {
       s = next;
     }
     return freed;
+  }
+
+  /** Object slots in the cache's slabs (a slab that fell back to a lower order has fewer). O(slab rows). */
+  objectSlots(): number {
+    const ints = this.#p.table.ints;
+    let slots = 0;
+    for (let s = 0; s < this.#p.table.capacity; s++) {
+      const o = s * INT_STRIDE;
+      if (ints[o + S_STATE] !== SlabState.Unused && ints[o + S_CACHE] === this.id) slots += ints[o + S_OBJECTS]!;
+    }
+    return slots;
   }
 
   /** Pages in the cache's slabs. O(slab rows). */

@@ -88,15 +88,15 @@ export class Kmalloc {
     }
     this.slab = slab;
     const limit = slab.pageSize * 2 ** slab.maxOrder;
-    this.maxCacheSize = requireInteger(options.maxCacheSize ?? Math.min(2 * slab.pageSize, limit), "maxCacheSize", 8, limit);
-    const large = options.large ?? null;
+    this.maxCacheSize = requireInteger(options.maxCacheSize === undefined ? Math.min(2 * slab.pageSize, limit) : options.maxCacheSize, "maxCacheSize", 8, limit);
+    const large = options.large === undefined ? null : options.large;
     if (large !== null && (typeof large !== "object" || typeof large.allocRange !== "function" || typeof large.freeRange !== "function")) {
       throw new MmkitError(ErrorCode.InvalidArgument, `large must be a RangeSource (allocRange, freeRange), got ${describeValue(large)}`);
     }
     this.#large = large;
-    const cacheOptions = options.cacheOptions ?? {};
+    const cacheOptions = options.cacheOptions === undefined ? {} : options.cacheOptions;
     if (cacheOptions === null || typeof cacheOptions !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `cacheOptions must be an object, got ${describeValue(cacheOptions)}`);
-    const classes = sizeClasses(options.classes ?? "kmalloc", this.maxCacheSize);
+    const classes = sizeClasses(options.classes === undefined ? "kmalloc" : options.classes, this.maxCacheSize);
     if (classes[classes.length - 1] !== this.maxCacheSize) classes.push(this.maxCacheSize);
     this.classes = classes;
     this.caches = classes.map((size) => slab.createCache(`kmalloc-${size}`, size, { ...cacheOptions, align: alignOf(size, slab.pageSize) }));

@@ -1,5 +1,5 @@
 import { ErrorCode, MetadataArena, MmkitError, describeValue, requireArrayFactory, requireInteger, requirePowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
-import { SlabCache, type SlabCacheOptions, type SlabProvider } from "./cache.js";
+import { SlabCache, type SlabCacheOptions } from "./cache.js";
 import { checkSlabAllocator } from "./check.js";
 import type { PageSource, SlabMemory, SlabShrinker } from "./interfaces.js";
 import { RED_ACTIVE, RED_INACTIVE, POISON_END, POISON_FREE, objectLayout, parseDebug, slabOrder } from "./layout.js";
@@ -61,13 +61,16 @@ export interface SlabAllocatorOptions {
  * slab.check();
  * ```
  */
-export class SlabAllocator implements SlabProvider {
+export class SlabAllocator {
   readonly pageSize: number;
   readonly cpus: number;
   readonly maxOrder: number;
   readonly arena: ArrayFactory;
+  /** @internal The `struct slab` rows. */
   readonly table: SlabTable;
+  /** @internal pfn -> slab. */
   readonly pageMap: PageMap;
+  /** @internal Free pointers, poison and red zones in the managed bytes. */
   readonly objects: ObjectMemory;
   /** The cache descriptors come from. */
   readonly descriptorCache: SlabCache;
@@ -92,11 +95,11 @@ export class SlabAllocator implements SlabProvider {
     if (memory === null || typeof memory !== "object" || typeof memory.bytes !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `memory must have bytes(address, length), got ${describeValue(memory)}`);
     }
-    this.pageSize = requirePowerOfTwo(options.pageSize ?? 4096, "pageSize", 256, 2 ** 30);
-    this.cpus = requireInteger(options.cpus ?? 1, "cpus", 1, 1024);
-    this.maxOrder = requireInteger(options.maxOrder ?? 3, "maxOrder", 0, 10);
-    parseDebug(options.debug ?? "");
-    this.#debug = options.debug ?? "";
+    this.pageSize = requirePowerOfTwo(orDefault(options.pageSize, 4096), "pageSize", 256, 2 ** 30);
+    this.cpus = requireInteger(orDefault(options.cpus, 1), "cpus", 1, 1024);
+    this.maxOrder = requireInteger(orDefault(options.maxOrder, 3), "maxOrder", 0, 10);
+    parseDebug(orDefault(options.debug, ""));
+    this.#debug = orDefault(options.debug, "");
     this.arena = options.arena === undefined ? new MetadataArena() : requireArrayFactory(options.arena);
     this.pages = options.pages;
     this.objects = new ObjectMemory(options.memory);
@@ -119,15 +122,15 @@ export class SlabAllocator implements SlabProvider {
     }
     const maxBytes = this.pageSize * 2 ** this.maxOrder;
     requireInteger(size, "size", 1, maxBytes);
-    const align = requirePowerOfTwo(options.align ?? 8, "align", 8, this.pageSize);
-    const ctor = options.ctor ?? null;
+    const align = requirePowerOfTwo(orDefault(options.align, 8), "align", 8, this.pageSize);
+    const ctor = orDefault(options.ctor, null);
     if (ctor !== null && typeof ctor !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `ctor must be a function, got ${describeValue(ctor)}`);
-    const debug = parseDebug(options.debug ?? this.#debug);
+    const debug = parseDebug(orDefault(options.debug, this.#debug));
     const layout = objectLayout(size, align, ctor !== null, debug);
     if (layout.stride > maxBytes) {
       throw new MmkitError(ErrorCode.OutOfRange, `size ${size} with its debug bytes (${layout.stride}) does not fit a slab of order ${this.maxOrder}`);
     }
-    const minPartial = requireInteger(options.minPartial ?? Math.min(10, Math.max(5, Math.floor(Math.log2(size) / 2))), "minPartial", 0, 1000);
+    const minPartial = requireInteger(orDefault(options.minPartial, Math.min(10, Math.max(5, Math.floor(Math.log2(size) / 2)))), "minPartial", 0, 1000);
     const minObjects = 4 * (Math.floor(Math.log2(this.cpus)) + 2);
     const order = slabOrder(layout.stride, this.pageSize, minObjects, this.maxOrder);
     const objectsPerSlab = Math.floor((this.pageSize * 2 ** order) / layout.stride);
@@ -135,7 +138,7 @@ export class SlabAllocator implements SlabProvider {
     while (this.pageSize * 2 ** minOrder < layout.stride) minOrder++;
     // SLUB's slub_set_cpu_partial: objects by size, turned into slabs (two objects free per slab on average).
     const cpuObjects = size >= this.pageSize ? 6 : size >= 1024 ? 24 : size >= 256 ? 52 : 120;
-    const cpuPartial = requireInteger(options.cpuPartial ?? Math.ceil((cpuObjects * 2) / objectsPerSlab), "cpuPartial", 0, 1000);
+    const cpuPartial = requireInteger(orDefault(options.cpuPartial, Math.ceil((cpuObjects * 2) / objectsPerSlab)), "cpuPartial", 0, 1000);
     const cache = new SlabCache(this, { id: this.#caches.length, name, layout, align, order, objectsPerSlab, minOrder, debug, minPartial, cpuPartial, ctor }, this.arena);
     this.#caches.push(cache);
     return cache;
@@ -238,7 +241,7 @@ export class SlabAllocator implements SlabProvider {
     const caches = this.caches().map((c) => ({
       name: c.name,
       activeObjects: c.activeObjects,
-      objects: c.nrSlabs * c.objectsPerSlab,
+      objects: c.objectSlots(),
       objectSize: c.objectSize,
       stride: c.stride,
       objectsPerSlab: c.objectsPerSlab,
@@ -374,6 +377,11 @@ export class SlabAllocator implements SlabProvider {
       d.freeInSlab(this.pageMap.slabAt(desc), desc, cpu);
     }
   }
+}
+
+/** `value`, or `fallback` when it is undefined (null is a value, and refused where a number goes). */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
 }
 
 function metadataBytesOf(arena: ArrayFactory): number {

@@ -136,8 +136,9 @@ export interface SuiteContext {
   /**
    * What the suites that ran before this one in the same `pnpm bench` recorded (empty when this
    * suite runs alone): a suite may state a conclusion from another's curve instead of measuring it again.
+   * Optional, so a hand-made context in a test need not give it (the runner always does).
    */
-  readonly earlier: readonly Measurement[];
+  readonly earlier?: readonly Measurement[];
 }
 
 /** A named group of measurements, selected with `--suite <name>`. */

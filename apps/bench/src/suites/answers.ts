@@ -54,7 +54,7 @@ export function scaleClause(earlier: readonly Measurement[], workload: string, m
 
 /** The scale sentence of an answer, or a pointer to the suite that gives it. */
 function atScale(ctx: SuiteContext, what: string, workload: string, metric: string, a: string, b: string, format: (v: number) => string): string {
-  const clause = scaleClause(ctx.earlier, workload, metric, a, b, format);
+  const clause = scaleClause(ctx.earlier ?? [], workload, metric, a, b, format);
   return clause === undefined ? ` At scale: run the scale suite before this one (the default run does) for ${what} from 1k to 1M live pages.` : ` At scale (${what}, scale suite): ${clause}.`;
 }
 

@@ -48,6 +48,39 @@ function rangesWithHoles(seed: number, ranges: number): HoleyLayout {
   return { count, pages: pfn, starts: starts.subarray(0, count + 1), hole: hole.subarray(0, count), memdesc: memdesc.subarray(0, count) };
 }
 
+/**
+ * `count` one-page ranges at distinct random pfns below `pages`, with the holes between them: the
+ * shape of order-0 descriptors on a small machine, where a whole tree sits in the CPU caches.
+ */
+function scatteredPages(seed: number, count: number, pages: number): HoleyLayout {
+  const rng = new SeededRandom(seed, "lookup/scattered");
+  const taken = new Uint8Array(pages);
+  for (let placed = 0; placed < count; ) {
+    const p = rng.below(pages);
+    if (taken[p] === 0) {
+      taken[p] = 1;
+      placed++;
+    }
+  }
+  const starts = new Int32Array(2 * count + 2);
+  const hole = new Uint8Array(2 * count + 1);
+  const memdesc = new Float64Array(2 * count + 1).fill(-1);
+  let n = 0;
+  let end = 0; // first pfn not yet described
+  for (let p = 0; p < pages; p++) {
+    if (taken[p] === 0) continue;
+    if (p > end) {
+      starts[n] = end;
+      hole[n++] = 1;
+    }
+    starts[n] = p;
+    memdesc[n++] = encodeMemdesc(MemdescType.Anon, p * 16);
+    end = p + 1;
+  }
+  starts[n] = end;
+  return { count: n, pages: end, starts: starts.subarray(0, n + 1), hole: hole.subarray(0, n), memdesc: memdesc.subarray(0, n) };
+}
+
 /** Folio kinds of the realistic machine: type, orders, and the share of memory they hold. */
 const FOLIO_MIX: ReadonlyArray<{ type: number; minOrder: number; maxOrder: number; share: number }> = [
   { type: MemdescType.Anon, minOrder: 9, maxOrder: 9, share: 0.25 }, // THPs
@@ -503,6 +536,26 @@ function run(ctx: SuiteContext): void {
       }),
     ],
     { floor: "memmap 8 B/page", note: "one op = erase + store of a 1-8 page range" },
+  );
+
+  // The same pairs where the whole tree is cache-resident: 2k one-page ranges scattered over 64 MiB.
+  const scattered = scatteredPages(seed, 2048, 16384);
+  const scatteredPicks = realPicks(seed, scattered);
+  ctx.time(
+    "erase+store pairs, 2k one-page ranges, 64 MiB",
+    [
+      storeErase("maple tree", scattered, scatteredPicks, () => mapleOf(scattered)),
+      storeErase("Map delete+set", scattered, scatteredPicks, () => {
+        const m = new Map<number, number>();
+        for (let i = 0; i < scattered.count; i++) if (scattered.hole[i] === 0) m.set(scattered.starts[i]!, scattered.memdesc[i]!);
+        return { erase: (f) => m.delete(f), store: (f, _l, v) => void m.set(f, v) };
+      }),
+      storeErase("sorted-btree", scattered, scatteredPicks, () => {
+        const t = btreeOf(scattered);
+        return { erase: (f) => t.delete(f), store: (f, _l, v) => void t.set(f, v) };
+      }),
+    ],
+    { floor: "Map delete+set", note: "one op = erase + store of a one-page range; target maple < 200 ns" },
   );
 
   // Probes last: a ProbingArena hands out Proxies, and once the tree's code has seen them its

@@ -1,5 +1,6 @@
 import type { Suite } from "../harness/types.js";
 import { selectedSystems } from "../systems/selection.js";
+import { recordKernelComparisons } from "../workloads/kernel-start-replay.js";
 import { profileFor, recordTraceReplay } from "./systems.js";
 
 /**
@@ -13,6 +14,8 @@ const suite: Suite = {
   default: false,
   async run(ctx) {
     await recordTraceReplay(ctx, selectedSystems(), profileFor(ctx.quick));
+    // The kernel's own start and end, when /proc snapshots come with a trace (issue 21).
+    await recordKernelComparisons(ctx);
   },
 };
 

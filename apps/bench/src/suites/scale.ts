@@ -208,7 +208,7 @@ export function runScale(ctx: SuiteContext, plan: ScalePlan): void {
 }
 
 /**
- * The default scale suite: the curves from 1k to 1M live pages (lines/op probed up to 10k; the
+ * The default scale suite: the curves from 1k to 1M live pages (lines/op probed at 1k; the
  * opt-in `scale-full` probes every size).
  */
 const suite: Suite = {

@@ -10,7 +10,7 @@ import { randomRanges } from "../workloads/ranges.js";
 import { bytesAllocatedByFrees, imixChurn, imixSizes, pageChurn, probeLinesPerOp, pteChurn, runPageChurn, subPageChurn, type LinesPerOp } from "../workloads/system-churn.js";
 import { contiguousOnFragmented, failureLookups, pressureWithSwap, pteSplits } from "../workloads/system-state.js";
 import { loadTrace, replayContender, replayMachineBytes, replayOnSystem } from "../workloads/trace-replay.js";
-import { recordKernelComparison } from "../workloads/kernel-start-replay.js";
+import { recordKernelComparisons } from "../workloads/kernel-start-replay.js";
 
 /**
  * Whole systems (`classic`, `memdesc` and the crossings) under every workload they support. Each
@@ -250,8 +250,6 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       ctx.record({ system: d.name, workload, metric: "metadata/page", value: metadataFigures(system).perPage, unit: "bytes" });
     }
     ctx.time(workload, [replayContender(trace, null, {}), ...defs.map((d) => replayContender(trace, d, { bytes }))], { floor: "replay on per-order stacks", ops: trace.records.length, note: "ns per trace record" });
-    // The kernel's own start and end, when /proc snapshots come with the trace (issue 21).
-    await recordKernelComparison(ctx, path);
   }
 }
 
@@ -289,6 +287,8 @@ const suite: Suite = {
     recordFreeMetadata(ctx, defs, p);
     next("trace replay");
     await recordTraceReplay(ctx, defs, p);
+    // The kernel's own start and end, when /proc snapshots come with a trace (issue 21).
+    await recordKernelComparisons(ctx);
     ctx.progress("done", steps, steps);
   },
 };

@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
+import { MigrateType, SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
 import { MemoryMap, MiB } from "@mmkit/physmem";
 import { startTsWorker } from "../harness/ts-worker.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
@@ -8,7 +8,8 @@ import { ringInts } from "../workers/rings.js";
 import type { ChurnWorkerData, WorkerConfig } from "../workers/shared-churn.js";
 
 const FLOOR = "Int32Array stacks (per worker)";
-const WORKLOAD = "order-0 churn, 512 live per worker, 1/4 of frees on the next worker";
+// The charts draw these over `at` = worker threads; the name says so, since their x axis is titled "at".
+const WORKLOAD = "order-0 churn by 1-3 worker threads (at = workers), 512 live each, 1/4 of frees on the next worker";
 const RAM = 64 * MiB;
 const LIVE = 512;
 const RING = 256;
@@ -30,7 +31,8 @@ function median(values: number[]): number {
 /**
  * The `workers` suite: allocators shared by worker threads. For 1, 2 and 3 workers (the cores of
  * the machine it was written on, and one beyond) it runs the same churn on the shared buddy with
- * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only, and the floor
+ * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only (futex-style
+ * mutex, and spinlock), and the floor
  * (a private Int32Array stack per worker, pages still moving between workers through the rings),
  * and, for what sharing costs, a private single-threaded BuddyAllocator per worker (its cpu(0) front;
  * its frees cannot cross workers, so it does the same churn with every free local).
@@ -44,130 +46,144 @@ const suite: Suite = {
   name: "workers",
   description: "Shared buddy across worker threads (1-3 workers): per-CPU lists (two batch/high) vs zone lock only vs per-worker Int32Array stacks and private buddies; ns/op, lock acquisitions/contention per 1k ops, pages on per-CPU lists",
   default: false,
-  async run(ctx: SuiteContext) {
-    const maxWorkers = 3;
-    const counts = [1, 2, 3];
-    const rounds = ctx.quick ? 10 : 15;
-    const ops = ctx.quick ? 20_000 : 100_000;
-    const map = MemoryMap.uniform(RAM);
-    const base = { cpus: maxWorkers, minFreeKbytes: 0 };
-    const configs: Config[] = [
-      { name: FLOOR, kind: "floor" },
-      { name: "buddy per-CPU (batch 4, high 16)", kind: "per-cpu", options: { ...base, pcpBatch: 4, pcpHigh: 16 } },
-      { name: "buddy per-CPU (batch 31, high 186)", kind: "per-cpu", options: { ...base, pcpBatch: 31, pcpHigh: 186 } },
-      { name: "buddy zone lock only", kind: "zone-lock", options: { ...base } },
-      { name: "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)", kind: "private" },
-    ];
-    const pagesTotal = map.presentPages;
-    const workerConfigs: WorkerConfig[] = configs.map((c) => {
-      const rings = Array.from({ length: maxWorkers }, () => new Int32Array(new SharedArrayBuffer(ringInts(RING) * 4)));
-      if (c.kind === "floor") {
-        const share = Math.floor(pagesTotal / maxWorkers);
-        const stacks = Array.from({ length: maxWorkers }, (_, w) => {
-          const stack = new Int32Array(new SharedArrayBuffer((pagesTotal + 1) * 4));
-          for (let i = 0; i < share; i++) stack[i + 1] = w * share + i;
-          stack[0] = share;
-          return stack;
-        });
-        return { kind: c.kind, stacks, rings };
-      }
-      if (c.kind === "private") return { kind: c.kind, rings, privateBuddy: { ramBytes: RAM, pcpBatch: 31, pcpHigh: 186 } };
-      c.buddy = SharedBuddy.create(map, c.options);
-      return { kind: c.kind, handle: c.buddy.handle, rings };
-    });
-    const random = new SeededRandom(ctx.seed, "workers/remote");
-    const remote = new Uint8Array(SEQUENCE);
-    for (let i = 0; i < SEQUENCE; i++) remote[i] = random.float() < 0.25 ? 1 : 0;
-    const control = new Int32Array(new SharedArrayBuffer(64));
-    const workers: Worker[] = [];
-    const exited: Promise<void>[] = [];
-    for (let index = 0; index < maxWorkers; index++) {
-      const data: ChurnWorkerData = { index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote };
-      const worker = startTsWorker(new URL("../workers/shared-churn.ts", import.meta.url), data);
-      workers.push(worker);
-      exited.push(
-        new Promise((resolve, reject) => {
-          worker.on("error", reject);
-          worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`workers suite: worker ${index} exited with ${code}`))));
-        }),
-      );
-    }
-    const command = (config: number, n: number, perWorker: number): number => {
-      Atomics.store(control, 4, 0);
-      control[1] = config;
-      control[2] = n;
-      control[3] = perWorker;
-      const started = performance.now();
-      Atomics.add(control, 0, 1);
-      Atomics.notify(control, 0);
-      for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) Atomics.wait(control, 4, done, 1000);
-      return performance.now() - started;
-    };
-    try {
-      // Warm-up: every configuration and count once (workers start, attach, compile, fill their slots).
-      for (let c = 0; c < configs.length; c++) for (const n of counts) command(c, n, ops);
-      for (const cfg of configs) cfg.buddy?.resetCounters();
-      const samples = configs.map(() => counts.map(() => [] as number[]));
-      const lockDelta = configs.map(() => counts.map(() => ({ acquisitions: 0, contended: 0, waits: 0 })));
-      const pcpPages = configs.map(() => counts.map(() => [] as number[]));
-      const total = rounds * configs.length * counts.length;
-      for (let r = 0; r < rounds; r++) {
-        for (let k = 0; k < configs.length * counts.length; k++) {
-          // Rotate the order every round, so no configuration always runs right after another.
-          const slot = (k + r) % (configs.length * counts.length);
-          const c = slot % configs.length;
-          const ni = Math.floor(slot / configs.length);
-          const n = counts[ni]!;
-          const cfg = configs[c]!;
-          const before = cfg.buddy?.lockStats();
-          const ms = command(c, n, ops);
-          samples[c]![ni]!.push((ms * 1e6) / (ops * n));
-          if (cfg.buddy !== undefined && before !== undefined) {
-            const after = cfg.buddy.lockStats();
-            const d = lockDelta[c]![ni]!;
-            d.acquisitions += after.acquisitions - before.acquisitions;
-            d.contended += after.contended - before.contended;
-            d.waits += after.waits - before.waits;
-            pcpPages[c]![ni]!.push(cfg.buddy.perCpuPageCount());
-          }
-          ctx.progress("workers", r * configs.length * counts.length + k + 1, total);
-        }
-      }
-      for (let ni = 0; ni < counts.length; ni++) {
-        const n = counts[ni]!;
-        const floorNs = median(samples[0]![ni]!);
-        for (let c = 0; c < configs.length; c++) {
-          const cfg = configs[c]!;
-          const s = samples[c]![ni]!;
-          const ns = median(s);
-          const sorted = [...s].sort((a, b) => a - b);
-          const spread = (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / ns;
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "ns/op (all workers)", value: ns, unit: "ns", spread, ratio: ns / floorNs, ratioTo: FLOOR, at: n, note: `${n} worker${n > 1 ? "s" : ""}` });
-          if (cfg.buddy === undefined) continue;
-          const opsDone = rounds * ops * n;
-          const d = lockDelta[c]![ni]!;
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock acquisitions/1k ops", value: (d.acquisitions * 1000) / opsDone, unit: "count", at: n });
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "contended acquisitions/1k ops", value: (d.contended * 1000) / opsDone, unit: "count", at: n });
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock sleeps/1k ops", value: (d.waits * 1000) / opsDone, unit: "count", at: n });
-          ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n });
-        }
-      }
-      for (let ni = 0; ni < counts.length; ni++) {
-        const row = configs.map((cfg, c) => `${cfg.name} ${median(samples[c]![ni]!).toFixed(1)} ns`).join(", ");
-        ctx.log(`${counts[ni]} worker(s): ${row}`);
-      }
-      for (const cfg of configs) {
-        if (cfg.buddy === undefined) continue;
-        const c = cfg.buddy.counters();
-        ctx.log(`${cfg.name}: ${c.pcpRefills} refills, ${c.pcpDrains} drains, ${c.allocFailures} failed allocations over the run`);
-      }
-    } finally {
-      command(-1, 0, 0);
-      await Promise.all(exited);
-    }
-    // After the workers have exited (quiescent): the shared state is whole.
-    for (const cfg of configs) cfg.buddy?.check();
-  },
+  run: (ctx: SuiteContext) => measureWorkers(ctx, { rounds: ctx.quick ? 10 : 15, ops: ctx.quick ? 20_000 : 100_000 }),
 };
+
+/** Runs the suite's measurements with `rounds` rounds of `ops` operations per worker (the test runs a small one). */
+export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { rounds: number; ops: number }): Promise<void> {
+  const maxWorkers = 3;
+  const counts = [1, 2, 3];
+  const map = MemoryMap.uniform(RAM);
+  // Movable, as the buddy suite allocates (user pages): no migratetype fallback in the way.
+  const base = { cpus: maxWorkers, minFreeKbytes: 0, defaultMigratetype: MigrateType.Movable };
+  const configs: Config[] = [
+    { name: FLOOR, kind: "floor" },
+    { name: "buddy per-CPU (batch 4, high 16)", kind: "per-cpu", options: { ...base, pcpBatch: 4, pcpHigh: 16 } },
+    { name: "buddy per-CPU (batch 31, high 186)", kind: "per-cpu", options: { ...base, pcpBatch: 31, pcpHigh: 186 } },
+    { name: "buddy zone lock only", kind: "zone-lock", options: { ...base } },
+    { name: "buddy zone lock only (spinlock)", kind: "zone-lock", options: { ...base, lock: "spin" } },
+    { name: "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)", kind: "private" },
+  ];
+  const pagesTotal = map.presentPages;
+  const workerConfigs: WorkerConfig[] = configs.map((c) => {
+    const rings = Array.from({ length: maxWorkers }, () => new Int32Array(new SharedArrayBuffer(ringInts(RING) * 4)));
+    if (c.kind === "floor") {
+      const share = Math.floor(pagesTotal / maxWorkers);
+      const stacks = Array.from({ length: maxWorkers }, (_, w) => {
+        const stack = new Int32Array(new SharedArrayBuffer((pagesTotal + 1) * 4));
+        for (let i = 0; i < share; i++) stack[i + 1] = w * share + i;
+        stack[0] = share;
+        return stack;
+      });
+      return { kind: c.kind, stacks, rings };
+    }
+    if (c.kind === "private") return { kind: c.kind, rings, privateBuddy: { ramBytes: RAM, pcpBatch: 31, pcpHigh: 186 } };
+    c.buddy = SharedBuddy.create(map, c.options);
+    return { kind: c.kind, handle: c.buddy.handle, rings };
+  });
+  const random = new SeededRandom(ctx.seed, "workers/remote");
+  const remote = new Uint8Array(SEQUENCE);
+  for (let i = 0; i < SEQUENCE; i++) remote[i] = random.float() < 0.25 ? 1 : 0;
+  const control = new Int32Array(new SharedArrayBuffer(64));
+  const workers: Worker[] = [];
+  const exited: Promise<void>[] = [];
+  const reports: string[] = [];
+  for (let index = 0; index < maxWorkers; index++) {
+    const data: ChurnWorkerData = { index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote };
+    const worker = startTsWorker(new URL("../workers/shared-churn.ts", import.meta.url), data);
+    workers.push(worker);
+    worker.on("message", (m: string) => {
+      if (m !== "exit") reports.push(m);
+    });
+    exited.push(
+      new Promise((resolve, reject) => {
+        worker.on("error", reject);
+        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`workers suite: worker ${index} exited with ${code}`))));
+      }),
+    );
+  }
+  const command = (config: number, n: number, perWorker: number): number => {
+    Atomics.store(control, 4, 0);
+    control[1] = config;
+    control[2] = n;
+    control[3] = perWorker;
+    const started = performance.now();
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
+    for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) {
+      Atomics.wait(control, 4, done, 1000);
+      // A worker that died without answering (its error event cannot arrive while this thread waits).
+      if (performance.now() - started > 300_000) throw new Error(`workers suite: ${n - Atomics.load(control, 4)} worker(s) did not finish configuration ${config} in 5 minutes`);
+    }
+    const ms = performance.now() - started;
+    if (config >= 0 && Atomics.load(control, 5) !== 0) throw new Error("workers suite: a worker failed (its message follows when the workers have exited)");
+    return ms;
+  };
+  try {
+    // Warm-up: every configuration and count once (workers start, attach, compile, fill their slots).
+    for (let c = 0; c < configs.length; c++) for (const n of counts) command(c, n, ops);
+    for (const cfg of configs) cfg.buddy?.resetCounters();
+    const samples = configs.map(() => counts.map(() => [] as number[]));
+    const lockDelta = configs.map(() => counts.map(() => ({ acquisitions: 0, contended: 0, waits: 0 })));
+    const pcpPages = configs.map(() => counts.map(() => [] as number[]));
+    const total = rounds * configs.length * counts.length;
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < configs.length * counts.length; k++) {
+        // Rotate the order every round, so no configuration always runs right after another.
+        const slot = (k + r) % (configs.length * counts.length);
+        const c = slot % configs.length;
+        const ni = Math.floor(slot / configs.length);
+        const n = counts[ni]!;
+        const cfg = configs[c]!;
+        const before = cfg.buddy?.lockStats();
+        const ms = command(c, n, ops);
+        samples[c]![ni]!.push((ms * 1e6) / (ops * n));
+        if (cfg.buddy !== undefined && before !== undefined) {
+          const after = cfg.buddy.lockStats();
+          const d = lockDelta[c]![ni]!;
+          d.acquisitions += after.acquisitions - before.acquisitions;
+          d.contended += after.contended - before.contended;
+          d.waits += after.waits - before.waits;
+          pcpPages[c]![ni]!.push(cfg.buddy.perCpuPageCount());
+        }
+        ctx.progress("workers", r * configs.length * counts.length + k + 1, total);
+      }
+    }
+    for (let ni = 0; ni < counts.length; ni++) {
+      const n = counts[ni]!;
+      const floorNs = median(samples[0]![ni]!);
+      for (let c = 0; c < configs.length; c++) {
+        const cfg = configs[c]!;
+        const s = samples[c]![ni]!;
+        const ns = median(s);
+        const sorted = [...s].sort((a, b) => a - b);
+        const spread = (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / ns;
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "ns/op (all workers)", value: ns, unit: "ns", spread, ratio: ns / floorNs, ratioTo: FLOOR, at: n, note: `${n} worker${n > 1 ? "s" : ""}` });
+        if (cfg.buddy === undefined) continue;
+        const opsDone = rounds * ops * n;
+        const d = lockDelta[c]![ni]!;
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock acquisitions/1k ops", value: (d.acquisitions * 1000) / opsDone, unit: "count", at: n });
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "contended acquisitions/1k ops", value: (d.contended * 1000) / opsDone, unit: "count", at: n });
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock sleeps/1k ops", value: (d.waits * 1000) / opsDone, unit: "count", at: n });
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n, note: "all 3 CPUs, after a round" });
+      }
+    }
+    for (let ni = 0; ni < counts.length; ni++) {
+      const row = configs.map((cfg, c) => `${cfg.name} ${median(samples[c]![ni]!).toFixed(1)} ns`).join(", ");
+      ctx.log(`${counts[ni]} worker(s): ${row}`);
+    }
+    for (const cfg of configs) {
+      if (cfg.buddy === undefined) continue;
+      const c = cfg.buddy.counters();
+      ctx.log(`${cfg.name}: ${c.pcpRefills} refills, ${c.pcpDrains} drains, ${c.allocFailures} failed allocations over the run`);
+    }
+  } finally {
+    command(-1, 0, 0);
+    await Promise.all(exited);
+    if (reports.length > 0) throw new Error(`workers suite: ${reports.join("; ")}`);
+  }
+  // After the workers have exited (quiescent): the shared state is whole.
+  for (const cfg of configs) cfg.buddy?.check();
+}
 
 export default suite;

@@ -6,10 +6,10 @@
  * shared ring instead, so frees land on another CPU), and allocate a new page into the slot.
  *
  * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] configuration (-1: exit),
- * [2] workers taking part, [3] operations each, [4] workers done.
+ * [2] workers taking part, [3] operations each, [4] workers done, [5] set by a worker that failed.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { BuddyAllocator, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
+import { BuddyAllocator, MigrateType, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
 import { MemoryMap } from "@mmkit/physmem";
 import { ringPop, ringPush } from "./rings.js";
 
@@ -56,17 +56,25 @@ function stackPages(stack: Int32Array): Pages {
 
 const d = workerData as ChurnWorkerData;
 const control = d.control;
-const faces: Pages[] = d.configs.map((c) => {
-  if (c.kind === "floor") return stackPages(c.stacks![d.index]!);
-  if (c.kind === "private") {
-    const o = c.privateBuddy!;
-    return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh }).cpu(0);
-  }
-  const buddy = SharedBuddy.attach(c.handle!);
-  if (c.kind === "zone-lock") return buddy;
-  const cpu: CpuPages = buddy.claimCpu(d.index);
-  return cpu;
-});
+// A failure (attaching, or inside a run) is reported through the control word, which the main
+// thread reads while it waits (it cannot take messages then), and in a message for the details.
+let broken: string | null = null;
+let faces: Pages[] = [];
+try {
+  faces = d.configs.map((c) => {
+    if (c.kind === "floor") return stackPages(c.stacks![d.index]!);
+    if (c.kind === "private") {
+      const o = c.privateBuddy!;
+      return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh, defaultMigratetype: MigrateType.Movable }).cpu(0);
+    }
+    const buddy = SharedBuddy.attach(c.handle!);
+    if (c.kind === "zone-lock") return buddy;
+    const cpu: CpuPages = buddy.claimCpu(d.index);
+    return cpu;
+  });
+} catch (e) {
+  broken = `worker ${d.index} could not attach: ${e instanceof Error ? e.message : String(e)}`;
+}
 const held = d.configs.map(() => new Float64Array(d.live).fill(-1));
 const cursor = d.configs.map(() => d.index * 977);
 const popped: [number, number] = [0, 0];
@@ -101,9 +109,14 @@ for (;;) {
   if (config < 0) break;
   const workers = control[2]!;
   if (d.index < workers) {
-    run(config, workers, control[3]!);
+    try {
+      if (broken === null) run(config, workers, control[3]!);
+    } catch (e) {
+      broken = `worker ${d.index}, configuration ${config}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (broken !== null) Atomics.store(control, 5, 1);
     Atomics.add(control, 4, 1);
     Atomics.notify(control, 4);
   }
 }
-parentPort!.postMessage("exit");
+parentPort!.postMessage(broken ?? "exit");

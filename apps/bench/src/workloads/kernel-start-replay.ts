@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import type { SuiteContext } from "../harness/types.js";
 import { HISTOGRAM_METRIC } from "../report/charts.js";
 import { ANSWER_METRIC } from "../report/table.js";
-import { systemSelection } from "../systems/selection.js";
+import { selectedTraces, systemSelection } from "../systems/selection.js";
 import { counterDistance, hasSnapshots, renderCompared, renderCounters, share, snapshotDirOf, runKernelComparison, type KernelRun } from "../trace/snapshot/index.js";
 
 /**
@@ -134,4 +134,22 @@ export async function recordKernelComparison(ctx: SuiteContext, tracePath: strin
     ctx.record({ system: KERNEL_MODEL, workload, metric: ANSWER_METRIC, value: (100 * c.buddyinfo.distancePages) / c.kernelFreePages, unit: "%", note: `How close does the buddy model end to the kernel whose /proc snapshot it started from?\n${run.verdict}` });
   }
   return run;
+}
+
+/**
+ * {@link recordKernelComparison} for every selected trace (`--trace`, default the Linux 6.1
+ * fixture), after the suite's own replays. Returns the runs made.
+ *
+ * @example
+ * ```ts
+ * await recordKernelComparisons(ctx);
+ * ```
+ */
+export async function recordKernelComparisons(ctx: SuiteContext): Promise<KernelRun[]> {
+  const runs: KernelRun[] = [];
+  for (const path of selectedTraces()) {
+    const run = await recordKernelComparison(ctx, path);
+    if (run !== null) runs.push(run);
+  }
+  return runs;
 }

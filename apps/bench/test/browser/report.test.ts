@@ -228,6 +228,21 @@ describe.skipIf(skipBrowserTests)("the HTML report in Chromium", () => {
     expect(result.drawn.answers).toEqual(["What does the memdesc design cost in CPU per operation?"]);
     expect(result.drawn.sections).toEqual(["run", "answers", "charts-time", "charts-metadata", "charts-fragmentation", "charts-histograms", "charts-series", "tables"]);
   });
+
+  test("a curve over live-set sizes 1k..1M draws on a logarithmic at axis", async () => {
+    const metadata: RunMetadata = { date: "2026-01-02T03:04:05.000Z", node: "v20.0.0", v8: "11", platform: "linux", arch: "x64", cpuModel: "cpu", cpuCount: 2, argv: [], quick: false, seed: 1 };
+    const curve: Measurement[] = [1_000, 10_000, 100_000, 1_000_000].flatMap((at) => [
+      { suite: "scale", system: "classic", workload: "systems: order-0 churn", metric: "ns/op", value: 100 + at / 1000, unit: "ns", spread: 0.1, at },
+      { suite: "scale", system: "memdesc", workload: "systems: order-0 churn", metric: "ns/op", value: 600 + at / 2000, unit: "ns", spread: 0.1, at },
+    ]);
+    const report = buildReport(metadata, [{ name: "scale", description: "cost as the live set grows", seconds: 1, measurements: curve, log: [] }]);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    const file = join(tmp, "scale.html");
+    writeFileSync(file, renderHtml(report));
+    const specs = chartSpecs(report.measurements);
+    expect(specs.filter((s) => s.kind === "line").map((s) => s.logX)).toEqual([true]);
+    expectDrawn(file, specs, await open(browser, file));
+  });
 });
 
 test.runIf(skipBrowserTests)(`browser tests skipped: ${CHROMIUM} is missing (run apps/bench/scripts/ensure-chromium.sh)`, () => {

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { parseCommandLine } from "../../src/command.js";
 import type { Measurement, SuiteContext } from "../../src/harness/types.js";
 import { DEFAULT_TRACE, setSystemSelection, systemSelection } from "../../src/systems/index.js";
-import { KERNEL_MODEL, layoutSeeds, recordKernelComparison, snapshotDirFor } from "../../src/workloads/kernel-start-replay.js";
+import { KERNEL_MODEL, layoutSeeds, recordKernelComparison, recordKernelComparisons, snapshotDirFor } from "../../src/workloads/kernel-start-replay.js";
 
 const DIR_OF_FIXTURE = dirname(DEFAULT_TRACE);
 const MMKIT_TRACE = fileURLToPath(new URL("../../fixtures/traces/mmkit-basic.trace", import.meta.url));
@@ -106,6 +106,16 @@ describe("--snapshots and --no-snapshots", () => {
     const stdin = recordingContext();
     expect(await withSelection(DIR_OF_FIXTURE, () => recordKernelComparison(stdin.ctx, "-"))).toBeNull();
     expect(stdin.log).toEqual(["standard input is read once: no replay from the /proc snapshots (save the trace to a file)"]);
+    // Every selected trace: the mmkit-format one has no snapshots beside it.
+    const both = recordingContext();
+    const saved = systemSelection();
+    setSystemSelection({ systems: [], traces: [MMKIT_TRACE], traceFormat: "auto", traceLenient: false });
+    try {
+      expect(await recordKernelComparisons(both.ctx)).toEqual([]);
+    } finally {
+      setSystemSelection(saved);
+    }
+    expect(both.log).toEqual(["mmkit-basic.trace: no /proc snapshots beside it (buddyinfo-before.txt ...): replayed from an empty machine only"]);
     const off = recordingContext();
     expect(await withSelection(false, () => recordKernelComparison(off.ctx, DEFAULT_TRACE))).toBeNull();
     expect(off.log).toEqual([]);

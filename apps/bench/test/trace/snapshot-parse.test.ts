@@ -160,6 +160,10 @@ describe("bad snapshots: an error or a warning naming file and line, never a sil
     // A zone buddyinfo has and zoneinfo does not.
     const extra = `${read("buddyinfo-before.txt")}Node 1, zone   Normal      0      0      0      0      0      0      0      0      0      0      1\n`;
     expectSnapshotError(() => checkSnapshot(fixtureSnapshot({ buddyinfo: extra })), "ERR_SNAPSHOT_MISMATCH", "buddyinfo-before.txt", 3, "zone Normal of node 1 is not in zoneinfo-before.txt");
+    // A zone pagetypeinfo has and buddyinfo does not.
+    const onlyDma = read("buddyinfo-before.txt").split("\n")[0]! + "\n";
+    const zi = read("zoneinfo-before.txt").replace(/managed  241524/, "managed  0");
+    expectSnapshotError(() => checkSnapshot(fixtureSnapshot({ buddyinfo: onlyDma, zoneinfo: zi })), "ERR_SNAPSHOT_MISMATCH", "pagetypeinfo-before.txt", 18, "zone DMA32 of node 0 is not in buddyinfo-before.txt");
     // More pageblocks than the zone spans.
     const blocks = read("pagetypeinfo-before.txt").replace("DMA32           57          441", "DMA32           57          541");
     expectSnapshotError(() => checkSnapshot(fixtureSnapshot({ pagetypeinfo: blocks })), "ERR_SNAPSHOT_MISMATCH", "pagetypeinfo-before.txt", 18, "zone DMA32 has 604 pageblocks here but spans only 504");

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { BuddyAllocator, MIGRATE_TYPE_NAMES, MigrateType } from "@mmkit/buddy";
+import { TraceEventKind } from "../../src/trace/events.js";
 import { MemoryMap } from "@mmkit/physmem";
 import {
   SnapshotError,
@@ -184,5 +185,43 @@ describe("model: any buddy state, written as /proc text and read back, is laid o
       }),
       { numRuns: 120 },
     );
+  });
+
+  test("with pre-capture blocks: they are allocated at their pfns, and the start is exact or its gap is named", () => {
+    type Op = { alloc: boolean; order: number; mt: number; pick: number };
+    const opArb = fc.record({ alloc: fc.boolean(), order: fc.nat(3), mt: fc.nat(2), pick: fc.nat() });
+    let exact = 0;
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 80 }), fc.array(fc.boolean(), { maxLength: 40 }), fc.nat(3), (ops: Op[], freed: boolean[], layoutSeed) => {
+        const map = new MemoryMap({ ranges: [{ base: 4 * 4096, size: 60 * 4096, node: 0 }, { base: 64 * 4096, size: 96 * 4096, node: 1 }] });
+        const b = new BuddyAllocator(map, { maxOrder: 4, pageblockOrder: 2, cpus: 1, cpuNodes: [1], minFreeKbytes: 0 });
+        const live: [number, number][] = [];
+        for (const op of ops) {
+          if (op.alloc || live.length === 0) {
+            const pfn = b.allocPages(op.order, { migratetype: op.mt as MigrateType });
+            if (pfn >= 0) live.push([pfn, op.order]);
+          } else {
+            const [pfn, order] = live.splice(op.pick % live.length, 1)[0]!;
+            b.freePages(pfn, order);
+          }
+        }
+        const text = procText(b, ["DMA", "Normal"], [[4, 60], [64, 96]], [0, 0]);
+        const checked = checkSnapshot({ buddyinfo: parseBuddyinfo(text.buddyinfo, "buddyinfo"), pagetypeinfo: parsePagetypeinfo(text.pagetypeinfo, "pagetypeinfo"), zoneinfo: parseZoneinfo(text.zoneinfo, "zoneinfo") });
+        const footprint = new TraceFootprint(checked.zones.map((z) => ({ name: z.name, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })), "t");
+        // The trace frees some of the live blocks first: pages of "before the capture".
+        const pre = live.filter((_, i) => freed[i] === true);
+        pre.forEach(([pfn, order], i) => footprint.apply({ kind: TraceEventKind.Free, line: i + 1, pfn, id: -1, order, count: 1, text: "" }, ""));
+        expect(footprint.precapture).toEqual(pre.flat());
+        const start = buildKernelStart(checked, footprint, layoutSeed);
+        start.buddy.check();
+        for (const [pfn, order] of pre) expect(start.buddy.blockOf(pfn)).toMatchObject({ pfn, order, state: "allocated" });
+        const distance = startDistance(checked, start.buddy);
+        if (distance === 0) exact++;
+        // Never a silently wrong start: any gap comes with the blocks it could not place, in a warning.
+        else expect(start.unplaced.length > 0 && start.warnings.some((w) => w.message.startsWith("the layout could not place"))).toBe(true);
+      }),
+      { numRuns: 120 },
+    );
+    expect(exact).toBeGreaterThan(60);
   });
 });

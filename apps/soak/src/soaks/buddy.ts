@@ -132,7 +132,7 @@ export const buddySoak: Soak = {
   name: "buddy",
   package: "buddy",
   description: "BuddyAllocator over two nodes with a hole: orders 0-6 through per-CPU fronts and free lists, drains, fail_page_alloc 10-50 %, double/wrong-order/middle frees refused",
-  defaultOps: 10_000_000,
+  defaultOps: 12_000_000,
   kinds: KINDS,
   create: (seed) => new BuddySoak(seed),
 };

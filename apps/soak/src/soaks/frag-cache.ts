@@ -2,7 +2,7 @@ import { BuddyAllocator } from "@mmkit/buddy";
 import { FragmentCache } from "@mmkit/frag-cache";
 import { MiB, PhysicalMemory } from "@mmkit/physmem";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
+import { LivePicker, PageOwners, fillStamp, hasStamp, holds, isZeroed, refused, same } from "./support.js";
 
 const BYTES = 8 * MiB;
 /** The model's unit: 16 bytes, the cache's granule. */
@@ -61,8 +61,8 @@ class FragCacheSoak implements SoakInstance {
         this.units.take(address / UNIT, units, id);
         const view = c.view(address);
         same(view.length, units * UNIT, `view length of the fragment at ${address}`);
-        holds(view.every((x) => x === 0), `fragment ${address} was not zeroed (zeroOnAlloc)`);
-        view.fill(1 + (id % 127)); // never 0 nor the poison byte 0xaa
+        holds(isZeroed(view), `fragment ${address} was not zeroed (zeroOnAlloc)`);
+        fillStamp(view, 1 + (id % 127)); // never 0 nor the poison byte 0xaa
         this.live.add([address, units, id]);
         return;
       }
@@ -72,7 +72,7 @@ class FragCacheSoak implements SoakInstance {
         const [address, units, id] = item;
         log?.push(`free ${address}`);
         const stamp = 1 + (id % 127);
-        holds(c.view(address).every((x) => x === stamp), `fragment ${address} lost its stamp ${stamp}: another fragment overlapped it`);
+        holds(hasStamp(c.view(address), stamp), `fragment ${address} lost its stamp ${stamp}: another fragment overlapped it`);
         this.units.give(address / UNIT, units, id);
         c.free(address);
         this.freed.add(address);
@@ -147,7 +147,7 @@ export const fragCacheSoak: Soak = {
   name: "frag-cache",
   package: "frag-cache",
   description: "FragmentCache over a buddy on backed memory: IMIX and odd sizes and alignments, stamps checked at free, drains, refill failures (fail_page_alloc, another user's pressure), double frees refused",
-  defaultOps: 420_000,
+  defaultOps: 560_000,
   kinds: KINDS,
   create: () => new FragCacheSoak(),
 };

@@ -2,16 +2,20 @@
 import { registerSoak } from "../registry.js";
 import { buddySoak } from "./buddy.js";
 import { fragCacheSoak } from "./frag-cache.js";
+import { heapSoak } from "./heap.js";
 import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
+import { sharedBuddySoak } from "./shared-buddy.js";
 import { shrinkerSoak } from "./shrinker.js";
 import { systemSoaks } from "./systems.js";
 
 registerSoak(buddySoak);
+registerSoak(sharedBuddySoak);
 registerSoak(potadSoak);
 registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
 registerSoak(pteCacheSoak);
 registerSoak(shrinkerSoak);
+registerSoak(heapSoak);
 for (const soak of systemSoaks) registerSoak(soak);

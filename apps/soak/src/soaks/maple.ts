@@ -179,7 +179,7 @@ export const mapleSoak: Soak = {
   name: "maple",
   package: "memdesc-lookup",
   description: "MapleTree: store/insert/erase/eraseRange/allocRange/loadRange/find over 8192 indices above 2^33, against an id per index; every range compared at each check",
-  defaultOps: 8_000_000,
+  defaultOps: 10_000_000,
   kinds: KINDS,
   create: () => new MapleSoak(),
 };

@@ -213,7 +213,7 @@ export const potadSoak: Soak = {
   name: "potad",
   package: "potad",
   description: "Potad over a 512 B-granule RAM space with fronts and a swap space above 1 TiB: blocks, contiguous ranges, page face, descriptors, lookups, drains; double/middle/wrong-size frees refused",
-  defaultOps: 5_000_000,
+  defaultOps: 6_000_000,
   kinds: KINDS,
   create: () => new PotadSoak(),
 };

@@ -147,7 +147,7 @@ export const pteCacheSoak: Soak = {
   name: "pte-cache",
   package: "pte-cache",
   description: "PteMappedCache over a buddy and a real DirectMap, 2 nodes: alloc/free per node, another user's pages adopted, shrinks, fail_page_alloc 10-50 %, double frees refused; splits match collapses",
-  defaultOps: 10_000_000,
+  defaultOps: 12_000_000,
   kinds: KINDS,
   create: () => new PteCacheSoak(),
 };

@@ -134,3 +134,68 @@ export class LivePicker<T> {
     return this.items.splice(0, this.items.length);
   }
 }
+
+/** Allocations up to this many bytes get a stamp on every byte; larger ones on their ends and every 61st byte. */
+const STAMP_EVERY_BYTE = 512;
+
+/**
+ * Writes `stamp` into `bytes`: every byte of a small allocation; the first and last 64 bytes and
+ * every 61st byte of a large one (what its owner wrote, so a write by anyone else shows at
+ * {@link hasStamp}; the model's unit map finds overlaps at hand-out on its own).
+ *
+ * @example
+ * ```ts
+ * fillStamp(heap.u8(p, size), 7);
+ * hasStamp(heap.u8(p, size), 7); // true until someone else writes there
+ * ```
+ */
+export function fillStamp(bytes: Uint8Array, stamp: number): void {
+  const n = bytes.length;
+  if (n <= STAMP_EVERY_BYTE) {
+    bytes.fill(stamp);
+    return;
+  }
+  bytes.fill(stamp, 0, 64);
+  bytes.fill(stamp, n - 64);
+  for (let i = 64; i < n - 64; i += 61) bytes[i] = stamp;
+}
+
+/**
+ * Whether `bytes` still carry the stamp {@link fillStamp} wrote over `stampedLength` bytes (default
+ * `bytes.length`; pass the old length to check what a shrinking realloc kept).
+ */
+export function hasStamp(bytes: Uint8Array, stamp: number, stampedLength = bytes.length): boolean {
+  const n = stampedLength;
+  const have = Math.min(n, bytes.length);
+  if (n <= STAMP_EVERY_BYTE) {
+    for (let i = 0; i < have; i++) if (bytes[i] !== stamp) return false;
+    return true;
+  }
+  for (let i = 0; i < Math.min(64, have); i++) if (bytes[i] !== stamp) return false;
+  for (let i = n - 64; i < have; i++) if (bytes[i] !== stamp) return false;
+  for (let i = 64; i < Math.min(n - 64, have); i += 61) if (bytes[i] !== stamp) return false;
+  return true;
+}
+
+/**
+ * Whether every byte of `bytes` is 0 (a zeroed allocation), read four bytes at a time where aligned.
+ *
+ * @example
+ * ```ts
+ * holds(isZeroed(view), "calloc did not zero");
+ * ```
+ */
+export function isZeroed(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  let i = 0;
+  const head = (4 - (bytes.byteOffset & 3)) & 3;
+  for (; i < Math.min(head, n); i++) if (bytes[i] !== 0) return false;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k++) if (w[k] !== 0) return false;
+    i += words * 4;
+  }
+  for (; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

@@ -2,7 +2,7 @@ import { SYSTEMS, buildSystem, type AnonMemory, type MemorySystem, type SystemDe
 import { MemdescType, memdescType } from "@mmkit/memdesc-lookup";
 import { MiB } from "@mmkit/physmem";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
+import { LivePicker, PageOwners, fillStamp, hasStamp, holds, refused, same } from "./support.js";
 
 const BYTES = 16 * MiB;
 const PAGE = 4096;
@@ -155,7 +155,7 @@ class SystemSoak implements SoakInstance {
           this.fragPages[p]!++;
         }
         const stamp = 1 + (++this.#id % 250);
-        s.machine.bytes(address, size).fill(stamp);
+        fillStamp(s.machine.bytes(address, size), stamp);
         this.frags.add([address, size, stamp]);
         break;
       }
@@ -164,7 +164,7 @@ class SystemSoak implements SoakInstance {
         if (f === undefined) return;
         const [address, size, stamp] = f;
         log?.push(`fragment free ${address}`);
-        holds(s.machine.bytes(address, size).every((x) => x === stamp), `fragment ${address} lost its stamp: something else wrote over it`);
+        holds(hasStamp(s.machine.bytes(address, size), stamp), `fragment ${address} lost its stamp: something else wrote over it`);
         for (let p = Math.floor(address / PAGE); p <= Math.floor((address + size - 1) / PAGE); p++) this.fragPages[p]!--;
         s.fragmentCache!.free(address);
         break;
@@ -322,7 +322,7 @@ export const systemSoaks: Soak[] = SYSTEMS.map((def) => ({
   name: `system:${def.name}`,
   package: "bench",
   description: `the ${def.name} system (${def.description}), 16 MiB backed: anon via direct reclaim, contiguous, PTE-mapped, fragments, swapping anon memory; memory failure and fault injection`,
-  defaultOps: 1_400_000,
+  defaultOps: 1_800_000,
   kinds: KINDS,
   create: () => new SystemSoak(def),
 }));

@@ -11,7 +11,7 @@ import { streamTraceLines } from "./trace-lines.js";
 /**
  * The face a replay from a kernel snapshot drives: each allocation goes through the CPU the trace
  * line names, with the migratetype it printed, preferring the zone the kernel served it from (the
- * model falls back to the other zones as the kernel's zonelist does); each free goes through the
+ * model falls back to any other zone, the kernel's zonelist to lower zones only); each free goes through the
  * freeing CPU's lists. It counts pages allocated per zone and pages freed, as vmstat's `pgalloc_*`
  * and `pgfree` do. Before the first event it hands the replayer the pre-capture blocks at their own
  * pfns (`expect`), so the replayer holds them live and a traced free of one frees it in the model.

@@ -147,6 +147,9 @@ export function checkSnapshot(snapshot: KernelSnapshot): CheckedSnapshot {
     if (blocks < span) warnings.push({ file: pagetypeinfo.file, line: pt.pageblockLine, message: `zone ${b.zone}: ${blocks} pageblocks counted, the span holds ${span} (offline memory?); the rest are laid out Movable` });
     zones.push({ node: b.node, name: b.zone, label: b.zone, zoneinfo: zi, buddyinfo: b, pagetypeinfo: pt, freeByType, pageblocksByType });
   }
+  for (const z of pagetypeinfo.zones) {
+    if (!zones.some((x) => x.pagetypeinfo === z)) throw new SnapshotError(SnapshotErrorCode.Mismatch, pagetypeinfo.file, z.pageblockLine, `zone ${z.zone} of node ${z.node} is not in ${buddyinfo.file}`);
+  }
   for (const z of zoneinfo.zones) {
     if (z.managed > 0 && !zones.some((x) => x.zoneinfo === z)) throw new SnapshotError(SnapshotErrorCode.Mismatch, zoneinfo.file, z.line, `zone ${z.zone} of node ${z.node} manages ${z.managed} pages but is not in ${buddyinfo.file}`);
   }
