@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { MiB } from "@mmkit/physmem";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runSuiteInProcess } from "./harness/isolate.js";
 import { runSuite, type SuiteResult } from "./harness/runner.js";
@@ -13,9 +14,14 @@ import { unwritableReason } from "./output-path.js";
 import { outputWidth, renderTable, wrap } from "./report/table.js";
 import { suites as registry, type SuiteEntry } from "./suites/index.js";
 import { DEFAULT_SEED } from "./workloads/random.js";
-import { SYSTEMS } from "./systems/definition.js";
+import { SYSTEMS, allSystems } from "./systems/definition.js";
+import { loadSystemFile } from "./systems/system-file.js";
 import { setSystemSelection } from "./systems/selection.js";
+import { STDIN_PATH, checkTraceInput } from "./trace/trace-input.js";
 import { hasSnapshots } from "./trace/snapshot/load.js";
+import type { CliOptions } from "./cli-options.js";
+
+export type { CliOptions } from "./cli-options.js";
 
 /** A path the user gave, relative to where they ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD). */
 const userPath = (file: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), file);
@@ -45,23 +51,21 @@ export interface CliIo {
 /** The width `io` writes at. */
 const widthOf = (io: CliIo): number => io.width ?? outputWidth(process.env, process.stdout);
 
-/** The options the CLI parsed. */
-export interface CliOptions {
-  suite: string[];
-  quick: boolean;
-  json?: string;
-  html?: string;
-  compare?: string;
-  list: boolean;
-  seed: number;
-  /** `--system`: systems the systems and replay suites build (empty: all). */
-  system?: string[];
-  /** `--trace`: trace files to replay (empty: the Linux 6.1 fixture). */
-  trace?: string[];
-  traceFormat?: "auto" | "kernel" | "mmkit";
-  traceLenient?: boolean;
-  /** `--snapshots <dir>` (a directory of /proc snapshots), or false for `--no-snapshots`. */
-  snapshots?: string | false;
+
+/**
+ * Parses a count such as `--trace-synth 10M`: digits with an optional k/M/G suffix (x1000).
+ *
+ * @example
+ * ```ts
+ * parseCount("50M"); // 50000000
+ * ```
+ */
+export function parseCount(text: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(text.trim());
+  const scale = m === null ? 0 : { "": 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase()]!;
+  const value = m === null ? Number.NaN : Number(m[1]) * scale;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`must be a positive count such as 1000000 or 10M, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 /**
@@ -124,8 +128,12 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--system <name>", `build only this system in the systems and replay suites (repeatable, or comma-separated): ${SYSTEMS.map((s) => s.name).join(", ")}`).argParser(collectSuites).default([], "all"))
     .addOption(new Option("--trace <file>", "replay this trace file (repeatable; ftrace, trace-cmd, perf script or mmkit format, plain or gzip) instead of the Linux 6.1 fixture; alone, runs the replay suite").argParser((v: string, prev: string[]) => [...prev, v]).default([], "the 6.1 fixture"))
     .addOption(new Option("--trace-format <format>", "how to read --trace files").choices(["auto", "kernel", "mmkit"]).default("auto"))
-    .addOption(new Option("--trace-lenient", "count and skip malformed trace lines instead of stopping at the first"))
-    .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))
+    .addOption(new Option("--trace-lenient", "count and skip malformed trace lines (and lines that are not text) instead of stopping at the first"))
+    .addOption(new Option("--trace-synth <events>", "replay a synthetic trace of this many events shaped like the 6.1 fixture (repeatable; 10M = 10,000,000); alone, runs the replay suite").argParser((v: string, prev: number[]) => [...prev, parseCount(v)]).default([], "none"))
+    .addOption(new Option("--trace-memory <MiB>", "RAM of the systems replaying --trace - (read once; a file's peak sizes its machine)").argParser((v: string) => parseCount(v)))
+    .addOption(new Option("--debug", "print errors with their stack"))
+    .addOption(new Option("--system-file <file>", "add the systems and page allocators this module exports (.mjs, .js or .ts; contract in apps/bench/README.md) beside the shipped ones (repeatable)").argParser((v: string, prev: string[]) => [...prev, v]).default([], "none"))
+        .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))
     .addOption(new Option("--no-snapshots", "do not start trace replays from /proc snapshots, even when they are beside the trace"))
     .addOption(new Option("-l, --list", "list the suites and exit"))
     .addHelpText("after", `\nSuites:\n${suiteList(registry, width)}\n\nExamples:\n  pnpm bench\n  pnpm bench --suite floors --quick --json floors.json\n  pnpm bench --html bench.html --compare floors.json\n`)
@@ -151,8 +159,9 @@ export async function loadAndRun(entry: SuiteEntry, options: CliOptions, progres
     const hint = entry.packages.length > 0 ? ` (build its packages first: ${entry.packages.map((p) => `pnpm --filter ${p} build`).join(" && ")})` : "";
     return { name: entry.name, description: entry.description, seconds: 0, measurements: [], log: [], error: `could not load suite ${entry.name}: ${message}${hint}` };
   }
-  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }) });
-  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, earlier });
+  for (const file of options.systemFile ?? []) await loadSystemFile(file);
+  setSystemSelection({ systems: options.system ?? [], traces: options.trace ?? [], traceFormat: options.traceFormat ?? "auto", traceLenient: options.traceLenient === true, synth: options.traceSynth ?? [], ...(options.traceMemory !== undefined ? { traceMemory: options.traceMemory * MiB } : {}), ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }) });
+  return runSuite(suite, { quick: options.quick, seed: options.seed, progress, earlier, debug: options.debug === true });
 }
 
 /**
@@ -170,14 +179,23 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
   try {
     program.parse([...args], { from: "user" });
     const raw = program.opts<CliOptions>();
-    const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true, traceLenient: raw.traceLenient === true };
+    const options: CliOptions = { ...raw, quick: raw.quick === true, list: raw.list === true, traceLenient: raw.traceLenient === true, debug: raw.debug === true };
     if (program.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(program.args[0])} (suites are selected with --suite <name>)`);
-    const unknownSystems = (options.system ?? []).filter((n) => !SYSTEMS.some((s) => s.name === n));
+    options.systemFile = (options.systemFile ?? []).map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f));
+    // Systems a --system-file adds are known once it is loaded (see main).
+    const unknownSystems = options.systemFile.length > 0 ? [] : (options.system ?? []).filter((n) => !SYSTEMS.some((s) => s.name === n));
     if (unknownSystems.length > 0) throw new UsageError(`unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${SYSTEMS.map((s) => s.name).join(", ")}`);
     // Relative to where the user ran the command (`pnpm bench` runs in apps/bench; pnpm passes the original directory as INIT_CWD).
-    options.trace = (options.trace ?? []).map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f));
-    const missing = options.trace.filter((f) => !existsSync(f));
+    options.trace = (options.trace ?? []).map((f) => (f === STDIN_PATH ? f : resolve(process.env.INIT_CWD ?? process.cwd(), f)));
+    const missing = options.trace.filter((f) => f !== STDIN_PATH && !existsSync(f));
     if (missing.length > 0) throw new UsageError(`no such trace file ${missing.map((n) => JSON.stringify(n)).join(", ")}`);
+    for (const f of options.trace) {
+      try {
+        checkTraceInput(f);
+      } catch (e) {
+        throw new UsageError(e instanceof Error ? e.message : String(e));
+      }
+    }
     if (typeof options.snapshots === "string") {
       options.snapshots = resolve(process.env.INIT_CWD ?? process.cwd(), options.snapshots);
       if (!hasSnapshots(options.snapshots)) throw new UsageError(`--snapshots ${JSON.stringify(options.snapshots)} holds no buddyinfo-before.txt (or buddyinfo-before, before/buddyinfo)`);
@@ -189,7 +207,10 @@ export function parseCommandLine(args: readonly string[], io: CliIo): { options:
       if (reason !== undefined) throw new UsageError(`--${flag} ${JSON.stringify(options[flag])}: cannot write it: ${reason}`);
     }
     // A trace given without --suite means: replay it.
-    const suites = options.suite.length === 0 && (options.trace ?? []).length > 0 ? ["replay"] : options.suite;
+    const suites = options.suite.length === 0 && (options.trace.length > 0 || (options.traceSynth ?? []).length > 0) ? ["replay"] : options.suite;
+    if (options.trace.includes(STDIN_PATH) && (suites.length !== 1 || options.trace.filter((f) => f === STDIN_PATH).length > 1)) {
+      throw new UsageError("--trace - (standard input) can be read once: give it once, with the replay suite alone");
+    }
     return { options, entries: selectSuites(suites) };
   } catch (e) {
     // Commander prints its own errors (and help) before throwing; ours are printed here.
@@ -216,6 +237,17 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   const parsed = parseCommandLine(args, io);
   if (typeof parsed === "number") return parsed;
   const { options, entries } = parsed;
+  try {
+    for (const file of options.systemFile ?? []) await loadSystemFile(file);
+  } catch (e) {
+    io.err(`error: --system-file ${e instanceof Error ? e.message : String(e)}\n`);
+    return ExitCode.Usage;
+  }
+  const unknownSystems = (options.system ?? []).filter((n) => !allSystems().some((s) => s.name === n));
+  if (unknownSystems.length > 0) {
+    io.err(`error: unknown system ${unknownSystems.map((n) => JSON.stringify(n)).join(", ")}; the systems are: ${allSystems().map((s) => s.name).join(", ")}\n(see --help)\n`);
+    return ExitCode.Usage;
+  }
   if (options.list) {
     io.out(`${suiteList(registry, widthOf(io))}\n`);
     return ExitCode.Ok;

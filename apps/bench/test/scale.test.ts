@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { churnSlots } from "../src/floors/index.js";
 import type { Measurement } from "../src/harness/types.js";
 import { scaleClause } from "../src/suites/answers.js";
-import { SCALE_WORKLOADS, liveLabel, scalePlan } from "../src/suites/scale.js";
+import { SCALE_WORKLOADS, curveTable, liveLabel, scalePlan, type Curves } from "../src/suites/scale.js";
 import { randomIndices } from "../src/workloads/random.js";
 import { PAGE_ALLOCATORS, buildTable, pageAllocatorChurn, pageAllocatorLines, scaleMachineBytes, tableChurn, tableLines, tableLookup, tablePfns } from "../src/workloads/scale.js";
 
@@ -90,4 +90,24 @@ describe("the answers' scale clause", () => {
     expect(scaleClause(earlier, SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns)).toMatch(/; classic stays the lower over the whole range, no crossover$/);
     expect(scaleClause([], SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns)).toBeUndefined();
   });
+});
+
+test("the compact curve table: ns/op, ratio and lines per size, '-' where a figure was not taken, a space between full cells", () => {
+  const curves: Curves = new Map([
+    [
+      "page allocators: order-0 churn",
+      new Map([
+        ["Int32Array stack", new Map([[1000, { ns: 6.5, ratio: 1 }], [1_000_000, { ns: 102 }]])],
+        ["buddy per-CPU", new Map([[1000, { ns: 57.7, ratio: 8.8, lines: 3 }], [1_000_000, { ns: 865, ratio: 8.4 }]])],
+        ["maple", new Map([[1000, { ns: 7600, ratio: 1280, lines: 16.4 }]])],
+      ]),
+    ],
+  ]);
+  expect(curveTable(curves, [1000, 10_000, 100_000, 1_000_000])).toEqual([
+    "ns/op (x the floor of the same rounds) and lines/op, by live pages: 1k, 10k, 100k, 1M",
+    "page allocators: order-0 churn",
+    "  Int32Array stack  6.5 ns             -                  -                  102 ns",
+    "  buddy per-CPU     57.7 ns 8.8x 3.0l  -                  -                  865 ns 8.4x",
+    "  maple             7.60 µs 1280x 16.4l -                  -                  -",
+  ]);
 });

@@ -11,6 +11,8 @@ export interface NetRxOptions {
   seed: number;
   /** Free each fragment inside its read callback. */
   inline: boolean;
+  /** Size the read buffers to the reads (doubling on a full read, halving below a quarter, 256..32768). */
+  adaptive: boolean;
 }
 
 /** The usage text `--help` prints (and a usage error ends with). */
@@ -24,6 +26,8 @@ flags:
   --frag-size <bytes>   bytes per read buffer, 1..32768 (default 2048)
   --seed <n>            seed of the byte stream, an integer in [0, 2^32) (default 1)
   --inline              free each fragment inside its read callback (used-up blocks recycle in place)
+  --adaptive            size the read buffers to the reads, from --frag-size: a full read doubles
+                        the next buffer (up to 32768), one under a quarter full halves it (down to 256)
   -h, --help            print this and exit
 `;
 
@@ -33,7 +37,7 @@ flags:
  *
  * @example
  * ```ts
- * parseNetRxArgs(["--mb", "8"]);   // { options: { mb: 8, fragSize: 2048, seed: 1, inline: false } }
+ * parseNetRxArgs(["--mb", "8"]);   // { options: { mb: 8, fragSize: 2048, seed: 1, inline: false, adaptive: false } }
  * parseNetRxArgs(["--help"]);      // { exit: 0, stdout: USAGE }
  * ```
  */
@@ -47,6 +51,7 @@ export function parseNetRxArgs(args: readonly string[]): { options: NetRxOptions
         "frag-size": { type: "string", default: "2048" },
         seed: { type: "string", default: "1" },
         inline: { type: "boolean", default: false },
+        adaptive: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -63,5 +68,5 @@ export function parseNetRxArgs(args: readonly string[]): { options: NetRxOptions
     : !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff ? `--seed must be an integer in [0, 4294967295], got ${JSON.stringify(values.seed)}`
     : undefined;
   if (problem !== undefined) return { exit: 2, stderr: `error: ${problem}\n\n${USAGE}` };
-  return { options: { mb, fragSize, seed, inline: values.inline } };
+  return { options: { mb, fragSize, seed, inline: values.inline, adaptive: values.adaptive } };
 }

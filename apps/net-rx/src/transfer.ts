@@ -17,6 +17,8 @@ export interface TransferOptions extends MemorySystemOptions {
   writeSize?: number;
   /** Process and free each chunk inside the read callback instead of on a later turn (default false). */
   inlineConsumer?: boolean;
+  /** Adapt the fragment size to the reads (see `ReceiverOptions.adaptive`). */
+  adaptive?: boolean;
   /** Give up after this many milliseconds (default 60 000). */
   timeoutMs?: number;
 }
@@ -31,6 +33,8 @@ export interface TransferReport {
   /** Received megabytes (10^6 bytes) per second. */
   megabytesPerSecond: number;
   receiver: ReceiverStats;
+  /** The read buffer size at the end (changes only when adaptive). */
+  finalFragSize: number;
   /** Largest number of received chunks the consumer held at once. */
   maxQueued: number;
   /** The fragment cache's counters after the consumer freed everything and the cache was drained. */
@@ -61,7 +65,7 @@ export async function runTransfer(options: TransferOptions = {}): Promise<Transf
   const { buddy, cache } = buildMemorySystem(options);
   const freePagesBefore = buddy.freePageCount();
   const consumer = new VerifyingConsumer(cache, seed, { inline: options.inlineConsumer === true });
-  const receiver = new FragmentReceiver(cache, fragSize, (chunk, copy) => consumer.push(chunk, copy));
+  const receiver = new FragmentReceiver(cache, { fragSize, adaptive: options.adaptive === true }, (address, length, copy) => consumer.push(address, length, copy));
 
   const server = net.createServer((socket) => {
     // The sender: the same stream, written in chunks, respecting back-pressure.
@@ -119,6 +123,7 @@ export async function runTransfer(options: TransferOptions = {}): Promise<Transf
     elapsedMs,
     megabytesPerSecond: consumer.bytes / 1e6 / (elapsedMs / 1000),
     receiver: { ...receiver.stats },
+    finalFragSize: receiver.fragSize,
     maxQueued: consumer.maxQueued,
     cache: cache.stats(),
     freePagesBefore,

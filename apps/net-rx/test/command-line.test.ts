@@ -7,8 +7,9 @@ const appDir = fileURLToPath(new URL("..", import.meta.url));
 
 describe("net-rx command line", () => {
   test("defaults, flags, --help", () => {
-    expect(parseNetRxArgs([])).toEqual({ options: { mb: 64, fragSize: 2048, seed: 1, inline: false } });
-    expect(parseNetRxArgs(["--mb", "0.5", "--frag-size", "1500", "--seed", "7", "--inline"])).toEqual({ options: { mb: 0.5, fragSize: 1500, seed: 7, inline: true } });
+    expect(parseNetRxArgs([])).toEqual({ options: { mb: 64, fragSize: 2048, seed: 1, inline: false, adaptive: false } });
+    expect(parseNetRxArgs(["--mb", "0.5", "--frag-size", "1500", "--seed", "7", "--inline"])).toEqual({ options: { mb: 0.5, fragSize: 1500, seed: 7, inline: true, adaptive: false } });
+    expect(parseNetRxArgs(["--adaptive", "--frag-size", "512"])).toEqual({ options: { mb: 64, fragSize: 512, seed: 1, inline: false, adaptive: true } });
     expect(parseNetRxArgs(["--help"])).toEqual({ exit: 0, stdout: USAGE });
     expect(parseNetRxArgs(["-h", "--mb", "9999"])).toEqual({ exit: 0, stdout: USAGE });
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ByteStream } from "../src/byte-stream.js";
 import { runTransfer } from "../src/transfer.js";
+import { compareReceivePaths, RECEIVE_PATHS } from "../src/compare.js";
 
 describe("net-rx over TCP on 127.0.0.1", () => {
   test("8 MiB arrive intact in fragments, every fragment comes back, every page goes back to the buddy allocator", async () => {
@@ -36,6 +37,27 @@ describe("net-rx over TCP on 127.0.0.1", () => {
     expect(r.freePagesAfter).toBe(r.freePagesBefore);
   });
 
+  test("a read creates no buffer view once the cache's slots repeat: one view per fragment slot", async () => {
+    const r = await runTransfer({ bytes: 4 << 20, fragSize: 4096, seed: 13, inlineConsumer: true, timeoutMs: 30_000 });
+    expect(r.firstBadByte).toBe(-1);
+    expect(r.cache.blocksTaken).toBe(1);
+    // One 32 KiB block recycled in place holds 8 slots of 4 KiB: 8 views for every read there was.
+    expect(r.receiver.viewsMade).toBe(8);
+    expect(r.receiver.reads).toBeGreaterThan(100);
+  });
+
+  test("adaptive fragment sizes grow to the reads loopback delivers, and every byte still arrives", async () => {
+    const r = await runTransfer({ bytes: 8 << 20, fragSize: 512, adaptive: true, seed: 17, timeoutMs: 30_000 });
+    expect(r.firstBadByte).toBe(-1);
+    expect(r.bytesReceived).toBe(8 << 20);
+    // Loopback reads fill whatever buffer they get: 512 doubles to 32768 in 6 steps (the stream's
+    // short last reads may halve it again at the end).
+    expect(r.receiver.peakFragSize).toBe(32768);
+    expect(r.receiver.resizes).toBeGreaterThanOrEqual(6);
+    expect(r.cache).toMatchObject({ liveFragments: 0, liveBytes: 0, blocksInUse: 0 });
+    expect(r.freePagesAfter).toBe(r.freePagesBefore);
+  });
+
   test("with too little memory, reads fall back to the emergency buffer and still arrive intact", async () => {
     const r = await runTransfer({ bytes: 2 << 20, fragSize: 8192, seed: 3, memoryBytes: 64 << 10, timeoutMs: 30_000 });
     expect(r.firstBadByte).toBe(-1);
@@ -43,6 +65,15 @@ describe("net-rx over TCP on 127.0.0.1", () => {
     expect(r.receiver.emergencyReads).toBeGreaterThan(0);
     expect(r.cache.liveFragments).toBe(0);
     expect(r.freePagesAfter).toBe(r.freePagesBefore);
+  });
+});
+
+describe("compareReceivePaths", () => {
+  test("receives the same bytes along every path and says which keep the data without a copy", async () => {
+    const rows = await compareReceivePaths({ bytes: 1 << 20, rounds: 1 });
+    expect(rows.map((r) => r.path)).toEqual(RECEIVE_PATHS);
+    expect(rows.filter((r) => !r.outlivesCallback).map((r) => r.path)).toEqual(["static onread buffer"]);
+    for (const r of rows) expect(r.reads).toBeGreaterThan(0);
   });
 });
 

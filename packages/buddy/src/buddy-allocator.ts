@@ -2,7 +2,7 @@ import { ErrorCode, MmkitError, describeValue, requireInteger, type ArrayFactory
 import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
-import { applyInitialState } from "./initial-state.js";
+import { applyInitialState } from "./apply-initial-state.js";
 import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";

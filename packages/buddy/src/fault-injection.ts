@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
-import { optional, requireOptions } from "./misuse.js";
+import { optional, requireOptions } from "./options.js";
 
 /**
  * Settings of {@link FaultInjector}, named after the kernel's `fail_page_alloc` debugfs files.

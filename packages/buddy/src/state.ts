@@ -2,7 +2,7 @@ import { ErrorCode, MmkitError, MetadataArena, requireArrayFactory, describeValu
 import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import type { BuddyInitialState } from "./initial-state.js";
-import { optional, requireOptions } from "./misuse.js";
+import { optional, requireOptions } from "./options.js";
 import {
   FA_INTS,
   FA_LISTS,

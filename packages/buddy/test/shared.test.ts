@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ErrorCode, MemoryMap } from "@mmkit/physmem";
-import { expectMmkitError } from "@mmkit/test-support";
+import { expectMmkitError, runTsWorker } from "@mmkit/test-support";
 import { BuddyAllocator, SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
 import { runSharedStress } from "./stress/shared-stress.ts";
 
@@ -191,3 +191,21 @@ test.each(["mutex", "spin"] as const)("4 workers (more than the cores) x 20k ran
   expect(r.sent).toBeGreaterThan(1000);
   expect(r.lock.acquisitions).toBeGreaterThan(0);
 }, 120_000);
+
+test("a worker that dies holding the zone lock: recoverFrom breaks the lock, the others carry on, check() says the state is whole", async () => {
+  const shared = SharedBuddy.create(map(), OPTIONS);
+  const cpu = shared.claimCpu(0);
+  const held = [cpu.allocPages(0), cpu.allocPages(4)];
+  const dead = 77;
+  expect(await runTsWorker(new URL("./stress/die-in-lock.ts", import.meta.url), { handle: shared.handle, owner: dead })).toBe("holding");
+  // The lock is held by a thread that is gone: a survivor that needed it now would wait forever.
+  expect(shared.recoverFrom(dead)).toEqual({ lockBroken: true, cpus: [] });
+  expect(shared.recoverFrom(dead)).toEqual({ lockBroken: false, cpus: [] });
+  // It died outside any allocator operation, so the state is whole and everything works on.
+  shared.check();
+  cpu.freePages(held[1]!, 4);
+  cpu.freePages(held[0]!, 0);
+  cpu.drain();
+  expect(shared.freePageCount()).toBe(shared.managedPages());
+  shared.check();
+}, 60_000);

@@ -8,7 +8,7 @@ import { SpacePages } from "./space-pages.js";
  *
  * @example
  * ```ts
- * const heap = new Heap(new WebAssembly.Memory({ initial: 16, maximum: 256 }), { classes: "kmalloc", debug: "FZP" });
+ * const heap = new Heap(wasmMemory, { classes: "kmalloc", pageSize: 4096, debug: "ZP" });
  * ```
  */
 export interface HeapOptions {
@@ -33,29 +33,26 @@ export interface HeapOptions {
  *
  * @example
  * ```ts
- * const heap = new Heap(new ArrayBuffer(1 << 20));
- * heap.malloc(100);   // 0
- * heap.stats();
- * // => { allocations: 1, requestedBytes: 100, reservedBytes: 4096, peakReservedBytes: 4096, peakRequestedBytes: 100,
- * //      bufferBytes: 1048576, metadataBytes: 25028, descriptorBytes: 128 }
+ * const { peakReservedBytes, peakRequestedBytes } = heap.stats();
+ * console.log(peakReservedBytes / peakRequestedBytes); // about 1.16 on log-uniform 16 B..16 KiB
  * ```
  */
 export interface HeapStats {
-  /** Live allocations, and the bytes their callers asked for. */
+  /** Live allocations. */
   allocations: number;
   /** Bytes the callers of the live allocations asked for. */
   requestedBytes: number;
-  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges), and at most. */
+  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges). */
   reservedBytes: number;
-  /** The most `reservedBytes` has been. */
+  /** The most bytes the heap held from the buffer at once. */
   peakReservedBytes: number;
-  /** The most `requestedBytes` has been. */
+  /** The most bytes live allocations asked for at once. */
   peakRequestedBytes: number;
   /** Bytes of the buffer the heap manages. */
   bufferBytes: number;
-  /** Bytes of metadata kept outside the buffer (typed arrays), and the slab descriptors inside it. */
+  /** Bytes of metadata kept outside the buffer (typed arrays). */
   metadataBytes: number;
-  /** Bytes of slab descriptors kept inside the buffer. */
+  /** Bytes of slab descriptors (64 per slab) inside the buffer. */
   descriptorBytes: number;
 }
 

@@ -97,7 +97,8 @@ interface Retired {
  * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
  * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
  * plus summary patches up the path while they change (in place for the common shapes: a
- * range into an empty run of a leaf with room, an erase that does not underflow its leaf), or
+ * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
+ * for a write to the leaf the previous write used, as the store after an erase), or
  * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
  * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
  * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
@@ -265,9 +266,11 @@ export class MapleTree extends MapleView {
 
   /**
    * Removes the whole range holding `index` and returns its value, or undefined when `index` is
-   * empty. Cost: one descent; when both neighbours are in the same leaf and the leaf keeps at least
-   * 8 entries after merging the range with its empty neighbours, the merge is done in place and the
-   * parents' gap summaries are patched only while they change (no allocation); otherwise a store.
+   * empty. Cost: one descent; when every leaf it touches keeps at least 8 entries, the range is
+   * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
+   * leaf under the same parent included: the empty run moves between the two leaves, with no live
+   * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
+   * change (no allocation); otherwise a store.
    *
    * @example
    * ```ts
@@ -730,8 +733,16 @@ export class MapleTree extends MapleView {
     const parent = this.#pathNode[1]!;
     const s = this.#pathSlot[1]!;
     this.#pathKept = false;
-    this.#putChild(parent, s - 1, left);
-    this.#putChild(parent, s, n);
+    // The parent's copies, from what moved: `left` ends one entry earlier, with no empty tail now
+    // (its head and longest interior gap stay: it keeps 8 entries or more); `n` now starts with the
+    // run. Its longest interior gap changes only if slot 1's run, absorbed, was it.
+    const igap = nodes.igap;
+    const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
+    const gn = gl + 3;
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
+    igap[gl + 1] = -1;
+    if (hi === 1 && runEnd - last === igap[gn + 2]) this.#putChild(parent, s, n);
+    else igap[gn] = runEnd;
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }
@@ -762,7 +773,13 @@ export class MapleTree extends MapleView {
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    this.#putChild(this.#pathNode[1]!, this.#pathSlot[1]!, n);
+    // The parent's copies: `n` ends before the run (still with no empty tail; its head stays), and
+    // its longest interior gap changes only if slot i - 1's run, absorbed, was it. The next leaf's
+    // summary is positions inside it, which do not move.
+    const parent = this.#pathNode[1]!;
+    const slot = this.#pathSlot[1]!;
+    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
+    if (lo === i - 1 && first - runStart === nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2]) this.#putChild(parent, slot, n);
     this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
     return true;
   }

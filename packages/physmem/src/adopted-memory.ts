@@ -9,7 +9,7 @@ export type AdoptableBuffer = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memo
  *
  * @example
  * ```ts
- * const memory = new AdoptedMemory(new ArrayBuffer(1 << 20), { base: 16 * MiB });   // its bytes at addresses 16 MiB..17 MiB
+ * const memory = new AdoptedMemory(buffer, { base: 1 << 20 }); // byte 0 of the buffer is address 1 MiB
  * ```
  */
 export interface AdoptedMemoryOptions {

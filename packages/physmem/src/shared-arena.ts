@@ -27,6 +27,8 @@ const H_SLOTS = 3;
 const H_USED = 4;
 const H_CAPACITY = 5;
 const LINE = 64;
+/** Most bytes a shared arena's arrays may take: offsets and sizes are int32s in the header. */
+const MAX_CAPACITY = 2 ** 31 - LINE;
 
 const KINDS: readonly TypedArrayKind[] = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "float64"];
 const CONSTRUCTORS = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float64Array] as const;
@@ -131,7 +133,7 @@ export class SharedMetadataArena implements ArrayFactory {
       throw new MmkitError(ErrorCode.InvalidArgument, `shared arena options must be an object, got ${describeValue(options)}`);
     }
     const capacity = options.capacity;
-    if (typeof capacity !== "number" || !Number.isSafeInteger(capacity) || capacity < 0 || capacity > 2 ** 31 - LINE) {
+    if (typeof capacity !== "number" || !Number.isSafeInteger(capacity) || capacity < 0 || capacity > MAX_CAPACITY) {
       throw new MmkitError(ErrorCode.InvalidArgument, `capacity must be an integer number of bytes in [0, 2^31 - 64], got ${describeValue(capacity)}`);
     }
     // `=== undefined`, not `??`: null is refused, not taken for the default.
@@ -212,6 +214,9 @@ export class SharedMetadataArena implements ArrayFactory {
     const arrays = recording.arrays();
     let bytes = spareBytes;
     for (const r of arrays) bytes += Math.ceil(r.array.byteLength / LINE) * LINE;
+    if (bytes > MAX_CAPACITY) {
+      throw new MmkitError(ErrorCode.OutOfRange, `the recorded arrays and spare room need ${bytes} bytes; a shared arena holds at most ${MAX_CAPACITY} (2^31 - 64)`);
+    }
     const arena = new SharedMetadataArena({ capacity: bytes, maxArrays: Math.max(1, arrays.length + spareArrays) });
     for (const r of arrays) {
       const copy = arena.allocate(r.kind, r.array.length, r.label);

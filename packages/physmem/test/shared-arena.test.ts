@@ -133,4 +133,6 @@ test("RecordingArena + copyOf: the same arrays, order and contents in one shared
   expect([...attached.float64(2, "b")]).toEqual([0, 0.5]);
   shared.int32(16, "lock");
   expect(() => shared.uint8(1, "one too many")).toThrowError(expect.objectContaining({ code: ErrorCode.ArenaFull }));
+  // More than a shared arena can address: refused before any buffer is made.
+  expect(() => SharedMetadataArena.copyOf(recording, { spareBytes: 2 ** 31 })).toThrowError(expect.objectContaining({ code: ErrorCode.OutOfRange, message: expect.stringContaining("2147483776 bytes") }));
 });

@@ -30,7 +30,7 @@ const COUNTS = ORDERS + 4;
  * @example
  * ```ts
  * const arena = new MetadataArena();
- * const index = new AlignedBlockIndex({ arena });   // nothing counted until the first store
+ * const index = new AlignedBlockIndex({ arena }); // its arrays are counted in arena.bytes
  * ```
  */
 export interface AlignedBlockIndexOptions {
@@ -99,7 +99,7 @@ function alignDown(x: number, order: number): number {
  * worst (the sorted array it replaces took 24, but every store and erase moved the ones after).
  *
  * Linear probing with backward-shift deletion (no tombstones), at most half the slots live,
- * Fibonacci hashing of the address (the block table's {@link homeSlot}).
+ * Fibonacci hashing of the address (the block table's `homeSlot`).
  *
  * Cost, independent of how many ranges are stored: `load` one hash probe per piece order in use
  * (8 for POTAD's 512 B..64 KiB churn, each one or two cache lines); `erase` one probe when given a

@@ -4,13 +4,14 @@
  * when an allocation carries a descriptor, erases it when the allocation is freed, and answers
  * `descriptorOf(address)` with `load`. Keys are byte addresses (safe integers up to 2^53).
  *
- * The maple tree of `@mmkit/memdesc-lookup` fits it without importing this package; so does the
- * small {@link SortedRangeIndex} shipped here (the default). An index used with POTAD must not
- * allocate metadata in `erase`, or POTAD's free would (see the package README).
+ * POTAD's default is the {@link AlignedBlockIndex} shipped here (a hash of aligned power-of-two
+ * pieces, O(1) per operation); the maple tree of `@mmkit/memdesc-lookup` fits it without
+ * importing this package, and so does the small {@link SortedRangeIndex}. An index used with
+ * POTAD must not allocate metadata in `erase`, or POTAD's free would (see the package README).
  *
  * @example
  * ```ts
- * const index: DescriptorIndex = new SortedRangeIndex();
+ * const index: DescriptorIndex = new AlignedBlockIndex();
  * index.store(4096, 8191, 42);
  * index.load(5000);    // 42
  * index.erase(4096);

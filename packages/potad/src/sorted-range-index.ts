@@ -19,8 +19,9 @@ export interface SortedRangeIndexOptions {
 }
 
 /**
- * POTAD's default {@link DescriptorIndex}: disjoint ranges `[first, last] -> value` in one sorted
- * arena array of `[first, last, value]` triples (24 bytes per range, nothing else).
+ * A small {@link DescriptorIndex} (POTAD's default before {@link AlignedBlockIndex}): disjoint
+ * ranges `[first, last] -> value` in one sorted arena array of `[first, last, value]` triples (24
+ * bytes per range, nothing else).
  *
  * Cost: `load` is a binary search, O(log n), about log2(n) - 1 cache lines; `store` and `erase`
  * move the triples after the position with one `copyWithin`, O(n) bytes moved (fast for thousands of

@@ -28,10 +28,7 @@ export interface SlabProvider {
  *
  * @example
  * ```ts
- * dentries.alloc();                      // the first allocation of a fresh cache
- * slab.stats().caches.find((c) => c.name === "dentry")?.counters;
- * // => { allocFastpath: 0, allocSlowpath: 1, freeFastpath: 0, freeSlowpath: 0, allocSlab: 1, freeSlab: 0,
- * //      cpuPartialAlloc: 0, nodePartialAlloc: 0 }
+ * const { allocFastpath, allocSlowpath } = cache.counters;
  * ```
  */
 export interface SlabCacheCounters {
@@ -43,13 +40,13 @@ export interface SlabCacheCounters {
   freeFastpath: number;
   /** Frees to any other slab. */
   freeSlowpath: number;
-  /** Slabs taken from the page source, and given back. */
+  /** Slabs taken from the page source. */
   allocSlab: number;
-  /** Empty slabs given back to the page source. */
+  /** Slabs given back to the page source. */
   freeSlab: number;
-  /** Slabs a CPU took from its partial list, and from the node's. */
+  /** Slabs a CPU took from its own partial list. */
   cpuPartialAlloc: number;
-  /** Slabs a CPU took from the node's partial list. */
+  /** Slabs a CPU took from the cache's (node's) partial list. */
   nodePartialAlloc: number;
 }
 
@@ -58,7 +55,7 @@ export interface SlabCacheCounters {
  *
  * @example
  * ```ts
- * const dentries = slab.createCache("dentry", 192, { align: 64, minPartial: 5, ctor: (address) => {} });
+ * slab.createCache("inode", 600, { align: 64, ctor: (address) => init(address), debug: "Z" });
  * ```
  */
 export interface SlabCacheOptions {

@@ -10,8 +10,7 @@
  *
  * @example
  * ```ts
- * const slab = new SlabAllocator({ pages: buddy, memory: machine });             // a BuddyAllocator
- * const onPotad = new SlabAllocator({ pages: potad.pageFace(ram), memory: machine });
+ * const pages: PageSource = potad.pageFace(space, 4096); // or a BuddyAllocator
  * ```
  */
 export interface PageSource {
@@ -28,12 +27,11 @@ export interface PageSource {
  *
  * @example
  * ```ts
- * const machine = new PhysicalMemory({ ranges: [{ base: 0, size: MiB }], backing: "array" });
- * const slab = new SlabAllocator({ pages, memory: machine });
+ * const memory: SlabMemory = new PhysicalMemory({ ranges: [{ base: 0, size: 1 << 20 }], backing: "array" });
  * ```
  */
 export interface SlabMemory {
-  /** A view of `length` bytes at byte address `address`. */
+  /** A view of `length` bytes at byte `address`. */
   bytes(address: number, length: number): Uint8Array;
   /**
    * Optional fast path: a view of all the bytes, whose first byte is at address `base` (default
@@ -41,7 +39,7 @@ export interface SlabMemory {
    * grow). With it the free pointer is read and written without making a view per access.
    */
   whole?(): Uint8Array;
-  /** Byte address of the first byte of `whole()` (default 0). */
+  /** Address of the first byte of {@link SlabMemory.whole}'s view (default 0). */
   readonly base?: number;
 }
 
@@ -53,13 +51,12 @@ export interface SlabMemory {
  * @example
  * ```ts
  * const large: RangeSource = { allocRange: (n, a) => potad.alloc(space, n, { alignment: a }), freeRange: (x) => void potad.free(x) };
- * const km = new Kmalloc(slab, { large });
  * ```
  */
 export interface RangeSource {
-  /** First byte address of `size` contiguous bytes aligned to `alignment`, or -1 when there is no room. */
+  /** `size` contiguous bytes aligned to `alignment`: the address, or -1. */
   allocRange(size: number, alignment: number): number;
-  /** Gives back the range `allocRange` returned at `address`. */
+  /** Gives back what {@link RangeSource.allocRange} returned. */
   freeRange(address: number): void;
 }
 
@@ -70,16 +67,16 @@ export interface RangeSource {
  *
  * @example
  * ```ts
- * registry.register(slab.shrinker());   // a ShrinkerRegistry from @mmkit/shrinker
+ * registry.register(slab.shrinker("slab"));
  * ```
  */
 export interface SlabShrinker {
-  /** The name the registry reports it under. */
+  /** The name the registry reports it by. */
   name: string;
-  /** Pages of empty slabs that could be given back now. */
+  /** Pages of empty slabs that a scan would give back now. */
   count(sc: { nid: number; nrToScan: number; priority: number; nrScanned: number }): number;
-  /** Gives back up to `sc.nrToScan` pages of empty slabs; returns how many. */
+  /** Gives back every empty slab; returns the pages given back. */
   scan(sc: { nid: number; nrToScan: number; priority: number; nrScanned: number }): number;
-  /** Cost of recreating a slab, in the kernel's seeks. */
+  /** Cost of recreating an object: 1, a slab page is cheap to get again. */
   seeks: number;
 }

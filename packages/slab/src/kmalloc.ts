@@ -10,7 +10,7 @@ import { sizeClasses } from "./size-classes.js";
  *
  * @example
  * ```ts
- * const km = new Kmalloc(slab, { classes: "fine", maxCacheSize: 4096, cacheOptions: { minPartial: 2 } });
+ * new Kmalloc(slab, { classes: "fine", large: { allocRange: (n, a) => potad.alloc(space, n, { alignment: a }), freeRange: (x) => void potad.free(x) } });
  * ```
  */
 export interface KmallocOptions {
@@ -35,17 +35,15 @@ export interface KmallocOptions {
  *
  * @example
  * ```ts
- * const km = new Kmalloc(slab, { classes: "fine" });
- * km.alloc(20_000);   // past the size classes: whole pages
- * km.stats();         // { slabBytes: 0, largeBytes: 32768, largeAllocations: 1 }
+ * const { slabBytes, largeBytes } = km.stats();
  * ```
  */
 export interface KmallocStats {
-  /** Bytes in slabs of the size classes (free slots included) and in large allocations. */
+  /** Bytes in slabs of the size classes (free slots included). */
   slabBytes: number;
-  /** Bytes in live large allocations (whole pages). */
+  /** Bytes of large allocations (whole pages). */
   largeBytes: number;
-  /** Live large allocations. */
+  /** Large allocations live. */
   largeAllocations: number;
 }
 

@@ -14,7 +14,7 @@ export const FREE_POINTER_BYTES = 8;
  *
  * @example
  * ```ts
- * parseDebug("FZ");   // { consistency: true, redZone: true, poison: false }
+ * const debug: SlabDebug = parseDebug("FZP");
  * ```
  */
 export interface SlabDebug {
@@ -47,10 +47,7 @@ export function parseDebug(flags: unknown): SlabDebug {
  *
  * @example
  * ```ts
- * objectLayout(100, 8, false, parseDebug(""));
- * // => { objectSize: 100, redZoneOffset: 0, redZoneBytes: 0, freePointerOffset: 0, stride: 104, poison: false }
- * objectLayout(100, 8, false, parseDebug("FZP"));
- * // => { objectSize: 100, redZoneOffset: 100, redZoneBytes: 12, freePointerOffset: 112, stride: 120, poison: true }
+ * objectLayout(20, 8, false, parseDebug("ZP")); // red zone at 20 (12 bytes), free pointer at 32, stride 40
  * ```
  */
 export interface ObjectLayout {

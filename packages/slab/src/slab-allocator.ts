@@ -18,7 +18,7 @@ export const SLAB_DESCRIPTOR_MAGIC = 0x42414c53;
  *
  * @example
  * ```ts
- * const slab = new SlabAllocator({ pages: buddy, memory: machine, cpus: 4, maxOrder: 3, debug: "FZ" });
+ * new SlabAllocator({ pages: buddy, memory: machine, cpus: 4, debug: "FZP" });
  * ```
  */
 export interface SlabAllocatorOptions {

@@ -5,31 +5,29 @@ import type { SlabCacheCounters } from "./cache.js";
  *
  * @example
  * ```ts
- * slab.stats().caches.find((c) => c.name === "dentry");
- * // => { name: "dentry", activeObjects: 1, objects: 21, objectSize: 192, stride: 192, objectsPerSlab: 21,
- * //      pagesPerSlab: 1, slabs: 1, partialSlabs: 0, counters: { ... } }
+ * const dentry = slab.stats().caches.find((c) => c.name === "dentry");
  * ```
  */
 export interface SlabCacheStats {
-  /** The cache's name, as `createCache` was given it. */
+  /** The cache's name. */
   name: string;
   /** Objects handed out (a slab's own descriptor not counted). */
   activeObjects: number;
   /** Object slots in all the cache's slabs. */
   objects: number;
-  /** Bytes of each object, as asked for. */
+  /** Bytes of an object. */
   objectSize: number;
   /** Bytes per slot (object, red zone, free pointer, alignment). */
   stride: number;
-  /** Objects in one slab. */
+  /** Objects in a slab of the preferred order. */
   objectsPerSlab: number;
-  /** Pages in one slab (2^order). */
+  /** Pages in a slab of the preferred order. */
   pagesPerSlab: number;
   /** Slabs the cache holds. */
   slabs: number;
-  /** Of those, slabs on a partial list. */
+  /** Slabs on the cache's partial list. */
   partialSlabs: number;
-  /** Event counters since the cache was created. */
+  /** SLUB's fast and slow path counters. */
   counters: SlabCacheCounters;
 }
 
@@ -38,16 +36,13 @@ export interface SlabCacheStats {
  *
  * @example
  * ```ts
- * slab.createCache("dentry", 192, { align: 64 }).alloc();
- * slab.stats();
- * // => { slabPages: 2, slabBytes: 8192, descriptorBytes: 128, descriptorPages: 1, maxDepth: 2,
- * //      slabsAtDepth: [1, 1], metadataBytes: 2232, caches: [...] }
+ * const { maxDepth, descriptorBytes, slabPages } = slab.stats();
  * ```
  */
 export interface SlabAllocatorStats {
   /** Pages held in slabs, by every cache (the descriptor cache included). */
   slabPages: number;
-  /** Bytes held in slabs: `slabPages` times the page size. */
+  /** Bytes of those pages. */
   slabBytes: number;
   /** Bytes of slab descriptors (`struct slab`), one per slab, wherever they sit. */
   descriptorBytes: number;
@@ -59,7 +54,7 @@ export interface SlabAllocatorStats {
   slabsAtDepth: [number, number];
   /** Bytes of the allocator's arrays outside the managed memory (when the arena counts them). */
   metadataBytes: number;
-  /** One entry per cache, the descriptor cache first. */
+  /** One row per live cache, the descriptor cache first. */
   caches: SlabCacheStats[];
 }
 

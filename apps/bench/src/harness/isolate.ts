@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CliOptions } from "../command.js";
+import type { CliOptions } from "../cli-options.js";
 import type { SuiteResult } from "./runner.js";
 import type { Measurement } from "./types.js";
 

@@ -23,6 +23,8 @@ export interface RunOptions {
   seed: number;
   /** Progress display (default: none). */
   progress?: ProgressSink;
+  /** Keep the stack of an input error (`MmkitError`: a bad trace, a bad value) in `error` (default false: its one-line message). */
+  debug?: boolean;
   /** Measurements of the suites that ran before this one (the context's `earlier`; default none). */
   earlier?: readonly Measurement[];
 }
@@ -153,9 +155,8 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<Suite
   try {
     await suite.run(ctx);
   } catch (e) {
-    // A typed MmkitError is a user's mistake (a bad trace, a bad option) and its message says what:
-    // no stack trace. Anything else is a bug, and the stack is what finds it.
-    error = e instanceof MmkitError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+    // An MmkitError is the user's input (a bad trace line, a bad option): its message says it all.
+    error = e instanceof MmkitError && options.debug !== true ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
     progress.stop();
   }

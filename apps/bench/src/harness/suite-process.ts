@@ -7,7 +7,8 @@
  * Usage (internal): node --import tsx src/harness/suite-process.ts <suite> <options.json> <out.json> [<earlier.json>]
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { loadAndRun, type CliOptions } from "../command.js";
+import type { CliOptions } from "../cli-options.js";
+import { loadAndRun } from "../command.js";
 import { suites } from "../suites/index.js";
 import { progressBar, progressWanted, silentProgress } from "./progress.js";
 import type { Measurement } from "./types.js";

@@ -63,12 +63,22 @@ export interface ChartSpec {
   datasets: ChartDataset[];
   /** Pixel height of the chart's box. */
   height: number;
+  /** Line charts over trace time: the trace's markers (`tracing_mark_write`), drawn as labelled vertical lines. */
+  markers?: { x: number; label: string }[];
+  /** Line charts: the x axis title when it is not the generic "at" (e.g. "trace time (s)"). */
+  xTitle?: string;
   /**
    * Present when there is nothing to draw (every value is 0, or not applicable): what the page
    * says instead of drawing an empty chart.
    */
   empty?: string;
 }
+
+/**
+ * The metric of a trace marker measurement: `value` is its trace time (unit "s") and `note` its
+ * text; series charts of the same suite and workload draw it as a vertical line.
+ */
+export const MARKER_METRIC = "marker";
 
 /**
  * Which bar-chart section a measurement belongs to, or undefined (tables only). First rule wins.
@@ -80,7 +90,8 @@ export interface ChartSpec {
  * ```
  */
 export function chartSection(m: Pick<Measurement, "metric" | "unit">): Exclude<ChartSection, "series" | "histograms"> | undefined {
-  if (m.metric === ANSWER_METRIC) return undefined;
+  // Answers, trace markers and a trace's event counts ("events: extfrag" counts events, it measures no fragmentation).
+  if (m.metric === ANSWER_METRIC || m.metric === MARKER_METRIC || m.metric.startsWith("events: ")) return undefined;
   if (m.metric === "ns/op") return "time";
   if (m.unit === "lines") return "lines";
   if (/\bsplits$/i.test(m.metric)) return "splits";
@@ -192,7 +203,8 @@ function emptyChart(values: readonly number[], count: number): string | undefine
  * - **histograms**: series of metric {@link HISTOGRAM_METRIC} (`at` = order), one bar chart per suite and workload, a bar per system and order;
  * - **metadata**: metrics naming metadata, bytes/page or a descriptor, one chart per suite and unit;
  * - **series**: measurements that carry `at`, one line chart per suite, workload and metric, a line per system
- *   (the `at` axis logarithmic when the positions span more than 20x, as the scale suite's live-set sizes do).
+ *   (the `at` axis logarithmic when the positions span more than 20x, as the scale suite's live-set sizes do);
+ *   {@link MARKER_METRIC} measurements of the same suite and workload become its labelled vertical lines.
  *
  * Bar charts read the last point of a series (as the tables do); answers are never charted; a
  * not-applicable value (a fragmentation index of -1000) has no bar and its category says "n/a"; a
@@ -237,7 +249,9 @@ export function chartSpecs(measurements: readonly Measurement[]): ChartSpec[] {
         const datasets: ChartDataset[] = group.map((s) => ({ label: s.system, values: [], points: drawable(s).map((p) => ({ x: p.at!, y: p.value })), tips: drawable(s).map(tip), colour: colour(s.system) }));
         const values = group.flatMap((s) => drawable(s).map((p) => p.value));
         const positions = group.flatMap((s) => s.points.map((p) => p.at!));
-        const spec: Omit<ChartSpec, "id"> = { section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18 };
+        const markers = measurements.filter((m) => m.metric === MARKER_METRIC && m.unit === "s" && m.at === undefined && m.suite === first.suite && m.workload === first.workload).map((m) => ({ x: m.value, label: m.note ?? "" }));
+        const overTraceTime = markers.length > 0 ? { markers, xTitle: "trace time (s)" } : {};
+        const spec: Omit<ChartSpec, "id"> = { section, title: `${first.suite}: ${first.metric} during ${first.workload}`, kind: "line", unit: first.unit, ...valueAxis(values), ...(useLog(positions) ? { logX: true } : {}), categories: [], datasets: distinctColours(datasets), height: 280 + Math.ceil(group.length / 3) * 18, ...overTraceTime };
         const empty = emptyChart(values, group.reduce((n, s) => n + s.points.length, 0));
         if (empty !== undefined) spec.empty = empty;
         specs.push(spec);

@@ -2,7 +2,8 @@
  * The script the HTML report runs in the browser, after Chart.js: it reads the chart specs (see
  * `charts.ts`) from the `#mmkit-charts` JSON block and draws each on its canvas, without animation,
  * (skipping those whose spec says `empty`: the page shows a sentence for them), then sets
- * `data-charts-drawn` on `<body>` to the number of charts drawn. Plain ES2017 in a string,
+ * `data-charts-drawn` on `<body>` to the number of charts drawn (and `data-markers-drawn` to the
+ * trace markers drawn as vertical lines). Plain ES2017 in a string,
  * so what the browser runs is exactly what is written here (no transpiler helpers).
  */
 export const CLIENT_SCRIPT = String.raw`(function () {
@@ -45,6 +46,38 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       for (v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push({ value: v });
     }
     if (ticks.length >= 2) axis.ticks = ticks;
+  }
+  // Trace markers (tracing_mark_write) as dashed vertical lines over a series chart, labelled along the line.
+  var markersDrawn = 0;
+  function markerPlugin(markers) {
+    return {
+      id: "mmkitMarkers",
+      afterDatasetsDraw: function (chart) {
+        var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = "#777";
+        ctx.fillStyle = "#333";
+        ctx.lineWidth = 1;
+        ctx.setLineDash([4, 3]);
+        ctx.font = "11px system-ui, sans-serif";
+        markers.forEach(function (m) {
+          var px = x.getPixelForValue(m.x);
+          if (!(px >= area.left && px <= area.right)) return;
+          ctx.beginPath();
+          ctx.moveTo(px, area.top);
+          ctx.lineTo(px, area.bottom);
+          ctx.stroke();
+          ctx.save();
+          ctx.translate(px + 3, area.top + 4);
+          ctx.rotate(Math.PI / 2);
+          ctx.fillText(m.label.length > 40 ? m.label.slice(0, 39) + "…" : m.label, 0, 0);
+          ctx.restore();
+          markersDrawn++;
+        });
+        ctx.restore();
+        document.body.setAttribute("data-markers-drawn", String(markersDrawn));
+      }
+    };
   }
   // Lines of at most width characters, cut at spaces where possible (table.ts wrap(), in ES2017).
   function rewrap(text, width) {
@@ -97,7 +130,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       options.scales.x = valueAxis;
       options.scales.y = { ticks: { autoSkip: false } };
     } else {
-      options.scales.x = { type: spec.logX ? "logarithmic" : "linear", title: { display: true, text: spec.logX ? "at (log scale)" : "at" }, ticks: { callback: function (v) { return short(v); } } };
+      options.scales.x = { type: spec.logX ? "logarithmic" : "linear", title: { display: true, text: (spec.xTitle || "at") + (spec.logX ? " (log scale)" : "") }, ticks: { callback: function (v) { return short(v); } } };
       options.scales.y = valueAxis;
     }
     var labels = spec.categories;
@@ -116,7 +149,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       });
       box.style.height = Math.max(spec.height, 130 + 20 * spec.datasets.length + band * labels.length) + "px";
     }
-    new Chart(canvas, { type: spec.kind, data: { labels: spec.kind === "bar" ? labels : undefined, datasets: datasets }, options: options });
+    var plugins = spec.markers && spec.markers.length > 0 ? [markerPlugin(spec.markers)] : [];
+    new Chart(canvas, { type: spec.kind, data: { labels: spec.kind === "bar" ? labels : undefined, datasets: datasets }, options: options, plugins: plugins });
     drawn++;
   });
   document.body.setAttribute("data-charts-drawn", String(drawn));

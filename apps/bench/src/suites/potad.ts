@@ -271,6 +271,28 @@ const suite: Suite = {
       }
       return ctx.time(`${label} churn, ${live / 1000}k live`, contenders, { floor });
     });
+    // (Timed before the probes below, like every timing here.) Descriptors at 4k live and, on request (MMKIT_BENCH_POTAD_1M=1: about 20 s more, mostly filling),
+    // at 1M live, where a search tree's depth and misses would show. Target: the default index
+    // costs at most 3x the same churn without descriptors.
+    const subSizes = ctx.quick ? [1_000] : process.env.MMKIT_BENCH_POTAD_1M === "1" ? [4_000, 1_000_000] : [4_000];
+    for (const subLive of subSizes) {
+      const subSlots = churnSlots(ctx.seed, subLive, SEQUENCE);
+      const sizes = randomIndices(ctx.seed, "potad/sub-page-sizes", SEQUENCE, 8); // 512 << 0..7 = 512 B..64 KiB
+      const space = subLive > 10_000 ? 64 * GiB : RAM; // 1M blocks of 16 KiB on average need 16 GiB
+      const label = subLive >= 1_000_000 ? `${subLive / 1_000_000}M` : `${subLive / 1000}k`;
+      const subWorkload = `512 B..64 KiB + descriptors, ${label} live`;
+      const contenders = [
+        churnFloor(subLive, { seed: ctx.seed }),
+        subPageChurn("potad, no descriptors", subLive, space, subSlots, sizes, null),
+        subPageChurn("potad + AlignedBlockIndex (default)", subLive, space, subSlots, sizes, undefined),
+        subPageChurn("potad + maple tree", subLive, space, subSlots, sizes, () => new MapleTree()),
+      ];
+      // The sorted array moves every entry after the position: O(n) per op, only at 4k.
+      if (subLive <= 10_000) contenders.push(subPageChurn("potad + SortedRangeIndex", subLive, space, subSlots, sizes, () => new SortedRangeIndex()));
+      ctx.time(subWorkload, contenders, { floor, note: "buddy has no sub-page sizes; target: default index <= 3x no descriptors" });
+      ctx.record({ system: "potad + AlignedBlockIndex (default)", workload: subWorkload, metric: "descriptor", value: 360, unit: "bytes", note: "per allocation, any size" });
+    }
+
     workloads.forEach(([label, orders], w) => {
       const workload = `${label} churn, ${live / 1000}k live`;
       const target = label.startsWith("mixed");
@@ -294,28 +316,6 @@ const suite: Suite = {
         }
       }
     });
-
-    // Descriptors at 4k live and, on request (MMKIT_BENCH_POTAD_1M=1: about 20 s more, mostly filling),
-    // at 1M live, where a search tree's depth and misses would show. Target: the default index
-    // costs at most 3x the same churn without descriptors.
-    const subSizes = ctx.quick ? [1_000] : process.env.MMKIT_BENCH_POTAD_1M === "1" ? [4_000, 1_000_000] : [4_000];
-    for (const subLive of subSizes) {
-      const subSlots = churnSlots(ctx.seed, subLive, SEQUENCE);
-      const sizes = randomIndices(ctx.seed, "potad/sub-page-sizes", SEQUENCE, 8); // 512 << 0..7 = 512 B..64 KiB
-      const space = subLive > 10_000 ? 64 * GiB : RAM; // 1M blocks of 16 KiB on average need 16 GiB
-      const label = subLive >= 1_000_000 ? `${subLive / 1_000_000}M` : `${subLive / 1000}k`;
-      const subWorkload = `512 B..64 KiB + descriptors, ${label} live`;
-      const contenders = [
-        churnFloor(subLive, { seed: ctx.seed }),
-        subPageChurn("potad, no descriptors", subLive, space, subSlots, sizes, null),
-        subPageChurn("potad + AlignedBlockIndex (default)", subLive, space, subSlots, sizes, undefined),
-        subPageChurn("potad + maple tree", subLive, space, subSlots, sizes, () => new MapleTree()),
-      ];
-      // The sorted array moves every entry after the position: O(n) per op, only at 4k.
-      if (subLive <= 10_000) contenders.push(subPageChurn("potad + SortedRangeIndex", subLive, space, subSlots, sizes, () => new SortedRangeIndex()));
-      ctx.time(subWorkload, contenders, { floor, note: "buddy has no sub-page sizes; target: default index <= 3x no descriptors" });
-      ctx.record({ system: "potad + AlignedBlockIndex (default)", workload: subWorkload, metric: "descriptor", value: 360, unit: "bytes", note: "per allocation, any size" });
-    }
 
     ctx.progress("fragmenting 1 GiB", 0, 1);
     const attempts = RAM / (8 * MiB);

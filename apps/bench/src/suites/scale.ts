@@ -79,16 +79,16 @@ export function liveLabel(live: number): string {
 }
 
 /** One curve point: ns/op with its ratio, lines/op where probed. */
-interface Point {
+export interface CurvePointFigures {
   ns?: number;
   ratio?: number;
   lines?: number;
 }
 
 /** workload -> system -> live -> point, in the order things were first seen. */
-type Curves = Map<string, Map<string, Map<number, Point>>>;
+export type Curves = Map<string, Map<string, Map<number, CurvePointFigures>>>;
 
-function point(curves: Curves, workload: string, system: string, live: number): Point {
+function point(curves: Curves, workload: string, system: string, live: number): CurvePointFigures {
   let bySystem = curves.get(workload);
   if (bySystem === undefined) curves.set(workload, (bySystem = new Map()));
   let byLive = bySystem.get(system);
@@ -121,10 +121,10 @@ const nsText = (v: number): string => (v >= 1000 ? `${(v / 1000).toPrecision(3)}
  *
  * @example
  * ```ts
- * curveTable(curves, [1000, 1000000]);   // ["page allocators: order-0 churn", "  buddy per-CPU   8.1 ns (4.0x) 4.0  ...", ...]
+ * curveTable(curves, [1000, 1000000]);   // [heading, "page allocators: order-0 churn", "  buddy per-CPU     8.1 ns 4.2x 3.0l  ...", ...]
  * ```
  */
-function curveTable(curves: Curves, sizes: readonly number[]): string[] {
+export function curveTable(curves: Curves, sizes: readonly number[]): string[] {
   const nameWidth = 20;
   const cellWidth = Math.floor((96 - nameWidth) / sizes.length);
   const out = [`ns/op (x the floor of the same rounds) and lines/op, by live pages: ${sizes.map(liveLabel).join(", ")}`];
@@ -137,7 +137,8 @@ function curveTable(curves: Curves, sizes: readonly number[]): string[] {
         const ns = p.ns === undefined ? "-" : `${nsText(p.ns)}${p.ratio !== undefined && p.ratio !== 1 ? ` ${p.ratio < 10 ? p.ratio.toFixed(1) : p.ratio.toFixed(0)}x` : ""}`;
         return p.lines === undefined ? ns : `${ns} ${p.lines.toFixed(1)}l`;
       });
-      out.push(`  ${system.slice(0, nameWidth - 2).padEnd(nameWidth - 2)}${cells.map((c) => c.padEnd(cellWidth)).join("").trimEnd()}`);
+      // A space between cells even when one fills its column.
+      out.push(`  ${system.slice(0, nameWidth - 2).padEnd(nameWidth - 2)}${cells.map((c) => c.padEnd(cellWidth - 1)).join(" ").trimEnd()}`);
     }
   }
   return out;

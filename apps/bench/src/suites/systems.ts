@@ -4,12 +4,12 @@ import type { Suite, SuiteContext, TimingResult } from "../harness/types.js";
 import { buildSystem, type BuildOptions } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
 import { cacheBytes, fragmentation, freeBlocksPerOrder, highOrderSuccess, metadataFigures } from "../systems/metrics.js";
-import { selectedSystems, selectedTraces, systemSelection } from "../systems/selection.js";
+import { selectedSystems } from "../systems/selection.js";
+import { recordTraceReplay as recordStreamedReplay, replayProfile } from "./trace-replay-run.js";
 import { randomIndices } from "../workloads/random.js";
 import { randomRanges } from "../workloads/ranges.js";
 import { bytesAllocatedByFrees, imixChurn, imixSizes, pageChurn, probeLinesPerOp, pteChurn, runPageChurn, subPageChurn, type LinesPerOp } from "../workloads/system-churn.js";
 import { contiguousOnFragmented, failureLookups, pressureWithSwap, pteSplits } from "../workloads/system-state.js";
-import { loadTrace, replayContender, replayMachineBytes, replayOnSystem } from "../workloads/trace-replay.js";
 import { recordKernelComparisons } from "../workloads/kernel-start-replay.js";
 
 /**
@@ -221,36 +221,9 @@ export function recordFreeMetadata(ctx: SuiteContext, defs: readonly SystemDefin
   return out;
 }
 
-/** Trace replay on every system: the trace's accounting, fragmentation over the replay, ns per record. */
-export async function recordTraceReplay(ctx: SuiteContext, defs: readonly SystemDefinition[], p: Profile): Promise<void> {
-  const selection = systemSelection();
-  for (const path of selectedTraces()) {
-    const trace = await loadTrace(path, { format: selection.traceFormat, lenient: selection.traceLenient });
-    const bytes = replayMachineBytes(trace);
-    const workload = `replay ${trace.name}`;
-    const e = trace.parse.events;
-    ctx.log(`${trace.name}: ${trace.parse.lines} lines, ${trace.records.length} records (alloc ${e.alloc}, free ${e.free}, batched ${e.freeBatched}), ${trace.parse.malformedLines} malformed, unknown events ${JSON.stringify(trace.parse.unknownEvents)}; replayed on ${bytes / MiB} MiB`);
-    const sampleEvery = Math.max(1, Math.floor(trace.pageEvents / 40));
-    for (const d of defs) {
-      const system = buildSystem(d, { bytes });
-      const report = replayOnSystem(trace, system, {
-        sampleEvery,
-        onSample: (progress) => {
-          const f = fragmentation(system, 9);
-          ctx.record({ system: d.name, workload, metric: "unusable free (order 9)", value: f.unusableFree / 10, unit: "%", at: progress.pageEvents });
-          ctx.record({ system: d.name, workload, metric: "live pages", value: progress.livePages, unit: "pages", at: progress.pageEvents });
-        },
-      });
-      system.check();
-      const allocs = report.allocsByOrder.reduce((a, b) => a + b, 0);
-      ctx.record({ system: d.name, workload, metric: "allocations", value: allocs, unit: "count", note: `by order ${report.allocsByOrder.join("/")}, ${report.allocPages} pages` });
-      ctx.record({ system: d.name, workload, metric: "frees matched", value: report.freesMatched, unit: "count", note: `${report.freesUnmatched} of pages from before the capture` });
-      ctx.record({ system: d.name, workload, metric: "live at end", value: report.liveAllocationsAtEnd, unit: "count", note: `${report.livePagesAtEnd} pages; peak ${report.peakLivePages}` });
-      ctx.record({ system: d.name, workload, metric: "sut failures", value: report.sutFailures, unit: "count" });
-      ctx.record({ system: d.name, workload, metric: "metadata/page", value: metadataFigures(system).perPage, unit: "bytes" });
-    }
-    ctx.time(workload, [replayContender(trace, null, {}), ...defs.map((d) => replayContender(trace, d, { bytes }))], { floor: "replay on per-order stacks", ops: trace.records.length, note: "ns per trace record" });
-  }
+/** Trace replay through every system, streamed (see `trace-replay-run.ts`); `p` only says quick or full. */
+export async function recordTraceReplay(ctx: SuiteContext, defs: readonly SystemDefinition[], _p: Profile): Promise<void> {
+  await recordStreamedReplay(ctx, defs, replayProfile(ctx.quick));
 }
 
 const suite: Suite = {

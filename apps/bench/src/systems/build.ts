@@ -6,7 +6,7 @@ import { Potad } from "@mmkit/potad";
 import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
-import type { SystemDefinition } from "./definition.js";
+import type { CustomPageAllocator, SystemDefinition } from "./definition.js";
 import { SystemPages, type PageAllocator, type RangeAllocator } from "./page-face.js";
 import { SwapFile } from "./swap.js";
 import { TallyArena } from "./tally-arena.js";
@@ -27,6 +27,8 @@ export interface BuildOptions {
    * The default is a {@link TallyArena} per component.
    */
   arenas?: Partial<Record<Component, ArrayFactory>>;
+  /** CPUs of the machine (default 1): a buddy system with per-CPU lists gets a front per CPU (`pages.fronts`). */
+  cpus?: number;
 }
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
@@ -55,6 +57,8 @@ export interface MemorySystem {
   readonly router: DescriptorRouter;
   readonly buddy: BuddyAllocator | null;
   readonly potad: Potad | null;
+  /** A page allocator of the user's own (`--system-file`), or null. */
+  readonly custom: CustomPageAllocator | null;
   /** POTAD's RAM space id (-1 for buddy systems). */
   readonly ramSpace: number;
   readonly fragmentCache: FragmentCache | null;
@@ -103,8 +107,9 @@ export interface MemorySystem {
  * Builds the system `def` describes: one function, so a composition is a line of data.
  *
  * - machine: `PhysicalMemory` of `bytes` (default 256 MiB) on one node, its direct map and failures;
- * - page allocator: `BuddyAllocator` (through CPU 0's per-CPU lists when `perCpuLists`) or `Potad`
- *   with one RAM space and its page face;
+ * - page allocator: `BuddyAllocator` (through CPU 0's per-CPU lists when `perCpuLists`, a front per
+ *   CPU in `pages.fronts`), `Potad` with one RAM space and its page face, or a custom allocator's
+ *   `create()` over the machine's pages (`--system-file`);
  * - descriptor table: `MemmapTable` 64 or 8 bytes per page, or `MapleDescriptorTable`;
  * - a `DescriptorRouter` subscribed to the machine's memory failures, with an owner per memdesc type
  *   (anon, page_frag_cache, pte-mapped cache, slab), each told the type and range of a failed page;
@@ -131,9 +136,31 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   let ramSpace = -1;
   let allocator: PageAllocator;
   let ranges: RangeAllocator;
-  if (def.pageAllocator === "buddy") {
-    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+  let custom: CustomPageAllocator | null = null;
+  const fronts: PageAllocator[] = [];
+  if (typeof def.pageAllocator === "object") {
+    // A page allocator of the user's own (--system-file) over the machine's pages.
+    const own = def.pageAllocator.create({ pages: pagesInRam, pageSize, cpus: options.cpus ?? 1, arena: arenas.allocator });
+    custom = own;
+    allocator = own;
+    // One block per power-of-two range, as for the buddy; an order it does not have is a range it cannot serve.
+    ranges = {
+      allocRange: (count) => {
+        const order = Math.log2(count);
+        if (!Number.isInteger(order)) return -1;
+        try {
+          return own.allocPages(order);
+        } catch (e) {
+          if (e instanceof Error && (e as { code?: unknown }).code === ErrorCode.OutOfRange) return -1;
+          throw e;
+        }
+      },
+      freeRange: (pfn, count) => own.freePages(pfn, Math.log2(count)),
+    };
+  } else if (def.pageAllocator === "buddy") {
+    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
     const blocks: PageAllocator = def.perCpuLists ? b.cpu(0) : b;
+    if (def.perCpuLists) for (let c = 0; c < b.cpus; c++) fronts.push(b.cpu(c));
     buddy = b;
     allocator = blocks;
     // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
@@ -166,7 +193,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     def.descriptors === "maple"
       ? new MapleDescriptorTable({ arena: arenas.descriptors })
       : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
-  const pages = new SystemPages(allocator, table, machine.failures, ranges);
+  const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts);
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;
@@ -206,6 +233,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     router,
     buddy,
     potad,
+    custom,
     ramSpace,
     fragmentCache,
     pteCache,
@@ -276,6 +304,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   }
 
   function check(): void {
+    custom?.check?.();
     buddy?.check();
     potad?.check();
     table.check();

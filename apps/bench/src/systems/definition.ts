@@ -4,8 +4,43 @@
  * so a new composition is one more line in {@link SYSTEMS} (or one edited field).
  */
 
+import type { ArrayFactory } from "@mmkit/physmem";
+
 /** The page allocator under everything: the Linux-style buddy allocator, or POTAD's page face. */
 export type PageAllocatorKind = "buddy" | "potad";
+
+/**
+ * A page allocator of the user's own (`--system-file`): the `PageSource` shape, plus what the
+ * bench reads when it is there. Running out returns -1; an order it does not have throws
+ * `MmkitError` `ERR_OUT_OF_RANGE` (a replay counts that as an allocation it cannot serve).
+ */
+export interface CustomPageAllocator {
+  /** First pfn of 2^order free pages (aligned or not, the allocator's choice), or -1. */
+  allocPages(order: number): number;
+  freePages(pfn: number, order: number): void;
+  /** Throws on the first broken invariant (run after replays and in tests). */
+  check?(): void;
+  /** Free blocks per order (buddyinfo-style), for the fragmentation figures and time series. */
+  freeBlocksPerOrder?(): number[];
+  /** Figures of its own, reported as measurements (name -> value). */
+  stats?(): Record<string, number>;
+}
+
+/** What a custom allocator is made for: the machine's pages and an arena for its metadata (so its bytes are counted). */
+export interface CustomAllocatorMachine {
+  /** Pages of RAM, pfns 0..pages-1. */
+  pages: number;
+  pageSize: number;
+  cpus: number;
+  /** Typed arrays for its metadata: `arena.int32(n, "label")`; the bench reports their bytes. */
+  arena: ArrayFactory;
+}
+
+/** A page allocator a system file brings: a name and a constructor over the machine. */
+export interface PageAllocatorFactory {
+  name: string;
+  create(machine: CustomAllocatorMachine): CustomPageAllocator;
+}
 
 /**
  * Where the system records which descriptor owns each page: a 64-byte-per-page memmap (`struct
@@ -20,7 +55,8 @@ export interface SystemDefinition {
   name: string;
   /** One line for reports. */
   description: string;
-  pageAllocator: PageAllocatorKind;
+  /** A built-in kind, or a page allocator of the user's own (from `--system-file`). */
+  pageAllocator: PageAllocatorKind | PageAllocatorFactory;
   /** Buddy only: allocate through CPU 0's per-CPU lists (`buddy.cpu(0)`), as the kernel does for orders 0-3. */
   perCpuLists: boolean;
   /** Buddy only: largest order (the kernel's MAX_PAGE_ORDER, 10 = 4 MiB). */
@@ -49,6 +85,37 @@ export const SYSTEMS: readonly SystemDefinition[] = [
   { name: "potad+memmap", description: "memdesc with the 64-byte memmap instead of the maple tree", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "memmap-64", ...caches },
   { name: "potad+memdesc8", description: "POTAD + an 8-byte memdesc array per page + caches + shrinker", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "memdesc-8", ...caches },
 ];
+
+/** Systems a `--system-file` added (see `loadSystemFile`), after the shipped ones. */
+const userSystems: SystemDefinition[] = [];
+
+/**
+ * Adds systems beside the shipped ones (what `--system-file` does): they then appear in every suite
+ * that takes systems. A name already in use is an error.
+ *
+ * @example
+ * ```ts
+ * addSystems([{ ...systemNamed("classic")!, name: "classic, no caches", fragmentCache: false, pteCache: false, shrinker: false }]);
+ * ```
+ */
+export function addSystems(defs: readonly SystemDefinition[]): void {
+  for (const d of defs) {
+    if (allSystems().some((s) => s.name === d.name)) throw new Error(`a system named ${JSON.stringify(d.name)} exists already`);
+    userSystems.push(d);
+  }
+}
+
+/**
+ * The shipped systems, then those added by `--system-file`. O(systems).
+ *
+ * @example
+ * ```ts
+ * allSystems().map((s) => s.name); // ["classic", "memdesc", ..., "first-fit"]
+ * ```
+ */
+export function allSystems(): SystemDefinition[] {
+  return [...SYSTEMS, ...userSystems];
+}
 
 /**
  * The shipped system named `name`, or undefined.

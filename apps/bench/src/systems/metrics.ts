@@ -41,13 +41,19 @@ export function metadataFigures(system: MemorySystem): MetadataFigures {
  * @example
  * ```ts
  * freeBlocksPerOrder(system).join(" "); // "0 0 0 0 0 0 0 0 0 0 64" for a fresh 256 MiB buddy system
+ * freeBlocksPerOrder(system, false);     // the same, without draining the fronts first
  * ```
  */
-export function freeBlocksPerOrder(system: MemorySystem): number[] {
+export function freeBlocksPerOrder(system: MemorySystem, drain = true): number[] {
   // Both allocators keep small freed blocks unmerged in a front (the buddy's per-CPU lists, POTAD's
   // per-order fronts); merge them first so the two are compared on their coalesced free blocks.
-  if (system.buddy !== null) system.buddy.drainAll();
-  else system.potad!.drain(system.ramSpace);
+  // Without `drain` (sampling during a replay, which must not disturb the fronts) they are read as
+  // /proc/buddyinfo reads them: pages on the fronts are not free blocks.
+  if (system.custom !== null) return system.custom.freeBlocksPerOrder?.() ?? [];
+  if (drain) {
+    if (system.buddy !== null) system.buddy.drainAll();
+    else system.potad!.drain(system.ramSpace);
+  }
   if (system.buddy !== null) {
     const out: number[] = [];
     for (const node of system.buddy.buddyinfo()) node.freeBlocks.forEach((n, o) => (out[o] = (out[o] ?? 0) + n));
@@ -78,8 +84,8 @@ export interface FragmentationFigures {
  * fragmentation(system, 9).unusableFree; // 0 on a fresh machine
  * ```
  */
-export function fragmentation(system: MemorySystem, order = 9): FragmentationFigures {
-  const blocks = freeBlocksPerOrder(system);
+export function fragmentation(system: MemorySystem, order = 9, drain = true): FragmentationFigures {
+  const blocks = freeBlocksPerOrder(system, drain);
   let freePages = 0;
   let largest = 0;
   blocks.forEach((n, o) => {

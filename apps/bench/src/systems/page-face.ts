@@ -78,22 +78,30 @@ export class SystemPages implements PageAllocator {
    * `ranges` defaults to one naturally aligned block of `allocator` per range (a power-of-two
    * number of pages, served as that order; anything else gets -1).
    */
-  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, ranges?: RangeAllocator) {
+  /** The allocator's per-CPU fronts (a buddy's `cpu(i)`), when it has them; empty otherwise. */
+  readonly fronts: readonly PageAllocator[];
+
+  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, ranges?: RangeAllocator, fronts: readonly PageAllocator[] = []) {
     this.allocator = allocator;
     this.table = table;
     this.failures = failures;
     this.ranges = ranges ?? blockRanges(allocator);
+    this.fronts = fronts;
   }
 
   /** 2^order pages recorded under a memdesc of `type` (default anon), or -1. */
   allocPages(order: number, type: number = MemdescType.Anon): number {
+    return this.#allocFrom(this.allocator, order, type);
+  }
+
+  #allocFrom(allocator: PageAllocator, order: number, type: number): number {
     if (this.failAllocation !== null && this.failAllocation(2 ** order)) return -1;
-    let pfn = this.allocator.allocPages(order);
+    let pfn = allocator.allocPages(order);
     if (pfn >= 0 && this.failures.count > 0) {
       const pages = 2 ** order;
       for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, pages); draws++) {
         this.#quarantine(pfn, pages);
-        pfn = draws < MAX_POISONED_DRAWS ? this.allocator.allocPages(order) : -1;
+        pfn = draws < MAX_POISONED_DRAWS ? allocator.allocPages(order) : -1;
       }
     }
     if (pfn < 0) return -1;
@@ -103,10 +111,14 @@ export class SystemPages implements PageAllocator {
 
   /** Gives back 2^order pages at `pfn`; an allocation holding a poisoned page is quarantined instead. */
   freePages(pfn: number, order: number): void {
+    this.#freeTo(this.allocator, pfn, order);
+  }
+
+  #freeTo(allocator: PageAllocator, pfn: number, order: number): void {
     this.#requireLive(pfn);
     if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order)) return;
     // The allocator validates (and throws, changing nothing) before the table forgets the allocation.
-    this.allocator.freePages(pfn, order);
+    allocator.freePages(pfn, order);
     this.table.clear(pfn);
     this.frees++;
   }
@@ -154,6 +166,20 @@ export class SystemPages implements PageAllocator {
    */
   source(type: number): PageAllocator {
     return { allocPages: (order) => this.allocPages(order, type), freePages: (pfn, order) => this.freePages(pfn, order) };
+  }
+
+  /**
+   * One page source per CPU front (empty when the allocator has none), each tagging its
+   * allocations `type`: what a trace replay drives so each event goes through its CPU's lists.
+   *
+   * @example
+   * ```ts
+   * const [cpu0, cpu1] = face.cpuSources(MemdescType.Anon);
+   * cpu1.freePages(cpu0.allocPages(0), 0); // onto CPU 1's list
+   * ```
+   */
+  cpuSources(type: number): PageAllocator[] {
+    return this.fronts.map((front) => ({ allocPages: (order) => this.#allocFrom(front, order, type), freePages: (pfn, order) => this.#freeTo(front, pfn, order) }));
   }
 
   #record(pfn: number, pages: number, type: number): void {

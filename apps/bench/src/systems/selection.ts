@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { SYSTEMS, type SystemDefinition } from "./definition.js";
+import { allSystems, type SystemDefinition } from "./definition.js";
 
 /** The Linux 6.1 capture shipped as a fixture: what trace replay replays when no `--trace` is given. */
 export const DEFAULT_TRACE = fileURLToPath(new URL("../../fixtures/traces/linux-6.1-small/trace.txt.gz", import.meta.url));
@@ -12,6 +12,10 @@ export interface SystemSelection {
   traces: string[];
   traceFormat: "auto" | "kernel" | "mmkit";
   traceLenient: boolean;
+  /** `--trace-synth`: synthetic traces to replay, by event count (beside `traces`). */
+  synth?: number[];
+  /** `--trace-memory`: RAM in bytes of the systems replaying a trace read once (standard input); default 1 GiB. */
+  traceMemory?: number;
   /**
    * `/proc` snapshots to start trace replays from (`--snapshots <dir>`), `false` for none
    * (`--no-snapshots`); absent: those beside each trace file, when there are any.
@@ -30,7 +34,7 @@ let current: SystemSelection = { systems: [], traces: [], traceFormat: "auto", t
  * ```
  */
 export function setSystemSelection(selection: SystemSelection): void {
-  current = { ...selection, systems: [...selection.systems], traces: [...selection.traces] };
+  current = { ...selection, systems: [...selection.systems], traces: [...selection.traces], synth: [...(selection.synth ?? [])] };
 }
 
 /** The selection in force (defaults: every system, the 6.1 fixture, auto format, strict). */
@@ -38,12 +42,25 @@ export function systemSelection(): SystemSelection {
   return current;
 }
 
-/** The selected system definitions, in {@link SYSTEMS} order. */
+/** The selected system definitions, in `allSystems()` order (shipped, then `--system-file` ones). */
 export function selectedSystems(): SystemDefinition[] {
-  return current.systems.length === 0 ? [...SYSTEMS] : SYSTEMS.filter((s) => current.systems.includes(s.name));
+  const all = allSystems();
+  return current.systems.length === 0 ? all : all.filter((s) => current.systems.includes(s.name));
 }
 
-/** The trace files to replay. */
+/** The trace files to replay (`-` is standard input): the fixture when neither a file nor a synthetic trace is selected. */
 export function selectedTraces(): string[] {
-  return current.traces.length === 0 ? [DEFAULT_TRACE] : [...current.traces];
+  return current.traces.length === 0 && (current.synth ?? []).length === 0 ? [DEFAULT_TRACE] : [...current.traces];
+}
+
+/**
+ * The synthetic traces to replay, by event count (`--trace-synth`).
+ *
+ * @example
+ * ```ts
+ * selectedSynthTraces(); // [10000000] after --trace-synth 10M
+ * ```
+ */
+export function selectedSynthTraces(): number[] {
+  return [...(current.synth ?? [])];
 }

@@ -14,6 +14,10 @@ export const TraceErrorCode = {
   Malformed: "ERR_TRACE_MALFORMED",
   /** The input ends mid-line or mid-stream (a cut file, a truncated gzip member). */
   Truncated: "ERR_TRACE_TRUNCATED",
+  /** The input cannot be read as a trace at all: no such file, a directory, unreadable, empty, a terminal. */
+  Input: "ERR_TRACE_INPUT",
+  /** A line holds bytes that are not text (NUL, invalid UTF-8): a corrupted capture. */
+  NotText: "ERR_TRACE_NOT_TEXT",
   /** The allocator under test misbehaved during replay (threw, or returned something that is not a pfn or -1). */
   Replay: "ERR_TRACE_REPLAY",
 } as const;

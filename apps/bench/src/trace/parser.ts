@@ -55,10 +55,17 @@ export interface TraceParseSummary {
   overwrittenEvents: number;
   /** True when the input ended mid-line (or mid-stream) and lenient mode skipped the rest. */
   truncated: boolean;
+  /** Lines holding bytes that are not text (NUL, invalid UTF-8), skipped (lenient mode only; strict mode throws). */
+  nonTextLines: number;
+  /** CPUs of the traced machine as the header states them (ftrace `#P:2`, trace-cmd `cpus=2`), or null. */
+  cpus: number | null;
 }
 
 const MMKIT_FIRST_LINE = /^(?:alloc|free|phase|mark)\s/;
 const ENTRIES_HEADER = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)/;
+/** ftrace's header names the CPU count as `#P:2`; trace-cmd report prints `cpus=2` on a line of its own. */
+const FTRACE_CPUS = /#P:(\d+)/;
+const TRACE_CMD_CPUS = /^\s*cpus=(\d+)\s*$/;
 
 /**
  * A streaming parser of page-allocator traces: feed it lines, get {@link TraceRecord}s back. It
@@ -99,6 +106,8 @@ export class TraceParser {
   #lost = 0;
   #overwritten = 0;
   #truncated = false;
+  #nonText = 0;
+  #cpus: number | null = null;
 
   constructor(options: TraceParserOptions = {}) {
     const { format = "auto", lenient = false, pageSize = 4096, maxProblems = 20 } = options;
@@ -119,6 +128,11 @@ export class TraceParser {
   /** The format in use, or null until a line decides it. */
   get format(): TraceFormat | null {
     return this.#format;
+  }
+
+  /** Records produced so far (event lines). */
+  get recordCount(): number {
+    return this.#records;
   }
 
   /** Number of the last line read (1-based; 0 before the first). */
@@ -147,7 +161,13 @@ export class TraceParser {
     if (text.charCodeAt(first) === 35 /* # */) {
       const entries = ENTRIES_HEADER.exec(text);
       if (entries !== null) this.#overwritten += Math.max(0, Number(entries[2]) - Number(entries[1]));
+      const cpus = FTRACE_CPUS.exec(text);
+      if (cpus !== null) this.#cpus = Number(cpus[1]);
       return null;
+    }
+    if (this.#cpus === null && this.#line < 64) {
+      const cpus = TRACE_CMD_CPUS.exec(text);
+      if (cpus !== null) this.#cpus = Number(cpus[1]);
     }
     if (this.#format === null) this.#format = MMKIT_FIRST_LINE.test(text.slice(first)) ? "mmkit" : "kernel";
     try {
@@ -177,16 +197,48 @@ export class TraceParser {
   }
 
   /**
+   * Counts one event line read by a faster reader (the byte-level fast path of `ChunkParser`) that
+   * produced a record of `kind` without calling {@link line}; returns its line number. O(1).
+   *
+   * @example
+   * ```ts
+   * const lineNo = parser.countFastEvent(TraceEventKind.Free);
+   * ```
+   */
+  countFastEvent(kind: TraceEventKind): number {
+    this.#records++;
+    this.#events[kind]!++;
+    return ++this.#line;
+  }
+
+  /**
+   * Notes a line holding bytes that are not text: strict parsers throw `ERR_TRACE_NOT_TEXT` naming
+   * it, lenient ones count and skip it. `column` is the 1-based byte column of the first bad byte.
+   *
+   * @example
+   * ```ts
+   * parser.nonTextLine("cat-155 [001] 1.0: mm_page_free: page=\u0000", 39);
+   * ```
+   */
+  nonTextLine(text: string, column: number, reason = `bytes that are not text (column ${column})`): void {
+    const lineNo = ++this.#line;
+    const e = new TraceError(TraceErrorCode.NotText, lineNo, reason, text);
+    if (!this.#lenient) throw e;
+    this.#nonText++;
+    this.#problem({ line: lineNo, code: e.code, message: e.message });
+  }
+
+  /**
    * Notes that the input stream itself was cut (a truncated gzip member): lenient parsers record
    * it in the summary; strict ones throw `ERR_TRACE_TRUNCATED` naming the last line read.
    *
    * @example
    * ```ts
-   * gunzip.on("error", () => parser.streamTruncated("unexpected end of file"));
+   * gunzip.on("error", () => parser.streamTruncated("gzip data ends")); // "line 9: gzip data ends after line 9"
    * ```
    */
   streamTruncated(reason: string): void {
-    const e = new TraceError(TraceErrorCode.Truncated, this.#line, `the input stream ends early after this line (${reason})`, "");
+    const e = new TraceError(TraceErrorCode.Truncated, this.#line, `${reason} after line ${this.#line}`, "");
     if (!this.#lenient) throw e;
     this.#truncated = true;
     this.#problem({ line: this.#line, code: e.code, message: e.message });
@@ -215,6 +267,8 @@ export class TraceParser {
       lostEvents: this.#lost,
       overwrittenEvents: this.#overwritten,
       truncated: this.#truncated,
+      nonTextLines: this.#nonText,
+      cpus: this.#cpus,
     };
   }
 

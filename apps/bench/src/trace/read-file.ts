@@ -1,9 +1,11 @@
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { ChunkParser } from "./chunk-parser.js";
+import { TraceEventBatch } from "./event-batch.js";
+import { openTraceInput, type TraceInput, type TraceInputEnding } from "./trace-input.js";
 import type { TraceRecord } from "./events.js";
 import type { PageAllocator } from "./page-allocator.js";
-import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./parser.js";
+import { type TraceParseSummary, type TraceParserOptions } from "./parser.js";
 import { TraceReplayer, type ReplayOptions, type ReplayReport } from "./replay.js";
 
 /**
@@ -45,16 +47,92 @@ export function readTraceText(path: string): string {
   return plain.toString("utf8");
 }
 
-function isTruncatedGzip(e: unknown): boolean {
-  const err = e as { code?: string; message?: string } | null;
-  return err?.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(err?.message ?? "");
+/** Events per batch handed on while streaming: bounds the memory between parser and replay. */
+const BATCH_EVENTS = 1 << 15;
+
+/** Trace text made in memory (a generator), streamed like a file: see `SyntheticTrace`. */
+export interface TraceChunkSource {
+  name: string;
+  chunks(): Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+function sourceInput(source: TraceChunkSource): TraceInput {
+  const ending: TraceInputEnding = { bytesIn: 0, bytesOut: 0, gzip: false, truncated: false, sourceSeconds: 0 };
+  return {
+    name: source.name,
+    ending,
+    async *chunks() {
+      // Time spent making the text (a generator runs in this thread) is kept apart from parsing.
+      const it = source.chunks();
+      const iterator = Symbol.asyncIterator in it ? it[Symbol.asyncIterator]() : it[Symbol.iterator]();
+      for (;;) {
+        const t0 = performance.now();
+        const next = await iterator.next();
+        ending.sourceSeconds += (performance.now() - t0) / 1000;
+        if (next.done === true) return;
+        const chunk = next.value as Buffer;
+        ending.bytesIn += chunk.length;
+        ending.bytesOut += chunk.length;
+        yield chunk;
+      }
+    },
+  };
+}
+
+/** What {@link streamTraceBatches} read: the parse summary and how the input ended. */
+export interface TraceStreamResult {
+  parse: TraceParseSummary;
+  input: TraceInputEnding;
+  /** Wall-clock seconds from the first byte to the last event handed on (read, inflate, parse and `onBatch`). */
+  seconds: number;
+}
+
+/**
+ * Streams a trace (a path, or `-` for standard input; plain or gzip by magic bytes, gzip inflated in a
+ * worker thread) through a {@link ChunkParser}, handing each batch of events to `onBatch` (the
+ * batch is reused: read it, do not keep it). Nothing holds the trace: memory is O(chunk + batch).
+ * A cut gzip stream is `ERR_TRACE_TRUNCATED` ("gzip data ends after line N"), or, with `lenient`,
+ * `summary.truncated`.
+ *
+ * Cost: O(input bytes); ~30 bytes per event in the batch between calls.
+ *
+ * @example
+ * ```ts
+ * const { parse } = await streamTraceBatches("trace.txt.gz", (batch) => { for (let i = 0; i < batch.length; i++) count[batch.kind[i]]++; });
+ * ```
+ */
+export async function streamTraceBatches(
+  path: string | TraceChunkSource,
+  onBatch: (batch: TraceEventBatch) => void,
+  options: TraceParserOptions & { onProgress?: (bytesIn: number, lines: number, events: number) => void; onChunk?: (text: Buffer) => void; stdin?: NodeJS.ReadStream } = {},
+): Promise<TraceStreamResult> {
+  const { onProgress, onChunk, stdin, ...parserOptions } = options;
+  const input: TraceInput = typeof path === "string" ? openTraceInput(path, stdin) : sourceInput(path);
+  const chunks = new ChunkParser(parserOptions);
+  const batch = new TraceEventBatch(BATCH_EVENTS);
+  const started = performance.now();
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    onBatch(batch);
+    batch.clear();
+  };
+  for await (const chunk of input.chunks()) {
+    onChunk?.(chunk);
+    chunks.feed(chunk, batch);
+    flush();
+    onProgress?.(input.ending.bytesOut, chunks.parser.lineNumber, chunks.parser.recordCount);
+  }
+  if (input.ending.truncated) chunks.parser.streamTruncated("gzip data ends");
+  else chunks.end(batch);
+  flush();
+  return { parse: chunks.summary(), input: input.ending, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
  * Streams a trace file (plain or gzip) through a {@link TraceParser}, calling `onRecord` for each
- * record, and resolves to the parse summary. Lines are parsed synchronously chunk by chunk (no
- * promise per line). A last line without a newline, or a gzip stream cut short, is
- * `ERR_TRACE_TRUNCATED` naming the line (or, with `lenient`, counted in the summary).
+ * record, and resolves to the parse summary. A last line without a newline, or a gzip stream cut
+ * short, is `ERR_TRACE_TRUNCATED` naming the line (or, with `lenient`, counted in the summary).
+ * Records are made for the callback only; {@link streamTraceBatches} is the object-free way.
  *
  * Cost: O(file size); memory O(chunk + longest line).
  *
@@ -65,42 +143,10 @@ function isTruncatedGzip(e: unknown): boolean {
  * ```
  */
 export async function parseTraceFile(path: string, onRecord: (record: TraceRecord) => void, options: TraceParserOptions = {}): Promise<TraceParseSummary> {
-  const parser = new TraceParser(options);
-  const gzip = isGzipFile(path);
-  const file = createReadStream(path, { highWaterMark: 1 << 16 });
-  const stream = gzip ? file.pipe(createGunzip()) : file;
-  if (gzip) file.on("error", (e) => stream.destroy(e));
-  const decoder = new StringDecoder("utf8");
-  let pending = "";
-  const feed = (text: string): void => {
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      const r = parser.line(text.slice(start, nl));
-      if (r !== null) onRecord(r);
-      start = nl + 1;
-    }
-    pending = text.slice(start);
-  };
-  try {
-    for await (const chunk of stream) feed(pending + decoder.write(chunk as Buffer));
-  } catch (e) {
-    if (!isTruncatedGzip(e)) throw e;
-    if (pending !== "") {
-      const r = parser.line(pending, false);
-      if (r !== null) onRecord(r);
-    }
-    parser.streamTruncated("gzip data ends early");
-    return parser.summary();
-  } finally {
-    if (!stream.destroyed) stream.destroy();
-    if (gzip && !file.destroyed) file.destroy();
-  }
-  const rest = pending + decoder.end();
-  if (rest !== "") {
-    const r = parser.line(rest, false);
-    if (r !== null) onRecord(r);
-  }
-  return parser.summary();
+  const { parse } = await streamTraceBatches(path, (batch) => {
+    for (let i = 0; i < batch.length; i++) onRecord(batch.record(i));
+  }, options);
+  return parse;
 }
 
 /**

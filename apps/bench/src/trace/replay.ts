@@ -1,6 +1,8 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
 import { MAX_TRACE_ORDER, TRACE_EVENT_KIND_NAMES, TraceEventKind, type TraceEventKindName, type TraceRecord } from "./events.js";
 import { TraceError, TraceErrorCode } from "./errors.js";
+import type { TraceEventBatch } from "./event-batch.js";
+import { KeySlotMap } from "./key-slot-map.js";
 import type { PageAllocator } from "./page-allocator.js";
 
 /** Where a replay is, as passed to the {@link ReplayOptions} hooks. */
@@ -28,6 +30,12 @@ export interface ReplayOptions {
   onPhase?: (name: string, progress: ReplayProgress) => void;
   /** Marker text that starts a phase; capture group 1 is its name (default `/^PHASE\s+(\S.*)$/`). */
   phaseMarker?: RegExp;
+  /**
+   * Per-CPU fronts of the system under test: an event the trace puts on CPU c is replayed through
+   * `fronts[c % fronts.length]` (its allocation and the frees it causes), so per-CPU list behaviour
+   * is replayed as traced; events without a CPU go to the allocator itself. Default: none.
+   */
+  fronts?: readonly PageAllocator[];
 }
 
 /** Counts for one phase of the trace (from one phase marker to the next). */
@@ -66,6 +74,8 @@ export interface ReplayReport {
   freesMatched: number;
   /** Frees of pages no traced allocation holds: allocated before the capture began. */
   freesUnmatched: number;
+  /** Pages those frees held (2^order each; 0 for an mmkit `free <id>` without an order). */
+  freesUnmatchedPages: number;
   /** Matched frees whose order differs from the allocation's (or that cover several allocations). */
   freesOrderMismatch: number;
   /** Matched frees of part of an allocation (split_page style); its last page's free frees the allocation. */
@@ -82,12 +92,23 @@ export interface ReplayReport {
   sutFailures: number;
   /** {@link sutFailures} by order (trailing zero orders cut). */
   sutFailuresByOrder: number[];
+  /** Of {@link sutFailures}: allocations of an order above the system's largest (it refused the order as out of range). */
+  sutOrderTooLarge: number;
   /** Per phase, in trace order (a phase named twice appears twice). */
   phases: PhaseReport[];
-  /** Marker texts with their lines (the first 1000). */
-  markers: { line: number; text: string }[];
+  /** Marker texts with their lines and trace times (NaN when the line had none; the first 1000). */
+  markers: { line: number; text: string; time: number }[];
+  /** Page events per CPU the trace names (index = CPU; events without a CPU are not counted here). */
+  perCpu: { allocs: number[]; frees: number[]; allocFailed: number[] };
 }
 
+// Module-level copies: an imported object's property is a getter call per use under some loaders (tsx).
+const K_ALLOC: TraceEventKind = TraceEventKind.Alloc;
+const K_FREE: TraceEventKind = TraceEventKind.Free;
+const K_ALLOC_FAILED: TraceEventKind = TraceEventKind.AllocFailed;
+const K_MARKER: TraceEventKind = TraceEventKind.Marker;
+const K_UNKNOWN: TraceEventKind = TraceEventKind.Unknown;
+const K_LOST: TraceEventKind = TraceEventKind.Lost;
 const FLAG_IN_USE = 1;
 const FLAG_SPLIT = 2;
 const FLAG_SUT_FAILED = 4;
@@ -112,7 +133,7 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  * not depend on the allocator: the same trace gives the same counts on every system.
  *
  * Matching rules for kernel traces (pfn-keyed; buddy allocations are aligned to their size):
- * - a free at an allocation's first pfn with its order frees it (the common case, one Map lookup);
+ * - a free at an allocation's first pfn with its order frees it (the common case, one lookup);
  * - a free of part of an allocation (a smaller order, or a pfn inside it, as after `split_page`)
  *   is partial: the allocation's pages are then tracked one by one and the allocator's block is
  *   freed, with its own order, when the last page goes;
@@ -122,14 +143,17 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  *   freed first and the event counted.
  * Annotations (`FreeBatched`, `PcpuDrain`, `ZoneLocked`, `ExtFrag`) are counted, never replayed.
  *
- * Data: a `Map<number, number>` from trace pfn (or `-1 - id`) to a slot in typed arrays
- * (allocator pfn, order, pages left, flags); no object per allocation.
+ * Data: a {@link KeySlotMap} (open addressing in typed arrays) from trace pfn (or `-1 - id`) to a
+ * slot in typed arrays (allocator pfn, order, pages left, flags); no object per allocation.
  *
- * Cost per allocation: the allocator's `allocPages`, one Map lookup, plus up to `maxOrder` lookups
+ * Cost per allocation: the allocator's `allocPages`, one lookup, plus up to `maxOrder` lookups
  * to find an allocation covering the pfn, plus 2^order lookups when the order is above 0. Per
- * free: one Map lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
- * If the allocator throws, the replay stops with {@link TraceError} (`ERR_TRACE_REPLAY`) naming the
- * line; the replayer is then mid-event and should be discarded.
+ * free: one lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
+ * An allocation the allocator cannot serve is counted ({@link ReplayReport.sutFailures}) and the
+ * replay goes on: it returned -1 (out of memory), or it refused the order as out of range
+ * (an error with code `ERR_OUT_OF_RANGE`: above its largest order; {@link ReplayReport.sutOrderTooLarge}).
+ * If the allocator throws anything else, the replay stops with {@link TraceError}
+ * (`ERR_TRACE_REPLAY`) naming the line; the replayer is then mid-event and should be discarded.
  *
  * @example
  * ```ts
@@ -146,7 +170,7 @@ export class TraceReplayer {
   readonly #phaseMarker: RegExp;
 
   /** Trace key (pfn, or -1 - id) -> slot. Unsplit allocations have their first pfn here; split ones each live page. */
-  readonly #live = new Map<number, number>();
+  readonly #live = new KeySlotMap();
   #sutPfn = new Float64Array(64);
   #head = new Float64Array(64);
   #remaining = new Float64Array(64);
@@ -155,6 +179,8 @@ export class TraceReplayer {
   #freeSlots = new Int32Array(64);
   #freeTop = 0;
   #slotsUsed = 0;
+  /** Live unsplit allocations per order: lets an allocation skip looking for a covering block at orders nothing live has. */
+  readonly #unsplitByOrder = new Int32Array(MAX_TRACE_ORDER + 1);
 
   readonly #events = new Float64Array(TRACE_EVENT_KIND_NAMES.length);
   readonly #unknown = new Map<string, number>();
@@ -165,6 +191,7 @@ export class TraceReplayer {
   #allocPages = 0;
   #freesMatched = 0;
   #freesUnmatched = 0;
+  #freesUnmatchedPages = 0;
   #freesOrderMismatch = 0;
   #freesPartial = 0;
   #freesOfFailed = 0;
@@ -174,11 +201,20 @@ export class TraceReplayer {
   #peakPages = 0;
   #peakAllocs = 0;
   #sutFailures = 0;
+  #sutOrderTooLarge = 0;
   #pageEvents = 0;
   #line = 0;
   readonly #phases: PhaseReport[] = [];
   #phase: PhaseReport | null = null;
-  readonly #markers: { line: number; text: string }[] = [];
+  readonly #markers: { line: number; text: string; time: number }[] = [];
+  readonly #fronts: readonly PageAllocator[];
+  #cpuAllocs = new Float64Array(8);
+  #cpuFrees = new Float64Array(8);
+  #cpuFailed = new Float64Array(8);
+  #maxCpu = -1;
+  /** The allocator face of the event being replayed (its CPU's front, or the allocator). */
+  #face: PageAllocator;
+  #time = Number.NaN;
   // Set by #releaseRange for the caller to classify a free.
   #rangeMismatch = false;
   #rangePartial = false;
@@ -187,7 +223,10 @@ export class TraceReplayer {
     if (allocator === null || typeof allocator !== "object" || typeof allocator.allocPages !== "function" || typeof allocator.freePages !== "function") {
       throw new MmkitError(ErrorCode.InvalidArgument, `allocator must have allocPages(order) and freePages(pfn, order), got ${describeValue(allocator)}`);
     }
-    const { sampleEvery, onSample, onPhase, phaseMarker = DEFAULT_PHASE_MARKER } = options;
+    const { sampleEvery, onSample, onPhase, phaseMarker = DEFAULT_PHASE_MARKER, fronts = [] } = options;
+    if (!Array.isArray(fronts) || fronts.some((f) => f === null || typeof f !== "object" || typeof f.allocPages !== "function" || typeof f.freePages !== "function")) {
+      throw new MmkitError(ErrorCode.InvalidArgument, `fronts must be an array of page allocators, got ${describeValue(fronts)}`);
+    }
     if (sampleEvery !== undefined) requireInteger(sampleEvery, "sampleEvery", 1);
     if (onSample !== undefined && typeof onSample !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `onSample must be a function, got ${describeValue(onSample)}`);
     if (onPhase !== undefined && typeof onPhase !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `onPhase must be a function, got ${describeValue(onPhase)}`);
@@ -196,6 +235,8 @@ export class TraceReplayer {
       throw new MmkitError(ErrorCode.InvalidArgument, `sampleEvery and onSample go together, got sampleEvery ${describeValue(sampleEvery)}`);
     }
     this.#sut = allocator;
+    this.#face = allocator;
+    this.#fronts = fronts;
     this.#sampleEvery = sampleEvery ?? 0;
     this.#onSample = onSample;
     this.#onPhase = onPhase;
@@ -229,12 +270,7 @@ export class TraceReplayer {
     const kind = record.kind;
     if (kind === TraceEventKind.Alloc || kind === TraceEventKind.Free) {
       const key = this.#validatePageRecord(record);
-      this.#line = record.line;
-      this.#events[kind]++;
-      this.#currentPhase(); // opened before the event changes livePages, so livePagesAtStart is right
-      if (kind === TraceEventKind.Alloc) this.#alloc(key, record.pfn >= 0, record.order);
-      else this.#free(key, record.pfn >= 0, record.order);
-      this.#afterPageEvent();
+      this.#event(kind, record.line, key, record.order, -1, Number.NaN, record.text);
       return;
     }
     if (!(kind >= 0 && kind < TRACE_EVENT_KIND_NAMES.length) || !Number.isInteger(kind)) {
@@ -243,25 +279,86 @@ export class TraceReplayer {
     if (kind === TraceEventKind.Lost && !(Number.isSafeInteger(record.count) && record.count >= 0)) {
       throw new MmkitError(ErrorCode.InvalidArgument, `a Lost record's count must be a non-negative integer, got ${describeValue(record.count)} (line ${describeValue(record.line)})`);
     }
-    this.#line = record.line;
+    this.#event(kind, record.line, kind === TraceEventKind.Lost ? record.count : record.pfn, record.order, -1, Number.NaN, record.text);
+  }
+
+  /**
+   * Replays events `from` to `to` (exclusive) of a batch, through the front of the CPU each names
+   * (see {@link ReplayOptions.fronts}). The batch comes from the trace parser, whose values are
+   * valid by construction; no object is made per event.
+   *
+   * Cost: that of {@link apply} per event, without the record.
+   *
+   * @example
+   * ```ts
+   * await streamTraceBatches("trace.txt.gz", (batch) => replayer.applyBatch(batch));
+   * ```
+   */
+  applyBatch(batch: TraceEventBatch, from = 0, to = batch.length): void {
+    const { kind, line, key, order, cpu, time, texts } = batch;
+    for (let i = from; i < to; i++) {
+      const k = kind[i]! as TraceEventKind;
+      const o = order[i]!;
+      const pageEvent = k === K_ALLOC || k === K_FREE;
+      if (pageEvent && !(o >= 0 && o <= MAX_TRACE_ORDER) && !(o === -1 && k === K_FREE && key[i]! < 0)) {
+        throw new MmkitError(ErrorCode.OutOfRange, `event at line ${line[i]} has order ${o}, not in [0, ${MAX_TRACE_ORDER}]`);
+      }
+      const text = k === K_MARKER || k === K_UNKNOWN ? texts[key[i]!]! : k === K_LOST ? `cpu ${cpu[i]}` : "";
+      this.#event(k, line[i]!, key[i]!, o, cpu[i]!, time[i]!, text);
+    }
+  }
+
+  /** One event: `key` is the pfn or -1 - id for page events, the count for Lost. */
+  #event(kind: TraceEventKind, line: number, key: number, order: number, cpu: number, time: number, text: string): void {
+    this.#line = line;
+    this.#time = time;
     this.#events[kind]++;
     switch (kind) {
-      case TraceEventKind.AllocFailed:
-        this.#currentPhase();
+      case K_ALLOC:
+      case K_FREE:
+      case K_ALLOC_FAILED:
+        this.#onCpu(cpu, kind);
+        this.#currentPhase(); // opened before the event changes livePages, so livePagesAtStart is right
+        if (kind === K_ALLOC) this.#alloc(key, key >= 0, order);
+        else if (kind === K_FREE) this.#free(key, key >= 0, order);
         this.#afterPageEvent();
         return;
-      case TraceEventKind.Marker:
-        this.#marker(record.text, record.line);
+      case K_MARKER:
+        this.#marker(text, line);
         return;
-      case TraceEventKind.Unknown:
-        this.#unknown.set(record.text, (this.#unknown.get(record.text) ?? 0) + 1);
+      case K_UNKNOWN:
+        this.#unknown.set(text, (this.#unknown.get(text) ?? 0) + 1);
         return;
-      case TraceEventKind.Lost:
-        this.#lost += record.count;
+      case K_LOST:
+        this.#lost += key;
         return;
       default:
         return; // annotations: counted only
     }
+  }
+
+  /** Selects the face of `cpu` and counts the event for it. */
+  #onCpu(cpu: number, kind: TraceEventKind): void {
+    if (cpu < 0) {
+      this.#face = this.#sut;
+      return;
+    }
+    this.#face = this.#fronts.length === 0 ? this.#sut : this.#fronts[cpu % this.#fronts.length]!;
+    if (cpu >= this.#cpuAllocs.length) {
+      const n = Math.max(cpu + 1, this.#cpuAllocs.length * 2);
+      const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+        const b = new Float64Array(n);
+        b.set(a);
+        return b;
+      };
+      this.#cpuAllocs = grow(this.#cpuAllocs);
+      this.#cpuFrees = grow(this.#cpuFrees);
+      this.#cpuFailed = grow(this.#cpuFailed);
+    }
+    if (cpu > this.#maxCpu) this.#maxCpu = cpu;
+    if (kind === K_ALLOC) this.#cpuAllocs[cpu]++;
+    else if (kind === K_FREE) this.#cpuFrees[cpu]++;
+    else this.#cpuFailed[cpu]++;
   }
 
   /**
@@ -283,6 +380,7 @@ export class TraceReplayer {
       allocPages: this.#allocPages,
       freesMatched: this.#freesMatched,
       freesUnmatched: this.#freesUnmatched,
+      freesUnmatchedPages: this.#freesUnmatchedPages,
       freesOrderMismatch: this.#freesOrderMismatch,
       freesPartial: this.#freesPartial,
       freesOfFailedAllocs: this.#freesOfFailed,
@@ -293,8 +391,14 @@ export class TraceReplayer {
       peakLiveAllocations: this.#peakAllocs,
       sutFailures: this.#sutFailures,
       sutFailuresByOrder: trimZeros(this.#failuresByOrder),
+      sutOrderTooLarge: this.#sutOrderTooLarge,
       phases: this.#phases.map((p) => ({ ...p })),
       markers: this.#markers.map((m) => ({ ...m })),
+      perCpu: {
+        allocs: Array.from(this.#cpuAllocs.subarray(0, this.#maxCpu + 1)),
+        frees: Array.from(this.#cpuFrees.subarray(0, this.#maxCpu + 1)),
+        allocFailed: Array.from(this.#cpuFailed.subarray(0, this.#maxCpu + 1)),
+      },
     };
   }
 
@@ -344,6 +448,9 @@ export class TraceReplayer {
         fail(`split slot ${s} has ${left} of ${size} pages left and ${mapped[s]} keys`);
       }
     }
+    const unsplit = new Int32Array(MAX_TRACE_ORDER + 1);
+    for (let s = 0; s < this.#slotsUsed; s++) if ((this.#flags[s]! & (FLAG_IN_USE | FLAG_SPLIT)) === FLAG_IN_USE) unsplit[this.#order[s]!]!++;
+    for (let o = 0; o <= MAX_TRACE_ORDER; o++) if (unsplit[o] !== this.#unsplitByOrder[o]) fail(`${unsplit[o]} unsplit order-${o} slots but the count says ${this.#unsplitByOrder[o]}`);
     if (inUse !== this.#liveAllocs) fail(`${inUse} slots in use but ${this.#liveAllocs} live allocations`);
     if (pages !== this.#livePages) fail(`slots hold ${pages} pages but livePages is ${this.#livePages}`);
     if (inUse + this.#freeTop !== this.#slotsUsed) fail(`${inUse} in use + ${this.#freeTop} free != ${this.#slotsUsed} slots`);
@@ -380,7 +487,7 @@ export class TraceReplayer {
   }
 
   #marker(text: string, line: number): void {
-    if (this.#markers.length < MAX_MARKERS) this.#markers.push({ line, text });
+    if (this.#markers.length < MAX_MARKERS) this.#markers.push({ line, text, time: this.#time });
     const m = this.#phaseMarker.exec(text);
     if (m === null) return;
     const name = (m[1] ?? "").trim();
@@ -422,9 +529,15 @@ export class TraceReplayer {
     if (overLive) this.#allocsOverLive++;
     let sutPfn: number;
     try {
-      sutPfn = this.#sut.allocPages(order);
+      sutPfn = this.#face.allocPages(order);
     } catch (e) {
-      throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on allocPages(${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
+      // An order the system does not have is an allocation it cannot serve: counted, and the replay goes on.
+      if (e instanceof Error && (e as { code?: unknown }).code === ErrorCode.OutOfRange) {
+        this.#sutOrderTooLarge++;
+        sutPfn = -1;
+      } else {
+        throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on allocPages(${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
+      }
     }
     if (!Number.isSafeInteger(sutPfn) || sutPfn < -1) {
       throw new TraceError(TraceErrorCode.Replay, this.#line, `allocPages(${order}) returned ${describeValue(sutPfn)}, not a pfn or -1`, "");
@@ -436,6 +549,7 @@ export class TraceReplayer {
     this.#order[slot] = order;
     this.#flags[slot] = sutPfn === -1 ? FLAG_IN_USE | FLAG_SUT_FAILED : FLAG_IN_USE;
     this.#live.set(key, slot);
+    this.#unsplitByOrder[order]!++;
     if (order > this.#maxOrderSeen) this.#maxOrderSeen = order;
     this.#liveAllocs++;
     this.#livePages += size;
@@ -459,6 +573,7 @@ export class TraceReplayer {
       const slot = this.#live.get(key);
       if (slot === undefined) {
         this.#freesUnmatched++;
+        if (order >= 0) this.#freesUnmatchedPages += 2 ** order;
         phase.freesUnmatched++;
         return;
       }
@@ -482,6 +597,7 @@ export class TraceReplayer {
     const freed = this.#releaseRange(key, size);
     if (freed === 0) {
       this.#freesUnmatched++;
+      this.#freesUnmatchedPages += size;
       phase.freesUnmatched++;
       return;
     }
@@ -494,8 +610,11 @@ export class TraceReplayer {
 
   /** The unsplit allocation whose range covers `pfn` without starting at it (allocations are aligned to their size), or undefined. */
   #findCovering(pfn: number): number | undefined {
+    // Only orders some live unsplit allocation has can cover it.
+    let top = this.#maxOrderSeen;
+    while (top > 0 && this.#unsplitByOrder[top] === 0) top--;
     let step = 2;
-    for (let k = 1; k <= this.#maxOrderSeen; k++, step *= 2) {
+    for (let k = 1; k <= top; k++, step *= 2) {
       const head = pfn - (pfn % step);
       if (head === pfn) continue;
       const slot = this.#live.get(head);
@@ -537,6 +656,7 @@ export class TraceReplayer {
         const head = this.#head[slot]!;
         for (let i = 1; i < size; i++) this.#live.set(head + i, slot);
         this.#flags[slot]! |= FLAG_SPLIT;
+        this.#unsplitByOrder[this.#order[slot]!]!--;
       }
       this.#live.delete(p);
       this.#livePages--;
@@ -565,6 +685,7 @@ export class TraceReplayer {
     this.#liveAllocs--;
     const flags = this.#flags[slot]!;
     this.#flags[slot] = 0;
+    if ((flags & FLAG_SPLIT) === 0) this.#unsplitByOrder[this.#order[slot]!]!--;
     this.#pushFreeSlot(slot);
     if ((flags & FLAG_SUT_FAILED) !== 0) {
       this.#freesOfFailed++;
@@ -573,7 +694,7 @@ export class TraceReplayer {
     const order = this.#order[slot]!;
     const sutPfn = this.#sutPfn[slot]!;
     try {
-      this.#sut.freePages(sutPfn, order);
+      this.#face.freePages(sutPfn, order);
     } catch (e) {
       throw new TraceError(TraceErrorCode.Replay, this.#line, `the allocator threw on freePages(${sutPfn}, ${order}): ${e instanceof Error ? e.message : String(e)}`, "", { cause: e });
     }

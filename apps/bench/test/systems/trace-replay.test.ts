@@ -1,19 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MiB } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_TRACE, SYSTEMS, buildSystem, fragmentation } from "../../src/systems/index.js";
-import { loadTrace, replayMachineBytes, replayOnSystem } from "../../src/workloads/trace-replay.js";
+import { DEFAULT_TRACE, SYSTEMS, buildSystem, systemNamed, type MemorySystem } from "../../src/systems/index.js";
+import { fixture } from "../trace/helpers.js";
+import { SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec } from "../../src/workloads/trace-replay.js";
 
-describe("trace replay through every system", async () => {
-  const trace = await loadTrace(DEFAULT_TRACE);
+describe("trace replay through every system, streamed", async () => {
+  const spec = traceSpec(DEFAULT_TRACE);
+  const scan = await scanTrace(spec, 10_000);
 
-  test("the Linux 6.1 fixture loads with its own accounting", () => {
-    expect([trace.parse.events.alloc, trace.parse.events.free, trace.parse.events.freeBatched]).toEqual([12617, 13078, 11712]);
-    expect(trace.pageEvents).toBe(12617 + 13078);
-    expect(trace.peakLivePages).toBe(2153);
-    expect(replayMachineBytes(trace)).toBe(64 * MiB);
+  test("the scan of the Linux 6.1 fixture gives its own accounting, CPUs, time span and window", () => {
+    const e = scan.parse.events;
+    expect([e.alloc, e.free, e.freeBatched]).toEqual([12617, 13078, 11712]);
+    expect(scan.pageEvents).toBe(12617 + 13078);
+    expect(scan.peakLivePages).toBe(2153);
+    expect(scan.cpus).toBe(2);
+    expect(replayMachineBytes(scan)).toBe(64 * MiB);
+    expect(scan.window.length).toBe(10_000);
+    expect(scan.firstTime).toBe(3.029758);
+    expect(scan.lastTime).toBeGreaterThan(scan.firstTime);
+    expect([scan.accounting.freesUnmatched, scan.accounting.allocsOverLive]).toEqual([514, 0]);
   });
 
   test("a file with no page-allocator events is a typed error naming it, not a failure later on", async () => {
@@ -21,26 +30,106 @@ describe("trace replay through every system", async () => {
     const file = join(dir, "notes.txt");
     writeFileSync(file, "root:x:0:0:root:/root:/bin/bash\n");
     try {
-      await expect(loadTrace(file)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT", message: `${file} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay` });
+      await expect(scanTrace(traceSpec(file), 100)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT", message: `${file} has no page-allocator events (mm_page_alloc, mm_page_free or mmkit lines): nothing to replay` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  test.each(SYSTEMS.map((s) => [s.name, s] as const))("%s gives the trace's exact accounting, and holds exactly what the trace left live", (_, def) => {
-    const system = buildSystem(def, { bytes: replayMachineBytes(trace) });
-    const samples: number[] = [];
-    const report = replayOnSystem(trace, system, { sampleEvery: 1000, onSample: (p) => samples.push(p.pageEvents, fragmentation(system, 9).unusableFree) });
-    expect(report.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
-    expect([report.allocPages, report.freesMatched, report.freesUnmatched, report.freesPartial, report.freesOrderMismatch]).toEqual([13497, 12564, 514, 0, 0]);
-    expect([report.liveAllocationsAtEnd, report.livePagesAtEnd, report.peakLivePages, report.sutFailures]).toEqual([53, 83, 2153, 0]);
-    expect(samples.length).toBe(2 * Math.floor(trace.pageEvents / 1000));
-    expect(samples[0]).toBe(1000);
-    // The descriptor table holds the 83 pages still live, and nothing else.
-    let described = 0;
-    for (let pfn = 0; pfn < system.managedPages; pfn++) if (system.table.get(pfn) >= 0) described++;
-    expect(described).toBe(83);
-    expect(system.pages.allocs - system.pages.frees).toBe(53);
-    system.check();
+  test("every system gives the trace's exact accounting through its CPU fronts, holds exactly what the trace left live, and is sampled over trace time", async () => {
+    const prepared: string[] = [];
+    const finished: string[] = [];
+    const { replays } = await replayOnSystems(spec, (cpus) => SYSTEMS.map((d) => buildSystem(d, { bytes: replayMachineBytes(scan), cpus })), {
+      scan,
+      samples: 20,
+      hooks: { prepare: (s) => void prepared.push(s.name), finish: (s, r) => void finished.push(`${s.name}:${r.livePages}`) },
+    });
+    expect(prepared).toEqual(SYSTEMS.map((s) => s.name));
+    expect(finished).toEqual(SYSTEMS.map((s) => `${s.name}:83`));
+    for (const r of replays) {
+      const report = r.report!;
+      expect(r.error).toBeNull();
+      expect(report.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
+      expect([report.allocPages, report.freesMatched, report.freesUnmatched, report.freesPartial, report.freesOrderMismatch]).toEqual([13497, 12564, 514, 0, 0]);
+      expect([report.liveAllocationsAtEnd, report.livePagesAtEnd, report.peakLivePages, report.sutFailures]).toEqual([53, 83, 2153, 0]);
+      expect(report.perCpu.allocs.reduce((a, b) => a + b, 0)).toBe(12617);
+      expect(report.perCpu.allocs.length).toBe(2);
+      // The buddy systems have a front per traced CPU; POTAD has none.
+      expect(r.system.pages.fronts.length).toBe(r.system.definition.perCpuLists ? 2 : 0);
+      // The descriptor table holds the 83 pages still live, and nothing else.
+      let described = 0;
+      for (let pfn = 0; pfn < r.system.managedPages; pfn++) if (r.system.table.get(pfn) >= 0) described++;
+      expect(described).toBe(83);
+      expect(r.system.pages.allocs - r.system.pages.frees).toBe(53);
+      r.system.check();
+      // Samples at the start, at every 1/20 of the time span that has events (an idle stretch changes nothing), and at the end.
+      expect(r.samples.length).toBe(20);
+      expect(r.samples.x[0]).toBe(scan.firstTime);
+      expect(r.samples.x[r.samples.length - 1]).toBe(scan.lastTime);
+      expect(r.samples.value(0, SAMPLE_METRICS.indexOf("live pages"))).toBe(0);
+      expect(r.samples.value(r.samples.length - 1, SAMPLE_METRICS.indexOf("live pages"))).toBe(83);
+    }
+    // Per-CPU lists are replayed, not flattened: classic ends with pages on both CPUs' lists.
+    const classic = replays.find((r) => r.system.name === "classic")!.system;
+    expect(classic.buddy!.perCpuPageCount()).toBeGreaterThan(0);
+  });
+
+  test("an allocation a system cannot serve is counted for it and the replay goes on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-replay-"));
+    const file = join(dir, "big.trace");
+    writeFileSync(file, "alloc a order=0\nalloc big order=12\nalloc huge order=20\nfree a\nfree big\nalloc b order=1\n");
+    const defs = [systemNamed("classic")!, systemNamed("memdesc")!];
+    let systems: MemorySystem[] = [];
+    const { replays } = await replayOnSystems(traceSpec(file), (cpus) => (systems = defs.map((d) => buildSystem(d, { bytes: 64 * MiB, cpus }))));
+    expect(systems.length).toBe(2);
+    const [classic, memdesc] = replays.map((r) => r.report!);
+    // classic's buddy stops at order 10: both large orders fail there; POTAD's 64 MiB space serves order 12, not 20.
+    expect([classic!.sutFailures, classic!.sutOrderTooLarge, classic!.sutFailuresByOrder[12], classic!.sutFailuresByOrder[20]]).toEqual([2, 2, 1, 1]);
+    expect([memdesc!.sutFailures, memdesc!.sutFailuresByOrder[12] ?? 0, memdesc!.sutFailuresByOrder[20]]).toEqual([1, 0, 1]);
+    for (const r of replays) {
+      expect(r.report!.allocsByOrder).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+      expect(r.report!.liveAllocationsAtEnd).toBe(2);
+      r.system.check();
+    }
+  });
+});
+
+describe("replays read once, and a system that breaks", () => {
+  test("standard input is replayed in one pass: systems built from the header's CPUs, samples by page events, the same accounting", async () => {
+    const text = readFileSync(fixture("ftrace-6.1-hex.txt"));
+    const stdin = Readable.from([text.subarray(0, 500), text.subarray(500)]) as unknown as NodeJS.ReadStream;
+    let cpusSeen = 0;
+    const { replays, pageEvents } = await replayOnSystems(traceSpec("-"), (cpus) => {
+      cpusSeen = cpus;
+      return [buildSystem(systemNamed("classic")!, { bytes: 32 * MiB, cpus })];
+    }, { stdin, samples: 4 });
+    const fromFile = await scanTrace(traceSpec(fixture("ftrace-6.1-hex.txt")), 100);
+    expect(cpusSeen).toBe(fromFile.cpus);
+    const report = replays[0]!.report!;
+    expect([report.allocsByOrder, report.freesMatched, report.freesUnmatched, report.livePagesAtEnd]).toEqual([fromFile.accounting.allocsByOrder, fromFile.accounting.freesMatched, fromFile.accounting.freesUnmatched, fromFile.accounting.livePagesAtEnd]);
+    // x = page events replayed: the first sample at 0, the last at the end.
+    const s = replays[0]!.samples;
+    expect([s.x[0], s.x[s.length - 1]]).toEqual([0, pageEvents]);
+  });
+
+  test("a system whose allocator throws is dropped with its error; the others replay to the end", async () => {
+    let calls = 0;
+    const broken = {
+      name: "breaks",
+      create: () => ({
+        allocPages(order: number): number {
+          if (++calls > 100) throw new Error("corrupted free list");
+          return (calls - 1) * 512; // a 512-page slot each: every order up to 9 fits the 256 MiB machine
+        },
+        freePages(): void {},
+      }),
+    };
+    const spec = traceSpec(DEFAULT_TRACE);
+    const defs = [{ ...systemNamed("classic")!, name: "breaks", pageAllocator: broken, perCpuLists: false }, systemNamed("memdesc")!];
+    const { replays } = await replayOnSystems(spec, (cpus) => defs.map((d) => buildSystem(d, { bytes: 256 * MiB, cpus })));
+    expect(replays[0]!.error).toMatch(/^line \d+: the allocator threw on allocPages\(0\): corrupted free list$/);
+    expect(replays[0]!.report).toBeNull();
+    expect(replays[1]!.error).toBeNull();
+    expect(replays[1]!.report!.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
   });
 });

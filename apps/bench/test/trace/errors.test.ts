@@ -98,8 +98,9 @@ describe("malformed and truncated kernel lines", () => {
     expect(lenient.records).toBeLessThan(14);
   });
 
-  test("a missing file is Node's ENOENT, not a parse error", async () => {
-    await expect(parseTraceFile(fixture("no-such-trace.txt"), () => {})).rejects.toMatchObject({ code: "ENOENT" });
+  test("a missing file is an input error naming it, not a parse error", async () => {
+    const path = fixture("no-such-trace.txt");
+    await expect(parseTraceFile(path, () => {})).rejects.toMatchObject({ code: TraceErrorCode.Input, message: `${path}: no such file` });
   });
 
   test("an unclosed function-graph comment is a cut line", () => {

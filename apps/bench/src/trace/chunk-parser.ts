@@ -1,0 +1,354 @@
+import { isUtf8 } from "node:buffer";
+import { MAX_TRACE_ORDER, TraceEventKind } from "./events.js";
+import type { TraceEventBatch } from "./event-batch.js";
+import { kernelLineCpuTime } from "./kernel-line.js";
+import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./parser.js";
+
+/**
+ * Parses trace bytes chunk by chunk into a {@link TraceEventBatch}, without a string per line for the
+ * lines that make up almost all of a real capture. Lines of the common ftrace / trace-cmd layout
+ * (`<comm>-<pid> [<cpu>] <flags> <secs>: mm_page_<event>: page=.. pfn=.. order=..`) are read
+ * straight from the bytes (the fast path); every other line (headers, markers, other layouts, older
+ * kernels, anything unusual or malformed) is decoded and handed to {@link TraceParser.line}, so
+ * both paths give the same events and the same errors. The fast path takes a line only when it
+ * matches the layout exactly; anything else falls back.
+ *
+ * Bytes that are not text (NUL, invalid UTF-8) are found per chunk by two native scans; a chunk
+ * that has some is then read line by line, and a line holding them is an error naming it
+ * (`ERR_TRACE_NOT_TEXT`), or, lenient, counted and skipped.
+ *
+ * Cost: O(bytes); no allocation per fast-path line; memory O(chunk + the batch).
+ *
+ * @example
+ * ```ts
+ * const chunks = new ChunkParser();
+ * const batch = new TraceEventBatch(1 << 16);
+ * chunks.feed(Buffer.from("  cat-155 [001] ..... 3.031357: mm_page_free: page=0 pfn=0x1bac order=1\n"), batch);
+ * chunks.end(batch);
+ * batch.key[0]; // 7084 (0x1bac)
+ * ```
+ */
+export class ChunkParser {
+  readonly parser: TraceParser;
+  #pending: Buffer | null = null;
+  /** Dropping the rest of an overlong line (lenient mode) until its newline. */
+  #skipping = false;
+  /** Offsets of the CPU column's `[` and `]` in the last fast-path line. */
+  #cpuOpen = 0;
+  #cpuClose = 0;
+
+  constructor(options: TraceParserOptions = {}) {
+    this.parser = new TraceParser(options);
+  }
+
+  /** Parses every complete line of `chunk` (with what was left of the previous one) into `out`. */
+  feed(chunk: Buffer, out: TraceEventBatch): void {
+    let buf = chunk;
+    if (this.#skipping) {
+      // The rest of an overlong line (lenient): drop bytes up to its newline.
+      const nl = buf.indexOf(10);
+      if (nl === -1) return;
+      this.#skipping = false;
+      buf = buf.subarray(nl + 1);
+    }
+    if (this.#pending !== null) {
+      buf = Buffer.concat([this.#pending, buf]);
+      this.#pending = null;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last === -1) {
+      if (buf.length > MAX_LINE_BYTES) {
+        // No newline in a MiB: not a text trace (or a corrupted one); memory must not follow it.
+        this.parser.nonTextLine(buf.toString("latin1", 0, 160), 1, `a line longer than ${MAX_LINE_BYTES} bytes (not a text trace?)`);
+        this.#skipping = true;
+        return;
+      }
+      this.#pending = Buffer.from(buf);
+      return;
+    }
+    const whole = buf.subarray(0, last + 1);
+    const careful = whole.indexOf(0) !== -1 || !isUtf8(whole);
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, last + 1);
+    let s = 0;
+    let kernel = false;
+    while (s <= last) {
+      if (!careful) {
+        if (!kernel) kernel = this.parser.format === "kernel";
+        if (kernel) {
+          // The fast path finds the line's end itself (no separate newline scan for most lines).
+          const end = this.#fast(u8, s, out);
+          if (end !== -1) {
+            s = end + 1;
+            continue;
+          }
+        }
+      }
+      const nl = u8.indexOf(10, s);
+      if (careful) {
+        const e = nl > s && u8[nl - 1] === 13 ? nl - 1 : nl;
+        const bad = firstNonText(buf, s, e);
+        if (bad !== -1) {
+          this.parser.nonTextLine(buf.toString("utf8", s, e), bad - s + 1);
+          s = nl + 1;
+          continue;
+        }
+      }
+      this.#slow(buf.toString("utf8", s, nl), true, out);
+      s = nl + 1;
+    }
+    if (last + 1 < buf.length) this.#pending = Buffer.from(buf.subarray(last + 1));
+  }
+
+  /** Parses what is left (a last line without a newline: a cut file in a kernel trace). */
+  end(out: TraceEventBatch): void {
+    const rest = this.#pending;
+    this.#pending = null;
+    if (rest === null || rest.length === 0) return;
+    const bad = firstNonText(rest, 0, rest.length);
+    if (bad !== -1) this.parser.nonTextLine(rest.toString("utf8"), bad + 1);
+    else this.#slow(rest.toString("utf8"), false, out);
+  }
+
+  /** What the parser has seen (see {@link TraceParser.summary}). */
+  summary(): TraceParseSummary {
+    return this.parser.summary();
+  }
+
+  #slow(text: string, complete: boolean, out: TraceEventBatch): void {
+    const r = this.parser.line(text, complete);
+    if (r === null) return;
+    if (this.parser.format !== "kernel") {
+      out.pushRecord(r, -1, Number.NaN);
+      return;
+    }
+    if (r.kind === TraceEventKind.Lost) {
+      out.pushRecord(r, Number(r.text.slice(4)), Number.NaN);
+      return;
+    }
+    const { cpu, time } = kernelLineCpuTime(text);
+    out.pushRecord(r, cpu, time);
+  }
+
+  /**
+   * The byte-level reading of one ftrace-layout page event line starting at `s`: returns the index
+   * of its newline, or -1 to fall back to the slow path (which then reads the whole line). Every
+   * scan stops at a byte it does not expect, so a newline ends it; `u8` ends with a newline, so no
+   * scan runs past its end.
+   */
+  #fast(u8: Uint8Array, s: number, out: TraceEventBatch): number {
+    // The timestamp's colon: the first one followed by a blank (a tab: the slow path decides).
+    let i = s;
+    for (;;) {
+      const c = u8[i];
+      if (c === 10) return -1;
+      if (c === 58) {
+        const next = u8[i + 1];
+        if (next === 32) break;
+        if (next === 9) return -1;
+      }
+      i++;
+    }
+    // <blank><digits>.<digits> before it.
+    let k = i - 1;
+    while (k >= s && isDigit(u8[k]!)) k--;
+    if (k === i - 1 || k <= s || u8[k] !== 46) return -1;
+    const dot = k;
+    k--;
+    while (k >= s && isDigit(u8[k]!)) k--;
+    if (k === dot - 1 || k < s || u8[k] !== 32) return -1;
+    let whole = 0;
+    for (let d = k + 1; d < dot; d++) whole = whole * 10 + (u8[d]! - 48);
+    let frac = 0;
+    let scale = 1;
+    for (let d = dot + 1; d < i; d++) {
+      frac = frac * 10 + (u8[d]! - 48);
+      scale *= 10;
+    }
+    // (integer / power of ten) is the correctly rounded value, as Number("3.030646") gives.
+    const time = (whole * scale + frac) / scale;
+    // The CPU column: where it was on the previous line (ftrace pads `<comm>-<pid>` to a fixed width), else found.
+    let cpu = 0;
+    const open = s + this.#cpuOpen;
+    const close = s + this.#cpuClose;
+    let cached = close < k && u8[open] === 91 && u8[close] === 93 && close - open > 1;
+    // It is the last [digits] group before the timestamp (as the slow path reads it): no `[` after it.
+    for (let d = close + 1; cached && d < k; d++) if (u8[d] === 91) cached = false;
+    if (cached) {
+      for (let d = open + 1; d < close; d++) {
+        const c = u8[d]!;
+        if (c < 48 || c > 57) return -1;
+        cpu = cpu * 10 + (c - 48);
+      }
+    } else {
+      cpu = cpuColumn(u8, s, k);
+      if (cpu < 0) return -1;
+      this.#cpuOpen = cpuColumnOpen - s;
+      this.#cpuClose = cpuColumnClose - s;
+    }
+    // "mm_page_<name>: "
+    let p = i + 2;
+    for (let n = 0; n < 8; n++) if (u8[p + n] !== MM_PAGE[n]) return -1;
+    p += 8;
+    const nameStart = p;
+    for (let c = u8[p]; c !== 58; c = u8[++p]) if (c === 10 || c === 32) return -1;
+    if (u8[p + 1] !== 32) return -1;
+    const found = eventKind(u8, nameStart, p);
+    if (found < 0) return -1;
+    const kind = found as TraceEventKind;
+    // trace-cmd pads event names with blanks.
+    p += 2;
+    while (u8[p] === 32) p++;
+    // page=<value>
+    if (!expect(u8, p, PAGE)) return -1;
+    p += PAGE.length;
+    const pageStart = p;
+    for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === 9) return -1;
+    if (kind === ALLOC && isNullPage(u8, pageStart, p)) return -1;
+    // pfn=<number>
+    if (!expect(u8, p, PFN)) return -1;
+    p += PFN.length;
+    let pfn = 0;
+    const numStart = p;
+    if (u8[p] === 48 && u8[p + 1] === 120) {
+      p += 2;
+      const hexStart = p;
+      for (;;) {
+        const c = u8[p]! | 32;
+        if (c >= 48 && c <= 57) pfn = pfn * 16 + (c - 48);
+        else if (c >= 97 && c <= 102) pfn = pfn * 16 + (c - 87);
+        else break;
+        p++;
+      }
+      if (p === hexStart) return -1;
+    } else {
+      for (;;) {
+        const c = u8[p]!;
+        if (c < 48 || c > 57) break;
+        pfn = pfn * 10 + (c - 48);
+        p++;
+      }
+      if (p === numStart) return -1;
+    }
+    if (pfn > Number.MAX_SAFE_INTEGER) return -1;
+    // order=<decimal>
+    if (!expect(u8, p, ORDER)) return -1;
+    p += ORDER.length;
+    const orderStart = p;
+    let order = 0;
+    for (;;) {
+      const c = u8[p]!;
+      if (c < 48 || c > 57) break;
+      order = order * 10 + (c - 48);
+      p++;
+    }
+    if (p === orderStart || p - orderStart > 2 || order > MAX_ORDER) return -1;
+    // What each event must still have (a line cut before it goes to the slow path, which says so).
+    if (kind === ALLOC) {
+      if (!expect(u8, p, MIGRATETYPE)) return -1;
+      p += MIGRATETYPE.length;
+      while (isDigit(u8[p]!)) p++;
+      if (!expect(u8, p, GFP_FLAGS)) return -1;
+      p += GFP_FLAGS.length;
+    } else if (kind === PCPU_DRAIN || kind === ZONE_LOCKED) {
+      if (!expect(u8, p, MIGRATETYPE)) return -1;
+      p += MIGRATETYPE.length;
+    }
+    // The value just read must end at a blank or the line's end.
+    const next = u8[p];
+    let nl: number;
+    if (next === 10) nl = p;
+    else if (next === 13 && u8[p + 1] === 10) nl = p + 1;
+    else if (next === 32 || kind === ALLOC || kind === PCPU_DRAIN || kind === ZONE_LOCKED) nl = u8.indexOf(10, p);
+    else return -1;
+    if (nl === -1) return -1;
+    const line = this.parser.countFastEvent(kind);
+    out.push(kind, line, pfn, order, cpu, time, "");
+    return nl;
+  }
+}
+
+/** The longest line kept whole while waiting for its newline; a longer one is not text. */
+const MAX_LINE_BYTES = 1 << 20;
+
+const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
+const MM_PAGE = bytes("mm_page_");
+const PAGE = bytes("page=");
+const PFN = bytes(" pfn=");
+const ORDER = bytes(" order=");
+const MIGRATETYPE = bytes(" migratetype=");
+const GFP_FLAGS = bytes(" gfp_flags=");
+// Module-level copies: an imported object's property is a getter call per use under some loaders (tsx).
+const ALLOC: TraceEventKind = TraceEventKind.Alloc;
+const MAX_ORDER: number = MAX_TRACE_ORDER;
+const PCPU_DRAIN: TraceEventKind = TraceEventKind.PcpuDrain;
+const ZONE_LOCKED: TraceEventKind = TraceEventKind.ZoneLocked;
+/** The `mm_page_` events the fast path reads (names without the prefix), with their kinds. */
+const FAST_NAMES = [bytes("alloc"), bytes("free"), bytes("free_batched"), bytes("pcpu_drain"), bytes("alloc_zone_locked")];
+const FAST_KINDS = Int32Array.of(TraceEventKind.Alloc, TraceEventKind.Free, TraceEventKind.FreeBatched, TraceEventKind.PcpuDrain, TraceEventKind.ZoneLocked);
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function expect(u8: Uint8Array, p: number, what: Uint8Array): boolean {
+  for (let n = 0; n < what.length; n++) if (u8[p + n] !== what[n]) return false;
+  return true;
+}
+
+function eventKind(u8: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  for (let e = 0; e < FAST_NAMES.length; e++) {
+    const name = FAST_NAMES[e]!;
+    if (name.length !== length) continue;
+    let n = 0;
+    while (n < length && u8[start + n] === name[n]) n++;
+    if (n === length) return FAST_KINDS[e]!;
+  }
+  return -1;
+}
+
+/** A NULL page pointer (`(null)`, `(nil)`, all zeroes): a failed allocation, left to the slow path. */
+function isNullPage(u8: Uint8Array, start: number, end: number): boolean {
+  if (start === end || u8[start] === 40 /* ( */) return true;
+  for (let p = start; p < end; p++) if (u8[p] !== 48) return false;
+  return true;
+}
+
+/** Where {@link cpuColumn} found the brackets (set on success). */
+let cpuColumnOpen = 0;
+let cpuColumnClose = 0;
+
+/**
+ * The CPU column `[003]` ending before `before` (the blank ahead of the timestamp), with at most one
+ * token (the irq-info flags, holding no `[`) between; -1 when the line does not have that shape.
+ */
+function cpuColumn(u8: Uint8Array, s: number, before: number): number {
+  let k = before;
+  while (k > s && u8[k] === 32) k--;
+  if (u8[k] !== 93 /* ] */) {
+    while (k > s && u8[k] !== 32) if (u8[k--] === 91) return -1;
+    while (k > s && u8[k] === 32) k--;
+    if (u8[k] !== 93) return -1;
+  }
+  const close = k;
+  k--;
+  while (k > s && isDigit(u8[k]!)) k--;
+  if (u8[k] !== 91 /* [ */ || k === close - 1) return -1;
+  cpuColumnOpen = k;
+  cpuColumnClose = close;
+  let cpu = 0;
+  for (let d = k + 1; d < close; d++) cpu = cpu * 10 + (u8[d]! - 48);
+  return cpu;
+}
+
+/** Index of the first byte in [s, e) that is not text (a control byte other than tab, or part of invalid UTF-8), or -1. */
+function firstNonText(buf: Buffer, s: number, e: number): number {
+  for (let p = s; p < e; p++) {
+    const c = buf[p]!;
+    if (c < 32 && c !== 9 && c !== 13) return p;
+  }
+  if (isUtf8(buf.subarray(s, e))) return -1;
+  // The first byte where decoding goes wrong: grow a prefix until it stops being valid.
+  for (let p = s + 1; p <= e; p++) if (!isUtf8(buf.subarray(s, p)) && (p === e || !isUtf8(buf.subarray(s, p + 1)))) return p - 1;
+  return s;
+}

@@ -1,0 +1,128 @@
+import { TraceEventKind, type TraceRecord } from "./events.js";
+
+// Module-level copies: an imported object's property is a getter call per use under some loaders (tsx).
+const MARKER: number = TraceEventKind.Marker;
+const UNKNOWN: number = TraceEventKind.Unknown;
+
+/**
+ * Trace events held compactly, one column per field in typed arrays: what streams from the parser
+ * to every replaying system chunk by chunk, and what a timing window keeps. 30 bytes per event
+ * (kind 1, order 1, cpu 4, key 8, time 8, line 8) instead of a ~750-byte object; text (marker
+ * texts, unknown event names) only for the few events that have any.
+ *
+ * Column use by kind:
+ * - `key`: Alloc/Free and the annotations: the pfn (>= 0), or `-1 - id` for an mmkit-format id;
+ *   AllocFailed -1; Marker/Unknown: index into `texts`; Lost: the count of events lost.
+ * - `order`: as {@link TraceRecord.order} (-1 when none).
+ * - `cpu`: the CPU the trace names (`[003]`, perf's CPU field, a function-graph `3)`), -1 when none.
+ * - `time`: the timestamp in seconds, NaN when the line has none (mmkit format).
+ * - `line`: the 1-based line number.
+ *
+ * @example
+ * ```ts
+ * const batch = new TraceEventBatch(1024);
+ * batch.push(TraceEventKind.Alloc, 14, 0x1baa, 1, 0, 3.030646, "");
+ * batch.length;             // 1
+ * batch.record(0).pfn;      // 7082
+ * ```
+ */
+export class TraceEventBatch {
+  kind: Uint8Array;
+  order: Int8Array;
+  cpu: Int32Array;
+  key: Float64Array;
+  time: Float64Array;
+  line: Float64Array;
+  /** Texts of markers and unknown events, indexed by `key`. */
+  texts: string[] = [];
+  length = 0;
+  /** Grows when full (true) or refuses more events (false: {@link push} returns false). */
+  readonly growable: boolean;
+
+  constructor(capacity: number, growable = true) {
+    this.kind = new Uint8Array(capacity);
+    this.order = new Int8Array(capacity);
+    this.cpu = new Int32Array(capacity);
+    this.key = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.line = new Float64Array(capacity);
+    this.growable = growable;
+  }
+
+  /** Events the columns hold room for. */
+  get capacity(): number {
+    return this.kind.length;
+  }
+
+  /** Bytes held by the columns (texts not counted). */
+  get bytes(): number {
+    return this.capacity * 30;
+  }
+
+  /** Forgets every event (keeps the arrays). O(1) plus the texts array. */
+  clear(): void {
+    this.length = 0;
+    if (this.texts.length > 0) this.texts = [];
+  }
+
+  /**
+   * Appends one event. `text` is kept only for markers and unknown events (its index goes in `key`).
+   * Returns false when a fixed-size batch is full. O(1) amortised.
+   */
+  push(kind: TraceEventKind, line: number, key: number, order: number, cpu: number, time: number, text: string): boolean {
+    let i = this.length;
+    if (i === this.kind.length) {
+      if (!this.growable) return false;
+      this.#grow();
+    }
+    if (kind === MARKER || kind === UNKNOWN) {
+      key = this.texts.length;
+      this.texts.push(text);
+    }
+    this.kind[i] = kind;
+    this.order[i] = order;
+    this.cpu[i] = cpu;
+    this.key[i] = key;
+    this.time[i] = time;
+    this.line[i] = line;
+    this.length = ++i;
+    return true;
+  }
+
+  /** Appends a parsed record with its CPU and time. */
+  pushRecord(r: TraceRecord, cpu: number, time: number): boolean {
+    const key = r.kind === TraceEventKind.Lost ? r.count : r.pfn >= 0 ? r.pfn : r.id >= 0 ? -1 - r.id : -1;
+    return this.push(r.kind, r.line, key, r.order, cpu, time, r.text);
+  }
+
+  /** Event `i` as a {@link TraceRecord} (a fresh object: for tests and slow paths). */
+  record(i: number): TraceRecord {
+    const kind = this.kind[i]! as TraceEventKind;
+    const key = this.key[i]!;
+    const text = kind === TraceEventKind.Marker || kind === TraceEventKind.Unknown ? this.texts[key]! : kind === TraceEventKind.Lost ? `cpu ${this.cpu[i]}` : "";
+    const paged = kind !== TraceEventKind.Marker && kind !== TraceEventKind.Unknown && kind !== TraceEventKind.Lost && kind !== TraceEventKind.AllocFailed;
+    return {
+      kind,
+      line: this.line[i]!,
+      pfn: paged && key >= 0 ? key : -1,
+      id: paged && key < 0 ? -1 - key : -1,
+      order: this.order[i]!,
+      count: kind === TraceEventKind.Lost ? key : 1,
+      text,
+    };
+  }
+
+  #grow(): void {
+    const n = this.kind.length * 2 || 64;
+    const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(old: T, fresh: T): T => {
+      fresh.set(old);
+      return fresh;
+    };
+    this.kind = grow(this.kind, new Uint8Array(n));
+    this.order = grow(this.order, new Int8Array(n));
+    this.cpu = grow(this.cpu, new Int32Array(n));
+    this.key = grow(this.key, new Float64Array(n));
+    this.time = grow(this.time, new Float64Array(n));
+    this.line = grow(this.line, new Float64Array(n));
+  }
+}
