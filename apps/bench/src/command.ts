@@ -263,11 +263,11 @@ export async function main(args: readonly string[], io: CliIo = { out: (t) => pr
   }
   const metadata = runMetadata(args, options.quick, options.seed);
   const progress = io.progress ?? (progressWanted() ? progressBar() : silentProgress);
-  io.out(`mmkit bench: node ${metadata.node}, ${metadata.cpuModel} x${metadata.cpuCount}, seed 0x${options.seed.toString(16)}${options.quick ? ", quick" : ""}\n`);
-  io.out(`suites: ${entries.map((e) => e.name).join(", ")}\n`);
+  const width = widthOf(io);
+  io.out(`${wrap(`mmkit bench: node ${metadata.node}, ${metadata.cpuModel} x${metadata.cpuCount}, seed 0x${options.seed.toString(16)}${options.quick ? ", quick" : ""}`, width).join("\n")}\n`);
+  io.out(`${wrap(`suites: ${entries.map((e) => e.name).join(", ")}`, width).join("\n")}\n`);
   const results: SuiteResult[] = [];
   const isolate = entries.length > 1 && io.isolate !== false;
-  const width = widthOf(io);
   for (const entry of entries) {
     // Each suite sees what the suites before it recorded (the answers read the scale suite's curves).
     const earlier = results.flatMap((r) => r.measurements);

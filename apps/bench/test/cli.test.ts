@@ -90,6 +90,14 @@ describe("CLI options", () => {
     }
   });
 
+  test("a whole run at 60 columns: no line of what it prints is longer", async () => {
+    const { code, out } = await runAt(60, "--suite", "floors", "--quick", "--seed", "7");
+    expect(code).toBe(ExitCode.Ok);
+    const long = out.split("\n").filter((l) => [...l].length > 60);
+    expect(long).toEqual([]);
+    expect(out).toContain("» churn, 10k live");
+  });
+
   test("--json and --html paths are checked before the run: exit 2, nothing run, no stack trace", async () => {
     const missing = join(tmp, "no-such-dir", "bench.json");
     const json = await run("--suite", "floors", "--quick", "--json", missing);

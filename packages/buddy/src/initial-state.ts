@@ -8,15 +8,33 @@ import type { Watermarks } from "./watermarks.js";
  * (its `/proc/pagetypeinfo` counts laid out at chosen pfns). Internal: `BuddyOptions.initialState`.
  */
 
-/** A block of 2^order pages at `pfn` (aligned to its size). */
+/**
+ * A block of 2^order pages at `pfn` (aligned to its size).
+ *
+ * @example
+ * ```ts
+ * const free: DescribedBlock[] = [{ pfn: 1024, order: 10 }, { pfn: 8, order: 3 }];
+ * ```
+ */
 export interface DescribedBlock {
+  /** First page frame number; a multiple of 2^order. */
   readonly pfn: number;
+  /** The block holds 2^order pages. */
   readonly order: number;
 }
 
-/** `batch` and `high` of the per-CPU lists, in pages. */
+/**
+ * `batch` and `high` of the per-CPU lists, in pages.
+ *
+ * @example
+ * ```ts
+ * const limits: PerCpuLimits = { batch: 63, high: 378 };   // one node's per-CPU lists
+ * ```
+ */
 export interface PerCpuLimits {
+  /** Pages moved between a per-CPU list and the free lists at once. */
   readonly batch: number;
+  /** Pages a per-CPU list holds before it drains a batch. */
   readonly high: number;
 }
 

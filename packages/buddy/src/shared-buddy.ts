@@ -27,7 +27,14 @@ import { COUNTER_SLOT, flushCounters, sumCounters } from "./shared-counters.js";
 import { BuddyState, type BuddyCounters, type BuddyOptions } from "./state.js";
 import { buddyinfo, type BuddyInfo } from "./statistics.js";
 
-/** Options of {@link SharedBuddy.create}: those of `BuddyAllocator` but the arena (shared mode makes its own) and fault injection (per-thread state). */
+/**
+ * Options of {@link SharedBuddy.create}: those of `BuddyAllocator` but the arena (shared mode makes its own) and fault injection (per-thread state).
+ *
+ * @example
+ * ```ts
+ * const shared = SharedBuddy.create(MemoryMap.uniform(64 * MiB), { cpus: 4, lock: "spin" });
+ * ```
+ */
 export interface SharedBuddyOptions extends Omit<BuddyOptions, "arena" | "faultInjection"> {
   /** The zone lock: a futex-style mutex (default; sleeps when contended) or a spinlock (never sleeps). */
   lock?: "mutex" | "spin";
@@ -36,13 +43,23 @@ export interface SharedBuddyOptions extends Omit<BuddyOptions, "arena" | "faultI
 /**
  * What a worker needs to attach to a {@link SharedBuddy}: plain data and one `SharedArrayBuffer`,
  * so it survives `postMessage`.
+ *
+ * @example
+ * ```ts
+ * worker.postMessage(shared.handle);                  // in the creating thread
+ * const mine = SharedBuddy.attach(event.data);        // in the worker: the same allocator
+ * ```
  */
 export interface SharedBuddyHandle {
+  /** What this object is, checked by `attach`. */
   readonly format: "mmkit-shared-buddy";
+  /** Layout version ({@link SHARED_BUDDY_VERSION}); `attach` refuses another. */
   readonly version: number;
+  /** The shared arena holding every metadata array. */
   readonly arena: SharedArenaHandle;
   /** The memory map, as `new MemoryMap(...)` takes it. */
   readonly map: { pageSize: number; ranges: { base: number; size: number; node: number }[] };
+  /** The options the allocator was created with. */
   readonly options: SharedBuddyOptions;
 }
 

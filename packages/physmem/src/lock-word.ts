@@ -21,7 +21,17 @@ export const L_ACQUIRED = 2;
 export const L_CONTENDED = 4;
 export const L_WAITS = 6;
 
-/** Counters of one lock, summed over every worker that took it. */
+/**
+ * Counters of one lock, summed over every worker that took it.
+ *
+ * @example
+ * ```ts
+ * const lock = new SpinLock(new Int32Array(new SharedArrayBuffer(64)));
+ * lock.lock();
+ * lock.unlock();
+ * lock.stats();   // { acquisitions: 1, contended: 0, waits: 0 }
+ * ```
+ */
 export interface LockStats {
   /** Times the lock was taken. */
   acquisitions: number;
@@ -31,13 +41,25 @@ export interface LockStats {
   waits: number;
 }
 
-/** What a shared lock offers; {@link SpinLock} and {@link FutexMutex} both have it. */
+/**
+ * What a shared lock offers; {@link SpinLock} and {@link FutexMutex} both have it.
+ *
+ * @example
+ * ```ts
+ * function withLock<T>(lock: SharedLock, fn: () => T): T {
+ *   lock.lock();
+ *   try { return fn(); } finally { lock.unlock(); }
+ * }
+ * ```
+ */
 export interface SharedLock {
   /** This worker's owner id (what {@link holder} reports while this worker holds it). */
   readonly owner: number;
+  /** Takes the lock, waiting (spinning or sleeping) while another owner holds it. */
   lock(): void;
   /** Takes the lock if it is free; never waits. */
   tryLock(): boolean;
+  /** Releases the lock this owner holds (a mutex also wakes one sleeping waiter). */
   unlock(): void;
   /** Owner id of the holder, 0 when free. */
   holder(): number;

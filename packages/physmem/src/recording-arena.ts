@@ -1,9 +1,21 @@
 import { MetadataArena, type MetadataArray, type TypedArrayKind } from "./arena.js";
 
-/** One array as a {@link RecordingArena} handed it out. */
+/**
+ * One array as a {@link RecordingArena} handed it out.
+ *
+ * @example
+ * ```ts
+ * const recording = new RecordingArena();
+ * const next = recording.int32(8, "next");
+ * recording.arrays();   // [{ kind: "int32", label: "next", array: next }]
+ * ```
+ */
 export interface RecordedArray {
+  /** Which typed array it is ("int32", "float64", ...). */
   readonly kind: TypedArrayKind;
+  /** The label it was asked for with. */
   readonly label: string;
+  /** The array itself. */
   readonly array: MetadataArray;
 }
 

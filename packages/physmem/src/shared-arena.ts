@@ -37,14 +37,30 @@ const CONSTRUCTORS = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Arra
  * What a worker needs to attach to a {@link SharedMetadataArena}: a plain object holding the
  * `SharedArrayBuffer`, so it survives `postMessage` (structured clone shares the buffer, copies
  * nothing).
+ *
+ * @example
+ * ```ts
+ * worker.postMessage(arena.handle);                              // shares the buffer, copies nothing
+ * const same = SharedMetadataArena.attach(event.data);           // in the worker
+ * ```
  */
 export interface SharedArenaHandle {
+  /** What this object is, checked by `attach`. */
   readonly format: "mmkit-shared-arena";
+  /** Layout version ({@link SHARED_ARENA_VERSION}); `attach` refuses another. */
   readonly version: number;
+  /** The buffer holding the directory and every array. */
   readonly buffer: SharedArrayBuffer;
 }
 
-/** Options for {@link SharedMetadataArena}. */
+/**
+ * Options for {@link SharedMetadataArena}.
+ *
+ * @example
+ * ```ts
+ * const arena = new SharedMetadataArena({ capacity: 1 << 20, maxArrays: 16 });
+ * ```
+ */
 export interface SharedMetadataArenaOptions {
   /** Bytes available to arrays (each rounded up to 64 bytes). Fixed: a full arena refuses with `ERR_ARENA_FULL`. */
   capacity: number;
