@@ -16,7 +16,7 @@ interface Data {
   ring: Int32Array; // [0] head (next to read), [16] tail (next to write), then RING entries from 32
   fragments: number;
   seed: number;
-  clearOnFree: boolean;
+  mode: "none" | "clear" | "poison";
 }
 
 const RING = 512;
@@ -24,7 +24,7 @@ const d = workerData as Data;
 const bytes = new Uint8Array(d.memory);
 const words = new Int32Array(d.memory);
 const backing = { bytes: (address: number, length: number) => bytes.subarray(address, address + length) };
-const cache = new SharedFragmentCache(SharedFragmentTable.attach(d.table), new SharedPageSource(d.pageState), { backing, clearOnFree: d.clearOnFree });
+const cache = new SharedFragmentCache(SharedFragmentTable.attach(d.table), new SharedPageSource(d.pageState), { backing, clearOnFree: d.mode === "clear", poison: d.mode === "poison" });
 const ring = d.ring;
 // IMIX packet sizes (7:4:1 of 64, 576, 1500) and, one time in four, a size as in the kernel test (up to a page).
 const SIZES = [64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500];
