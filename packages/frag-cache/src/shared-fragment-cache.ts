@@ -6,7 +6,9 @@ import type { SharedFragmentTable } from "./shared-fragment-table.js";
 
 /**
  * Options for {@link SharedFragmentCache}: the modes of `FragmentCacheOptions` (page and block
- * sizes come from the table).
+ * sizes come from the table). The first cache on a table fixes the zero/clear/poison modes; a cache
+ * asking for others is refused (`ERR_INVALID_ARGUMENT`), since a fragment's free runs in whichever
+ * worker frees it.
  *
  * @example
  * ```ts
@@ -130,7 +132,7 @@ export class SharedFragmentCache {
   #poisonReports = 0;
 
   constructor(table: SharedFragmentTable, source: PageSource, options: SharedFragmentCacheOptions = {}) {
-    if (table === null || typeof table !== "object" || !(table.refs instanceof Int32Array) || !(table.heads instanceof Int32Array)) {
+    if (table === null || typeof table !== "object" || !(table.refs instanceof Int32Array) || !(table.modes instanceof Int32Array)) {
       throw new MmkitError(ErrorCode.InvalidArgument, `table must be a SharedFragmentTable, got ${describeValue(table)}`);
     }
     if (source === null || typeof source !== "object" || typeof source.allocPages !== "function" || typeof source.freePages !== "function") {
@@ -145,6 +147,13 @@ export class SharedFragmentCache {
       if (value === true && backing === null) throw new MmkitError(ErrorCode.InvalidArgument, `${name} needs backing bytes: pass options.backing`);
     }
     if (options.onPoison !== undefined && typeof options.onPoison !== "function") throw new MmkitError(ErrorCode.InvalidArgument, `onPoison must be a function, got ${describeValue(options.onPoison)}`);
+    // Every cache on a table uses the same modes: the freeing worker scrubs for the allocating one.
+    const modes = 8 | (options.zeroOnAlloc === true ? 1 : 0) | (options.clearOnFree === true ? 2 : 0) | (options.poison === true ? 4 : 0);
+    const had = Atomics.compareExchange(table.modes, 0, 0, modes);
+    if (had !== 0 && had !== modes) {
+      const names = (m: number): string => ["zeroOnAlloc", "clearOnFree", "poison"].filter((_, i) => (m >> i) & 1).join(", ") || "none";
+      throw new MmkitError(ErrorCode.InvalidArgument, `every cache on a shared table must use the same modes: the table has ${names(had)}, these options ask for ${names(modes)}`);
+    }
     this.table = table;
     this.pageSize = table.pageSize;
     this.blockSize = table.blockSize;

@@ -63,6 +63,7 @@ export interface SharedFragmentTableOptions {
  * | `order` int8 per page | "frag-cache shared block order" | the block's order, at its head pfn |
  * | `starts` int32, pageSize/512 per page | "frag-cache shared fragment starts" | bit per 16-byte granule: a live fragment starts here |
  * | `ends` int32, pageSize/512 per page | "frag-cache shared fragment ends" | bit per granule: a fragment carved since the block was taken or recycled ends here |
+ * | `modes` int32 | "frag-cache shared modes" | the zero/clear/poison modes, fixed by the first cache: a free in one worker keeps the promise made by the cache that carved |
  *
  * With 4 KiB pages: 73 bytes per page of the source (1.8 %). Cost: `create` O(pages); `attach` O(1).
  *
@@ -93,6 +94,8 @@ export class SharedFragmentTable {
   readonly starts: Int32Array;
   /** Fragment end bits, one per 16-byte granule of memory. */
   readonly ends: Int32Array;
+  /** [0]: the zero/clear/poison modes every cache on the table uses, set by the first (0: none yet). */
+  readonly modes: Int32Array;
   readonly #handle: SharedFragmentTableHandle;
 
   private constructor(handle: SharedFragmentTableHandle, arena: SharedMetadataArena) {
@@ -106,6 +109,7 @@ export class SharedFragmentTable {
     this.order = arena.int8(handle.pages, "frag-cache shared block order");
     this.starts = arena.int32(words, "frag-cache shared fragment starts");
     this.ends = arena.int32(words, "frag-cache shared fragment ends");
+    this.modes = arena.int32(1, "frag-cache shared modes");
     this.#handle = handle;
   }
 
@@ -128,7 +132,7 @@ export class SharedFragmentTable {
     const blockBytes = requirePow2(options.blockBytes ?? FRAG_BLOCK_BYTES, "blockBytes");
     const words = (pages * pageSize) / (32 * FRAG_GRANULE);
     const line = (bytes: number): number => Math.ceil(bytes / 64) * 64;
-    const capacity = 2 * line(4 * pages) + line(pages) + 2 * line(4 * words);
+    const capacity = 2 * line(4 * pages) + line(pages) + 2 * line(4 * words) + line(4);
     const arena = new SharedMetadataArena({ capacity, maxArrays: 8 });
     const handle: SharedFragmentTableHandle = { format: "mmkit-shared-frag-table", version: SHARED_FRAG_TABLE_VERSION, pages, pageSize, blockBytes, arena: arena.handle };
     return new SharedFragmentTable(handle, arena);

@@ -31,19 +31,21 @@ test.each(["none", "clear", "poison"] as const)("producer and consumer workers t
   expect(pages.outstanding).toBe(0);
   expect(pages.state[2]).toBe(0); // no free refused by the page source (a double free would be)
   expect(table.check()).toBe(0);
-  if (mode === "clear") expect(new Uint8Array(memory).every((b) => b === 0)).toBe(true);
+  if (mode === "clear") expect(new Uint8Array(memory).every((b) => b === 0)).toBe(true); // every fragment scrubbed where it was freed
   expect(made.poisonReports + used.poisonReports).toBe(0); // the producer writes only live fragments
 
   // Two workers free the same fragments at once (each its parity first, then the other's), dropping
   // the same blocks' counts concurrently: each free succeeds exactly once, each block goes back once.
-  const fragments = new SharedFragmentCache(table, pages);
+  const bytes = new Uint8Array(memory);
+  const backing = { bytes: (address: number, length: number) => bytes.subarray(address, address + length) };
+  const fragments = new SharedFragmentCache(table, pages, { backing, clearOnFree: mode === "clear", poison: mode === "poison" });
   const live = new Int32Array(new SharedArrayBuffer(4 * 30_000));
   for (let i = 0; i < live.length; i++) live[i] = fragments.alloc(16 + 16 * (i % 2));
   expect(live.includes(-1)).toBe(false);
   fragments.drain();
   const gate = new Int32Array(new SharedArrayBuffer(4));
   const racer = new URL("./stress/free-racer.ts", import.meta.url);
-  const wins = (await Promise.all([0, 1].map((index) => runTsWorker(racer, { table: table.handle, pageState: pages.state, live, gate, index })))) as { freed: number; refused: number }[];
+  const wins = (await Promise.all([0, 1].map((index) => runTsWorker(racer, { table: table.handle, pageState: pages.state, memory, mode, live, gate, index })))) as { freed: number; refused: number }[];
   if (process.env.FRAG_STRESS_PRINT) console.log(JSON.stringify(wins));
   expect(wins[0]!.freed + wins[1]!.freed).toBe(live.length);
   expect(wins[0]!.refused + wins[1]!.refused).toBe(live.length);

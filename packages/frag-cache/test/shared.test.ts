@@ -189,6 +189,11 @@ describe("SharedFragmentCache in one thread", () => {
     expectMmkitError(() => SharedFragmentTable.create({ pages: 8, pageSize: 256 }), "ERR_OUT_OF_RANGE", "256");
     expectMmkitError(() => SharedFragmentTable.attach({} as never), "ERR_LAYOUT_MISMATCH", "version");
     expectMmkitError(() => new SharedFragmentCache(table, {} as never), "ERR_INVALID_ARGUMENT", "source");
+    const memory = sharedBacking(16);
+    expectMmkitError(() => new SharedFragmentCache(table, new FakePageSource(16), { backing: memory, clearOnFree: true }), "ERR_INVALID_ARGUMENT", "the table has none, these options ask for clearOnFree");
+    const cleared = SharedFragmentTable.create({ pages: 16 });
+    new SharedFragmentCache(cleared, new FakePageSource(16), { backing: memory, clearOnFree: true, zeroOnAlloc: true });
+    expectMmkitError(() => new SharedFragmentCache(SharedFragmentTable.attach(cleared.handle), new FakePageSource(16), { backing: memory, poison: true }), "ERR_INVALID_ARGUMENT", "zeroOnAlloc, clearOnFree");
     const far = new SharedFragmentCache(SharedFragmentTable.create({ pages: 8 }), new FakePageSource(64));
     far.alloc(64);
     far.drain();

@@ -7,8 +7,10 @@ import { MmkitError } from "@mmkit/physmem";
 import { SharedFragmentCache, SharedFragmentTable, type SharedFragmentTableHandle } from "../../src/index.ts";
 import { SharedPageSource } from "../shared-page-source.ts";
 
-const d = workerData as { table: SharedFragmentTableHandle; pageState: Int32Array; live: Int32Array; gate: Int32Array; index: number };
-const cache = new SharedFragmentCache(SharedFragmentTable.attach(d.table), new SharedPageSource(d.pageState));
+const d = workerData as { table: SharedFragmentTableHandle; pageState: Int32Array; memory: SharedArrayBuffer; mode: string; live: Int32Array; gate: Int32Array; index: number };
+const bytes = new Uint8Array(d.memory);
+const backing = { bytes: (address: number, length: number) => bytes.subarray(address, address + length) };
+const cache = new SharedFragmentCache(SharedFragmentTable.attach(d.table), new SharedPageSource(d.pageState), { backing, clearOnFree: d.mode === "clear", poison: d.mode === "poison" });
 let freed = 0;
 let refused = 0;
 const n = d.live.length;
