@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { MmkitError } from "@mmkit/physmem";
+import { MmkitError, describeValue } from "@mmkit/physmem";
 import { FragmentCache, POISON_BYTE, SharedFragmentCache, SharedFragmentTable, type FragmentBacking, type PoisonReport } from "@mmkit/frag-cache";
-import { expectMmkitError } from "@mmkit/test-support";
+import { HOSTILE_VALUES, expectMmkitError } from "@mmkit/test-support";
 import { FakePageSource } from "./fake-page-source.js";
 import { SharedPageSource } from "./shared-page-source.js";
 
@@ -211,5 +211,50 @@ describe("SharedFragmentCache in one thread", () => {
     const a = new SharedFragmentCache(table, source).alloc(64);
     new SharedFragmentCache(other, source).free(a);
     expect(table.refs[0]).toBe(32768);
+  });
+});
+
+describe("SharedFragmentCache bad-input sweep", () => {
+  /** A table with a retired block holding a fragment and a current block holding two, one freed. */
+  function build() {
+    const table = SharedFragmentTable.create({ pages: 32 });
+    const source = new FakePageSource(32);
+    const cache = new SharedFragmentCache(table, source);
+    const kept = cache.alloc(30000);
+    const live = cache.alloc(4000); // does not fit: block 0 retired with `kept`, block 1 current
+    cache.free(cache.alloc(64));
+    return { table, source, cache, kept, live };
+  }
+  const snapshot = (s: ReturnType<typeof build>) =>
+    JSON.stringify([Array.from(s.table.refs), Array.from(s.table.heads), Array.from(s.table.starts), Array.from(s.table.ends), s.cache.stats(), s.cache.currentBlock(), s.source.log]);
+
+  test.each(HOSTILE_VALUES.map(([label, value]) => [label, value] as const))("%s as size, align or address: a typed error naming it, or a legitimate call; nothing changed on error", (label, value) => {
+    const calls: [string, (s: ReturnType<typeof build>) => unknown][] = [
+      ["alloc(size)", (s) => s.cache.alloc(value as number)],
+      ["alloc(64, align)", (s) => s.cache.alloc(64, value as number)],
+      ["free(address)", (s) => s.cache.free(value as number)],
+    ];
+    for (const [name, call] of calls) {
+      const s = build();
+      const before = snapshot(s);
+      let thrown: unknown = null;
+      try {
+        call(s);
+      } catch (error) {
+        thrown = error;
+      }
+      if (thrown === null) {
+        // Legitimate only when the value is a valid argument: then the call did what it says.
+        // (undefined as align is the default, 1.)
+        expect(typeof value === "number" || (value === undefined && name.includes("align")), `${name} with ${label} returned`).toBe(true);
+        s.cache.check();
+        continue;
+      }
+      expect(thrown, `${name} with ${label}`).toBeInstanceOf(MmkitError);
+      expect(["ERR_INVALID_ARGUMENT", "ERR_OUT_OF_RANGE", "ERR_NOT_ALLOCATED"]).toContain((thrown as MmkitError).code);
+      expect((thrown as MmkitError).message).toContain(typeof value === "number" ? String(value) : describeValue(value));
+      expect(snapshot(s), `${name} with ${label} changed the state`).toBe(before);
+      s.cache.check();
+    }
   });
 });
