@@ -94,7 +94,7 @@ export class SharedFragmentTable {
   readonly starts: Int32Array;
   /** Fragment end bits, one per 16-byte granule of memory. */
   readonly ends: Int32Array;
-  /** [0]: the zero/clear/poison modes every cache on the table uses, set by the first (0: none yet). */
+  /** One int32: the zero/clear/poison modes every cache on the table uses, set by the first cache (0: none yet). */
   readonly modes: Int32Array;
   readonly #handle: SharedFragmentTableHandle;
 
