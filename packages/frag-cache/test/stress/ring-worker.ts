@@ -72,11 +72,12 @@ if (d.role === "producer") {
       continue;
     }
     const a = ring[32 + (head % RING)]!;
-    Atomics.store(ring, 0, head + 1);
     if (a === -1) break;
     if (words[a >>> 2] !== expect) badStamps++;
     expect++;
     cache.free(a);
+    // The slot is given back after the free, so an empty ring means every fragment was freed.
+    Atomics.store(ring, 0, head + 1);
   }
   parentPort!.postMessage({ ...cache.stats(), badStamps, received: expect - 1 });
 }
