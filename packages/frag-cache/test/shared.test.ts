@@ -204,6 +204,14 @@ describe("SharedFragmentCache in one thread", () => {
     expect(src.outstanding).toBe(0);
   });
 
+  test("the table costs 73 bytes per 4 KiB page (README), plus one int32 of modes", () => {
+    const t = SharedFragmentTable.create({ pages: 1024 });
+    const bytes = t.heads.byteLength + t.refs.byteLength + t.order.byteLength + t.starts.byteLength + t.ends.byteLength;
+    expect(bytes / 1024).toBe(73);
+    expect(t.modes.length).toBe(1);
+    expect(t.handle.arena.buffer.byteLength).toBeLessThan(1024 * 73 + 1024);
+  });
+
   test("a table attached from its handle sees the same memory", () => {
     const table = SharedFragmentTable.create({ pages: 16 });
     const other = SharedFragmentTable.attach(table.handle);
