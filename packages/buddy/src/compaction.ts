@@ -192,12 +192,12 @@ function suitableMigrationTarget(cc: CompactControl, blockStart: number): boolea
  * (marked allocated while isolated), until there are as many free pages as pages to move or the zone
  * would drop to its min watermark (`__isolate_free_page`). Returns where it stopped.
  */
-function isolateFreepagesBlock(cc: CompactControl, start: number, end: number): number {
+function isolateFreepagesBlock(cc: CompactControl, start: number, end: number, target: number): number {
   const s = cc.s;
   const mem = s.mem;
   const z = cc.node * ZONE_INTS;
   let p = start;
-  while (p < end && cc.freePages < cc.migratePages) {
+  while (p < end && cc.freePages < target) {
     const f = mem[p << PAGE_SHIFT]!;
     if (!headOnNode(f, cc.node)) {
       p++;
@@ -222,15 +222,17 @@ function isolateFreepagesBlock(cc: CompactControl, start: number, end: number): 
 
 /**
  * `isolate_freepages`: walks pageblocks down from the free scanner, staying above the migration
- * scanner's pageblock, until enough targets are isolated; the scanner stays in a pageblock it did
- * not finish.
+ * scanner's pageblock, until as many pages are isolated as are to move, and at least one more block
+ * (the isolated ones may all be too small for the block to move); the scanner stays in a pageblock
+ * it did not finish.
  */
 function isolateFreepages(cc: CompactControl): void {
   const s = cc.s;
   const pb = 1 << s.pbOrder;
   const lowLimit = (cc.migrateIdx & ~(pb - 1)) + pb;
+  const target = Math.max(cc.migratePages, cc.freePages + 1);
   let pos = cc.freeIdx;
-  while (cc.freePages < cc.migratePages) {
+  while (cc.freePages < target) {
     const blockStart = pos & ~(pb - 1);
     if (blockStart < lowLimit) {
       pos = blockStart - pb;
@@ -241,7 +243,7 @@ function isolateFreepages(cc: CompactControl): void {
       pos = blockStart - pb;
       continue;
     }
-    const stop = isolateFreepagesBlock(cc, pos, blockEnd);
+    const stop = isolateFreepagesBlock(cc, pos, blockEnd, target);
     if (stop >= blockEnd) pos = blockStart - pb;
     else {
       pos = stop;
