@@ -8,6 +8,7 @@ import { DEFAULT_EXTFRAG_THRESHOLD, compactionSuitable } from "./compaction-suit
 import { compactZone, type CompactResult, type CompactionRun } from "./compaction.js";
 import { tryToCompactPages } from "./direct-compaction.js";
 import { requireMover, type PageMover } from "./page-mover.js";
+import { DEFAULT_COMPACTION_PROACTIVENESS, fragmentationScoreNode, fragmentationScoreWmark } from "./proactive-compaction.js";
 import { applyInitialState } from "./apply-initial-state.js";
 import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
@@ -466,6 +467,46 @@ export class BuddyAllocator {
       this.#deferral.reset((s.mem[(pfn - s.base) << PAGE_SHIFT]! >>> 16) & 1023, order, true);
     } else this.#compaction.compactFail++;
     return { pfn, compaction: result };
+  }
+
+  /**
+   * kcompactd's proactive step (`should_proactive_compact_node` + `proactive_compact_node`), to
+   * call as a background tick: each node whose {@link fragmentationScore} is above the high mark
+   * of `proactiveness` (0..100, `vm.compaction_proactiveness`, default 20; 0 disables) is
+   * compacted over its whole zone until its zone score is at most the low mark
+   * (max(100 - proactiveness, 5); high = low + 10). Returns the runs done (none when every node is
+   * below the mark). Throws as {@link compact} does. O(maxOrder x nodes) + O(compaction).
+   *
+   * @example
+   * ```ts
+   * buddy.proactiveCompact(mover, 20);   // [] unless a node's score is above 90
+   * ```
+   */
+  proactiveCompact(mover: PageMover, proactiveness: number = DEFAULT_COMPACTION_PROACTIVENESS): CompactionRun[] {
+    const s = this.#s;
+    const m = requireMover(mover);
+    const p = requireInteger(proactiveness, "proactiveness", 0, 100);
+    const runs: CompactionRun[] = [];
+    if (p === 0) return runs;
+    for (let n = 0; n < s.nodeCount; n++) {
+      if (fragmentationScoreNode(s, n) <= fragmentationScoreWmark(p, false)) continue;
+      runs.push(compactZone(s, this.#compaction, m, n, -1, fragmentationScoreWmark(p, true)));
+    }
+    return runs;
+  }
+
+  /**
+   * The fragmentation score of `node` (default the first node) as kcompactd computes it
+   * (`fragmentation_score_node`): the percentage of free pages outside blocks of a pageblock or
+   * more, weighted by present pages / (present + 1); 0..100. O(maxOrder).
+   *
+   * @example
+   * ```ts
+   * buddy.fragmentationScore();   // 0 on a fresh allocator
+   * ```
+   */
+  fragmentationScore(node?: number): number {
+    return fragmentationScoreNode(this.#s, Math.max(0, this.#node(node)));
   }
 
   /**

@@ -7,6 +7,7 @@ import { delFromFreeList } from "./free-lists.js";
 import { MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, ZONE_INTS, Z_FREE, Z_MIN, Z_SPAN_END, Z_SPAN_START, headFlags } from "./layout.js";
 import type { PageMover } from "./page-mover.js";
 import { drainAll } from "./per-cpu.js";
+import { fragmentationScoreZone } from "./proactive-compaction.js";
 import type { BuddyState } from "./state.js";
 
 /**
@@ -80,6 +81,8 @@ class CompactControl {
     readonly node: number,
     readonly order: number,
     readonly mover: PageMover,
+    /** Proactive run: finished once the zone's fragmentation score is at most this; -1 otherwise. */
+    readonly proactiveLow: number,
   ) {
     const z = node * ZONE_INTS;
     const pb = 1 << s.pbOrder;
@@ -116,9 +119,10 @@ function scannersMet(cc: CompactControl): boolean {
   return cc.freeIdx >> cc.s.pbOrder <= cc.migrateIdx >> cc.s.pbOrder;
 }
 
-/** `__compact_finished`. */
+/** `__compact_finished`: scanners met; a proactive run's score low enough; the order free with the watermark met. */
 function compactFinished(cc: CompactControl): CompactResult {
   if (scannersMet(cc)) return "complete";
+  if (cc.proactiveLow >= 0) return fragmentationScoreZone(cc.s, cc.node) > cc.proactiveLow ? "continue" : "success";
   if (cc.order >= 0 && watermarkOk(cc.s, cc.node, cc.order, 0)) return "success";
   return "continue";
 }
@@ -347,12 +351,13 @@ function releaseFreepages(cc: CompactControl): void {
 
 /**
  * `compact_zone`: one run over node slot `node` for `order` (-1: the whole zone, as
- * `/proc/sys/vm/compact_memory`). Drains the per-CPU lists first. Adds its figures to `counters`
- * even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
+ * `/proc/sys/vm/compact_memory`), or a proactive run (`proactiveLow` >= 0: until the zone's
+ * fragmentation score is at most that). Drains the per-CPU lists first. Adds its figures to
+ * `counters` even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
  */
-export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number): CompactionRun {
+export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1): CompactionRun {
   drainAll(s);
-  const cc = new CompactControl(s, node, order, mover);
+  const cc = new CompactControl(s, node, order, mover, proactiveLow);
   let result: CompactResult = "continue";
   try {
     for (;;) {

@@ -17,6 +17,7 @@ type Op =
   | { kind: "pin"; pick: number }
   | { kind: "compact"; order: number; node: number }
   | { kind: "direct"; order: number }
+  | { kind: "proactive"; proactiveness: number }
   | { kind: "misbehave"; pick: number; lie: boolean }
   | { kind: "fillAndThin"; every: number; node: number };
 
@@ -26,6 +27,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("pin" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("compact" as const), order: fc.integer({ min: -1, max: 3 }), node: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("direct" as const), order: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("proactive" as const), proactiveness: fc.nat(100) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("misbehave" as const), pick: fc.nat(), lie: fc.boolean() }) },
   // Fill a node with movable pages, then free every 2nd..4th: the fragmented machine compaction is for.
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("fillAndThin" as const), every: fc.integer({ min: 2, max: 4 }), node: fc.nat(1) }) },
@@ -79,6 +81,13 @@ test("model: random movable/unmovable churn with compaction at random points; th
           if (run!.result === "success") expect(b.largestFreeOrder(op.node === 0 ? 0 : 1)).toBeGreaterThanOrEqual(op.order);
           // Pinned pages never move.
           for (const [from] of owner.moves.slice(before)) expect(owner.pinned.has(from)).toBe(false);
+        } else if (op.kind === "proactive") {
+          const free = b.freePageCount();
+          for (const run of b.proactiveCompact(owner, op.proactiveness)) {
+            totals.moved += run.migrated;
+            if (run.result === "success") expect(b.fragmentationScore(run.node)).toBeLessThanOrEqual(Math.max(100 - op.proactiveness, 5));
+          }
+          expect(b.freePageCount()).toBe(free);
         } else if (op.kind === "fillAndThin") {
           const node = op.node === 0 ? 0 : 1;
           const filled: number[] = [];

@@ -203,3 +203,31 @@ describe("direct compaction, suitability and deferral", () => {
     ownerAgrees(b, owner);
   });
 });
+
+describe("proactive compaction (kcompactd's rule)", () => {
+  test.each([
+    [0, [], 98, [32, 0, 0, 0, 0]],
+    [5, [], 98, [32, 0, 0, 0, 0]],
+    [20, [{ node: 0, order: -1, result: "success", migrated: 4, failed: 0, migrateScanned: 8, freeScanned: 7, isolated: 8 }], 73, [24, 0, 0, 1, 0]],
+    [50, [{ node: 0, order: -1, result: "success", migrated: 8, failed: 0, migrateScanned: 16, freeScanned: 15, isolated: 16 }], 49, [16, 0, 0, 0, 1]],
+    [100, [{ node: 0, order: -1, result: "complete", migrated: 14, failed: 1, migrateScanned: 32, freeScanned: 28, isolated: 30 }], 11, [4, 0, 1, 1, 1]],
+  ] as const)("proactiveness %i: score 98 -> runs, score after, free blocks", (proactiveness, runs, after, blocks) => {
+    const { b, owner } = checkerboard();
+    // 32 free single pages, none in a pageblock-sized block: zone score 100, weighted 64 * 100 / 65 = 98.
+    expect(b.fragmentationScore()).toBe(98);
+    // High mark min(max(100 - p, 5) + 10, 100): 100 for p 0 (disabled) and 5, so no run; 90, 60, 15 otherwise;
+    // the run stops once the zone score is at most the low mark (80, 50, 5).
+    expect(b.proactiveCompact(owner, proactiveness)).toEqual(runs);
+    expect(b.fragmentationScore()).toBe(after);
+    expect(b.buddyinfo()[0]!.freeBlocks).toEqual(blocks);
+    b.check();
+    ownerAgrees(b, owner);
+  });
+
+  test("bad proactiveness throws and changes nothing", () => {
+    const { b, owner } = checkerboard();
+    expectMisuse(b, () => b.proactiveCompact(owner, 101), "ERR_OUT_OF_RANGE", "proactiveness");
+    expectMisuse(b, () => b.proactiveCompact(owner, 1.5), "ERR_INVALID_ARGUMENT", "proactiveness");
+    expectMisuse(b, () => b.proactiveCompact(null as never), "ERR_INVALID_ARGUMENT", "page mover");
+  });
+});
