@@ -59,6 +59,9 @@ export interface CompactionRun {
   readonly isolated: number;
 }
 
+/** Allocators with a run in progress: a mover that starts another run on the same one is refused. */
+const running = new WeakSet<BuddyState>();
+
 /** `struct compact_control`: the state of one run. */
 class CompactControl {
   migrateIdx: number;
@@ -298,6 +301,11 @@ function migratePages(cc: CompactControl): void {
     const f = mem[src << PAGE_SHIFT]!;
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
+    // The owner may have freed the block since it was isolated (from a mover callback): skip it.
+    if ((f & STATE_MASK) !== STATE_ALLOCATED || ((f >> MT_SHIFT) & MT_MASK) !== MigrateType.Movable) {
+      cc.migratePages -= n;
+      continue;
+    }
     // The free scanner isolates as many pages as are still to move, this block included.
     const dst = compactionAlloc(cc, order);
     if (dst < 0) {
@@ -313,6 +321,10 @@ function migratePages(cc: CompactControl): void {
     let moved: boolean;
     try {
       moved = askMover(() => cc.mover.migrate(from, to, order), "migrate");
+      const target = headFlags(cc.node, STATE_ALLOCATED, MigrateType.Movable, order);
+      if (mem[src << PAGE_SHIFT] !== f || mem[dst << PAGE_SHIFT] !== target) {
+        throw new MmkitError(ErrorCode.InvalidState, `the page mover changed the allocator while moving pfn ${from} to pfn ${to} (it freed or reused one of them); the move is not counted`);
+      }
       if (moved) {
         const holdsTo = askMover(() => cc.mover.holds(to), "holds");
         const holdsFrom = askMover(() => cc.mover.holds(from), "holds");
@@ -356,9 +368,11 @@ function releaseFreepages(cc: CompactControl): void {
  * `counters` even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
  */
 export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1): CompactionRun {
+  if (running.has(s)) throw new MmkitError(ErrorCode.InvalidState, "compaction is already running on this allocator (called from a page mover?)");
   drainAll(s);
   const cc = new CompactControl(s, node, order, mover, proactiveLow);
   let result: CompactResult = "continue";
+  running.add(s);
   try {
     for (;;) {
       result = compactFinished(cc);
@@ -371,6 +385,7 @@ export function compactZone(s: BuddyState, counters: CompactionCounters, mover: 
     cc.migrateList.length = 0;
     cc.migratePages = 0;
     releaseFreepages(cc);
+    running.delete(s);
     counters.compactMigrateScanned += cc.migrateScanned;
     counters.compactFreeScanned += cc.freeScanned;
     counters.compactIsolated += cc.isolated;

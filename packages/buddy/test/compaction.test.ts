@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { COMPACT_CLUSTER_MAX, MigrateType } from "@mmkit/buddy";
-import { checkerboard, ownerAgrees } from "./compaction-owner.ts";
+import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
 import { expectMisuse, small } from "./helpers.ts";
 
 function codeOf(fn: () => unknown): string {
@@ -126,6 +126,35 @@ describe("a mover that misbehaves", () => {
     expect(b.blockOf(60)).toMatchObject({ state: "free" });
     expect(b.freePageCount()).toBe(32);
     b.check();
+  });
+
+  test("a mover that frees the page it is asked to move, or starts another run, is ERR_INVALID_STATE", () => {
+    const freeing = checkerboard();
+    freeing.owner.migrate = (from: number) => {
+      freeing.b.freePages(from, 0);
+      freeing.owner.pages.delete(from);
+      return true;
+    };
+    expect(codeOf(() => freeing.b.compact(freeing.owner))).toBe(
+      "ERR_INVALID_STATE: the page mover changed the allocator while moving pfn 1 to pfn 60 (it freed or reused one of them); the move is not counted",
+    );
+    expect(freeing.b.freePageCount()).toBe(33);
+    freeing.b.check();
+    ownerAgrees(freeing.b, freeing.owner);
+
+    const nested = checkerboard();
+    nested.owner.migrate = () => {
+      nested.b.compact(nested.owner);
+      return true;
+    };
+    expect(codeOf(() => nested.b.compact(nested.owner))).toBe("ERR_INVALID_STATE: the page mover threw in migrate: compaction is already running on this allocator (called from a page mover?)");
+    expect(nested.b.freePageCount()).toBe(32);
+    nested.b.check();
+    ownerAgrees(nested.b, nested.owner);
+    // The allocator is usable afterwards: a clean run works.
+    nested.owner.migrate = Owner.prototype.migrate;
+    expect(nested.b.compact(nested.owner, { order: 2 })[0]!.result).toBe("success");
+    nested.b.check();
   });
 
   test("bad arguments throw and change nothing", () => {
