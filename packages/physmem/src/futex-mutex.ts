@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "./errors.js";
-import { LOCK_INTS, L_ACQUIRED, L_CONTENDED, L_OWNER, L_STATE, L_WAITS, add, bump, canBlock, lockStats, requireLockWord, type LockStats, type SharedLock } from "./lock-word.js";
+import { LOCK_INTS, L_ACQUIRED, L_CONTENDED, L_OWNER, L_STATE, L_WAITS, add, bump, canBlock, holderOf, lockStats, requireLockWord, resetLockStats, takeFromDead, tryTake, type LockStats, type SharedLock } from "./lock-word.js";
 
 /** Polls of the word before a contended taker goes to sleep (a holder's section is usually short). */
 const SPIN_BEFORE_SLEEP = 64;
@@ -98,11 +98,7 @@ export class FutexMutex implements SharedLock {
   }
 
   tryLock(): boolean {
-    const w = this.#w;
-    if (Atomics.compareExchange(w, L_STATE, 0, 1) !== 0) return false;
-    w[L_OWNER] = this.owner;
-    bump(w, L_ACQUIRED);
-    return true;
+    return tryTake(this.#w, this.owner);
   }
 
   unlock(): void {
@@ -116,7 +112,7 @@ export class FutexMutex implements SharedLock {
   }
 
   holder(): number {
-    return Atomics.load(this.#w, L_STATE) === 0 ? 0 : this.#w[L_OWNER]!;
+    return holderOf(this.#w);
   }
 
   stats(): LockStats {
@@ -124,15 +120,12 @@ export class FutexMutex implements SharedLock {
   }
 
   resetStats(): void {
-    for (let i = L_ACQUIRED; i < LOCK_INTS; i++) this.#w[i] = 0;
+    resetLockStats(this.#w);
   }
 
   breakLock(deadOwner: number): boolean {
-    const w = this.#w;
-    if (Atomics.load(w, L_STATE) === 0 || w[L_OWNER] !== deadOwner) return false;
-    w[L_OWNER] = 0;
-    Atomics.store(w, L_STATE, 0);
-    Atomics.notify(w, L_STATE);
+    if (!takeFromDead(this.#w, deadOwner)) return false;
+    Atomics.notify(this.#w, L_STATE);
     return true;
   }
 }

@@ -88,6 +88,35 @@ export function add(word: Int32Array, at: number, n: number): void {
   word[at + 1] = Math.floor(total / 2 ** 32);
 }
 
+/** The uncontended take both locks share: one compare-exchange, then the owner and the count. */
+export function tryTake(word: Int32Array, owner: number): boolean {
+  if (Atomics.compareExchange(word, L_STATE, 0, 1) !== 0) return false;
+  word[L_OWNER] = owner;
+  bump(word, L_ACQUIRED);
+  return true;
+}
+
+/** The worker id holding the lock, or 0 when it is free. */
+export function holderOf(word: Int32Array): number {
+  return Atomics.load(word, L_STATE) === 0 ? 0 : word[L_OWNER]!;
+}
+
+/** Zeroes the counters (acquisitions, contended, waits), leaving the state and owner alone. */
+export function resetLockStats(word: Int32Array): void {
+  for (let i = L_ACQUIRED; i < LOCK_INTS; i++) word[i] = 0;
+}
+
+/**
+ * The first half of `breakLock`: if `deadOwner` holds the lock, clears the owner and the state and
+ * returns true (the caller wakes sleepers, if it has any); otherwise changes nothing.
+ */
+export function takeFromDead(word: Int32Array, deadOwner: number): boolean {
+  if (Atomics.load(word, L_STATE) === 0 || word[L_OWNER] !== deadOwner) return false;
+  word[L_OWNER] = 0;
+  Atomics.store(word, L_STATE, 0);
+  return true;
+}
+
 /** Reads the 64-bit counter at `at`. */
 export function readCounter(word: Int32Array, at: number): number {
   return word[at + 1]! * 2 ** 32 + (word[at]! >>> 0);

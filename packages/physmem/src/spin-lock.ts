@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "./errors.js";
-import { LOCK_INTS, L_ACQUIRED, L_CONTENDED, L_OWNER, L_STATE, L_WAITS, add, bump, lockStats, requireLockWord, type LockStats, type SharedLock } from "./lock-word.js";
+import { LOCK_INTS, L_ACQUIRED, L_CONTENDED, L_OWNER, L_STATE, L_WAITS, add, bump, holderOf, lockStats, requireLockWord, resetLockStats, takeFromDead, tryTake, type LockStats, type SharedLock } from "./lock-word.js";
 
 /** Longest backoff, in polls of the lock word, between two attempts. */
 const MAX_BACKOFF = 1024;
@@ -58,11 +58,7 @@ export class SpinLock implements SharedLock {
   }
 
   tryLock(): boolean {
-    const w = this.#w;
-    if (Atomics.compareExchange(w, L_STATE, 0, 1) !== 0) return false;
-    w[L_OWNER] = this.owner;
-    bump(w, L_ACQUIRED);
-    return true;
+    return tryTake(this.#w, this.owner);
   }
 
   unlock(): void {
@@ -73,7 +69,7 @@ export class SpinLock implements SharedLock {
   }
 
   holder(): number {
-    return Atomics.load(this.#w, L_STATE) === 0 ? 0 : this.#w[L_OWNER]!;
+    return holderOf(this.#w);
   }
 
   stats(): LockStats {
@@ -81,14 +77,10 @@ export class SpinLock implements SharedLock {
   }
 
   resetStats(): void {
-    for (let i = L_ACQUIRED; i < LOCK_INTS; i++) this.#w[i] = 0;
+    resetLockStats(this.#w);
   }
 
   breakLock(deadOwner: number): boolean {
-    const w = this.#w;
-    if (Atomics.load(w, L_STATE) === 0 || w[L_OWNER] !== deadOwner) return false;
-    w[L_OWNER] = 0;
-    Atomics.store(w, L_STATE, 0);
-    return true;
+    return takeFromDead(this.#w, deadOwner);
   }
 }
