@@ -164,8 +164,8 @@ export class ChunkParser {
       i++;
     }
     // <blank><digits>.<digits> before it.
-    // Read in one backward pass (each digit touched once); at most 15 digits in all, so every sum is
-    // an exact integer (longer timestamps go to the slow path).
+    // Read in one backward pass (each digit touched once). Up to 15 digits every sum is an exact
+    // integer; a longer timestamp (a nanosecond clock on a long uptime) is read as text by Number().
     let k = i - 1;
     let frac = 0;
     let scale = 1;
@@ -182,9 +182,11 @@ export class ChunkParser {
       whole += (c - 48) * unit;
       unit *= 10;
     }
-    if (k === dot - 1 || k < s || u8[k] !== 32 || i - k - 2 > 15) return -1;
+    if (k === dot - 1 || k < s || u8[k] !== 32) return -1;
+    const digits = i - k - 2;
+    if (digits > 64) return -1;
     // (integer / power of ten) is the correctly rounded value, as Number("3.030646") gives.
-    const time = (whole * scale + frac) / scale;
+    const time = digits <= 15 ? (whole * scale + frac) / scale : Number(String.fromCharCode(...u8.subarray(k + 1, i)));
     // The CPU column: where it was on the previous line (ftrace pads `<comm>-<pid>` to a fixed width), else found.
     let cpu = 0;
     const open = s + this.#cpuOpen;
