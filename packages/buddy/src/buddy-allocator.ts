@@ -2,12 +2,19 @@ import { ErrorCode, MmkitError, describeValue, requireInteger, type ArrayFactory
 import { allocCore } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import { checkInvariants } from "./check.js";
+import { newCompactionCounters, type CompactionCounters } from "./compaction-counters.js";
+import { CompactionDeferral } from "./compaction-deferral.js";
+import { DEFAULT_EXTFRAG_THRESHOLD, compactionSuitable } from "./compaction-suitable.js";
+import { compactZone, type CompactResult, type CompactionRun } from "./compaction.js";
+import { tryToCompactPages } from "./direct-compaction.js";
+import { requireMover, type PageMover } from "./page-mover.js";
+import { DEFAULT_COMPACTION_PROACTIVENESS, fragmentationScoreNode, fragmentationScoreWmark } from "./proactive-compaction.js";
 import { applyInitialState } from "./apply-initial-state.js";
 import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
-import { MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
+import { AF_THISNODE, MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
 import { diagnoseFree, orderError, parseAllocOptions, type AllocOptions, type ParsedAlloc } from "./misuse.js";
 import { drainAll, pcpBase } from "./per-cpu.js";
 import { BuddyState, type BuddyCounters, type BuddyOptions } from "./state.js";
@@ -45,6 +52,54 @@ export interface BlockInfo {
   readonly migratetype: MigrateType;
   /** Node id. */
   readonly node: number;
+}
+
+/**
+ * Options of {@link BuddyAllocator.compact}.
+ *
+ * @example
+ * ```ts
+ * buddy.compact(mover, { order: 9, node: 0 });
+ * ```
+ */
+export interface CompactOptions {
+  /** Order to compact for: stop once a block of it is free with the min watermark met; -1 (default) compacts the whole zone. */
+  order?: number;
+  /** Node id to compact (default every node, in id order). */
+  node?: number;
+}
+
+/**
+ * What {@link BuddyAllocator.allocPagesCompacting} did.
+ *
+ * @example
+ * ```ts
+ * const { pfn, compaction } = buddy.allocPagesCompacting(9, mover, { migratetype: MigrateType.Movable });
+ * // pfn: first pfn of the block or -1; compaction: null if the first try succeeded, else "success", "complete", ...
+ * ```
+ */
+export interface CompactingAlloc {
+  /** First pfn of the block, or -1. */
+  readonly pfn: number;
+  /** The direct compaction's result (`COMPACT_*`), or null when none ran (the first try succeeded, or order 0). */
+  readonly compaction: CompactResult | null;
+}
+
+/**
+ * Deferred-compaction state of a node (`compact_considered`, `compact_defer_shift`, `compact_order_failed`).
+ *
+ * @example
+ * ```ts
+ * buddy.compactionDeferral(0);   // { considered: 0, deferShift: 1, orderFailed: 9 } after one failed order-9 run
+ * ```
+ */
+export interface CompactionDeferState {
+  /** Requests of a deferred order seen since the last failure. */
+  readonly considered: number;
+  /** Compaction is tried once per 2^deferShift requests (0..6). */
+  readonly deferShift: number;
+  /** Lowest order whose compaction failed; smaller orders are never deferred. */
+  readonly orderFailed: number;
 }
 
 const STATE_NAMES = ["none", "free", "per-cpu", "allocated"] as const;
@@ -87,6 +142,9 @@ export class BuddyAllocator {
   readonly #s: BuddyState;
   readonly #fronts: CpuFront[];
   readonly #parsed: ParsedAlloc = { mt: 0, node: 0, flags: 0, cpu: -1 };
+  #compaction: CompactionCounters = newCompactionCounters();
+  readonly #deferral: CompactionDeferral;
+  #extfragThreshold = DEFAULT_EXTFRAG_THRESHOLD;
 
   constructor(map: MemoryMap, options: BuddyOptions = {}) {
     const s = new BuddyState(map, options);
@@ -98,6 +156,7 @@ export class BuddyAllocator {
     this.pageSize = s.pageSize;
     this.cpus = s.cpuCount;
     this.minFreeKbytes = s.minFreeKbytes;
+    this.#deferral = new CompactionDeferral(s.nodeCount);
     // A described starting state (a kernel's snapshot laid out), or memblock_free_all: every RAM
     // range goes to the free lists in maximal aligned blocks, at the tail (FPI_TO_TAIL), so the
     // lists start in address order.
@@ -353,8 +412,142 @@ export class BuddyAllocator {
     return c;
   }
 
-  /** Zeroes the event counters. */
+  /**
+   * Runs compaction (`compact_zone`) on one node or every node: movable pages of Movable pageblocks
+   * move, through `mover`, from the bottom of the zone to free pages at its top, until the scanners
+   * meet or, with `options.order`, a block of that order is free with the min watermark met. No
+   * deferral or suitability check (that is {@link allocPagesCompacting}). Throws
+   * `ERR_INVALID_ARGUMENT`/`ERR_OUT_OF_RANGE` on bad arguments (nothing changed) and
+   * `ERR_INVALID_STATE` when the mover throws or lies (the moves done stay done; every page is
+   * accounted for). O(pages of the nodes) plus one mover call per block moved.
+   *
+   * @example
+   * ```ts
+   * const [run] = buddy.compact(mover, { order: 9, node: 0 });
+   * run.result;   // "success" or "complete"
+   * ```
+   */
+  compact(mover: PageMover, options: CompactOptions = {}): CompactionRun[] {
+    const s = this.#s;
+    const m = requireMover(mover);
+    if (options === null || typeof options !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `compact options must be an object, got ${describeValue(options)}`);
+    const order = options.order === undefined ? -1 : requireInteger(options.order, "order", -1, s.maxOrder);
+    const only = options.node === undefined ? -1 : s.requireNode(options.node, "node");
+    const runs: CompactionRun[] = [];
+    for (let n = 0; n < s.nodeCount; n++) if (only < 0 || n === only) runs.push(compactZone(s, this.#compaction, m, n, order));
+    return runs;
+  }
+
+  /**
+   * `allocPages`, and when that fails for order > 0, direct compaction as the kernel's slow path
+   * does it (`__alloc_pages_direct_compact`): the nodes in zonelist order, each unless its
+   * compaction is deferred or not suitable ({@link compactionSuitable}), then one more try.
+   * Counts `compact_stall` when compaction was not skipped, then `compact_success` or
+   * `compact_fail`; a run that completes without success defers the node (`defer_compaction`).
+   * Throws as `allocPages` and {@link compact} do. O(allocPages) + O(compaction).
+   *
+   * @example
+   * ```ts
+   * const { pfn } = buddy.allocPagesCompacting(9, mover);
+   * ```
+   */
+  allocPagesCompacting(order: number, mover: PageMover, options?: AllocOptions): CompactingAlloc {
+    const s = this.#s;
+    const m = requireMover(mover);
+    const first = this.allocPages(order, options);
+    if (first >= 0 || order === 0) return { pfn: first, compaction: null };
+    const p: ParsedAlloc = { mt: 0, node: 0, flags: 0, cpu: -1 };
+    if (options !== undefined) parseAllocOptions(s, options, 0, p, true);
+    const result = tryToCompactPages(s, this.#compaction, this.#deferral, m, order, p.node, (p.flags & AF_THISNODE) !== 0, this.#extfragThreshold);
+    if (result === "skipped") return { pfn: -1, compaction: result };
+    this.#compaction.compactStall++;
+    const pfn = this.allocPages(order, options);
+    if (pfn >= 0) {
+      this.#compaction.compactSuccess++;
+      this.#deferral.reset((s.mem[(pfn - s.base) << PAGE_SHIFT]! >>> 16) & 1023, order, true);
+    } else this.#compaction.compactFail++;
+    return { pfn, compaction: result };
+  }
+
+  /**
+   * kcompactd's proactive step (`should_proactive_compact_node` + `proactive_compact_node`), to
+   * call as a background tick: each node whose {@link fragmentationScore} is above the high mark
+   * of `proactiveness` (0..100, `vm.compaction_proactiveness`, default 20; 0 disables) is
+   * compacted over its whole zone until its zone score is at most the low mark
+   * (max(100 - proactiveness, 5); high = low + 10). Returns the runs done (none when every node is
+   * below the mark). Throws as {@link compact} does. O(maxOrder x nodes) + O(compaction).
+   *
+   * @example
+   * ```ts
+   * buddy.proactiveCompact(mover, 20);   // [] unless a node's score is above 90
+   * ```
+   */
+  proactiveCompact(mover: PageMover, proactiveness: number = DEFAULT_COMPACTION_PROACTIVENESS): CompactionRun[] {
+    const s = this.#s;
+    const m = requireMover(mover);
+    const p = requireInteger(proactiveness, "proactiveness", 0, 100);
+    const runs: CompactionRun[] = [];
+    if (p === 0) return runs;
+    for (let n = 0; n < s.nodeCount; n++) {
+      if (fragmentationScoreNode(s, n) <= fragmentationScoreWmark(p, false)) continue;
+      runs.push(compactZone(s, this.#compaction, m, n, -1, fragmentationScoreWmark(p, true)));
+    }
+    return runs;
+  }
+
+  /**
+   * The fragmentation score of `node` (default the first node) as kcompactd computes it
+   * (`fragmentation_score_node`): the percentage of free pages outside blocks of a pageblock or
+   * more, weighted by present pages / (present + 1); 0..100. O(maxOrder).
+   *
+   * @example
+   * ```ts
+   * buddy.fragmentationScore();   // 0 on a fresh allocator
+   * ```
+   */
+  fragmentationScore(node?: number): number {
+    return fragmentationScoreNode(this.#s, Math.max(0, this.#node(node)));
+  }
+
+  /**
+   * `compaction_suitable` for an allocation of `order` on `node` (default the first node): "success"
+   * when it would already succeed, "skipped" when compaction cannot help (too few free pages, or a
+   * fragmentation index in [0, extfragThreshold] for a costly order), else "continue". O(maxOrder).
+   *
+   * @example
+   * ```ts
+   * buddy.compactionSuitable(9);   // "continue" on a fragmented machine with memory to spare
+   * ```
+   */
+  compactionSuitable(order: number, node?: number): CompactResult {
+    const o = requireInteger(order, "order", 0, this.maxOrder);
+    return compactionSuitable(this.#s, Math.max(0, this.#node(node)), o, this.#extfragThreshold);
+  }
+
+  /** `vm.extfrag_threshold` (0..1000, default 500) used by {@link compactionSuitable}. */
+  get extfragThreshold(): number {
+    return this.#extfragThreshold;
+  }
+
+  set extfragThreshold(value: number) {
+    this.#extfragThreshold = requireInteger(value, "extfragThreshold", 0, 1000);
+  }
+
+  /** The deferred-compaction state of `node` (default the first node). O(1). */
+  compactionDeferral(node?: number): CompactionDeferState {
+    const n = Math.max(0, this.#node(node));
+    const d = this.#deferral;
+    return { considered: d.considered[n]!, deferShift: d.shift[n]!, orderFailed: d.orderFailed[n]! };
+  }
+
+  /** A copy of the compaction counters (the `compact_*` and `pgmigrate_*` lines of `/proc/vmstat`). */
+  compactionCounters(): CompactionCounters {
+    return { ...this.#compaction };
+  }
+
+  /** Zeroes the event counters (the compaction counters too). */
   resetCounters(): void {
+    this.#compaction = newCompactionCounters();
     this.#s.resetCounters();
     for (const front of this.#fronts) front.resetFastCounters();
   }

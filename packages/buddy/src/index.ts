@@ -1,4 +1,10 @@
-export { BuddyAllocator, type BlockInfo } from "./buddy-allocator.js";
+export { BuddyAllocator, type BlockInfo, type CompactOptions, type CompactingAlloc, type CompactionDeferState } from "./buddy-allocator.js";
+export type { PageMover } from "./page-mover.js";
+export type { CompactionCounters } from "./compaction-counters.js";
+export { COMPACT_CLUSTER_MAX, type CompactResult, type CompactionRun } from "./compaction.js";
+export { COMPACT_MAX_DEFER_SHIFT } from "./compaction-deferral.js";
+export { DEFAULT_EXTFRAG_THRESHOLD } from "./compaction-suitable.js";
+export { DEFAULT_COMPACTION_PROACTIVENESS } from "./proactive-compaction.js";
 export type { CpuPages } from "./cpu-pages.js";
 export { SharedBuddy, SHARED_BUDDY_VERSION, type SharedBuddyHandle, type SharedBuddyOptions } from "./shared-buddy.js";
 export type { AllocOptions } from "./misuse.js";
