@@ -52,9 +52,24 @@ export class ChunkParser {
       buf = buf.subarray(nl + 1);
     }
     if (this.#pending !== null) {
-      buf = Buffer.concat([this.#pending, buf]);
-      this.#pending = null;
+      // Join only the cut line with its rest (not the whole chunk: that would copy every byte once more).
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        buf = Buffer.concat([this.#pending, buf]);
+        this.#pending = null;
+      } else {
+        const head = Buffer.concat([this.#pending, buf.subarray(0, nl + 1)]);
+        this.#pending = null;
+        this.#lines(head, out);
+        buf = buf.subarray(nl + 1);
+      }
     }
+    this.#lines(buf, out);
+  }
+
+  /** Parses the complete lines of `buf`, keeping what follows its last newline for the next chunk. */
+  #lines(buf: Buffer, out: TraceEventBatch): void {
+    if (buf.length === 0) return;
     const last = buf.lastIndexOf(10);
     if (last === -1) {
       if (buf.length > MAX_LINE_BYTES) {
@@ -149,23 +164,29 @@ export class ChunkParser {
       i++;
     }
     // <blank><digits>.<digits> before it.
+    // Read in one backward pass (each digit touched once). Up to 15 digits every sum is an exact
+    // integer; a longer timestamp (a nanosecond clock on a long uptime) is read as text by Number().
     let k = i - 1;
-    while (k >= s && isDigit(u8[k]!)) k--;
+    let frac = 0;
+    let scale = 1;
+    for (let c = u8[k]!; k >= s && c >= 48 && c <= 57; c = u8[--k]!) {
+      frac += (c - 48) * scale;
+      scale *= 10;
+    }
     if (k === i - 1 || k <= s || u8[k] !== 46) return -1;
     const dot = k;
     k--;
-    while (k >= s && isDigit(u8[k]!)) k--;
-    if (k === dot - 1 || k < s || u8[k] !== 32) return -1;
     let whole = 0;
-    for (let d = k + 1; d < dot; d++) whole = whole * 10 + (u8[d]! - 48);
-    let frac = 0;
-    let scale = 1;
-    for (let d = dot + 1; d < i; d++) {
-      frac = frac * 10 + (u8[d]! - 48);
-      scale *= 10;
+    let unit = 1;
+    for (let c = u8[k]!; k >= s && c >= 48 && c <= 57; c = u8[--k]!) {
+      whole += (c - 48) * unit;
+      unit *= 10;
     }
+    if (k === dot - 1 || k < s || u8[k] !== 32) return -1;
+    const digits = i - k - 2;
+    if (digits > 64) return -1;
     // (integer / power of ten) is the correctly rounded value, as Number("3.030646") gives.
-    const time = (whole * scale + frac) / scale;
+    const time = digits <= 15 ? (whole * scale + frac) / scale : Number(String.fromCharCode(...u8.subarray(k + 1, i)));
     // The CPU column: where it was on the previous line (ftrace pads `<comm>-<pid>` to a fixed width), else found.
     let cpu = 0;
     const open = s + this.#cpuOpen;
@@ -189,12 +210,11 @@ export class ChunkParser {
     let p = i + 2;
     for (let n = 0; n < 8; n++) if (u8[p + n] !== MM_PAGE[n]) return -1;
     p += 8;
-    const nameStart = p;
-    for (let c = u8[p]; c !== 58; c = u8[++p]) if (c === 10 || c === 32) return -1;
-    if (u8[p + 1] !== 32) return -1;
-    const found = eventKind(u8, nameStart, p);
+    const found = eventKind(u8, p);
     if (found < 0) return -1;
     const kind = found as TraceEventKind;
+    p += FAST_NAMES[FAST_INDEX[kind]!]!.length;
+    if (u8[p + 1] !== 32) return -1;
     // trace-cmd pads event names with blanks.
     p += 2;
     while (u8[p] === 32) p++;
@@ -202,7 +222,9 @@ export class ChunkParser {
     if (!expect(u8, p, PAGE)) return -1;
     p += PAGE.length;
     const pageStart = p;
-    for (let c = u8[p]; c !== 32; c = u8[++p]) if (c === 10 || c === 9) return -1;
+    // One compare a byte: a pointer's bytes are all above the blank; a control byte sends the line to the slow path.
+    while (u8[p]! > 32) p++;
+    if (u8[p] !== 32) return -1;
     if (kind === ALLOC && isNullPage(u8, pageStart, p)) return -1;
     // pfn=<number>
     if (!expect(u8, p, PFN)) return -1;
@@ -258,9 +280,11 @@ export class ChunkParser {
     let nl: number;
     if (next === 10) nl = p;
     else if (next === 13 && u8[p + 1] === 10) nl = p + 1;
-    else if (next === 32 || kind === ALLOC || kind === PCPU_DRAIN || kind === ZONE_LOCKED) nl = u8.indexOf(10, p);
-    else return -1;
-    if (nl === -1) return -1;
+    else if (next === 32 || kind === ALLOC || kind === PCPU_DRAIN || kind === ZONE_LOCKED) {
+      // The rest of the line (gfp flags, refill): a plain loop beats a native call for ~40 bytes; u8 ends with a newline.
+      nl = p;
+      while (u8[nl] !== 10) nl++;
+    } else return -1;
     const line = this.parser.countFastEvent(kind);
     out.push(kind, line, pfn, order, cpu, time, "");
     return nl;
@@ -285,6 +309,9 @@ const ZONE_LOCKED: TraceEventKind = TraceEventKind.ZoneLocked;
 /** The `mm_page_` events the fast path reads (names without the prefix), with their kinds. */
 const FAST_NAMES = [bytes("alloc"), bytes("free"), bytes("free_batched"), bytes("pcpu_drain"), bytes("alloc_zone_locked")];
 const FAST_KINDS = Int32Array.of(TraceEventKind.Alloc, TraceEventKind.Free, TraceEventKind.FreeBatched, TraceEventKind.PcpuDrain, TraceEventKind.ZoneLocked);
+/** Index into {@link FAST_NAMES} by kind (-1 for kinds the fast path does not read). */
+const FAST_INDEX = new Int32Array(256).fill(-1);
+FAST_KINDS.forEach((kind, e) => (FAST_INDEX[kind] = e));
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -295,14 +322,14 @@ function expect(u8: Uint8Array, p: number, what: Uint8Array): boolean {
   return true;
 }
 
-function eventKind(u8: Uint8Array, start: number, end: number): number {
-  const length = end - start;
+/** The kind of the fast-path event name starting at `start` and ending at a colon, or -1. */
+function eventKind(u8: Uint8Array, start: number): number {
   for (let e = 0; e < FAST_NAMES.length; e++) {
     const name = FAST_NAMES[e]!;
-    if (name.length !== length) continue;
+    const length = name.length;
     let n = 0;
     while (n < length && u8[start + n] === name[n]) n++;
-    if (n === length) return FAST_KINDS[e]!;
+    if (n === length && u8[start + length] === 58) return FAST_KINDS[e]!;
   }
   return -1;
 }

@@ -229,6 +229,27 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
     );
   });
 
+  test("long timestamps (past 2^53 as an integer) and control bytes in the page pointer read as the string parser reads them", () => {
+    const lines = [
+      "  cat-155 [001] ..... 3.030646: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 123456789.123456: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 1234567890.123456: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 12345678901.1234567: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 98765432109876.54321: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 3.030646: mm_page_free: page=00000000\u0001c9b0a5a1 pfn=0x1bac order=1",
+      "  cat-155 [001] ..... 3.030646: mm_page_free: page=0000\u007f0000c9b0a5a1 pfn=0x1bac order=1",
+    ];
+    const parser = new TraceParser({ format: "kernel" });
+    const slow = lines.map((line) => JSON.stringify({ r: parser.line(line), ...kernelLineCpuTime(line) }));
+    const chunks = new ChunkParser({ format: "kernel" });
+    const batch = new TraceEventBatch(4);
+    chunks.feed(Buffer.from(`${lines.join("\n")}\n`), batch);
+    const fast = lines.map((_, i) => JSON.stringify({ r: batch.record(i), cpu: batch.cpu[i], time: batch.time[i] }));
+    expect(fast).toEqual(slow);
+    expect(batch.time[4]).toBe(98765432109876.54321);
+    expect(chunks.summary()).toEqual(parser.summary());
+  });
+
   test("model-based: runs of edited lines in one chunk (the fast path remembers columns from line to line) read as line by line", () => {
     const lines = readTraceText(fixture("ftrace-6.1-hex.txt"))
       .split("\n")
