@@ -13,6 +13,7 @@ import { SyntheticTrace } from "../trace/synth.js";
 import { STDIN_PATH, type TraceInputEnding } from "../trace/trace-input.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
+import { freeBlocksPerOrder } from "../systems/metrics.js";
 
 /**
  * Trace replay through whole systems, streamed: events flow from the input through the parser to
@@ -291,7 +292,8 @@ export class SampleSeries {
  * ```
  */
 export function sampleSystem(system: MemorySystem, replayer: TraceReplayer, out: Float64Array): void {
-  const blocks = freeBlocksNow(system);
+  // Without draining any front: a sample must not disturb the replay (pages on fronts are not free blocks, as in /proc/buddyinfo).
+  const blocks = freeBlocksPerOrder(system, false);
   let freePages = 0;
   for (let o = 0; o < blocks.length; o++) freePages += blocks[o]! * 2 ** o;
   out[0] = replayer.livePages;
@@ -301,21 +303,6 @@ export function sampleSystem(system: MemorySystem, replayer: TraceReplayer, out:
   out[4] = system.buddy?.perCpuPageCount() ?? 0;
   out[5] = (system.arenas.descriptors as { bytes?: number }).bytes ?? 0;
   for (let o = 0; o < SAMPLED_ORDERS; o++) out[SAMPLE_METRICS.length + o] = blocks[o] ?? 0;
-}
-
-/** Free blocks per order without draining any front, as /proc/buddyinfo reads them. */
-function freeBlocksNow(system: MemorySystem): number[] {
-  if (system.custom !== null) return system.custom.freeBlocksPerOrder?.() ?? [];
-  if (system.buddy !== null) {
-    const out: number[] = [];
-    for (const node of system.buddy.buddyinfo()) node.freeBlocks.forEach((n, o) => (out[o] = (out[o] ?? 0) + n));
-    return out;
-  }
-  const stats = system.potad!.stats(system.ramSpace);
-  const shift = Math.log2(system.pageSize / stats.granule);
-  const out: number[] = [];
-  for (let o = shift; o < stats.freeBytesByOrder.length; o++) out.push(stats.freeBytesByOrder[o]! / (stats.granule * 2 ** o));
-  return out;
 }
 
 /** One system's replay, from {@link replayOnSystems}. */
