@@ -1,15 +1,6 @@
 import { BuddyAllocator } from "@mmkit/buddy";
-import { MemoryMap } from "@mmkit/physmem";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
-
-// Two nodes with a hole and ranges not aligned to the max order, as the buddy's own model test has.
-const RANGES: [number, number, number][] = [
-  [0, 2000, 0],
-  [2048, 3100, 0],
-  [3100, 4096, 1],
-];
-const PAGES = 4096;
+import { holds, LivePicker, PageOwners, refused, same, toggleFaults, TWO_NODE_PAGES, twoNodeMap } from "./support.js";
 
 const KINDS = [
   { name: "alloc", weight: 8 },
@@ -27,7 +18,7 @@ function observable(b: BuddyAllocator): string {
 
 class BuddySoak implements SoakInstance {
   readonly buddy: BuddyAllocator;
-  readonly owners = new PageOwners(PAGES);
+  readonly owners = new PageOwners(TWO_NODE_PAGES);
   readonly live = new LivePicker<[pfn: number, order: number, id: number]>();
   readonly freed = new LivePicker<[pfn: number, order: number]>();
   readonly seed: number;
@@ -35,7 +26,7 @@ class BuddySoak implements SoakInstance {
 
   constructor(seed: number) {
     this.seed = seed;
-    const map = new MemoryMap({ ranges: RANGES.map(([s, e, node]) => ({ base: s * 4096, size: (e - s) * 4096, node })) });
+    const map = twoNodeMap();
     this.buddy = new BuddyAllocator(map, { maxOrder: 6, pageblockOrder: 4, cpus: 2, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 64 });
   }
 
@@ -80,10 +71,7 @@ class BuddySoak implements SoakInstance {
         return;
       case "faults": {
         // fail_page_alloc: on (10-50 %, every order) or off.
-        const on = (op.a & 1) === 0;
-        const probability = 10 + (op.b % 41);
-        log?.push(on ? `fault injection on, ${probability} %` : "fault injection off");
-        b.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+        toggleFaults(b, op, log, "fault injection");
         return;
       }
       case "misuse": {

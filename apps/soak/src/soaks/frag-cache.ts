@@ -2,7 +2,7 @@ import { BuddyAllocator } from "@mmkit/buddy";
 import { FragmentCache } from "@mmkit/frag-cache";
 import { MiB, PhysicalMemory } from "@mmkit/physmem";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, fillStamp, hasStamp, holds, isZeroed, refused, same } from "./support.js";
+import { fillStamp, hasStamp, holds, isZeroed, LivePicker, PageOwners, refused, same, toggleFaults } from "./support.js";
 
 const BYTES = 8 * MiB;
 /** The model's unit: 16 bytes, the cache's granule. */
@@ -84,10 +84,7 @@ class FragCacheSoak implements SoakInstance {
         c.drain();
         return;
       case "faults": {
-        const on = (op.a & 1) === 0;
-        const probability = 10 + (op.b % 41);
-        log?.push(on ? `page source fault injection on, ${probability} %` : "page source fault injection off");
-        this.buddy.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+        toggleFaults(this.buddy, op, log, "page source fault injection");
         return;
       }
       case "misuse": {

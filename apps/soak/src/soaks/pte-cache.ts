@@ -2,7 +2,7 @@ import { BuddyAllocator } from "@mmkit/buddy";
 import { MemoryMap, MiB, DirectMap } from "@mmkit/physmem";
 import { PageState, PteMappedCache } from "@mmkit/pte-cache";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
+import { holds, LivePicker, PageOwners, refused, same, toggleFaults } from "./support.js";
 
 const BYTES = 16 * MiB;
 
@@ -92,10 +92,7 @@ class PteCacheSoak implements SoakInstance {
         return;
       }
       case "faults": {
-        const on = (op.a & 1) === 0;
-        const probability = 10 + (op.b % 41);
-        log?.push(on ? `page source fault injection on, ${probability} %` : "page source fault injection off");
-        this.buddy.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+        toggleFaults(this.buddy, op, log, "page source fault injection");
         return;
       }
       case "misuse": {

@@ -1,15 +1,7 @@
 import { SharedBuddy, type CpuPages } from "@mmkit/buddy";
-import { MemoryMap } from "@mmkit/physmem";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, refused, same } from "./support.js";
+import { holds, LivePicker, PageOwners, refused, same, TWO_NODE_PAGES, twoNodeMap } from "./support.js";
 
-// The buddy soak's machine: two nodes with a hole and ranges not aligned to the max order.
-const RANGES: [number, number, number][] = [
-  [0, 2000, 0],
-  [2048, 3100, 0],
-  [3100, 4096, 1],
-];
-const PAGES = 4096;
 const CPUS = 3;
 
 const KINDS = [
@@ -37,13 +29,13 @@ class SharedBuddySoak implements SoakInstance {
   readonly creator: SharedBuddy;
   readonly instances: SharedBuddy[] = [];
   readonly fronts: CpuPages[] = [];
-  readonly owners = new PageOwners(PAGES);
+  readonly owners = new PageOwners(TWO_NODE_PAGES);
   readonly live = new LivePicker<[pfn: number, order: number, id: number]>();
   readonly freed = new LivePicker<[pfn: number, order: number]>();
   #id = 0;
 
   constructor(seed: number) {
-    const map = new MemoryMap({ ranges: RANGES.map(([s, e, node]) => ({ base: s * 4096, size: (e - s) * 4096, node })) });
+    const map = twoNodeMap();
     // The seed's low bit picks the zone lock, so both kinds are soaked across seeds.
     this.creator = SharedBuddy.create(map, { maxOrder: 6, pageblockOrder: 4, cpus: CPUS, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 64, lock: (seed & 1) === 0 ? "mutex" : "spin" });
     for (let c = 0; c < CPUS; c++) this.#attach(c);

@@ -2,7 +2,7 @@ import { BuddyAllocator } from "@mmkit/buddy";
 import { MemoryMap, MiB } from "@mmkit/physmem";
 import { DirectReclaim, ListLru, LruWalk, SHRINK_EMPTY, SHRINK_STOP, ShrinkerRegistry, type ShrinkControl, type Shrinker } from "@mmkit/shrinker";
 import type { Op, Soak, SoakInstance } from "../soak.js";
-import { LivePicker, PageOwners, holds, same } from "./support.js";
+import { holds, LivePicker, PageOwners, same, toggleFaults } from "./support.js";
 
 const BYTES = 16 * MiB;
 const CACHES = 3;
@@ -165,10 +165,7 @@ class ShrinkerSoak implements SoakInstance {
         return;
       }
       case "faults": {
-        const on = (op.a & 1) === 0;
-        const probability = 10 + (op.b % 41);
-        log?.push(on ? `fault injection on, ${probability} %` : "fault injection off");
-        this.buddy.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+        toggleFaults(this.buddy, op, log, "fault injection");
         return;
       }
     }

@@ -1,4 +1,5 @@
-import { MmkitError } from "@mmkit/physmem";
+import { MemoryMap, MmkitError } from "@mmkit/physmem";
+import type { Op } from "../soak.js";
 
 /** A divergence between a subject and its model (what the runner reports). */
 export class Divergence extends Error {
@@ -198,4 +199,31 @@ export function isZeroed(bytes: Uint8Array): boolean {
   }
   for (; i < n; i++) if (bytes[i] !== 0) return false;
   return true;
+}
+
+/** Pages of {@link twoNodeMap}'s machine. */
+export const TWO_NODE_PAGES = 4096;
+
+/**
+ * The buddy soaks' machine: two nodes with a hole and ranges not aligned to the max order, as the
+ * buddy's own model test has.
+ */
+export function twoNodeMap(): MemoryMap {
+  const ranges: [number, number, number][] = [
+    [0, 2000, 0],
+    [2048, 3100, 0],
+    [3100, TWO_NODE_PAGES, 1],
+  ];
+  return new MemoryMap({ ranges: ranges.map(([s, e, node]) => ({ base: s * 4096, size: (e - s) * 4096, node })) });
+}
+
+/**
+ * A `faults` step: the allocator's fail_page_alloc on (10-50 %, every order, seeded by the op) or
+ * off, logged with `what` ("fault injection", "page source fault injection").
+ */
+export function toggleFaults(target: { setFaultInjection(options: { probability: number; minOrder: number; seed: number } | null): void }, op: Op, log: string[] | undefined, what: string): void {
+  const on = (op.a & 1) === 0;
+  const probability = 10 + (op.b % 41);
+  log?.push(on ? `${what} on, ${probability} %` : `${what} off`);
+  target.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
 }
