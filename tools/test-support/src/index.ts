@@ -2,5 +2,5 @@ export { readmeExampleTests, firstTsBlock, expectedPrints } from "./readme-examp
 export { expectMmkitError } from "./errors.js";
 export { HOSTILE_FACTORIES, HOSTILE_VALUES } from "./hostile.js";
 export { runTsWorker } from "./ts-worker.js";
-export { refuse, same, returns, normalise, sweepOutcome, sweepPosition, expectEveryRefusal } from "./sweep.js";
-export type { SweepVerdict, SweepSubject, SweepEntry, SweepOutcome } from "./sweep.js";
+export { refuse, same, returns, normalise, sweepOutcome, sweepPosition, expectEveryRefusal, expectCallOutcome } from "./sweep.js";
+export type { SweepVerdict, SweepSubject, SweepEntry, SweepOutcome, CallOutcome } from "./sweep.js";

@@ -182,3 +182,67 @@ export function expectEveryRefusal<W>(
     subject.check(w);
   }
 }
+
+/**
+ * What one call with a hostile argument must do, in the form the cache and shrinker sweeps write it:
+ * refused with `code` (or one of several) and a message that `mentions` the value, the code one the
+ * README documents unless `wrapped` (an error passed through from a wrapped allocator); or legitimate,
+ * behaving exactly as `same` does on a twin world.
+ *
+ * @example
+ * ```ts
+ * const o: CallOutcome<Sys> = { why: "-0 is 0", same: (s) => s.cache.alloc(0) };
+ * ```
+ */
+export type CallOutcome<W> =
+  | { readonly code: string | readonly string[]; readonly mentions: string; readonly wrapped?: boolean }
+  | { readonly why: string; readonly same: (twin: W) => unknown };
+
+/** A call's value, or what it threw (any error: the twin must throw the same). */
+function settled(fn: () => unknown, result: (value: unknown) => unknown): unknown {
+  try {
+    return { value: result(fn()) };
+  } catch (e) {
+    const err = e as Error & { code?: unknown };
+    return { error: { type: err.constructor.name, code: err.code, message: err.message } };
+  }
+}
+
+/**
+ * Runs `call` on a fresh world and asserts `outcome`: a refusal must be an mmkit error with the
+ * expected code, a documented one (from `documented`) unless wrapped, naming the value, with the
+ * world's state unchanged; a legitimate call must give what `same` gives on a twin, and leave the
+ * same state. `check` runs after either.
+ *
+ * @example
+ * ```ts
+ * expectCallOutcome(subject, (s) => s.cache.alloc(-0), { why: "-0 is 0", same: (s) => s.cache.alloc(0) }, DOCUMENTED);
+ * ```
+ */
+export function expectCallOutcome<W>(subject: SweepSubject<W>, call: (w: W) => unknown, outcome: CallOutcome<W>, documented: ReadonlySet<string>): void {
+  const result = subject.result ?? normalise;
+  const w = subject.make();
+  const before = result(subject.state(w));
+  if ("same" in outcome) {
+    const got = settled(() => call(w), result);
+    const twin = subject.make();
+    expect(got, outcome.why).toEqual(settled(() => outcome.same(twin), result));
+    expect(result(subject.state(w)), outcome.why).toEqual(result(subject.state(twin)));
+    subject.check(w);
+    return;
+  }
+  let error: unknown;
+  try {
+    call(w);
+  } catch (e) {
+    error = e;
+  }
+  expect(error, "expected a typed error").toBeInstanceOf(Error);
+  const { name, code, message } = error as Error & { code: string };
+  expect(name, String(error)).toBe("MmkitError");
+  if (outcome.wrapped !== true) expect(documented.has(code), `undocumented code ${code}`).toBe(true);
+  expect(typeof outcome.code === "string" ? [outcome.code] : outcome.code).toContain(code);
+  expect(message).toContain(outcome.mentions);
+  expect(result(subject.state(w)), "a refusal changed the world").toEqual(before);
+  subject.check(w);
+}
