@@ -4,3 +4,4 @@ export { HOSTILE_FACTORIES, HOSTILE_VALUES } from "./hostile.js";
 export { runTsWorker } from "./ts-worker.js";
 export { refuse, same, returns, normalise, sweepOutcome, sweepPosition, expectEveryRefusal, expectCallOutcome } from "./sweep.js";
 export type { SweepVerdict, SweepSubject, SweepEntry, SweepOutcome, CallOutcome } from "./sweep.js";
+export { seededInts } from "./random.js";
