@@ -82,11 +82,17 @@ type ViewCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: n
  * ```
  */
 export class Heap {
+  /** The adopted buffer (follow `memory.buffer` after a grow). */
   readonly memory: AdoptedMemory;
+  /** Bytes per page of the heap's page allocator (option `pageSize`). */
   readonly pageSize: number;
+  /** Where the heap's metadata lives, outside the buffer (its bytes are counted). */
   readonly arena: MetadataArena;
+  /** The page and range allocator over the buffer. */
   readonly potad: Potad;
+  /** The slab allocator the small sizes come from. */
   readonly slab: SlabAllocator;
+  /** The size classes over `slab`, with large requests sent to `potad`. */
   readonly kmalloc: Kmalloc;
   readonly #pages: SpacePages;
   readonly #sizes: AddressMap;
@@ -234,24 +240,31 @@ export class Heap {
   u8(address: number, count?: number): Uint8Array {
     return this.#view(Uint8Array, address, count);
   }
+  /** An `Int8Array` view of the allocation at `address` (see `u8`). */
   i8(address: number, count?: number): Int8Array {
     return this.#view(Int8Array, address, count);
   }
+  /** A `Uint16Array` view of the allocation at `address` (see `u8`). */
   u16(address: number, count?: number): Uint16Array {
     return this.#view(Uint16Array, address, count);
   }
+  /** An `Int16Array` view of the allocation at `address` (see `u8`). */
   i16(address: number, count?: number): Int16Array {
     return this.#view(Int16Array, address, count);
   }
+  /** A `Uint32Array` view of the allocation at `address` (see `u8`). */
   u32(address: number, count?: number): Uint32Array {
     return this.#view(Uint32Array, address, count);
   }
+  /** An `Int32Array` view of the allocation at `address` (see `u8`). */
   i32(address: number, count?: number): Int32Array {
     return this.#view(Int32Array, address, count);
   }
+  /** A `Float32Array` view of the allocation at `address` (see `u8`). */
   f32(address: number, count?: number): Float32Array {
     return this.#view(Float32Array, address, count);
   }
+  /** A `Float64Array` view of the allocation at `address` (see `u8`). */
   f64(address: number, count?: number): Float64Array {
     return this.#view(Float64Array, address, count);
   }

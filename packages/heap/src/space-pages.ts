@@ -16,11 +16,15 @@ import type { Potad } from "@mmkit/potad";
  * ```
  */
 export class SpacePages {
+  /** The POTAD whose spaces the pages come from. */
   readonly potad: Potad;
+  /** Bytes per page. */
   readonly pageSize: number;
+  /** The spaces drawn from, in the order they are tried. */
   readonly spaces: number[] = [];
   /** Bytes handed out from the spaces now (slab pages and large ranges), and the most there were. */
   heldBytes = 0;
+  /** The most bytes `heldBytes` has been. */
   peakHeldBytes = 0;
   #sizes: number[] = [];
   #faces: { allocPages(order: number): number; freePages(pfn: number, order: number): void; maxOrder: number }[] = [];
@@ -47,6 +51,7 @@ export class SpacePages {
     this.#faces[i] = this.potad.pageFace(this.spaces[i]!, this.pageSize);
   }
 
+  /** Takes `2^order` pages from the first space that has them: the first pfn, or -1. */
   allocPages(order: number): number {
     const faces = this.#faces;
     for (let i = 0; i < faces.length; i++) {
@@ -61,12 +66,14 @@ export class SpacePages {
     return -1;
   }
 
+  /** Gives back `2^order` pages taken with `allocPages`. */
   freePages(pfn: number, order: number): void {
     const bytes = this.pageSize * 2 ** order;
     this.potad.free(pfn * this.pageSize, bytes);
     this.heldBytes -= bytes;
   }
 
+  /** Takes `size` contiguous bytes at `alignment` from the first space that has them: the address, or -1. */
   allocRange(size: number, alignment: number): number {
     for (let i = 0; i < this.spaces.length; i++) {
       const space = this.spaces[i]!;
@@ -81,6 +88,7 @@ export class SpacePages {
     return -1;
   }
 
+  /** Gives back a range taken with `allocRange`. */
   freeRange(address: number): void {
     const bytes = this.potad.sizeOf(address);
     this.potad.free(address);

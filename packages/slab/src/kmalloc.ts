@@ -66,9 +66,13 @@ export interface KmallocStats {
  * ```
  */
 export class Kmalloc {
+  /** The slab allocator the size classes' caches live in. */
   readonly slab: SlabAllocator;
+  /** The size classes in bytes, smallest first (the kernel's, or four per power of two). */
   readonly classes: readonly number[];
+  /** One cache per size class, in the order of `classes`. */
   readonly caches: readonly SlabCache[];
+  /** The largest size served from a cache; larger requests go to the page or range source. */
   readonly maxCacheSize: number;
   #large: RangeSource | null;
   /** Large allocation address -> bytes (from the range source) or -(order + 2) (from pages); -1 is "none". */
