@@ -1,3 +1,4 @@
+import { MemdescType } from "@mmkit/memdesc-lookup";
 import { MiB } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
@@ -62,8 +63,11 @@ export function contiguousOnFragmented(def: SystemDefinition, build: BuildOption
 /**
  * PTE-mapped page churn, untimed, for its direct-map figures, beside an ordinary workload (as in
  * a running kernel, where other users take pages between two PTE-mapped ones): `live` PTE-mapped
- * pages and `2 * live` anon allocations of orders 0-3 held; each of `ops` steps replaces one
- * PTE-mapped page and two anon allocations. Returns 2 MiB splits and what the PTE cache holds.
+ * pages and `2 * live` allocations of orders 0-3 held, every other one anon and the rest slab;
+ * each of `ops` steps replaces one PTE-mapped page and two of the others. The slab pages matter
+ * on a buddy system: page tables are Unmovable, so mobility grouping keeps them out of the anon
+ * (Movable) pageblocks, and only other kernel (Unmovable) allocations land between them there.
+ * Returns 2 MiB splits and what the PTE cache holds.
  */
 export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: number, live: number, ops: number): { splits: number; allocs: number; cacheBytes: number; freeCacheBytes: number } {
   const system = buildSystem(def, build);
@@ -77,7 +81,7 @@ export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: numb
   for (let i = 0; i < anonLive; i++) {
     if (i < live) held[i] = system.allocPteMapped();
     anonOrder[i] = anonOrders[i]!;
-    anon[i] = system.pages.allocPages(anonOrder[i]!);
+    anon[i] = system.pages.allocPages(anonOrder[i]!, i & 1 ? MemdescType.Slab : MemdescType.Anon);
   }
   for (let i = 0; i < ops; i++) {
     const s = slots[i & 0xffff]!;
@@ -87,7 +91,7 @@ export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: numb
       const a = anonSlots[j]!;
       if (anon[a]! >= 0) system.pages.freePages(anon[a]!, anonOrder[a]!);
       anonOrder[a] = anonOrders[j]!;
-      anon[a] = system.pages.allocPages(anonOrder[a]!);
+      anon[a] = system.pages.allocPages(anonOrder[a]!, a & 1 ? MemdescType.Slab : MemdescType.Anon);
     }
     held[s] = system.allocPteMapped();
   }
