@@ -31,7 +31,17 @@ export interface BuildOptions {
   arenas?: Partial<Record<Component, ArrayFactory>>;
   /** CPUs of the machine (default 1): a buddy system with per-CPU lists gets a front per CPU (`pages.fronts`). */
   cpus?: number;
+  /**
+   * How a buddy system serves a contiguous range (`allocContiguous`, the face's `allocRange`):
+   * `"block"` (default) one naturally aligned block if one is free; `"compaction"` the same with
+   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover).
+   * Either way only a power-of-two page count up to the max order. POTAD ignores it.
+   */
+  contiguous?: ContiguousPolicy;
 }
+
+/** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
+export type ContiguousPolicy = "block" | "compaction";
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -142,6 +152,12 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   const pageSize = machine.pageSize;
   const pagesInRam = bytes / pageSize;
 
+  const table: DescriptorTable =
+    def.descriptors === "maple"
+      ? new MapleDescriptorTable({ arena: arenas.descriptors })
+      : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
+  const mover = new SystemMover(table, machine);
+
   let buddy: BuddyAllocator | null = null;
   let potad: Potad | null = null;
   let ramSpace = -1;
@@ -178,10 +194,12 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     buddy = b;
     allocator = blocks;
     // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
+    const compacting = options.contiguous === "compaction";
     ranges = {
       allocRange: (pages) => {
         const order = Math.log2(pages);
-        return Number.isInteger(order) && order <= b.maxOrder ? blocks.allocPages(order) : -1;
+        if (!Number.isInteger(order) || order > b.maxOrder) return -1;
+        return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
       },
       freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
     };
@@ -203,12 +221,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     };
   }
 
-  const table: DescriptorTable =
-    def.descriptors === "maple"
-      ? new MapleDescriptorTable({ arena: arenas.descriptors })
-      : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
   const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts, unmovable);
-  const mover = new SystemMover(table, machine);
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;

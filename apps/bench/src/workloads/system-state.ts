@@ -1,5 +1,4 @@
 import { MemdescType } from "@mmkit/memdesc-lookup";
-import { MiB } from "@mmkit/physmem";
 import type { Contender } from "../harness/types.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
@@ -7,58 +6,10 @@ import { randomIndices, SeededRandom } from "./random.js";
 import { WARM_UP_OPS } from "./system-churn.js";
 
 /**
- * Workloads that put a system in a state and read figures from it (fragmentation, contiguous
- * success, direct-map splits, reclaim and swap), plus the memory-failure lookup contender.
+ * Workloads that put a system in a state and read figures from it (direct-map splits, reclaim and
+ * swap), plus the memory-failure lookup contender. Fragmentation and contiguous requests are in
+ * `contiguous.ts`.
  */
-
-/**
- * Fragments a system's RAM the way a long uptime does: fills it with anon allocations of random
- * orders 0-3, then frees all but a random `keepShare` of them (scattered pinned pages).
- * Returns the pinned allocations.
- *
- * @example
- * ```ts
- * fragmentSystem(system, seed, 1 / 1024); // then ask for 8 MiB at 1 MiB
- * ```
- */
-export function fragmentSystem(system: MemorySystem, seed: number, keepShare: number): { pfn: number; order: number }[] {
-  const orders = randomIndices(seed, "systems/fragment-orders", 1 << 16, 4);
-  const held: { pfn: number; order: number }[] = [];
-  for (let i = 0; ; i++) {
-    const order = orders[i & 0xffff]!;
-    const pfn = system.pages.allocPages(order);
-    if (pfn < 0) break;
-    held.push({ pfn, order });
-  }
-  const rng = new SeededRandom(seed, "systems/fragment-keep");
-  const kept: { pfn: number; order: number }[] = [];
-  for (const h of held) {
-    if (rng.float() < keepShare) kept.push(h);
-    else system.pages.freePages(h.pfn, h.order);
-  }
-  return kept;
-}
-
-/** How many contiguous `bytes`@`alignment` requests a fragmented system serves, out of `attempts`. */
-export interface ContiguousResult {
-  served: number;
-  attempts: number;
-  pinnedPages: number;
-}
-
-/**
- * Contiguous (CMA-style) requests of `bytes` at `alignment` on a system fragmented by
- * {@link fragmentSystem}: asks `RAM / bytes` times and counts the successes.
- */
-export function contiguousOnFragmented(def: SystemDefinition, build: BuildOptions, seed: number, keepShare: number, bytes = 8 * MiB, alignment = MiB): ContiguousResult {
-  const system = buildSystem(def, build);
-  const kept = fragmentSystem(system, seed, keepShare);
-  const attempts = (system.managedPages * system.pageSize) / bytes;
-  let served = 0;
-  for (let i = 0; i < attempts; i++) if (system.allocContiguous(bytes, alignment) >= 0) served++;
-  system.check();
-  return { served, attempts, pinnedPages: kept.reduce((n, k) => n + 2 ** k.order, 0) };
-}
 
 /**
  * PTE-mapped page churn, untimed, for its direct-map figures, beside an ordinary workload (as in
