@@ -32,7 +32,8 @@ describe("the answers suite", async () => {
     expect(q5.value).toBeGreaterThan(0);
     expect(q6.value).toBe(find("classic", "metadata allocated").value + find("memdesc", "metadata allocated").value);
     expect(q6.note!.startsWith(q6.value === 0 ? "Yes:" : "No:")).toBe(true);
-    expect(q7.value).toBe(find("memdesc", "served").value);
-    expect(find("classic", "served").value).toBe(0);
+    expect(q7.value).toBe(find("buddy, direct compaction (max order 11)", "served").value / find("POTAD (halving fallback)", "served").value);
+    expect(find("buddy, neither (classic, max order 10)", "served").value).toBe(0);
+    expect(q7.note).toContain("POTAD has no migration");
   });
 });
