@@ -5,3 +5,4 @@ export { runTsWorker } from "./ts-worker.js";
 export { refuse, same, returns, normalise, sweepOutcome, sweepPosition, expectEveryRefusal, expectCallOutcome } from "./sweep.js";
 export type { SweepVerdict, SweepSubject, SweepEntry, SweepOutcome, CallOutcome } from "./sweep.js";
 export { seededInts } from "./random.js";
+export { RING_HEADER, ringInts, ringPop, ringPush } from "./rings.js";
