@@ -46,6 +46,7 @@ const POSITIONS: [string, (w: World, v: unknown) => unknown, (v: unknown) => boo
   ["new Kmalloc(slab, options)", (w, v) => new Kmalloc(w.slab, v as never), (v) => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v))],
   ["new Kmalloc(slab, { classes })", (w, v) => new Kmalloc(w.slab, { classes: v as never }), (v) => v === undefined],
   ["new Kmalloc(slab, { large })", (w, v) => new Kmalloc(w.slab, { large: v as never }), (v) => v === undefined || v === null],
+  ["new Kmalloc(slab, { largeUnit })", (w, v) => new Kmalloc(w.slab, { largeUnit: v as never }), (v) => v === undefined],
   ["new Kmalloc(slab, { maxCacheSize })", (w, v) => new Kmalloc(w.slab, { maxCacheSize: v as never }), (v) => v === undefined],
   ["km.alloc(size)", (w, v) => w.km.alloc(v as never), (v) => v === Number.MAX_SAFE_INTEGER],
   ["km.alloc(100, align)", (w, v) => w.km.alloc(100, v as never), (v) => v === undefined],
