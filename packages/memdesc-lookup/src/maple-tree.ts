@@ -237,26 +237,41 @@ export class MapleTree extends MapleView {
   }
 
   // The reads below need adjacent empty runs merged and the gap summaries true, so they settle a
-  // deferred erase first (a branch when there is none); `load`, `loadMany` and `loadRange` do not.
+  // deferred erase first (a branch when there is none), once their arguments are known to be good
+  // (a refused call leaves even the pending erase as it was); `load`, `loadMany` and `loadRange` do not.
 
   /** As {@link MapleView.find}. */
   override find(index: number, max: number = MAX_INDEX): MapleEntry | undefined {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireIndex(index, "index");
+      requireIndex(max, "max");
+      this.#settle();
+    }
     return super.find(index, max);
   }
   /** As {@link MapleView.findPrev}. */
   override findPrev(index: number, min = 0): MapleEntry | undefined {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireIndex(index, "index");
+      requireIndex(min, "min");
+      this.#settle();
+    }
     return super.findPrev(index, min);
   }
   /** As {@link MapleView.emptyArea}. */
   override emptyArea(min: number, max: number, size: number): number {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireWindow(min, max, size);
+      this.#settle();
+    }
     return super.emptyArea(min, max, size);
   }
   /** As {@link MapleView.emptyAreaRev}. */
   override emptyAreaRev(min: number, max: number, size: number): number {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireWindow(min, max, size);
+      this.#settle();
+    }
     return super.emptyAreaRev(min, max, size);
   }
 
