@@ -95,7 +95,9 @@ interface Retired {
  * Values: any finite number (`-0` is kept as is). Indices: integers in [0, 2^53 - 1].
  *
  * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
- * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
+ * for slots 12-15) and six branch-free compares; `erase` with no live snapshot a descent that
+ * empties the value and defers the rest to the next write, and a `store` of exactly that range
+ * O(1) (see {@link erase}); otherwise `store`/`erase` a descent
  * plus summary patches up the path while they change (in place for the common shapes: a
  * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
  * for a write to the leaf the previous write used, as the store after an erase), or
@@ -388,7 +390,7 @@ export class MapleTree extends MapleView {
     return value;
   }
 
-  /** The erase of the entry at slot `i` of leaf `n` (value `value`, from `first`), on the recorded path. */
+  /** The erase of the occupied entry at slot `i` of leaf `n` (its range starts at `first`), on the recorded path. */
   #eraseAt(n: number, i: number, first: number): void {
     if (this.#fastPaths && this.#eraseInLeaf(n, i)) return;
     this.#write(first, this.nodes.lnode[(n << NODE_SHIFT) + slotAt(i)]!, NaN, true);
