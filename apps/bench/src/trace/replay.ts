@@ -109,6 +109,7 @@ const K_ALLOC_FAILED: TraceEventKind = TraceEventKind.AllocFailed;
 const K_MARKER: TraceEventKind = TraceEventKind.Marker;
 const K_UNKNOWN: TraceEventKind = TraceEventKind.Unknown;
 const K_LOST: TraceEventKind = TraceEventKind.Lost;
+// Sizes are `1 << order` on the hot paths: orders are at most MAX_TRACE_ORDER (30), so the shift is exact and cheaper than `2 ** order`.
 const FLAG_IN_USE = 1;
 const FLAG_SPLIT = 2;
 const FLAG_SUT_FAILED = 4;
@@ -532,7 +533,7 @@ export class TraceReplayer {
   }
 
   #alloc(key: number, byPfn: boolean, order: number): void {
-    const size = 2 ** order;
+    const size = 1 << order;
     // Pages the trace still holds are being allocated again: their free was not traced.
     let overLive: boolean;
     if (byPfn) overLive = this.#releaseRange(key, size) > 0;
@@ -599,7 +600,7 @@ export class TraceReplayer {
       this.#retire(slot);
       return;
     }
-    const size = 2 ** order;
+    const size = 1 << order;
     const slot = this.#live.get(key);
     if (slot !== undefined && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
       // The common case: the whole allocation, at its first pfn, with its order.
@@ -626,7 +627,7 @@ export class TraceReplayer {
   /** Adds (or removes) the interior pages of unsplit pfn-keyed allocation `slot` to {@link #interior}. O(2^order). */
   #setInterior(slot: number, add: boolean): void {
     const head = this.#head[slot]!;
-    const size = 2 ** this.#order[slot]!;
+    const size = 1 << this.#order[slot]!;
     if (head < 0 || size === 1) return;
     const interior = this.#interior;
     if (add) for (let i = 1; i < size; i++) interior.set(head + i, slot);
@@ -652,7 +653,7 @@ export class TraceReplayer {
         p++;
         continue;
       }
-      const size = 2 ** this.#order[slot]!;
+      const size = 1 << this.#order[slot]!;
       if ((this.#flags[slot]! & FLAG_SPLIT) === 0 && this.#head[slot] === p && p + size <= end) {
         if (size !== count) this.#rangeMismatch = true;
         released += size;
@@ -686,7 +687,7 @@ export class TraceReplayer {
       this.#live.delete(head);
       this.#setInterior(slot, false);
     } else {
-      const size = 2 ** this.#order[slot]!;
+      const size = 1 << this.#order[slot]!;
       for (let i = 0; i < size; i++) if (this.#live.get(head + i) === slot) this.#live.delete(head + i);
     }
     this.#livePages -= this.#remaining[slot]!;
