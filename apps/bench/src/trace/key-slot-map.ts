@@ -52,6 +52,32 @@ export class KeySlotMap {
     }
   }
 
+  /**
+   * The bucket holding `key`, or -1: with {@link slotAt} and {@link deleteAt}, a look-then-delete
+   * probes once. A bucket stays valid until the next `set` or `delete`.
+   */
+  find(key: number): number {
+    const keys = this.#keys;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === EMPTY) return -1;
+      if (s >= 0 && keys[i] === key) return i;
+    }
+  }
+
+  /** The slot in `bucket` (from {@link find}). */
+  slotAt(bucket: number): number {
+    return this.#slots[bucket]!;
+  }
+
+  /** Removes the entry in `bucket` (from {@link find}, with no `set` or `delete` since). */
+  deleteAt(bucket: number): void {
+    this.#slots[bucket] = TOMBSTONE;
+    this.#size--;
+  }
+
   /** True when `key` has a slot. */
   has(key: number): boolean {
     return this.get(key) !== undefined;

@@ -601,13 +601,19 @@ export class TraceReplayer {
       return;
     }
     const size = 1 << order;
-    const slot = this.#live.get(key);
-    if (slot !== undefined && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
-      // The common case: the whole allocation, at its first pfn, with its order.
+    const live = this.#live;
+    const bucket = live.find(key);
+    const slot = bucket === -1 ? -1 : live.slotAt(bucket);
+    if (slot !== -1 && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
+      // The common case: the whole allocation, at its first pfn, with its order (one probe for the look and the delete).
       this.#freesMatched++;
       phase.frees++;
       phase.freedPages += size;
-      this.#retire(slot);
+      live.deleteAt(bucket);
+      this.#setInterior(slot, false);
+      this.#livePages -= size;
+      this.#remaining[slot] = 0;
+      this.#finish(slot);
       return;
     }
     const freed = this.#releaseRange(key, size);
