@@ -536,8 +536,15 @@ export class TraceReplayer {
     const size = 1 << order;
     // Pages the trace still holds are being allocated again: their free was not traced.
     let overLive: boolean;
-    if (byPfn) overLive = this.#releaseRange(key, size) > 0;
-    else {
+    // Where the new key goes when one probe showed nothing holds its page (the common order-0 case), else -1.
+    let bucket = -1;
+    if (byPfn) {
+      const at = order === 0 ? this.#live.probe(key) : 0;
+      if (at < 0 && this.#interior.get(key) === undefined) {
+        overLive = false;
+        bucket = -1 - at;
+      } else overLive = this.#releaseRange(key, size) > 0;
+    } else {
       const old = this.#live.get(key);
       overLive = old !== undefined;
       if (old !== undefined) this.#retire(old);
@@ -564,7 +571,8 @@ export class TraceReplayer {
     this.#remaining[slot] = size;
     this.#order[slot] = order;
     this.#flags[slot] = sutPfn === -1 ? FLAG_IN_USE | FLAG_SUT_FAILED : FLAG_IN_USE;
-    this.#live.set(key, slot);
+    if (bucket !== -1) this.#live.insertAt(bucket, key, slot);
+    else this.#live.set(key, slot);
     if (order > 0 && key >= 0) this.#setInterior(slot, true);
     this.#unsplitByOrder[order]!++;
     this.#liveAllocs++;
