@@ -42,5 +42,6 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     expect(() => fragmentSystem(system, SEED, { keepShare: 2, unmovableShare: 0 })).toThrow(/keepShare must be a share in \[0, 1\], got 2/);
     expect(() => fragmentSystem(system, SEED, { keepShare: 0.5, unmovableShare: Number.NaN })).toThrow(/unmovableShare .* got NaN/);
     expect(system.pages.allocs).toBe(0);
+    expect(() => buildSystem(systemNamed("classic")!, { bytes: 8 * MiB, contiguous: "migrate" as never })).toThrow(/contiguous must be one of block, compaction, got "migrate"/);
   });
 });
