@@ -83,13 +83,12 @@ function q7Sentence(c: Map<string, ContiguousSummary>, bytes: number, seeds: num
   const potad = c.get(Q7_NAMES.potad)!;
   const compacting = c.get(Q7_NAMES.compaction)!;
   const order11 = c.get(Q7_NAMES.order11)!;
-  const neither = c.get(Q7_NAMES.neither)!;
   const perRequest = (s: ContiguousSummary): string => `${s.migratedPerRequest === 0 ? "no page migrated" : `${s.migratedPerRequest.toFixed(1)} pages migrated`} and ${ns(s.nsPerRequest)} per request`;
   return (
     `On ${seeds} seeds of a ${bytes / MiB} MiB machine filled with orders 0-3 (1 in 8 allocations slab, the rest anon) and then freed but for 1/1024 of each kind, ${potad.attempts / seeds} requests a seed for 8 MiB at 1 MiB: ` +
     `POTAD's halving fallback served ${served(potad, seeds)}, ${perRequest(potad)} (POTAD has no migration, so none was built for it); ` +
     `the buddy allocator with direct compaction (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
-    `with neither, ${served(order11, seeds)} at max order 11 and ${served(neither, seeds)} at the default max order 10 (its largest block is 4 MiB). ` +
+    `with neither, ${served(order11, seeds)} at max order 11, and none at the default max order 10 (its largest block is 4 MiB). ` +
     `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks.`
   );
 }

@@ -42,6 +42,7 @@ export interface BuildOptions {
 
 /** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
 export type ContiguousPolicy = "block" | "compaction";
+const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction"];
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -146,6 +147,9 @@ export interface MemorySystem {
  */
 export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): MemorySystem {
   const bytes = options.bytes ?? 256 * MiB;
+  if (options.contiguous !== undefined && !CONTIGUOUS_POLICIES.includes(options.contiguous)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `contiguous must be one of ${CONTIGUOUS_POLICIES.join(", ")}, got ${describeValue(options.contiguous)}`);
+  }
   const arenas = {} as Record<Component, ArrayFactory>;
   for (const c of COMPONENTS) arenas[c] = options.arenas?.[c] ?? new TallyArena();
   const machine = new PhysicalMemory({ ranges: [{ base: 0, size: bytes, node: 0 }], backing: options.backing === true ? "array" : "none", arena: arenas["direct map"] });
