@@ -278,6 +278,8 @@ export class SharedPotadFront {
     const s = requireSharedSpace(sp, space);
     requirePowerOfTwo(pageSize, "pageSize", sp.granule[s]!, 2 ** 52);
     const shift = floorLog2(pageSize) - floorLog2(sp.granule[s]!);
+    const base = sp.base[s]!;
+    const end = base + sp.size[s]!;
     return {
       allocPages: (order: number): number => {
         if (typeof order !== "number" || (order >>> 0) !== order || order + shift > sp.maxOrder[s]!) requireInteger(order, "order", 0, sp.maxOrder[s]! - shift);
@@ -288,7 +290,7 @@ export class SharedPotadFront {
         if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
         if (typeof order !== "number" || (order >>> 0) !== order || order + shift > sp.maxOrder[s]!) requireInteger(order, "order", 0, sp.maxOrder[s]! - shift);
         const address = pfn * pageSize;
-        if (spaceOf(sp, address) !== s) throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} is not a page of space ${s}`);
+        if (!(address >= base && address < end)) throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} is not a page of space ${s}`);
         this.free(address, pageSize * POW2[order]!);
       },
     };

@@ -52,7 +52,7 @@ export async function runSharedStress(o: StressOptions): Promise<StressResult> {
   const size = o.spaceBytes ?? 32 << 20;
   const maxOrder = o.maxOrder ?? 6;
   const shared = SharedPotad.create({ spaces: [{ base: 0, size, granule: GRANULE }], cpus: o.workers, frontHigh: 32, frontBatch: 8, ...o.potad });
-  const ringCapacity = 4096;
+  const ringCapacity = 512;
   const granules = size / GRANULE;
   const arena = new SharedMetadataArena({ capacity: o.workers * (ringInts(ringCapacity) * 4 + 64) + granules * 4 + 256, maxArrays: o.workers + 2 });
   const rings = Array.from({ length: o.workers }, (_, i) => arena.int32(ringInts(ringCapacity), `ring ${i}`));
