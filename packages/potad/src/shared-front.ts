@@ -23,7 +23,15 @@ export interface SharedPageFace {
   freePages(pfn: number, order: number): void;
 }
 
-/** Options of {@link SharedFrontConfig}: the fronts' bounds, as the kernel's pcp `high` and `batch`. */
+/**
+ * The bounds of a {@link SharedPotadFront}, as the kernel's pcp `high` and `batch` (from the
+ * `frontHigh` and `frontBatch` options of `SharedPotad.create`).
+ *
+ * @example
+ * ```ts
+ * const config: SharedFrontConfig = { high: 64, batch: 16 };
+ * ```
+ */
 export interface SharedFrontConfig {
   /** Blocks one front (one space, one front order) holds before `batch` of them are merged; 0: no fronts. */
   high: number;
@@ -64,7 +72,11 @@ export class SharedPotadFront {
   readonly #slot: number;
   #live = true;
 
-  /** Internal: made by `SharedPotad.claimCpu`. */
+  /**
+   * Made by `SharedPotad.claimCpu`.
+   *
+   * @internal
+   */
   constructor(c: SharedCore, cpu: number, lock: SharedLock, config: SharedFrontConfig) {
     this.#c = c;
     this.#cpu = cpu;
@@ -296,7 +308,11 @@ export class SharedPotadFront {
     };
   }
 
-  /** Internal: makes every later call throw `ERR_DETACHED` (the instance was detached). */
+  /**
+   * Makes every later call throw `ERR_DETACHED` (the instance was detached).
+   *
+   * @internal
+   */
   kill(): void {
     this.#live = false;
   }
