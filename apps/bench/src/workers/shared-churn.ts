@@ -11,16 +11,19 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { BuddyAllocator, MigrateType, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
 import { MemoryMap } from "@mmkit/physmem";
+import { SharedPotad, type SharedPotadHandle } from "@mmkit/potad";
 import { ringPop, ringPush } from "./rings.js";
 
 /** A configuration as the worker sees it. */
 export interface WorkerConfig {
   /** "private": each worker builds its own single-threaded BuddyAllocator (options below) and uses its cpu(0) front; no frees cross workers. */
-  kind: "per-cpu" | "zone-lock" | "floor" | "private";
+  kind: "per-cpu" | "zone-lock" | "floor" | "private" | "potad-front" | "potad-lock";
   /** For "private": bytes of RAM and per-CPU batch/high of each worker's own allocator. */
   privateBuddy?: { ramBytes: number; pcpBatch: number; pcpHigh: number };
-  /** The shared allocator (not for the floor). */
+  /** The shared buddy ("per-cpu", "zone-lock"). */
   handle?: SharedBuddyHandle;
+  /** The shared POTAD ("potad-front": its CPU fronts; "potad-lock": the zone lock only), one space of 4 KiB granules at 0. */
+  potadHandle?: SharedPotadHandle;
   /** The floor's per-worker page stacks (one Int32Array per worker: [0] depth, then pages). */
   stacks?: Int32Array[];
   /** Ring per consumer worker. */
@@ -66,6 +69,17 @@ try {
     if (c.kind === "private") {
       const o = c.privateBuddy!;
       return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh, defaultMigratetype: MigrateType.Movable }).cpu(0);
+    }
+    if (c.kind === "potad-front") return SharedPotad.attach(c.potadHandle!).claimCpu(d.index).pageFace(0);
+    if (c.kind === "potad-lock") {
+      const potad = SharedPotad.attach(c.potadHandle!);
+      return {
+        allocPages: (order: number) => {
+          const a = potad.allocOrder(0, order);
+          return a < 0 ? -1 : a / 4096;
+        },
+        freePages: (pfn: number) => potad.free(pfn * 4096),
+      };
     }
     const buddy = SharedBuddy.attach(c.handle!);
     if (c.kind === "zone-lock") return buddy;
