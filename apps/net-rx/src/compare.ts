@@ -46,8 +46,18 @@ async function startSender(bytes: number): Promise<{ port: number; close: () => 
   return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
 }
 
-/** Receives one stream along `path`; resolves with the bytes and reads counted. */
-function receive(path: ReceivePath, port: number, fragMemory: number): Promise<{ bytes: number; reads: number }> {
+/**
+ * Receives one stream from a sender listening on 127.0.0.1:`port` along `path` (net-rx paths over
+ * a fresh memory system of `fragMemory` bytes), dropping or freeing each chunk as it arrives;
+ * resolves with the bytes and reads counted when the sender closes. Cost: the transfer; the Node
+ * paths allocate what Node does per read, net-rx none.
+ *
+ * @example
+ * ```ts
+ * const { bytes, reads } = await receivePath("static onread buffer", port, 32 << 20);
+ * ```
+ */
+export function receivePath(path: ReceivePath, port: number, fragMemory: number): Promise<{ bytes: number; reads: number }> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     let reads = 0;
@@ -110,12 +120,17 @@ function median(xs: number[]): number {
  * CPU per GiB, GC count and pause (from `PerformanceObserver` "gc" entries), and whether the data
  * outlives the read callback without a copy.
  *
+ * With `sender` the stream comes from a server elsewhere (another process, which must send `bytes`
+ * on every connection), so the CPU and GC figures are the receiver's own; without it a server in
+ * this process sends. `settle` runs before each measured receive (the bench collects garbage there,
+ * so no path is charged what the one before it left).
+ *
  * @example
  * ```ts
  * const rows = await compareReceivePaths({ bytes: 256 << 20, rounds: 5 });
  * ```
  */
-export async function compareReceivePaths(options: { bytes?: number; rounds?: number; paths?: readonly ReceivePath[] } = {}): Promise<PathFigures[]> {
+export async function compareReceivePaths(options: { bytes?: number; rounds?: number; paths?: readonly ReceivePath[]; sender?: { port: number }; settle?: () => void } = {}): Promise<PathFigures[]> {
   const bytes = options.bytes ?? 256 << 20;
   const rounds = options.rounds ?? 5;
   const paths = options.paths ?? RECEIVE_PATHS;
@@ -134,17 +149,19 @@ export async function compareReceivePaths(options: { bytes?: number; rounds?: nu
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < paths.length; k++) {
         const path = paths[(k + r) % paths.length]!;
-        const sender = await startSender(bytes);
+        const own = options.sender === undefined ? await startSender(bytes) : null;
+        const port = own?.port ?? options.sender!.port;
+        options.settle?.();
         // Let the observer deliver earlier entries before counting this run's.
         await new Promise((resolve) => setImmediate(resolve));
         const gc0 = gcCount;
         const gcMs0 = gcMs;
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const got = await receive(path, sender.port, 32 << 20);
+        const got = await receivePath(path, port, 32 << 20);
         const ms = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
-        sender.close();
+        own?.close();
         await new Promise((resolve) => setImmediate(resolve));
         if (got.bytes !== bytes) throw new Error(`${path}: received ${got.bytes} of ${bytes} bytes`);
         const s = samples.get(path)!;
