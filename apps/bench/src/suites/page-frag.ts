@@ -1,8 +1,7 @@
-import type { Worker } from "node:worker_threads";
 import { MigrateType, SharedBuddy } from "@mmkit/buddy";
 import { SharedFragmentTable } from "@mmkit/frag-cache";
 import { MemoryMap, MiB } from "@mmkit/physmem";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
 import { PAGE_FRAG_STATS, statsOffset, type PageFragConfig, type PageFragWorkerData } from "../workers/page-frag-protocol.js";
 import { ringInts } from "../workers/rings.js";
@@ -83,42 +82,12 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       contenders.push({ name, mix: m, config, buddy, ...(table !== undefined ? { table } : {}) });
     }
   });
-  const control = new Int32Array(new SharedArrayBuffer(64));
+  const control = crewControl();
   const stats = new Float64Array(new SharedArrayBuffer(statsOffset(contenders.length, 0) * 8));
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  for (const role of [0, 1] as const) {
-    const data: PageFragWorkerData = { role, control, stats, configs: contenders.map((c) => c.config) };
-    const worker = startTsWorker(new URL("../workers/page-frag-worker.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: unknown) => {
-      if (typeof m === "string") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`page-frag suite: worker ${role} exited with ${code}`))));
-      }),
-    );
-  }
-  const command = (config: number, n: number): number => {
-    Atomics.store(control, 3, 0);
-    control[1] = config;
-    control[2] = n;
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    if (config < 0) return 0; // exit: the workers answer by exiting
-    for (let done = Atomics.load(control, 3); done < 2; done = Atomics.load(control, 3)) {
-      Atomics.wait(control, 3, done, 1000);
-      // A worker that died without answering (its error event cannot arrive while this thread waits).
-      if (performance.now() - started > 60_000) throw new Error(`page-frag suite: a worker did not finish configuration ${config} in a minute`);
-    }
-    const ms = performance.now() - started;
-    if (Atomics.load(control, 4) !== 0) throw new Error("page-frag suite: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
+  const data = ([0, 1] as const).map((role): PageFragWorkerData => ({ role, control, stats, configs: contenders.map((c) => c.config) }));
+  const crew = startWorkerCrew("page-frag suite", new URL("../workers/page-frag-worker.ts", import.meta.url), data, control);
+  // Both workers answer every command (the consumer at once in a one-thread configuration).
+  const command = (config: number, n: number): number => crew.run(config, [n], 2);
   // Counters at the start and the end of the timed rounds.
   let before = new Float64Array(0);
   let after = new Float64Array(0);
@@ -138,9 +107,7 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
     }
     after = stats.slice();
   } finally {
-    command(-1, 0);
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`page-frag suite: ${reports.join("; ")}`);
+    await crew.close();
   }
   const delta = (c: number, role: number, name: (typeof PAGE_FRAG_STATS)[number]): number => {
     const i = statsOffset(c, role) + PAGE_FRAG_STATS.indexOf(name);
