@@ -4,7 +4,7 @@ import { MemoryMap, MiB } from "@mmkit/physmem";
 import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
 import { PAGE_FRAG_STATS, statsOffset, type PageFragConfig, type PageFragWorkerData } from "../workers/page-frag-protocol.js";
-import { ringInts } from "../workers/rings.js";
+import { ringInts, ringSleeps } from "../workers/rings.js";
 import { PAGE_FRAG_RING, pageFragMixes } from "../workloads/page-frag.js";
 import { imixSizes } from "./fragments.js";
 
@@ -91,11 +91,14 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
   // Counters at the start and the end of the timed rounds.
   let before = new Float64Array(0);
   let after = new Float64Array(0);
+  let sleepsBefore: { producer: number; consumer: number }[] = [];
+  let sleepsAfter: { producer: number; consumer: number }[] = [];
   const samples = contenders.map(() => [] as number[]);
   try {
     // Warm-up: every contender twice (workers attach and compile, caches take their first blocks).
     for (let w = 0; w < 2; w++) for (let c = 0; c < contenders.length; c++) command(c, fragments);
     before = stats.slice();
+    sleepsBefore = contenders.map((k) => (k.config.ring === undefined ? { producer: 0, consumer: 0 } : ringSleeps(k.config.ring)));
     const total = rounds * contenders.length;
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < contenders.length; k++) {
@@ -106,6 +109,7 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       }
     }
     after = stats.slice();
+    sleepsAfter = contenders.map((k) => (k.config.ring === undefined ? { producer: 0, consumer: 0 } : ringSleeps(k.config.ring)));
   } finally {
     await crew.close();
   }
@@ -127,6 +131,11 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       const spread = (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / ns;
       ctx.record({ system: k.name, workload, metric: "ns/fragment", value: ns, unit: "ns", spread, ratio: ns / floorNs, ratioTo: PAGE_FRAG_FLOOR });
       ctx.record({ system: k.name, workload, metric: "fragments/s", value: 1e9 / ns, unit: "fragments/s", spread, ratio: floorNs / ns, ratioTo: PAGE_FRAG_FLOOR, note: "median over rounds" });
+      if (k.config.ring !== undefined) {
+        const full = sleepsAfter[c]!.producer - sleepsBefore[c]!.producer;
+        const empty = sleepsAfter[c]!.consumer - sleepsBefore[c]!.consumer;
+        ctx.record({ system: k.name, workload, metric: "producer sleeps (ring full)", value: full, unit: "count", note: `${counted}; the consumer slept ${empty} times on an empty ring` });
+      }
       if (k.mix === -1) continue;
       const producedTotal = delta(c, 0, "fragmentsAllocated");
       ctx.record({ system: k.name, workload, metric: "fragments produced", value: producedTotal, unit: "count", note: counted });

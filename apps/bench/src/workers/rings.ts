@@ -2,8 +2,9 @@
  * Single-producer single-consumer rings of numbers in shared memory (an Int32Array over a
  * SharedArrayBuffer), for handing pages or fragments from one worker to another. As the kernel's
  * `ptr_ring` keeps its producer and consumer on cache lines of their own, each side's words share a
- * 64-byte line with nothing the other side writes: [0] head (next to read) and [1] the consumer's
- * last look at the tail; [16] tail (next to write) and [17] the producer's last look at the head;
+ * 64-byte line with nothing the other side writes: [0] head (next to read), [1] the consumer's
+ * last look at the tail and [2] its sleeps on an empty ring; [16] tail (next to write), [17] the
+ * producer's last look at the head and [18] its sleeps on a full ring;
  * [32] "consumer asleep" and [48] "producer asleep" (written only around a sleep); then `capacity`
  * entries from {@link RING_HEADER}. Entries are plain stores published by the `Atomics.store` of the
  * tail and given back by the `Atomics.store` of the head. A side reads the other's index only when
@@ -12,8 +13,10 @@
 export const RING_HEADER = 64;
 const HEAD = 0;
 const TAIL_SEEN = 1;
+const CONSUMER_SLEEPS = 2;
 const TAIL = 16;
 const HEAD_SEEN = 17;
+const PRODUCER_SLEEPS = 18;
 const CONSUMER_ASLEEP = 32;
 const PRODUCER_ASLEEP = 48;
 /** Checks of the other side's index before a blocked side goes to sleep (spinning costs a core). */
@@ -72,6 +75,7 @@ export function ringPushWaiting(ring: Int32Array, capacity: number, value: numbe
       if (tail - head >= capacity) {
         Atomics.wait(ring, HEAD, head, 1);
         slept++;
+        ring[PRODUCER_SLEEPS]++;
       }
       Atomics.store(ring, PRODUCER_ASLEEP, 0);
     }
@@ -100,7 +104,10 @@ export function ringPopWaiting(ring: Int32Array, capacity: number): number {
     for (let tail = Atomics.load(ring, TAIL); tail === head; tail = Atomics.load(ring, TAIL)) {
       if (++spins < SPINS) continue;
       Atomics.store(ring, CONSUMER_ASLEEP, 1);
-      if (head === Atomics.load(ring, TAIL)) Atomics.wait(ring, TAIL, head, 1);
+      if (head === Atomics.load(ring, TAIL)) {
+        Atomics.wait(ring, TAIL, head, 1);
+        ring[CONSUMER_SLEEPS]++;
+      }
       Atomics.store(ring, CONSUMER_ASLEEP, 0);
     }
     ring[TAIL_SEEN] = Atomics.load(ring, TAIL);
@@ -109,4 +116,17 @@ export function ringPopWaiting(ring: Int32Array, capacity: number): number {
   Atomics.store(ring, HEAD, head + 1);
   if (Atomics.load(ring, PRODUCER_ASLEEP) !== 0) Atomics.notify(ring, HEAD);
   return value;
+}
+
+/**
+ * How often each side of a ring driven by {@link ringPushWaiting} / {@link ringPopWaiting} slept:
+ * the producer on a full ring, the consumer on an empty one (read while both are quiescent).
+ *
+ * @example
+ * ```ts
+ * const { producer, consumer } = ringSleeps(ring);   // producer >> consumer: the consumer is the slower side
+ * ```
+ */
+export function ringSleeps(ring: Int32Array): { producer: number; consumer: number } {
+  return { producer: Atomics.load(ring, PRODUCER_SLEEPS), consumer: Atomics.load(ring, CONSUMER_SLEEPS) };
 }
