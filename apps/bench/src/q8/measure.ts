@@ -55,6 +55,12 @@ function median(values: number[]): number {
   return s[s.length >> 1]!;
 }
 
+/** (p90 - p10) / median of `values`. */
+function spreadOf(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return (s[Math.floor(s.length * 0.9)]! - s[Math.floor(s.length * 0.1)]!) / median(values);
+}
+
 /**
  * Runs the Q8 measurement and records it under `ctx`: one writer worker and `readers` reader
  * workers over two slabs of memdescs in shared memory, one per mode (reuse at once, type-stable),
@@ -138,10 +144,10 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     await Promise.all(exited);
     if (reports.length > 0) throw new Error(`memdesc-rcu: ${reports.join("; ")}`);
   }
-  const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number } => {
+  const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number; ns: number; nsSpread: number } => {
     const w = slab.writerCounters;
-    const sorted = [...rates[m]!].sort((a, b) => a - b);
     const rate = median(rates[m]!);
+    const ns = rates[m]!.map((r) => 1e9 / r);
     return {
       lookups: slab.readerTotal(C_LOOKUPS),
       hits: slab.readerTotal(C_HITS),
@@ -150,7 +156,9 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
       violationsType: slab.readerTotal(C_VIOLATIONS_TYPE),
       wrongRanges: slab.readerTotal(C_WRONG_RANGE),
       lookupsPerSecond: rate,
-      spread: (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / rate,
+      spread: spreadOf(rates[m]!),
+      ns: median(ns),
+      nsSpread: spreadOf(ns),
       writerFrees: w[W_FREES]!,
       allocs: w[W_ALLOCS]!,
       deferredFrees: w[W_DEFERRED]!,
@@ -163,7 +171,7 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
   });
   const workload = `pfn -> memdesc lookups (get-unless-zero, re-check) by ${readers} reader workers while a writer worker frees and reuses memdescs (${shape.slots} slots of ${RECORD_INTS * 4} B, ${liveTarget} live over ${shape.frames} frames of ${shape.framePages} pages)`;
   const floorName = Q8_SYSTEMS["reuse-at-once"];
-  const floorNs = 1e9 / figures[0]!.lookupsPerSecond;
+  const floorNs = figures[0]!.ns;
   MODES.forEach((mode, m) => {
     const f = figures[m]!;
     const system = Q8_SYSTEMS[mode];
@@ -171,8 +179,7 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     record(Q8_METRICS.readers, readers, "count");
     record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
     ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of rounds, under load" });
-    const ns = 1e9 / f.lookupsPerSecond;
-    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: ns, unit: "ns", spread: f.spread, ratio: ns / floorNs, ratioTo: floorName });
+    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of rounds, under load" });
     record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
     record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
     record(Q8_METRICS.violationsFree, f.violationsFree, "count");
