@@ -1,4 +1,5 @@
 import type { Worker } from "node:worker_threads";
+import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { startTsWorker } from "../harness/ts-worker.js";
 import type { SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
@@ -79,6 +80,10 @@ function spreadOf(values: number[]): number {
  * ```
  */
 export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions): Promise<Q8Figures> {
+  for (const key of ["rounds", "lookups"] as const) {
+    const v = options[key];
+    if (!Number.isSafeInteger(v) || v < 1) throw new MmkitError(ErrorCode.InvalidArgument, `memdesc-rcu ${key} must be a positive integer, got ${describeValue(v)}`);
+  }
   const readers = options.readers ?? 2;
   const shape = { slots: options.slots ?? 32, frames: options.frames ?? 16, framePages: options.framePages ?? 4, readers };
   const liveTarget = options.liveTarget ?? Math.floor((shape.frames * 7) / 8);
