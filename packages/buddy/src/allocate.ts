@@ -20,6 +20,12 @@ import {
 } from "./layout.js";
 import { drainAll, drainCpu, pcpAlloc, pcpCpuPages, pcpPages } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
+import { MigrateType } from "./constants.js";
+import { FA_COUNT, FA_LISTS } from "./layout.js";
+
+/** Offsets in a free_area line of the Isolate and CMA lists' block counts. */
+const FA_ISOLATE_COUNT = FA_LISTS + MigrateType.Isolate * 3 + FA_COUNT;
+const FA_CMA_COUNT = FA_LISTS + MigrateType.Cma * 3 + FA_COUNT;
 
 /**
  * The allocation entry (`get_page_from_freelist` and its retry): fault injection, the watermark
@@ -45,7 +51,8 @@ export function watermarkOk(s: BuddyState, node: number, order: number, flags: n
   if (order === 0) return true;
   const fa = s.fa;
   for (let o = order, line = (node * (s.maxOrder + 1) + order) * FA_INTS; o <= s.maxOrder; o++, line += FA_INTS) {
-    if (fa[line + FA_NR_FREE]! > 0) return true;
+    // Blocks on the Isolate list (and, for now, CMA) cannot serve the request.
+    if (fa[line + FA_NR_FREE]! - fa[line + FA_ISOLATE_COUNT]! - fa[line + FA_CMA_COUNT]! > 0) return true;
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import { FALLBACK_ORDER, MigrateType } from "./constants.js";
+import { FALLBACK_ORDER, MigrateType, migratetypeIsMergeable } from "./constants.js";
 import { addToFreeList, delFromFreeList, moveToFreeList } from "./free-lists.js";
 import {
   FA_HEAD,
@@ -215,9 +215,13 @@ export function freeOnePage(s: BuddyState, node: number, idx: number, order: num
     const bf = mem[(buddy << PAGE_SHIFT) + P_FLAGS]!;
     if ((bf & HEAD_KEY) !== (nodeBits | (order << ORDER_SHIFT) | STATE_BUDDY)) break;
     const bmt = (bf >> MT_SHIFT) & MT_MASK;
+    if (bmt !== mt) {
+      // An Isolate or CMA block never merges with another type (`migratetype_is_mergeable`).
+      if (!migratetypeIsMergeable(mt) || !migratetypeIsMergeable(bmt)) break;
+      // Pageblocks of different types meet only at order >= pageblock order: the buddy takes ours.
+      setPageblockRange(s, buddy, order, mt);
+    }
     delFromFreeList(s, node, buddy, order, bmt);
-    // Pageblocks of different types meet only at order >= pageblock order: the buddy takes ours.
-    if (bmt !== mt) setPageblockRange(s, buddy, order, mt);
     mem[(buddy << PAGE_SHIFT) + P_FLAGS] = nodeBits;
     idx &= buddy;
     order++;
@@ -233,8 +237,32 @@ export function freeOnePage(s: BuddyState, node: number, idx: number, order: num
   addToFreeList(s, node, idx, order, mt, tail);
 }
 
-/** Frees block `idx` of `order` with its pageblock's migratetype. */
+/**
+ * Frees block `idx` of `order` with its pageblock's migratetype. A block larger than a pageblock
+ * whose pageblocks differ in type (some isolated, or CMA) is freed a pageblock at a time, each
+ * to its own type's lists (`split_large_buddy`). O(merges), O(pageblocks of the block) when larger.
+ */
 export function freeToBuddy(s: BuddyState, idx: number, order: number): void {
   const node = (s.mem[idx << PAGE_SHIFT]! >>> NODE_SHIFT) & 1023;
-  freeOnePage(s, node, idx, order, s.pb[idx >> s.pbOrder]!, false);
+  const mt = s.pb[idx >> s.pbOrder]!;
+  if (order > s.pbOrder && !samePageblockTypes(s, idx, order, mt)) {
+    freeByPageblock(s, node, idx, order);
+    return;
+  }
+  freeOnePage(s, node, idx, order, mt, false);
+}
+
+/** Are all pageblocks of block `idx` of `order` (> pageblock order) of type `mt`? */
+function samePageblockTypes(s: BuddyState, idx: number, order: number, mt: number): boolean {
+  const first = idx >> s.pbOrder;
+  const count = 1 << (order - s.pbOrder);
+  for (let i = 1; i < count; i++) if (s.pb[first + i] !== mt) return false;
+  return true;
+}
+
+/** `split_large_buddy`: frees block `idx` of `order` (> pageblock order) one pageblock at a time, each with its own type, merging. */
+export function freeByPageblock(s: BuddyState, node: number, idx: number, order: number): void {
+  const pbPages = 1 << s.pbOrder;
+  s.mem[idx << PAGE_SHIFT] = node << NODE_SHIFT;
+  for (let p = idx; p < idx + (1 << order); p += pbPages) freeOnePage(s, node, p, s.pbOrder, s.pb[p >> s.pbOrder]!, false);
 }

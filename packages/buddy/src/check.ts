@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
-import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES } from "./constants.js";
+import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES, MigrateType } from "./constants.js";
 import {
   FA_COUNT,
   FA_HEAD,
@@ -25,6 +25,7 @@ import {
   STATE_PCP,
   ZONE_INTS,
   Z_FREE,
+  Z_FREE_CMA,
 } from "./layout.js";
 import { pcpBase } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
@@ -49,6 +50,7 @@ export function checkInvariants(s: BuddyState): void {
   // Free lists.
   for (let n = 0; n < s.nodeCount; n++) {
     let freePages = 0;
+    let cmaPages = 0;
     for (let o = 0; o <= max; o++) {
       const line = (n * (max + 1) + o) * FA_INTS;
       let blocks = 0;
@@ -76,11 +78,14 @@ export function checkInvariants(s: BuddyState): void {
         if (s.fa[list + FA_TAIL] !== prev) fail(`${name}: tail is ${s.fa[list + FA_TAIL]}, the last entry is ${prev}`);
         if (s.fa[list + FA_COUNT] !== count) fail(`${name}: count is ${s.fa[list + FA_COUNT]}, the list holds ${count}`);
         blocks += count;
+        // NR_FREE_PAGES leaves out isolated pages; NR_FREE_CMA_PAGES counts the CMA lists.
+        if (m !== MigrateType.Isolate) freePages += count * 2 ** o;
+        if (m === MigrateType.Cma) cmaPages += count * 2 ** o;
       }
       if (s.fa[line + FA_NR_FREE] !== blocks) fail(`node ${s.nodeIds[n]} order ${o}: nr_free is ${s.fa[line + FA_NR_FREE]}, the lists hold ${blocks}`);
-      freePages += blocks * 2 ** o;
     }
-    if (s.zone[n * ZONE_INTS + Z_FREE] !== freePages) fail(`node ${s.nodeIds[n]}: free pages counter is ${s.zone[n * ZONE_INTS + Z_FREE]}, the lists hold ${freePages}`);
+    if (s.zone[n * ZONE_INTS + Z_FREE] !== freePages) fail(`node ${s.nodeIds[n]}: free pages counter is ${s.zone[n * ZONE_INTS + Z_FREE]}, the lists other than Isolate hold ${freePages}`);
+    if (s.zone[n * ZONE_INTS + Z_FREE_CMA] !== cmaPages) fail(`node ${s.nodeIds[n]}: free CMA pages counter is ${s.zone[n * ZONE_INTS + Z_FREE_CMA]}, the CMA lists hold ${cmaPages}`);
   }
   // Per-CPU lists.
   for (let c = 0; c < s.cpuCount; c++) {

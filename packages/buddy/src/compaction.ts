@@ -1,10 +1,11 @@
-import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { watermarkOk } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import type { CompactionCounters } from "./compaction-counters.js";
 import { MigrateType } from "./constants.js";
 import { delFromFreeList } from "./free-lists.js";
 import { MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, ZONE_INTS, Z_FREE, Z_MIN, Z_SPAN_END, Z_SPAN_START, headFlags } from "./layout.js";
+import { askMover, moveBlock } from "./migrate-block.js";
+import { enterMigration, leaveMigration } from "./migration-guard.js";
 import type { PageMover } from "./page-mover.js";
 import { drainAll } from "./per-cpu.js";
 import { fragmentationScoreZone } from "./proactive-compaction.js";
@@ -59,9 +60,6 @@ export interface CompactionRun {
   readonly isolated: number;
 }
 
-/** Allocators with a run in progress: a mover that starts another run on the same one is refused. */
-const running = new WeakSet<BuddyState>();
-
 /** `struct compact_control`: the state of one run. */
 class CompactControl {
   migrateIdx: number;
@@ -94,22 +92,6 @@ class CompactControl {
     this.freeIdx = (this.zoneEnd - 1) & ~(pb - 1);
     this.freeLists = Array.from({ length: s.maxOrder + 1 }, () => []);
   }
-}
-
-function moverFailure(what: string, cause: unknown): MmkitError {
-  return new MmkitError(ErrorCode.InvalidState, `the page mover threw in ${what}: ${cause instanceof Error ? cause.message : describeValue(cause)}`, { cause });
-}
-
-/** Calls a mover predicate; a throw or a non-boolean answer is the owner's bug, a typed error. */
-function askMover(fn: () => unknown, what: string): boolean {
-  let answer: unknown;
-  try {
-    answer = fn();
-  } catch (cause) {
-    throw moverFailure(what, cause);
-  }
-  if (typeof answer !== "boolean") throw new MmkitError(ErrorCode.InvalidState, `the page mover's ${what} must return a boolean, got ${describeValue(answer)}`);
-  return answer;
 }
 
 /** Is the block whose flags are `f` a head on `node`? (Holes and tail pages have state 0.) */
@@ -316,25 +298,9 @@ function migratePages(cc: CompactControl): void {
       return;
     }
     cc.migratePages -= n;
-    const from = src + s.base;
-    const to = dst + s.base;
     let moved: boolean;
     try {
-      moved = askMover(() => cc.mover.migrate(from, to, order), "migrate");
-      const target = headFlags(cc.node, STATE_ALLOCATED, MigrateType.Movable, order);
-      if (mem[src << PAGE_SHIFT] !== f || mem[dst << PAGE_SHIFT] !== target) {
-        throw new MmkitError(ErrorCode.InvalidState, `the page mover changed the allocator while moving pfn ${from} to pfn ${to} (it freed or reused one of them); the move is not counted`);
-      }
-      if (moved) {
-        const holdsTo = askMover(() => cc.mover.holds(to), "holds");
-        const holdsFrom = askMover(() => cc.mover.holds(from), "holds");
-        if (!holdsTo || holdsFrom) {
-          throw new MmkitError(
-            ErrorCode.InvalidState,
-            `the page mover said it moved pfn ${from} to pfn ${to} (order ${order}) but ${holdsFrom ? `still holds pfn ${from}` : `does not hold pfn ${to}`}; pfn ${from} stays allocated`,
-          );
-        }
-      }
+      moved = moveBlock(s, cc.mover, src, dst, order, f, headFlags(cc.node, STATE_ALLOCATED, MigrateType.Movable, order));
     } catch (error) {
       returnTarget(cc, dst, order);
       cc.failed += n;
@@ -368,11 +334,10 @@ function releaseFreepages(cc: CompactControl): void {
  * `counters` even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
  */
 export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1): CompactionRun {
-  if (running.has(s)) throw new MmkitError(ErrorCode.InvalidState, "compaction is already running on this allocator (called from a page mover?)");
+  enterMigration(s, "compaction");
   drainAll(s);
   const cc = new CompactControl(s, node, order, mover, proactiveLow);
   let result: CompactResult = "continue";
-  running.add(s);
   try {
     for (;;) {
       result = compactFinished(cc);
@@ -385,7 +350,7 @@ export function compactZone(s: BuddyState, counters: CompactionCounters, mover: 
     cc.migrateList.length = 0;
     cc.migratePages = 0;
     releaseFreepages(cc);
-    running.delete(s);
+    leaveMigration(s);
     counters.compactMigrateScanned += cc.migrateScanned;
     counters.compactFreeScanned += cc.freeScanned;
     counters.compactIsolated += cc.isolated;

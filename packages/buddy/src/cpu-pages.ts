@@ -1,6 +1,8 @@
 import { allocCore, watermarkOk } from "./allocate.js";
 import { freeToBuddy } from "./buddy-core.js";
+import { MIGRATE_PCPTYPES } from "./constants.js";
 import {
+  FREE_KEY_MASK,
   MT_MASK,
   MT_SHIFT,
   ORDER_MASK,
@@ -112,6 +114,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const mtShift = MT_SHIFT;
   const orderShift = ORDER_SHIFT;
   const notMt = ~(MT_MASK << MT_SHIFT);
+  const pcpTypes = MIGRATE_PCPTYPES;
   // This CPU.
   const home = s.cpuHome[cpu]!;
   const node = s.nodeIds[home]!;
@@ -183,7 +186,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
     const idx = typeof pfn === "number" ? pfn - baseP : -1;
     if ((idx | 0) !== idx || idx < 0 || idx >= pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
     const f = mem[idx << PAGE_SHIFT]!;
-    if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
+    if ((f & FREE_KEY_MASK) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
     s.counters.frees++;
     if (order <= pcpMaxOrder) pcpFree(s, cpu, idx, order);
     else freeToBuddy(s, idx, order);
@@ -209,7 +212,12 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
       if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift))) {
         const mt = pb[idx >> pbShift]!;
         // The common case, with the list's index known before the pageblock byte is read (the
-        // branch is predicted), which shortens the dependency chain through pcp.
+        // branch is predicted), which shortens the dependency chain through pcp. A CMA or
+        // isolated pageblock (mt >= 3) takes the full path.
+        if (mt !== defaultMt && mt >= pcpTypes) {
+          freeSlow(pfn, order);
+          return;
+        }
         const pindex = order * 3 + (mt === defaultMt ? defaultMt : mt);
         const list = lists0 + (pindex << 1);
         const h = pcp[list]!;

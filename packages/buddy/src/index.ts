@@ -2,6 +2,7 @@ export { BuddyAllocator, type BlockInfo, type CompactOptions, type CompactingAll
 export type { PageMover } from "./page-mover.js";
 export type { CompactionCounters } from "./compaction-counters.js";
 export { COMPACT_CLUSTER_MAX, type CompactResult, type CompactionRun } from "./compaction.js";
+export { ALLOC_CONTIG_MIGRATE_TRIES, type ContigFailure, type ContigFailureReason } from "./contig-range.js";
 export { COMPACT_MAX_DEFER_SHIFT } from "./compaction-deferral.js";
 export { DEFAULT_EXTFRAG_THRESHOLD } from "./compaction-suitable.js";
 export { DEFAULT_COMPACTION_PROACTIVENESS } from "./proactive-compaction.js";
@@ -17,6 +18,7 @@ export {
   PAGE_ALLOC_COSTLY_ORDER,
   MigrateType,
   MIGRATE_TYPES,
+  MIGRATE_PCPTYPES,
   MIGRATE_TYPE_NAMES,
   FALLBACK_ORDER,
 } from "./constants.js";

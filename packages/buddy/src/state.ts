@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, MetadataArena, requireArrayFactory, describeValue, requireInteger, type ArrayFactory, type MemoryMap } from "@mmkit/physmem";
-import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
+import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, PAGE_ALLOC_COSTLY_ORDER } from "./constants.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import type { BuddyInitialState } from "./initial-state.js";
 import { optional, requireOptions } from "./options.js";
@@ -193,7 +193,7 @@ export class BuddyState {
     this.pcpMaxOrder = Math.min(PAGE_ALLOC_COSTLY_ORDER, this.maxOrder);
     this.groupByMobility = requireBoolean(options.groupByMobility, "groupByMobility", true);
     this.stealWholeBlocks = requireBoolean(options.stealWholeBlocks, "stealWholeBlocks", true);
-    const dmt = requireInteger(optional<unknown>(options.defaultMigratetype, MigrateType.Unmovable), "defaultMigratetype", 0, MIGRATE_TYPES - 1);
+    const dmt = requireInteger(optional<unknown>(options.defaultMigratetype, MigrateType.Unmovable), "defaultMigratetype", 0, MIGRATE_PCPTYPES - 1);
     this.defaultMt = this.groupByMobility ? dmt : MigrateType.Movable;
     this.watermarkScaleFactor = requireInteger(optional(options.watermarkScaleFactor, DEFAULT_WATERMARK_SCALE_FACTOR), "watermarkScaleFactor", 1, 3000);
     const block = 2 ** this.maxOrder;

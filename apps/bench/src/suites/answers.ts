@@ -5,7 +5,8 @@ import { measureMemdescRcu } from "../q8/measure.js";
 import { crossovers, curveOf } from "../report/crossover.js";
 import { systemNamed, type SystemDefinition } from "../systems/definition.js";
 import { SCALE_WORKLOADS, liveLabel } from "./scale.js";
-import { recordContiguous, recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
+import { Q7_NAMES, q7Contenders, q7Size, recordContiguousComparison, seedsFrom, type ContiguousSummary } from "./contiguous-comparison.js";
+import { recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
 
 /** The questions of the memdesc / POTAD discussion (issue 9; Q8 from issue 18), in order. */
 export const QUESTIONS = [
@@ -65,6 +66,33 @@ function atScale(ctx: SuiteContext, what: string, workload: string, metric: stri
 }
 
 const linesText = (v: number): string => `${v.toFixed(2)} lines`;
+
+/** Served share of all requests, in %. */
+const share = (s: ContiguousSummary): number => (100 * s.served) / s.attempts;
+
+/** "61% (39-42 of 64 a seed)": the share over all seeds and the range of a seed. */
+function served(s: ContiguousSummary, seeds: number): string {
+  const per = s.attempts / seeds;
+  const lo = Math.round((s.minPct * per) / 100);
+  const hi = Math.round((s.maxPct * per) / 100);
+  return `${share(s).toFixed(0)}% (${lo === hi ? `${lo}` : `${lo}-${hi}`} of ${per} a seed)`;
+}
+
+/** Q7's answer from the contiguous comparison. */
+function q7Sentence(c: Map<string, ContiguousSummary>, bytes: number, seeds: number): string {
+  const potad = c.get(Q7_NAMES.potad)!;
+  const compacting = c.get(Q7_NAMES.compaction)!;
+  const order11 = c.get(Q7_NAMES.order11)!;
+  const neither = c.get(Q7_NAMES.neither)!;
+  const perRequest = (s: ContiguousSummary): string => `${s.migratedPerRequest === 0 ? "no page migrated" : `${s.migratedPerRequest.toFixed(1)} pages migrated`} and ${ns(s.nsPerRequest)} per request`;
+  return (
+    `On ${seeds} seeds of a ${bytes / MiB} MiB machine filled with orders 0-3 (1 in 8 allocations slab, the rest anon) and then freed but for 1/1024 of each kind, ${potad.attempts / seeds} requests a seed for 8 MiB at 1 MiB: ` +
+    `POTAD's halving fallback served ${served(potad, seeds)}, ${perRequest(potad)} (POTAD has no migration, so none was built for it); ` +
+    `the buddy allocator with direct compaction (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
+    `with neither, ${served(order11, seeds)} at max order 11 and ${served(neither, seeds)} at the default max order 10 (its largest block is 4 MiB). ` +
+    `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks.`
+  );
+}
 
 /**
  * One answer: recorded as metric "answer" (the key figure in `value`; the question, a newline and the
@@ -198,19 +226,13 @@ const suite: Suite = {
     );
     ctx.progress("answers", 6, total);
 
-    // Q7: 8 MiB@1 MiB on a fragmented machine.
-    const contiguous = recordContiguous(ctx, pair, p);
-    const cb = contiguous.get("classic")!;
-    const cp = contiguous.get("memdesc")!;
-    answer(
-      ctx,
-      7,
-      "POTAD vs buddy",
-      (100 * cp.served) / cp.attempts,
-      "%",
-      `On ${p.bytes / MiB} MiB filled with orders 0-3 and then freed but for 1/1024 of the blocks, POTAD served ${cp.served} of ${cp.attempts} 8 MiB@1 MiB requests and the buddy allocator ${cb.served} of ${cb.attempts} ` +
-        `(its largest block is 4 MiB, so it cannot serve 8 MiB as one allocation at all).`,
-    );
+    // Q7: 8 MiB@1 MiB on a fragmented machine, every way of serving it, over several seeds.
+    const q7 = q7Size(ctx.quick);
+    const seeds = seedsFrom(ctx.seed, q7.seeds);
+    const contiguous = recordContiguousComparison(ctx, q7Contenders(), q7.bytes, seeds);
+    const potad = contiguous.get(Q7_NAMES.potad)!;
+    const compacting = contiguous.get(Q7_NAMES.compaction)!;
+    answer(ctx, 7, "buddy vs POTAD", share(compacting) / share(potad), "ratio", q7Sentence(contiguous, q7.bytes, seeds.length));
     ctx.progress("answers", 7, total);
 
     // Q8: lockless lookups against a writer freeing memdescs, from the memdesc-rcu suite when it ran

@@ -1,0 +1,10 @@
+import { MiB } from "@mmkit/physmem";
+import { compareContiguous, q7Contenders } from "./src/suites/contiguous-comparison.js";
+import { contiguousOnFragmented, Q7_SHAPE } from "./src/workloads/contiguous.js";
+import { systemNamed } from "./src/systems/definition.js";
+const t = performance.now();
+const r = compareContiguous(q7Contenders(), 128 * MiB, [0x6d6d6b74]);
+for (const [n, s] of r) console.log(n, s.served, s.attempts, s.perSeed[0]!.migratedPages, s.perSeed[0]!.anonPages, s.perSeed[0]!.unmovablePages);
+console.log(performance.now() - t);
+const m = contiguousOnFragmented(systemNamed("memdesc")!, { bytes: 128 * MiB }, 0x6d6d6b74, Q7_SHAPE);
+console.log("memdesc", m.served, m.attempts, m.anonPages, m.unmovablePages);
