@@ -183,8 +183,8 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     const record = (metric: string, value: number, unit: string, note?: string): void => ctx.record({ system, workload, metric, value, unit, ...(note === undefined ? {} : { note }) });
     record(Q8_METRICS.readers, readers, "count");
     record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
-    ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of rounds, under load" });
-    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of rounds, under load" });
+    ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of interleaved rounds" });
+    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of interleaved rounds" });
     record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
     record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
     record(Q8_METRICS.violationsFree, f.violationsFree, "count");
