@@ -6,6 +6,7 @@ import { Potad } from "@mmkit/potad";
 import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
+import { MemdescSlabs } from "./memdesc-slabs.js";
 import type { CustomPageAllocator, SystemDefinition } from "./definition.js";
 import { SystemPages, type PageAllocator, type RangeAllocator } from "./page-face.js";
 import { SwapFile } from "./swap.js";
@@ -54,6 +55,8 @@ export interface MemorySystem {
   readonly reclaiming: PageAllocator;
   readonly directReclaim: DirectReclaim | null;
   readonly table: DescriptorTable;
+  /** The slab caches memdescs come from (`memdescsFromSlab`), or null when they are counted handles. */
+  readonly memdescSlabs: MemdescSlabs | null;
   readonly router: DescriptorRouter;
   readonly buddy: BuddyAllocator | null;
   readonly potad: Potad | null;
@@ -111,6 +114,8 @@ export interface MemorySystem {
  *   CPU in `pages.fronts`), `Potad` with one RAM space and its page face, or a custom allocator's
  *   `create()` over the machine's pages (`--system-file`);
  * - descriptor table: `MemmapTable` 64 or 8 bytes per page, or `MapleDescriptorTable`;
+ * - with `memdescsFromSlab`, a `MemdescSlabs` (its metadata counted under "descriptors") the face
+ *   takes each folio's, page table's and network pool's memdesc from, in slab pages of the same RAM;
  * - a `DescriptorRouter` subscribed to the machine's memory failures, with an owner per memdesc type
  *   (anon, page_frag_cache, pte-mapped cache, slab), each told the type and range of a failed page;
  * - `FragmentCache` over a NetPool-tagged source, `PteMappedCache` over a PageTable-tagged source
@@ -194,6 +199,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
       ? new MapleDescriptorTable({ arena: arenas.descriptors })
       : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
   const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts);
+  const memdescSlabs = def.memdescsFromSlab === true ? new MemdescSlabs(pages, machine, arenas.descriptors) : null;
+  pages.memdescs = memdescSlabs;
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;
@@ -230,6 +237,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     reclaiming: directReclaim ?? anonSource,
     directReclaim,
     table,
+    memdescSlabs,
     router,
     buddy,
     potad,
@@ -299,6 +307,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     for (const pfn of pteKept.splice(0)) pteCache!.free(pfn);
     fragmentCache?.drain();
     pteCache?.drain();
+    // Empty memdesc slabs go back before the allocators' fronts are drained, so their pages merge too.
+    memdescSlabs?.slab.shrink();
     buddy?.drainAll();
     potad?.drain();
   }
@@ -308,6 +318,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     buddy?.check();
     potad?.check();
     table.check();
+    memdescSlabs?.slab.check();
     fragmentCache?.check();
     pteCache?.check();
     registry?.check();
