@@ -26,7 +26,9 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     expect(row(Q7_NAMES.potad)).toEqual([10, 16, 0]);
     expect(row(Q7_NAMES.compaction)).toEqual([14, 16, 13]);
     expect(row(Q7_NAMES.order11)).toEqual([9, 16, 0]);
-    expect(row(Q7_NAMES.neither)).toEqual([0, 16, 0]);
+    expect([...r.keys()]).toEqual([Q7_NAMES.potad, Q7_NAMES.compaction, Q7_NAMES.order11]);
+    // The buddy at its default max order (4 MiB blocks) has no 8 MiB block: none served, by construction.
+    expect(contiguousOnFragmented(systemNamed("classic")!, { bytes: 128 * MiB }, SEED, Q7_SHAPE).served).toBe(0);
     expect(r.get(Q7_NAMES.compaction)!.migratedPerRequest).toBe(13 / 16);
   });
 
@@ -42,5 +44,6 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     expect(() => fragmentSystem(system, SEED, { keepShare: 2, unmovableShare: 0 })).toThrow(/keepShare must be a share in \[0, 1\], got 2/);
     expect(() => fragmentSystem(system, SEED, { keepShare: 0.5, unmovableShare: Number.NaN })).toThrow(/unmovableShare .* got NaN/);
     expect(system.pages.allocs).toBe(0);
+    expect(() => buildSystem(systemNamed("classic")!, { bytes: 8 * MiB, contiguous: "migrate" as never })).toThrow(/contiguous must be one of block, compaction, got "migrate"/);
   });
 });
