@@ -1049,6 +1049,8 @@ export class MapleTree extends MapleView {
 
   /** Stores `value` (NaN: empty) at `[first, last]`; arguments are valid. `pathReady`: the path to `first` is recorded. */
   #write(first: number, last: number, value: number, pathReady = false): void {
+    // Every write sees a settled tree (the callers settle first; this keeps any new one honest).
+    if (this.#pendLeaf >= 0) this.#settle();
     // The path to `first` is recorded here when merging with empty neighbours needs it anyway,
     // and reused by the first round of the loop below.
     let pathValid = false;
