@@ -6,7 +6,7 @@ import { ChunkParser } from "../trace/chunk-parser.js";
 import { TraceEventBatch } from "../trace/event-batch.js";
 import { TraceEventKind } from "../trace/events.js";
 import type { TraceParseSummary, TraceParserOptions } from "../trace/parser.js";
-import { streamTraceBatches, type TraceChunkSource } from "../trace/read-file.js";
+import { streamTraceBatches, type TraceChunkSource, type TraceParseThreading } from "../trace/read-file.js";
 import { TraceReplayer, type ReplayOptions, type ReplayReport } from "../trace/replay.js";
 import type { PageAllocator } from "../trace/page-allocator.js";
 import { SyntheticTrace } from "../trace/synth.js";
@@ -145,6 +145,8 @@ export interface TraceReadOptions {
   /** Called after every chunk: bytes of text read so far, lines parsed, events parsed. */
   onProgress?: (bytes: number, lines: number, events: number) => void;
   stdin?: NodeJS.ReadStream;
+  /** Where parsing runs (default `auto`: a parse thread for large files; see `streamTraceBatches`). */
+  threading?: TraceParseThreading;
 }
 
 /**
@@ -186,7 +188,7 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
       for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "");
       events += batch.length;
     },
-    { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },
   );
   const accounting = replayer.report();
   const joined = result.text;
@@ -425,7 +427,7 @@ export async function replayOnSystems(
       }
       run(batch, from, batch.length);
     },
-    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },
   );
   const all: SystemReplay[] = replays ?? start(scan?.cpus ?? 1);
   takeSample(byTime ? scan!.lastTime : eventIndex);
