@@ -329,6 +329,8 @@ export interface LockstepResult {
   readParseSeconds: number;
   /** True when a parse thread read and parsed the trace while the systems replayed it. */
   threaded: boolean;
+  /** Seconds of reading and parsing alone (the parse thread's busy time, or this thread's share). */
+  parseSeconds: number;
   /** Page events of the trace (from this pass). */
   pageEvents: number;
   events: number;
@@ -438,7 +440,7 @@ export async function replayOnSystems(
   }
   const seconds = (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */
