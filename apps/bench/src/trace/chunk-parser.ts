@@ -155,10 +155,12 @@ export class ChunkParser {
     // The timestamp's colon: the first one followed by a blank (a tab: the slow path decides).
     let i = s;
     const lastWord = u8.length - 4;
+    // The last `[` before the colon (the CPU column's, on an ftrace line), or -1.
+    let lastOpen = -1;
     for (;;) {
-      // Four bytes at a time up to the first colon or newline (the line's padded task, CPU and flags columns).
+      // Four bytes at a time up to the first colon, newline or `[` (the line's padded task, CPU and flags columns).
       while (i <= lastWord) {
-        const found = colonOrNewline(words.getUint32(i, true));
+        const found = colonNewlineOrBracket(words.getUint32(i, true));
         if (found !== 0) {
           i += firstFlaggedByte(found);
           break;
@@ -171,7 +173,7 @@ export class ChunkParser {
         const next = u8[i + 1];
         if (next === 32) break;
         if (next === 9) return -1;
-      }
+      } else if (c === 91) lastOpen = i;
       i++;
     }
     // <blank><digits>.<digits> before it.
@@ -202,9 +204,8 @@ export class ChunkParser {
     let cpu = 0;
     const open = s + this.#cpuOpen;
     const close = s + this.#cpuClose;
-    let cached = close < k && u8[open] === 91 && u8[close] === 93 && close - open > 1;
     // It is the last [digits] group before the timestamp (as the slow path reads it): no `[` after it.
-    for (let d = close + 1; cached && d < k; d++) if (u8[d] === 91) cached = false;
+    const cached = close < k && lastOpen === open && u8[close] === 93 && close - open > 1;
     if (cached) {
       for (let d = open + 1; d < close; d++) {
         const c = u8[d]!;
@@ -333,23 +334,24 @@ const FAST_INDEX = new Int32Array(256).fill(-1);
 FAST_KINDS.forEach((kind, e) => (FAST_INDEX[kind] = e));
 
 /**
- * The bytes of little-endian word `w` that are a colon or a newline, as their top bits (0 when
+ * The bytes of little-endian word `w` that are a colon, a newline or a `[`, as their top bits (0 when
  * none). The zero-byte test `(x - 0x01010101) & ~x & 0x80808080` may also flag a byte above a true
  * match (a borrow), never below it, so the lowest flag is always the first match.
  */
-function colonOrNewline(w: number): number {
+function colonNewlineOrBracket(w: number): number {
   const colon = w ^ 0x3a3a3a3a;
   const newline = w ^ 0x0a0a0a0a;
-  return (((colon - 0x01010101) & ~colon) | ((newline - 0x01010101) & ~newline)) & 0x80808080;
+  const bracket = w ^ 0x5b5b5b5b;
+  return (((colon - 0x01010101) & ~colon) | ((newline - 0x01010101) & ~newline) | ((bracket - 0x01010101) & ~bracket)) & 0x80808080;
 }
 
-/** The newline bytes of little-endian word `w` as their top bits (0 when none; see {@link colonOrNewline}). */
+/** The newline bytes of little-endian word `w` as their top bits (0 when none; see {@link colonNewlineOrBracket}). */
 function newlineIn(w: number): number {
   const newline = w ^ 0x0a0a0a0a;
   return (newline - 0x01010101) & ~newline & 0x80808080;
 }
 
-/** Index (0-3) of the lowest byte flagged in a {@link colonOrNewline} result. */
+/** Index (0-3) of the lowest byte flagged in a {@link colonNewlineOrBracket} result. */
 function firstFlaggedByte(flags: number): number {
   return (31 - Math.clz32(flags & -flags)) >>> 3;
 }
