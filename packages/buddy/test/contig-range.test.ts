@@ -85,6 +85,23 @@ describe("allocContigRange on a hand-made machine (64 pages, pageblocks of 4, ev
     b.check();
   });
 
+  test("a Movable block larger than a pageblock reaching past the covering pageblocks moves whole; its old place frees a pageblock at a time", () => {
+    const b = small({ pageblockOrder: 2 });
+    const owner = new Owner();
+    owner.add(b.allocPages(4, { migratetype: MigrateType.Movable }), 4, 0);
+    expect(owner.pages.has(0)).toBe(true);
+    // [6, 10) is covered by the pageblocks [4, 12); the order-4 block [0, 16) holds them.
+    expect(b.allocContigRange(6, 4, owner)).toBe(6);
+    expect(owner.moves).toEqual([[0, 16, 4]]);
+    expect(lists(b)).toEqual(["n0 o1 M: 4,10", "n0 o2 M: 12,0", "n0 o4 M: 32,48"]);
+    expect([4, 8, 12].map((p) => b.pageblockMigratetype(p))).toEqual([MigrateType.Movable, MigrateType.Movable, MigrateType.Movable]);
+    b.check();
+    ownerAgrees(b, owner, 4);
+    b.freeContigRange(6, 4);
+    expect(lists(b)).toEqual(["n0 o4 M: 0,32,48"]);
+    b.check();
+  });
+
   test("any part of a taken range can be freed, the rest staying taken", () => {
     const { b, owner } = checkerboard();
     b.allocContigRange(4, 8, owner);
