@@ -1,16 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { COMPACT_CLUSTER_MAX, MigrateType } from "@mmkit/buddy";
 import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
-import { expectMisuse, small } from "./helpers.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as { code: string }).code}: ${(e as Error).message}`;
-  }
-  return "no error";
-}
+import { codeOf, expectMisuse, small } from "./helpers.ts";
 
 describe("compaction on a hand-made fragmented machine", () => {
   test("an order-2 run moves the two pages of the first pageblock to the top and stops with success", () => {

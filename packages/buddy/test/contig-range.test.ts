@@ -1,16 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ALLOC_CONTIG_MIGRATE_TRIES, MigrateType } from "@mmkit/buddy";
 import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
-import { blockSet, expectMisuse, lists, small } from "./helpers.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as { code: string }).code}: ${(e as Error).message}`;
-  }
-  return "no error";
-}
+import { blockSet, codeOf, expectMisuse, lists, small } from "./helpers.ts";
 
 /** Pageblock types of a 64-page machine with 4-page pageblocks, as one letter each. */
 function types(b: ReturnType<typeof small>): string {
