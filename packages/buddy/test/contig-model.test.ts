@@ -160,7 +160,7 @@ test("model: random movable/unmovable churn with contiguous ranges taken and fre
         ]);
       }
     }),
-    { numRuns: 40, seed: 16 },
+    { numRuns: 25, seed: 16 },
   );
   expect(totals.taken).toBeGreaterThan(0);
   expect(totals.searched).toBeGreaterThan(0);
