@@ -88,18 +88,20 @@ function firstNotFree(s: BuddyState, start: number, end: number): number {
 }
 
 /**
- * `alloc_migration_target`: a free block of `order` for a page leaving an isolated range, from the
- * Movable lists (falling back as an allocation does) of node slot `node`, then the others nearest
- * first, keeping the min watermark. Isolated pages are on lists no allocation reads, so the target
- * is never inside the range. Returns the page index (marked allocated Movable) or -1.
+ * `alloc_migration_target`: a free block of `order` for a block of migratetype `mt` leaving an
+ * isolated range, allocated as that type (a Movable one may use CMA, a Reclaimable one may not),
+ * from node slot `node`, then the others nearest first, keeping the min watermark. Isolated pages
+ * are on lists no allocation reads, so the target is never inside the range. Returns the page
+ * index (marked allocated as `mt`) or -1.
  */
-function allocMigrationTarget(s: BuddyState, node: number, order: number): number {
+function allocMigrationTarget(s: BuddyState, node: number, order: number, mt: number): number {
+  const flags = mt === MigrateType.Movable ? AF_CMA : 0;
   for (let d = 0; d < s.nodeCount; d++) {
     for (const n of d === 0 ? [node] : [node - d, node + d]) {
-      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, AF_CMA)) continue;
-      const idx = rmqueue(s, n, order, MigrateType.Movable);
+      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, flags)) continue;
+      const idx = rmqueue(s, n, order, mt);
       if (idx >= 0) {
-        s.mem[idx << PAGE_SHIFT] = headFlags(n, STATE_ALLOCATED, MigrateType.Movable, order);
+        s.mem[idx << PAGE_SHIFT] = headFlags(n, STATE_ALLOCATED, mt, order);
         return idx;
       }
     }
@@ -135,7 +137,7 @@ function migrateRange(s: BuddyState, counters: CompactionCounters, mover: PageMo
     let moved = false;
     let dst = -1;
     for (let tries = 0; tries < ALLOC_CONTIG_MIGRATE_TRIES && !moved; tries++) {
-      dst = allocMigrationTarget(s, (f >>> NODE_SHIFT) & NODE_MASK, order);
+      dst = allocMigrationTarget(s, (f >>> NODE_SHIFT) & NODE_MASK, order, mt);
       if (dst < 0) {
         counters.pgmigrateFail += n;
         stop = failureAt(s, "no-memory", p);
@@ -157,8 +159,7 @@ function migrateRange(s: BuddyState, counters: CompactionCounters, mover: PageMo
       stop = failureAt(s, "migrate-failed", p);
       return true;
     }
-    // The target keeps its own node; the migratetype and order are the source's.
-    mem[dst << PAGE_SHIFT] = (mem[dst << PAGE_SHIFT]! & ~(MT_MASK << MT_SHIFT)) | (mt << MT_SHIFT);
+    // The target, allocated as the source's migratetype and order, keeps its own node.
     freeToBuddy(s, p, order);
     counters.pgmigrateSuccess += n;
     return false;

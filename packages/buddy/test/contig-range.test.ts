@@ -335,6 +335,20 @@ describe("a CMA area", () => {
     ]))).toBe("ERR_INVALID_ARGUMENT: the range of 16 pages at pfn 24 crosses from node 0 to node 1 at pfn 32; it must lie on one node");
   });
 
+  test("a Reclaimable page the mover agrees to move goes to a Reclaimable block outside the area, never into CMA", () => {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
+    const owner = new Owner();
+    const r = b.allocPages(0, { migratetype: MigrateType.Reclaimable });
+    owner.add(r, 0, 0);
+    expect(b.allocContigRange(r, 4, owner)).toBe(r);
+    const [[from, to]] = owner.moves as [[number, number, number]];
+    // The first Reclaimable request claimed the whole order-4 block [0, 16): the target is the next Reclaimable page outside [0, 4).
+    expect([from, to]).toEqual([0, 4]);
+    expect(b.blockOf(to)).toMatchObject({ pfn: to, order: 0, state: "allocated", migratetype: MigrateType.Reclaimable });
+    expect(b.pageblockMigratetype(to)).toBe(MigrateType.Reclaimable);
+    b.check();
+  });
+
   test("a contiguous range inside the area is taken and the area stays CMA", () => {
     const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
     const owner = new Owner();
