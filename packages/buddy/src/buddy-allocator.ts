@@ -153,12 +153,15 @@ const STATE_NAMES = ["none", "free", "per-cpu", "allocated"] as const;
  * ```
  */
 export class BuddyAllocator {
+  /** The machine's memory map: the RAM ranges and nodes this allocator manages. */
   readonly map: MemoryMap;
+  /** Where the allocator's metadata arrays come from (and are measured). */
   readonly arena: ArrayFactory;
   /** Largest block order. */
   readonly maxOrder: number;
   /** Order of a pageblock, the unit of migratetype ownership. */
   readonly pageblockOrder: number;
+  /** Bytes per page (the memory map's page size). */
   readonly pageSize: number;
   /** Number of CPU fronts. */
   readonly cpus: number;

@@ -126,8 +126,11 @@ const OPTION_KEYS = [
  * ```
  */
 export class SharedBuddy {
+  /** The machine's memory map, as every attached worker sees it. */
   readonly map: MemoryMap;
+  /** Largest block order. */
   readonly maxOrder: number;
+  /** Number of CPU fronts (one per worker that owns a CPU). */
   readonly cpus: number;
   /** This instance's owner id (>= 1): what the zone lock and the CPU owners record. */
   readonly owner: number;

@@ -5,3 +5,6 @@ export { AlignedBlockIndex, type AlignedBlockIndexOptions } from "./aligned-bloc
 export { SortedRangeIndex, type SortedRangeIndexOptions } from "./sorted-range-index.js";
 export type { SpaceStats } from "./stats.js";
 export { NO_DESCRIPTOR } from "./layout.js";
+export { SharedPotad, SHARED_POTAD_VERSION, type SharedPotadOptions, type SharedPotadHandle, type SharedPotadCounters } from "./shared-potad.js";
+export { SharedPotadFront, type SharedPageFace, type SharedFrontConfig } from "./shared-front.js";
+export type { SharedSpaceStats } from "./shared-check.js";
