@@ -59,6 +59,26 @@ describe("allocContigRange on a hand-made machine (64 pages, pageblocks of 4, ev
     b.check();
   });
 
+  test("a page of an isolated pageblock freed through a CPU front goes straight to the Isolate list, and the range takes it", () => {
+    const { b, owner } = checkerboard({ cpus: 1, pcpHigh: 100 });
+    const seen: unknown[] = [];
+    const migrate = owner.migrate.bind(owner);
+    owner.migrate = (from, to, order) => {
+      if (from === 5) {
+        // The owner lets go of pfn 9 meanwhile, through CPU 0's front.
+        owner.pages.delete(9);
+        b.cpu(0).freePages(9, 0);
+        seen.push(b.blockOf(8), b.cpu(0).pages);
+      }
+      return migrate(from, to, order);
+    };
+    expect(b.allocContigRange(4, 8, owner)).toBe(4);
+    expect(seen).toEqual([{ pfn: 8, order: 1, state: "free", migratetype: MigrateType.Isolate, node: 0 }, 0]);
+    expect(owner.moves.map(([from]) => from)).toEqual([5, 7, 11]);
+    b.check();
+    ownerAgrees(b, owner, 8);
+  });
+
   test("a range across free blocks at any alignment takes exactly its pages, and freeing it merges everything back", () => {
     const b = small({ pageblockOrder: 2 });
     const owner = new Owner();
