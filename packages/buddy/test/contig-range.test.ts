@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { ALLOC_CONTIG_MIGRATE_TRIES, MigrateType } from "@mmkit/buddy";
+import { ALLOC_CONTIG_MIGRATE_TRIES, MigrateType, SharedBuddy } from "@mmkit/buddy";
 import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
-import { blockSet, codeOf, expectMisuse, lists, small } from "./helpers.ts";
+import { blockSet, codeOf, expectMisuse, lists, pageMap, small } from "./helpers.ts";
 
 /** Pageblock types of a 64-page machine with 4-page pageblocks, as one letter each. */
 function types(b: ReturnType<typeof small>): string {
@@ -367,6 +367,10 @@ describe("a CMA area", () => {
     expect(b.blockOf(to)).toMatchObject({ pfn: to, order: 0, state: "allocated", migratetype: MigrateType.Reclaimable });
     expect(b.pageblockMigratetype(to)).toBe(MigrateType.Reclaimable);
     b.check();
+  });
+
+  test("shared mode does not take the option", () => {
+    expect(codeOf(() => SharedBuddy.create(pageMap([[0, 64]]), { maxOrder: 4, pageblockOrder: 2, cma: 16 } as never))).toBe("ERR_INVALID_ARGUMENT: a CMA area is not available in shared mode; got cma 16");
   });
 
   test("a contiguous range inside the area is taken and the area stays CMA", () => {
