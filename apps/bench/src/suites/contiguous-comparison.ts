@@ -30,6 +30,7 @@ const classicOrder11 = (): SystemDefinition => ({ ...systemNamed("classic")!, na
 export function q7Contenders(): ContiguousContender[] {
   return [
     { name: Q7_NAMES.potad, def: systemNamed("potad+memdesc8")!, build: {} },
+    { name: Q7_NAMES.contigRange, def: systemNamed("classic")!, build: { contiguous: "contig-range" } },
     { name: Q7_NAMES.compaction, def: classicOrder11(), build: { contiguous: "compaction" } },
     { name: Q7_NAMES.order11, def: classicOrder11(), build: {} },
   ];
@@ -38,6 +39,7 @@ export function q7Contenders(): ContiguousContender[] {
 /** The contenders' row names. */
 export const Q7_NAMES = {
   potad: "POTAD (halving fallback)",
+  contigRange: "buddy, alloc_contig_range + migration",
   compaction: "buddy, direct compaction (max order 11)",
   order11: "buddy, neither (max order 11)",
 } as const;

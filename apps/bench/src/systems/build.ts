@@ -34,15 +34,18 @@ export interface BuildOptions {
   /**
    * How a buddy system serves a contiguous range (`allocContiguous`, the face's `allocRange`):
    * `"block"` (default) one naturally aligned block if one is free; `"compaction"` the same with
-   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover).
-   * Either way only a power-of-two page count up to the max order. POTAD ignores it.
+   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover);
+   * either way only a power-of-two page count up to the max order. `"contig-range"`: any count, as
+   * `alloc_contig_pages` serves it (`allocContigPages` with the system's mover: a range at the
+   * alignment whose pageblocks are isolated and whose movable pages are moved out; freed with
+   * `freeContigRange`). POTAD ignores it.
    */
   contiguous?: ContiguousPolicy;
 }
 
 /** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
-export type ContiguousPolicy = "block" | "compaction";
-const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction"];
+export type ContiguousPolicy = "block" | "compaction" | "contig-range";
+const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction", "contig-range"];
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -199,14 +202,21 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     allocator = blocks;
     // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
     const compacting = options.contiguous === "compaction";
-    ranges = {
-      allocRange: (pages) => {
-        const order = Math.log2(pages);
-        if (!Number.isInteger(order) || order > b.maxOrder) return -1;
-        return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
-      },
-      freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
-    };
+    ranges =
+      options.contiguous === "contig-range"
+        ? {
+            // alloc_contig_pages: any count at the alignment, movable pages moved out of the way.
+            allocRange: (pages, alignPages) => (pages > pagesInRam ? -1 : b.allocContigPages(pages, mover, { alignPages })),
+            freeRange: (pfn, pages) => b.freeContigRange(pfn, pages),
+          }
+        : {
+            allocRange: (pages) => {
+              const order = Math.log2(pages);
+              if (!Number.isInteger(order) || order > b.maxOrder) return -1;
+              return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
+            },
+            freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
+          };
   } else {
     // In a maple-tree system POTAD registers its own descriptors (sub-page allocations) in a maple tree too.
     potad = new Potad({ arena: arenas.allocator, ...(def.descriptors === "maple" ? { descriptorIndex: new MapleTree({ arena: arenas.descriptors }) } : {}) });
