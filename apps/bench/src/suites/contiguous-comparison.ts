@@ -10,6 +10,8 @@ export interface ContiguousContender {
   name: string;
   def: SystemDefinition;
   build: BuildOptions;
+  /** A CMA area of this share of RAM (`BuildOptions.cmaBytes`), when set. */
+  cmaShare?: number;
 }
 
 /** The buddy with its largest order raised to 11, so 8 MiB is one block (the kernel's MAX_PAGE_ORDER is a build option). */
@@ -31,6 +33,7 @@ export function q7Contenders(): ContiguousContender[] {
   return [
     { name: Q7_NAMES.potad, def: systemNamed("potad+memdesc8")!, build: {} },
     { name: Q7_NAMES.contigRange, def: systemNamed("classic")!, build: { contiguous: "contig-range" } },
+    { name: Q7_NAMES.cma, def: systemNamed("classic")!, build: { contiguous: "contig-range" }, cmaShare: 1 / 4 },
     { name: Q7_NAMES.compaction, def: classicOrder11(), build: { contiguous: "compaction" } },
     { name: Q7_NAMES.order11, def: classicOrder11(), build: {} },
   ];
@@ -40,6 +43,7 @@ export function q7Contenders(): ContiguousContender[] {
 export const Q7_NAMES = {
   potad: "POTAD (halving fallback)",
   contigRange: "buddy, alloc_contig_range + migration",
+  cma: "buddy, CMA area (1/4 of RAM) + alloc_contig_range",
   compaction: "buddy, direct compaction (max order 11)",
   order11: "buddy, neither (max order 11)",
 } as const;
@@ -82,7 +86,7 @@ export function seedsFrom(seed: number, count: number): number[] {
 export function compareContiguous(contenders: readonly ContiguousContender[], bytes: number, seeds: readonly number[], shape: FragmentShape = Q7_SHAPE): Map<string, ContiguousSummary> {
   const out = new Map<string, ContiguousSummary>();
   for (const c of contenders) {
-    const perSeed = seeds.map((seed) => contiguousOnFragmented(c.def, { ...c.build, bytes }, seed, shape));
+    const perSeed = seeds.map((seed) => contiguousOnFragmented(c.def, { ...c.build, bytes, ...(c.cmaShare !== undefined ? { cmaBytes: bytes * c.cmaShare } : {}) }, seed, shape));
     const pct = perSeed.map((r) => (100 * r.served) / r.attempts);
     const ns = perSeed.map((r) => (r.ms * 1e6) / r.attempts).sort((a, b) => a - b);
     const median = ns[ns.length >> 1]!;

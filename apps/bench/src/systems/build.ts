@@ -41,6 +41,12 @@ export interface BuildOptions {
    * `freeContigRange`). POTAD ignores it.
    */
   contiguous?: ContiguousPolicy;
+  /**
+   * Buddy only: a CMA area of this many bytes (whole pageblocks, at the top of RAM, the kernel's
+   * default place): Movable allocations may use it, nothing else, and `"contig-range"` requests
+   * look there first (`BuddyOptions.cma`). Default none.
+   */
+  cmaBytes?: number;
 }
 
 /** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
@@ -150,6 +156,9 @@ export interface MemorySystem {
  */
 export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): MemorySystem {
   const bytes = options.bytes ?? 256 * MiB;
+  if (options.cmaBytes !== undefined && (typeof options.cmaBytes !== "number" || !Number.isSafeInteger(options.cmaBytes) || options.cmaBytes < 1 || options.cmaBytes > bytes)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `cmaBytes must be a positive integer of bytes up to the RAM's ${bytes}, got ${describeValue(options.cmaBytes)}`);
+  }
   if (options.contiguous !== undefined && !CONTIGUOUS_POLICIES.includes(options.contiguous)) {
     throw new MmkitError(ErrorCode.InvalidArgument, `contiguous must be one of ${CONTIGUOUS_POLICIES.join(", ")}, got ${describeValue(options.contiguous)}`);
   }
@@ -194,7 +203,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     };
   } else if (def.pageAllocator === "buddy") {
     // Anon pages (nearly every allocation) are Movable, the default, so they keep the per-CPU fast path.
-    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, defaultMigratetype: MigrateType.Movable, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+    const cma = options.cmaBytes === undefined ? {} : { cma: Math.ceil(options.cmaBytes / pageSize) };
+    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, defaultMigratetype: MigrateType.Movable, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}), ...cma });
     const blocks: PageAllocator = def.perCpuLists ? b.cpu(0) : b;
     if (def.perCpuLists) for (let c = 0; c < b.cpus; c++) fronts.push(b.cpu(c));
     unmovable = { allocator: unmovableFrom(blocks === b ? b : b.cpu(0)), fronts: def.perCpuLists ? fronts.map((_, c) => unmovableFrom(b.cpu(c))) : [] };

@@ -25,9 +25,10 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     const row = (name: string): number[] => [r.get(name)!.served, r.get(name)!.attempts, r.get(name)!.perSeed[0]!.migratedPages];
     expect(row(Q7_NAMES.potad)).toEqual([10, 16, 0]);
     expect(row(Q7_NAMES.contigRange)).toEqual([15, 16, 20]);
+    expect(row(Q7_NAMES.cma)).toEqual([15, 16, 23]);
     expect(row(Q7_NAMES.compaction)).toEqual([14, 16, 13]);
     expect(row(Q7_NAMES.order11)).toEqual([9, 16, 0]);
-    expect([...r.keys()]).toEqual([Q7_NAMES.potad, Q7_NAMES.contigRange, Q7_NAMES.compaction, Q7_NAMES.order11]);
+    expect([...r.keys()]).toEqual([Q7_NAMES.potad, Q7_NAMES.contigRange, Q7_NAMES.cma, Q7_NAMES.compaction, Q7_NAMES.order11]);
     // The buddy at its default max order (4 MiB blocks) has no 8 MiB block: none served, by construction.
     expect(contiguousOnFragmented(systemNamed("classic")!, { bytes: 128 * MiB }, SEED, Q7_SHAPE).served).toBe(0);
     expect(r.get(Q7_NAMES.compaction)!.migratedPerRequest).toBe(13 / 16);
@@ -60,13 +61,21 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     expect([memdesc.served, memdesc.anonPages, memdesc.unmovablePages]).toEqual([potad8.served, potad8.anonPages, potad8.unmovablePages]);
   });
 
-  test("seeds follow the run's seed, and a bad shape is refused naming the value", () => {
+  test("seeds follow the run's seed; a bad shape, policy or CMA size is refused naming the value; a CMA area never holds a slab page", () => {
     expect(seedsFrom(0xffffffff, 3)).toEqual([0xffffffff, 0, 1]);
     const system = buildSystem(systemNamed("classic")!, { bytes: 8 * MiB });
     expect(() => fragmentSystem(system, SEED, { keepShare: 2, unmovableShare: 0 })).toThrow(/keepShare must be a share in \[0, 1\], got 2/);
     expect(() => fragmentSystem(system, SEED, { keepShare: 0.5, unmovableShare: Number.NaN })).toThrow(/unmovableShare .* got NaN/);
     expect(system.pages.allocs).toBe(0);
     expect(() => buildSystem(systemNamed("classic")!, { bytes: 8 * MiB, contiguous: "migrate" as never })).toThrow(/contiguous must be one of block, compaction, contig-range, got "migrate"/);
+    expect(() => buildSystem(systemNamed("classic")!, { bytes: 8 * MiB, cmaBytes: 16 * MiB })).toThrow(/cmaBytes must be a positive integer of bytes up to the RAM's 8388608, got 16777216/);
+    // A CMA area: its pageblocks are CMA for good, and the kept slab pages never land there.
+    const cma = buildSystem(systemNamed("classic")!, { bytes: 32 * MiB, cmaBytes: 8 * MiB });
+    expect(cma.buddy!.pageblockMigratetype(8191)).toBe(MigrateType.Cma);
+    expect(cma.buddy!.pageblockMigratetype(6143)).not.toBe(MigrateType.Cma);
+    const kept = fragmentSystem(cma, SEED, { keepShare: 1 / 4, unmovableShare: 1 / 8 });
+    for (const b of kept.unmovable) expect(b.pfn < 6144).toBe(true);
+    cma.check();
   });
 });
 
