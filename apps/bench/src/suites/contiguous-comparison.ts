@@ -19,8 +19,9 @@ const classicOrder11 = (): SystemDefinition => ({ ...systemNamed("classic")!, na
 
 /**
  * Q7's contenders, in the order the answer names them. POTAD is `potad+memdesc8`: the descriptor
- * table does not change where POTAD puts blocks (memdesc serves the same requests; a test checks
- * it), and it fills a machine about twice as fast as the maple tree. POTAD has no migration.
+ * table alone does not change where POTAD puts blocks (memdesc with memdescs as counted handles
+ * serves the same requests; a test checks it), and it fills a machine about twice as fast as the
+ * maple tree. POTAD has no migration.
  * The buddy at its default max order (10, 4 MiB) is not run: it has no 8 MiB block, so it serves
  * none by construction (the `systems` suite shows it, and a test checks it).
  *
