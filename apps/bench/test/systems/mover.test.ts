@@ -62,6 +62,13 @@ describe("the systems' page mover", () => {
     expect(system.buddy!.pageblockMigratetype(pte)).toBe(MigrateType.Unmovable);
     expect(system.buddy!.pageblockMigratetype(slab)).toBe(MigrateType.Unmovable);
     expect([system.mover.isMovable(anon, 0), system.mover.isMovable(pte, 0), system.mover.isMovable(slab, 1)]).toEqual([true, false, false]);
+    // Through the CPU fronts (what a trace replay drives) too: the type decides the migratetype.
+    const [anonCpu] = system.pages.cpuSources(MemdescType.Anon);
+    const [tableCpu] = system.pages.cpuSources(MemdescType.PageTable);
+    expect(system.buddy!.pageblockMigratetype(anonCpu!.allocPages(2))).toBe(MigrateType.Movable);
+    const pt = tableCpu!.allocPages(0);
+    expect(system.buddy!.pageblockMigratetype(pt)).toBe(MigrateType.Unmovable);
+    tableCpu!.freePages(pt, 0);
     // An anon page nobody registered (a bare pfn) cannot have its pointers updated, so it stays.
     const bare = system.pages.allocPages(0);
     expect(system.mover.isMovable(bare, 0)).toBe(false);
