@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Every public function, class and interface of every published package (what packages/*/src/index.ts
-// exports) has a doc comment with an @example, and every member of an exported interface has a
-// description. typedoc (`pnpm docs:api`, validation.notDocumented) checks that descriptions exist;
+// exports) has a doc comment with an @example, and every member of an exported interface and every
+// public member of an exported class has a description. typedoc (`pnpm docs:api`, validation.notDocumented) checks that descriptions exist;
 // this checks the examples, which typedoc does not. Usage: node scripts/check-doc-examples.mjs
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -18,6 +18,17 @@ function tags(node) {
 
 function hasDoc(node) {
   return ts.getJSDocCommentsAndTags(node).some((d) => ts.isJSDoc(d) && ((typeof d.comment === "string" && d.comment.trim() !== "") || (Array.isArray(d.comment) && d.comment.length > 0)));
+}
+
+/** Whether a base class or implemented interface of `cls` documents member `name` (typedoc shows that doc). */
+function inheritsDoc(checker, cls, name) {
+  for (const clause of cls.heritageClauses ?? []) {
+    for (const t of clause.types) {
+      const symbol = checker.getTypeAtLocation(t).getProperty(name);
+      if (symbol && symbol.getDocumentationComment(checker).length > 0) return true;
+    }
+  }
+  return false;
 }
 
 for (const name of readdirSync(join(root, "packages")).sort()) {
@@ -46,6 +57,26 @@ for (const name of readdirSync(join(root, "packages")).sort()) {
           if (!hasDoc(member)) problems.push(`${where}.${member.name?.getText() ?? "(call signature)"}: no description`);
         }
       }
+      if (isClass) {
+        // Public members a user calls or reads: methods, properties, accessors (the class's own doc
+        // comment covers its constructor). A setter documented on its getter, and overloads documented
+        // once, count as described.
+        const described = new Set();
+        for (const member of decl.members) {
+          const key = member.name?.getText() ?? (ts.isConstructorDeclaration(member) ? "constructor" : "");
+          if (hasDoc(member)) described.add(key);
+        }
+        for (const member of decl.members) {
+          if (ts.isClassStaticBlockDeclaration(member) || ts.isIndexSignatureDeclaration(member) || ts.isSemicolonClassElement(member)) continue;
+          const mods = ts.getCombinedModifierFlags(member);
+          if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+          if (member.name && ts.isPrivateIdentifier(member.name)) continue;
+          if (tags(member).includes("internal")) continue;
+          const key = member.name?.getText() ?? (ts.isConstructorDeclaration(member) ? "constructor" : "");
+          if (ts.isConstructorDeclaration(member)) continue;
+          if (!described.has(key) && !inheritsDoc(checker, decl, key)) problems.push(`${where}.${key}: no description`);
+        }
+      }
     }
   }
 }
@@ -54,4 +85,4 @@ if (problems.length > 0) {
   console.error(`docs: ${problems.length} problem(s) in ${checked} public functions, classes and interfaces`);
   process.exit(1);
 }
-console.log(`docs: ${checked} public functions, classes and interfaces have an @example; every interface member is described`);
+console.log(`docs: ${checked} public functions, classes and interfaces have an @example; every interface member and public class member is described`);

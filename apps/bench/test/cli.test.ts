@@ -84,9 +84,9 @@ describe("CLI options", () => {
       const narrow = await runAt(80, flag);
       const lines = narrow.out.split("\n");
       for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
-      expect(lines.some((l) => /^ {2}answers +\(default\) The 7 questions/.test(l))).toBe(true);
+      expect(lines.some((l) => /^ {2}answers +\(default\) The 8 questions/.test(l))).toBe(true);
       const wide = await runAt(200, flag);
-      expect(wide.out).toMatch(/^ {2}answers +\(default\) The 7 questions of the memdesc\/POTAD discussion, each answered from figures measured in this run \(classic vs memdesc\)$/m);
+      expect(wide.out).toMatch(/^ {2}answers +\(default\) The 8 questions of the memdesc\/POTAD discussion, each answered from figures measured in this run \(classic vs memdesc; Q8 from the memdesc-rcu suite\)$/m);
     }
   });
 

@@ -36,7 +36,7 @@ try {
 
 // Unmovable requests fall back to Movable pageblocks and claim them, as in the kernel.
 buddy.allocPages(0, { migratetype: MigrateType.Unmovable });
-console.log(buddy.pagetypeinfo()[0]?.pageblocks); // => [2, 14, 0]
+console.log(buddy.pagetypeinfo()[0]?.pageblocks); // => [2, 14, 0, 0, 0]
 
 // Seeded fail_page_alloc, to test a caller's fallback path.
 buddy.setFaultInjection({ probability: 100, times: 1, minOrder: 3 });

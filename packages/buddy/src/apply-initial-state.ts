@@ -1,6 +1,6 @@
 /** Laying a described starting state (`BuddyOptions.initialState`) out on a freshly built allocator. */
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
-import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES, MigrateType } from "./constants.js";
+import { MIGRATE_PCPTYPES, MIGRATE_TYPE_NAMES, MigrateType } from "./constants.js";
 import { addToFreeList } from "./free-lists.js";
 import { NODE_MASK, NODE_SHIFT, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PCP_INTS, PG_RESERVED, STATE_ALLOCATED, ZONE_INTS, Z_HIGH, Z_LOW, Z_MIN, headFlags } from "./layout.js";
 import { requireOptions } from "./options.js";
@@ -53,8 +53,8 @@ export function applyInitialState(s: BuddyState, init: BuddyInitialState): void 
     const first = s.base / pbPages;
     for (let i = 0; i < pbs.length; i++) {
       const mt = pbs[i];
-      if (typeof mt !== "number" || !Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_TYPES) {
-        throw new MmkitError(ErrorCode.InvalidArgument, `initialState.pageblocks[${i}] must be a migratetype 0..${MIGRATE_TYPES - 1} (${MIGRATE_TYPE_NAMES.join(", ")}), got ${describeValue(mt)}`);
+      if (typeof mt !== "number" || !Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_PCPTYPES) {
+        throw new MmkitError(ErrorCode.InvalidArgument, `initialState.pageblocks[${i}] must be a migratetype 0..${MIGRATE_PCPTYPES - 1} (${MIGRATE_TYPE_NAMES.slice(0, MIGRATE_PCPTYPES).join(", ")}), got ${describeValue(mt)}`);
       }
       const b = i - first;
       if (b >= 0 && b < pbCount) types[b] = mt;

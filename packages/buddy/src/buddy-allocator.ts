@@ -6,6 +6,8 @@ import { newCompactionCounters, type CompactionCounters } from "./compaction-cou
 import { CompactionDeferral } from "./compaction-deferral.js";
 import { DEFAULT_EXTFRAG_THRESHOLD, compactionSuitable } from "./compaction-suitable.js";
 import { compactZone, type CompactResult, type CompactionRun } from "./compaction.js";
+import { allocContigSearch, allocContigSpan, freeContigSpan, requireContigSpan, type ContigFailure } from "./contig-range.js";
+import { requireOptions } from "./options.js";
 import { tryToCompactPages } from "./direct-compaction.js";
 import { requireMover, type PageMover } from "./page-mover.js";
 import { DEFAULT_COMPACTION_PROACTIVENESS, fragmentationScoreNode, fragmentationScoreWmark } from "./proactive-compaction.js";
@@ -14,8 +16,9 @@ import { MigrateType } from "./constants.js";
 import { createCpuFront, perCpuPages, type CpuFront, type CpuPages } from "./cpu-pages.js";
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
-import { AF_THISNODE, MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
+import { AF_THISNODE, FREE_KEY_MASK, MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
 import { diagnoseFree, orderError, parseAllocOptions, type AllocOptions, type ParsedAlloc } from "./misuse.js";
+import { retypePageblocks } from "./page-isolation.js";
 import { drainAll, pcpBase } from "./per-cpu.js";
 import { BuddyState, type BuddyCounters, type BuddyOptions } from "./state.js";
 import {
@@ -67,6 +70,28 @@ export interface CompactOptions {
   order?: number;
   /** Node id to compact (default every node, in id order). */
   node?: number;
+  /**
+   * Also scan Reclaimable pageblocks and move Reclaimable blocks the mover agrees to move
+   * (`isMovable` decides, as for a non-LRU movable page); default false: Movable only.
+   */
+  reclaimable?: boolean;
+}
+
+/**
+ * Options of {@link BuddyAllocator.allocContigPages}.
+ *
+ * @example
+ * ```ts
+ * buddy.allocContigPages(2048, mover, { node: 1, alignPages: 256, thisNode: true });
+ * ```
+ */
+export interface ContigPagesOptions {
+  /** Node id searched first (default the first node). */
+  node?: number;
+  /** The range starts at a pfn that is a multiple of this power of two (default: the smallest power of two >= count). */
+  alignPages?: number;
+  /** Search only `node` (`__GFP_THISNODE`); default false: the other nodes follow, nearest first. */
+  thisNode?: boolean;
 }
 
 /**
@@ -128,12 +153,15 @@ const STATE_NAMES = ["none", "free", "per-cpu", "allocated"] as const;
  * ```
  */
 export class BuddyAllocator {
+  /** The machine's memory map: the RAM ranges and nodes this allocator manages. */
   readonly map: MemoryMap;
+  /** Where the allocator's metadata arrays come from (and are measured). */
   readonly arena: ArrayFactory;
   /** Largest block order. */
   readonly maxOrder: number;
   /** Order of a pageblock, the unit of migratetype ownership. */
   readonly pageblockOrder: number;
+  /** Bytes per page (the memory map's page size). */
   readonly pageSize: number;
   /** Number of CPU fronts. */
   readonly cpus: number;
@@ -145,6 +173,7 @@ export class BuddyAllocator {
   #compaction: CompactionCounters = newCompactionCounters();
   readonly #deferral: CompactionDeferral;
   #extfragThreshold = DEFAULT_EXTFRAG_THRESHOLD;
+  readonly #contigFailure: { last: ContigFailure | null } = { last: null };
 
   constructor(map: MemoryMap, options: BuddyOptions = {}) {
     const s = new BuddyState(map, options);
@@ -171,6 +200,8 @@ export class BuddyAllocator {
         pfn += 2 ** o;
       }
     }
+    // cma_activate_area: the CMA pageblocks' free pages go to the CMA lists.
+    if (s.cmaStart >= 0) retypePageblocks(s, s.cmaStart, s.cmaEnd, MigrateType.Cma);
     s.resetCounters();
     this.#fronts = [];
     for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(createCpuFront(s, c));
@@ -218,7 +249,7 @@ export class BuddyAllocator {
     const idx = typeof pfn === "number" ? pfn - s.base : -1;
     if ((idx | 0) !== idx || idx < 0 || idx >= s.pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
     const f = s.mem[idx << PAGE_SHIFT]!;
-    if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
+    if ((f & FREE_KEY_MASK) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
     s.counters.frees++;
     freeToBuddy(s, idx, order);
   }
@@ -433,8 +464,9 @@ export class BuddyAllocator {
     if (options === null || typeof options !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `compact options must be an object, got ${describeValue(options)}`);
     const order = options.order === undefined ? -1 : requireInteger(options.order, "order", -1, s.maxOrder);
     const only = options.node === undefined ? -1 : s.requireNode(options.node, "node");
+    if (options.reclaimable !== undefined && typeof options.reclaimable !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `reclaimable must be a boolean, got ${describeValue(options.reclaimable)}`);
     const runs: CompactionRun[] = [];
-    for (let n = 0; n < s.nodeCount; n++) if (only < 0 || n === only) runs.push(compactZone(s, this.#compaction, m, n, order));
+    for (let n = 0; n < s.nodeCount; n++) if (only < 0 || n === only) runs.push(compactZone(s, this.#compaction, m, n, order, -1, options.reclaimable === true));
     return runs;
   }
 
@@ -490,9 +522,109 @@ export class BuddyAllocator {
     if (p === 0) return runs;
     for (let n = 0; n < s.nodeCount; n++) {
       if (fragmentationScoreNode(s, n) <= fragmentationScoreWmark(p, false)) continue;
+      // The daemon woke to compact this node (compact_daemon_wake).
+      this.#compaction.compactDaemonWake++;
       runs.push(compactZone(s, this.#compaction, m, n, -1, fragmentationScoreWmark(p, true)));
     }
     return runs;
+  }
+
+  /**
+   * `alloc_contig_range`: takes the `count` pages at `startPfn` (one node, no hole, any alignment)
+   * for the caller. The pageblocks covering them are isolated (`MIGRATE_ISOLATE`: their free pages
+   * leave the allocatable lists), every allocated block in the range is moved out through `mover`
+   * to a free block elsewhere (up to 5 attempts each, as the kernel's `tries`), the range is taken,
+   * and the isolation is undone, on success and failure alike. Returns `startPfn`, or -1 when the
+   * range cannot be had: an Unmovable page, a pinned page, a move refused 5 times, no memory to
+   * move to, or a page still busy; {@link lastContigFailure} says which, and where. The pages are
+   * then allocated Unmovable blocks that only {@link freeContigRange} gives back (`freePages` on
+   * them is `ERR_NOT_ALLOCATED`), and that compaction never moves.
+   *
+   * Throws, changing nothing, on bad input: a non-integer (`ERR_INVALID_ARGUMENT`), `count` < 1
+   * (`ERR_OUT_OF_RANGE`), a range outside RAM or across a hole (`ERR_NOT_RAM`) or across nodes
+   * (`ERR_INVALID_ARGUMENT`), a mover without its three methods. A mover that throws or lies
+   * is `ERR_INVALID_STATE`, as in {@link compact}: the blocks moved before stay moved, the block
+   * being moved stays where it was, the isolation is undone and every page is accounted for.
+   * Counts into {@link compactionCounters} (`pgmigrate_*`, `compact_migrate_scanned`,
+   * `compact_isolated`, `contigAllocSuccess`/`contigAllocFail`). O(pages of the covering
+   * pageblocks) plus one mover call per block moved.
+   *
+   * @example
+   * ```ts
+   * const pfn = buddy.allocContigRange(4096, 2048, mover);   // 8 MiB of 4 KiB pages at pfn 4096, or -1
+   * if (pfn < 0) console.log(buddy.lastContigFailure);       // { reason: "unmovable", pfn: 5000, order: 0 }
+   * else buddy.freeContigRange(pfn, 2048);
+   * ```
+   */
+  allocContigRange(startPfn: number, count: number, mover: PageMover): number {
+    const s = this.#s;
+    const span = requireContigSpan(s, startPfn, count);
+    const m = requireMover(mover);
+    const idx = allocContigSpan(s, this.#compaction, m, span, this.#contigFailure);
+    if (idx < 0) this.#compaction.contigAllocFail++;
+    else this.#compaction.contigAllocSuccess++;
+    return idx < 0 ? -1 : idx + s.base;
+  }
+
+  /**
+   * `alloc_contig_pages`: finds and takes `count` contiguous pages on one node, starting at a pfn
+   * that is a multiple of `alignPages` (a power of two; default the smallest power of two >=
+   * `count`, as the kernel aligns to the request). The CMA area is searched first, then each node's
+   * RAM from its start: a candidate range holding an Unmovable or contiguous-range page is skipped
+   * (the search goes on past that page), and the others are tried with {@link allocContigRange}
+   * until one succeeds. `node` names the node to search first (default the first node); the others
+   * follow nearest first unless `thisNode`. Returns the first pfn or -1, with
+   * {@link lastContigFailure} then the last candidate's failure, or `"no-range"` when no candidate
+   * qualified. Bad input (non-integer or count < 1, `alignPages` not a power of two, an unknown
+   * node, a bad mover) throws, changing nothing. Costs as `allocContigRange` per candidate tried,
+   * plus O(pages) scanned.
+   *
+   * @example
+   * ```ts
+   * const pfn = buddy.allocContigPages(2048, mover, { alignPages: 256 });   // 8 MiB at a 1 MiB boundary, or -1
+   * ```
+   */
+  allocContigPages(count: number, mover: PageMover, options: ContigPagesOptions = {}): number {
+    const s = this.#s;
+    const n = requireInteger(count, "count", 1, s.pages);
+    const m = requireMover(mover);
+    requireOptions(options, "allocContigPages options");
+    const align = options.alignPages === undefined ? 2 ** Math.ceil(Math.log2(n)) : requireInteger(options.alignPages, "alignPages", 1, 2 ** 40);
+    if (!Number.isInteger(Math.log2(align))) throw new MmkitError(ErrorCode.OutOfRange, `alignPages must be a power of two, got ${align}`);
+    const first = options.node === undefined ? 0 : s.requireNode(options.node, "node");
+    if (options.thisNode !== undefined && typeof options.thisNode !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `thisNode must be a boolean, got ${describeValue(options.thisNode)}`);
+    const nodes = [first];
+    if (options.thisNode !== true) {
+      for (let d = 1; d < s.nodeCount; d++) {
+        if (first - d >= 0) nodes.push(first - d);
+        if (first + d < s.nodeCount) nodes.push(first + d);
+      }
+    }
+    const idx = allocContigSearch(s, this.#compaction, m, n, align, nodes, this.#contigFailure);
+    if (idx < 0) this.#compaction.contigAllocFail++;
+    else this.#compaction.contigAllocSuccess++;
+    return idx < 0 ? -1 : idx + s.base;
+  }
+
+  /**
+   * `free_contig_range`: gives back the `count` pages at `startPfn`, every one of which must have
+   * been taken by {@link allocContigRange} (or {@link allocContigPages}); any part of a taken range
+   * may be freed, the rest staying taken. Throws, changing nothing, on bad input as
+   * `allocContigRange` does, and `ERR_NOT_ALLOCATED` naming the first page not taken that way
+   * (free, or allocated by `allocPages`). O(count + merges).
+   *
+   * @example
+   * ```ts
+   * buddy.freeContigRange(buddy.allocContigRange(4096, 2048, mover), 2048);
+   * ```
+   */
+  freeContigRange(startPfn: number, count: number): void {
+    freeContigSpan(this.#s, requireContigSpan(this.#s, startPfn, count));
+  }
+
+  /** Why the last contiguous allocation returned -1, or null when it succeeded (or none ran). O(1). */
+  get lastContigFailure(): ContigFailure | null {
+    return this.#contigFailure.last;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { FALLBACK_ORDER, MigrateType } from "./constants.js";
+import { FALLBACK_ORDER, MigrateType, migratetypeIsMergeable } from "./constants.js";
 import { addToFreeList, delFromFreeList, moveToFreeList } from "./free-lists.js";
 import {
   FA_HEAD,
@@ -17,6 +17,8 @@ import {
   STATE_BUDDY,
   STATE_MASK,
   ZONE_INTS,
+  Z_FREE,
+  Z_FREE_CMA,
   Z_SPAN_END,
   Z_SPAN_START,
 } from "./layout.js";
@@ -192,8 +194,12 @@ function moveFreepagesBlock(s: BuddyState, node: number, start: number, end: num
   s.pb[start >> s.pbOrder] = toMt;
 }
 
-/** `__rmqueue`: a block of `order` for `mt` on `node`, falling back to other migratetypes; -1 if none. */
+/**
+ * `__rmqueue`: a block of `order` for `mt` on `node`, falling back to other migratetypes; -1 if
+ * none. With a CMA area, a Movable request may use it (`ALLOC_CMA`).
+ */
 export function rmqueue(s: BuddyState, node: number, order: number, mt: number): number {
+  if (mt === MigrateType.Movable && s.cmaStart >= 0) return rmqueueMovableCma(s, node, order);
   const idx = rmqueueSmallest(s, node, order, mt);
   if (idx >= 0 || !s.groupByMobility) return idx;
   return rmqueueFallback(s, node, order, mt);
@@ -215,9 +221,13 @@ export function freeOnePage(s: BuddyState, node: number, idx: number, order: num
     const bf = mem[(buddy << PAGE_SHIFT) + P_FLAGS]!;
     if ((bf & HEAD_KEY) !== (nodeBits | (order << ORDER_SHIFT) | STATE_BUDDY)) break;
     const bmt = (bf >> MT_SHIFT) & MT_MASK;
+    if (bmt !== mt) {
+      // An Isolate or CMA block never merges with another type (`migratetype_is_mergeable`).
+      if (!migratetypeIsMergeable(mt) || !migratetypeIsMergeable(bmt)) break;
+      // Pageblocks of different types meet only at order >= pageblock order: the buddy takes ours.
+      setPageblockRange(s, buddy, order, mt);
+    }
     delFromFreeList(s, node, buddy, order, bmt);
-    // Pageblocks of different types meet only at order >= pageblock order: the buddy takes ours.
-    if (bmt !== mt) setPageblockRange(s, buddy, order, mt);
     mem[(buddy << PAGE_SHIFT) + P_FLAGS] = nodeBits;
     idx &= buddy;
     order++;
@@ -233,8 +243,47 @@ export function freeOnePage(s: BuddyState, node: number, idx: number, order: num
   addToFreeList(s, node, idx, order, mt, tail);
 }
 
-/** Frees block `idx` of `order` with its pageblock's migratetype. */
+/**
+ * Frees block `idx` of `order` with its pageblock's migratetype. A block larger than a pageblock
+ * whose pageblocks differ in type (some isolated, or CMA) is freed a pageblock at a time, each
+ * to its own type's lists (`split_large_buddy`). O(merges), O(pageblocks of the block) when larger.
+ */
 export function freeToBuddy(s: BuddyState, idx: number, order: number): void {
   const node = (s.mem[idx << PAGE_SHIFT]! >>> NODE_SHIFT) & 1023;
-  freeOnePage(s, node, idx, order, s.pb[idx >> s.pbOrder]!, false);
+  const mt = s.pb[idx >> s.pbOrder]!;
+  if (order > s.pbOrder && !samePageblockTypes(s, idx, order, mt)) {
+    freeByPageblock(s, node, idx, order);
+    return;
+  }
+  freeOnePage(s, node, idx, order, mt, false);
+}
+
+/** Are all pageblocks of block `idx` of `order` (> pageblock order) of type `mt`? */
+function samePageblockTypes(s: BuddyState, idx: number, order: number, mt: number): boolean {
+  const first = idx >> s.pbOrder;
+  const count = 1 << (order - s.pbOrder);
+  for (let i = 1; i < count; i++) if (s.pb[first + i] !== mt) return false;
+  return true;
+}
+
+/** `split_large_buddy`: frees block `idx` of `order` (> pageblock order) one pageblock at a time, each with its own type, merging. */
+export function freeByPageblock(s: BuddyState, node: number, idx: number, order: number): void {
+  const pbPages = 1 << s.pbOrder;
+  s.mem[idx << PAGE_SHIFT] = node << NODE_SHIFT;
+  for (let p = idx; p < idx + (1 << order); p += pbPages) freeOnePage(s, node, p, s.pbOrder, s.pb[p >> s.pbOrder]!, false);
+}
+
+/**
+ * `__rmqueue` for a Movable request when a CMA area exists: the CMA lists first while free CMA
+ * pages are more than half of the node's free pages (balancing the two, as the kernel does), then
+ * the Movable lists, then CMA, then the fallback types. O(maxOrder) per list tried.
+ */
+function rmqueueMovableCma(s: BuddyState, node: number, order: number): number {
+  const z = node * ZONE_INTS;
+  let idx = -1;
+  if (s.zone[z + Z_FREE_CMA]! > s.zone[z + Z_FREE]! >> 1) idx = rmqueueSmallest(s, node, order, MigrateType.Cma);
+  if (idx < 0) idx = rmqueueSmallest(s, node, order, MigrateType.Movable);
+  if (idx < 0) idx = rmqueueSmallest(s, node, order, MigrateType.Cma);
+  if (idx < 0 && s.groupByMobility) idx = rmqueueFallback(s, node, order, MigrateType.Movable);
+  return idx;
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
-import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES } from "./constants.js";
+import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES, MigrateType, migratetypeIsMergeable } from "./constants.js";
 import {
   FA_COUNT,
   FA_HEAD,
@@ -25,6 +25,7 @@ import {
   STATE_PCP,
   ZONE_INTS,
   Z_FREE,
+  Z_FREE_CMA,
 } from "./layout.js";
 import { pcpBase } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
@@ -49,6 +50,7 @@ export function checkInvariants(s: BuddyState): void {
   // Free lists.
   for (let n = 0; n < s.nodeCount; n++) {
     let freePages = 0;
+    let cmaPages = 0;
     for (let o = 0; o <= max; o++) {
       const line = (n * (max + 1) + o) * FA_INTS;
       let blocks = 0;
@@ -76,11 +78,14 @@ export function checkInvariants(s: BuddyState): void {
         if (s.fa[list + FA_TAIL] !== prev) fail(`${name}: tail is ${s.fa[list + FA_TAIL]}, the last entry is ${prev}`);
         if (s.fa[list + FA_COUNT] !== count) fail(`${name}: count is ${s.fa[list + FA_COUNT]}, the list holds ${count}`);
         blocks += count;
+        // NR_FREE_PAGES leaves out isolated pages; NR_FREE_CMA_PAGES counts the CMA lists.
+        if (m !== MigrateType.Isolate) freePages += count * 2 ** o;
+        if (m === MigrateType.Cma) cmaPages += count * 2 ** o;
       }
       if (s.fa[line + FA_NR_FREE] !== blocks) fail(`node ${s.nodeIds[n]} order ${o}: nr_free is ${s.fa[line + FA_NR_FREE]}, the lists hold ${blocks}`);
-      freePages += blocks * 2 ** o;
     }
-    if (s.zone[n * ZONE_INTS + Z_FREE] !== freePages) fail(`node ${s.nodeIds[n]}: free pages counter is ${s.zone[n * ZONE_INTS + Z_FREE]}, the lists hold ${freePages}`);
+    if (s.zone[n * ZONE_INTS + Z_FREE] !== freePages) fail(`node ${s.nodeIds[n]}: free pages counter is ${s.zone[n * ZONE_INTS + Z_FREE]}, the lists other than Isolate hold ${freePages}`);
+    if (s.zone[n * ZONE_INTS + Z_FREE_CMA] !== cmaPages) fail(`node ${s.nodeIds[n]}: free CMA pages counter is ${s.zone[n * ZONE_INTS + Z_FREE_CMA]}, the CMA lists hold ${cmaPages}`);
   }
   // Per-CPU lists.
   for (let c = 0; c < s.cpuCount; c++) {
@@ -110,6 +115,15 @@ export function checkInvariants(s: BuddyState): void {
         if (s.pcp[list + 1] !== prev) fail(`${name}: tail is ${s.pcp[list + 1]}, the last entry is ${prev}`);
       }
       if (s.pcp[base + PCP_COUNT] !== pages) fail(`cpu ${c} node ${s.nodeIds[n]}: per-CPU count is ${s.pcp[base + PCP_COUNT]}, the lists hold ${pages}`);
+    }
+  }
+  // Pageblock types: CMA exactly on the CMA area (Isolate there too while a contiguous allocation runs).
+  for (let b = 0; b < s.pb.length; b++) {
+    const mt = s.pb[b]!;
+    if (mt >= MIGRATE_TYPES) fail(`pageblock ${b} (pfn ${(b << s.pbOrder) + s.base}) has migratetype ${mt}`);
+    const inCma = b << s.pbOrder >= s.cmaStart && b << s.pbOrder < s.cmaEnd;
+    if (inCma ? mt !== MigrateType.Cma && mt !== MigrateType.Isolate : mt === MigrateType.Cma) {
+      fail(`pageblock at pfn ${(b << s.pbOrder) + s.base} is ${MIGRATE_TYPE_NAMES[mt]} ${inCma ? "inside" : "outside"} the CMA area`);
     }
   }
   // The memmap: blocks tile RAM, holes are reserved, nothing is left unmerged.
@@ -145,7 +159,11 @@ export function checkInvariants(s: BuddyState): void {
     if (state === STATE_BUDDY && o < max) {
       const buddy = idx ^ size;
       const bf = mem[buddy << PAGE_SHIFT]!;
-      if ((bf & HEAD_KEY) === ((node << NODE_SHIFT) | (o << ORDER_SHIFT) | STATE_BUDDY)) fail(`free buddies at pfn ${pfn} and ${buddy + s.base} (order ${o}) were not merged`);
+      // Unless their types may not merge (an Isolate or CMA block beside another type, `migratetype_is_mergeable`).
+      const fmt = (f >> MT_SHIFT) & MT_MASK;
+      const bmt = (bf >> MT_SHIFT) & MT_MASK;
+      const mergeable = fmt === bmt || (migratetypeIsMergeable(fmt) && migratetypeIsMergeable(bmt));
+      if (mergeable && (bf & HEAD_KEY) === ((node << NODE_SHIFT) | (o << ORDER_SHIFT) | STATE_BUDDY)) fail(`free buddies at pfn ${pfn} and ${buddy + s.base} (order ${o}) were not merged`);
     }
     idx += size;
   }

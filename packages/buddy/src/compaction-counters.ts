@@ -24,6 +24,12 @@ export interface CompactionCounters {
   pgmigrateSuccess: number;
   /** `pgmigrate_fail`: pages tried that did not move (refused, no target, or a mover that threw or lied). */
   pgmigrateFail: number;
+  /** `compact_daemon_wake`: nodes the background step (`proactiveCompact`, kcompactd's work) woke up to compact. */
+  compactDaemonWake: number;
+  /** Contiguous allocations (`allocContigRange`, `allocContigPages`) that succeeded (like `cma_alloc_success`, for every contiguous request). */
+  contigAllocSuccess: number;
+  /** Contiguous allocations that returned -1 (like `cma_alloc_fail`). */
+  contigAllocFail: number;
 }
 
 /** A zeroed set of compaction counters. O(1). */
@@ -37,5 +43,8 @@ export function newCompactionCounters(): CompactionCounters {
     compactIsolated: 0,
     pgmigrateSuccess: 0,
     pgmigrateFail: 0,
+    compactDaemonWake: 0,
+    contigAllocSuccess: 0,
+    contigAllocFail: 0,
   };
 }

@@ -1,10 +1,11 @@
-import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { watermarkOk } from "./allocate.js";
 import { freeOnePage, freeToBuddy } from "./buddy-core.js";
 import type { CompactionCounters } from "./compaction-counters.js";
 import { MigrateType } from "./constants.js";
 import { delFromFreeList } from "./free-lists.js";
 import { MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, ZONE_INTS, Z_FREE, Z_MIN, Z_SPAN_END, Z_SPAN_START, headFlags } from "./layout.js";
+import { askMover, moveBlock } from "./migrate-block.js";
+import { enterMigration, leaveMigration } from "./migration-guard.js";
 import type { PageMover } from "./page-mover.js";
 import { drainAll } from "./per-cpu.js";
 import { fragmentationScoreZone } from "./proactive-compaction.js";
@@ -59,9 +60,6 @@ export interface CompactionRun {
   readonly isolated: number;
 }
 
-/** Allocators with a run in progress: a mover that starts another run on the same one is refused. */
-const running = new WeakSet<BuddyState>();
-
 /** `struct compact_control`: the state of one run. */
 class CompactControl {
   migrateIdx: number;
@@ -86,6 +84,8 @@ class CompactControl {
     readonly mover: PageMover,
     /** Proactive run: finished once the zone's fragmentation score is at most this; -1 otherwise. */
     readonly proactiveLow: number,
+    /** Also scan Reclaimable pageblocks and offer Reclaimable blocks to the mover. */
+    readonly reclaimable: boolean,
   ) {
     const z = node * ZONE_INTS;
     const pb = 1 << s.pbOrder;
@@ -96,25 +96,14 @@ class CompactControl {
   }
 }
 
-function moverFailure(what: string, cause: unknown): MmkitError {
-  return new MmkitError(ErrorCode.InvalidState, `the page mover threw in ${what}: ${cause instanceof Error ? cause.message : describeValue(cause)}`, { cause });
-}
-
-/** Calls a mover predicate; a throw or a non-boolean answer is the owner's bug, a typed error. */
-function askMover(fn: () => unknown, what: string): boolean {
-  let answer: unknown;
-  try {
-    answer = fn();
-  } catch (cause) {
-    throw moverFailure(what, cause);
-  }
-  if (typeof answer !== "boolean") throw new MmkitError(ErrorCode.InvalidState, `the page mover's ${what} must return a boolean, got ${describeValue(answer)}`);
-  return answer;
-}
-
 /** Is the block whose flags are `f` a head on `node`? (Holes and tail pages have state 0.) */
 function headOnNode(f: number, node: number): boolean {
   return (f & STATE_MASK) !== 0 && ((f >>> NODE_SHIFT) & NODE_MASK) === node;
+}
+
+/** May blocks allocated as (or pageblocks of) migratetype `mt` be migration sources in this run? Movable, and Reclaimable when asked. */
+function migratable(cc: CompactControl, mt: number): boolean {
+  return mt === MigrateType.Movable || (cc.reclaimable && mt === MigrateType.Reclaimable);
 }
 
 /** `compact_scanners_met`: the free scanner's pageblock is at or below the migration scanner's. */
@@ -147,7 +136,7 @@ function isolateMigratepagesBlock(cc: CompactControl, low: number, end: number):
     }
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
-    if ((f & STATE_MASK) === STATE_ALLOCATED && ((f >> MT_SHIFT) & MT_MASK) === MigrateType.Movable) {
+    if ((f & STATE_MASK) === STATE_ALLOCATED && migratable(cc, (f >> MT_SHIFT) & MT_MASK)) {
       const pfn = p + s.base;
       if (askMover(() => cc.mover.isMovable(pfn, order), "isMovable")) {
         cc.migrateList.push(p);
@@ -173,7 +162,7 @@ function isolateMigratepages(cc: CompactControl): void {
     const blockStart = low & ~(pb - 1);
     const blockEnd = blockStart + pb;
     if (blockEnd > cc.freeIdx) break;
-    if (s.pb[blockStart >> s.pbOrder] !== MigrateType.Movable) {
+    if (!migratable(cc, s.pb[blockStart >> s.pbOrder]!)) {
       low = blockEnd;
       continue;
     }
@@ -302,7 +291,7 @@ function migratePages(cc: CompactControl): void {
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
     // The owner may have freed the block since it was isolated (from a mover callback): skip it.
-    if ((f & STATE_MASK) !== STATE_ALLOCATED || ((f >> MT_SHIFT) & MT_MASK) !== MigrateType.Movable) {
+    if ((f & STATE_MASK) !== STATE_ALLOCATED || !migratable(cc, (f >> MT_SHIFT) & MT_MASK)) {
       cc.migratePages -= n;
       continue;
     }
@@ -316,25 +305,9 @@ function migratePages(cc: CompactControl): void {
       return;
     }
     cc.migratePages -= n;
-    const from = src + s.base;
-    const to = dst + s.base;
     let moved: boolean;
     try {
-      moved = askMover(() => cc.mover.migrate(from, to, order), "migrate");
-      const target = headFlags(cc.node, STATE_ALLOCATED, MigrateType.Movable, order);
-      if (mem[src << PAGE_SHIFT] !== f || mem[dst << PAGE_SHIFT] !== target) {
-        throw new MmkitError(ErrorCode.InvalidState, `the page mover changed the allocator while moving pfn ${from} to pfn ${to} (it freed or reused one of them); the move is not counted`);
-      }
-      if (moved) {
-        const holdsTo = askMover(() => cc.mover.holds(to), "holds");
-        const holdsFrom = askMover(() => cc.mover.holds(from), "holds");
-        if (!holdsTo || holdsFrom) {
-          throw new MmkitError(
-            ErrorCode.InvalidState,
-            `the page mover said it moved pfn ${from} to pfn ${to} (order ${order}) but ${holdsFrom ? `still holds pfn ${from}` : `does not hold pfn ${to}`}; pfn ${from} stays allocated`,
-          );
-        }
-      }
+      moved = moveBlock(s, cc.mover, src, dst, order, f, headFlags(cc.node, STATE_ALLOCATED, MigrateType.Movable, order));
     } catch (error) {
       returnTarget(cc, dst, order);
       cc.failed += n;
@@ -367,12 +340,11 @@ function releaseFreepages(cc: CompactControl): void {
  * fragmentation score is at most that). Drains the per-CPU lists first. Adds its figures to
  * `counters` even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
  */
-export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1): CompactionRun {
-  if (running.has(s)) throw new MmkitError(ErrorCode.InvalidState, "compaction is already running on this allocator (called from a page mover?)");
+export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1, reclaimable = false): CompactionRun {
+  enterMigration(s, "compaction");
   drainAll(s);
-  const cc = new CompactControl(s, node, order, mover, proactiveLow);
+  const cc = new CompactControl(s, node, order, mover, proactiveLow, reclaimable);
   let result: CompactResult = "continue";
-  running.add(s);
   try {
     for (;;) {
       result = compactFinished(cc);
@@ -385,7 +357,7 @@ export function compactZone(s: BuddyState, counters: CompactionCounters, mover: 
     cc.migrateList.length = 0;
     cc.migratePages = 0;
     releaseFreepages(cc);
-    running.delete(s);
+    leaveMigration(s);
     counters.compactMigrateScanned += cc.migrateScanned;
     counters.compactFreeScanned += cc.freeScanned;
     counters.compactIsolated += cc.isolated;

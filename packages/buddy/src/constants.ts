@@ -31,16 +31,34 @@ export const MigrateType = {
   Movable: 1,
   /** Slab caches a shrinker can free (`__GFP_RECLAIMABLE`). */
   Reclaimable: 2,
+  /**
+   * Pageblocks of a reserved contiguous area (`MIGRATE_CMA`): only Movable allocations use them, and
+   * contiguous requests are served from them first. Never stolen by another type. Not requestable.
+   */
+  Cma: 3,
+  /**
+   * A pageblock being isolated for a contiguous allocation (`MIGRATE_ISOLATE`): its free pages sit
+   * on their own lists, are not counted as free and are never handed out. Not requestable.
+   */
+  Isolate: 4,
 } as const;
 
 /** One of {@link MigrateType}'s values. */
 export type MigrateType = (typeof MigrateType)[keyof typeof MigrateType];
 
-/** Number of migratetypes ({@link MigrateType}). */
-export const MIGRATE_TYPES = 3;
+/** Number of migratetypes ({@link MigrateType}): free lists and pagetypeinfo rows per order. */
+export const MIGRATE_TYPES = 5;
+
+/** Migratetypes an allocation may request and per-CPU lists hold (`MIGRATE_PCPTYPES`): Unmovable, Movable, Reclaimable. */
+export const MIGRATE_PCPTYPES = 3;
 
 /** Names as `/proc/pagetypeinfo` prints them, indexed by migratetype. */
-export const MIGRATE_TYPE_NAMES: readonly string[] = /*#__PURE__*/ Object.freeze(["Unmovable", "Movable", "Reclaimable"]);
+export const MIGRATE_TYPE_NAMES: readonly string[] = /*#__PURE__*/ Object.freeze(["Unmovable", "Movable", "Reclaimable", "CMA", "Isolate"]);
+
+/** `migratetype_is_mergeable`: free blocks of different pageblock types merge only when both are of these (not CMA, not Isolate). */
+export function migratetypeIsMergeable(mt: number): boolean {
+  return mt < MIGRATE_PCPTYPES;
+}
 
 /**
  * The kernel's `fallbacks[]` table: where an allocation of each migratetype looks, in order, when

@@ -1,6 +1,9 @@
 import { allocCore, watermarkOk } from "./allocate.js";
 import { freeToBuddy } from "./buddy-core.js";
+import { MIGRATE_PCPTYPES, MigrateType } from "./constants.js";
 import {
+  AF_CMA,
+  FREE_KEY_MASK,
   MT_MASK,
   MT_SHIFT,
   ORDER_MASK,
@@ -17,6 +20,7 @@ import {
   STATE_PCP,
   ZONE_INTS,
   Z_FREE,
+  Z_FREE_CMA,
   Z_MIN,
   headFlags,
 } from "./layout.js";
@@ -112,6 +116,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const mtShift = MT_SHIFT;
   const orderShift = ORDER_SHIFT;
   const notMt = ~(MT_MASK << MT_SHIFT);
+  const pcpTypes = MIGRATE_PCPTYPES;
   // This CPU.
   const home = s.cpuHome[cpu]!;
   const node = s.nodeIds[home]!;
@@ -122,6 +127,10 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const lists0 = base + PCP_LISTS;
   const zoneFree = home * ZONE_INTS + Z_FREE;
   const zoneMin = home * ZONE_INTS + Z_MIN;
+  const zoneFreeCma = home * ZONE_INTS + Z_FREE_CMA;
+  /** Default requests are Movable, so they may count and use free CMA pages (ALLOC_CMA). */
+  const cmaUsable = defaultMt === MigrateType.Movable;
+  const fastWatermarkFlags = cmaUsable ? AF_CMA : 0;
   /** Flags word of an order-0 page allocated by the fast path (home node, default migratetype). */
   const allocFlags0 = headFlags(home, STATE_ALLOCATED, defaultMt, 0);
   /** State, order and node bits of an allocated order-0 head on the home node (any migratetype). */
@@ -165,7 +174,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const allocFast = function allocFast(order: number): number {
     const list = lists0 + (order * 3 + defaultMt) * 2;
     const head = pcp[list]!;
-    if (head >= 0 && order < faultMinOrder && (order === 0 ? zone[zoneFree]! > zone[zoneMin]! : watermarkOk(s, home, order, 0))) {
+    if (head >= 0 && order < faultMinOrder && (order === 0 ? zone[zoneFree]! - (cmaUsable ? 0 : zone[zoneFreeCma]!) > zone[zoneMin]! : watermarkOk(s, home, order, fastWatermarkFlags))) {
       const rec = head << pageShift;
       const next = mem[rec + pNext]!;
       pcp[list] = next;
@@ -183,7 +192,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
     const idx = typeof pfn === "number" ? pfn - baseP : -1;
     if ((idx | 0) !== idx || idx < 0 || idx >= pages || typeof order !== "number" || (order & 31) !== order) throw diagnoseFree(s, pfn, order);
     const f = mem[idx << PAGE_SHIFT]!;
-    if ((f & (STATE_MASK | (ORDER_MASK << ORDER_SHIFT))) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
+    if ((f & FREE_KEY_MASK) !== (STATE_ALLOCATED | (order << ORDER_SHIFT))) throw diagnoseFree(s, pfn, order);
     s.counters.frees++;
     if (order <= pcpMaxOrder) pcpFree(s, cpu, idx, order);
     else freeToBuddy(s, idx, order);
@@ -209,7 +218,12 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
       if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift))) {
         const mt = pb[idx >> pbShift]!;
         // The common case, with the list's index known before the pageblock byte is read (the
-        // branch is predicted), which shortens the dependency chain through pcp.
+        // branch is predicted), which shortens the dependency chain through pcp. A CMA or
+        // isolated pageblock (mt >= 3) takes the full path.
+        if (mt !== defaultMt && mt >= pcpTypes) {
+          freeSlow(pfn, order);
+          return;
+        }
         const pindex = order * 3 + (mt === defaultMt ? defaultMt : mt);
         const list = lists0 + (pindex << 1);
         const h = pcp[list]!;

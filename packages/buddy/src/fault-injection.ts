@@ -83,6 +83,7 @@ function shouldFailError(order: unknown, atomic: unknown): MmkitError {
  * ```
  */
 export class FaultInjector {
+  /** The injector's settings, with every default filled in. */
   readonly options: Readonly<Required<FaultInjectionOptions>>;
   #times: number;
   #space: number;

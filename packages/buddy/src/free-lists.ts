@@ -1,4 +1,5 @@
-import { FA_COUNT, FA_HEAD, FA_INTS, FA_LISTS, FA_NR_FREE, FA_TAIL, PAGE_SHIFT, P_FLAGS, P_NEXT, P_PREV, STATE_BUDDY, ZONE_INTS, Z_FREE, headFlags } from "./layout.js";
+import { MigrateType } from "./constants.js";
+import { FA_COUNT, FA_HEAD, FA_INTS, FA_LISTS, FA_NR_FREE, FA_TAIL, PAGE_SHIFT, P_FLAGS, P_NEXT, P_PREV, STATE_BUDDY, ZONE_INTS, Z_FREE, Z_FREE_CMA, headFlags } from "./layout.js";
 import type { BuddyState } from "./state.js";
 
 /**
@@ -7,7 +8,17 @@ import type { BuddyState } from "./state.js";
  * count in the node's `free_area` line for that order. Each operation is O(1) and touches the
  * block's page record, the order's `free_area` line, the zone line, and the record of at most one
  * neighbour in the list.
+ *
+ * Free-page accounting follows `account_freepages`: pages on an Isolate list are not free pages of
+ * the zone (nobody may take them), and pages on a CMA list are also counted as free CMA pages.
  */
+
+/** `account_freepages`: adds `pages` (negative to take away) to the zone's free counters for a list of `mt`. */
+function accountFreepages(s: BuddyState, node: number, pages: number, mt: number): void {
+  if (mt === MigrateType.Isolate) return;
+  s.zone[node * ZONE_INTS + Z_FREE] += pages;
+  if (mt === MigrateType.Cma) s.zone[node * ZONE_INTS + Z_FREE_CMA] += pages;
+}
 
 /** Index into `s.fa` of the free_area line of (node, order). */
 export function faLine(s: BuddyState, node: number, order: number): number {
@@ -39,7 +50,8 @@ export function addToFreeList(s: BuddyState, node: number, idx: number, order: n
   }
   fa[list + FA_COUNT]++;
   fa[line + FA_NR_FREE]++;
-  s.zone[node * ZONE_INTS + Z_FREE] += 1 << order;
+  if (mt < MigrateType.Cma) s.zone[node * ZONE_INTS + Z_FREE] += 1 << order;
+  else accountFreepages(s, node, 1 << order, mt);
 }
 
 /** Unlinks block `idx` from list (node, order, mt). Leaves its flags to the caller. */
@@ -57,7 +69,8 @@ export function delFromFreeList(s: BuddyState, node: number, idx: number, order:
   else fa[list + FA_HEAD] = next;
   fa[list + FA_COUNT]--;
   fa[line + FA_NR_FREE]--;
-  s.zone[node * ZONE_INTS + Z_FREE] -= 1 << order;
+  if (mt < MigrateType.Cma) s.zone[node * ZONE_INTS + Z_FREE] -= 1 << order;
+  else accountFreepages(s, node, -(1 << order), mt);
 }
 
 /** Moves free block `idx` to the tail of another migratetype's list of the same order (`move_to_free_list`). */

@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger } from "@mmkit/physmem";
-import { MIGRATE_TYPES, type MigrateType } from "./constants.js";
+import { MIGRATE_PCPTYPES, type MigrateType } from "./constants.js";
 import {
   AF_HIGH,
   AF_NON_BLOCK,
@@ -10,6 +10,7 @@ import {
   ORDER_MASK,
   ORDER_SHIFT,
   PAGE_SHIFT,
+  PG_CONTIG,
   PG_RESERVED,
   STATE_ALLOCATED,
   STATE_BUDDY,
@@ -80,7 +81,7 @@ export function orderError(s: BuddyState, order: unknown): MmkitError {
 /** Validates `options` into `out`; `homeNode` is the node slot used when none is named. */
 export function parseAllocOptions(s: BuddyState, options: AllocOptions, homeNode: number, out: ParsedAlloc, allowCpu: boolean): void {
   requireOptions(options, "allocation options");
-  const mt = options.migratetype === undefined ? s.defaultMt : requireInteger(options.migratetype, "migratetype", 0, MIGRATE_TYPES - 1);
+  const mt = options.migratetype === undefined ? s.defaultMt : requireInteger(options.migratetype, "migratetype", 0, MIGRATE_PCPTYPES - 1);
   let cpu = -1;
   if (options.cpu !== undefined) {
     if (!allowCpu) throw new MmkitError(ErrorCode.InvalidArgument, `options.cpu is not accepted here (got ${describeValue(options.cpu)}): this front is already CPU-bound`);
@@ -133,6 +134,9 @@ export function diagnoseFree(s: BuddyState, pfn: unknown, order: unknown): Mmkit
   if (state === STATE_PCP || state === STATE_BUDDY) {
     const where = state === STATE_PCP ? "on a per-CPU list" : "on the free lists";
     return new MmkitError(ErrorCode.DoubleFree, `double free: pfn ${pfn} (order ${headOrder}) is already free, ${where}`);
+  }
+  if (state === STATE_ALLOCATED && (f & PG_CONTIG) !== 0) {
+    return new MmkitError(ErrorCode.NotAllocated, `pfn ${pfn} (order ${headOrder}) belongs to a range taken by allocContigRange; give it back with freeContigRange`);
   }
   if (state === STATE_ALLOCATED) {
     return new MmkitError(ErrorCode.WrongSize, `pfn ${pfn} was allocated at order ${headOrder}, freed at order ${order}`);

@@ -1,4 +1,5 @@
 import { freeOnePage, rmqueue } from "./buddy-core.js";
+import { MIGRATE_PCPTYPES, MigrateType } from "./constants.js";
 import { NODE_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_COUNT, PCP_HIGH, PCP_INTS, PCP_LISTS, P_FLAGS, P_NEXT, P_PREV, STATE_PCP, headFlags } from "./layout.js";
 import type { BuddyState } from "./state.js";
 
@@ -62,13 +63,22 @@ export function pcpAlloc(s: BuddyState, cpu: number, node: number, order: number
   return head;
 }
 
-/** Frees block `idx` of `order` (<= pcpMaxOrder) onto `cpu`'s list for its node and pageblock type. */
+/** Frees block `idx` of `order` (<= pcpMaxOrder) onto `cpu`'s list for its node and pageblock type (CMA: Movable; Isolate: to the free lists). */
 export function pcpFree(s: BuddyState, cpu: number, idx: number, order: number): void {
   const pcp = s.pcp;
   const mem = s.mem;
   const rec = idx << PAGE_SHIFT;
   const node = (mem[rec + P_FLAGS]! >>> NODE_SHIFT) & 1023;
-  const mt = s.pb[idx >> s.pbOrder]!;
+  let mt = s.pb[idx >> s.pbOrder]!;
+  if (mt >= MIGRATE_PCPTYPES) {
+    // free_unref_page: a page of an isolated pageblock goes straight to the buddy lists (where
+    // nobody takes it); a CMA page goes on the Movable list.
+    if (mt === MigrateType.Isolate) {
+      freeOnePage(s, node, idx, order, mt, false);
+      return;
+    }
+    mt = MigrateType.Movable;
+  }
   const base = (cpu * s.nodeCount + node) * PCP_INTS;
   const pindex = order * 3 + mt;
   const list = base + PCP_LISTS + pindex * 2;

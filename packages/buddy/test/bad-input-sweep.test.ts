@@ -12,7 +12,7 @@ import {
   zoneHighsize,
   zoneWatermarks,
 } from "@mmkit/buddy";
-import { HOSTILE_VALUES } from "@mmkit/test-support";
+import { HOSTILE_VALUES, refuse as refuseWith, same, sweepPosition } from "@mmkit/test-support";
 
 /**
  * Adversarial bad-input sweep. Every public method and constructor option of `@mmkit/buddy`
@@ -302,11 +302,16 @@ function norm(value: unknown): unknown {
   return value;
 }
 
+/** A return value as the sweep compares it: an allocator by its snapshot, an injector by its settings. */
+function comparable(value: unknown): unknown {
+  return norm(value instanceof BuddyAllocator ? snapshot(value) : value instanceof FaultInjector ? { options: value.options, timesLeft: value.timesLeft } : value);
+}
+
 type Result = { value: unknown } | { code: unknown; message: string; typed: boolean };
 function outcome(fn: () => unknown): Result {
   try {
     const value = fn();
-    return { value: norm(value instanceof BuddyAllocator ? snapshot(value) : value instanceof FaultInjector ? { options: value.options, timesLeft: value.timesLeft } : value) };
+    return { value: comparable(value) };
   } catch (e) {
     return { code: (e as MmkitError).code, message: (e as Error).message, typed: e instanceof MmkitError };
   }
@@ -320,23 +325,9 @@ function expectRefused(fn: () => unknown, code: string, text: string): void {
 
 /** Runs the case with `v` at `pos` on a world (after `prefix`) and checks the outcome against its domain. */
 function sweepOne(c: Case, pos: number, v: unknown, prefix: readonly Op[] = []): void {
-  const w = world(prefix);
-  const twin = world(prefix);
-  const before = snapshot(w.b, w.arena);
-  const args = c.args(w);
-  args[pos] = v;
+  const subject = { make: () => world(prefix), state: (w: World) => snapshot(w.b, w.arena), check: (w: World) => w.b.check(), followUp, result: comparable };
   const want = c.domains[pos]!(v);
-  if ("code" in want) {
-    expectRefused(() => c.call(w, args), want.code, want.text);
-    expect(snapshot(w.b, w.arena)).toEqual(before);
-  } else {
-    const same = c.args(twin);
-    same[pos] = want.as;
-    expect(outcome(() => c.call(w, args))).toEqual(outcome(() => c.call(twin, same)));
-    expect(norm(snapshot(w.b, w.arena))).toEqual(norm(snapshot(twin.b, twin.arena)));
-  }
-  w.b.check();
-  expect(norm(followUp(w))).toEqual(norm(followUp(twin)));
+  sweepPosition(subject, c, pos, v, "code" in want ? refuseWith(want.code, want.text) : same(want.as, "a legitimate spelling"), `${c.name}: position ${pos}`);
 }
 
 describe("the sweep's world", () => {

@@ -36,6 +36,9 @@ describe("compaction on a hand-made fragmented machine", () => {
       compactIsolated: 4,
       pgmigrateSuccess: 2,
       pgmigrateFail: 0,
+      compactDaemonWake: 0,
+      contigAllocSuccess: 0,
+      contigAllocFail: 0,
     });
   });
 
@@ -147,7 +150,7 @@ describe("a mover that misbehaves", () => {
       nested.b.compact(nested.owner);
       return true;
     };
-    expect(codeOf(() => nested.b.compact(nested.owner))).toBe("ERR_INVALID_STATE: the page mover threw in migrate: compaction is already running on this allocator (called from a page mover?)");
+    expect(codeOf(() => nested.b.compact(nested.owner))).toBe("ERR_INVALID_STATE: the page mover threw in migrate: compaction cannot start: a migration is already running on this allocator (called from a page mover?)");
     expect(nested.b.freePageCount()).toBe(32);
     nested.b.check();
     ownerAgrees(nested.b, nested.owner);
@@ -249,6 +252,10 @@ describe("proactive compaction (kcompactd's rule)", () => {
     expect(b.proactiveCompact(owner, proactiveness)).toEqual(runs);
     expect(b.fragmentationScore()).toBe(after);
     expect(b.buddyinfo()[0]!.freeBlocks).toEqual(blocks);
+    // compact_daemon_wake: one per node the step woke up to compact; a second step finds the score below the mark.
+    expect(b.compactionCounters().compactDaemonWake).toBe(runs.length);
+    b.proactiveCompact(owner, proactiveness);
+    expect(b.compactionCounters().compactDaemonWake).toBe(runs.length);
     b.check();
     ownerAgrees(b, owner);
   });
@@ -258,5 +265,36 @@ describe("proactive compaction (kcompactd's rule)", () => {
     expectMisuse(b, () => b.proactiveCompact(owner, 101), "ERR_OUT_OF_RANGE", "proactiveness");
     expectMisuse(b, () => b.proactiveCompact(owner, 1.5), "ERR_INVALID_ARGUMENT", "proactiveness");
     expectMisuse(b, () => b.proactiveCompact(null as never), "ERR_INVALID_ARGUMENT", "page mover");
+  });
+});
+
+describe("Reclaimable pages the owner agrees to move", () => {
+  test("are left alone by default and moved with { reclaimable: true }, keeping their migratetype", () => {
+    const b = small({ pageblockOrder: 2 });
+    const owner = new Owner();
+    // Pfns 0..7 Reclaimable (two Reclaimable pageblocks), the odd ones held and owned; 16..63 Movable, every odd one held (not owned).
+    const reclaimable: number[] = [];
+    for (let i = 0; i < 8; i++) reclaimable.push(b.allocPages(0, { migratetype: MigrateType.Reclaimable }));
+    expect(reclaimable).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const p of reclaimable) {
+      if (p % 2 === 0) b.freePages(p, 0);
+      else owner.add(p, 0, p);
+    }
+    const movable: number[] = [];
+    for (let i = 0; i < 48; i++) movable.push(b.allocPages(0, { migratetype: MigrateType.Movable }));
+    for (const p of movable) if (p % 2 === 0) b.freePages(p, 0);
+    expect(b.compact(owner)[0]).toMatchObject({ migrated: 0, isolated: 0 });
+    expect(owner.moves).toEqual([]);
+    expect(b.compact(owner, { reclaimable: true })[0]).toMatchObject({ result: "complete", migrated: 4, failed: 0, isolated: 8 });
+    expect(owner.moves).toEqual([
+      [1, 60, 0],
+      [3, 62, 0],
+      [5, 56, 0],
+      [7, 58, 0],
+    ]);
+    for (const p of [56, 58, 60, 62]) expect(b.blockOf(p)).toMatchObject({ pfn: p, order: 0, state: "allocated", migratetype: MigrateType.Reclaimable });
+    expect(b.blockOf(0)).toMatchObject({ pfn: 0, order: 4, state: "free", migratetype: MigrateType.Reclaimable });
+    b.check();
+    expectMisuse(b, () => b.compact(owner, { reclaimable: 1 as never }), "ERR_INVALID_ARGUMENT", "reclaimable must be a boolean, got 1");
   });
 });

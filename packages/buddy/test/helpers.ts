@@ -11,7 +11,7 @@ export function pageMap(ranges: [number, number, number?][]): MemoryMap {
 
 /** Free lists as compact strings: "n0 o3 M: 0,8". */
 export function lists(b: BuddyAllocator): string[] {
-  const names = ["U", "M", "R"];
+  const names = ["U", "M", "R", "C", "I"];
   return b.freeLists().map((l) => `n${l.node} o${l.order} ${names[l.migratetype]}: ${l.pfns.join(",")}`);
 }
 

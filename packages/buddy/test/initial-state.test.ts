@@ -48,7 +48,7 @@ describe("initialState", () => {
     b.check();
     expect(lists(b)).toEqual(["n0 o0 R: 10", "n0 o1 U: 4", "n0 o4 M: 64", "n1 o3 M: 112"]);
     expect(b.freePageCount()).toBe(1 + 2 + 16 + 8);
-    expect(b.pagetypeinfo()[0]!.pageblocks).toEqual([1, 21, 1]);
+    expect(b.pagetypeinfo()[0]!.pageblocks).toEqual([1, 21, 1, 0, 0]);
     // Filler blocks: the largest aligned blocks between the described ones.
     expect(b.blockOf(0)).toMatchObject({ pfn: 0, order: 2, state: "allocated", migratetype: M });
     expect(b.blockOf(9)).toMatchObject({ pfn: 8, order: 1, state: "allocated", migratetype: R });

@@ -40,7 +40,7 @@ describe("buddyinfo and pagetypeinfo", () => {
     expect(b.fragmentationIndex(4, 0)).toBe(-1000);
     expect(b.fragmentationIndex(1, 0)).toBe(-1000);
     expect(b.largestFreeOrder(0)).toBe(4);
-    expect(b.pagetypeinfo()[0]).toEqual({ node: 0, freeBlocks: [[0, 0, 0, 0, 0], [8, 0, 0, 0, 1], [0, 0, 0, 0, 0]], pageblocks: [0, 8, 0] });
+    expect(b.pagetypeinfo()[0]).toEqual({ node: 0, freeBlocks: [[0, 0, 0, 0, 0], [8, 0, 0, 0, 1], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]], pageblocks: [0, 8, 0, 0, 0] });
     expect(b.formatPagetypeinfo().split("\n")).toEqual([
       "Page block order: 2",
       "Pages per block:  4",
@@ -49,13 +49,17 @@ describe("buddyinfo and pagetypeinfo", () => {
       "Node    0, zone   Normal, type    Unmovable      0      0      0      0      0",
       "Node    0, zone   Normal, type      Movable      8      0      0      0      1",
       "Node    0, zone   Normal, type  Reclaimable      0      0      0      0      0",
+      "Node    0, zone   Normal, type          CMA      0      0      0      0      0",
+      "Node    0, zone   Normal, type      Isolate      0      0      0      0      0",
       "Node    1, zone   Normal, type    Unmovable      0      0      0      0      0",
       "Node    1, zone   Normal, type      Movable      0      0      0      0      2",
       "Node    1, zone   Normal, type  Reclaimable      0      0      0      0      0",
+      "Node    1, zone   Normal, type          CMA      0      0      0      0      0",
+      "Node    1, zone   Normal, type      Isolate      0      0      0      0      0",
       "",
-      "Number of blocks type    Unmovable      Movable  Reclaimable",
-      "Node 0, zone   Normal            0            8            0",
-      "Node 1, zone   Normal            0            8            0",
+      "Number of blocks type    Unmovable      Movable  Reclaimable          CMA      Isolate",
+      "Node 0, zone   Normal            0            8            0            0            0",
+      "Node 1, zone   Normal            0            8            0            0            0",
     ]);
   });
 
@@ -69,8 +73,8 @@ describe("buddyinfo and pagetypeinfo", () => {
       { maxOrder: 3, pageblockOrder: 3, minFreeKbytes: 0 },
     );
     expect(b.pagetypeinfo().map((n) => n.pageblocks)).toEqual([
-      [0, 1, 0],
-      [0, 3, 0],
+      [0, 1, 0, 0, 0],
+      [0, 3, 0, 0, 0],
     ]);
   });
 });

@@ -11,7 +11,7 @@ import { describe, expect, test } from "vitest";
 import { ErrorCode, MetadataArena, MmkitError, PhysicalMemory, describeValue } from "@mmkit/physmem";
 import { FragmentCache, type FragmentCacheOptions } from "@mmkit/frag-cache";
 import { FakePageSource } from "./fake-page-source.js";
-import { HOSTILE_VALUES } from "@mmkit/test-support";
+import { HOSTILE_VALUES, expectCallOutcome, type CallOutcome } from "@mmkit/test-support";
 
 /** The codes the README documents for misuse. */
 const DOCUMENTED = new Set<string>([
@@ -82,41 +82,15 @@ function bytesDigest(bytes: Uint8Array): string {
   return `${bytes.length}:${(h1 >>> 0).toString(16)}:${(h2 >>> 0).toString(16)}`;
 }
 
-type Outcome =
-  /** Refused: this code (or one of these), and the message names the value as `mentions`. */
-  | { code: string | string[]; mentions: string }
-  /** Legitimate: behaves exactly as `same` does on a twin (return value and resulting state). */
-  | { why: string; same: (s: Sys) => unknown };
+/** Refused with this code (or one of these), the message naming the value as `mentions`; or legitimate, as `same` on a twin. */
+type Outcome = CallOutcome<Sys>;
 
 const refuse = (code: string | string[], mentions: string): Outcome => ({ code, mentions });
 const legit = (why: string, same: (s: Sys) => unknown): Outcome => ({ why, same });
 
 /** Runs `call` on a fresh cache and asserts `outcome`. */
 function expectOutcome(mode: Mode, call: (s: Sys) => unknown, outcome: Outcome): void {
-  const s = build(mode);
-  const before = snapshot(s);
-  if ("same" in outcome) {
-    const got = call(s);
-    const twin = build(mode);
-    const want = outcome.same(twin);
-    expect(got).toEqual(want);
-    expect(snapshot(s)).toEqual(snapshot(twin));
-    s.cache.check();
-    return;
-  }
-  let error: unknown;
-  try {
-    call(s);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "expected a typed error").toBeInstanceOf(MmkitError);
-  const { code, message } = error as MmkitError;
-  expect(DOCUMENTED.has(code), `undocumented code ${code}`).toBe(true);
-  expect(Array.isArray(outcome.code) ? outcome.code : [outcome.code]).toContain(code);
-  expect(message).toContain(outcome.mentions);
-  expect(snapshot(s)).toEqual(before);
-  s.cache.check();
+  expectCallOutcome({ make: () => build(mode), state: snapshot, check: (s) => s.cache.check() }, call, outcome, DOCUMENTED);
 }
 
 /**

@@ -8,7 +8,7 @@ const points = heap.malloc(3 * 4 * 100); // 100 xyz points of float32
 console.log(points); // => 0
 const xyz = heap.f32(points); // a Float32Array over exactly those bytes
 xyz.set([1, 2, 3]);
-console.log(heap.sizeOf(points), heap.usableSize(points), xyz.length); // => 1200 1280 300
+console.log(heap.sizeOf(points), heap.usableSize(points), xyz.length); // => 1200 1200 300
 
 // calloc zeroes; realloc keeps the bytes; alignment goes up to the page size and beyond.
 const counts = heap.calloc(16, 4);

@@ -1,7 +1,7 @@
 import { AdoptedMemory, ErrorCode, MetadataArena, MmkitError, describeValue, requireInteger, requirePowerOfTwo, type AdoptableBuffer } from "@mmkit/physmem";
-import { Potad } from "@mmkit/potad";
 import { AddressMap, Kmalloc, SlabAllocator } from "@mmkit/slab";
-import { SpacePages } from "./space-pages.js";
+import { RangeFit } from "./range-fit.js";
+import { RangePages } from "./range-pages.js";
 
 /**
  * Options for {@link Heap}.
@@ -24,7 +24,7 @@ export interface HeapOptions {
   minPartial?: number;
   /** `slub_debug` letters for every size class (`"FZP"`; default none). */
   debug?: string;
-  /** Largest request served by a size class; larger ones are whole pages (default 8192). */
+  /** Largest request served by a size class; larger ones are ranges of 16-byte granules (default 8192). */
   maxClassSize?: number;
 }
 
@@ -42,7 +42,7 @@ export interface HeapStats {
   allocations: number;
   /** Bytes the callers of the live allocations asked for. */
   requestedBytes: number;
-  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges). */
+  /** Bytes the heap holds from the buffer now (slab pages with their free slots, large ranges rounded to 16 bytes). */
   reservedBytes: number;
   /** The most bytes the heap held from the buffer at once. */
   peakReservedBytes: number;
@@ -56,13 +56,18 @@ export interface HeapStats {
   descriptorBytes: number;
 }
 
+/** Bytes large allocations are rounded to (and the range allocator's unit): a malloc's alignment promise, doubled. */
+const GRANULE = 16;
+
 type ViewCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 /**
  * A heap over a buffer you already have, in one line: `new Heap(buffer)` with `malloc`, `calloc`,
- * `realloc`, `free`, `sizeOf` and typed views. Small requests (up to two pages) come from
- * size-class slabs of `@mmkit/slab`, larger ones are whole pages from POTAD (`@mmkit/potad`),
- * which also gives the slabs their pages; the buffer is adopted by physmem's `AdoptedMemory`, so a
+ * `realloc`, `free`, `sizeOf` and typed views. Small requests (up to `maxClassSize`) come from
+ * size-class slabs of `@mmkit/slab`; larger ones are ranges of 16-byte granules from a
+ * two-level segregated-fit allocator ({@link RangeFit}) over the whole buffer, which also gives
+ * the slabs their pages, so the bytes of an emptied slab merge with their free neighbours and
+ * serve a large request of any size. The buffer is adopted by physmem's `AdoptedMemory`, so a
  * `WebAssembly.Memory` or a resizable buffer grows when the heap is full.
  *
  * Addresses are byte offsets into the buffer: **0 is a valid address**, and **-1 means "no memory"**
@@ -71,7 +76,8 @@ type ViewCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: n
  * and changes nothing.
  *
  * Cost: `malloc` / `free` are O(1) for slab sizes (a size-class lookup, one free-pointer read or
- * write in the buffer, two hash probes); large ones cost a POTAD contiguous allocation.
+ * write in the buffer, two hash probes); large ones cost a `RangeFit` allocation (O(1): two
+ * bitmap scans) plus two hash probes.
  *
  * @example
  * ```ts
@@ -82,13 +88,19 @@ type ViewCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: n
  * ```
  */
 export class Heap {
+  /** The adopted buffer (follow `memory.buffer` after a grow). */
   readonly memory: AdoptedMemory;
+  /** Bytes per page of the heap's page allocator (option `pageSize`). */
   readonly pageSize: number;
+  /** Where the heap's metadata lives, outside the buffer (its bytes are counted). */
   readonly arena: MetadataArena;
-  readonly potad: Potad;
+  /** The range allocator over the whole buffer: slabs' pages and large allocations. */
+  readonly ranges: RangeFit;
+  /** The slab allocator the small sizes come from. */
   readonly slab: SlabAllocator;
+  /** The size classes over `slab`, with large requests sent to `ranges`. */
   readonly kmalloc: Kmalloc;
-  readonly #pages: SpacePages;
+  readonly #pages: RangePages;
   readonly #sizes: AddressMap;
   readonly #autoGrow: boolean;
   #managedEnd: number;
@@ -113,16 +125,16 @@ export class Heap {
       throw new MmkitError(ErrorCode.OutOfRange, `the buffer holds ${this.memory.size} bytes; a heap needs at least ${this.pageSize * 2 ** maxOrder} (one slab of order ${maxOrder})`);
     }
     this.arena = new MetadataArena();
-    this.potad = new Potad({ arena: this.arena, frontHigh: 0 });
-    this.#pages = new SpacePages(this.potad, this.pageSize);
-    this.#pages.addSpace(this.potad.addSpace({ base: 0, size, granule: this.pageSize }), size);
+    this.ranges = new RangeFit(this.arena, size, GRANULE);
+    this.#pages = new RangePages(this.ranges, this.pageSize);
     this.#managedEnd = size;
     this.slab = new SlabAllocator({ pages: this.#pages, memory: this.memory, pageSize: this.pageSize, maxOrder, arena: this.arena, debug: options.debug === undefined ? "" : options.debug });
     this.kmalloc = new Kmalloc(this.slab, {
       classes,
       large: this.#pages,
+      largeUnit: GRANULE,
       cacheOptions: { minPartial, cpuPartial: 0 },
-      maxCacheSize: Math.min(requireInteger(options.maxClassSize === undefined ? 8192 : options.maxClassSize, "maxClassSize", 8), this.pageSize * 2 ** maxOrder),
+      maxCacheSize: Math.min(requireInteger(options.maxClassSize === undefined ? 1024 : options.maxClassSize, "maxClassSize", 8), this.pageSize * 2 ** maxOrder),
     });
     this.#sizes = new AddressMap(this.arena, "heap sizes");
   }
@@ -234,32 +246,39 @@ export class Heap {
   u8(address: number, count?: number): Uint8Array {
     return this.#view(Uint8Array, address, count);
   }
+  /** An `Int8Array` view of the allocation at `address` (see `u8`). */
   i8(address: number, count?: number): Int8Array {
     return this.#view(Int8Array, address, count);
   }
+  /** A `Uint16Array` view of the allocation at `address` (see `u8`). */
   u16(address: number, count?: number): Uint16Array {
     return this.#view(Uint16Array, address, count);
   }
+  /** An `Int16Array` view of the allocation at `address` (see `u8`). */
   i16(address: number, count?: number): Int16Array {
     return this.#view(Int16Array, address, count);
   }
+  /** A `Uint32Array` view of the allocation at `address` (see `u8`). */
   u32(address: number, count?: number): Uint32Array {
     return this.#view(Uint32Array, address, count);
   }
+  /** An `Int32Array` view of the allocation at `address` (see `u8`). */
   i32(address: number, count?: number): Int32Array {
     return this.#view(Int32Array, address, count);
   }
+  /** A `Float32Array` view of the allocation at `address` (see `u8`). */
   f32(address: number, count?: number): Float32Array {
     return this.#view(Float32Array, address, count);
   }
+  /** A `Float64Array` view of the allocation at `address` (see `u8`). */
   f64(address: number, count?: number): Float64Array {
     return this.#view(Float64Array, address, count);
   }
 
   /**
    * Grows the buffer by at least `bytes` and manages the new bytes; returns the bytes added, or -1
-   * when the buffer cannot grow. POTAD's space grows at its end (`growSpace`), so the new bytes
-   * merge with the free ones before the old end and an allocation may span it.
+   * when the buffer cannot grow. The range allocator grows at its end, so the new bytes merge
+   * with a free block before the old end and an allocation may span it.
    */
   grow(bytes: number): number {
     requireInteger(bytes, "bytes", 1);
@@ -267,8 +286,7 @@ export class Heap {
     const end = Math.floor(this.memory.size / this.pageSize) * this.pageSize;
     const added = end - this.#managedEnd;
     if (added <= 0) return 0;
-    this.potad.growSpace(this.#pages.spaces[0]!, end);
-    this.#pages.grewLast(end);
+    this.ranges.grow(end);
     this.#managedEnd = end;
     return added;
   }
@@ -278,8 +296,8 @@ export class Heap {
     return {
       allocations: this.#sizes.size,
       requestedBytes: this.#requested,
-      reservedBytes: this.#pages.heldBytes,
-      peakReservedBytes: this.#pages.peakHeldBytes,
+      reservedBytes: this.ranges.usedBytes,
+      peakReservedBytes: this.ranges.peakUsedBytes,
       peakRequestedBytes: this.#peakRequested,
       bufferBytes: this.#managedEnd,
       metadataBytes: this.arena.bytes,
@@ -287,10 +305,10 @@ export class Heap {
     };
   }
 
-  /** Validates every invariant of the heap, its slabs and POTAD; throws `ERR_INVARIANT`. */
+  /** Validates every invariant of the heap, its slabs and its range allocator; throws `ERR_INVARIANT`. */
   check(): void {
     this.slab.check();
-    this.potad.check();
+    this.ranges.check();
     let requested = 0;
     let bad = -1;
     this.#sizes.forEach((address, size) => {

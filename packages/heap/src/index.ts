@@ -1,2 +1,3 @@
 export { Heap, type HeapOptions, type HeapStats } from "./heap.js";
-export { SpacePages } from "./space-pages.js";
+export { RangeFit, type RangeFitStats } from "./range-fit.js";
+export { RangePages } from "./range-pages.js";

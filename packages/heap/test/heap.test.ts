@@ -91,10 +91,13 @@ describe("Heap", () => {
     expect(heap.malloc(16)).toBe(0);
     const before = heap.stats();
     expect(heap.malloc(100_000)).toBe(-1);
-    // 31 pages of 2 KiB do not fit beside the two slabs (the 16-byte class and the descriptors).
-    expect(heap.malloc(62_000)).toBe(-1);
+    // Two one-page slabs (the 16-byte class and the descriptors) leave 61440 bytes in one free
+    // block: a range of exactly that fits, one byte more does not.
+    expect(heap.malloc(61_441)).toBe(-1);
     expect(heap.stats()).toEqual(before);
-    expect(heap.malloc(61_000)).toBe(4096);
+    expect(heap.ranges.stats().largestFreeBytes).toBe(61_440);
+    expect(heap.malloc(61_440)).toBe(4096);
+    expect(heap.ranges.stats().freeBytes).toBe(0);
   });
 
   it("refuses misuse with typed errors naming the value, and changes nothing", () => {
@@ -137,7 +140,8 @@ describe("Heap", () => {
     const a = heap.malloc(60_000);
     heap.u8(a).fill(3);
     const b = heap.malloc(60_000);
-    expect(b).toBeGreaterThanOrEqual(65536);
+    expect(b).toBe(60_000); // right after a: the new bytes merged with the 5536 free before the old end
+    expect(b + 60_000).toBeGreaterThan(65536);
     expect(wasm.buffer.byteLength).toBeGreaterThan(65536);
     expect(heap.u8(a)[59_999]).toBe(3);
     expect(heap.stats().bufferBytes).toBe(wasm.buffer.byteLength);
@@ -145,19 +149,18 @@ describe("Heap", () => {
     expect(new Heap(new WebAssembly.Memory({ initial: 1, maximum: 1 })).malloc(70_000)).toBe(-1);
   });
 
-  it("after a grow, the buffer is one POTAD space whose free blocks merged across the old end", () => {
+  it("after a grow, the new bytes merge with the free block before the old end", () => {
     const wasm = new WebAssembly.Memory({ initial: 1, maximum: 4 });
     const heap = new Heap(wasm);
-    expect(heap.malloc(40_000)).toBe(0); // 20 pages of 2 KiB; 24 KiB stay free before 65536
-    const p = heap.malloc(50_000); // does not fit before the end: the memory grows by two 64 KiB pages
-    expect(p).toBeGreaterThanOrEqual(65536);
+    expect(heap.malloc(40_000)).toBe(0); // 25536 bytes stay free before 65536
+    // Does not fit before the end: the memory grows by two 64 KiB pages, and the range spans the old end.
+    const p = heap.malloc(50_000);
+    expect(p).toBe(40_000);
     expect(wasm.buffer.byteLength).toBe(196608);
-    expect(heap.potad.spaces()).toEqual([0]);
-    expect(heap.potad.stats(0).size).toBe(196608);
+    expect(heap.ranges.stats()).toMatchObject({ size: 196608, usedBytes: 90_000, freeBlocks: 1, largestFreeBytes: 196608 - 90_000 });
     heap.free(p);
     heap.check();
-    expect(heap.potad.stats(0).freeBytes).toBe(196608 - 40960);
-    expect(heap.potad.stats(0).largestFreeBlock).toBe(65536);
+    expect(heap.ranges.stats()).toMatchObject({ freeBytes: 196608 - 40_000, freeBlocks: 1, largestFreeBytes: 196608 - 40_000 });
   });
 
   it("keeps the exact size and hands out typed views of exactly it", () => {

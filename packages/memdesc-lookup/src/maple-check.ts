@@ -11,6 +11,21 @@ export interface MapleTreeState {
   size: number;
   pinnedLeaves: number;
   pinnedInner: number;
+  /** A deferred erase not yet settled: its entry, emptied in place, and the path it recorded. */
+  pending?: MaplePendingErase;
+}
+
+/** A deferred erase as {@link checkMapleTree} validates it (see `MapleTree`'s `#pendLeaf`). */
+export interface MaplePendingErase {
+  leaf: number;
+  slot: number;
+  first: number;
+  last: number;
+  value: number;
+  /** The recorded path: node, slot and min index per level, leaf at 0. */
+  pathNode: Int32Array;
+  pathSlot: Int32Array;
+  pathMin: Float64Array;
 }
 
 function fail(message: string): never {
@@ -22,6 +37,39 @@ function fail(message: string): never {
  * `MapleTree.check()`). Cost: O(nodes x 16).
  */
 export function checkMapleTree(t: MapleTreeState): void {
+  const p = t.pending;
+  if (p === undefined) {
+    checkSettled(t);
+    return;
+  }
+  // A deferred erase: the entry must be emptied in place, and the tree with its value put back
+  // (the tree it settles from) must be whole, with the recorded path leading to it.
+  const v = p.leaf << NODE_SHIFT;
+  const at = v + slotAt(p.slot) + SLOT_VALUE;
+  if (p.leaf < 0 || p.leaf >= t.nodes.leafUsed || p.slot < 0 || p.slot >= t.nodes.lcount[p.leaf]!) fail(`deferred erase at leaf ${p.leaf} slot ${p.slot} is outside the tree`);
+  if (t.nodes.lnode[at] === t.nodes.lnode[at]) fail(`deferred erase of [${p.first}, ${p.last}] left value ${t.nodes.lnode[at]} in place`);
+  if (!Number.isFinite(p.value)) fail(`deferred erase of [${p.first}, ${p.last}] keeps value ${p.value}`);
+  let n = t.root;
+  let min = 0;
+  for (let l = t.height; l >= 0; l--) {
+    if (p.pathNode[l] !== n || p.pathMin[l] !== min) fail(`deferred erase's path holds node ${p.pathNode[l]} from ${p.pathMin[l]} at level ${l}, the tree node ${n} from ${min}`);
+    if (l === 0) break;
+    const s = p.pathSlot[l]!;
+    if (s > 0) min = t.nodes.inode[(n << NODE_SHIFT) + slotAt(s - 1)]! + 1;
+    n = t.nodes.inode[(n << NODE_SHIFT) + slotAt(s) + SLOT_VALUE]!;
+  }
+  if (p.pathNode[0] !== p.leaf || p.pathSlot[0] !== p.slot) fail(`deferred erase's path ends at leaf ${p.pathNode[0]} slot ${p.pathSlot[0]}, not ${p.leaf} slot ${p.slot}`);
+  const first = p.slot === 0 ? p.pathMin[0]! : t.nodes.lnode[v + slotAt(p.slot - 1)]! + 1;
+  if (first !== p.first || t.nodes.lnode[v + slotAt(p.slot)] !== p.last) fail(`deferred erase of [${p.first}, ${p.last}] sits on entry [${first}, ${t.nodes.lnode[v + slotAt(p.slot)]}]`);
+  t.nodes.lnode[at] = p.value;
+  try {
+    checkSettled({ ...t, size: t.size + 1 });
+  } finally {
+    t.nodes.lnode[at] = NaN;
+  }
+}
+
+function checkSettled(t: MapleTreeState): void {
   const { nodes, height } = t;
   const sum = new Float64Array(3);
   let ranges = 0;

@@ -150,6 +150,22 @@ export class MapleTree extends MapleView {
   #undoLevels = -1;
   /** Whether `store` and `erase` try their in-leaf fast paths (off only in tests that compare). */
   #fastPaths = true;
+  /**
+   * A deferred erase (`#pendLeaf` -1: none). `erase` with no live snapshot only empties the
+   * entry's value in its leaf (slot `#pendSlot` of leaf `#pendLeaf`, range `[#pendFirst,
+   * #pendLast]`, old value `#pendValue`) and leaves the merge with its empty neighbours and the
+   * parents' gap summaries for later, with the path the erase recorded. A store of exactly that
+   * range next (a LIFO allocator handing the block it was just given back out again: the per-CPU
+   * lists, POTAD's free lists) puts a value back in the slot and the tree is whole again, with no
+   * descent, no slot move and no summary patch. Anything else settles it first ({@link #settle}:
+   * the erase runs for real, on the recorded path). `load`, `loadMany` and `loadRange` read an
+   * emptied value as empty already, so lookups never settle.
+   */
+  #pendLeaf = -1;
+  #pendSlot = 0;
+  #pendFirst = 0;
+  #pendLast = 0;
+  #pendValue = 0;
 
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -201,16 +217,49 @@ export class MapleTree extends MapleView {
   }
   /** Bytes of node arrays the tree holds in its arena (capacity included). */
   get metadataBytes(): number {
+    this.#settled();
     return this.nodes.bytes;
   }
   /** Bytes of the nodes in use (live and pinned by snapshots). */
   get nodeBytes(): number {
+    this.#settled();
     return this.nodes.liveBytes;
   }
   /** Nodes in use: `{ leaves, inner }` (pinned ones included). */
   get nodeCount(): { leaves: number; inner: number } {
+    this.#settled();
     return { leaves: this.nodes.leafLive, inner: this.nodes.innerLive };
   }
+  /** Levels of inner nodes above the leaves (0: the root is a leaf). */
+  override get height(): number {
+    this.#settled();
+    return this.levels;
+  }
+
+  // The reads below need adjacent empty runs merged and the gap summaries true, so they settle a
+  // deferred erase first (a branch when there is none); `load`, `loadMany` and `loadRange` do not.
+
+  /** As {@link MapleView.find}. */
+  override find(index: number, max: number = MAX_INDEX): MapleEntry | undefined {
+    this.#settled();
+    return super.find(index, max);
+  }
+  /** As {@link MapleView.findPrev}. */
+  override findPrev(index: number, min = 0): MapleEntry | undefined {
+    this.#settled();
+    return super.findPrev(index, min);
+  }
+  /** As {@link MapleView.emptyArea}. */
+  override emptyArea(min: number, max: number, size: number): number {
+    this.#settled();
+    return super.emptyArea(min, max, size);
+  }
+  /** As {@link MapleView.emptyAreaRev}. */
+  override emptyAreaRev(min: number, max: number, size: number): number {
+    this.#settled();
+    return super.emptyAreaRev(min, max, size);
+  }
+
   /** Snapshots not yet released. */
   get liveSnapshots(): number {
     return this.#snapshots.length;
@@ -225,7 +274,8 @@ export class MapleTree extends MapleView {
    * in part keep their parts outside. Throws (changing nothing) for a bad range or a value that
    * is not a finite number.
    *
-   * Cost: one descent. A store that lies inside one empty run of a leaf with room for the one or
+   * Cost: O(1) when it refills exactly the range a deferred erase emptied (see {@link erase}).
+   * Otherwise one descent. A store that lies inside one empty run of a leaf with room for the one or
    * two entries it adds (the common shape: a new allocation's range) is spliced into the leaf in
    * place, and the parents' gap summaries are patched only while they change; no allocation.
    * Otherwise a leaf rewrite, plus a split or merge per level that over- or underflows (a parent
@@ -242,6 +292,13 @@ export class MapleTree extends MapleView {
     this.#writable();
     requireRange(first, last);
     requireValue(value);
+    if (this.#pendLeaf >= 0) {
+      if (first === this.#pendFirst && last === this.#pendLast) {
+        this.#refill(value);
+        return;
+      }
+      this.#settle();
+    }
     this.#write(first, last, value);
   }
 
@@ -259,6 +316,10 @@ export class MapleTree extends MapleView {
     this.#writable();
     requireRange(first, last);
     requireValue(value);
+    if (this.#pendLeaf >= 0 && first === this.#pendFirst && last === this.#pendLast) {
+      this.#refill(value);
+      return true;
+    }
     if (this.find(first, last) !== undefined) return false;
     this.#write(first, last, value);
     return true;
@@ -266,7 +327,11 @@ export class MapleTree extends MapleView {
 
   /**
    * Removes the whole range holding `index` and returns its value, or undefined when `index` is
-   * empty. Cost: one descent; when every leaf it touches keeps at least 8 entries, the range is
+   * empty. With no live snapshot the erase is deferred: one descent empties the value in its slot
+   * and the rest waits for the next write (a store of exactly this range then just puts a value
+   * back) or for a read that needs merged empty runs; lookups see the range empty at once. Run
+   * for real (then, or at once while a snapshot is live), it costs: when every leaf it touches
+   * keeps at least 8 entries, the range is
    * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
    * leaf under the same parent included: the empty run moves between the two leaves, with no live
    * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
@@ -282,6 +347,7 @@ export class MapleTree extends MapleView {
   erase(index: number): number | undefined {
     this.#writable();
     requireIndex(index, "index");
+    if (this.#pendLeaf >= 0) this.#settle();
     this.#undoLevels = -1;
     // One descent finds the range and leaves the path for the write.
     this.#descend(index);
@@ -291,10 +357,59 @@ export class MapleTree extends MapleView {
     const lnode = this.nodes.lnode;
     const value = lnode[b + slotAt(i) + SLOT_VALUE]!;
     if (value !== value) return undefined;
-    if (this.#fastPaths && this.#eraseInLeaf(n, i)) return value;
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
-    this.#write(first, lnode[b + slotAt(i)]!, NaN, true);
+    if (this.#fastPaths && this.#pinned === 0) {
+      // Deferred: only the value goes; the merge waits for the next write (see #pendLeaf).
+      lnode[b + slotAt(i) + SLOT_VALUE] = NaN;
+      this.#pendLeaf = n;
+      this.#pendSlot = i;
+      this.#pendFirst = first;
+      this.#pendLast = lnode[b + slotAt(i)]!;
+      this.#pendValue = value;
+      this.#size--;
+      return value;
+    }
+    this.#eraseAt(n, i, first);
     return value;
+  }
+
+  /** The erase of the entry at slot `i` of leaf `n` (value `value`, from `first`), on the recorded path. */
+  #eraseAt(n: number, i: number, first: number): void {
+    if (this.#fastPaths && this.#eraseInLeaf(n, i)) return;
+    this.#write(first, this.nodes.lnode[(n << NODE_SHIFT) + slotAt(i)]!, NaN, true);
+  }
+
+  /**
+   * Runs the deferred erase for real: the value goes back into its slot (the tree is the one
+   * before the erase again, whose path is still the recorded one: every write settles before it
+   * descends) and the erase takes its ordinary path, in place or general. Cost: that of an erase
+   * without its descent.
+   */
+  #settle(): void {
+    const n = this.#pendLeaf;
+    const i = this.#pendSlot;
+    this.#pendLeaf = -1;
+    this.nodes.lnode[(n << NODE_SHIFT) + slotAt(i) + SLOT_VALUE] = this.#pendValue;
+    this.#size++;
+    this.#undoLevels = -1;
+    this.#pathSlot[0] = i;
+    this.#eraseAt(n, i, this.#pendFirst);
+  }
+
+  /**
+   * A store of exactly the deferred erase's range: the tree before the erase, with `value` in the
+   * slot; its shape, pivots and gap summaries are those it had. O(1).
+   */
+  #refill(value: number): void {
+    this.nodes.lnode[(this.#pendLeaf << NODE_SHIFT) + slotAt(this.#pendSlot) + SLOT_VALUE] = value;
+    this.#pendLeaf = -1;
+    this.#size++;
+    this.#undoLevels = -1;
+  }
+
+  /** Settles a deferred erase, for the reads and writes that need empty runs merged and gap summaries true. */
+  #settled(): void {
+    if (this.#pendLeaf >= 0) this.#settle();
   }
 
   /**
@@ -355,6 +470,7 @@ export class MapleTree extends MapleView {
    */
   bulkLoad(firsts: ArrayLike<number>, lasts: ArrayLike<number>, values: ArrayLike<number>): void {
     this.#writable();
+    this.#settled();
     if (this.#size !== 0) throw new MmkitError(ErrorCode.InvalidState, `bulkLoad needs an empty tree, this one holds ${this.#size} ranges`);
     if (this.#snapshots.length > 0) throw new MmkitError(ErrorCode.InvalidState, "bulkLoad with a live snapshot");
     const n = requireColumns(firsts, lasts, values);
@@ -473,6 +589,7 @@ export class MapleTree extends MapleView {
    */
   snapshot(): MapleSnapshot {
     this.#writable();
+    this.#settled();
     const nodes = this.nodes;
     const epoch = nodes.epoch++;
     this.#undoLevels = -1;
@@ -500,6 +617,20 @@ export class MapleTree extends MapleView {
       size: this.#size,
       pinnedLeaves: this.#retired.filter((r) => r.leaf).length,
       pinnedInner: this.#retired.filter((r) => !r.leaf).length,
+      ...(this.#pendLeaf < 0
+        ? {}
+        : {
+            pending: {
+              leaf: this.#pendLeaf,
+              slot: this.#pendSlot,
+              first: this.#pendFirst,
+              last: this.#pendLast,
+              value: this.#pendValue,
+              pathNode: this.#pathNode,
+              pathSlot: this.#pathSlot,
+              pathMin: this.#pathMin,
+            },
+          }),
     });
   }
 
@@ -508,6 +639,7 @@ export class MapleTree extends MapleView {
     this.#writable();
     for (const s of [...this.#snapshots]) s.release();
     this.nodes.dispose();
+    this.#pendLeaf = -1;
     this.root = 0;
     this.levels = 0;
     this.#size = 0;

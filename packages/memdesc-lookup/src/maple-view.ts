@@ -378,6 +378,7 @@ export abstract class MapleView {
 export class MapleCursor implements Iterable<MapleEntry> {
   /** Next index the cursor looks at; `max + 1` once exhausted. */
   index: number;
+  /** Last index the cursor visits. */
   readonly max: number;
   readonly #view: MapleView;
 

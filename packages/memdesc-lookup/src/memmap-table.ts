@@ -49,10 +49,15 @@ export interface MemmapTableOptions {
  * ```
  */
 export class MemmapTable implements DescriptorTable {
+  /** `"memmap-<bytesPerPage>"`: the table's name in reports. */
   readonly name: string;
+  /** First pfn the table covers. */
   readonly startPfn: number;
+  /** Number of pages the table covers, from `startPfn`. */
   readonly pages: number;
+  /** Metadata bytes per page (64 for `struct page`, 8 for a memdesc word). */
   readonly bytesPerPage: number;
+  /** Where the table's array comes from (and is measured). */
   readonly arena: ArrayFactory;
   readonly #words: number;
   readonly #map: Float64Array;

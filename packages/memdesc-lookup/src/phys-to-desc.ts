@@ -127,7 +127,9 @@ function resolve(table: DescriptorTable, address: number, pageSize: number, owne
  * ```
  */
 export class DescriptorRouter {
+  /** The pfn-to-memdesc table the router reads. */
   readonly table: DescriptorTable;
+  /** Bytes per page: how a physical address becomes a pfn. */
   readonly pageSize: number;
   readonly #owners = new Map<number, DescriptorOwner>();
 

@@ -20,7 +20,7 @@ import {
   type MapleSnapshot,
   type MapleView,
 } from "@mmkit/memdesc-lookup";
-import { HOSTILE_FACTORIES } from "@mmkit/test-support";
+import { HOSTILE_FACTORIES, expectMmkitError as expectRefused, refuse, returns, same, sweepPosition, type SweepVerdict } from "@mmkit/test-support";
 
 // Every public method and constructor option of @mmkit/memdesc-lookup (src/index.ts and the README):
 //
@@ -45,21 +45,12 @@ import { HOSTILE_FACTORIES } from "@mmkit/test-support";
 const HOSTILE = HOSTILE_FACTORIES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
-type Verdict =
-  | { kind: "refuse"; code: string; text: string }
-  /** Legitimate: behaves exactly as the call with `as` in this position (on an identical world). */
-  | { kind: "same"; as: unknown; why: string }
-  /** Legitimate: answers `value` and changes nothing. */
-  | { kind: "returns"; value: unknown; why: string };
-type Rule = (label: string, value: unknown) => Verdict;
+type Rule = (label: string, value: unknown) => SweepVerdict;
 
-const refuse = (code: string, text: string): Verdict => ({ kind: "refuse", code, text });
-const same = (as: unknown, why: string): Verdict => ({ kind: "same", as, why });
-const returns = (value: unknown, why: string): Verdict => ({ kind: "returns", value, why });
 const dv = describeValue;
 
 /** What requireIndex does: a non-integer is ERR_INVALID_ARGUMENT, outside [0, 2^53 - 1] ERR_OUT_OF_RANGE, -0 is 0. */
-function index(name: string, over: Record<string, Verdict> = {}): Rule {
+function index(name: string, over: Record<string, SweepVerdict> = {}): Rule {
   return (label, v) => {
     const o = over[label];
     if (o !== undefined) return o;
@@ -80,7 +71,7 @@ const size: Rule = (_, v) => {
 };
 const always = (code: string, prefix: string): Rule => (_, v) => refuse(code, `${prefix}${dv(v)}`);
 /** An options object: undefined takes the default parameter, an empty object or array sets nothing. */
-function options(what: string, notGiven: Verdict, empty: Verdict): Rule {
+function options(what: string, notGiven: SweepVerdict, empty: SweepVerdict): Rule {
   return (label, v) => (label === "undefined" ? notGiven : label === "{}" || label === "[]" ? empty : refuse(ErrorCode.InvalidArgument, `${what} must be an object, got ${dv(v)}`));
 }
 const ARENA_REFUSED = "arena must be an ArrayFactory (a MetadataArena or one with its methods), got ";
@@ -88,14 +79,14 @@ const ARENA_REFUSED = "arena must be an ArrayFactory (a MetadataArena or one wit
 const arenaOption: Rule = (label, v) =>
   label === "undefined" || label === "null" ? same(undefined, "not given (?? treats null as absent): a private arena") : refuse(ErrorCode.InvalidArgument, `${ARENA_REFUSED}${dv(v)}`);
 /** An `out` object to fill: any object (an array too) is filled; anything else is refused. */
-const outObject = (notGiven?: Verdict): Rule => (label, v) =>
+const outObject = (notGiven?: SweepVerdict): Rule => (label, v) =>
   label === "undefined" && notGiven !== undefined
     ? notGiven
     : label === "{}" || label === "[]"
       ? same({ firstPfn: 0, lastPfn: 0 }, "any object, an array too, can be filled")
       : refuse(ErrorCode.InvalidArgument, `out must be an object to fill, got ${dv(v)}`);
 /** A pfn of a MemmapTable covering [0, 63]. */
-function page(name: string, over: Record<string, Verdict> = {}): Rule {
+function page(name: string, over: Record<string, SweepVerdict> = {}): Rule {
   return (label, v) => {
     const o = over[label];
     if (o !== undefined) return o;
@@ -638,55 +629,11 @@ const ENTRIES: Entry[] = [
   },
 ];
 
-/** -0 as 0, inside arrays too: toEqual tells the two zeros apart, the methods need not. */
-function zero(v: unknown): unknown {
-  return Object.is(v, -0) ? 0 : Array.isArray(v) ? v.map(zero) : v;
-}
-
-function outcome(fn: () => unknown): { value?: unknown; code?: unknown; message?: string } {
-  try {
-    return { value: zero(fn()) };
-  } catch (e) {
-    if (!(e instanceof MmkitError)) throw e;
-    return { code: e.code, message: e.message };
-  }
-}
-
-function expectRefused(fn: () => unknown, code: string, text: string, where: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${where}: expected an MmkitError, got ${String(caught)}`).toBeInstanceOf(MmkitError);
-  expect((caught as MmkitError).code, where).toBe(code);
-  expect((caught as MmkitError).message, where).toContain(text);
-}
-
+/** One hostile value in one position of one entry, against a world built from `prefix` (-0 counts as 0, inside arrays too). */
 function runCase(entry: Entry, pos: number, label: string, make: () => unknown, prefix: readonly Op[] = []): void {
-  const w = world(prefix);
-  const args = entry.args(w);
-  const v = make();
-  args[pos] = v;
-  const verdict = entry.rules[pos]!(label, v);
-  const where = `${entry.name} with ${label} in position ${pos}`;
-  const before = state(w);
-  if (verdict.kind === "refuse") {
-    expectRefused(() => entry.call(w, args), verdict.code, verdict.text, where);
-    expect(state(w), where).toEqual(before);
-  } else if (verdict.kind === "returns") {
-    expect(entry.call(w, args), `${where} (${verdict.why})`).toEqual(verdict.value);
-    expect(state(w), where).toEqual(before);
-  } else {
-    const twin = world(prefix);
-    const canonical = entry.args(twin);
-    canonical[pos] = verdict.as;
-    const expected = outcome(() => entry.call(twin, canonical));
-    expect(outcome(() => entry.call(w, args)), `${where} (${verdict.why})`).toEqual(expected);
-    expect(state(w), where).toEqual(state(twin));
-  }
-  check(w);
+  const value = make();
+  const subject = { make: () => world(prefix), state, check };
+  sweepPosition(subject, entry, pos, value, entry.rules[pos]!(label, value), `${entry.name} with ${label} in position ${pos}`);
 }
 
 describe("every public method, every argument position, every hostile value", () => {

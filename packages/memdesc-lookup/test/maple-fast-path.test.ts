@@ -3,6 +3,7 @@ import { expect, test } from "vitest";
 import { MetadataArena } from "@mmkit/physmem";
 import { MapleTree, type MapleEntry, type MapleSnapshot } from "@mmkit/memdesc-lookup";
 import { setWriteFastPaths } from "../src/maple-tree.ts";
+import { seededInts } from "@mmkit/test-support";
 
 // The in-leaf fast paths of store and erase must leave exactly the tree the general write path
 // leaves: same entries, same count, same shape (height and node counts), every invariant intact,
@@ -80,11 +81,7 @@ test("single-page ranges at random pfns: 2000 erase + store pairs agree step by 
   const fast = new MapleTree();
   const slow = new MapleTree();
   setWriteFastPaths(slow, false);
-  let seed = 11;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const rnd = seededInts(11);
   const live: number[] = [];
   while (live.length < 400) {
     const p = rnd(space);

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { expect, test } from "vitest";
 import { MetadataArena } from "@mmkit/physmem";
 import { MapleTree, type MapleEntry } from "@mmkit/memdesc-lookup";
+import { seededInts } from "@mmkit/test-support";
 
 const all = (v: { entries(): Iterable<MapleEntry> }): MapleEntry[] => [...v.entries()];
 
@@ -12,11 +13,7 @@ test("a reader's view never changes while thousands of writes happen", () => {
   const frozen = all(snap);
   const probes = [0, 7, 500, 1502, 7777, 14_999];
   const frozenLoads = probes.map((p) => snap.load(p));
-  let seed = 5;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const rnd = seededInts(5);
   for (let w = 0; w < 5000; w++) {
     const at = rnd(16_000);
     if (rnd(3) === 0) tree.erase(at);

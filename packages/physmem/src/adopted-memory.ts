@@ -48,7 +48,9 @@ interface Resizable {
  * ```
  */
 export class AdoptedMemory {
+  /** The address the buffer's first byte has in this memory (option `base`, default 0). */
   readonly base: number;
+  /** The buffer adopted: an `ArrayBuffer`, a `SharedArrayBuffer` or a `WebAssembly.Memory`. */
   readonly source: AdoptableBuffer;
   #wasm: WebAssembly.Memory | null;
   #buffer: ArrayBuffer | SharedArrayBuffer;

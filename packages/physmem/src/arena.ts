@@ -84,6 +84,7 @@ interface Record_ {
  * ```
  */
 export class MetadataArena implements ArrayFactory {
+  /** True when arrays are made over `SharedArrayBuffer`s (option `shared`). */
   readonly shared: boolean;
   #live = new Map<MetadataArray, Record_>();
   #byLabel = new Map<string, number>();
@@ -137,6 +138,7 @@ export class MetadataArena implements ArrayFactory {
   seal(): void {
     this.#sealed++;
   }
+  /** Ends one `seal()`: allocations are allowed again once every seal is undone. Throws `ERR_INVALID_STATE` if the arena is not sealed. */
   unseal(): void {
     if (this.#sealed === 0) throw new MmkitError(ErrorCode.InvalidState, "arena is not sealed");
     this.#sealed--;

@@ -37,8 +37,11 @@ export interface MemoryBackingOptions {
  * ```
  */
 export class MemoryBacking {
+  /** The memory map whose RAM these bytes back. */
   readonly map: MemoryMap;
+  /** True when the bytes live in `SharedArrayBuffer`s that workers can share. */
   readonly shared: boolean;
+  /** Bytes of backing in all, one per byte of RAM. */
   readonly totalBytes: number;
   #buffers: (ArrayBuffer | SharedArrayBuffer)[];
 

@@ -100,8 +100,11 @@ const LEVEL_1G_PAGES = ENTRIES * ENTRIES;
  * ```
  */
 export class DirectMap {
+  /** The memory map the direct map covers. */
   readonly map: MemoryMap;
+  /** Whether a table is collapsed back into a large leaf as soon as all its entries agree again (option `collapse`). */
   readonly autoCollapse: boolean;
+  /** The largest leaf of the initial mapping (`"1G"`, `"2M"` or `"4K"`). */
   readonly largestLeaf: LeafLevel;
   #arena: ArrayFactory;
   #firstG: number;

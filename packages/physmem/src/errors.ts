@@ -50,6 +50,7 @@ export type MmkitErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  * ```
  */
 export class MmkitError extends Error {
+  /** What went wrong, as a stable string (`ERR_*`) to branch on; the message is for people. */
   readonly code: MmkitErrorCode | (string & {});
   constructor(code: MmkitErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
     super(message, options);

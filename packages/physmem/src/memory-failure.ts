@@ -43,6 +43,7 @@ export type MemoryFailureHandler = (event: MemoryFailureEvent) => void;
  * ```
  */
 export class MemoryFailure {
+  /** The memory map whose pages can be poisoned. */
   readonly map: MemoryMap;
   #poisoned = new Set<number>();
   #handlers: MemoryFailureHandler[] = [];

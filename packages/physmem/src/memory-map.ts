@@ -97,9 +97,13 @@ export const MAX_ADDRESS = 2 ** 53;
  * ```
  */
 export class MemoryMap implements Iterable<RamRange> {
+  /** Bytes per page. */
   readonly pageSize: number;
+  /** log2 of `pageSize`: `address >> pageShift` is the pfn (for addresses below 2^31). */
   readonly pageShift: number;
+  /** The RAM ranges in address order; the gaps between them are holes. */
   readonly ranges: readonly RamRange[];
+  /** The NUMA nodes, each with its pfn span and RAM pages. */
   readonly nodes: readonly NodeInfo[];
   /** First pfn of RAM. */
   readonly startPfn: number;
@@ -206,6 +210,7 @@ export class MemoryMap implements Iterable<RamRange> {
     return this.presentPages * this.pageSize;
   }
 
+  /** Iterates the RAM ranges in address order (as `ranges`). */
   [Symbol.iterator](): Iterator<RamRange> {
     return this.ranges[Symbol.iterator]();
   }

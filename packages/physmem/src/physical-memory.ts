@@ -39,9 +39,13 @@ export interface PhysicalMemoryOptions extends MemoryMapOptions {
  * ```
  */
 export class PhysicalMemory {
+  /** The machine's RAM ranges and nodes. */
   readonly map: MemoryMap;
+  /** The bytes behind RAM, or null when the machine has none (`backing: "none"`). */
   readonly backing: MemoryBacking | null;
+  /** The kernel's direct map of this machine's RAM. */
   readonly directMap: DirectMap;
+  /** Poisoned pages and the listeners told about them. */
   readonly failures: MemoryFailure;
 
   constructor(options: PhysicalMemoryOptions) {
@@ -62,6 +66,7 @@ export class PhysicalMemory {
     this.failures = new MemoryFailure(this.map);
   }
 
+  /** Bytes per page (the memory map's). */
   get pageSize(): number {
     return this.map.pageSize;
   }

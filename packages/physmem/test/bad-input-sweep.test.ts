@@ -20,7 +20,7 @@ import {
   requireInteger,
   requirePowerOfTwo,
 } from "@mmkit/physmem";
-import { HOSTILE_FACTORIES } from "@mmkit/test-support";
+import { HOSTILE_FACTORIES, expectMmkitError as expectRefused, refuse, returns, same, sweepPosition, type SweepVerdict } from "@mmkit/test-support";
 
 // Every public method and constructor option of @mmkit/physmem (src/index.ts and the README):
 //
@@ -48,24 +48,15 @@ import { HOSTILE_FACTORIES } from "@mmkit/test-support";
 const HOSTILE = HOSTILE_FACTORIES;
 const MAX = Number.MAX_SAFE_INTEGER;
 
-type Verdict =
-  | { kind: "refuse"; code: string; text: string }
-  /** Legitimate: behaves exactly as the call with `as` in this position (on an identical machine). */
-  | { kind: "same"; as: unknown; why: string }
-  /** Legitimate: a query that answers `value` and changes nothing. */
-  | { kind: "returns"; value: unknown; why: string };
-type Rule = (label: string, value: unknown) => Verdict;
+type Rule = (label: string, value: unknown) => SweepVerdict;
 
-const refuse = (code: string, text: string): Verdict => ({ kind: "refuse", code, text });
-const same = (as: unknown, why: string): Verdict => ({ kind: "same", as, why });
-const returns = (value: unknown, why: string): Verdict => ({ kind: "returns", value, why });
 
 /**
  * What `requireInteger(value, name, min, max)` does with a hostile value: a non-integer is
  * ERR_INVALID_ARGUMENT, an integer outside [min, max] ERR_OUT_OF_RANGE, -0 is 0. Anything else in
  * range must have its verdict in `over` (so every legitimate case says why).
  */
-function integer(name: string, min: number, max: number, over: Record<string, Verdict> = {}): Rule {
+function integer(name: string, min: number, max: number, over: Record<string, SweepVerdict> = {}): Rule {
   return (label, v) => {
     const o = over[label];
     if (o !== undefined) return o;
@@ -82,7 +73,7 @@ const always = (code: string, prefix: string): Rule => (_, v) => refuse(code, `$
  * option read with `??`, null too), an object or array with no options set is legitimate, anything
  * else is refused.
  */
-function optionsObject(what: string, notGiven: Verdict, emptyObject: Verdict, nullIsAbsent = false): Rule {
+function optionsObject(what: string, notGiven: SweepVerdict, emptyObject: SweepVerdict, nullIsAbsent = false): Rule {
   return (label, v) => {
     if (label === "undefined" || (nullIsAbsent && label === "null")) return notGiven;
     if (label === "{}" || label === "[]") return emptyObject;
@@ -615,56 +606,11 @@ const ENTRIES: Entry[] = [
   },
 ];
 
-/**
- * Runs `fn`; returns its result or the error it threw, so two runs can be compared. A -0 result
- * counts as 0 (pfnToAddress(-0) is -0 * 4096; toEqual would tell the two zeros apart).
- */
-function outcome(fn: () => unknown): { value?: unknown; code?: unknown; message?: string } {
-  try {
-    const value = fn();
-    return { value: Object.is(value, -0) ? 0 : value };
-  } catch (e) {
-    if (!(e instanceof MmkitError)) throw e;
-    return { code: e.code, message: e.message };
-  }
-}
-
-function expectRefused(fn: () => unknown, code: string, text: string, where: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${where}: expected an MmkitError, got ${String(caught)}`).toBeInstanceOf(MmkitError);
-  expect((caught as MmkitError).code, where).toBe(code);
-  expect((caught as MmkitError).message, where).toContain(text);
-}
-
-/** One hostile value in one position of one entry, against a machine built from `prefix`. */
+/** One hostile value in one position of one entry, against a world built from `prefix` (a -0 result counts as 0). */
 function runCase(entry: Entry, pos: number, label: string, make: () => unknown, prefix: readonly Op[] = []): void {
-  const w = world(prefix);
-  const args = entry.args(w);
   const value = make();
-  args[pos] = value;
-  const verdict = entry.rules[pos]!(label, value);
-  const where = `${entry.name} with ${label} in position ${pos}`;
-  const before = state(w);
-  if (verdict.kind === "refuse") {
-    expectRefused(() => entry.call(w, args), verdict.code, verdict.text, where);
-    expect(state(w), where).toEqual(before);
-  } else if (verdict.kind === "returns") {
-    expect(entry.call(w, args), `${where} (${verdict.why})`).toEqual(verdict.value);
-    expect(state(w), where).toEqual(before);
-  } else {
-    const twin = world(prefix);
-    const canonical = entry.args(twin);
-    canonical[pos] = verdict.as;
-    const expected = outcome(() => entry.call(twin, canonical));
-    expect(outcome(() => entry.call(w, args)), `${where} (${verdict.why})`).toEqual(expected);
-    expect(state(w), where).toEqual(state(twin));
-  }
-  check(w);
+  const subject = { make: () => world(prefix), state, check };
+  sweepPosition(subject, entry, pos, value, entry.rules[pos]!(label, value), `${entry.name} with ${label} in position ${pos}`);
 }
 
 describe("every public method, every argument position, every hostile value", () => {

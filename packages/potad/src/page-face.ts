@@ -35,7 +35,9 @@ export interface PageFaceBackend {
  * ```
  */
 export class PageFace {
+  /** The POTAD space the pages come from. */
   readonly space: number;
+  /** Bytes per page: a pfn is an address in the space divided by it. */
   readonly pageSize: number;
   /** The largest order the space can hold. */
   readonly maxOrder: number;

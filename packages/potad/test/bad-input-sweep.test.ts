@@ -2,7 +2,7 @@ import { ErrorCode, MetadataArena, MiB, MmkitError, describeValue } from "@mmkit
 import { AlignedBlockIndex, NO_DESCRIPTOR, PageFace, Potad, SortedRangeIndex } from "@mmkit/potad";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { HOSTILE_VALUES } from "@mmkit/test-support";
+import { HOSTILE_VALUES, refuse as refuseWith, same, sweepPosition } from "@mmkit/test-support";
 
 /**
  * Adversarial bad-input sweep. Every public method and constructor option of `@mmkit/potad`
@@ -250,10 +250,14 @@ function norm(value: unknown): unknown {
 }
 
 type Result = { value: unknown } | { code: unknown; message: string; typed: boolean };
+/** A return value as the sweep compares it: an allocator by its figures, an index by its entries. */
+function comparable(value: unknown): unknown {
+  return norm(value instanceof Potad ? { frontHigh: value.frontHigh, blocks: value.blockCount, bytes: value.metadataBytes } : value instanceof SortedRangeIndex || value instanceof AlignedBlockIndex ? value.entries() : value);
+}
+
 function outcome(fn: () => unknown): Result {
   try {
-    const value = fn();
-    return { value: norm(value instanceof Potad ? { frontHigh: value.frontHigh, blocks: value.blockCount, bytes: value.metadataBytes } : value instanceof SortedRangeIndex || value instanceof AlignedBlockIndex ? value.entries() : value) };
+    return { value: comparable(fn()) };
   } catch (e) {
     return { code: (e as MmkitError).code, message: (e as Error).message, typed: e instanceof MmkitError };
   }
@@ -264,25 +268,19 @@ function expectRefused(fn: () => unknown, code: string, text: string): void {
 }
 
 function sweepOne(c: Case, pos: number, v: unknown, prefix: readonly Op[] = []): void {
-  const w = world(prefix);
-  const twin = world(prefix);
-  const before = snapshot(w);
-  const args = c.args();
-  args[pos] = v;
-  const want = c.domains[pos]!(v);
-  if ("code" in want) {
-    expectRefused(() => c.call(w, args), want.code, want.text);
-    expect(snapshot(w)).toEqual(before);
-  } else {
-    const same = c.args();
-    same[pos] = want.as;
-    expect(outcome(() => c.call(w, args))).toEqual(outcome(() => c.call(twin, same)));
+  const subject = {
+    make: () => world(prefix),
+    state: snapshot,
+    check: (w: World) => w.potad.check(),
+    followUp,
+    result: comparable,
     // The call may have freed a block of `live` (free with -0): both worlds forget it alike.
-    for (const x of [w, twin]) for (const a of [...x.live.keys()]) if (x.potad.allocationAt(a) !== a) x.live.delete(a);
-    expect(norm(snapshot(w))).toEqual(norm(snapshot(twin)));
-  }
-  w.potad.check();
-  expect(norm(followUp(w))).toEqual(norm(followUp(twin)));
+    settle: (w: World) => {
+      for (const a of [...w.live.keys()]) if (w.potad.allocationAt(a) !== a) w.live.delete(a);
+    },
+  };
+  const want = c.domains[pos]!(v);
+  sweepPosition(subject, { name: c.name, args: () => c.args(), call: c.call }, pos, v, "code" in want ? refuseWith(want.code, want.text) : same(want.as, "a legitimate spelling"), `${c.name}: position ${pos}`);
 }
 
 describe("the sweep's world", () => {

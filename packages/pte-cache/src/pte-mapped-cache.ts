@@ -113,8 +113,11 @@ const LIST_NAMES = ["block-partial", "pieces", "block-free"] as const;
  * ```
  */
 export class PteMappedCache {
+  /** The page allocator the cache takes blocks from and gives them back to. */
   readonly source: PageSource;
+  /** The direct map whose leaves the cache splits and collapses. */
   readonly directMap: DirectMapControl;
+  /** Whether the page source takes order-0 frees out of an order-9 block, so the shrinker may give back a partly used block's free pages (option `splitBlocks`). */
   readonly splitBlocks: boolean;
   /** The shrinker this cache registers (and that a registry calls). */
   readonly shrinker: CacheShrinker;

@@ -14,7 +14,7 @@ import { PteMappedCache, SHRINK_STOP } from "@mmkit/pte-cache";
 import { describe, expect, test } from "vitest";
 import { FakePageSource } from "./fake-page-source.js";
 import { ListHost, makeSystem, snapshot as systemSnapshot } from "./setup.js";
-import { HOSTILE_VALUES } from "@mmkit/test-support";
+import { HOSTILE_VALUES, expectCallOutcome, type CallOutcome } from "@mmkit/test-support";
 
 /** Codes the package documents for misuse (README, doc comments). */
 const DOCUMENTED = new Set<string>([ErrorCode.InvalidArgument, ErrorCode.OutOfRange, ErrorCode.NotAllocated, ErrorCode.DoubleFree, ErrorCode.InvalidState]);
@@ -57,34 +57,12 @@ function snapshot(s: Sys) {
   return { system: systemSnapshot(s), registered: s.host.shrinkers.length, sourceUsed: s.source.usedPages };
 }
 
-type Outcome = { code: string; mentions: string } | { why: string; same: (s: Sys) => unknown };
+type Outcome = CallOutcome<Sys>;
 const refuse = (code: string, mentions: string): Outcome => ({ code, mentions });
 const legit = (why: string, same: (s: Sys) => unknown): Outcome => ({ why, same });
 
 function expectOutcome(call: (s: Sys) => unknown, outcome: Outcome): void {
-  const s = build();
-  const before = snapshot(s);
-  if ("same" in outcome) {
-    const got = call(s);
-    const twin = build();
-    expect(got).toEqual(outcome.same(twin));
-    expect(snapshot(s)).toEqual(snapshot(twin));
-    s.cache.check();
-    return;
-  }
-  let error: unknown;
-  try {
-    call(s);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "expected a typed error").toBeInstanceOf(MmkitError);
-  const { code, message } = error as MmkitError;
-  expect(DOCUMENTED.has(code), `undocumented code ${code}`).toBe(true);
-  expect(code).toBe(outcome.code);
-  expect(message).toContain(outcome.mentions);
-  expect(snapshot(s)).toEqual(before);
-  s.cache.check();
+  expectCallOutcome({ make: build, state: snapshot, check: (s) => s.cache.check() }, call, outcome, DOCUMENTED);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import {
   type Shrinker,
 } from "@mmkit/shrinker";
 import { FakeCache } from "./helpers.js";
-import { HOSTILE_VALUES } from "@mmkit/test-support";
+import { HOSTILE_VALUES, expectCallOutcome, type CallOutcome } from "@mmkit/test-support";
 
 /** Codes the README documents for misuse. */
 const DOCUMENTED = new Set<string>([ErrorCode.InvalidArgument, ErrorCode.OutOfRange, ShrinkerErrorCode.AlreadyRegistered, ShrinkerErrorCode.NotRegistered]);
@@ -152,49 +152,15 @@ function zeroed(x: unknown): unknown {
   return x;
 }
 
-type Outcome =
-  | { code: string; mentions: string; wrapped?: true }
-  | { why: string; same: (w: World) => unknown };
+type Outcome = CallOutcome<World>;
 const refuse = (code: string, mentions: string): Outcome => ({ code, mentions });
 const legit = (why: string, same: (w: World) => unknown): Outcome => ({ why, same });
 /** DirectReclaim's documented pass-through: the wrapped allocator's own error. */
 const wrapped = (code: string, mentions: string): Outcome => ({ code, mentions, wrapped: true });
 
-/** What a call did: its value, or its error's class, code and message. */
-function attempt(fn: () => unknown): { value?: unknown; error?: { type: string; code?: string; message: string } } {
-  try {
-    return { value: fn() };
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    return { error: { type: err.constructor.name, code: err.code, message: err.message } };
-  }
-}
 
 function expectOutcome(call: (w: World) => unknown, outcome: Outcome): void {
-  const w = build();
-  const before = snapshot(w);
-  if ("same" in outcome) {
-    const got = attempt(() => call(w));
-    const twin = build();
-    const want = attempt(() => outcome.same(twin));
-    expect(zeroed(got)).toEqual(zeroed(want));
-    expect(zeroed(snapshot(w))).toEqual(zeroed(snapshot(twin)));
-    checkAll(w);
-    return;
-  }
-  let error: unknown;
-  try {
-    call(w);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "expected a typed error").toBeInstanceOf(MmkitError);
-  const { code, message } = error as MmkitError;
-  if (outcome.wrapped !== true) expect(DOCUMENTED.has(code), `undocumented code ${code}`).toBe(true);
-  expect(code).toBe(outcome.code);
-  expect(message).toContain(outcome.mentions);
-  expect(snapshot(w)).toEqual(before);
-  checkAll(w);
+  expectCallOutcome({ make: build, state: snapshot, check: checkAll, result: zeroed }, call, outcome, DOCUMENTED);
 }
 
 /**

@@ -107,21 +107,33 @@ export interface SlabCacheShape {
  * ```
  */
 export class SlabCache {
+  /** The cache's index in its allocator. */
   readonly id: number;
+  /** The name `/proc/slabinfo` prints. */
   readonly name: string;
+  /** Where the object, its red zone and the free pointer sit in each slot. */
   readonly layout: ObjectLayout;
+  /** Bytes the user asked for per object. */
   readonly objectSize: number;
+  /** Alignment of every object, in bytes. */
   readonly align: number;
+  /** The order of a new slab (SLUB's `oo`). */
   readonly order: number;
+  /** Objects in a slab of `order`. */
   readonly objectsPerSlab: number;
   /** The lowest order that holds one object: what a new slab falls back to when the preferred order is not free (SLUB's `s->min`). */
   readonly minOrder: number;
   /** @internal One bit per object slot of each slab: set while handed out. */
   readonly bitmap: SlabBitmap;
+  /** The `slub_debug` checks in force (F, Z, P). */
   readonly debug: SlabDebug;
+  /** Empty slabs kept on the partial list before one is given back (SLUB's `min_partial`). */
   readonly minPartial: number;
+  /** Slabs a CPU may keep on its partial list before they move to the cache's list (0: CPU partial lists off). */
   readonly cpuPartial: number;
+  /** Runs on each object when its slab is made (the kernel's constructor), or null. */
   readonly ctor: ((address: number) => void) | null;
+  /** SLUB's statistics counters (`/sys/kernel/slab/<cache>/alloc_fastpath` and the rest). */
   readonly counters: SlabCacheCounters = {
     allocFastpath: 0,
     allocSlowpath: 0,
@@ -134,15 +146,19 @@ export class SlabCache {
   };
   /** Per CPU: the slab it allocates from (-1 none) and that slab's CPU-owned free list head. */
   readonly cpuSlab: Int32Array;
+  /** Per CPU: the address of the first object on its slab's CPU-owned free list. */
   readonly cpuFreelist: Float64Array;
   /** Per CPU: head of its partial list (singly linked through S_NEXT) and its length. */
   readonly cpuPartialHead: Int32Array;
+  /** Per CPU: slabs on its partial list. */
   readonly cpuPartialCount: Int32Array;
   /** The cache's (one node's) partial list: doubly linked through S_NEXT / S_PREV. */
   partialHead = -1;
+  /** Slabs on the node partial list. */
   nrPartial = 0;
   /** Slabs the cache holds, and objects handed out to users (own descriptors not counted). */
   nrSlabs = 0;
+  /** Objects handed out to users now. */
   activeObjects = 0;
   /** True for the descriptor cache, whose objects only the allocator takes and gives back. */
   internal = false;

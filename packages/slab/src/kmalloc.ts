@@ -1,4 +1,4 @@
-import { ErrorCode, MetadataArena, MmkitError, describeValue, isPowerOfTwo, requireInteger, type ArrayFactory } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, MmkitError, describeValue, isPowerOfTwo, requireInteger, requirePowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
 import { AddressMap } from "./address-map.js";
 import type { SlabCache } from "./cache.js";
 import type { RangeSource } from "./interfaces.js";
@@ -24,6 +24,12 @@ export interface KmallocOptions {
    * page source, as the kernel's `kmalloc_large` does.
    */
   large?: RangeSource;
+  /**
+   * What large requests to `large` are rounded up to and aligned to at least (a power of two, 8 to
+   * the page size; default the page size, as the kernel's whole pages). A byte-granular range
+   * allocator takes a smaller one, so a 9000-byte request holds 9008 bytes, not 10240.
+   */
+  largeUnit?: number;
   /** Options every class cache gets (`minPartial`, `cpuPartial`, `debug`). */
   cacheOptions?: { minPartial?: number; cpuPartial?: number; debug?: string };
   /** Arena for the table of large allocations (default: the slab allocator's). */
@@ -41,7 +47,7 @@ export interface KmallocOptions {
 export interface KmallocStats {
   /** Bytes in slabs of the size classes (free slots included). */
   slabBytes: number;
-  /** Bytes of large allocations (whole pages). */
+  /** Bytes of large allocations (whole pages, or multiples of `largeUnit`). */
   largeBytes: number;
   /** Large allocations live. */
   largeAllocations: number;
@@ -52,7 +58,7 @@ export interface KmallocStats {
  * class and served by that class's cache; one larger than `maxCacheSize` goes to the large
  * source (whole pages). Alignment: a class serves an alignment its slot size is a multiple of
  * (objects start at page-aligned slabs), so `align` picks the first class that is; past the
- * classes, large allocations are aligned to `max(align, pageSize)`.
+ * classes, large allocations are aligned to `max(align, largeUnit)` (default: the page size).
  *
  * Cost: one table lookup for the class, then {@link SlabCache.alloc} / `free`; a large
  * allocation costs what the large source costs plus one hash insert.
@@ -66,9 +72,13 @@ export interface KmallocStats {
  * ```
  */
 export class Kmalloc {
+  /** The slab allocator the size classes' caches live in. */
   readonly slab: SlabAllocator;
+  /** The size classes in bytes, smallest first (the kernel's, or four per power of two). */
   readonly classes: readonly number[];
+  /** One cache per size class, in the order of `classes`. */
   readonly caches: readonly SlabCache[];
+  /** The largest size served from a cache; larger requests go to the page or range source. */
   readonly maxCacheSize: number;
   #large: RangeSource | null;
   /** Large allocation address -> bytes (from the range source) or -(order + 2) (from pages); -1 is "none". */
@@ -76,6 +86,7 @@ export class Kmalloc {
   /** (size + 7) >> 3 -> class index. */
   #index: Uint8Array;
   #largeBytes = 0;
+  #largeUnit: number;
 
   constructor(slab: SlabAllocator, options: KmallocOptions = {}) {
     if (slab === null || typeof slab !== "object" || typeof (slab as { createCache?: unknown }).createCache !== "function") {
@@ -92,6 +103,7 @@ export class Kmalloc {
       throw new MmkitError(ErrorCode.InvalidArgument, `large must be a RangeSource (allocRange, freeRange), got ${describeValue(large)}`);
     }
     this.#large = large;
+    this.#largeUnit = requirePowerOfTwo(options.largeUnit === undefined ? slab.pageSize : options.largeUnit, "largeUnit", 8, slab.pageSize);
     const cacheOptions = options.cacheOptions === undefined ? {} : options.cacheOptions;
     if (cacheOptions === null || typeof cacheOptions !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `cacheOptions must be an object, got ${describeValue(cacheOptions)}`);
     const classes = sizeClasses(options.classes === undefined ? "kmalloc" : options.classes, this.maxCacheSize);
@@ -131,15 +143,16 @@ export class Kmalloc {
 
   #allocLarge(size: number, align: number): number {
     const page = this.slab.pageSize;
-    const bytes = Math.ceil(size / page) * page;
     if (this.#large !== null) {
-      const address = this.#large.allocRange(bytes, Math.max(align, page));
+      const unit = this.#largeUnit;
+      const bytes = Math.ceil(size / unit) * unit;
+      const address = this.#large.allocRange(bytes, Math.max(align, unit));
       if (address < 0) return -1;
       this.#largeMap.set(address, bytes);
       this.#largeBytes += bytes;
       return address;
     }
-    const order = Math.ceil(Math.log2(bytes / page));
+    const order = Math.ceil(Math.log2(Math.ceil(size / page)));
     if (order > 52 || 2 ** order * page < align) return -1;
     const pfn = this.slab.pages.allocPages(order);
     if (pfn < 0) return -1;

@@ -62,9 +62,13 @@ export interface SlabAllocatorOptions {
  * ```
  */
 export class SlabAllocator {
+  /** Bytes per page of the page source. */
   readonly pageSize: number;
+  /** Number of CPUs, each with its own slab and partial list per cache. */
   readonly cpus: number;
+  /** Largest slab order a cache may ask the page source for. */
   readonly maxOrder: number;
+  /** Where the allocator's metadata arrays come from (and are measured). */
   readonly arena: ArrayFactory;
   /** @internal The `struct slab` rows. */
   readonly table: SlabTable;

@@ -72,4 +72,33 @@ describe("caches", () => {
     // Alignment picks the first class whose slots are a multiple of it: 100 bytes at 64 -> the 128 class.
     expect(km.usableSize(km.alloc(100, 64))).toBe(128);
   });
+
+  it("large requests go to the range source rounded to largeUnit and aligned to at least it", () => {
+    const { pages, memory } = machine(64);
+    const asked: [number, number][] = [];
+    let next = 1 << 20;
+    const large = {
+      allocRange(size: number, alignment: number) {
+        asked.push([size, alignment]);
+        next = Math.ceil(next / alignment) * alignment;
+        const at = next;
+        next += size;
+        return at;
+      },
+      freeRange() {},
+    };
+    const km = new Kmalloc(new SlabAllocator({ pages, memory }), { large, largeUnit: 16, maxCacheSize: 1024 });
+    const a = km.alloc(9000);
+    const b = km.alloc(1025, 64);
+    expect(asked).toEqual([[9008, 16], [1040, 64]]);
+    expect([a, b, km.usableSize(a), km.usableSize(b)]).toEqual([1 << 20, (1 << 20) + 9024, 9008, 1040]);
+    expect(km.stats()).toMatchObject({ largeBytes: 10_048, largeAllocations: 2 });
+    // The default unit is the page: whole pages at page alignment.
+    const whole: [number, number][] = [];
+    const km2 = new Kmalloc(new SlabAllocator({ pages, memory }), { large: { allocRange: (n, al) => (whole.push([n, al]), 0), freeRange() {} } });
+    km2.alloc(9000);
+    expect(whole).toEqual([[12288, 4096]]);
+    expectMmkitError(() => new Kmalloc(new SlabAllocator({ pages, memory }), { large, largeUnit: 12 }), ErrorCode.InvalidArgument, "12");
+    expectMmkitError(() => new Kmalloc(new SlabAllocator({ pages, memory }), { large, largeUnit: 8192 }), ErrorCode.OutOfRange, "8192");
+  });
 });

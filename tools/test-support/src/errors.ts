@@ -3,7 +3,7 @@ import { expect } from "vitest";
 /**
  * Asserts that `fn` throws an mmkit error (an `Error` named `MmkitError`, as `@mmkit/physmem` makes
  * them) with `code` and a message containing `text` (the offending value, as the package prints
- * it). Returns the error for further checks. Duck-typed on the name, so this package needs no
+ * it). `where` labels the assertion. Returns the error for further checks. Duck-typed on the name, so this package needs no
  * runtime dependency on physmem.
  *
  * @example
@@ -11,17 +11,17 @@ import { expect } from "vitest";
  * expectMmkitError(() => tree.load(1.5), "ERR_INVALID_ARGUMENT", "1.5");
  * ```
  */
-export function expectMmkitError(fn: () => unknown, code: string, text: string): Error {
+export function expectMmkitError(fn: () => unknown, code: string, text: string, where = ""): Error {
   let caught: unknown;
   try {
     fn();
   } catch (e) {
     caught = e;
   }
-  expect(caught, "expected a throw").toBeInstanceOf(Error);
+  expect(caught, `${where}: expected an MmkitError, got ${String(caught)}`).toBeInstanceOf(Error);
   const error = caught as Error & { code?: unknown };
-  expect(error.name).toBe("MmkitError");
-  expect(error.code).toBe(code);
-  expect(error.message).toContain(text);
+  expect(error.name, where).toBe("MmkitError");
+  expect(error.code, where).toBe(code);
+  expect(error.message, where).toContain(text);
   return error;
 }

@@ -1,11 +1,14 @@
 import { MiB } from "@mmkit/physmem";
 import type { Measurement, Suite, SuiteContext } from "../harness/types.js";
+import { q8FromMeasurements, q8Sentence } from "../q8/figures.js";
+import { measureMemdescRcu } from "../q8/measure.js";
 import { crossovers, curveOf } from "../report/crossover.js";
 import { systemNamed, type SystemDefinition } from "../systems/definition.js";
 import { SCALE_WORKLOADS, liveLabel } from "./scale.js";
-import { recordContiguous, recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
+import { Q7_NAMES, q7Contenders, q7Size, recordContiguousComparison, seedsFrom, type ContiguousSummary } from "./contiguous-comparison.js";
+import { recordFreeMetadata, recordLinesPerOp, recordPte, recordSystemState, timeFailureLookups, timeImix, timePageChurn, type Profile } from "./systems.js";
 
-/** The seven questions of the memdesc / POTAD discussion (issue 9), in order. */
+/** The questions of the memdesc / POTAD discussion (issue 9; Q8 from issue 18), in order. */
 export const QUESTIONS = [
   "What does the memdesc design cost in CPU per operation, and what does it save in memory?",
   "Is the maple tree fast enough for physical-address-to-descriptor lookup?",
@@ -14,12 +17,16 @@ export const QUESTIONS = [
   "How many direct-map splits does the PTE-mapped cache save, and what does it hold on to?",
   "Can freeing be done without allocating metadata?",
   "How often can a contiguous 8 MiB@1 MiB request be served on a fragmented machine, buddy vs POTAD?",
+  "Can a lockless lookup survive a memdesc being freed: does get-unless-zero plus a re-check stay safe when memdescs are type-stable (SLAB_TYPESAFE_BY_RCU), and what does that cost?",
 ] as const;
 
 /** The answers' sizes: a 64 MiB machine either way (the default run stays near a minute); quick takes fewer rounds. */
 export function answersProfile(quick: boolean): Profile {
   return { bytes: 64 * MiB, live: 2_000, fragLive: 2_000, pteLive: 1_000, probeOps: quick ? 200 : 500, pteOps: quick ? 4_000 : 8_000, pressureBytes: 8 * MiB, touches: 0, rounds: 10 };
 }
+
+/** The Q8 measurement the answers run themselves when the memdesc-rcu suite did not run before them. */
+const Q8_SHORT_RUN = { rounds: 2, lookups: 50_000 };
 
 const ns = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} µs` : `${v.toFixed(v < 10 ? 1 : 0)} ns`);
 const x = (v: number): string => `${v.toFixed(v < 10 ? 2 : 1)}x`;
@@ -60,9 +67,38 @@ function atScale(ctx: SuiteContext, what: string, workload: string, metric: stri
 
 const linesText = (v: number): string => `${v.toFixed(2)} lines`;
 
-/** One answer: recorded as metric "answer" (the key figure in `value`, the sentence in `note`) and logged. */
+/** Served share of all requests, in %. */
+const share = (s: ContiguousSummary): number => (100 * s.served) / s.attempts;
+
+/** "61% (39-42 of 64 a seed)": the share over all seeds and the range of a seed. */
+function served(s: ContiguousSummary, seeds: number): string {
+  const per = s.attempts / seeds;
+  const lo = Math.round((s.minPct * per) / 100);
+  const hi = Math.round((s.maxPct * per) / 100);
+  return `${share(s).toFixed(0)}% (${lo === hi ? `${lo}` : `${lo}-${hi}`} of ${per} a seed)`;
+}
+
+/** Q7's answer from the contiguous comparison. */
+function q7Sentence(c: Map<string, ContiguousSummary>, bytes: number, seeds: number): string {
+  const potad = c.get(Q7_NAMES.potad)!;
+  const compacting = c.get(Q7_NAMES.compaction)!;
+  const order11 = c.get(Q7_NAMES.order11)!;
+  const perRequest = (s: ContiguousSummary): string => `${s.migratedPerRequest === 0 ? "no page migrated" : `${s.migratedPerRequest.toFixed(1)} pages migrated`} and ${ns(s.nsPerRequest)} per request`;
+  return (
+    `On ${seeds} seeds of a ${bytes / MiB} MiB machine filled with orders 0-3 (1 in 8 allocations slab, the rest anon) and then freed but for 1/1024 of each kind, ${potad.attempts / seeds} requests a seed for 8 MiB at 1 MiB: ` +
+    `POTAD's halving fallback served ${served(potad, seeds)}, ${perRequest(potad)} (POTAD has no migration, so none was built for it); ` +
+    `the buddy allocator with direct compaction (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
+    `with neither, ${served(order11, seeds)} at max order 11, and none at the default max order 10 (its largest block is 4 MiB). ` +
+    `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks.`
+  );
+}
+
+/**
+ * One answer: recorded as metric "answer" (the key figure in `value`; the question, a newline and the
+ * sentence in `note`, so the JSON and HTML state both) and logged.
+ */
 function answer(ctx: SuiteContext, n: number, system: string, value: number, unit: string, sentence: string): void {
-  ctx.record({ system, workload: `Q${n}`, metric: "answer", value, unit, note: sentence });
+  ctx.record({ system, workload: `Q${n}`, metric: "answer", value, unit, note: `${QUESTIONS[n - 1]}\n${sentence}` });
   ctx.log(`Q${n}. ${QUESTIONS[n - 1]}`);
   ctx.log(`  ${sentence}`);
 }
@@ -73,15 +109,15 @@ function answer(ctx: SuiteContext, n: number, system: string, value: number, uni
  */
 const suite: Suite = {
   name: "answers",
-  description: "The 7 questions of the memdesc/POTAD discussion, each answered from figures measured in this run (classic vs memdesc)",
+  description: "The 8 questions of the memdesc/POTAD discussion, each answered from figures measured in this run (classic vs memdesc; Q8 from the memdesc-rcu suite)",
   default: true,
-  run(ctx) {
+  async run(ctx) {
     const classic = systemNamed("classic")!;
     const memdesc = systemNamed("memdesc")!;
     const memdesc8 = systemNamed("potad+memdesc8")!;
     const pair: SystemDefinition[] = [classic, memdesc];
     const p = answersProfile(ctx.quick);
-    const total = 7;
+    const total = 8;
     ctx.progress("answers", 0, total);
 
     // Q1: CPU per operation beside metadata per page.
@@ -189,19 +225,21 @@ const suite: Suite = {
     );
     ctx.progress("answers", 6, total);
 
-    // Q7: 8 MiB@1 MiB on a fragmented machine.
-    const contiguous = recordContiguous(ctx, pair, p);
-    const cb = contiguous.get("classic")!;
-    const cp = contiguous.get("memdesc")!;
-    answer(
-      ctx,
-      7,
-      "POTAD vs buddy",
-      (100 * cp.served) / cp.attempts,
-      "%",
-      `On ${p.bytes / MiB} MiB filled with orders 0-3 and then freed but for 1/1024 of the blocks, POTAD served ${cp.served} of ${cp.attempts} 8 MiB@1 MiB requests and the buddy allocator ${cb.served} of ${cb.attempts} ` +
-        `(its largest block is 4 MiB, so it cannot serve 8 MiB as one allocation at all).`,
-    );
+    // Q7: 8 MiB@1 MiB on a fragmented machine, every way of serving it, over several seeds.
+    const q7 = q7Size(ctx.quick);
+    const seeds = seedsFrom(ctx.seed, q7.seeds);
+    const contiguous = recordContiguousComparison(ctx, q7Contenders(), q7.bytes, seeds);
+    const potad = contiguous.get(Q7_NAMES.potad)!;
+    const compacting = contiguous.get(Q7_NAMES.compaction)!;
+    answer(ctx, 7, "buddy vs POTAD", share(compacting) / share(potad), "ratio", q7Sentence(contiguous, q7.bytes, seeds.length));
+    ctx.progress("answers", 7, total);
+
+    // Q8: lockless lookups against a writer freeing memdescs, from the memdesc-rcu suite when it ran
+    // before (the default run), else a short run of the same measurement here.
+    const earlier = q8FromMeasurements(ctx.earlier ?? []);
+    const q8 = earlier ?? (await measureMemdescRcu(ctx, Q8_SHORT_RUN));
+    const source = earlier !== undefined ? "Figures from the memdesc-rcu suite of this run" : `Figures from a short run here (${Q8_SHORT_RUN.rounds} rounds of ${Q8_SHORT_RUN.lookups.toLocaleString("en-US")} lookups per reader per mode)`;
+    answer(ctx, 8, "(b) type-stable vs (a) reuse at once", q8.b.violationsFree + q8.b.violationsType, "violations", `${q8Sentence(q8)} ${source}; \`--suite memdesc-rcu-full\` runs 25M lookups per mode.`);
     ctx.progress("answers", total, total);
   },
 };

@@ -5,6 +5,7 @@ import { churnFloor, churnSlots } from "../floors/index.js";
 import { freshLoop } from "../harness/fresh-loop.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
 import { randomIndices } from "../workloads/random.js";
+import { WARM_UP_OPS } from "../workloads/system-churn.js";
 
 /** What the suite needs from a page allocator: the `PageSource` shape both POTAD's page face and the buddy allocator have. */
 interface PageAllocator {
@@ -154,11 +155,18 @@ function subPageChurn(name: string, live: number, space: number, slots: Int32Arr
         held[i] = potad.alloc(s, 512 << sizes[i]!, options);
       }
       const cursor = new Int32Array(1);
-      return (ops) => subPageSteps(potad, s, held, cursor, slots, sizes, options, ops);
+      // Its own compiled loop, and WARM_UP_OPS untimed steps before calibration: without them the
+      // "potad + maple tree" row measured the maple tree's write path before V8 had optimised it
+      // (calibration stopped at 256 ops per call after one cold call, so the whole timing was ~10k
+      // steps, most of them interpreted: 4-46 us/op against 0.8-1.6 us in a plain loop).
+      const steps = freshLoop(subPageSteps);
+      steps(potad, s, held, cursor, slots, sizes, options, WARM_UP_OPS);
+      return (ops) => steps(potad, s, held, cursor, slots, sizes, options, ops);
     },
   };
 }
 
+/** The timed loop (self-contained for `freshLoop`): free a slot's block, allocate the next size with its descriptor. */
 function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32Array, slots: Int32Array, sizes: Int32Array, options: { descriptor: number; descriptorBytes: number } | undefined, ops: number): number {
   const mask = slots.length - 1;
   let c = cursor[0]!;

@@ -279,7 +279,7 @@ function memdescsFromSlab(seed: number, live: number, ops: number): { bytesPerPa
  */
 const suite: Suite = {
   name: "slab",
-  description: "A heap over your own buffer: @mmkit/heap (slab size classes over POTAD) vs @thi.ng/malloc and POTAD alone, log-uniform 16 B..16 KiB at 10k live: ns/pair, reserved/requested at peak, use at first failure in 8 MiB, metadata outside the buffer",
+  description: "A heap over your own buffer: @mmkit/heap (slab size classes and a segregated-fit range allocator) vs @thi.ng/malloc and POTAD alone, log-uniform 16 B..16 KiB at 10k live: ns/pair, reserved/requested at peak, use at first failure in 8 MiB, metadata outside the buffer",
   default: true,
   run(ctx: SuiteContext) {
     const sizes = logUniformSizes(ctx.seed, "slab/sizes", SEQUENCE);
@@ -305,8 +305,10 @@ const suite: Suite = {
     const churnOps = ctx.quick ? 2_000 : 5_000;
     const drivers: [string, (bytes: number) => Driver][] = [
       ["@mmkit/heap", (bytes) => heapDriver(bytes)],
-      // Every request in a size class (none to whole pages), 32 KiB... 64 KiB slabs: packs an 8 MiB buffer further, holds more at 10k live.
-      ["@mmkit/heap, classes to 16 KiB", (bytes) => heapDriver(bytes, { maxClassSize: 16384, maxOrder: 5 })],
+      // Size classes up to 8 KiB (the default before the range allocator took everything above 1 KiB).
+      ["@mmkit/heap, classes to 8 KiB", (bytes) => heapDriver(bytes, { maxClassSize: 8192 })],
+      // Size classes up to 512 B: more of the bytes at 16-byte granularity.
+      ["@mmkit/heap, classes to 512 B", (bytes) => heapDriver(bytes, { maxClassSize: 512 })],
       ["POTAD alone", potadDriver],
       ["@thi.ng/malloc", thingDriver],
     ];

@@ -1,4 +1,5 @@
 import { ListLru, LruWalk, type ShrinkControl, type Shrinker } from "@mmkit/shrinker";
+import type { AnonOwner } from "./mover.js";
 import type { PageAllocator } from "./page-face.js";
 import type { SwapFile } from "./swap.js";
 
@@ -9,6 +10,9 @@ import type { SwapFile } from "./swap.js";
  * Touching a swapped page faults it back in (a new frame, its bytes read from the swap file).
  *
  * Per virtual page: one Float64 (frame pfn, or minus the swap slot's address when swapped, or NaN when unmapped).
+ * Given the machine's page count, it also keeps the reverse map (an Int32 per frame: the virtual
+ * page mapped there, or -1), so it is an {@link AnonOwner}: the system's mover may migrate its
+ * resident pages, and a move updates both maps (the LRU is kept by virtual page, so it stays).
  *
  * @example
  * ```ts
@@ -17,13 +21,15 @@ import type { SwapFile } from "./swap.js";
  * anon.touch(7); // maps (or faults in) virtual page 7
  * ```
  */
-export class AnonMemory {
+export class AnonMemory implements AnonOwner {
   readonly pages: PageAllocator;
   readonly swap: SwapFile | null;
   readonly #bytes: ((pfn: number) => Uint8Array) | null;
   readonly #pte: Float64Array;
   readonly #lru: ListLru<number>;
   readonly #scratch: Uint8Array;
+  /** Virtual page mapped at each frame, -1 for none (empty without `frames`). */
+  readonly #rmap: Int32Array;
   /** Frames this memory holds. */
   resident = 0;
   /** Pages evicted to swap, faulted back in, and dropped because swap was full or absent. */
@@ -31,8 +37,9 @@ export class AnonMemory {
   faultsIn = 0;
   readonly shrinker: Shrinker;
 
-  constructor(virtualPages: number, pages: PageAllocator, swap: SwapFile | null, bytes: ((pfn: number) => Uint8Array) | null, pageSize = 4096) {
+  constructor(virtualPages: number, pages: PageAllocator, swap: SwapFile | null, bytes: ((pfn: number) => Uint8Array) | null, pageSize = 4096, frames = 0) {
     this.pages = pages;
+    this.#rmap = new Int32Array(frames).fill(-1);
     this.swap = swap;
     this.#bytes = bytes;
     this.#pte = new Float64Array(virtualPages).fill(Number.NaN);
@@ -72,6 +79,7 @@ export class AnonMemory {
       this.faultsIn++;
     }
     this.#pte[v] = pfn;
+    if (pfn < this.#rmap.length) this.#rmap[pfn] = v;
     this.#lru.add(v, 0);
     this.resident++;
     return pfn;
@@ -84,9 +92,29 @@ export class AnonMemory {
     if (e >= 0) {
       this.#lru.del(v);
       this.pages.freePages(e, 0);
+      if (e < this.#rmap.length) this.#rmap[e] = -1;
       this.resident--;
     } else this.swap!.discard(-e);
     this.#pte[v] = Number.NaN;
+  }
+
+  /** Is frame `pfn` one of this memory's resident pages? O(1). */
+  holds(pfn: number): boolean {
+    const v = pfn >= 0 && pfn < this.#rmap.length ? this.#rmap[pfn]! : -1;
+    return v >= 0 && this.#pte[v] === pfn;
+  }
+
+  /** Resident pages are order 0 and never pinned here. O(1). */
+  mayMove(pfn: number, order: number): boolean {
+    return order === 0 && this.holds(pfn);
+  }
+
+  /** The page's bytes are at `toPfn` now: remap its virtual page there. O(1). */
+  moved(fromPfn: number, toPfn: number): void {
+    const v = this.#rmap[fromPfn]!;
+    this.#rmap[fromPfn] = -1;
+    this.#rmap[toPfn] = v;
+    this.#pte[v] = toPfn;
   }
 
   #evict(v: number): boolean {
@@ -95,6 +123,7 @@ export class AnonMemory {
     if (slot < 0) return false;
     this.#pte[v] = -slot;
     this.pages.freePages(pfn, 0);
+    if (pfn < this.#rmap.length) this.#rmap[pfn] = -1;
     this.resident--;
     this.swappedOut++;
     return true;

@@ -1,4 +1,4 @@
-import { BuddyAllocator } from "@mmkit/buddy";
+import { BuddyAllocator, MigrateType } from "@mmkit/buddy";
 import { FragmentCache } from "@mmkit/frag-cache";
 import { DescriptorRouter, MapleDescriptorTable, MapleTree, encodeMemdesc, MemdescType, MemmapTable, type DescriptorTable, type PhysDesc } from "@mmkit/memdesc-lookup";
 import { ErrorCode, MiB, MmkitError, PhysicalMemory, describeValue, isPowerOfTwo, type ArrayFactory } from "@mmkit/physmem";
@@ -6,8 +6,10 @@ import { Potad } from "@mmkit/potad";
 import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
+import { AnonBlocks } from "./anon-blocks.js";
 import type { CustomPageAllocator, SystemDefinition } from "./definition.js";
-import { SystemPages, type PageAllocator, type RangeAllocator } from "./page-face.js";
+import { SystemMover } from "./mover.js";
+import { SystemPages, type PageAllocator, type RangeAllocator, type UnmovableSources } from "./page-face.js";
 import { SwapFile } from "./swap.js";
 import { TallyArena } from "./tally-arena.js";
 
@@ -29,7 +31,18 @@ export interface BuildOptions {
   arenas?: Partial<Record<Component, ArrayFactory>>;
   /** CPUs of the machine (default 1): a buddy system with per-CPU lists gets a front per CPU (`pages.fronts`). */
   cpus?: number;
+  /**
+   * How a buddy system serves a contiguous range (`allocContiguous`, the face's `allocRange`):
+   * `"block"` (default) one naturally aligned block if one is free; `"compaction"` the same with
+   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover).
+   * Either way only a power-of-two page count up to the max order. POTAD ignores it.
+   */
+  contiguous?: ContiguousPolicy;
 }
+
+/** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
+export type ContiguousPolicy = "block" | "compaction";
+const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction"];
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -88,8 +101,17 @@ export interface MemorySystem {
   /** A PTE-mapped page (from the cache when the system has one, else one page split out of the direct map), or -1. */
   allocPteMapped(): number;
   freePteMapped(pfn: number): void;
-  /** Anon memory of `virtualPages` pages over `reclaiming`, registered with the registry, swapping to a file. */
+  /** Anon memory of `virtualPages` pages over `reclaiming`, registered with the registry and the mover, swapping to a file. */
   anonMemory(virtualPages: number, swapBytes: number): AnonMemory;
+  /**
+   * The system's page mover: moves the anon pages of its registered owners (its anon memories and
+   * anon blocks) for compaction and contiguous ranges; everything else stays where it is.
+   * A buddy system allocates anon pages Movable and every other type Unmovable, so mobility
+   * grouping keeps them in pageblocks apart. POTAD has no compaction, so nothing calls it there.
+   */
+  readonly mover: SystemMover;
+  /** `capacity` slots of anon blocks a workload holds (orders 0..3 and up), registered with the mover. */
+  anonBlocks(capacity: number): AnonBlocks;
   /**
    * Gives back everything the system's own parts hold that no user holds: the fragment cache's
    * current block, the PTE cache's free regions (with the failed pages `allocPteMapped` kept back,
@@ -125,11 +147,20 @@ export interface MemorySystem {
  */
 export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): MemorySystem {
   const bytes = options.bytes ?? 256 * MiB;
+  if (options.contiguous !== undefined && !CONTIGUOUS_POLICIES.includes(options.contiguous)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `contiguous must be one of ${CONTIGUOUS_POLICIES.join(", ")}, got ${describeValue(options.contiguous)}`);
+  }
   const arenas = {} as Record<Component, ArrayFactory>;
   for (const c of COMPONENTS) arenas[c] = options.arenas?.[c] ?? new TallyArena();
   const machine = new PhysicalMemory({ ranges: [{ base: 0, size: bytes, node: 0 }], backing: options.backing === true ? "array" : "none", arena: arenas["direct map"] });
   const pageSize = machine.pageSize;
   const pagesInRam = bytes / pageSize;
+
+  const table: DescriptorTable =
+    def.descriptors === "maple"
+      ? new MapleDescriptorTable({ arena: arenas.descriptors })
+      : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
+  const mover = new SystemMover(table, machine);
 
   let buddy: BuddyAllocator | null = null;
   let potad: Potad | null = null;
@@ -138,6 +169,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   let ranges: RangeAllocator;
   let custom: CustomPageAllocator | null = null;
   const fronts: PageAllocator[] = [];
+  let unmovable: UnmovableSources | undefined;
   if (typeof def.pageAllocator === "object") {
     // A page allocator of the user's own (--system-file) over the machine's pages.
     const own = def.pageAllocator.create({ pages: pagesInRam, pageSize, cpus: options.cpus ?? 1, arena: arenas.allocator });
@@ -158,16 +190,20 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
       freeRange: (pfn, count) => own.freePages(pfn, Math.log2(count)),
     };
   } else if (def.pageAllocator === "buddy") {
-    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+    // Anon pages (nearly every allocation) are Movable, the default, so they keep the per-CPU fast path.
+    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, defaultMigratetype: MigrateType.Movable, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
     const blocks: PageAllocator = def.perCpuLists ? b.cpu(0) : b;
     if (def.perCpuLists) for (let c = 0; c < b.cpus; c++) fronts.push(b.cpu(c));
+    unmovable = { allocator: unmovableFrom(blocks === b ? b : b.cpu(0)), fronts: def.perCpuLists ? fronts.map((_, c) => unmovableFrom(b.cpu(c))) : [] };
     buddy = b;
     allocator = blocks;
     // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
+    const compacting = options.contiguous === "compaction";
     ranges = {
       allocRange: (pages) => {
         const order = Math.log2(pages);
-        return Number.isInteger(order) && order <= b.maxOrder ? blocks.allocPages(order) : -1;
+        if (!Number.isInteger(order) || order > b.maxOrder) return -1;
+        return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
       },
       freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
     };
@@ -189,11 +225,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     };
   }
 
-  const table: DescriptorTable =
-    def.descriptors === "maple"
-      ? new MapleDescriptorTable({ arena: arenas.descriptors })
-      : new MemmapTable({ pages: pagesInRam, bytesPerPage: def.descriptors === "memmap-64" ? 64 : 8, arena: arenas.descriptors });
-  const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts);
+  const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts, unmovable);
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;
@@ -246,6 +278,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     allocPteMapped,
     freePteMapped,
     anonMemory,
+    mover,
+    anonBlocks,
     drain,
     check,
     dispose,
@@ -289,10 +323,17 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   function anonMemory(virtualPages: number, swapBytes: number): AnonMemory {
     const swap = new SwapFile(potad ?? new Potad(), { bytes: swapBytes, pageSize, base: 2 ** 40 + swaps.length * 2 ** 36 });
     swaps.push(swap);
-    const anon = new AnonMemory(virtualPages, system.reclaiming, swap, machine.backing !== null ? (pfn) => machine.bytes(pfn * pageSize, pageSize) : null, pageSize);
+    const anon = new AnonMemory(virtualPages, system.reclaiming, swap, machine.backing !== null ? (pfn) => machine.bytes(pfn * pageSize, pageSize) : null, pageSize, pagesInRam);
     registry?.register(anon.shrinker);
+    mover.addOwner(anon);
     anons.push(anon);
     return anon;
+  }
+
+  function anonBlocks(capacity: number): AnonBlocks {
+    const blocks = new AnonBlocks(pages, pagesInRam, capacity);
+    mover.addOwner(blocks);
+    return blocks;
   }
 
   function drain(): void {
@@ -318,6 +359,12 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     for (const s of swaps) s.close();
   }
   return system;
+}
+
+/** `front` asked for Unmovable pages: where a buddy system's slab, page-table and network pages come from. */
+function unmovableFrom(front: { allocPages(order: number, options: { migratetype: MigrateType }): number; freePages(pfn: number, order: number): void }): PageAllocator {
+  const options = { migratetype: MigrateType.Unmovable };
+  return { allocPages: (order) => front.allocPages(order, options), freePages: (pfn, order) => front.freePages(pfn, order) };
 }
 
 /**

@@ -19,6 +19,33 @@ export interface RangeAllocator {
   freeRange(pfn: number, pages: number): void;
 }
 
+/**
+ * Whether pages of memdesc `type` may move (the kernel's `GFP_MOVABLE` users: anon and file
+ * folios, movable driver memory). Everything else (slab, page tables, network pools) is pinned
+ * where it lands, so a buddy system allocates it from Unmovable pageblocks. O(1).
+ *
+ * @example
+ * ```ts
+ * isMovableType(MemdescType.Anon);      // true
+ * isMovableType(MemdescType.PageTable); // false
+ * ```
+ */
+export function isMovableType(type: number): boolean {
+  return type === MemdescType.Anon || type === MemdescType.File || type === MemdescType.Movable;
+}
+
+/**
+ * Where a system draws pages its owners can never move (see {@link isMovableType}): the same
+ * allocator asked for the Unmovable migratetype (`GFP_KERNEL` rather than `GFP_HIGHUSER_MOVABLE`),
+ * and the same for each CPU front. Without it (POTAD, a custom allocator) every type draws alike.
+ */
+export interface UnmovableSources {
+  /** `allocator`, asked for Unmovable pages. */
+  allocator: PageAllocator;
+  /** Each of `fronts`, asked for Unmovable pages (same order). */
+  fronts: readonly PageAllocator[];
+}
+
 /** Most blocks one allocation may draw and quarantine because they hold a poisoned page, before it gives up. */
 const MAX_POISONED_DRAWS = 64;
 
@@ -80,18 +107,21 @@ export class SystemPages implements PageAllocator {
    */
   /** The allocator's per-CPU fronts (a buddy's `cpu(i)`), when it has them; empty otherwise. */
   readonly fronts: readonly PageAllocator[];
+  /** Where pages of a type that never moves come from (the allocator itself when it has no migratetypes). */
+  readonly unmovable: UnmovableSources;
 
-  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, ranges?: RangeAllocator, fronts: readonly PageAllocator[] = []) {
+  constructor(allocator: PageAllocator, table: DescriptorTable, failures: MemoryFailure, ranges?: RangeAllocator, fronts: readonly PageAllocator[] = [], unmovable?: UnmovableSources) {
     this.allocator = allocator;
     this.table = table;
     this.failures = failures;
     this.ranges = ranges ?? blockRanges(allocator);
     this.fronts = fronts;
+    this.unmovable = unmovable ?? { allocator, fronts };
   }
 
-  /** 2^order pages recorded under a memdesc of `type` (default anon), or -1. */
+  /** 2^order pages recorded under a memdesc of `type` (default anon), or -1; a type that never moves comes from {@link unmovable}. */
   allocPages(order: number, type: number = MemdescType.Anon): number {
-    return this.#allocFrom(this.allocator, order, type);
+    return this.#allocFrom(type === MemdescType.Anon || isMovableType(type) ? this.allocator : this.unmovable.allocator, order, type);
   }
 
   #allocFrom(allocator: PageAllocator, order: number, type: number): number {
@@ -179,7 +209,8 @@ export class SystemPages implements PageAllocator {
    * ```
    */
   cpuSources(type: number): PageAllocator[] {
-    return this.fronts.map((front) => ({ allocPages: (order) => this.#allocFrom(front, order, type), freePages: (pfn, order) => this.#freeTo(front, pfn, order) }));
+    const from = isMovableType(type) ? this.fronts : this.unmovable.fronts;
+    return from.map((front, i) => ({ allocPages: (order) => this.#allocFrom(front, order, type), freePages: (pfn, order) => this.#freeTo(this.fronts[i]!, pfn, order) }));
   }
 
   #record(pfn: number, pages: number, type: number): void {

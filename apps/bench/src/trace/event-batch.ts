@@ -95,6 +95,40 @@ export class TraceEventBatch {
     return this.push(r.kind, r.line, key, r.order, cpu, time, r.text);
   }
 
+  /**
+   * The column buffers, to hand this batch to another thread (transfer them; the batch is then
+   * unusable until {@link adopt} gives it columns again). O(1).
+   *
+   * @example
+   * ```ts
+   * port.postMessage({ columns: batch.columns(), length: batch.length, texts: batch.texts }, batch.columns());
+   * ```
+   */
+  columns(): ArrayBuffer[] {
+    return [this.kind.buffer, this.order.buffer, this.cpu.buffer, this.key.buffer, this.time.buffer, this.line.buffer] as ArrayBuffer[];
+  }
+
+  /**
+   * Takes `columns` (from {@link columns}, possibly of another thread's batch) as this batch's
+   * columns, holding `length` events with their `texts`. O(1).
+   *
+   * @example
+   * ```ts
+   * batch.adopt(message.columns, message.length, message.texts);
+   * ```
+   */
+  adopt(columns: readonly ArrayBuffer[], length: number, texts: string[]): void {
+    const [kind, order, cpu, key, time, line] = columns as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer];
+    this.kind = new Uint8Array(kind);
+    this.order = new Int8Array(order);
+    this.cpu = new Int32Array(cpu);
+    this.key = new Float64Array(key);
+    this.time = new Float64Array(time);
+    this.line = new Float64Array(line);
+    this.length = length;
+    this.texts = texts;
+  }
+
   /** Event `i` as a {@link TraceRecord} (a fresh object: for tests and slow paths). */
   record(i: number): TraceRecord {
     const kind = this.kind[i]! as TraceEventKind;

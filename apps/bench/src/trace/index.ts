@@ -6,7 +6,7 @@ export { parseMmkitLine, IdTable } from "./mmkit-line.js";
 export { TraceParser, parseTraceLines, parseTraceText, type TraceFormat, type TraceParserOptions, type TraceParseSummary, type TraceProblem } from "./parser.js";
 export type { PageAllocator } from "./page-allocator.js";
 export { TraceReplayer, replayTrace, type ReplayOptions, type ReplayProgress, type ReplayReport, type PhaseReport } from "./replay.js";
-export { parseTraceFile, replayTraceFile, readTraceText, isGzipFile, streamTraceBatches, type TraceStreamResult, type TraceChunkSource } from "./read-file.js";
+export { parseTraceFile, replayTraceFile, readTraceText, isGzipFile, streamTraceBatches, THREAD_MIN_BYTES, type TraceStreamResult, type TraceStreamOptions, type TraceParseThreading, type TraceChunkSource } from "./read-file.js";
 export { TraceEventBatch } from "./event-batch.js";
 export { ChunkParser } from "./chunk-parser.js";
 export { openTraceInput, STDIN_PATH, type TraceInput, type TraceInputEnding } from "./trace-input.js";

@@ -109,6 +109,7 @@ const K_ALLOC_FAILED: TraceEventKind = TraceEventKind.AllocFailed;
 const K_MARKER: TraceEventKind = TraceEventKind.Marker;
 const K_UNKNOWN: TraceEventKind = TraceEventKind.Unknown;
 const K_LOST: TraceEventKind = TraceEventKind.Lost;
+// Sizes are `1 << order` on the hot paths: orders are at most MAX_TRACE_ORDER (30), so the shift is exact and cheaper than `2 ** order`.
 const FLAG_IN_USE = 1;
 const FLAG_SPLIT = 2;
 const FLAG_SUT_FAILED = 4;
@@ -144,10 +145,12 @@ function newPhase(name: string, line: number, livePages: number): PhaseReport {
  * Annotations (`FreeBatched`, `PcpuDrain`, `ZoneLocked`, `ExtFrag`) are counted, never replayed.
  *
  * Data: a {@link KeySlotMap} (open addressing in typed arrays) from trace pfn (or `-1 - id`) to a
- * slot in typed arrays (allocator pfn, order, pages left, flags); no object per allocation.
+ * slot in typed arrays (allocator pfn, order, pages left, flags), and a second one from every
+ * other page of an unsplit allocation to its slot; no object per allocation.
  *
- * Cost per allocation: the allocator's `allocPages`, one lookup, plus up to `maxOrder` lookups
- * to find an allocation covering the pfn, plus 2^order lookups when the order is above 0. Per
+ * Cost per allocation: the allocator's `allocPages`, two lookups (its pfn, and the interior
+ * map that finds an allocation covering it), plus 2^order lookups and inserts when the order is
+ * above 0 (the interior map holds every page but the first of an unsplit allocation). Per
  * free: one lookup in the common case; O(2^order) for partial, mismatched or unmatched frees.
  * An allocation the allocator cannot serve is counted ({@link ReplayReport.sutFailures}) and the
  * replay goes on: it returned -1 (out of memory), or it refused the order as out of range
@@ -179,15 +182,20 @@ export class TraceReplayer {
   #freeSlots = new Int32Array(64);
   #freeTop = 0;
   #slotsUsed = 0;
-  /** Live unsplit allocations per order: lets an allocation skip looking for a covering block at orders nothing live has. */
+  /** Live unsplit allocations per order (what check() holds the slots to). */
   readonly #unsplitByOrder = new Int32Array(MAX_TRACE_ORDER + 1);
+  /**
+   * Every page but the first of each live unsplit pfn-keyed allocation above order 0 -> its slot:
+   * the allocation covering a pfn is one lookup, not one per order (an allocation, and a free that
+   * matches no first pfn, each ask).
+   */
+  readonly #interior = new KeySlotMap();
 
   readonly #events = new Float64Array(TRACE_EVENT_KIND_NAMES.length);
   readonly #unknown = new Map<string, number>();
   #lost = 0;
   readonly #allocsByOrder = new Float64Array(MAX_TRACE_ORDER + 1);
   readonly #failuresByOrder = new Float64Array(MAX_TRACE_ORDER + 1);
-  #maxOrderSeen = 0;
   #allocPages = 0;
   #freesMatched = 0;
   #freesUnmatched = 0;
@@ -433,6 +441,7 @@ export class TraceReplayer {
     }
     let inUse = 0;
     let pages = 0;
+    let interior = 0;
     for (let s = 0; s < this.#slotsUsed; s++) {
       if ((this.#flags[s]! & FLAG_IN_USE) === 0) continue;
       inUse++;
@@ -441,9 +450,15 @@ export class TraceReplayer {
       pages += left;
       if ((this.#flags[s]! & FLAG_SPLIT) === 0) {
         if (left !== size || mapped[s] !== 1) fail(`unsplit slot ${s} has ${left} of ${size} pages left and ${mapped[s]} keys`);
-        // No other allocation's key may fall inside an unsplit allocation.
+        // No other allocation's key may fall inside an unsplit allocation; its other pages are its interior.
         const head = this.#head[s]!;
-        if (head >= 0 && size > 1) for (let i = 1; i < size; i++) if (this.#live.has(head + i)) fail(`pfn ${head + i} is mapped inside unsplit allocation at ${head}`);
+        if (head >= 0 && size > 1) {
+          for (let i = 1; i < size; i++) {
+            if (this.#live.has(head + i)) fail(`pfn ${head + i} is mapped inside unsplit allocation at ${head}`);
+            if (this.#interior.get(head + i) !== s) fail(`pfn ${head + i} of unsplit allocation at ${head} is not in its interior`);
+          }
+          interior += size - 1;
+        }
       } else if (!(left >= 1 && left < size) || mapped[s] !== left) {
         fail(`split slot ${s} has ${left} of ${size} pages left and ${mapped[s]} keys`);
       }
@@ -451,6 +466,7 @@ export class TraceReplayer {
     const unsplit = new Int32Array(MAX_TRACE_ORDER + 1);
     for (let s = 0; s < this.#slotsUsed; s++) if ((this.#flags[s]! & (FLAG_IN_USE | FLAG_SPLIT)) === FLAG_IN_USE) unsplit[this.#order[s]!]!++;
     for (let o = 0; o <= MAX_TRACE_ORDER; o++) if (unsplit[o] !== this.#unsplitByOrder[o]) fail(`${unsplit[o]} unsplit order-${o} slots but the count says ${this.#unsplitByOrder[o]}`);
+    if (interior !== this.#interior.size) fail(`${this.#interior.size} interior pages mapped but unsplit allocations have ${interior}`);
     if (inUse !== this.#liveAllocs) fail(`${inUse} slots in use but ${this.#liveAllocs} live allocations`);
     if (pages !== this.#livePages) fail(`slots hold ${pages} pages but livePages is ${this.#livePages}`);
     if (inUse + this.#freeTop !== this.#slotsUsed) fail(`${inUse} in use + ${this.#freeTop} free != ${this.#slotsUsed} slots`);
@@ -517,11 +533,18 @@ export class TraceReplayer {
   }
 
   #alloc(key: number, byPfn: boolean, order: number): void {
-    const size = 2 ** order;
+    const size = 1 << order;
     // Pages the trace still holds are being allocated again: their free was not traced.
     let overLive: boolean;
-    if (byPfn) overLive = this.#releaseRange(key, size) > 0;
-    else {
+    // Where the new key goes when one probe showed nothing holds its page (the common order-0 case), else -1.
+    let bucket = -1;
+    if (byPfn) {
+      const at = order === 0 ? this.#live.probe(key) : 0;
+      if (at < 0 && this.#interior.get(key) === undefined) {
+        overLive = false;
+        bucket = -1 - at;
+      } else overLive = this.#releaseRange(key, size) > 0;
+    } else {
       const old = this.#live.get(key);
       overLive = old !== undefined;
       if (old !== undefined) this.#retire(old);
@@ -548,9 +571,10 @@ export class TraceReplayer {
     this.#remaining[slot] = size;
     this.#order[slot] = order;
     this.#flags[slot] = sutPfn === -1 ? FLAG_IN_USE | FLAG_SUT_FAILED : FLAG_IN_USE;
-    this.#live.set(key, slot);
+    if (bucket !== -1) this.#live.insertAt(bucket, key, slot);
+    else this.#live.set(key, slot);
+    if (order > 0 && key >= 0) this.#setInterior(slot, true);
     this.#unsplitByOrder[order]!++;
-    if (order > this.#maxOrderSeen) this.#maxOrderSeen = order;
     this.#liveAllocs++;
     this.#livePages += size;
     if (this.#livePages > this.#peakPages) this.#peakPages = this.#livePages;
@@ -584,14 +608,20 @@ export class TraceReplayer {
       this.#retire(slot);
       return;
     }
-    const size = 2 ** order;
-    const slot = this.#live.get(key);
-    if (slot !== undefined && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
-      // The common case: the whole allocation, at its first pfn, with its order.
+    const size = 1 << order;
+    const live = this.#live;
+    const bucket = live.find(key);
+    const slot = bucket === -1 ? -1 : live.slotAt(bucket);
+    if (slot !== -1 && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
+      // The common case: the whole allocation, at its first pfn, with its order (one probe for the look and the delete).
       this.#freesMatched++;
       phase.frees++;
       phase.freedPages += size;
-      this.#retire(slot);
+      live.deleteAt(bucket);
+      this.#setInterior(slot, false);
+      this.#livePages -= size;
+      this.#remaining[slot] = 0;
+      this.#finish(slot);
       return;
     }
     const freed = this.#releaseRange(key, size);
@@ -608,19 +638,14 @@ export class TraceReplayer {
     if (this.#rangePartial) this.#freesPartial++;
   }
 
-  /** The unsplit allocation whose range covers `pfn` without starting at it (allocations are aligned to their size), or undefined. */
-  #findCovering(pfn: number): number | undefined {
-    // Only orders some live unsplit allocation has can cover it.
-    let top = this.#maxOrderSeen;
-    while (top > 0 && this.#unsplitByOrder[top] === 0) top--;
-    let step = 2;
-    for (let k = 1; k <= top; k++, step *= 2) {
-      const head = pfn - (pfn % step);
-      if (head === pfn) continue;
-      const slot = this.#live.get(head);
-      if (slot !== undefined && (this.#flags[slot]! & FLAG_SPLIT) === 0 && head + 2 ** this.#order[slot]! > pfn) return slot;
-    }
-    return undefined;
+  /** Adds (or removes) the interior pages of unsplit pfn-keyed allocation `slot` to {@link #interior}. O(2^order). */
+  #setInterior(slot: number, add: boolean): void {
+    const head = this.#head[slot]!;
+    const size = 1 << this.#order[slot]!;
+    if (head < 0 || size === 1) return;
+    const interior = this.#interior;
+    if (add) for (let i = 1; i < size; i++) interior.set(head + i, slot);
+    else for (let i = 1; i < size; i++) interior.delete(head + i);
   }
 
   /**
@@ -636,12 +661,13 @@ export class TraceReplayer {
     let p = pfn;
     while (p < end) {
       let slot = this.#live.get(p);
-      if (slot === undefined && p === pfn) slot = this.#findCovering(p);
+      // An unsplit allocation covering pfn without starting at it (only the first page can meet one: later ones start in the range).
+      if (slot === undefined && p === pfn) slot = this.#interior.get(p);
       if (slot === undefined) {
         p++;
         continue;
       }
-      const size = 2 ** this.#order[slot]!;
+      const size = 1 << this.#order[slot]!;
       if ((this.#flags[slot]! & FLAG_SPLIT) === 0 && this.#head[slot] === p && p + size <= end) {
         if (size !== count) this.#rangeMismatch = true;
         released += size;
@@ -654,6 +680,7 @@ export class TraceReplayer {
       this.#rangePartial = true;
       if ((this.#flags[slot]! & FLAG_SPLIT) === 0) {
         const head = this.#head[slot]!;
+        this.#setInterior(slot, false);
         for (let i = 1; i < size; i++) this.#live.set(head + i, slot);
         this.#flags[slot]! |= FLAG_SPLIT;
         this.#unsplitByOrder[this.#order[slot]!]!--;
@@ -670,9 +697,11 @@ export class TraceReplayer {
   /** Ends a whole allocation: removes its keys, gives its pages back to the allocator. */
   #retire(slot: number): void {
     const head = this.#head[slot]!;
-    if ((this.#flags[slot]! & FLAG_SPLIT) === 0) this.#live.delete(head);
-    else {
-      const size = 2 ** this.#order[slot]!;
+    if ((this.#flags[slot]! & FLAG_SPLIT) === 0) {
+      this.#live.delete(head);
+      this.#setInterior(slot, false);
+    } else {
+      const size = 1 << this.#order[slot]!;
       for (let i = 0; i < size; i++) if (this.#live.get(head + i) === slot) this.#live.delete(head + i);
     }
     this.#livePages -= this.#remaining[slot]!;

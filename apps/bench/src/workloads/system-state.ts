@@ -1,4 +1,4 @@
-import { MiB } from "@mmkit/physmem";
+import { MemdescType } from "@mmkit/memdesc-lookup";
 import type { Contender } from "../harness/types.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
@@ -6,64 +6,19 @@ import { randomIndices, SeededRandom } from "./random.js";
 import { WARM_UP_OPS } from "./system-churn.js";
 
 /**
- * Workloads that put a system in a state and read figures from it (fragmentation, contiguous
- * success, direct-map splits, reclaim and swap), plus the memory-failure lookup contender.
+ * Workloads that put a system in a state and read figures from it (direct-map splits, reclaim and
+ * swap), plus the memory-failure lookup contender. Fragmentation and contiguous requests are in
+ * `contiguous.ts`.
  */
-
-/**
- * Fragments a system's RAM the way a long uptime does: fills it with anon allocations of random
- * orders 0-3, then frees all but a random `keepShare` of them (scattered pinned pages).
- * Returns the pinned allocations.
- *
- * @example
- * ```ts
- * fragmentSystem(system, seed, 1 / 1024); // then ask for 8 MiB at 1 MiB
- * ```
- */
-export function fragmentSystem(system: MemorySystem, seed: number, keepShare: number): { pfn: number; order: number }[] {
-  const orders = randomIndices(seed, "systems/fragment-orders", 1 << 16, 4);
-  const held: { pfn: number; order: number }[] = [];
-  for (let i = 0; ; i++) {
-    const order = orders[i & 0xffff]!;
-    const pfn = system.pages.allocPages(order);
-    if (pfn < 0) break;
-    held.push({ pfn, order });
-  }
-  const rng = new SeededRandom(seed, "systems/fragment-keep");
-  const kept: { pfn: number; order: number }[] = [];
-  for (const h of held) {
-    if (rng.float() < keepShare) kept.push(h);
-    else system.pages.freePages(h.pfn, h.order);
-  }
-  return kept;
-}
-
-/** How many contiguous `bytes`@`alignment` requests a fragmented system serves, out of `attempts`. */
-export interface ContiguousResult {
-  served: number;
-  attempts: number;
-  pinnedPages: number;
-}
-
-/**
- * Contiguous (CMA-style) requests of `bytes` at `alignment` on a system fragmented by
- * {@link fragmentSystem}: asks `RAM / bytes` times and counts the successes.
- */
-export function contiguousOnFragmented(def: SystemDefinition, build: BuildOptions, seed: number, keepShare: number, bytes = 8 * MiB, alignment = MiB): ContiguousResult {
-  const system = buildSystem(def, build);
-  const kept = fragmentSystem(system, seed, keepShare);
-  const attempts = (system.managedPages * system.pageSize) / bytes;
-  let served = 0;
-  for (let i = 0; i < attempts; i++) if (system.allocContiguous(bytes, alignment) >= 0) served++;
-  system.check();
-  return { served, attempts, pinnedPages: kept.reduce((n, k) => n + 2 ** k.order, 0) };
-}
 
 /**
  * PTE-mapped page churn, untimed, for its direct-map figures, beside an ordinary workload (as in
  * a running kernel, where other users take pages between two PTE-mapped ones): `live` PTE-mapped
- * pages and `2 * live` anon allocations of orders 0-3 held; each of `ops` steps replaces one
- * PTE-mapped page and two anon allocations. Returns 2 MiB splits and what the PTE cache holds.
+ * pages and `2 * live` allocations of orders 0-3 held, every other one anon and the rest slab;
+ * each of `ops` steps replaces one PTE-mapped page and two of the others. The slab pages matter
+ * on a buddy system: page tables are Unmovable, so mobility grouping keeps them out of the anon
+ * (Movable) pageblocks, and only other kernel (Unmovable) allocations land between them there.
+ * Returns 2 MiB splits and what the PTE cache holds.
  */
 export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: number, live: number, ops: number): { splits: number; allocs: number; cacheBytes: number; freeCacheBytes: number } {
   const system = buildSystem(def, build);
@@ -77,7 +32,7 @@ export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: numb
   for (let i = 0; i < anonLive; i++) {
     if (i < live) held[i] = system.allocPteMapped();
     anonOrder[i] = anonOrders[i]!;
-    anon[i] = system.pages.allocPages(anonOrder[i]!);
+    anon[i] = system.pages.allocPages(anonOrder[i]!, i & 1 ? MemdescType.Slab : MemdescType.Anon);
   }
   for (let i = 0; i < ops; i++) {
     const s = slots[i & 0xffff]!;
@@ -87,7 +42,7 @@ export function pteSplits(def: SystemDefinition, build: BuildOptions, seed: numb
       const a = anonSlots[j]!;
       if (anon[a]! >= 0) system.pages.freePages(anon[a]!, anonOrder[a]!);
       anonOrder[a] = anonOrders[j]!;
-      anon[a] = system.pages.allocPages(anonOrder[a]!);
+      anon[a] = system.pages.allocPages(anonOrder[a]!, a & 1 ? MemdescType.Slab : MemdescType.Anon);
     }
     held[s] = system.allocPteMapped();
   }

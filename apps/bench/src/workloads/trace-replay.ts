@@ -65,7 +65,8 @@ const SYNTH_CPUS = 4;
 function sourceOf(spec: TraceSpec): string | TraceChunkSource {
   if (spec.synthEvents === undefined) return spec.path;
   const events = spec.synthEvents;
-  return { name: spec.name, chunks: () => new SyntheticTrace({ events, cpus: SYNTH_CPUS, seed: spec.seed ?? 1 }).chunks() };
+  const synth = { events, cpus: SYNTH_CPUS, seed: spec.seed ?? 1 };
+  return { name: spec.name, synth, chunks: () => new SyntheticTrace(synth).chunks() };
 }
 
 /**
@@ -130,8 +131,12 @@ export interface TraceScan {
   text: Buffer;
   /** Wall seconds of the scan (read, inflate, parse, account; a synthetic trace's generation left out). */
   seconds: number;
-  /** Of `seconds`: in the accounting replay (the rest is reading and parsing). */
+  /** Of `seconds`: in the accounting replay (in this thread). */
   accountingSeconds: number;
+  /** Seconds of reading and parsing alone (on the parse thread when `threaded`, overlapping the accounting). */
+  parseSeconds: number;
+  /** True when a parse thread read and parsed the trace while this thread kept the accounting. */
+  threaded: boolean;
 }
 
 /** Options of {@link scanTrace} and {@link replayOnSystems}. */
@@ -157,14 +162,6 @@ export interface TraceReadOptions {
 export async function scanTrace(spec: TraceSpec, windowEvents: number, options: TraceReadOptions & { textBytes?: number } = {}): Promise<TraceScan> {
   const window = new TraceEventBatch(Math.max(1, windowEvents), false);
   const textBytes = options.textBytes ?? 4 * MiB;
-  const text: Buffer[] = [];
-  let textLength = 0;
-  const onChunk = (chunk: Buffer): void => {
-    if (textLength >= textBytes) return;
-    const part = Buffer.from(chunk.subarray(0, textBytes - textLength));
-    text.push(part);
-    textLength += part.length;
-  };
   const replayer = new TraceReplayer(stackAllocator());
   let accountingSeconds = 0;
   let events = 0;
@@ -189,10 +186,10 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
       for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "");
       events += batch.length;
     },
-    { ...options.parse, onChunk, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
   );
   const accounting = replayer.report();
-  const joined = Buffer.concat(text);
+  const joined = result.text;
   const e = accounting.events;
   // A file of something else (or an empty capture) is the user's mistake: say so, not "ops must be positive" later.
   if (e.alloc + e.allocFailed + e.free === 0) {
@@ -211,7 +208,9 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
     lastTime,
     window,
     text: joined.subarray(0, joined.lastIndexOf(10) + 1),
-    seconds: result.seconds - result.input.sourceSeconds,
+    seconds: result.threaded ? result.seconds : result.seconds - result.input.sourceSeconds,
+    parseSeconds: result.parseSeconds,
+    threaded: result.threaded,
     accountingSeconds,
   };
 }
@@ -324,8 +323,10 @@ export interface LockstepResult {
   input: TraceInputEnding;
   /** Wall seconds of the pass (a synthetic trace's generation left out). */
   seconds: number;
-  /** Of `seconds`: reading and parsing (the pass minus replays and sampling). */
+  /** Of `seconds`: reading and parsing that the replays waited for (the pass minus replays and sampling; with a parse thread, only the waits). */
   readParseSeconds: number;
+  /** True when a parse thread read and parsed the trace while the systems replayed it. */
+  threaded: boolean;
   /** Page events of the trace (from this pass). */
   pageEvents: number;
   events: number;
@@ -433,9 +434,9 @@ export async function replayOnSystems(
     r.report = r.replayer.report();
     hooks?.finish?.(r.system, r.replayer, r.report, spec);
   }
-  const seconds = (performance.now() - started) / 1000 - result.input.sourceSeconds;
+  const seconds = (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */

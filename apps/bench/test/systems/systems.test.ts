@@ -5,7 +5,8 @@ import { SYSTEMS, buildSystem, freeBlocksPerOrder, fragmentation, highOrderSucce
 import { churnSlots } from "../../src/floors/index.js";
 import { randomIndices } from "../../src/workloads/random.js";
 import { bytesAllocatedByFrees, imixSizes, probeLinesPerOp, runPageChurn } from "../../src/workloads/system-churn.js";
-import { contiguousOnFragmented, pteSplits } from "../../src/workloads/system-state.js";
+import { contiguousOnFragmented, Q7_SHAPE } from "../../src/workloads/contiguous.js";
+import { pteSplits } from "../../src/workloads/system-state.js";
 import { withoutPteCache } from "../../src/suites/systems.js";
 
 const BYTES = 16 * MiB;
@@ -128,8 +129,8 @@ describe("metrics", () => {
   });
 
   test("8 MiB@1 MiB on a fragmented machine: POTAD serves some, the buddy allocator none (4 MiB max order)", () => {
-    const potad = contiguousOnFragmented(systemNamed("memdesc")!, { bytes: 64 * MiB }, SEED, 1 / 1024);
-    const buddy = contiguousOnFragmented(systemNamed("classic")!, { bytes: 64 * MiB }, SEED, 1 / 1024);
+    const potad = contiguousOnFragmented(systemNamed("memdesc")!, { bytes: 64 * MiB }, SEED, Q7_SHAPE);
+    const buddy = contiguousOnFragmented(systemNamed("classic")!, { bytes: 64 * MiB }, SEED, Q7_SHAPE);
     expect(buddy.served).toBe(0);
     expect(potad.attempts).toBe(8);
     expect(potad.served).toBeGreaterThan(0);

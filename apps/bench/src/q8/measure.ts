@@ -1,0 +1,196 @@
+import type { Worker } from "node:worker_threads";
+import { startTsWorker } from "../harness/ts-worker.js";
+import type { SuiteContext } from "../harness/types.js";
+import { SeededRandom } from "../workloads/random.js";
+import { Q8_METRICS, Q8_SYSTEMS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
+import {
+  C_HITS,
+  C_LOOKUPS,
+  C_RETRIES,
+  C_VIOLATIONS_FREE,
+  C_VIOLATIONS_TYPE,
+  C_WRONG_RANGE,
+  MODES,
+  MemdescSlab,
+  RECORD_INTS,
+  W_ALLOCS,
+  W_DEFERRED,
+  W_EPOCHS,
+  W_FREES,
+  W_HELD_PEAK,
+  W_HELD_SAMPLES,
+  W_HELD_SUM,
+  W_NO_SLOT,
+  W_RECLAIMED,
+} from "./memdesc-slab.js";
+import type { Q8WorkerData } from "./worker.js";
+
+/** The shape of a Q8 run. */
+export interface Q8RunOptions {
+  /** Timed rounds; each runs both modes, in an order rotated every round. */
+  rounds: number;
+  /** Lookups each reader does per mode per round. */
+  lookups: number;
+  /** Reader workers (one writer worker besides). Default 2. */
+  readers?: number;
+  /** Memdesc slots per slab. Default 32. */
+  slots?: number;
+  /** Frames of pages (each memdesc describes one). Default 16: a hot set, freed and reused often, as a small file truncated and refilled while it is read. */
+  frames?: number;
+  /** Pages per frame. Default 4. */
+  framePages?: number;
+  /** Live memdescs the writer keeps. Default 14 (7/8 of the frames). */
+  liveTarget?: number;
+  /** Writer steps between epoch advances in type-stable mode. Default 16. */
+  epochEvery?: number;
+}
+
+/** A pfn sequence for one reader: `length` (a power of two) uniform pfns in [0, pfns). */
+function pfnSequence(seed: number, reader: number, length: number, pfns: number): Int32Array {
+  return new SeededRandom(seed, `memdesc-rcu/reader/${reader}`).fillBelow(new Int32Array(length), pfns);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/**
+ * Runs the Q8 measurement and records it under `ctx`: one writer worker and `readers` reader
+ * workers over two slabs of memdescs in shared memory, one per mode (reuse at once, type-stable),
+ * built once and churned for a warm-up round of each mode, then `rounds` timed rounds in which each
+ * mode runs once (order rotated). In a round every reader does `lookups` lookups while the writer
+ * frees and reuses memdescs until the readers are done, then checks its slab (quiescent then).
+ * Records per mode: lookups, lookups/s (median over rounds), ns per lookup with the ratio to mode
+ * (a), retries per 1k lookups, violations (total and by kind), wrong ranges, writer frees, frees
+ * deferred, allocations that found no slot, slots held back (peak, mean) and bytes held back; logs
+ * the answer. Returns the figures. Wall time: about rounds * 2 * lookups * readers / (lookup rate).
+ *
+ * @example
+ * ```ts
+ * const figures = await measureMemdescRcu(ctx, { rounds: 5, lookups: 250_000 });
+ * figures.b.violationsFree + figures.b.violationsType;   // 0
+ * ```
+ */
+export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions): Promise<Q8Figures> {
+  const readers = options.readers ?? 2;
+  const shape = { slots: options.slots ?? 32, frames: options.frames ?? 16, framePages: options.framePages ?? 4, readers };
+  const liveTarget = options.liveTarget ?? Math.floor((shape.frames * 7) / 8);
+  const epochEvery = options.epochEvery ?? 16;
+  const slabs = MODES.map((mode) => MemdescSlab.create({ mode, ...shape }));
+  const control = new Int32Array(new SharedArrayBuffer(64));
+  const sequence = 1 << 16;
+  const workers: Worker[] = [];
+  const exited: Promise<void>[] = [];
+  const reports: string[] = [];
+  const start = (data: Q8WorkerData): void => {
+    const worker = startTsWorker(new URL("./worker.ts", import.meta.url), data);
+    workers.push(worker);
+    worker.on("message", (m: string) => {
+      if (m !== "exit") reports.push(m);
+    });
+    exited.push(
+      new Promise((resolve, reject) => {
+        worker.on("error", reject);
+        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`memdesc-rcu: ${data.role} ${data.index} exited with ${code}`))));
+      }),
+    );
+  };
+  const handles = slabs.map((s) => s.handle);
+  start({ role: "writer", index: 0, control, handles, writer: { seed: ctx.seed, liveTarget, epochEvery } });
+  for (let r = 0; r < readers; r++) start({ role: "reader", index: r, control, handles, pfns: pfnSequence(ctx.seed, r, sequence, shape.frames * shape.framePages) });
+  const command = (mode: number, lookups: number): number => {
+    control[1] = mode;
+    control[2] = lookups;
+    Atomics.store(control, 3, 0);
+    Atomics.store(control, 4, 0);
+    const started = performance.now();
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
+    const all = readers + 1;
+    for (let done = Atomics.load(control, 4); done < all; done = Atomics.load(control, 4)) {
+      Atomics.wait(control, 4, done, 1000);
+      if (performance.now() - started > 300_000) throw new Error(`memdesc-rcu: ${all - Atomics.load(control, 4)} worker(s) did not finish mode ${MODES[mode]} in 5 minutes`);
+    }
+    const ms = performance.now() - started;
+    if (Atomics.load(control, 5) !== 0) throw new Error("memdesc-rcu: a worker failed (its message follows when the workers have exited)");
+    return ms;
+  };
+  const rates = MODES.map(() => [] as number[]);
+  try {
+    // Warm-up: workers start, attach, compile; the writer fills each slab.
+    for (let m = 0; m < MODES.length; m++) command(m, Math.min(options.lookups, 50_000));
+    for (const s of slabs) s.resetCounters();
+    for (let r = 0; r < options.rounds; r++) {
+      for (let k = 0; k < MODES.length; k++) {
+        const m = (k + r) % MODES.length;
+        const ms = command(m, options.lookups);
+        rates[m]!.push((options.lookups * readers) / (ms / 1000));
+        ctx.progress("memdesc-rcu", r * MODES.length + k + 1, options.rounds * MODES.length);
+      }
+    }
+  } finally {
+    if (Atomics.load(control, 1) !== -1) {
+      control[1] = -1;
+      Atomics.add(control, 0, 1);
+      Atomics.notify(control, 0);
+    }
+    await Promise.all(exited);
+    if (reports.length > 0) throw new Error(`memdesc-rcu: ${reports.join("; ")}`);
+  }
+  const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number } => {
+    const w = slab.writerCounters;
+    const sorted = [...rates[m]!].sort((a, b) => a - b);
+    const rate = median(rates[m]!);
+    return {
+      lookups: slab.readerTotal(C_LOOKUPS),
+      hits: slab.readerTotal(C_HITS),
+      retries: slab.readerTotal(C_RETRIES),
+      violationsFree: slab.readerTotal(C_VIOLATIONS_FREE),
+      violationsType: slab.readerTotal(C_VIOLATIONS_TYPE),
+      wrongRanges: slab.readerTotal(C_WRONG_RANGE),
+      lookupsPerSecond: rate,
+      spread: (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / rate,
+      writerFrees: w[W_FREES]!,
+      allocs: w[W_ALLOCS]!,
+      deferredFrees: w[W_DEFERRED]!,
+      allocationsWithoutSlot: w[W_NO_SLOT]!,
+      epochs: w[W_EPOCHS]!,
+      reclaimed: w[W_RECLAIMED]!,
+      heldPeak: w[W_HELD_PEAK]!,
+      heldMean: w[W_HELD_SAMPLES]! > 0 ? w[W_HELD_SUM]! / w[W_HELD_SAMPLES]! : 0,
+    };
+  });
+  const workload = `pfn -> memdesc lookups (get-unless-zero, re-check) by ${readers} reader workers while a writer worker frees and reuses memdescs (${shape.slots} slots of ${RECORD_INTS * 4} B, ${liveTarget} live over ${shape.frames} frames of ${shape.framePages} pages)`;
+  const floorName = Q8_SYSTEMS["reuse-at-once"];
+  const floorNs = 1e9 / figures[0]!.lookupsPerSecond;
+  MODES.forEach((mode, m) => {
+    const f = figures[m]!;
+    const system = Q8_SYSTEMS[mode];
+    const record = (metric: string, value: number, unit: string, note?: string): void => ctx.record({ system, workload, metric, value, unit, ...(note === undefined ? {} : { note }) });
+    record(Q8_METRICS.readers, readers, "count");
+    record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
+    ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of rounds, under load" });
+    const ns = 1e9 / f.lookupsPerSecond;
+    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: ns, unit: "ns", spread: f.spread, ratio: ns / floorNs, ratioTo: floorName });
+    record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
+    record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
+    record(Q8_METRICS.violationsFree, f.violationsFree, "count");
+    record(Q8_METRICS.violationsType, f.violationsType, "count");
+    record(Q8_METRICS.wrongRanges, f.wrongRanges, "count", "must be 0");
+    record(Q8_METRICS.frees, f.writerFrees, "count");
+    record(Q8_METRICS.deferred, f.deferredFrees, "count");
+    record(Q8_METRICS.noSlot, f.allocationsWithoutSlot, "count");
+    record(Q8_METRICS.heldPeak, f.heldPeak, "count");
+    record(Q8_METRICS.heldMean, f.heldMean, "count");
+    record(Q8_METRICS.heldBytes, f.heldPeak * RECORD_INTS * 4, "bytes");
+    ctx.log(
+      `${system}: ${f.lookups.toLocaleString("en-US")} lookups (${f.hits.toLocaleString("en-US")} found a folio), ${f.retries.toLocaleString("en-US")} retries, ` +
+        `${f.violationsType} violations into another type, ${f.violationsFree} into a free slot; writer: ${f.writerFrees.toLocaleString("en-US")} frees, ${f.allocs.toLocaleString("en-US")} allocations, ` +
+        `${f.deferredFrees} deferred, ${f.epochs.toLocaleString("en-US")} epochs, ${f.reclaimed.toLocaleString("en-US")} slots past a grace period`,
+    );
+  });
+  const out: Q8Figures = { readers, a: figures[0]!, b: figures[1]! };
+  ctx.log(`Q8: ${q8Sentence(out)}`);
+  return out;
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, test } from "vitest";
+import { TraceEventBatch, TraceReplayer, streamTraceBatches, type TraceChunkSource } from "../../src/trace/index.js";
+import type { TraceParseThreading, TraceStreamOptions } from "../../src/trace/read-file.js";
+import { SyntheticTrace } from "../../src/trace/synth.js";
+import { ReferenceAllocator, fixture } from "./helpers.js";
+
+/** Every event of a stream as one row of its columns, the summary, and what went wrong (or null). */
+async function stream(path: string | TraceChunkSource, threading: TraceParseThreading, options: TraceStreamOptions = {}) {
+  const rows: string[] = [];
+  const replayer = new TraceReplayer(new ReferenceAllocator(1 << 22));
+  let error: { name: string; code: unknown; line: unknown; message: string } | null = null;
+  let result = null;
+  try {
+    result = await streamTraceBatches(
+      path,
+      (b: TraceEventBatch) => {
+        for (let i = 0; i < b.length; i++) rows.push(JSON.stringify([b.record(i), b.cpu[i], b.time[i]]));
+        replayer.applyBatch(b);
+      },
+      { ...options, threading },
+    );
+  } catch (e) {
+    const x = e as Error & { code?: unknown; line?: unknown };
+    error = { name: x.constructor.name, code: x.code, line: x.line, message: x.message };
+  }
+  return { rows, error, result, report: replayer.report() };
+}
+
+describe("parsing on a parse thread gives what parsing in this thread gives", () => {
+  test.each([
+    ["the Linux 6.1 fixture (gzip)", "linux-6.1-small/trace.txt.gz"],
+    ["a plain ftrace file", "ftrace-6.1-hex.txt"],
+    ["trace-cmd report", "trace-cmd-report.txt"],
+    ["an mmkit trace", "mmkit-basic.trace"],
+  ])("%s: the same events, CPUs, times, summary and accounting", async (_, name) => {
+    const inline = await stream(fixture(name), "inline", { keepText: 5000 });
+    const threaded = await stream(fixture(name), "thread", { keepText: 5000 });
+    expect(threaded.error).toBeNull();
+    expect(threaded.result!.threaded).toBe(true);
+    expect(inline.result!.threaded).toBe(false);
+    expect(threaded.rows).toEqual(inline.rows);
+    expect(threaded.result!.parse).toEqual(inline.result!.parse);
+    expect(threaded.result!.input).toEqual({ ...inline.result!.input, sourceSeconds: threaded.result!.input.sourceSeconds });
+    expect(threaded.result!.text.equals(inline.result!.text)).toBe(true);
+    expect(threaded.report).toEqual(inline.report);
+  });
+
+  test("the fixture's exact counts through the thread", async () => {
+    const { rows, result, report } = await stream(fixture("linux-6.1-small/trace.txt.gz"), "thread");
+    expect(rows.length).toBe(40_646);
+    expect(result!.parse.lines).toBe(40_658);
+    expect(report.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
+    expect(result!.text.length).toBe(0);
+  });
+
+  test("a synthetic trace is made on the parse thread, the same events as made here", async () => {
+    const synth = { events: 30_000, cpus: 4, seed: 9 };
+    const source: TraceChunkSource = { name: "synth", synth, chunks: () => new SyntheticTrace(synth).chunks() };
+    const inline = await stream(source, "inline");
+    const threaded = await stream(source, "thread");
+    expect(threaded.result!.threaded).toBe(true);
+    expect(threaded.rows.length).toBe(30_000);
+    expect(threaded.rows).toEqual(inline.rows);
+    expect(threaded.report).toEqual(inline.report);
+  });
+
+  test("errors arrive as the same class, code, line and message, after the same events", async () => {
+    for (const [name, lenient] of [
+      ["malformed.txt", false],
+      ["malformed.txt", true],
+      ["truncated.txt", false],
+      ["truncated.txt", true],
+    ] as const) {
+      const inline = await stream(fixture(name), "inline", { lenient });
+      const threaded = await stream(fixture(name), "thread", { lenient });
+      expect(threaded.error).toEqual(inline.error);
+      expect(threaded.rows).toEqual(inline.rows);
+      if (lenient) expect(threaded.result!.parse).toEqual(inline.result!.parse);
+      else expect(inline.error?.code).toMatch(/^ERR_TRACE_/);
+    }
+  });
+
+  test("a cut gzip file and a file that is no gzip stream fail the same way", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-thread-"));
+    const gz = gzipSync(readFileSync(fixture("ftrace-6.1-hex.txt")));
+    const cut = join(dir, "cut.gz");
+    writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.7)));
+    const broken = join(dir, "broken.gz");
+    writeFileSync(broken, Buffer.concat([gz.subarray(0, 12), Buffer.alloc(64, 0xff)]));
+    for (const file of [cut, broken]) {
+      const inline = await stream(file, "inline");
+      const threaded = await stream(file, "thread");
+      expect(inline.error).not.toBeNull();
+      expect(threaded.error).toEqual(inline.error);
+      expect(threaded.rows).toEqual(inline.rows);
+    }
+  });
+
+  test("an error thrown by the consumer stops the stream and reaches the caller; the next stream runs", async () => {
+    let calls = 0;
+    const failing = streamTraceBatches(
+      fixture("linux-6.1-small/trace.txt.gz"),
+      () => {
+        calls++;
+        throw new RangeError("consumer gave up");
+      },
+      { threading: "thread" },
+    );
+    await expect(failing).rejects.toThrow("consumer gave up");
+    expect(calls).toBe(1);
+    const again = await stream(fixture("ftrace-6.1-hex.txt"), "thread");
+    expect(again.error).toBeNull();
+    expect(again.rows.length).toBeGreaterThan(0);
+  });
+});
