@@ -53,7 +53,7 @@ export interface SharedFrontConfig {
  * "allocated" whichever this worker is writing, and never "free".
  *
  * Costs: lockless alloc or free O(1): the front's head and count (this CPU's own line), the
- * block's `meta` and `next` slots and one counter. A locked operation adds an uncontended lock
+ * block's slot (its state and link on one line) and one counter. A locked operation adds an uncontended lock
  * and unlock (a compare-exchange, an atomic subtract) or, contended, a sleep and a wake.
  *
  * @example
@@ -140,9 +140,9 @@ export class SharedPotadFront {
       const at = frontAt(c, this.#cpu, space, fi);
       const g = a.fronts[at]!;
       if (g >= 0) {
-        a.fronts[at] = a.next[g]!;
+        a.fronts[at] = a.slots[(g << 2) + 1]!;
         a.fronts[at + 1]! -= 1;
-        a.meta[g] = S_ALLOCATED | (order << ORDER_SHIFT);
+        a.slots[g << 2] = S_ALLOCATED | (order << ORDER_SHIFT);
         a.fastCounters[this.#slot + F_ALLOCS]! += 1;
         return sp.base[space]! + (g - sp.offset[space]!) * sp.granule[space]!;
       }
@@ -165,7 +165,7 @@ export class SharedPotadFront {
         a.counters[C_FAILURES]! += 1;
         return -1;
       }
-      a.meta[g] = S_ALLOCATED | (k << ORDER_SHIFT);
+      a.slots[g << 2] = S_ALLOCATED | (k << ORDER_SHIFT);
       a.counters[C_ALLOCS]! += 1;
       if (fi >= 0) {
         // A refill, as the kernel's rmqueue_bulk: the next batch - 1 allocations of this order take no lock.
@@ -205,7 +205,7 @@ export class SharedPotadFront {
         const rel = (address - sp.base[s]!) / sp.granule[s]!;
         if (rel % 1 === 0) {
           const g = sp.offset[s]! + rel;
-          const m = c.a.meta[g]!;
+          const m = c.a.slots[g << 2]!;
           const k = (m >> ORDER_SHIFT) & ORDER_MASK;
           const fi = k - sp.frontOrder[s]!;
           if ((m & STATE_MASK) === S_ALLOCATED && (fi >>> 0) < SHARED_FRONT_ORDERS && (expectedSize === undefined || expectedSize === sp.granule[s]! * POW2[k]!)) {
@@ -235,9 +235,9 @@ export class SharedPotadFront {
     this.#lock.lock();
     try {
       // Diagnosed under the lock: a free block's slot changes only under it.
-      const g = diagnoseAddress(sp, c.a.meta, address, expectedSize);
+      const g = diagnoseAddress(sp, c.a.slots, address, expectedSize);
       const s = spaceOf(sp, address as number);
-      const k = (c.a.meta[g]! >> ORDER_SHIFT) & ORDER_MASK;
+      const k = (c.a.slots[g << 2]! >> ORDER_SHIFT) & ORDER_MASK;
       const fi = k - sp.frontOrder[s]!;
       c.a.counters[C_FREES]! += 1;
       if ((fi >>> 0) < SHARED_FRONT_ORDERS && this.#high > 0) {
