@@ -74,7 +74,7 @@ export function q8Sentence(f: Q8Figures): string {
     `(${count(f.a.violationsType)} increments of another type's count, ${count(f.a.violationsFree)} of a free slot's) and ${count(vb)} over ${millions(f.b.lookups)} lookups when slots are type-stable ` +
     `(reused for another type only after a grace period of the readers' published epochs). ` +
     `The cost: ${f.b.heldPeak} slots (${count(f.b.heldPeak * RECORD_INTS * 4)} B) held back waiting for grace periods at the peak, ${f.b.heldMean.toFixed(1)} on average, ` +
-    `${count(f.b.allocationsWithoutSlot)} allocations that found no slot of their type; lookups ran at ${(rate * 100).toFixed(0)}% of mode (a)'s rate (${millions(Math.round(f.b.lookupsPerSecond))}/s against ${millions(Math.round(f.a.lookupsPerSecond))}/s, under load), ` +
+    `${count(f.b.allocationsWithoutSlot)} allocations that found no slot of their type; lookups ran at ${(rate * 100).toFixed(0)}% of mode (a)'s rate (${millions(Math.round(f.b.lookupsPerSecond))}/s against ${millions(Math.round(f.a.lookupsPerSecond))}/s, medians of interleaved rounds), ` +
     `with ${((1000 * f.b.retries) / f.b.lookups).toFixed(2)} retries per 1k lookups against ${((1000 * f.a.retries) / f.a.lookups).toFixed(2)}.`
   );
 }

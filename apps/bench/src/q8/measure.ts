@@ -1,4 +1,5 @@
 import type { Worker } from "node:worker_threads";
+import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { startTsWorker } from "../harness/ts-worker.js";
 import type { SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
@@ -55,6 +56,12 @@ function median(values: number[]): number {
   return s[s.length >> 1]!;
 }
 
+/** (p90 - p10) / median of `values`. */
+function spreadOf(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return (s[Math.floor(s.length * 0.9)]! - s[Math.floor(s.length * 0.1)]!) / median(values);
+}
+
 /**
  * Runs the Q8 measurement and records it under `ctx`: one writer worker and `readers` reader
  * workers over two slabs of memdescs in shared memory, one per mode (reuse at once, type-stable),
@@ -73,6 +80,10 @@ function median(values: number[]): number {
  * ```
  */
 export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions): Promise<Q8Figures> {
+  for (const key of ["rounds", "lookups"] as const) {
+    const v = options[key];
+    if (!Number.isSafeInteger(v) || v < 1) throw new MmkitError(ErrorCode.InvalidArgument, `memdesc-rcu ${key} must be a positive integer, got ${describeValue(v)}`);
+  }
   const readers = options.readers ?? 2;
   const shape = { slots: options.slots ?? 32, frames: options.frames ?? 16, framePages: options.framePages ?? 4, readers };
   const liveTarget = options.liveTarget ?? Math.floor((shape.frames * 7) / 8);
@@ -138,10 +149,10 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     await Promise.all(exited);
     if (reports.length > 0) throw new Error(`memdesc-rcu: ${reports.join("; ")}`);
   }
-  const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number } => {
+  const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number; ns: number; nsSpread: number } => {
     const w = slab.writerCounters;
-    const sorted = [...rates[m]!].sort((a, b) => a - b);
     const rate = median(rates[m]!);
+    const ns = rates[m]!.map((r) => 1e9 / r);
     return {
       lookups: slab.readerTotal(C_LOOKUPS),
       hits: slab.readerTotal(C_HITS),
@@ -150,7 +161,9 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
       violationsType: slab.readerTotal(C_VIOLATIONS_TYPE),
       wrongRanges: slab.readerTotal(C_WRONG_RANGE),
       lookupsPerSecond: rate,
-      spread: (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / rate,
+      spread: spreadOf(rates[m]!),
+      ns: median(ns),
+      nsSpread: spreadOf(ns),
       writerFrees: w[W_FREES]!,
       allocs: w[W_ALLOCS]!,
       deferredFrees: w[W_DEFERRED]!,
@@ -163,16 +176,15 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
   });
   const workload = `pfn -> memdesc lookups (get-unless-zero, re-check) by ${readers} reader workers while a writer worker frees and reuses memdescs (${shape.slots} slots of ${RECORD_INTS * 4} B, ${liveTarget} live over ${shape.frames} frames of ${shape.framePages} pages)`;
   const floorName = Q8_SYSTEMS["reuse-at-once"];
-  const floorNs = 1e9 / figures[0]!.lookupsPerSecond;
+  const floorNs = figures[0]!.ns;
   MODES.forEach((mode, m) => {
     const f = figures[m]!;
     const system = Q8_SYSTEMS[mode];
     const record = (metric: string, value: number, unit: string, note?: string): void => ctx.record({ system, workload, metric, value, unit, ...(note === undefined ? {} : { note }) });
     record(Q8_METRICS.readers, readers, "count");
     record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
-    ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of rounds, under load" });
-    const ns = 1e9 / f.lookupsPerSecond;
-    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: ns, unit: "ns", spread: f.spread, ratio: ns / floorNs, ratioTo: floorName });
+    ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of interleaved rounds" });
+    ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of interleaved rounds" });
     record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
     record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
     record(Q8_METRICS.violationsFree, f.violationsFree, "count");

@@ -1,4 +1,4 @@
-import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, MmkitError, describeValue, type ArrayFactory } from "@mmkit/physmem";
 import { SeededRandom } from "../workloads/random.js";
 import {
   LINE_INTS,
@@ -45,6 +45,8 @@ export interface MemdescWriterOptions {
   liveTarget: number;
   /** Type-stable mode: steps between two epoch advances (each followed by a reclaim). Default 16. */
   epochEvery?: number;
+  /** Where the writer's own books (not shared) come from, counted by label. Default a new `MetadataArena`. */
+  arena?: ArrayFactory;
 }
 
 /** Type of the i-th allocation draw: folio half the time, slab and ptdesc a quarter each. */
@@ -129,22 +131,23 @@ export class MemdescWriter {
     this.#counters = slab.writerCounters;
     this.#typeStable = slab.mode === "type-stable";
     const n = slab.slots;
-    this.#state = new Uint8Array(n);
-    this.#live = new Int32Array(n);
-    this.#livePos = new Int32Array(n).fill(-1);
+    const arena = options.arena ?? new MetadataArena();
+    this.#state = arena.uint8(n, "memdesc writer slot states");
+    this.#live = arena.int32(n, "memdesc writer live list");
+    this.#livePos = arena.int32(n, "memdesc writer live positions").fill(-1);
     // Slot 0 on top of the pool: the first allocations take slots 0, 1, 2...
-    this.#pool = new Int32Array(n);
+    this.#pool = arena.int32(n, "memdesc writer general pool");
     for (let i = 0; i < n; i++) this.#pool[i] = n - 1 - i;
     this.#poolCount = n;
-    this.#frames = new Int32Array(slab.frames);
+    this.#frames = arena.int32(slab.frames, "memdesc writer free frames");
     for (let i = 0; i < slab.frames; i++) this.#frames[i] = slab.frames - 1 - i;
     this.#frameCount = slab.frames;
-    this.#deferred = new Int32Array(n);
-    this.#prev = new Int32Array(n).fill(-1);
-    this.#next = new Int32Array(n).fill(-1);
-    this.#head = new Int32Array(TYPE_COUNT + 1).fill(-1);
-    this.#tail = new Int32Array(TYPE_COUNT + 1).fill(-1);
-    this.#retiredIn = new Int32Array(n);
+    this.#deferred = arena.int32(n, "memdesc writer deferred");
+    this.#prev = arena.int32(n, "memdesc writer type-list prev").fill(-1);
+    this.#next = arena.int32(n, "memdesc writer type-list next").fill(-1);
+    this.#head = arena.int32(TYPE_COUNT + 1, "memdesc writer type-list heads").fill(-1);
+    this.#tail = arena.int32(TYPE_COUNT + 1, "memdesc writer type-list tails").fill(-1);
+    this.#retiredIn = arena.int32(n, "memdesc writer freed-in epochs");
     this.#random = new SeededRandom(seed, "memdesc-rcu/writer");
   }
 

@@ -1,8 +1,7 @@
-import type { Worker } from "node:worker_threads";
 import { MigrateType, SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
 import { MemoryMap, MiB } from "@mmkit/physmem";
 import { SharedPotad, type SharedPotadOptions } from "@mmkit/potad";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
 import { randomIndices, SeededRandom } from "../workloads/random.js";
 import { ringInts } from "../workers/rings.js";
@@ -134,41 +133,11 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
   const random = new SeededRandom(ctx.seed, "workers/remote");
   const remote = new Uint8Array(SEQUENCE);
   for (let i = 0; i < SEQUENCE; i++) remote[i] = random.float() < 0.25 ? 1 : 0;
-  const control = new Int32Array(new SharedArrayBuffer(64));
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  for (let index = 0; index < maxWorkers; index++) {
-    const data: ChurnWorkerData = { index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote };
-    const worker = startTsWorker(new URL("../workers/shared-churn.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: string) => {
-      if (m !== "exit") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`workers suite: worker ${index} exited with ${code}`))));
-      }),
-    );
-  }
-  const command = (config: number, n: number, perWorker: number): number => {
-    Atomics.store(control, 4, 0);
-    control[1] = config;
-    control[2] = n;
-    control[3] = perWorker;
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) {
-      Atomics.wait(control, 4, done, 1000);
-      // A worker that died without answering (its error event cannot arrive while this thread waits).
-      if (performance.now() - started > 300_000) throw new Error(`workers suite: ${n - Atomics.load(control, 4)} worker(s) did not finish configuration ${config} in 5 minutes`);
-    }
-    const ms = performance.now() - started;
-    if (config >= 0 && Atomics.load(control, 5) !== 0) throw new Error("workers suite: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
+  const control = crewControl();
+  const data: ChurnWorkerData[] = Array.from({ length: maxWorkers }, (_, index) => ({ index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote }));
+  const crew = startWorkerCrew("workers suite", new URL("../workers/shared-churn.ts", import.meta.url), data, control);
+  // Configuration `config` on the first `n` workers, `perWorker` operations each.
+  const command = (config: number, n: number, perWorker: number): number => crew.run(config, [n, perWorker], n);
   try {
     // Warm-up: every configuration and count once (workers start, attach, compile, fill their slots).
     for (let c = 0; c < configs.length; c++) for (const n of counts) command(c, n, ops);
@@ -224,9 +193,7 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
     }
     for (const cfg of configs) if (cfg.shared !== undefined) ctx.log(`${cfg.name}: ${cfg.shared.summary()}`);
   } finally {
-    command(-1, 0, 0);
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`workers suite: ${reports.join("; ")}`);
+    await crew.close();
   }
   // After the workers have exited (quiescent): the shared state is whole.
   for (const cfg of configs) cfg.shared?.check();

@@ -1,4 +1,4 @@
-import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, MmkitError } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import { C_HITS, C_LOOKUPS, C_MISSES, C_RETRIES, C_VIOLATIONS_FREE, C_VIOLATIONS_TYPE, C_WRONG_RANGE, MemdescSlab, MemdescType, R_REF, R_TYPE, RECORD_INTS, type ReuseMode } from "../../src/q8/memdesc-slab.js";
 import { MemdescReader, ReaderPhase } from "../../src/q8/reader.js";
@@ -204,6 +204,14 @@ describe("Q8 pieces: bad input", () => {
     expect(() => reader.begin(8)).toThrow(/pfn .*got 8/);
     reader.begin(0);
     expect(() => reader.begin(0)).toThrow(/finish the lookup/);
+  });
+
+  test("the writer's own books come from its arena, counted: 1 byte and 7 ints per slot, an int per frame, 2 per type", () => {
+    const slab = MemdescSlab.create({ mode: "type-stable", slots: 4, frames: 4, framePages: 2, readers: 1 });
+    const arena = new MetadataArena();
+    new MemdescWriter(slab, { seed: 1, liveTarget: 3, arena });
+    expect(arena.bytes).toBe(4 * (1 + 7 * 4) + 4 * 4 + 2 * 4 * 4);
+    expect(arena.byLabel()["memdesc writer general pool"]).toBe(16);
   });
 
   test("a worker attaching sees the same memory and shape", () => {

@@ -73,3 +73,9 @@ describe("memdesc-rcu (short worker run)", () => {
     expect(q8FromMeasurements([])).toBeUndefined();
   });
 });
+
+test("a run of no rounds or no lookups is refused before any worker starts, naming the value", async () => {
+  const ctx = createContext("memdesc-rcu", { quick: true, seed: DEFAULT_SEED }, { measurements: [], log: [] });
+  await expect(measureMemdescRcu(ctx, { rounds: 0, lookups: 10 })).rejects.toThrow(/rounds must be a positive integer, got 0/);
+  await expect(measureMemdescRcu(ctx, { rounds: 1, lookups: 2.5 })).rejects.toThrow(/lookups must be a positive integer, got 2.5/);
+});

@@ -32,8 +32,10 @@ describe("Q7: contiguous 8 MiB@1 MiB requests on a fragmented machine", () => {
     expect(r.get(Q7_NAMES.compaction)!.migratedPerRequest).toBe(13 / 16);
   });
 
-  test("the descriptor table does not change where POTAD places blocks: memdesc serves what potad+memdesc8 serves", () => {
-    const memdesc = contiguousOnFragmented(systemNamed("memdesc")!, { bytes: 128 * MiB }, SEED, Q7_SHAPE);
+  test("the descriptor table alone does not change where POTAD places blocks: memdesc (memdescs as counted handles) serves what potad+memdesc8 serves", () => {
+    // With memdescs from slab caches (the memdesc system's default) the slabs' pages come from the same
+    // POTAD space, so the fill ends elsewhere: that is the memdescs' own footprint, not the table's.
+    const memdesc = contiguousOnFragmented({ ...systemNamed("memdesc")!, memdescsFromSlab: false }, { bytes: 128 * MiB }, SEED, Q7_SHAPE);
     const potad8 = contiguousOnFragmented(systemNamed("potad+memdesc8")!, { bytes: 128 * MiB }, SEED, Q7_SHAPE);
     expect([memdesc.served, memdesc.anonPages, memdesc.unmovablePages]).toEqual([potad8.served, potad8.anonPages, potad8.unmovablePages]);
   });
