@@ -3,7 +3,7 @@ import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
 import { startTsWorker } from "../harness/ts-worker.js";
 import type { SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
-import { Q8_METRICS, Q8_SYSTEMS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
+import { Q8_METRICS, Q8_SYSTEMS, Q8_VARIANTS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
 import {
   C_HITS,
   C_LOOKUPS,
@@ -11,7 +11,6 @@ import {
   C_VIOLATIONS_FREE,
   C_VIOLATIONS_TYPE,
   C_WRONG_RANGE,
-  MODES,
   MemdescSlab,
   RECORD_INTS,
   W_ALLOCS,
@@ -28,9 +27,9 @@ import type { Q8WorkerData } from "./worker.js";
 
 /** The shape of a Q8 run. */
 export interface Q8RunOptions {
-  /** Timed rounds; each runs both modes, in an order rotated every round. */
+  /** Timed rounds; each runs every contender, in an order rotated every round. */
   rounds: number;
-  /** Lookups each reader does per mode per round. */
+  /** Lookups each reader does per contender per round. */
   lookups: number;
   /** Reader workers (one writer worker besides). Default 2. */
   readers?: number;
@@ -64,9 +63,10 @@ function spreadOf(values: number[]): number {
 
 /**
  * Runs the Q8 measurement and records it under `ctx`: one writer worker and `readers` reader
- * workers over two slabs of memdescs in shared memory, one per mode (reuse at once, type-stable),
- * built once and churned for a warm-up round of each mode, then `rounds` timed rounds in which each
- * mode runs once (order rotated). In a round every reader does `lookups` lookups while the writer
+ * workers over three slabs of memdescs in shared memory, one per contender of {@link Q8_VARIANTS}
+ * (reuse at once, type-stable, reuse at once with the readers publishing epochs), built once and
+ * churned for a warm-up round each, then `rounds` timed rounds in which each contender runs once
+ * (order rotated). In a round every reader does `lookups` lookups while the writer
  * frees and reuses memdescs until the readers are done, then checks its slab (quiescent then).
  * Records per mode: lookups, lookups/s (median over rounds), ns per lookup with the ratio to mode
  * (a), retries per 1k lookups, violations (total and by kind), wrong ranges, writer frees, frees
@@ -88,7 +88,8 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
   const shape = { slots: options.slots ?? 32, frames: options.frames ?? 16, framePages: options.framePages ?? 4, readers };
   const liveTarget = options.liveTarget ?? Math.floor((shape.frames * 7) / 8);
   const epochEvery = options.epochEvery ?? 16;
-  const slabs = MODES.map((mode) => MemdescSlab.create({ mode, ...shape }));
+  const slabs = Q8_VARIANTS.map((v) => MemdescSlab.create({ mode: v.mode, publishEpochs: v.publishEpochs, ...shape }));
+  const n = slabs.length;
   const control = new Int32Array(new SharedArrayBuffer(64));
   const sequence = 1 << 16;
   const workers: Worker[] = [];
@@ -121,23 +122,23 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     const all = readers + 1;
     for (let done = Atomics.load(control, 4); done < all; done = Atomics.load(control, 4)) {
       Atomics.wait(control, 4, done, 1000);
-      if (performance.now() - started > 300_000) throw new Error(`memdesc-rcu: ${all - Atomics.load(control, 4)} worker(s) did not finish mode ${MODES[mode]} in 5 minutes`);
+      if (performance.now() - started > 300_000) throw new Error(`memdesc-rcu: ${all - Atomics.load(control, 4)} worker(s) did not finish ${Q8_VARIANTS[mode]!.system} in 5 minutes`);
     }
     const ms = performance.now() - started;
     if (Atomics.load(control, 5) !== 0) throw new Error("memdesc-rcu: a worker failed (its message follows when the workers have exited)");
     return ms;
   };
-  const rates = MODES.map(() => [] as number[]);
+  const rates = slabs.map(() => [] as number[]);
   try {
     // Warm-up: workers start, attach, compile; the writer fills each slab.
-    for (let m = 0; m < MODES.length; m++) command(m, Math.min(options.lookups, 50_000));
+    for (let m = 0; m < n; m++) command(m, Math.min(options.lookups, 50_000));
     for (const s of slabs) s.resetCounters();
     for (let r = 0; r < options.rounds; r++) {
-      for (let k = 0; k < MODES.length; k++) {
-        const m = (k + r) % MODES.length;
+      for (let k = 0; k < n; k++) {
+        const m = (k + r) % n;
         const ms = command(m, options.lookups);
         rates[m]!.push((options.lookups * readers) / (ms / 1000));
-        ctx.progress("memdesc-rcu", r * MODES.length + k + 1, options.rounds * MODES.length);
+        ctx.progress("memdesc-rcu", r * n + k + 1, options.rounds * n);
       }
     }
   } finally {
@@ -175,21 +176,23 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     };
   });
   const workload = `pfn -> memdesc lookups (get-unless-zero, re-check) by ${readers} reader workers while a writer worker frees and reuses memdescs (${shape.slots} slots of ${RECORD_INTS * 4} B, ${liveTarget} live over ${shape.frames} frames of ${shape.framePages} pages)`;
-  const floorName = Q8_SYSTEMS["reuse-at-once"];
+  const floorName = Q8_SYSTEMS.a;
   const floorNs = figures[0]!.ns;
-  MODES.forEach((mode, m) => {
+  Q8_VARIANTS.forEach((variant, m) => {
     const f = figures[m]!;
-    const system = Q8_SYSTEMS[mode];
+    const system = variant.system;
     const record = (metric: string, value: number, unit: string, note?: string): void => ctx.record({ system, workload, metric, value, unit, ...(note === undefined ? {} : { note }) });
     record(Q8_METRICS.readers, readers, "count");
     record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
     ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of interleaved rounds" });
     ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of interleaved rounds" });
     record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
-    record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
+    record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", variant.mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
     record(Q8_METRICS.violationsFree, f.violationsFree, "count");
     record(Q8_METRICS.violationsType, f.violationsType, "count");
     record(Q8_METRICS.wrongRanges, f.wrongRanges, "count", "must be 0");
+    // The third contender is there for its timing; the writer's side is mode (a)'s.
+    if (variant.key === "aEpochs") return;
     record(Q8_METRICS.frees, f.writerFrees, "count");
     record(Q8_METRICS.deferred, f.deferredFrees, "count");
     record(Q8_METRICS.noSlot, f.allocationsWithoutSlot, "count");
@@ -202,7 +205,7 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
         `${f.deferredFrees} deferred, ${f.epochs.toLocaleString("en-US")} epochs, ${f.reclaimed.toLocaleString("en-US")} slots past a grace period`,
     );
   });
-  const out: Q8Figures = { readers, a: figures[0]!, b: figures[1]! };
+  const out: Q8Figures = { readers, a: figures[0]!, b: figures[1]!, aEpochs: figures[2]! };
   ctx.log(`Q8: ${q8Sentence(out)}`);
   return out;
 }

@@ -1,11 +1,11 @@
 /**
  * One worker of the Q8 measurement (`memdesc-rcu` suite): a reader or the writer. It attaches to
- * both modes' slabs once (the writer also builds and fills each slab's writer), then sleeps on the
- * control word; each command names a mode and how many lookups each reader does. A reader looks up
+ * every contender's slab once (the writer also builds and fills each slab's writer), then sleeps on
+ * the control word; each command names a contender and how many lookups each reader does. A reader looks up
  * its seeded pfn sequence until it has done that many, then says so; the writer churns until every
  * reader is done, then checks its slab (quiescent now) and says so.
  *
- * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] mode index (-1: exit),
+ * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] contender index (-1: exit),
  * [2] lookups per reader, [3] readers done, [4] workers done, [5] set by a worker that failed.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -20,7 +20,7 @@ export interface Q8WorkerData {
   /** Reader index (0-based); ignored for the writer. */
   index: number;
   control: Int32Array;
-  /** One slab per mode, in the order of `MODES`. */
+  /** One slab per contender, in the order of `Q8_VARIANTS`. */
   handles: SharedArenaHandle[];
   /** Reader: its pfn sequence (a power of two long). */
   pfns?: Int32Array;
@@ -47,7 +47,7 @@ try {
 } catch (e) {
   broken = `${d.role} ${d.index} could not attach: ${e instanceof Error ? e.message : String(e)}`;
 }
-const cursor = [0, 0];
+const cursor = d.handles.map(() => 0);
 
 /** The reader's timed loop: `lookups` lookups of the next pfns of its sequence. */
 function read(reader: MemdescReader, pfns: Int32Array, start: number, lookups: number): number {
