@@ -8,16 +8,29 @@
 //   node --import tsx examples/write-paths.ts maple      # the maple tree's erase+store pairs only
 //   node --import tsx examples/write-paths.ts potad      # POTAD's descriptor churn only
 //
+// With MAPLE_BEFORE=<file.mjs> (an ESM build of another version of @mmkit/memdesc-lookup, e.g. one
+// commit's src bundled with `esbuild src/index.ts --bundle --format=esm --external:@mmkit/physmem`,
+// written under apps/bench so that it resolves @mmkit/physmem), the maple figures are taken for
+// that version too, in the same rounds: before and after in one process, with load and loadMany.
+//
 // 1. maple tree: erase+store pairs of one range (what the lookup suite times) over 2k one-page
-//    ranges scattered on 64 MiB, against Map delete+set; and over 1M ranges of 1-8 pages with
-//    holes (bulk-loaded), against sorted-btree delete+set.
+//    ranges scattered on 64 MiB, against Map delete+set, both the same range stored back (what a
+//    LIFO allocator does) and a free page taken at random instead (the store lands elsewhere); and
+//    over 1M ranges of 1-8 pages with holes (bulk-loaded), against sorted-btree delete+set.
 // 2. POTAD: 512 B..64 KiB free+alloc churn with a descriptor per allocation in the default index,
 //    the maple tree and SortedRangeIndex, against the same churn without descriptors, at 4k and 1M.
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import BTreeModule from "sorted-btree";
 import { MapleTree } from "@mmkit/memdesc-lookup";
 import { type DescriptorIndex, Potad, SortedRangeIndex } from "@mmkit/potad";
 
 type NumberTree = { delete(key: number): boolean; set(key: number, value: number): boolean };
+type Maple = InstanceType<typeof MapleTree>;
+type MapleClass = new () => Maple;
+const before: MapleClass | undefined = process.env.MAPLE_BEFORE
+  ? ((await import(pathToFileURL(resolve(process.env.MAPLE_BEFORE)).href)) as { MapleTree: MapleClass }).MapleTree
+  : undefined;
 // sorted-btree is CommonJS with `exports.default = BTree` (see src/peers/range-lookup.ts).
 const BTree = ((BTreeModule as unknown as { default?: unknown }).default ?? BTreeModule) as new (pairs: [number, number][]) => NumberTree;
 
@@ -58,39 +71,61 @@ function mapleSmall(): void {
   const pages = 16384;
   const live = new Int32Array(2048);
   const taken = new Uint8Array(pages);
-  const tree = new MapleTree();
+  const versions: Array<[string, MapleClass]> = [["maple", MapleTree], ...(before ? [["before", before] as [string, MapleClass]] : [])];
+  const trees = versions.map(([, Tree]) => new Tree());
+  const elsewhere = versions.map(([, Tree]) => new Tree());
   const map = new Map<number, number>();
   for (let i = 0; i < live.length; i++) {
     let p = rnd(pages);
     while (taken[p] === 1) p = rnd(pages);
     taken[p] = 1;
     live[i] = p;
-    tree.store(p, p, i);
+    for (const t of [...trees, ...elsewhere]) t.store(p, p, i);
     map.set(p, i);
   }
   const picks = Int32Array.from({ length: 1 << 16 }, () => rnd(live.length));
-  const o = measure(
-    {
-      maple(ops) {
-        for (let i = 0; i < ops; i++) {
-          const k = picks[i & 0xffff]!;
-          tree.erase(live[k]!);
-          tree.store(live[k]!, live[k]!, k);
-        }
-      },
-      map(ops) {
-        for (let i = 0; i < ops; i++) {
-          const k = picks[i & 0xffff]!;
-          map.delete(live[k]!);
-          map.set(live[k]!, k);
-        }
-      },
+  const freePages = Int32Array.from(Array.from({ length: pages }, (_, p) => p).filter((p) => taken[p] === 0));
+  const contenders: Record<string, (ops: number) => unknown> = {
+    map(ops) {
+      for (let i = 0; i < ops; i++) {
+        const k = picks[i & 0xffff]!;
+        map.delete(live[k]!);
+        map.set(live[k]!, k);
+      }
     },
-    100_000,
-    15,
-  );
-  tree.check();
-  console.log(`maple erase+store, 2k one-page ranges on 64 MiB: ${ns(o.maple!)} per pair, Map delete+set ${ns(o.map!)}: ${(o.maple! / o.map!).toFixed(2)}x Map`);
+  };
+  versions.forEach(([name], v) => {
+    const tree = trees[v]!;
+    contenders[name] = (ops) => {
+      for (let i = 0; i < ops; i++) {
+        const k = picks[i & 0xffff]!;
+        tree.erase(live[k]!);
+        tree.store(live[k]!, live[k]!, k);
+      }
+    };
+    // Elsewhere: the freed page joins the free pool and a random free page is taken instead.
+    const held = Int32Array.from(live);
+    const pool = freePages.slice();
+    const pick = generator(5);
+    const t = elsewhere[v]!;
+    contenders[`${name} elsewhere`] = (ops) => {
+      for (let i = 0; i < ops; i++) {
+        const k = picks[i & 0xffff]!;
+        const j = pick(pool.length);
+        const old = held[k]!;
+        t.erase(old);
+        const p = pool[j]!;
+        pool[j] = old;
+        held[k] = p;
+        t.store(p, p, k);
+      }
+    };
+  });
+  const o = measure(contenders, 100_000, 15);
+  for (const t of [...trees, ...elsewhere]) t.check();
+  const x = (k: string): string => `${ns(o[k]!)} (${(o[k]! / o.map!).toFixed(2)}x Map)`;
+  console.log(`maple erase+store, 2k one-page ranges on 64 MiB: ${ns(o.maple!)} per pair, Map delete+set ${ns(o.map!)}: ${(o.maple! / o.map!).toFixed(2)}x Map; stored elsewhere ${x("maple elsewhere")}`);
+  if (before) console.log(`  before: ${x("before")}; stored elsewhere ${x("before elsewhere")}`);
 }
 
 function mapleLarge(): void {
@@ -108,32 +143,49 @@ function mapleLarge(): void {
     values.push(i);
     pfn += pages;
   }
-  const tree = new MapleTree();
-  tree.bulkLoad(firsts, lasts, values);
   const btree = new BTree(firsts.map((f, i) => [f, i]));
   const picks = Int32Array.from({ length: 1 << 16 }, () => rnd(n));
-  const o = measure(
-    {
-      maple(ops) {
-        for (let i = 0; i < ops; i++) {
-          const r = picks[i & 0xffff]!;
-          tree.erase(firsts[r]!);
-          tree.store(firsts[r]!, lasts[r]!, r);
-        }
-      },
-      btree(ops) {
-        for (let i = 0; i < ops; i++) {
-          const r = picks[i & 0xffff]!;
-          btree.delete(firsts[r]!);
-          btree.set(firsts[r]!, r);
-        }
-      },
+  const probes = Float64Array.from({ length: 1 << 16 }, () => firsts[rnd(n)]!);
+  const out = new Float64Array(64);
+  const contenders: Record<string, (ops: number) => unknown> = {
+    btree(ops) {
+      for (let i = 0; i < ops; i++) {
+        const r = picks[i & 0xffff]!;
+        btree.delete(firsts[r]!);
+        btree.set(firsts[r]!, r);
+      }
     },
-    50_000,
-    11,
-  );
-  tree.check();
+  };
+  const versions: Array<[string, MapleClass]> = [["maple", MapleTree], ...(before ? [["before", before] as [string, MapleClass]] : [])];
+  const trees = versions.map(([name, Tree]) => {
+    const tree = new Tree();
+    tree.bulkLoad(firsts, lasts, values);
+    contenders[name] = (ops) => {
+      for (let i = 0; i < ops; i++) {
+        const r = picks[i & 0xffff]!;
+        tree.erase(firsts[r]!);
+        tree.store(firsts[r]!, lasts[r]!, r);
+      }
+    };
+    if (before) {
+      contenders[`${name} load`] = (ops) => {
+        let sum = 0;
+        for (let i = 0; i < ops; i++) sum += tree.load(probes[i & 0xffff]!) ?? 0;
+        return sum;
+      };
+      contenders[`${name} loadMany`] = (ops) => {
+        for (let i = 0; i < ops; i += 64) tree.loadMany(probes.subarray(i & 0xffff, (i & 0xffff) + 64), out);
+      };
+    }
+    return tree;
+  });
+  const o = measure(contenders, 50_000, 11);
+  for (const t of trees) t.check();
   console.log(`maple erase+store, 1M ranges of 1-8 pages: ${ns(o.maple!)} per pair, sorted-btree ${ns(o.btree!)}: maple ${(o.btree! / o.maple!).toFixed(2)}x faster`);
+  if (before) {
+    console.log(`  before: ${ns(o.before!)} per pair, ${(o.btree! / o.before!).toFixed(2)}x sorted-btree's speed`);
+    console.log(`  load ${ns(o["maple load"]!)} (before ${ns(o["before load"]!)}), loadMany ${ns(o["maple loadMany"]!)} a lookup (before ${ns(o["before loadMany"]!)})`);
+  }
 }
 
 function potadChurn(live: number): void {

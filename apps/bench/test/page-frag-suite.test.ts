@@ -77,6 +77,9 @@ describe("page-frag suite (small run)", () => {
           expect(m.ratioTo).toBe(PAGE_FRAG_FLOOR);
         }
       }
+      // The two-worker contenders count their sleeps on the ring; the one-thread ones have no ring.
+      for (const system of [PAGE_FRAG_FLOOR, PAGE_FRAG_SYSTEMS.workers]) expect(value(system, mix.name, "producer sleeps (ring full)")).toBeGreaterThanOrEqual(0);
+      expect(measurements.filter((x) => x.system === PAGE_FRAG_SYSTEMS.queued && x.metric === "producer sleeps (ring full)")).toHaveLength(0);
       expect(value(PAGE_FRAG_FLOOR, mix.name, "ns/fragment")).toBe(measurements.find((x) => x.system === PAGE_FRAG_FLOOR && x.metric === "ns/fragment")!.value);
     }
   });

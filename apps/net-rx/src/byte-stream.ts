@@ -1,5 +1,6 @@
 /** Bytes in one period of the stream: a prime, so no power-of-two chunking lines up with it. */
-const PERIOD = 1_048_573;
+export const BYTE_STREAM_PERIOD = 1_048_573;
+const PERIOD = BYTE_STREAM_PERIOD;
 
 /**
  * A deterministic pseudo-random byte stream: a period of {@link PERIOD} bytes drawn from xorshift32

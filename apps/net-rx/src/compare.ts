@@ -1,6 +1,6 @@
 import net from "node:net";
 import { PerformanceObserver } from "node:perf_hooks";
-import { buildMemorySystem } from "./memory-system.js";
+import { buildMemorySystem, type MemorySystem } from "./memory-system.js";
 import { FragmentReceiver } from "./receiver.js";
 
 /** One way of receiving a TCP stream in Node. */
@@ -46,8 +46,19 @@ async function startSender(bytes: number): Promise<{ port: number; close: () => 
   return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
 }
 
-/** Receives one stream along `path`; resolves with the bytes and reads counted. */
-function receive(path: ReceivePath, port: number, fragMemory: number): Promise<{ bytes: number; reads: number }> {
+/**
+ * Receives one stream from a sender listening on 127.0.0.1:`port` along `path` (net-rx paths over
+ * `memory`: a memory system of that many bytes built for this receive, or one built before and reused),
+ * dropping or freeing each chunk as it arrives;
+ * resolves with the bytes and reads counted when the sender closes. Cost: the transfer; the Node
+ * paths allocate what Node does per read, net-rx none.
+ *
+ * @example
+ * ```ts
+ * const { bytes, reads } = await receivePath("static onread buffer", port, 32 << 20);
+ * ```
+ */
+export function receivePath(path: ReceivePath, port: number, memory: number | MemorySystem): Promise<{ bytes: number; reads: number }> {
   return new Promise((resolve, reject) => {
     let bytes = 0;
     let reads = 0;
@@ -80,7 +91,7 @@ function receive(path: ReceivePath, port: number, fragMemory: number): Promise<{
         },
       });
     } else {
-      const { cache } = buildMemorySystem({ memoryBytes: fragMemory });
+      const { cache } = typeof memory === "number" ? buildMemorySystem({ memoryBytes: memory }) : memory;
       // The consumer frees each fragment as it arrives: the data outlived the callback without a copy, until then.
       const rx = new FragmentReceiver(cache, { fragSize: 2048, adaptive: path === "net-rx fragments, adaptive" }, (address, length) => {
         bytes += length;
@@ -110,49 +121,64 @@ function median(xs: number[]): number {
  * CPU per GiB, GC count and pause (from `PerformanceObserver` "gc" entries), and whether the data
  * outlives the read callback without a copy.
  *
+ * With `sender` the stream comes from a server elsewhere (another process, which must send `bytes`
+ * on every connection), so the CPU and GC figures are the receiver's own; without it a server in
+ * this process sends. `settle` runs before each measured receive (the bench collects garbage there,
+ * so no path is charged what the one before it left).
+ *
  * @example
  * ```ts
  * const rows = await compareReceivePaths({ bytes: 256 << 20, rounds: 5 });
  * ```
  */
-export async function compareReceivePaths(options: { bytes?: number; rounds?: number; paths?: readonly ReceivePath[] } = {}): Promise<PathFigures[]> {
+export async function compareReceivePaths(options: { bytes?: number; rounds?: number; paths?: readonly ReceivePath[]; sender?: { port: number }; settle?: () => void } = {}): Promise<PathFigures[]> {
   const bytes = options.bytes ?? 256 << 20;
   const rounds = options.rounds ?? 5;
   const paths = options.paths ?? RECEIVE_PATHS;
   const samples = new Map<ReceivePath, { mbps: number[]; cpu: number[]; reads: number[]; gcCount: number; gcMs: number }>();
   for (const p of paths) samples.set(p, { mbps: [], cpu: [], reads: [], gcCount: 0, gcMs: 0 });
-  let gcCount = 0;
-  let gcMs = 0;
+  // Every GC seen (start and duration), so each receive counts those that started inside it: an
+  // entry arrives a turn or more after its GC, and a GC forced by `settle` must not count.
+  const gcStarts: number[] = [];
+  const gcDurations: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      gcCount++;
-      gcMs += e.duration;
+      gcStarts.push(e.startTime);
+      gcDurations.push(e.duration);
     }
   });
   observer.observe({ entryTypes: ["gc"] });
+  // net-rx's memory systems are built once per path, before the rounds, as a server would build its
+  // own once: a receive then pays for reading, not for a fresh 32 MiB arena.
+  const systems = new Map<ReceivePath, MemorySystem>();
+  for (const p of paths) if (p.startsWith("net-rx")) systems.set(p, buildMemorySystem({ memoryBytes: 32 << 20 }));
   try {
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < paths.length; k++) {
         const path = paths[(k + r) % paths.length]!;
-        const sender = await startSender(bytes);
-        // Let the observer deliver earlier entries before counting this run's.
-        await new Promise((resolve) => setImmediate(resolve));
-        const gc0 = gcCount;
-        const gcMs0 = gcMs;
+        const own = options.sender === undefined ? await startSender(bytes) : null;
+        const port = own?.port ?? options.sender!.port;
+        options.settle?.();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const got = await receive(path, sender.port, 32 << 20);
-        const ms = performance.now() - t0;
+        const got = await receivePath(path, port, systems.get(path) ?? 32 << 20);
+        const t1 = performance.now();
         const cpu = process.cpuUsage(cpu0);
-        sender.close();
-        await new Promise((resolve) => setImmediate(resolve));
+        own?.close();
+        // Let the observer deliver this receive's entries.
+        await new Promise((resolve) => setTimeout(resolve, 10));
         if (got.bytes !== bytes) throw new Error(`${path}: received ${got.bytes} of ${bytes} bytes`);
         const s = samples.get(path)!;
-        s.mbps.push(bytes / 1e6 / (ms / 1000));
+        s.mbps.push(bytes / 1e6 / ((t1 - t0) / 1000));
         s.cpu.push((cpu.user + cpu.system) / 1000 / (bytes / 2 ** 30));
         s.reads.push(got.reads);
-        s.gcCount += gcCount - gc0;
-        s.gcMs += gcMs - gcMs0;
+        for (let i = 0; i < gcStarts.length; i++) {
+          if (gcStarts[i]! < t0 || gcStarts[i]! > t1) continue;
+          s.gcCount++;
+          s.gcMs += gcDurations[i]!;
+        }
+        gcStarts.length = 0;
+        gcDurations.length = 0;
       }
     }
   } finally {

@@ -1,9 +1,13 @@
 import { rmqueue } from "./buddy-core.js";
+import { MigrateType } from "./constants.js";
 import {
+  FA_COUNT,
+  FA_LISTS,
   AF_HIGH,
   AF_NON_BLOCK,
   AF_NO_WATERMARKS,
   AF_THISNODE,
+  AF_CMA,
   AF_WMARK_HIGH,
   AF_WMARK_LOW,
   FA_INTS,
@@ -13,6 +17,7 @@ import {
   STATE_ALLOCATED,
   ZONE_INTS,
   Z_FREE,
+  Z_FREE_CMA,
   Z_HIGH,
   Z_LOW,
   Z_MIN,
@@ -20,8 +25,6 @@ import {
 } from "./layout.js";
 import { drainAll, drainCpu, pcpAlloc, pcpCpuPages, pcpPages } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
-import { MigrateType } from "./constants.js";
-import { FA_COUNT, FA_LISTS } from "./layout.js";
 
 /** Offsets in a free_area line of the Isolate and CMA lists' block counts. */
 const FA_ISOLATE_COUNT = FA_LISTS + MigrateType.Isolate * 3 + FA_COUNT;
@@ -37,7 +40,8 @@ const FA_CMA_COUNT = FA_LISTS + MigrateType.Cma * 3 + FA_COUNT;
  * `__zone_watermark_ok`: may `node` serve an allocation of `order` with `flags`? The mark is min
  * (or low/high when asked); `__GFP_HIGH` lowers it by half, `GFP_ATOMIC` by a further quarter; the
  * node must keep more than the mark free after the allocation and, for order > 0, have a free block
- * of at least `order`. O(1) for order 0, O(maxOrder) otherwise.
+ * of at least `order` (not an isolated one; a CMA one only with `AF_CMA`, and without it free CMA
+ * pages do not count). O(1) for order 0, O(maxOrder) otherwise.
  */
 export function watermarkOk(s: BuddyState, node: number, order: number, flags: number): boolean {
   const z = node * ZONE_INTS;
@@ -46,19 +50,21 @@ export function watermarkOk(s: BuddyState, node: number, order: number, flags: n
     mark -= Math.floor(mark / 2);
     if ((flags & AF_NON_BLOCK) !== 0) mark -= Math.floor(mark / 4);
   }
-  const free = s.zone[z + Z_FREE]! - ((1 << order) - 1);
+  // Without ALLOC_CMA, free CMA pages are not usable (`__zone_watermark_unusable_free`).
+  const cma = (flags & AF_CMA) !== 0;
+  const free = s.zone[z + Z_FREE]! - ((1 << order) - 1) - (cma ? 0 : s.zone[z + Z_FREE_CMA]!);
   if (free <= mark) return false;
   if (order === 0) return true;
   const fa = s.fa;
   for (let o = order, line = (node * (s.maxOrder + 1) + order) * FA_INTS; o <= s.maxOrder; o++, line += FA_INTS) {
-    // Blocks on the Isolate list (and, for now, CMA) cannot serve the request.
-    if (fa[line + FA_NR_FREE]! - fa[line + FA_ISOLATE_COUNT]! - fa[line + FA_CMA_COUNT]! > 0) return true;
+    // Blocks on the Isolate list cannot serve the request, nor CMA blocks without ALLOC_CMA.
+    if (fa[line + FA_NR_FREE]! - fa[line + FA_ISOLATE_COUNT]! - (cma ? 0 : fa[line + FA_CMA_COUNT]!) > 0) return true;
   }
   return false;
 }
 
 function tryNode(s: BuddyState, cpu: number, node: number, order: number, mt: number, flags: number): number {
-  if ((flags & AF_NO_WATERMARKS) === 0 && !watermarkOk(s, node, order, flags)) {
+  if ((flags & AF_NO_WATERMARKS) === 0 && !watermarkOk(s, node, order, mt === MigrateType.Movable ? flags | AF_CMA : flags)) {
     s.counters.watermarkFailures++;
     return -1;
   }

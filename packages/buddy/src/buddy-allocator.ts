@@ -6,7 +6,8 @@ import { newCompactionCounters, type CompactionCounters } from "./compaction-cou
 import { CompactionDeferral } from "./compaction-deferral.js";
 import { DEFAULT_EXTFRAG_THRESHOLD, compactionSuitable } from "./compaction-suitable.js";
 import { compactZone, type CompactResult, type CompactionRun } from "./compaction.js";
-import { allocContigSpan, freeContigSpan, requireContigSpan, type ContigFailure } from "./contig-range.js";
+import { allocContigSearch, allocContigSpan, freeContigSpan, requireContigSpan, type ContigFailure } from "./contig-range.js";
+import { requireOptions } from "./options.js";
 import { tryToCompactPages } from "./direct-compaction.js";
 import { requireMover, type PageMover } from "./page-mover.js";
 import { DEFAULT_COMPACTION_PROACTIVENESS, fragmentationScoreNode, fragmentationScoreWmark } from "./proactive-compaction.js";
@@ -17,6 +18,7 @@ import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js"
 import { fragmentationIndex, unusableFreeIndex } from "./fragmentation.js";
 import { AF_THISNODE, FREE_KEY_MASK, MT_MASK, MT_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PCP_BATCH, PCP_HIGH, PG_RESERVED, STATE_ALLOCATED, STATE_MASK, ZONE_INTS, Z_FREE, Z_HIGH, Z_LOW, Z_MANAGED, Z_MIN } from "./layout.js";
 import { diagnoseFree, orderError, parseAllocOptions, type AllocOptions, type ParsedAlloc } from "./misuse.js";
+import { retypePageblocks } from "./page-isolation.js";
 import { drainAll, pcpBase } from "./per-cpu.js";
 import { BuddyState, type BuddyCounters, type BuddyOptions } from "./state.js";
 import {
@@ -68,6 +70,28 @@ export interface CompactOptions {
   order?: number;
   /** Node id to compact (default every node, in id order). */
   node?: number;
+  /**
+   * Also scan Reclaimable pageblocks and move Reclaimable blocks the mover agrees to move
+   * (`isMovable` decides, as for a non-LRU movable page); default false: Movable only.
+   */
+  reclaimable?: boolean;
+}
+
+/**
+ * Options of {@link BuddyAllocator.allocContigPages}.
+ *
+ * @example
+ * ```ts
+ * buddy.allocContigPages(2048, mover, { node: 1, alignPages: 256, thisNode: true });
+ * ```
+ */
+export interface ContigPagesOptions {
+  /** Node id searched first (default the first node). */
+  node?: number;
+  /** The range starts at a pfn that is a multiple of this power of two (default: the smallest power of two >= count). */
+  alignPages?: number;
+  /** Search only `node` (`__GFP_THISNODE`); default false: the other nodes follow, nearest first. */
+  thisNode?: boolean;
 }
 
 /**
@@ -176,6 +200,8 @@ export class BuddyAllocator {
         pfn += 2 ** o;
       }
     }
+    // cma_activate_area: the CMA pageblocks' free pages go to the CMA lists.
+    if (s.cmaStart >= 0) retypePageblocks(s, s.cmaStart, s.cmaEnd, MigrateType.Cma);
     s.resetCounters();
     this.#fronts = [];
     for (let c = 0; c < s.cpuCount; c++) this.#fronts.push(createCpuFront(s, c));
@@ -438,8 +464,9 @@ export class BuddyAllocator {
     if (options === null || typeof options !== "object") throw new MmkitError(ErrorCode.InvalidArgument, `compact options must be an object, got ${describeValue(options)}`);
     const order = options.order === undefined ? -1 : requireInteger(options.order, "order", -1, s.maxOrder);
     const only = options.node === undefined ? -1 : s.requireNode(options.node, "node");
+    if (options.reclaimable !== undefined && typeof options.reclaimable !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `reclaimable must be a boolean, got ${describeValue(options.reclaimable)}`);
     const runs: CompactionRun[] = [];
-    for (let n = 0; n < s.nodeCount; n++) if (only < 0 || n === only) runs.push(compactZone(s, this.#compaction, m, n, order));
+    for (let n = 0; n < s.nodeCount; n++) if (only < 0 || n === only) runs.push(compactZone(s, this.#compaction, m, n, order, -1, options.reclaimable === true));
     return runs;
   }
 
@@ -534,6 +561,46 @@ export class BuddyAllocator {
     const span = requireContigSpan(s, startPfn, count);
     const m = requireMover(mover);
     const idx = allocContigSpan(s, this.#compaction, m, span, this.#contigFailure);
+    if (idx < 0) this.#compaction.contigAllocFail++;
+    else this.#compaction.contigAllocSuccess++;
+    return idx < 0 ? -1 : idx + s.base;
+  }
+
+  /**
+   * `alloc_contig_pages`: finds and takes `count` contiguous pages on one node, starting at a pfn
+   * that is a multiple of `alignPages` (a power of two; default the smallest power of two >=
+   * `count`, as the kernel aligns to the request). The CMA area is searched first, then each node's
+   * RAM from its start: a candidate range holding an Unmovable or contiguous-range page is skipped
+   * (the search goes on past that page), and the others are tried with {@link allocContigRange}
+   * until one succeeds. `node` names the node to search first (default the first node); the others
+   * follow nearest first unless `thisNode`. Returns the first pfn or -1, with
+   * {@link lastContigFailure} then the last candidate's failure, or `"no-range"` when no candidate
+   * qualified. Bad input (non-integer or count < 1, `alignPages` not a power of two, an unknown
+   * node, a bad mover) throws, changing nothing. Costs as `allocContigRange` per candidate tried,
+   * plus O(pages) scanned.
+   *
+   * @example
+   * ```ts
+   * const pfn = buddy.allocContigPages(2048, mover, { alignPages: 256 });   // 8 MiB at a 1 MiB boundary, or -1
+   * ```
+   */
+  allocContigPages(count: number, mover: PageMover, options: ContigPagesOptions = {}): number {
+    const s = this.#s;
+    const n = requireInteger(count, "count", 1, s.pages);
+    const m = requireMover(mover);
+    requireOptions(options, "allocContigPages options");
+    const align = options.alignPages === undefined ? 2 ** Math.ceil(Math.log2(n)) : requireInteger(options.alignPages, "alignPages", 1, 2 ** 40);
+    if (!Number.isInteger(Math.log2(align))) throw new MmkitError(ErrorCode.OutOfRange, `alignPages must be a power of two, got ${align}`);
+    const first = options.node === undefined ? 0 : s.requireNode(options.node, "node");
+    if (options.thisNode !== undefined && typeof options.thisNode !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `thisNode must be a boolean, got ${describeValue(options.thisNode)}`);
+    const nodes = [first];
+    if (options.thisNode !== true) {
+      for (let d = 1; d < s.nodeCount; d++) {
+        if (first - d >= 0) nodes.push(first - d);
+        if (first + d < s.nodeCount) nodes.push(first + d);
+      }
+    }
+    const idx = allocContigSearch(s, this.#compaction, m, n, align, nodes, this.#contigFailure);
     if (idx < 0) this.#compaction.contigAllocFail++;
     else this.#compaction.contigAllocSuccess++;
     return idx < 0 ? -1 : idx + s.base;

@@ -17,6 +17,8 @@ import {
   STATE_BUDDY,
   STATE_MASK,
   ZONE_INTS,
+  Z_FREE,
+  Z_FREE_CMA,
   Z_SPAN_END,
   Z_SPAN_START,
 } from "./layout.js";
@@ -192,8 +194,12 @@ function moveFreepagesBlock(s: BuddyState, node: number, start: number, end: num
   s.pb[start >> s.pbOrder] = toMt;
 }
 
-/** `__rmqueue`: a block of `order` for `mt` on `node`, falling back to other migratetypes; -1 if none. */
+/**
+ * `__rmqueue`: a block of `order` for `mt` on `node`, falling back to other migratetypes; -1 if
+ * none. With a CMA area, a Movable request may use it (`ALLOC_CMA`).
+ */
 export function rmqueue(s: BuddyState, node: number, order: number, mt: number): number {
+  if (mt === MigrateType.Movable && s.cmaStart >= 0) return rmqueueMovableCma(s, node, order);
   const idx = rmqueueSmallest(s, node, order, mt);
   if (idx >= 0 || !s.groupByMobility) return idx;
   return rmqueueFallback(s, node, order, mt);
@@ -265,4 +271,19 @@ export function freeByPageblock(s: BuddyState, node: number, idx: number, order:
   const pbPages = 1 << s.pbOrder;
   s.mem[idx << PAGE_SHIFT] = node << NODE_SHIFT;
   for (let p = idx; p < idx + (1 << order); p += pbPages) freeOnePage(s, node, p, s.pbOrder, s.pb[p >> s.pbOrder]!, false);
+}
+
+/**
+ * `__rmqueue` for a Movable request when a CMA area exists: the CMA lists first while free CMA
+ * pages are more than half of the node's free pages (balancing the two, as the kernel does), then
+ * the Movable lists, then CMA, then the fallback types. O(maxOrder) per list tried.
+ */
+function rmqueueMovableCma(s: BuddyState, node: number, order: number): number {
+  const z = node * ZONE_INTS;
+  let idx = -1;
+  if (s.zone[z + Z_FREE_CMA]! > s.zone[z + Z_FREE]! >> 1) idx = rmqueueSmallest(s, node, order, MigrateType.Cma);
+  if (idx < 0) idx = rmqueueSmallest(s, node, order, MigrateType.Movable);
+  if (idx < 0) idx = rmqueueSmallest(s, node, order, MigrateType.Cma);
+  if (idx < 0 && s.groupByMobility) idx = rmqueueFallback(s, node, order, MigrateType.Movable);
+  return idx;
 }

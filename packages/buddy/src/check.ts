@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
-import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES, MigrateType } from "./constants.js";
+import { MIGRATE_TYPES, MIGRATE_TYPE_NAMES, MigrateType, migratetypeIsMergeable } from "./constants.js";
 import {
   FA_COUNT,
   FA_HEAD,
@@ -117,6 +117,15 @@ export function checkInvariants(s: BuddyState): void {
       if (s.pcp[base + PCP_COUNT] !== pages) fail(`cpu ${c} node ${s.nodeIds[n]}: per-CPU count is ${s.pcp[base + PCP_COUNT]}, the lists hold ${pages}`);
     }
   }
+  // Pageblock types: CMA exactly on the CMA area (Isolate there too while a contiguous allocation runs).
+  for (let b = 0; b < s.pb.length; b++) {
+    const mt = s.pb[b]!;
+    if (mt >= MIGRATE_TYPES) fail(`pageblock ${b} (pfn ${(b << s.pbOrder) + s.base}) has migratetype ${mt}`);
+    const inCma = b << s.pbOrder >= s.cmaStart && b << s.pbOrder < s.cmaEnd;
+    if (inCma ? mt !== MigrateType.Cma && mt !== MigrateType.Isolate : mt === MigrateType.Cma) {
+      fail(`pageblock at pfn ${(b << s.pbOrder) + s.base} is ${MIGRATE_TYPE_NAMES[mt]} ${inCma ? "inside" : "outside"} the CMA area`);
+    }
+  }
   // The memmap: blocks tile RAM, holes are reserved, nothing is left unmerged.
   let rangeIndex = 0;
   const ranges = s.map.ranges;
@@ -150,7 +159,11 @@ export function checkInvariants(s: BuddyState): void {
     if (state === STATE_BUDDY && o < max) {
       const buddy = idx ^ size;
       const bf = mem[buddy << PAGE_SHIFT]!;
-      if ((bf & HEAD_KEY) === ((node << NODE_SHIFT) | (o << ORDER_SHIFT) | STATE_BUDDY)) fail(`free buddies at pfn ${pfn} and ${buddy + s.base} (order ${o}) were not merged`);
+      // Unless their types may not merge (an Isolate or CMA block beside another type, `migratetype_is_mergeable`).
+      const fmt = (f >> MT_SHIFT) & MT_MASK;
+      const bmt = (bf >> MT_SHIFT) & MT_MASK;
+      const mergeable = fmt === bmt || (migratetypeIsMergeable(fmt) && migratetypeIsMergeable(bmt));
+      if (mergeable && (bf & HEAD_KEY) === ((node << NODE_SHIFT) | (o << ORDER_SHIFT) | STATE_BUDDY)) fail(`free buddies at pfn ${pfn} and ${buddy + s.base} (order ${o}) were not merged`);
     }
     idx += size;
   }

@@ -84,6 +84,8 @@ class CompactControl {
     readonly mover: PageMover,
     /** Proactive run: finished once the zone's fragmentation score is at most this; -1 otherwise. */
     readonly proactiveLow: number,
+    /** Also scan Reclaimable pageblocks and offer Reclaimable blocks to the mover. */
+    readonly reclaimable: boolean,
   ) {
     const z = node * ZONE_INTS;
     const pb = 1 << s.pbOrder;
@@ -97,6 +99,11 @@ class CompactControl {
 /** Is the block whose flags are `f` a head on `node`? (Holes and tail pages have state 0.) */
 function headOnNode(f: number, node: number): boolean {
   return (f & STATE_MASK) !== 0 && ((f >>> NODE_SHIFT) & NODE_MASK) === node;
+}
+
+/** May blocks allocated as (or pageblocks of) migratetype `mt` be migration sources in this run? Movable, and Reclaimable when asked. */
+function migratable(cc: CompactControl, mt: number): boolean {
+  return mt === MigrateType.Movable || (cc.reclaimable && mt === MigrateType.Reclaimable);
 }
 
 /** `compact_scanners_met`: the free scanner's pageblock is at or below the migration scanner's. */
@@ -129,7 +136,7 @@ function isolateMigratepagesBlock(cc: CompactControl, low: number, end: number):
     }
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
-    if ((f & STATE_MASK) === STATE_ALLOCATED && ((f >> MT_SHIFT) & MT_MASK) === MigrateType.Movable) {
+    if ((f & STATE_MASK) === STATE_ALLOCATED && migratable(cc, (f >> MT_SHIFT) & MT_MASK)) {
       const pfn = p + s.base;
       if (askMover(() => cc.mover.isMovable(pfn, order), "isMovable")) {
         cc.migrateList.push(p);
@@ -155,7 +162,7 @@ function isolateMigratepages(cc: CompactControl): void {
     const blockStart = low & ~(pb - 1);
     const blockEnd = blockStart + pb;
     if (blockEnd > cc.freeIdx) break;
-    if (s.pb[blockStart >> s.pbOrder] !== MigrateType.Movable) {
+    if (!migratable(cc, s.pb[blockStart >> s.pbOrder]!)) {
       low = blockEnd;
       continue;
     }
@@ -284,7 +291,7 @@ function migratePages(cc: CompactControl): void {
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
     // The owner may have freed the block since it was isolated (from a mover callback): skip it.
-    if ((f & STATE_MASK) !== STATE_ALLOCATED || ((f >> MT_SHIFT) & MT_MASK) !== MigrateType.Movable) {
+    if ((f & STATE_MASK) !== STATE_ALLOCATED || !migratable(cc, (f >> MT_SHIFT) & MT_MASK)) {
       cc.migratePages -= n;
       continue;
     }
@@ -333,10 +340,10 @@ function releaseFreepages(cc: CompactControl): void {
  * fragmentation score is at most that). Drains the per-CPU lists first. Adds its figures to
  * `counters` even when the mover throws. O(pages of the zone) scanned at most once by each scanner.
  */
-export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1): CompactionRun {
+export function compactZone(s: BuddyState, counters: CompactionCounters, mover: PageMover, node: number, order: number, proactiveLow = -1, reclaimable = false): CompactionRun {
   enterMigration(s, "compaction");
   drainAll(s);
-  const cc = new CompactControl(s, node, order, mover, proactiveLow);
+  const cc = new CompactControl(s, node, order, mover, proactiveLow, reclaimable);
   let result: CompactResult = "continue";
   try {
     for (;;) {

@@ -1,14 +1,15 @@
-import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
+import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { watermarkOk } from "./allocate.js";
 import { freeToBuddy, rmqueue } from "./buddy-core.js";
 import type { CompactionCounters } from "./compaction-counters.js";
 import { MigrateType } from "./constants.js";
 import { addToFreeList, delFromFreeList } from "./free-lists.js";
-import { MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PG_CONTIG, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, headFlags } from "./layout.js";
+import { AF_CMA, MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PG_CONTIG, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, headFlags } from "./layout.js";
 import { askMover, moveBlock } from "./migrate-block.js";
 import { enterMigration, leaveMigration } from "./migration-guard.js";
 import { blockHead, isolatePageblocks, undoIsolatePageblocks } from "./page-isolation.js";
 import type { PageMover } from "./page-mover.js";
+import { requireRamSpan } from "./ram-span.js";
 import { drainAll } from "./per-cpu.js";
 import type { BuddyState } from "./state.js";
 
@@ -71,27 +72,9 @@ export interface ContigSpan {
  * ```
  */
 export function requireContigSpan(s: BuddyState, startPfn: unknown, count: unknown): ContigSpan {
-  if (typeof startPfn !== "number" || !Number.isSafeInteger(startPfn)) throw new MmkitError(ErrorCode.InvalidArgument, `startPfn must be an integer, got ${describeValue(startPfn)}`);
-  if (typeof count !== "number" || !Number.isSafeInteger(count)) throw new MmkitError(ErrorCode.InvalidArgument, `count must be an integer, got ${describeValue(count)}`);
-  if (count < 1) throw new MmkitError(ErrorCode.OutOfRange, `count must be at least 1 page, got ${count}`);
-  const endPfn = startPfn + count;
-  const map = s.map;
-  let r = map.rangeIndexOf(startPfn);
-  if (r < 0) throw new MmkitError(ErrorCode.NotRam, `startPfn ${startPfn} is not RAM (outside the memory map or in a hole)`);
-  const nodeId = map.ranges[r]!.node;
-  // Walk the RAM ranges the span crosses: each must start where the previous ended, on the same node.
-  while (map.ranges[r]!.endPfn < endPfn) {
-    const at = map.ranges[r]!.endPfn;
-    const next = map.ranges[r + 1];
-    if (next === undefined || next.startPfn !== at) {
-      throw new MmkitError(ErrorCode.NotRam, `the range of ${count} pages at pfn ${startPfn} crosses a hole or the end of RAM at pfn ${at}`);
-    }
-    if (next.node !== nodeId) {
-      throw new MmkitError(ErrorCode.InvalidArgument, `the range of ${count} pages at pfn ${startPfn} crosses from node ${nodeId} to node ${next.node} at pfn ${at}; a contiguous range lies on one node`);
-    }
-    r++;
-  }
-  return { start: startPfn - s.base, end: endPfn - s.base, node: s.nodeIds.indexOf(nodeId) };
+  const nodeId = requireRamSpan(s.map, startPfn, count, "startPfn");
+  const start = (startPfn as number) - s.base;
+  return { start, end: start + (count as number), node: s.nodeIds.indexOf(nodeId) };
 }
 
 /** `has_unmovable_pages` over [start, end): the first allocated block that can never move, or -1. */
@@ -137,7 +120,7 @@ function firstNotFree(s: BuddyState, start: number, end: number): number {
 function allocMigrationTarget(s: BuddyState, node: number, order: number): number {
   for (let d = 0; d < s.nodeCount; d++) {
     for (const n of d === 0 ? [node] : [node - d, node + d]) {
-      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, 0)) continue;
+      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, AF_CMA)) continue;
       const idx = rmqueue(s, n, order, MigrateType.Movable);
       if (idx >= 0) {
         s.mem[idx << PAGE_SHIFT] = headFlags(n, STATE_ALLOCATED, MigrateType.Movable, order);
@@ -337,4 +320,62 @@ export function freeContigSpan(s: BuddyState, span: ContigSpan): void {
     for (let i = 0; i < inside.length; i += 2) freeToBuddy(s, inside[i]!, inside[i + 1]!);
     p += 1 << order;
   }
+}
+
+/** Page-index stretches [start, end) of RAM of node slot `node`, adjacent ranges joined. */
+function nodeStretches(s: BuddyState, node: number): [number, number][] {
+  const out: [number, number][] = [];
+  const id = s.nodeIds[node]!;
+  for (const r of s.map.ranges) {
+    if (r.node !== id) continue;
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] === r.startPfn - s.base) last[1] = r.endPfn - s.base;
+    else out.push([r.startPfn - s.base, r.endPfn - s.base]);
+  }
+  return out;
+}
+
+/**
+ * `alloc_contig_pages`: looks for `count` pages at a multiple of `align` pages (a pfn alignment)
+ * on the node slots `nodes` in order — in the CMA area first, then over each node's RAM — whose
+ * pages are all free or movable (no Unmovable or contiguous-range block: `pfn_range_valid_contig`
+ * plus `has_unmovable_pages`), and tries {@link allocContigSpan} on each such range until one
+ * succeeds. Returns the first page index or -1 with `failure` set (the last range's failure, or
+ * "no-range" when none qualified). O(pages scanned + the tries).
+ */
+export function allocContigSearch(s: BuddyState, counters: CompactionCounters, mover: PageMover, count: number, align: number, nodes: readonly number[], failure: { last: ContigFailure | null }): number {
+  let tried = false;
+  const scan = (node: number, lo: number, hi: number, skipCma: boolean): number => {
+    let p = Math.ceil((lo + s.base) / align) * align - s.base;
+    while (p + count <= hi) {
+      if (skipCma && p >= s.cmaStart && p + count <= s.cmaEnd) {
+        p = Math.ceil((s.cmaEnd + s.base) / align) * align - s.base;
+        continue;
+      }
+      const bad = findUnmovable(s, p, p + count);
+      if (bad >= 0) {
+        // Every candidate holding this block fails as well: go past it.
+        const after = bad + (1 << ((s.mem[bad << PAGE_SHIFT]! >> ORDER_SHIFT) & ORDER_MASK));
+        p = Math.ceil((after + s.base) / align) * align - s.base;
+        continue;
+      }
+      tried = true;
+      if (allocContigSpan(s, counters, mover, { start: p, end: p + count, node }, failure) >= 0) return p;
+      p += align;
+    }
+    return -1;
+  };
+  for (const node of nodes) {
+    if (s.cmaStart < 0 || ((s.mem[s.cmaStart << PAGE_SHIFT]! >>> NODE_SHIFT) & NODE_MASK) !== node) continue;
+    const got = scan(node, s.cmaStart, s.cmaEnd, false);
+    if (got >= 0) return got;
+  }
+  for (const node of nodes) {
+    for (const [lo, hi] of nodeStretches(s, node)) {
+      const got = scan(node, lo, hi, s.cmaStart >= 0);
+      if (got >= 0) return got;
+    }
+  }
+  if (!tried) failure.last = { reason: "no-range", pfn: -1, order: -1 };
+  return -1;
 }

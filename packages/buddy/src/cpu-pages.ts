@@ -1,7 +1,8 @@
 import { allocCore, watermarkOk } from "./allocate.js";
 import { freeToBuddy } from "./buddy-core.js";
-import { MIGRATE_PCPTYPES } from "./constants.js";
+import { MIGRATE_PCPTYPES, MigrateType } from "./constants.js";
 import {
+  AF_CMA,
   FREE_KEY_MASK,
   MT_MASK,
   MT_SHIFT,
@@ -19,6 +20,7 @@ import {
   STATE_PCP,
   ZONE_INTS,
   Z_FREE,
+  Z_FREE_CMA,
   Z_MIN,
   headFlags,
 } from "./layout.js";
@@ -125,6 +127,10 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const lists0 = base + PCP_LISTS;
   const zoneFree = home * ZONE_INTS + Z_FREE;
   const zoneMin = home * ZONE_INTS + Z_MIN;
+  const zoneFreeCma = home * ZONE_INTS + Z_FREE_CMA;
+  /** Default requests are Movable, so they may count and use free CMA pages (ALLOC_CMA). */
+  const cmaUsable = defaultMt === MigrateType.Movable;
+  const fastWatermarkFlags = cmaUsable ? AF_CMA : 0;
   /** Flags word of an order-0 page allocated by the fast path (home node, default migratetype). */
   const allocFlags0 = headFlags(home, STATE_ALLOCATED, defaultMt, 0);
   /** State, order and node bits of an allocated order-0 head on the home node (any migratetype). */
@@ -168,7 +174,7 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
   const allocFast = function allocFast(order: number): number {
     const list = lists0 + (order * 3 + defaultMt) * 2;
     const head = pcp[list]!;
-    if (head >= 0 && order < faultMinOrder && (order === 0 ? zone[zoneFree]! > zone[zoneMin]! : watermarkOk(s, home, order, 0))) {
+    if (head >= 0 && order < faultMinOrder && (order === 0 ? zone[zoneFree]! - (cmaUsable ? 0 : zone[zoneFreeCma]!) > zone[zoneMin]! : watermarkOk(s, home, order, fastWatermarkFlags))) {
       const rec = head << pageShift;
       const next = mem[rec + pNext]!;
       pcp[list] = next;

@@ -1,4 +1,4 @@
-export { BuddyAllocator, type BlockInfo, type CompactOptions, type CompactingAlloc, type CompactionDeferState } from "./buddy-allocator.js";
+export { BuddyAllocator, type BlockInfo, type CompactOptions, type ContigPagesOptions, type CompactingAlloc, type CompactionDeferState } from "./buddy-allocator.js";
 export type { PageMover } from "./page-mover.js";
 export type { CompactionCounters } from "./compaction-counters.js";
 export { COMPACT_CLUSTER_MAX, type CompactResult, type CompactionRun } from "./compaction.js";
@@ -9,7 +9,7 @@ export { DEFAULT_COMPACTION_PROACTIVENESS } from "./proactive-compaction.js";
 export type { CpuPages } from "./cpu-pages.js";
 export { SharedBuddy, SHARED_BUDDY_VERSION, type SharedBuddyHandle, type SharedBuddyOptions } from "./shared-buddy.js";
 export type { AllocOptions } from "./misuse.js";
-export type { BuddyOptions, BuddyCounters } from "./state.js";
+export type { BuddyOptions, BuddyCounters, CmaOptions } from "./state.js";
 export type { BuddyInitialState, DescribedBlock, PerCpuLimits } from "./initial-state.js";
 export type { BuddyInfo, PageTypeInfo, FreeList } from "./statistics.js";
 export {

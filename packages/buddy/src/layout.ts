@@ -79,6 +79,7 @@ export const AF_NO_WATERMARKS = 4; // ALLOC_NO_WATERMARKS
 export const AF_WMARK_LOW = 8;
 export const AF_WMARK_HIGH = 16;
 export const AF_THISNODE = 32; // __GFP_THISNODE
+export const AF_CMA = 64; // ALLOC_CMA: a Movable request, which may use CMA pageblocks
 
 /** Flags word of a block head. */
 export function headFlags(node: number, state: number, mt: number, order: number): number {

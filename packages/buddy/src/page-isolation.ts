@@ -57,6 +57,25 @@ function refreeRange(s: BuddyState, start: number, end: number): void {
 }
 
 /**
+ * Gives the pageblocks of [start, end) (both multiples of the pageblock size) type `mt` and moves
+ * their free pages to `mt`'s lists (`set_pageblock_migratetype` + `move_freepages_block`). Returns
+ * the old types. O(pages of the range + merges).
+ *
+ * @example
+ * ```ts
+ * retypePageblocks(s, s.cmaStart, s.cmaEnd, MigrateType.Cma);   // cma_activate_area
+ * ```
+ */
+export function retypePageblocks(s: BuddyState, start: number, end: number, mt: number): Uint8Array {
+  const first = start >> s.pbOrder;
+  const last = end >> s.pbOrder;
+  const saved = s.pb.slice(first, last);
+  s.pb.fill(mt, first, last);
+  refreeRange(s, start, end);
+  return saved;
+}
+
+/**
  * `start_isolate_page_range` for the pageblocks covering [start, end) (both multiples of the
  * pageblock size): sets them Isolate and moves their free pages to the Isolate lists. Returns the
  * old types, for {@link undoIsolatePageblocks}. O(pages of the range).
@@ -67,12 +86,7 @@ function refreeRange(s: BuddyState, start: number, end: number): void {
  * ```
  */
 export function isolatePageblocks(s: BuddyState, start: number, end: number): Uint8Array {
-  const first = start >> s.pbOrder;
-  const last = end >> s.pbOrder;
-  const saved = s.pb.slice(first, last);
-  s.pb.fill(MigrateType.Isolate, first, last);
-  refreeRange(s, start, end);
-  return saved;
+  return retypePageblocks(s, start, end, MigrateType.Isolate);
 }
 
 /**

@@ -35,7 +35,7 @@ import { buddyinfo, type BuddyInfo } from "./statistics.js";
  * const shared = SharedBuddy.create(MemoryMap.uniform(64 * MiB), { cpus: 4, lock: "spin" });
  * ```
  */
-export interface SharedBuddyOptions extends Omit<BuddyOptions, "arena" | "faultInjection"> {
+export interface SharedBuddyOptions extends Omit<BuddyOptions, "arena" | "faultInjection" | "cma"> {
   /** The zone lock: a futex-style mutex (default; sleeps when contended) or a spinlock (never sleeps). */
   lock?: "mutex" | "spin";
 }
@@ -175,6 +175,7 @@ export class SharedBuddy {
     requireOptions(options, "shared buddy options");
     const o = options as SharedBuddyOptions & { arena?: unknown; faultInjection?: unknown };
     if (o.arena !== undefined) throw new MmkitError(ErrorCode.InvalidArgument, `a shared buddy makes its own shared arena; got an arena option (${describeValue(o.arena)})`);
+    if ((o as { cma?: unknown }).cma !== undefined) throw new MmkitError(ErrorCode.InvalidArgument, `a CMA area is not available in shared mode; got cma ${describeValue((o as { cma?: unknown }).cma)}`);
     if (o.faultInjection !== undefined) throw new MmkitError(ErrorCode.InvalidArgument, `fault injection is per-thread state and not available in shared mode; got ${describeValue(o.faultInjection)}`);
     if (options.lock !== undefined && options.lock !== "mutex" && options.lock !== "spin") {
       throw new MmkitError(ErrorCode.InvalidArgument, `lock must be "mutex" or "spin", got ${describeValue(options.lock)}`);

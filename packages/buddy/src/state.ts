@@ -3,6 +3,7 @@ import { MAX_CONFIGURABLE_ORDER, MAX_PAGE_ORDER, MIGRATE_PCPTYPES, MIGRATE_TYPES
 import { FaultInjector, type FaultInjectionOptions } from "./fault-injection.js";
 import type { BuddyInitialState } from "./initial-state.js";
 import { optional, requireOptions } from "./options.js";
+import { requireRamSpan } from "./ram-span.js";
 import {
   FA_INTS,
   FA_LISTS,
@@ -62,6 +63,29 @@ export interface BuddyOptions {
   faultInjection?: FaultInjectionOptions;
   /** Start from this described state (pageblock types, free and allocated blocks, watermarks, per-CPU limits) instead of all RAM free. */
   initialState?: BuddyInitialState;
+  /**
+   * A reserved contiguous area (CMA): `{ startPfn, count }` (both multiples of the pageblock size,
+   * RAM of one node without a hole) or a page count (rounded up to whole pageblocks, placed at the
+   * top of the highest RAM range that holds it, as the kernel places its default CMA area). Its
+   * pageblocks are `MigrateType.Cma`: only Movable allocations use them, and contiguous requests
+   * (`allocContigPages`) look there first.
+   */
+  cma?: CmaOptions | number;
+}
+
+/**
+ * Where a CMA area lies, as {@link BuddyOptions.cma} takes it.
+ *
+ * @example
+ * ```ts
+ * new BuddyAllocator(MemoryMap.uniform(64 * MiB), { cma: { startPfn: 8192, count: 4096 } });   // the top 16 MiB
+ * ```
+ */
+export interface CmaOptions {
+  /** First pfn of the area (a multiple of the pageblock size). */
+  startPfn: number;
+  /** Pages in the area (a multiple of the pageblock size). */
+  count: number;
 }
 
 /**
@@ -127,6 +151,38 @@ function requireBoolean(value: unknown, name: string, dflt: boolean): boolean {
   return value;
 }
 
+/** Pages of a CMA option: the count, rounded up to whole pageblocks for the size form. */
+function cmaPages(cma: CmaOptions | number, pbOrder: number): number {
+  const count = typeof cma === "number" ? cma : cma.count;
+  return Math.ceil(count / 2 ** pbOrder) * 2 ** pbOrder;
+}
+
+/**
+ * Validates the `cma` option and returns the area's first pfn. The explicit form must be pageblock
+ * aligned RAM of one node; the size form goes at the top of the highest RAM range (searched from
+ * the last) that holds it whole and aligned. O(RAM ranges).
+ */
+function placeCma(map: MemoryMap, cma: unknown, pbOrder: number): number {
+  const pb = 2 ** pbOrder;
+  if (typeof cma === "number") {
+    const count = requireInteger(cma, "cma", 1, 2 ** 40);
+    const pages = Math.ceil(count / pb) * pb;
+    for (let r = map.ranges.length - 1; r >= 0; r--) {
+      const range = map.ranges[r]!;
+      const end = Math.floor(range.endPfn / pb) * pb;
+      if (end - pages >= range.startPfn) return end - pages;
+    }
+    throw new MmkitError(ErrorCode.OutOfRange, `cma: no RAM range holds ${pages} pageblock-aligned pages (cma ${count} pages)`);
+  }
+  requireOptions(cma, "cma");
+  const { startPfn, count } = cma as CmaOptions;
+  requireRamSpan(map, startPfn, count, "cma.startPfn");
+  if (startPfn % pb !== 0 || count % pb !== 0) {
+    throw new MmkitError(ErrorCode.NotAligned, `cma must start and end on a pageblock boundary (multiples of ${pb} pages), got startPfn ${startPfn}, count ${count}`);
+  }
+  return startPfn;
+}
+
 /** Largest page count the 64-byte memmap supports (page index << 4 must stay an int32). */
 export const MAX_MEMMAP_PAGES = 2 ** 27;
 
@@ -163,6 +219,10 @@ export class BuddyState {
   readonly zone: Int32Array;
   readonly pcp: Int32Array;
   readonly pb: Uint8Array;
+
+  /** The CMA area as page indices [cmaStart, cmaEnd), or -1, -1 without one. */
+  readonly cmaStart: number;
+  readonly cmaEnd: number;
 
   fault: FaultInjector | null = null;
   faultArmed = false;
@@ -227,6 +287,9 @@ export class BuddyState {
         ? minFreeKbytes(Math.floor((totalManaged * this.pageSize) / 1024))
         : requireInteger(options.minFreeKbytes, "minFreeKbytes", 0, 2 ** 40);
     const faultOptions = options.faultInjection === undefined ? null : new FaultInjector(options.faultInjection);
+    const cma = options.cma === undefined ? null : placeCma(map, options.cma, this.pbOrder);
+    this.cmaStart = cma === null ? -1 : cma - this.base;
+    this.cmaEnd = cma === null ? -1 : this.cmaStart + cmaPages(options.cma!, this.pbOrder);
 
     // Everything is validated; allocate the metadata.
     const arena = options.arena === undefined ? new MetadataArena() : options.arena;

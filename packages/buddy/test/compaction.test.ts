@@ -267,3 +267,34 @@ describe("proactive compaction (kcompactd's rule)", () => {
     expectMisuse(b, () => b.proactiveCompact(null as never), "ERR_INVALID_ARGUMENT", "page mover");
   });
 });
+
+describe("Reclaimable pages the owner agrees to move", () => {
+  test("are left alone by default and moved with { reclaimable: true }, keeping their migratetype", () => {
+    const b = small({ pageblockOrder: 2 });
+    const owner = new Owner();
+    // Pfns 0..7 Reclaimable (two Reclaimable pageblocks), the odd ones held and owned; 16..63 Movable, every odd one held (not owned).
+    const reclaimable: number[] = [];
+    for (let i = 0; i < 8; i++) reclaimable.push(b.allocPages(0, { migratetype: MigrateType.Reclaimable }));
+    expect(reclaimable).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const p of reclaimable) {
+      if (p % 2 === 0) b.freePages(p, 0);
+      else owner.add(p, 0, p);
+    }
+    const movable: number[] = [];
+    for (let i = 0; i < 48; i++) movable.push(b.allocPages(0, { migratetype: MigrateType.Movable }));
+    for (const p of movable) if (p % 2 === 0) b.freePages(p, 0);
+    expect(b.compact(owner)[0]).toMatchObject({ migrated: 0, isolated: 0 });
+    expect(owner.moves).toEqual([]);
+    expect(b.compact(owner, { reclaimable: true })[0]).toMatchObject({ result: "complete", migrated: 4, failed: 0, isolated: 8 });
+    expect(owner.moves).toEqual([
+      [1, 60, 0],
+      [3, 62, 0],
+      [5, 56, 0],
+      [7, 58, 0],
+    ]);
+    for (const p of [56, 58, 60, 62]) expect(b.blockOf(p)).toMatchObject({ pfn: p, order: 0, state: "allocated", migratetype: MigrateType.Reclaimable });
+    expect(b.blockOf(0)).toMatchObject({ pfn: 0, order: 4, state: "free", migratetype: MigrateType.Reclaimable });
+    b.check();
+    expectMisuse(b, () => b.compact(owner, { reclaimable: 1 as never }), "ERR_INVALID_ARGUMENT", "reclaimable must be a boolean, got 1");
+  });
+});

@@ -4,7 +4,7 @@ import { BuddyAllocator, MigrateType } from "@mmkit/buddy";
 import { Owner, ownerAgrees } from "./compaction-owner.ts";
 import { pageMap } from "./helpers.ts";
 
-// Two nodes and a hole: node 0 [0,40) + [48,100), node 1 [100,160); pageblocks of 8 pages.
+// Two nodes and a hole: node 0 [0,40) + [48,100), node 1 [100,160) with a CMA area [120, 136); pageblocks of 8 pages.
 const RANGES: [number, number, number][] = [
   [0, 40, 0],
   [48, 100, 0],
@@ -18,7 +18,8 @@ type Op =
   | { kind: "contig"; start: number; count: number }
   | { kind: "contigFree"; pick: number; from: number; count: number }
   | { kind: "misbehave"; start: number; count: number; lie: boolean }
-  | { kind: "compact"; node: number };
+  | { kind: "contigPages"; count: number; align: number; node: number }
+  | { kind: "compact"; node: number; reclaimable: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant("alloc" as const), order: fc.nat(2), mt: fc.constantFrom(0, 1, 1, 1, 2), node: fc.nat(1), cpu: fc.boolean() }) },
@@ -27,7 +28,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("contig" as const), start: fc.nat(159), count: fc.integer({ min: 1, max: 24 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("contigFree" as const), pick: fc.nat(), from: fc.nat(), count: fc.integer({ min: 1, max: 24 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("misbehave" as const), start: fc.nat(159), count: fc.integer({ min: 1, max: 24 }), lie: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("compact" as const), node: fc.nat(1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("contigPages" as const), count: fc.integer({ min: 1, max: 16 }), align: fc.constantFrom(1, 2, 4, 8, 16), node: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("compact" as const), node: fc.nat(1), reclaimable: fc.boolean() }) },
 );
 
 /** Is [start, start + count) RAM of one node (what allocContigRange accepts)? */
@@ -39,12 +41,15 @@ function validSpan(start: number, count: number): boolean {
   return false;
 }
 
-const totals = { taken: 0, refused: { unmovable: 0, pinned: 0, other: 0 }, moved: 0, errors: 0, partialFrees: 0 };
+const CMA = { startPfn: 120, count: 16 };
+const inCma = (p: number) => p >= CMA.startPfn && p < CMA.startPfn + CMA.count;
+
+const totals = { searched: 0, fromCma: 0, taken: 0, refused: { unmovable: 0, pinned: 0, other: 0 }, moved: 0, errors: 0, partialFrees: 0 };
 
 test("model: random movable/unmovable churn with contiguous ranges taken and freed at random; nothing lost or doubled", () => {
   fc.assert(
     fc.property(fc.array(opArb, { minLength: 40, maxLength: 140, size: "max" }), (ops) => {
-      const b = new BuddyAllocator(pageMap(RANGES), { maxOrder: 4, pageblockOrder: 3, minFreeKbytes: 0, cpus: 2 });
+      const b = new BuddyAllocator(pageMap(RANGES), { maxOrder: 4, pageblockOrder: 3, minFreeKbytes: 0, cpus: 2, cma: CMA });
       const owner = new Owner();
       const others = new Map<number, number>();
       // Reclaimable blocks among `others`: this owner does not hold them, so they may not move.
@@ -61,6 +66,8 @@ test("model: random movable/unmovable churn with contiguous ranges taken and fre
             for (let p = pfn; p < pfn + 2 ** op.order; p++) expect(contig.has(p) || owner.pages.has(p) || others.has(p)).toBe(false);
             if (op.mt === MigrateType.Movable) owner.add(pfn, op.order, tag++);
             else {
+              // Only Movable requests use the CMA area.
+              expect(inCma(pfn)).toBe(false);
               others.set(pfn, op.order);
               if (op.mt === MigrateType.Reclaimable) reclaimable.add(pfn);
               otherPages += 2 ** op.order;
@@ -142,20 +149,37 @@ test("model: random movable/unmovable churn with contiguous ranges taken and fre
           totals.partialFrees++;
           // Freeing it again is a typed error that changes nothing.
           expect(() => b.freeContigRange(start, count)).toThrow(/was not taken by allocContigRange/);
+        } else if (op.kind === "contigPages") {
+          const got = b.allocContigPages(op.count, owner, { alignPages: op.align, node: op.node });
+          if (got >= 0) {
+            expect(got % op.align).toBe(0);
+            expect(validSpan(got, op.count)).toBe(true);
+            for (let p = got; p < got + op.count; p++) {
+              expect(contig.has(p)).toBe(false);
+              contig.add(p);
+            }
+            totals.searched++;
+            if (inCma(got)) totals.fromCma++;
+          } else expect(b.lastContigFailure).not.toBeNull();
         } else {
-          b.compact(owner, { node: op.node === 0 ? 0 : 1 });
+          b.compact(owner, { node: op.node === 0 ? 0 : 1, reclaimable: op.reclaimable });
         }
         b.check();
         ownerAgrees(b, owner, otherPages + contig.size);
         for (const [pfn, order] of others) expect(b.blockOf(pfn)).toMatchObject({ pfn, order, state: "allocated" });
         for (const p of contig) expect(b.blockOf(p)).toMatchObject({ state: "allocated", migratetype: MigrateType.Unmovable });
-        // The isolation never outlives a call.
-        for (const info of b.pagetypeinfo()) expect(info.pageblocks[MigrateType.Isolate]).toBe(0);
+        // The isolation never outlives a call, and the CMA area stays CMA.
+        expect(b.pagetypeinfo().map((info) => [info.pageblocks[MigrateType.Isolate], info.pageblocks[MigrateType.Cma]])).toEqual([
+          [0, 0],
+          [0, 2],
+        ]);
       }
     }),
     { numRuns: 40, seed: 16 },
   );
   expect(totals.taken).toBeGreaterThan(0);
+  expect(totals.searched).toBeGreaterThan(0);
+  expect(totals.fromCma).toBeGreaterThan(0);
   expect(totals.moved).toBeGreaterThan(0);
   expect(totals.refused.unmovable).toBeGreaterThan(0);
   expect(totals.refused.pinned).toBeGreaterThan(0);

@@ -249,3 +249,173 @@ describe("bad input is a typed error and changes nothing", () => {
     expectMisuse(b, () => b.freeContigRange(4, 4), "ERR_NOT_ALLOCATED", "(it is free)");
   });
 });
+
+describe("a CMA area", () => {
+  test("its pageblocks are CMA, its free pages on the CMA lists; only Movable requests use it, after the Movable lists", () => {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
+    expect(lists(b)).toEqual(["n0 o4 M: 0,16,32", "n0 o4 C: 48"]);
+    expect(b.pagetypeinfo()[0]!.pageblocks).toEqual([0, 12, 0, 4, 0]);
+    expect(b.formatPagetypeinfo().split("\n")).toContain("Node    0, zone   Normal, type          CMA      0      0      0      0      1");
+    expect(b.freePageCount()).toBe(64);
+    const unmovable: number[] = [];
+    for (let p = b.allocPages(0, { migratetype: MigrateType.Unmovable }); p >= 0; p = b.allocPages(0, { migratetype: MigrateType.Unmovable })) unmovable.push(p);
+    // 48 pages, all below the area; the 16 free CMA pages do not count for an Unmovable request's watermark.
+    expect(unmovable.length).toBe(48);
+    expect(Math.max(...unmovable)).toBe(47);
+    expect(b.freePageCount()).toBe(16);
+    expect(b.allocPages(0, { migratetype: MigrateType.Reclaimable })).toBe(-1);
+    const movable: number[] = [];
+    for (let p = b.allocPages(0, { migratetype: MigrateType.Movable }); p >= 0; p = b.allocPages(0, { migratetype: MigrateType.Movable })) movable.push(p);
+    expect(movable).toEqual(Array.from({ length: 16 }, (_, i) => 48 + i));
+    expect(b.pagetypeinfo()[0]!.pageblocks).toEqual([12, 0, 0, 4, 0]);
+    b.check();
+  });
+
+  test("once free CMA pages are more than half the free pages, Movable requests alternate between CMA and Movable (the kernel's balancing)", () => {
+    const b = small({ pageblockOrder: 2, cma: 16 });
+    const got: number[] = [];
+    for (let i = 0; i < 40; i++) got.push(b.allocPages(0, { migratetype: MigrateType.Movable }));
+    expect(got.slice(30)).toEqual([30, 31, 32, 48, 33, 49, 34, 50, 35, 51]);
+    b.check();
+  });
+
+  test("a CMA page freed through a CPU front goes on the Movable per-CPU list and drains back to the CMA lists", () => {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 }, cpus: 1, pcpHigh: 100 });
+    // Movable requests take CMA pages once free CMA pages are more than half of the free pages.
+    let p = 0;
+    while (p < 48) p = b.allocPages(0, { migratetype: MigrateType.Movable });
+    expect(p).toBe(48);
+    b.cpu(0).freePages(48, 0);
+    expect(b.blockOf(48)).toMatchObject({ state: "per-cpu", migratetype: MigrateType.Movable });
+    b.check();
+    b.drainAll();
+    expect(b.blockOf(48)).toMatchObject({ pfn: 48, order: 4, state: "free", migratetype: MigrateType.Cma });
+    b.check();
+  });
+
+  test("the size form rounds up to whole pageblocks and goes at the top of the highest RAM range that holds it", () => {
+    expect(small({ pageblockOrder: 2, cma: 5 }).pagetypeinfo()[0]!.pageblocks).toEqual([0, 14, 0, 2, 0]);
+    expect(small({ pageblockOrder: 2, cma: 5 }).pageblockMigratetype(56)).toBe(MigrateType.Cma);
+    const split = small({ pageblockOrder: 2, cma: 16 }, [
+      [0, 40, 0],
+      [48, 58, 0],
+    ]);
+    // [48, 58) holds only 8 aligned pages: the area goes at the top of [0, 40).
+    expect([23, 24, 39].map((p) => split.pageblockMigratetype(p))).toEqual([MigrateType.Movable, MigrateType.Cma, MigrateType.Cma]);
+    split.check();
+  });
+
+  test.each([
+    [{ startPfn: 2, count: 4 }, "ERR_NOT_ALIGNED", "cma must start and end on a pageblock boundary (multiples of 4 pages), got startPfn 2, count 4"],
+    [{ startPfn: 4, count: 6 }, "ERR_NOT_ALIGNED", "count 6"],
+    [{ startPfn: 60, count: 8 }, "ERR_NOT_RAM", "crosses a hole or the end of RAM at pfn 64"],
+    [{ startPfn: 1.5, count: 8 }, "ERR_INVALID_ARGUMENT", "cma.startPfn must be an integer, got 1.5"],
+    [{ startPfn: 0, count: 0 }, "ERR_OUT_OF_RANGE", "cma.count must be at least 1 page, got 0"],
+    [0, "ERR_OUT_OF_RANGE", "cma"],
+    [1000, "ERR_OUT_OF_RANGE", "no RAM range holds 1000 pageblock-aligned pages"],
+    ["16", "ERR_INVALID_ARGUMENT", "cma must be an object"],
+    [null, "ERR_INVALID_ARGUMENT", "cma must be an object"],
+  ] as const)("cma %j is refused: %s", (cma, code, text) => {
+    expect(codeOf(() => small({ pageblockOrder: 2, cma: cma as never }))).toContain(`${code}: `);
+    expect(codeOf(() => small({ pageblockOrder: 2, cma: cma as never }))).toContain(text);
+  });
+
+  test("across nodes is refused", () => {
+    expect(codeOf(() => small({ pageblockOrder: 2, cma: { startPfn: 24, count: 16 } }, [
+      [0, 32, 0],
+      [32, 64, 1],
+    ]))).toBe("ERR_INVALID_ARGUMENT: the range of 16 pages at pfn 24 crosses from node 0 to node 1 at pfn 32; it must lie on one node");
+  });
+
+  test("a contiguous range inside the area is taken and the area stays CMA", () => {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
+    const owner = new Owner();
+    for (let i = 0; i < 52; i++) {
+      const p = b.allocPages(0, { migratetype: MigrateType.Movable });
+      owner.add(p, 0, i);
+    }
+    // Pages 48..55 of the area are owned Movable pages (balancing put them there); [48, 56) moves them out.
+    for (const p of [0, 2, 4, 6, 8, 10, 12, 14]) {
+      b.freePages(p, 0);
+      owner.pages.delete(p);
+    }
+    expect([...owner.pages.keys()].filter((p) => p >= 48 && p < 56)).toEqual([48, 49, 50, 51, 52, 53, 54, 55]);
+    expect(b.allocContigRange(48, 8, owner)).toBe(48);
+    expect(owner.moves.map(([from]) => from)).toEqual([48, 49, 50, 51, 52, 53, 54, 55]);
+    expect(owner.moves.every(([, to]) => to < 48 || to >= 56)).toBe(true);
+    expect([48, 52, 56, 60].map((p) => b.pageblockMigratetype(p))).toEqual([MigrateType.Cma, MigrateType.Cma, MigrateType.Cma, MigrateType.Cma]);
+    b.check();
+    ownerAgrees(b, owner, 8);
+  });
+});
+
+describe("allocContigPages (alloc_contig_pages)", () => {
+  /** 40 owned Movable pages on a machine with a 16-page CMA area at the top: 0..32 and 48..51 of it used. */
+  function withCma() {
+    const b = small({ pageblockOrder: 2, cma: 16 });
+    const owner = new Owner();
+    for (let i = 0; i < 40; i++) owner.add(b.allocPages(0, { migratetype: MigrateType.Movable }), 0, i);
+    return { b, owner };
+  }
+
+  test("is served from the CMA area first, aligned to the request by default", () => {
+    const { b, owner } = withCma();
+    expect(b.allocContigPages(8, owner)).toBe(48);
+    expect(owner.moves).toEqual([
+      [48, 36, 0],
+      [49, 37, 0],
+      [50, 38, 0],
+      [51, 39, 0],
+    ]);
+    expect(b.lastContigFailure).toBeNull();
+    expect(b.allocContigPages(8, owner, { alignPages: 4 })).toBe(56);
+    expect(lists(b)).toEqual(["n0 o3 M: 40"]);
+    expect(b.compactionCounters()).toMatchObject({ contigAllocSuccess: 2, pgmigrateSuccess: 4 });
+    b.check();
+    ownerAgrees(b, owner, 16);
+  });
+
+  test("skips candidates holding an Unmovable page, tries the next aligned one, and says no-range when none qualifies", () => {
+    const b = small({ pageblockOrder: 2 });
+    const owner = new Owner();
+    expect(b.allocPages(0, { migratetype: MigrateType.Unmovable })).toBe(0);
+    // [0, 16) holds pfn 0; [16, 32), [32, 48), [48, 64) are free.
+    expect(b.allocContigPages(16, owner, { alignPages: 16 })).toBe(16);
+    expect(b.allocContigPages(16, owner, { alignPages: 16 })).toBe(32);
+    expect(b.allocContigPages(16, owner, { alignPages: 16 })).toBe(48);
+    expect(b.allocContigPages(16, owner, { alignPages: 16 })).toBe(-1);
+    expect(b.lastContigFailure).toEqual({ reason: "no-range", pfn: -1, order: -1 });
+    // At a finer alignment the search goes past pfn 0 to the next multiple of 4.
+    expect(b.allocContigPages(12, owner, { alignPages: 4 })).toBe(4);
+    expect(b.compactionCounters()).toMatchObject({ contigAllocSuccess: 4, contigAllocFail: 1 });
+    b.check();
+  });
+
+  test("searches the given node first, then the others nearest first unless thisNode", () => {
+    const b = small({ pageblockOrder: 2 }, [
+      [0, 32, 0],
+      [32, 64, 1],
+    ]);
+    const owner = new Owner();
+    expect(b.allocContigPages(16, owner, { node: 1 })).toBe(32);
+    expect(b.allocContigPages(16, owner, { node: 1 })).toBe(48);
+    expect(b.allocContigPages(16, owner, { node: 1, thisNode: true })).toBe(-1);
+    expect(b.allocContigPages(16, owner, { node: 1 })).toBe(0);
+    b.check();
+  });
+
+  test.each([
+    ["count 0", (b: ReturnType<typeof small>) => b.allocContigPages(0, new Owner()), "ERR_OUT_OF_RANGE", "count"],
+    ["a fractional count", (b: ReturnType<typeof small>) => b.allocContigPages(2.5, new Owner()), "ERR_INVALID_ARGUMENT", "count"],
+    ["alignPages 3", (b: ReturnType<typeof small>) => b.allocContigPages(4, new Owner(), { alignPages: 3 }), "ERR_OUT_OF_RANGE", "alignPages must be a power of two, got 3"],
+    ["alignPages 0", (b: ReturnType<typeof small>) => b.allocContigPages(4, new Owner(), { alignPages: 0 }), "ERR_OUT_OF_RANGE", "alignPages"],
+    ["an unknown node", (b: ReturnType<typeof small>) => b.allocContigPages(4, new Owner(), { node: 7 }), "ERR_OUT_OF_RANGE", "node 7 is not a node"],
+    ["thisNode not a boolean", (b: ReturnType<typeof small>) => b.allocContigPages(4, new Owner(), { thisNode: 1 as never }), "ERR_INVALID_ARGUMENT", "thisNode must be a boolean, got 1"],
+    ["options not an object", (b: ReturnType<typeof small>) => b.allocContigPages(4, new Owner(), 5 as never), "ERR_INVALID_ARGUMENT", "allocContigPages options must be an object"],
+    ["no mover", (b: ReturnType<typeof small>) => b.allocContigPages(4, null as never), "ERR_INVALID_ARGUMENT", "a page mover must be an object"],
+  ])("%s is a typed error that changes nothing", (_, fn, code, text) => {
+    const b = small({ pageblockOrder: 2 });
+    b.allocPages(0, { migratetype: MigrateType.Unmovable });
+    expectMisuse(b, () => fn(b), code, text);
+  });
+});

@@ -23,7 +23,15 @@ export interface SharedPageFace {
   freePages(pfn: number, order: number): void;
 }
 
-/** Options of {@link SharedFrontConfig}: the fronts' bounds, as the kernel's pcp `high` and `batch`. */
+/**
+ * The bounds of a {@link SharedPotadFront}, as the kernel's pcp `high` and `batch` (from the
+ * `frontHigh` and `frontBatch` options of `SharedPotad.create`).
+ *
+ * @example
+ * ```ts
+ * const config: SharedFrontConfig = { high: 64, batch: 16 };
+ * ```
+ */
 export interface SharedFrontConfig {
   /** Blocks one front (one space, one front order) holds before `batch` of them are merged; 0: no fronts. */
   high: number;
@@ -64,7 +72,11 @@ export class SharedPotadFront {
   readonly #slot: number;
   #live = true;
 
-  /** Internal: made by `SharedPotad.claimCpu`. */
+  /**
+   * Made by `SharedPotad.claimCpu`.
+   *
+   * @internal
+   */
   constructor(c: SharedCore, cpu: number, lock: SharedLock, config: SharedFrontConfig) {
     this.#c = c;
     this.#cpu = cpu;
@@ -278,6 +290,8 @@ export class SharedPotadFront {
     const s = requireSharedSpace(sp, space);
     requirePowerOfTwo(pageSize, "pageSize", sp.granule[s]!, 2 ** 52);
     const shift = floorLog2(pageSize) - floorLog2(sp.granule[s]!);
+    const base = sp.base[s]!;
+    const end = base + sp.size[s]!;
     return {
       allocPages: (order: number): number => {
         if (typeof order !== "number" || (order >>> 0) !== order || order + shift > sp.maxOrder[s]!) requireInteger(order, "order", 0, sp.maxOrder[s]! - shift);
@@ -288,13 +302,17 @@ export class SharedPotadFront {
         if (typeof pfn !== "number" || !Number.isSafeInteger(pfn) || pfn < 0) throw new MmkitError(ErrorCode.InvalidArgument, `pfn must be a non-negative integer, got ${describeValue(pfn)}`);
         if (typeof order !== "number" || (order >>> 0) !== order || order + shift > sp.maxOrder[s]!) requireInteger(order, "order", 0, sp.maxOrder[s]! - shift);
         const address = pfn * pageSize;
-        if (spaceOf(sp, address) !== s) throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} is not a page of space ${s}`);
+        if (!(address >= base && address < end)) throw new MmkitError(ErrorCode.OutOfRange, `pfn ${pfn} is not a page of space ${s}`);
         this.free(address, pageSize * POW2[order]!);
       },
     };
   }
 
-  /** Internal: makes every later call throw `ERR_DETACHED` (the instance was detached). */
+  /**
+   * Makes every later call throw `ERR_DETACHED` (the instance was detached).
+   *
+   * @internal
+   */
   kill(): void {
     this.#live = false;
   }

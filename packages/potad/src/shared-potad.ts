@@ -96,13 +96,17 @@ export interface SharedPotadCounters {
   fastAllocs: number;
   /** Frees pushed on a front without the lock. */
   fastFrees: number;
+  /** Blocks split in two to serve a smaller order. */
   splits: number;
+  /** Buddies merged into a larger block. */
   merges: number;
-  /** Front refills, and the blocks they moved onto fronts. */
+  /** Front refills (one zone-lock acquisition each). */
   refills: number;
+  /** Blocks the refills moved onto fronts. */
   refilled: number;
-  /** Merges of a full front, and the blocks they merged (drains included). */
+  /** Merges of a front that reached `frontHigh`. */
   flushes: number;
+  /** Blocks merged from fronts into the free lists (drains included). */
   flushed: number;
   /** Allocations that found nothing (returned -1). */
   failures: number;

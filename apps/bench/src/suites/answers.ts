@@ -83,13 +83,12 @@ function q7Sentence(c: Map<string, ContiguousSummary>, bytes: number, seeds: num
   const potad = c.get(Q7_NAMES.potad)!;
   const compacting = c.get(Q7_NAMES.compaction)!;
   const order11 = c.get(Q7_NAMES.order11)!;
-  const neither = c.get(Q7_NAMES.neither)!;
   const perRequest = (s: ContiguousSummary): string => `${s.migratedPerRequest === 0 ? "no page migrated" : `${s.migratedPerRequest.toFixed(1)} pages migrated`} and ${ns(s.nsPerRequest)} per request`;
   return (
     `On ${seeds} seeds of a ${bytes / MiB} MiB machine filled with orders 0-3 (1 in 8 allocations slab, the rest anon) and then freed but for 1/1024 of each kind, ${potad.attempts / seeds} requests a seed for 8 MiB at 1 MiB: ` +
     `POTAD's halving fallback served ${served(potad, seeds)}, ${perRequest(potad)} (POTAD has no migration, so none was built for it); ` +
     `the buddy allocator with direct compaction (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
-    `with neither, ${served(order11, seeds)} at max order 11 and ${served(neither, seeds)} at the default max order 10 (its largest block is 4 MiB). ` +
+    `with neither, ${served(order11, seeds)} at max order 11, and none at the default max order 10 (its largest block is 4 MiB). ` +
     `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks.`
   );
 }
@@ -121,18 +120,22 @@ const suite: Suite = {
     const total = 8;
     ctx.progress("answers", 0, total);
 
-    // Q1: CPU per operation beside metadata per page.
-    const order0 = timePageChurn(ctx, [classic, memdesc, memdesc8], p, false);
+    // Q1: CPU per operation beside metadata per page. The memdesc system's memdescs come from slab
+    // caches; the same system with counted memdescs (no memory, no slab) shows what that costs.
+    const counted: SystemDefinition = { ...memdesc, name: "memdesc, counted memdescs", description: "memdesc with each memdesc a counted handle (no slab caches)", memdescsFromSlab: false };
+    const order0 = timePageChurn(ctx, [classic, memdesc, memdesc8, counted], p, false);
     const mixed = timePageChurn(ctx, pair, p, true);
     const state = recordSystemState(ctx, pair, p);
     const c0 = order0.get("classic")!;
     const m0 = order0.get("memdesc")!;
     const e0 = order0.get("potad+memdesc8")!;
+    const k0 = order0.get(counted.name)!;
     const cm = mixed.get("classic")!;
     const mm = mixed.get("memdesc")!;
     const cMeta = state.get("classic")!;
     const mMeta = state.get("memdesc")!;
     const cost = m0.nsPerOp / c0.nsPerOp;
+    const md = mMeta.memdescs!;
     answer(
       ctx,
       1,
@@ -142,6 +145,9 @@ const suite: Suite = {
       `memdesc takes ${ns(m0.nsPerOp)} per order-0 alloc+free against classic's ${ns(c0.nsPerOp)} (${x(cost)}; mixed orders 0-3: ${ns(mm.nsPerOp)} vs ${ns(cm.nsPerOp)}, ${x(mm.nsPerOp / cm.nsPerOp)}), ` +
         `and keeps ${mMeta.perPage.toFixed(1)} B of metadata per 4 KiB page against ${cMeta.perPage.toFixed(1)} B (${(100 * (1 - mMeta.perPage / cMeta.perPage)).toFixed(0)}% less; ` +
         `classic: ${(cMeta.byComponent.allocator! / (p.bytes / 4096)).toFixed(1)} B buddy struct page + ${(cMeta.byComponent.descriptors! / (p.bytes / 4096)).toFixed(1)} B memmap). ` +
+        `memdesc's memdescs are real objects from slab caches (seed 001: folio_cache, slab descriptors from the slab cache, kept in their own page; recursion depth ${md.maxDepth} seen): ` +
+        `${md.bytesPerPage.toFixed(1)} B of slab memory per live page beside the 64-byte struct page, counted in its metadata above; ` +
+        `with each memdesc a counted handle instead the same system takes ${ns(k0.nsPerOp)} (${x(k0.nsPerOp / c0.nsPerOp)} classic), so the slab caches add ${ns(m0.nsPerOp - k0.nsPerOp)} (${(100 * (m0.nsPerOp / k0.nsPerOp - 1)).toFixed(0)}%). ` +
         (e0.nsPerOp < m0.nsPerOp / 2
           ? `Most of the CPU cost is the maple tree's store and erase: POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`
           : `The maple tree is not the main cost: POTAD with an 8-byte memdesc array takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`) +

@@ -19,6 +19,8 @@ const classicOrder11 = (): SystemDefinition => ({ ...systemNamed("classic")!, na
  * Q7's contenders, in the order the answer names them. POTAD is `potad+memdesc8`: the descriptor
  * table does not change where POTAD puts blocks (memdesc serves the same requests; a test checks
  * it), and it fills a machine about twice as fast as the maple tree. POTAD has no migration.
+ * The buddy at its default max order (10, 4 MiB) is not run: it has no 8 MiB block, so it serves
+ * none by construction (the `systems` suite shows it, and a test checks it).
  *
  * @example
  * ```ts
@@ -30,7 +32,6 @@ export function q7Contenders(): ContiguousContender[] {
     { name: Q7_NAMES.potad, def: systemNamed("potad+memdesc8")!, build: {} },
     { name: Q7_NAMES.compaction, def: classicOrder11(), build: { contiguous: "compaction" } },
     { name: Q7_NAMES.order11, def: classicOrder11(), build: {} },
-    { name: Q7_NAMES.neither, def: systemNamed("classic")!, build: {} },
   ];
 }
 
@@ -39,7 +40,6 @@ export const Q7_NAMES = {
   potad: "POTAD (halving fallback)",
   compaction: "buddy, direct compaction (max order 11)",
   order11: "buddy, neither (max order 11)",
-  neither: "buddy, neither (classic, max order 10)",
 } as const;
 
 /** Q7's machine and seeds: 512 MiB (64 requests) over 3 seeds; quick: 256 MiB (32) over 2. */

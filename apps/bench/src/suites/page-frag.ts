@@ -1,11 +1,10 @@
-import type { Worker } from "node:worker_threads";
 import { MigrateType, SharedBuddy } from "@mmkit/buddy";
 import { SharedFragmentTable } from "@mmkit/frag-cache";
 import { MemoryMap, MiB } from "@mmkit/physmem";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
 import { PAGE_FRAG_STATS, statsOffset, type PageFragConfig, type PageFragWorkerData } from "../workers/page-frag-protocol.js";
-import { ringInts } from "../workers/rings.js";
+import { ringInts, ringSleeps } from "../workers/rings.js";
 import { PAGE_FRAG_RING, pageFragMixes } from "../workloads/page-frag.js";
 import { imixSizes } from "./fragments.js";
 
@@ -83,50 +82,23 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       contenders.push({ name, mix: m, config, buddy, ...(table !== undefined ? { table } : {}) });
     }
   });
-  const control = new Int32Array(new SharedArrayBuffer(64));
+  const control = crewControl();
   const stats = new Float64Array(new SharedArrayBuffer(statsOffset(contenders.length, 0) * 8));
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  for (const role of [0, 1] as const) {
-    const data: PageFragWorkerData = { role, control, stats, configs: contenders.map((c) => c.config) };
-    const worker = startTsWorker(new URL("../workers/page-frag-worker.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: unknown) => {
-      if (typeof m === "string") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`page-frag suite: worker ${role} exited with ${code}`))));
-      }),
-    );
-  }
-  const command = (config: number, n: number): number => {
-    Atomics.store(control, 3, 0);
-    control[1] = config;
-    control[2] = n;
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    if (config < 0) return 0; // exit: the workers answer by exiting
-    for (let done = Atomics.load(control, 3); done < 2; done = Atomics.load(control, 3)) {
-      Atomics.wait(control, 3, done, 1000);
-      // A worker that died without answering (its error event cannot arrive while this thread waits).
-      if (performance.now() - started > 60_000) throw new Error(`page-frag suite: a worker did not finish configuration ${config} in a minute`);
-    }
-    const ms = performance.now() - started;
-    if (Atomics.load(control, 4) !== 0) throw new Error("page-frag suite: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
+  const data = ([0, 1] as const).map((role): PageFragWorkerData => ({ role, control, stats, configs: contenders.map((c) => c.config) }));
+  const crew = startWorkerCrew("page-frag suite", new URL("../workers/page-frag-worker.ts", import.meta.url), data, control);
+  // Both workers answer every command (the consumer at once in a one-thread configuration).
+  const command = (config: number, n: number): number => crew.run(config, [n], 2);
   // Counters at the start and the end of the timed rounds.
   let before = new Float64Array(0);
   let after = new Float64Array(0);
+  let sleepsBefore: { producer: number; consumer: number }[] = [];
+  let sleepsAfter: { producer: number; consumer: number }[] = [];
   const samples = contenders.map(() => [] as number[]);
   try {
     // Warm-up: every contender twice (workers attach and compile, caches take their first blocks).
     for (let w = 0; w < 2; w++) for (let c = 0; c < contenders.length; c++) command(c, fragments);
     before = stats.slice();
+    sleepsBefore = contenders.map((k) => (k.config.ring === undefined ? { producer: 0, consumer: 0 } : ringSleeps(k.config.ring)));
     const total = rounds * contenders.length;
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < contenders.length; k++) {
@@ -137,10 +109,9 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       }
     }
     after = stats.slice();
+    sleepsAfter = contenders.map((k) => (k.config.ring === undefined ? { producer: 0, consumer: 0 } : ringSleeps(k.config.ring)));
   } finally {
-    command(-1, 0);
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`page-frag suite: ${reports.join("; ")}`);
+    await crew.close();
   }
   const delta = (c: number, role: number, name: (typeof PAGE_FRAG_STATS)[number]): number => {
     const i = statsOffset(c, role) + PAGE_FRAG_STATS.indexOf(name);
@@ -160,6 +131,11 @@ export async function measurePageFrag(ctx: SuiteContext, { rounds, fragments }: 
       const spread = (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / ns;
       ctx.record({ system: k.name, workload, metric: "ns/fragment", value: ns, unit: "ns", spread, ratio: ns / floorNs, ratioTo: PAGE_FRAG_FLOOR });
       ctx.record({ system: k.name, workload, metric: "fragments/s", value: 1e9 / ns, unit: "fragments/s", spread, ratio: floorNs / ns, ratioTo: PAGE_FRAG_FLOOR, note: "median over rounds" });
+      if (k.config.ring !== undefined) {
+        const full = sleepsAfter[c]!.producer - sleepsBefore[c]!.producer;
+        const empty = sleepsAfter[c]!.consumer - sleepsBefore[c]!.consumer;
+        ctx.record({ system: k.name, workload, metric: "producer sleeps (ring full)", value: full, unit: "count", note: `${counted}; the consumer slept ${empty} times on an empty ring` });
+      }
       if (k.mix === -1) continue;
       const producedTotal = delta(c, 0, "fragmentsAllocated");
       ctx.record({ system: k.name, workload, metric: "fragments produced", value: producedTotal, unit: "count", note: counted });

@@ -3,7 +3,7 @@ import { churnFloor, churnSlots, flatLookupFloor } from "../floors/index.js";
 import type { Suite, SuiteContext, TimingResult } from "../harness/types.js";
 import { buildSystem, type BuildOptions } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
-import { cacheBytes, fragmentation, freeBlocksPerOrder, highOrderSuccess, metadataFigures } from "../systems/metrics.js";
+import { cacheBytes, fragmentation, freeBlocksPerOrder, highOrderSuccess, memdescFigures, metadataFigures, type MemdescPageFigures } from "../systems/metrics.js";
 import { selectedSystems } from "../systems/selection.js";
 import { recordTraceReplay as recordStreamedReplay, replayProfile } from "./trace-replay-run.js";
 import { randomIndices } from "../workloads/random.js";
@@ -77,20 +77,25 @@ export function recordLinesPerOp(ctx: SuiteContext, defs: readonly SystemDefinit
 }
 
 /** Metadata, buddyinfo-style free blocks, fragmentation and high-order success after a mixed-order churn. */
-export function recordSystemState(ctx: SuiteContext, defs: readonly SystemDefinition[], p: Profile): Map<string, { perPage: number; byComponent: Record<string, number> }> {
+export function recordSystemState(ctx: SuiteContext, defs: readonly SystemDefinition[], p: Profile): Map<string, { perPage: number; byComponent: Record<string, number>; memdescs: MemdescPageFigures | null }> {
   const slots = churnSlots(ctx.seed, p.live, SEQUENCE);
   const orders = randomIndices(ctx.seed, "systems/orders", SEQUENCE, 4);
   const workload = `after mixed churn, ${p.bytes / MiB} MiB`;
-  const out = new Map<string, { perPage: number; byComponent: Record<string, number> }>();
+  const out = new Map<string, { perPage: number; byComponent: Record<string, number>; memdescs: MemdescPageFigures | null }>();
   for (const d of defs) {
     const system = buildSystem(d, { bytes: p.bytes });
     runPageChurn(system, p.live, slots, orders, SEQUENCE);
     system.check();
     const meta = metadataFigures(system);
-    out.set(d.name, { perPage: meta.perPage, byComponent: meta.byComponent });
+    out.set(d.name, { perPage: meta.perPage, byComponent: meta.byComponent, memdescs: memdescFigures(system) });
     const parts = Object.entries(meta.byComponent).filter(([, b]) => b > 0).map(([c, b]) => `${c} ${(b / system.managedPages).toFixed(2)}`);
     ctx.record({ system: d.name, workload, metric: "metadata/page", value: meta.perPage, unit: "bytes", note: parts.join(", ") });
     ctx.record({ system: d.name, workload, metric: "metadata/managed byte", value: 100 * meta.perManagedByte, unit: "%" });
+    const md = memdescFigures(system);
+    if (md !== null) {
+      ctx.record({ system: d.name, workload, metric: "memdesc bytes/page", value: md.bytesPerPage, unit: "bytes", note: `${md.slabPages} slab pages hold ${md.memdescs} memdescs and their slab descriptors, for ${system.pages.livePages} live pages; struct page: 64 B per page` });
+      ctx.record({ system: d.name, workload, metric: "memdesc recursion depth", value: md.maxDepth, unit: "count", note: `${md.slabsAtDepth[0]} slabs made at depth 1, ${md.slabsAtDepth[1]} at depth 2 (a descriptor slab for a slab's descriptor)` });
+    }
     const frag = fragmentation(system, 9);
     ctx.record({ system: d.name, workload, metric: "free blocks", value: freeBlocksPerOrder(system).reduce((a, b) => a + b, 0), unit: "count", note: `by order: ${freeBlocksPerOrder(system).join(" ")}` });
     ctx.record({ system: d.name, workload, metric: "unusable free (order 9)", value: frag.unusableFree / 10, unit: "%" });

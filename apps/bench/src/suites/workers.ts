@@ -1,7 +1,7 @@
-import type { Worker } from "node:worker_threads";
 import { MigrateType, SharedBuddy, type SharedBuddyOptions } from "@mmkit/buddy";
 import { MemoryMap, MiB } from "@mmkit/physmem";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { SharedPotad, type SharedPotadOptions } from "@mmkit/potad";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { Suite, SuiteContext } from "../harness/types.js";
 import { randomIndices, SeededRandom } from "../workloads/random.js";
 import { ringInts } from "../workers/rings.js";
@@ -15,12 +15,50 @@ const LIVE = 512;
 const RING = 256;
 const SEQUENCE = 1 << 14;
 
+/** What the suite reads from a shared allocator between rounds (the others quiescent). */
+interface SharedFigures {
+  lockStats(): { acquisitions: number; contended: number; waits: number };
+  resetCounters(): void;
+  check(): void;
+  /** Pages held on per-CPU lists (the buddy) or fronts (POTAD), every CPU. */
+  heldPages(): number;
+  /** One line on refills, drains and failures over the run. */
+  summary(): string;
+}
+
 /** One contender: a shared allocator configuration (or the floor). */
 interface Config {
   name: string;
   kind: WorkerConfig["kind"];
-  buddy?: SharedBuddy;
+  shared?: SharedFigures;
   options?: SharedBuddyOptions;
+  potadOptions?: Omit<SharedPotadOptions, "spaces" | "cpus">;
+}
+
+function buddyFigures(buddy: SharedBuddy): SharedFigures {
+  return {
+    lockStats: () => buddy.lockStats(),
+    resetCounters: () => buddy.resetCounters(),
+    check: () => buddy.check(),
+    heldPages: () => buddy.perCpuPageCount(),
+    summary: () => {
+      const c = buddy.counters();
+      return `${c.pcpRefills} refills, ${c.pcpDrains} drains, ${c.allocFailures} failed allocations over the run`;
+    },
+  };
+}
+
+function potadFigures(potad: SharedPotad): SharedFigures {
+  return {
+    lockStats: () => potad.lockStats(),
+    resetCounters: () => potad.resetCounters(),
+    check: () => potad.check(),
+    heldPages: () => potad.stats(0).cachedBytes / 4096,
+    summary: () => {
+      const c = potad.counters();
+      return `${c.refills} refills, ${c.flushes} front merges, ${c.failures} failed allocations over the run`;
+    },
+  };
 }
 
 function median(values: number[]): number {
@@ -32,7 +70,9 @@ function median(values: number[]): number {
  * The `workers` suite: allocators shared by worker threads. For 1, 2 and 3 workers (the cores of
  * the machine it was written on, and one beyond) it runs the same churn on the shared buddy with
  * per-CPU lists (two batch/high settings), the shared buddy with the zone lock only (futex-style
- * mutex, and spinlock), and the floor
+ * mutex, and spinlock), the shared POTAD with its per-CPU fronts (the same two batch/high
+ * settings: one front per order, so for this order-0 churn `high` bounds the same pages) and with
+ * the zone lock only, and the floor
  * (a private Int32Array stack per worker, pages still moving between workers through the rings),
  * and, for what sharing costs, a private single-threaded BuddyAllocator per worker (its cpu(0) front;
  * its frees cannot cross workers, so it does the same churn with every free local).
@@ -44,7 +84,7 @@ function median(values: number[]): number {
  */
 const suite: Suite = {
   name: "workers",
-  description: "Shared buddy across worker threads (1-3 workers): per-CPU lists (two batch/high) vs zone lock only vs per-worker Int32Array stacks and private buddies; ns/op, lock acquisitions/contention per 1k ops, pages on per-CPU lists",
+  description: "Shared buddy and shared POTAD across worker threads (1-3 workers): per-CPU lists/fronts (two batch/high) vs zone lock only vs per-worker Int32Array stacks and private buddies; ns/op, lock acquisitions/contention per 1k ops, pages on per-CPU lists/fronts",
   default: false,
   run: (ctx: SuiteContext) => measureWorkers(ctx, { rounds: ctx.quick ? 10 : 15, ops: ctx.quick ? 20_000 : 100_000 }),
 };
@@ -63,6 +103,9 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
     { name: "buddy zone lock only", kind: "zone-lock", options: { ...base } },
     { name: "buddy zone lock only (spinlock)", kind: "zone-lock", options: { ...base, lock: "spin" } },
     { name: "private BuddyAllocator per worker (batch 31, high 186; no crossing frees)", kind: "private" },
+    { name: "POTAD fronts (batch 4, high 16)", kind: "potad-front", potadOptions: { frontBatch: 4, frontHigh: 16 } },
+    { name: "POTAD fronts (batch 31, high 186)", kind: "potad-front", potadOptions: { frontBatch: 31, frontHigh: 186 } },
+    { name: "POTAD zone lock only", kind: "potad-lock", potadOptions: { frontHigh: 0, frontBatch: 1 } },
   ];
   const pagesTotal = map.presentPages;
   const workerConfigs: WorkerConfig[] = configs.map((c) => {
@@ -78,51 +121,27 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
       return { kind: c.kind, stacks, rings };
     }
     if (c.kind === "private") return { kind: c.kind, rings, privateBuddy: { ramBytes: RAM, pcpBatch: 31, pcpHigh: 186 } };
-    c.buddy = SharedBuddy.create(map, c.options);
-    return { kind: c.kind, handle: c.buddy.handle, rings };
+    if (c.kind === "potad-front" || c.kind === "potad-lock") {
+      const potad = SharedPotad.create({ spaces: [{ base: 0, size: RAM, granule: 4096 }], cpus: maxWorkers, ...c.potadOptions });
+      c.shared = potadFigures(potad);
+      return { kind: c.kind, potadHandle: potad.handle, rings };
+    }
+    const buddy = SharedBuddy.create(map, c.options);
+    c.shared = buddyFigures(buddy);
+    return { kind: c.kind, handle: buddy.handle, rings };
   });
   const random = new SeededRandom(ctx.seed, "workers/remote");
   const remote = new Uint8Array(SEQUENCE);
   for (let i = 0; i < SEQUENCE; i++) remote[i] = random.float() < 0.25 ? 1 : 0;
-  const control = new Int32Array(new SharedArrayBuffer(64));
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  for (let index = 0; index < maxWorkers; index++) {
-    const data: ChurnWorkerData = { index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote };
-    const worker = startTsWorker(new URL("../workers/shared-churn.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: string) => {
-      if (m !== "exit") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`workers suite: worker ${index} exited with ${code}`))));
-      }),
-    );
-  }
-  const command = (config: number, n: number, perWorker: number): number => {
-    Atomics.store(control, 4, 0);
-    control[1] = config;
-    control[2] = n;
-    control[3] = perWorker;
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    for (let done = Atomics.load(control, 4); done < n; done = Atomics.load(control, 4)) {
-      Atomics.wait(control, 4, done, 1000);
-      // A worker that died without answering (its error event cannot arrive while this thread waits).
-      if (performance.now() - started > 300_000) throw new Error(`workers suite: ${n - Atomics.load(control, 4)} worker(s) did not finish configuration ${config} in 5 minutes`);
-    }
-    const ms = performance.now() - started;
-    if (config >= 0 && Atomics.load(control, 5) !== 0) throw new Error("workers suite: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
+  const control = crewControl();
+  const data: ChurnWorkerData[] = Array.from({ length: maxWorkers }, (_, index) => ({ index, control, configs: workerConfigs, live: LIVE, ringCapacity: RING, slots: randomIndices(ctx.seed, `workers/slots/${index}`, SEQUENCE, LIVE), remote }));
+  const crew = startWorkerCrew("workers suite", new URL("../workers/shared-churn.ts", import.meta.url), data, control);
+  // Configuration `config` on the first `n` workers, `perWorker` operations each.
+  const command = (config: number, n: number, perWorker: number): number => crew.run(config, [n, perWorker], n);
   try {
     // Warm-up: every configuration and count once (workers start, attach, compile, fill their slots).
     for (let c = 0; c < configs.length; c++) for (const n of counts) command(c, n, ops);
-    for (const cfg of configs) cfg.buddy?.resetCounters();
+    for (const cfg of configs) cfg.shared?.resetCounters();
     const samples = configs.map(() => counts.map(() => [] as number[]));
     const lockDelta = configs.map(() => counts.map(() => ({ acquisitions: 0, contended: 0, waits: 0 })));
     const pcpPages = configs.map(() => counts.map(() => [] as number[]));
@@ -135,16 +154,16 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
         const ni = Math.floor(slot / configs.length);
         const n = counts[ni]!;
         const cfg = configs[c]!;
-        const before = cfg.buddy?.lockStats();
+        const before = cfg.shared?.lockStats();
         const ms = command(c, n, ops);
         samples[c]![ni]!.push((ms * 1e6) / (ops * n));
-        if (cfg.buddy !== undefined && before !== undefined) {
-          const after = cfg.buddy.lockStats();
+        if (cfg.shared !== undefined && before !== undefined) {
+          const after = cfg.shared.lockStats();
           const d = lockDelta[c]![ni]!;
           d.acquisitions += after.acquisitions - before.acquisitions;
           d.contended += after.contended - before.contended;
           d.waits += after.waits - before.waits;
-          pcpPages[c]![ni]!.push(cfg.buddy.perCpuPageCount());
+          pcpPages[c]![ni]!.push(cfg.shared.heldPages());
         }
         ctx.progress("workers", r * configs.length * counts.length + k + 1, total);
       }
@@ -159,31 +178,25 @@ export async function measureWorkers(ctx: SuiteContext, { rounds, ops }: { round
         const sorted = [...s].sort((a, b) => a - b);
         const spread = (sorted[Math.floor(sorted.length * 0.9)]! - sorted[Math.floor(sorted.length * 0.1)]!) / ns;
         ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "ns/op (all workers)", value: ns, unit: "ns", spread, ratio: ns / floorNs, ratioTo: FLOOR, at: n, note: `${n} worker${n > 1 ? "s" : ""}` });
-        if (cfg.buddy === undefined) continue;
+        if (cfg.shared === undefined) continue;
         const opsDone = rounds * ops * n;
         const d = lockDelta[c]![ni]!;
         ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock acquisitions/1k ops", value: (d.acquisitions * 1000) / opsDone, unit: "count", at: n });
         ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "contended acquisitions/1k ops", value: (d.contended * 1000) / opsDone, unit: "count", at: n });
         ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "lock sleeps/1k ops", value: (d.waits * 1000) / opsDone, unit: "count", at: n });
-        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n, note: "all 3 CPUs, after a round" });
+        ctx.record({ system: cfg.name, workload: WORKLOAD, metric: "pages on per-CPU lists", value: median(pcpPages[c]![ni]!), unit: "pages", at: n, note: cfg.kind.startsWith("potad") ? "POTAD: on the fronts of all 3 CPUs, after a round" : "all 3 CPUs, after a round" });
       }
     }
     for (let ni = 0; ni < counts.length; ni++) {
       const row = configs.map((cfg, c) => `${cfg.name} ${median(samples[c]![ni]!).toFixed(1)} ns`).join(", ");
       ctx.log(`${counts[ni]} worker(s): ${row}`);
     }
-    for (const cfg of configs) {
-      if (cfg.buddy === undefined) continue;
-      const c = cfg.buddy.counters();
-      ctx.log(`${cfg.name}: ${c.pcpRefills} refills, ${c.pcpDrains} drains, ${c.allocFailures} failed allocations over the run`);
-    }
+    for (const cfg of configs) if (cfg.shared !== undefined) ctx.log(`${cfg.name}: ${cfg.shared.summary()}`);
   } finally {
-    command(-1, 0, 0);
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`workers suite: ${reports.join("; ")}`);
+    await crew.close();
   }
   // After the workers have exited (quiescent): the shared state is whole.
-  for (const cfg of configs) cfg.buddy?.check();
+  for (const cfg of configs) cfg.shared?.check();
 }
 
 export default suite;

@@ -7,6 +7,7 @@ import { PteMappedCache } from "@mmkit/pte-cache";
 import { DirectReclaim, ShrinkerRegistry } from "@mmkit/shrinker";
 import { AnonMemory } from "./anon.js";
 import { AnonBlocks } from "./anon-blocks.js";
+import { MemdescSlabs } from "./memdesc-slabs.js";
 import type { CustomPageAllocator, SystemDefinition } from "./definition.js";
 import { SystemMover } from "./mover.js";
 import { SystemPages, type PageAllocator, type RangeAllocator, type UnmovableSources } from "./page-face.js";
@@ -42,6 +43,7 @@ export interface BuildOptions {
 
 /** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
 export type ContiguousPolicy = "block" | "compaction";
+const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction"];
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -66,6 +68,8 @@ export interface MemorySystem {
   readonly reclaiming: PageAllocator;
   readonly directReclaim: DirectReclaim | null;
   readonly table: DescriptorTable;
+  /** The slab caches memdescs come from (`memdescsFromSlab`), or null when they are counted handles. */
+  readonly memdescSlabs: MemdescSlabs | null;
   readonly router: DescriptorRouter;
   readonly buddy: BuddyAllocator | null;
   readonly potad: Potad | null;
@@ -132,6 +136,8 @@ export interface MemorySystem {
  *   CPU in `pages.fronts`), `Potad` with one RAM space and its page face, or a custom allocator's
  *   `create()` over the machine's pages (`--system-file`);
  * - descriptor table: `MemmapTable` 64 or 8 bytes per page, or `MapleDescriptorTable`;
+ * - with `memdescsFromSlab`, a `MemdescSlabs` (its metadata counted under "descriptors") the face
+ *   takes each folio's, page table's and network pool's memdesc from, in slab pages of the same RAM;
  * - a `DescriptorRouter` subscribed to the machine's memory failures, with an owner per memdesc type
  *   (anon, page_frag_cache, pte-mapped cache, slab), each told the type and range of a failed page;
  * - `FragmentCache` over a NetPool-tagged source, `PteMappedCache` over a PageTable-tagged source
@@ -146,6 +152,9 @@ export interface MemorySystem {
  */
 export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): MemorySystem {
   const bytes = options.bytes ?? 256 * MiB;
+  if (options.contiguous !== undefined && !CONTIGUOUS_POLICIES.includes(options.contiguous)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `contiguous must be one of ${CONTIGUOUS_POLICIES.join(", ")}, got ${describeValue(options.contiguous)}`);
+  }
   const arenas = {} as Record<Component, ArrayFactory>;
   for (const c of COMPONENTS) arenas[c] = options.arenas?.[c] ?? new TallyArena();
   const machine = new PhysicalMemory({ ranges: [{ base: 0, size: bytes, node: 0 }], backing: options.backing === true ? "array" : "none", arena: arenas["direct map"] });
@@ -222,6 +231,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
   }
 
   const pages = new SystemPages(allocator, table, machine.failures, ranges, fronts, unmovable);
+  const memdescSlabs = def.memdescsFromSlab === true ? new MemdescSlabs(pages, machine, arenas.descriptors) : null;
+  pages.memdescs = memdescSlabs;
   const registry = def.shrinker ? new ShrinkerRegistry({ nodes: 1, arena: arenas.shrinker }) : null;
   const anonSource = pages.source(MemdescType.Anon);
   const directReclaim = registry !== null ? new DirectReclaim(anonSource, registry) : null;
@@ -258,6 +269,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     reclaiming: directReclaim ?? anonSource,
     directReclaim,
     table,
+    memdescSlabs,
     router,
     buddy,
     potad,
@@ -336,6 +348,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     for (const pfn of pteKept.splice(0)) pteCache!.free(pfn);
     fragmentCache?.drain();
     pteCache?.drain();
+    // Empty memdesc slabs go back before the allocators' fronts are drained, so their pages merge too.
+    memdescSlabs?.slab.shrink();
     buddy?.drainAll();
     potad?.drain();
   }
@@ -345,6 +359,7 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     buddy?.check();
     potad?.check();
     table.check();
+    memdescSlabs?.slab.check();
     fragmentCache?.check();
     pteCache?.check();
     registry?.check();

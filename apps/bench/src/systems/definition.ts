@@ -64,6 +64,13 @@ export interface SystemDefinition {
   /** POTAD only: the RAM space's granule in bytes (512 lets the same space serve sub-page sizes). */
   granule?: number;
   descriptors: DescriptorTableKind;
+  /**
+   * Memdescs as real objects from slab caches (seed 001: a folio's from `kmem_cache_alloc(folio_cache)`,
+   * slab descriptors from the slab cache, kept in the slab's own page when as large as its objects),
+   * in slab pages taken from the system's own RAM. Off (the default): each allocation's memdesc is a
+   * counted handle that takes no memory.
+   */
+  memdescsFromSlab?: boolean;
   /** A page_frag_cache for network receive fragments over the page allocator. */
   fragmentCache: boolean;
   /** A PTE-mapped page cache refilled from 2 MiB blocks, registered as a shrinker when there is a registry. */
@@ -80,7 +87,7 @@ const caches = { fragmentCache: true, pteCache: true, shrinker: true } as const;
  */
 export const SYSTEMS: readonly SystemDefinition[] = [
   { name: "classic", description: "buddy + per-CPU lists + 64-byte memmap + caches + shrinker", pageAllocator: "buddy", perCpuLists: true, descriptors: "memmap-64", ...caches },
-  { name: "memdesc", description: "POTAD + maple tree + caches + shrinker", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "maple", ...caches },
+  { name: "memdesc", description: "POTAD + maple tree + memdescs from slab caches + caches + shrinker", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "maple", memdescsFromSlab: true, ...caches },
   { name: "buddy+maple", description: "classic with the maple tree instead of the memmap", pageAllocator: "buddy", perCpuLists: true, descriptors: "maple", ...caches },
   { name: "potad+memmap", description: "memdesc with the 64-byte memmap instead of the maple tree", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "memmap-64", ...caches },
   { name: "potad+memdesc8", description: "POTAD + an 8-byte memdesc array per page + caches + shrinker", pageAllocator: "potad", perCpuLists: false, granule: 512, descriptors: "memdesc-8", ...caches },

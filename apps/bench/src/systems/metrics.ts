@@ -14,7 +14,8 @@ export interface MetadataFigures {
 
 /**
  * Metadata bytes per component, read from each component's arena (so they are measured, not
- * estimated), and per managed byte and page.
+ * estimated), and per managed byte and page. With memdescs from slab caches, "descriptors" also
+ * holds the RAM of the slabs the memdescs and their slab descriptors live in.
  *
  * @example
  * ```ts
@@ -28,6 +29,11 @@ export function metadataFigures(system: MemorySystem): MetadataFigures {
     const bytes = (system.arenas[c] as { bytes?: number }).bytes ?? 0;
     byComponent[c] = bytes;
     total += bytes;
+  }
+  if (system.memdescSlabs !== null) {
+    const inRam = system.memdescSlabs.figures().slabBytes;
+    byComponent.descriptors += inRam;
+    total += inRam;
   }
   return { byComponent, total, perManagedByte: total / (system.managedPages * system.pageSize), perPage: total / system.managedPages };
 }
@@ -123,4 +129,34 @@ export function highOrderSuccess(system: MemorySystem, order: number, attempts: 
   }
   for (const pfn of got) system.pages.freePages(pfn, order);
   return got.length;
+}
+
+/** What {@link memdescFigures} returns: memdescs from slab caches, per page, beside the 64-byte `struct page`. */
+export interface MemdescPageFigures {
+  /** Bytes of RAM in memdesc slabs (memdescs and slab descriptors) per live page (the slab pages included). */
+  bytesPerPage: number;
+  /** Pages of those slabs. */
+  slabPages: number;
+  /** Memdescs handed out. */
+  memdescs: number;
+  /** Deepest slab-creation nesting seen (seed 001: it stops at 2). */
+  maxDepth: number;
+  /** Slabs created at depth 1 and at depth 2. */
+  slabsAtDepth: [number, number];
+}
+
+/**
+ * Descriptor memory of a system whose memdescs come from slab caches: the RAM of those slabs per
+ * live page, and the recursion seen; null for a system with counted memdescs. O(slabs).
+ *
+ * @example
+ * ```ts
+ * memdescFigures(buildSystem(systemNamed("memdesc")!))?.maxDepth; // 0 before any allocation
+ * ```
+ */
+export function memdescFigures(system: MemorySystem): MemdescPageFigures | null {
+  if (system.memdescSlabs === null) return null;
+  const f = system.memdescSlabs.figures();
+  const live = system.pages.livePages;
+  return { bytesPerPage: live === 0 ? 0 : f.slabBytes / live, slabPages: f.slabBytes / system.pageSize, memdescs: f.memdescs, maxDepth: f.maxDepth, slabsAtDepth: f.slabsAtDepth };
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, MmkitError, describeValue, type MemoryFailure } from "@mmkit/physmem";
-import { MemdescType, encodeMemdesc, memdescType, type DescriptorTable, type PfnRange } from "@mmkit/memdesc-lookup";
+import { MemdescType, encodeMemdesc, memdescHandle, memdescType, type DescriptorTable, type PfnRange } from "@mmkit/memdesc-lookup";
 
 /** The two calls every page allocator of a system has (buddy, a buddy CPU front, POTAD's page face). */
 export interface PageAllocator {
@@ -44,6 +44,20 @@ export interface UnmovableSources {
   allocator: PageAllocator;
   /** Each of `fronts`, asked for Unmovable pages (same order). */
   fronts: readonly PageAllocator[];
+}
+
+/**
+ * Where a system's memdescs come from when they are real objects rather than counted handles
+ * (seed 001: a folio's memdesc from `kmem_cache_alloc(folio_cache)`). The face asks for one before
+ * it takes the pages of an allocation of a covered type, and gives it back after the pages.
+ */
+export interface MemdescSource {
+  /** Whether memdescs of `type` come from here (a type not covered gets a counted handle). */
+  covers(type: number): boolean;
+  /** A memdesc for an allocation of `type`: its address (16-byte aligned), or -1 when there is no memory for one. */
+  alloc(type: number): number;
+  /** Gives back what `alloc(type)` returned. */
+  free(type: number, address: number): void;
 }
 
 /** Most blocks one allocation may draw and quarantine because they hold a poisoned page, before it gives up. */
@@ -100,6 +114,14 @@ export class SystemPages implements PageAllocator {
    * one it answers true for fails (-1) without reaching the allocator. Null (the default) costs one compare.
    */
   failAllocation: ((pages: number) => boolean) | null = null;
+  /**
+   * Where memdescs come from (null, the default: each allocation gets a counted handle and no
+   * memory). With a source, an allocation of a type it covers first takes a memdesc from it and
+   * fails (-1) without one; the memdesc goes back when the allocation is freed or quarantined.
+   */
+  memdescs: MemdescSource | null = null;
+  /** Pages of live allocations (recorded, not quarantined). */
+  livePages = 0;
 
   /**
    * `ranges` defaults to one naturally aligned block of `allocator` per range (a power-of-two
@@ -126,6 +148,9 @@ export class SystemPages implements PageAllocator {
 
   #allocFrom(allocator: PageAllocator, order: number, type: number): number {
     if (this.failAllocation !== null && this.failAllocation(2 ** order)) return -1;
+    // folio_alloc: the memdesc first, then the pages (given back when there are none).
+    const desc = this.#takeMemdesc(type);
+    if (desc === NO_MEMDESC) return -1;
     let pfn = allocator.allocPages(order);
     if (pfn >= 0 && this.failures.count > 0) {
       const pages = 2 ** order;
@@ -134,8 +159,11 @@ export class SystemPages implements PageAllocator {
         pfn = draws < MAX_POISONED_DRAWS ? allocator.allocPages(order) : -1;
       }
     }
-    if (pfn < 0) return -1;
-    this.#record(pfn, 2 ** order, type);
+    if (pfn < 0) {
+      this.#dropMemdesc(type, desc);
+      return -1;
+    }
+    this.#record(pfn, 2 ** order, type, desc);
     return pfn;
   }
 
@@ -145,12 +173,17 @@ export class SystemPages implements PageAllocator {
   }
 
   #freeTo(allocator: PageAllocator, pfn: number, order: number): void {
-    this.#requireLive(pfn);
-    if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order)) return;
+    const memdesc = this.#requireLive(pfn);
+    if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order)) {
+      this.#freeMemdesc(memdesc);
+      return;
+    }
     // The allocator validates (and throws, changing nothing) before the table forgets the allocation.
     allocator.freePages(pfn, order);
     this.table.clear(pfn);
     this.frees++;
+    this.livePages -= 2 ** order;
+    this.#freeMemdesc(memdesc);
   }
 
   /**
@@ -165,6 +198,8 @@ export class SystemPages implements PageAllocator {
    */
   allocRange(pages: number, alignPages: number, type: number = MemdescType.Movable): number {
     if (this.failAllocation !== null && this.failAllocation(pages)) return -1;
+    const desc = this.#takeMemdesc(type);
+    if (desc === NO_MEMDESC) return -1;
     let pfn = this.ranges.allocRange(pages, alignPages);
     if (pfn >= 0 && this.failures.count > 0) {
       for (let draws = 0; pfn >= 0 && this.#holdsPoison(pfn, pages); draws++) {
@@ -172,18 +207,26 @@ export class SystemPages implements PageAllocator {
         pfn = draws < MAX_POISONED_DRAWS ? this.ranges.allocRange(pages, alignPages) : -1;
       }
     }
-    if (pfn < 0) return -1;
-    this.#record(pfn, pages, type);
+    if (pfn < 0) {
+      this.#dropMemdesc(type, desc);
+      return -1;
+    }
+    this.#record(pfn, pages, type, desc);
     return pfn;
   }
 
   /** Gives back the `pages`-page range at `pfn`; a range holding a poisoned page is quarantined instead. */
   freeRange(pfn: number, pages: number): void {
-    this.#requireLive(pfn);
-    if (this.failures.count > 0 && this.#keptBack(pfn, pages, "pages", pages)) return;
+    const memdesc = this.#requireLive(pfn);
+    if (this.failures.count > 0 && this.#keptBack(pfn, pages, "pages", pages)) {
+      this.#freeMemdesc(memdesc);
+      return;
+    }
     this.ranges.freeRange(pfn, pages);
     this.table.clear(pfn);
     this.frees++;
+    this.livePages -= pages;
+    this.#freeMemdesc(memdesc);
   }
 
   /**
@@ -213,17 +256,44 @@ export class SystemPages implements PageAllocator {
     return from.map((front, i) => ({ allocPages: (order) => this.#allocFrom(front, order, type), freePages: (pfn, order) => this.#freeTo(this.fronts[i]!, pfn, order) }));
   }
 
-  #record(pfn: number, pages: number, type: number): void {
-    this.#handle += 16;
-    this.table.set(pfn, pfn + pages - 1, encodeMemdesc(type, this.#handle));
-    this.allocs++;
+  /** A memdesc address from the source, -1 when the type gets a counted handle, or {@link NO_MEMDESC}. */
+  #takeMemdesc(type: number): number {
+    const source = this.memdescs;
+    if (source === null || !source.covers(type)) return -1;
+    const address = source.alloc(type);
+    return address < 0 ? NO_MEMDESC : address;
   }
 
-  /** Throws unless `pfn` is covered by a live (not quarantined) allocation of this face. */
-  #requireLive(pfn: number): void {
+  #dropMemdesc(type: number, desc: number): void {
+    if (desc >= 0) this.memdescs!.free(type, desc);
+  }
+
+  /** Gives back the memdesc behind a table entry, when it came from the source. */
+  #freeMemdesc(memdesc: number): void {
+    const source = this.memdescs;
+    if (source === null) return;
+    const type = memdescType(memdesc);
+    if (source.covers(type)) source.free(type, memdescHandle(memdesc));
+  }
+
+  /** Records the allocation under `desc` (a memdesc's address), or under a counted handle when `desc` is -1. */
+  #record(pfn: number, pages: number, type: number, desc: number): void {
+    let handle = desc;
+    if (handle < 0) {
+      this.#handle += 16;
+      handle = this.#handle;
+    }
+    this.table.set(pfn, pfn + pages - 1, encodeMemdesc(type, handle));
+    this.allocs++;
+    this.livePages += pages;
+  }
+
+  /** Throws unless `pfn` is covered by a live (not quarantined) allocation of this face; its memdesc. */
+  #requireLive(pfn: number): number {
     const memdesc = this.table.get(pfn);
     if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
     if (memdescType(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
+    return memdesc;
   }
 
   /**
@@ -241,6 +311,7 @@ export class SystemPages implements PageAllocator {
     if (!this.#holdsPoison(pfn, pages)) return false;
     this.#quarantine(pfn, pages);
     this.frees++;
+    this.livePages -= pages;
     return true;
   }
 
@@ -257,6 +328,9 @@ export class SystemPages implements PageAllocator {
     this.quarantinedPages += pages;
   }
 }
+
+/** What `#takeMemdesc` says when the source has no memory for a memdesc. */
+const NO_MEMDESC = -2;
 
 /** Ranges served as single blocks of `allocator`: a power-of-two page count at its own order. */
 function blockRanges(allocator: PageAllocator): RangeAllocator {

@@ -52,6 +52,61 @@ export class KeySlotMap {
     }
   }
 
+  /**
+   * The bucket holding `key`, or -1: with {@link slotAt} and {@link deleteAt}, a look-then-delete
+   * probes once. A bucket stays valid until the next `set` or `delete`.
+   */
+  find(key: number): number {
+    const keys = this.#keys;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === EMPTY) return -1;
+      if (s >= 0 && keys[i] === key) return i;
+    }
+  }
+
+  /**
+   * Where `key` is: its bucket (>= 0), or, when it is absent, `-1 - b` where `b` is the bucket a
+   * `set` would fill (so a miss-then-insert probes once, with {@link insertAt}). Valid until the
+   * next `set`, `delete` or `insertAt`.
+   */
+  probe(key: number): number {
+    const keys = this.#keys;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    let tomb = -1;
+    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === EMPTY) return -1 - (tomb !== -1 ? tomb : i);
+      if (s === TOMBSTONE) {
+        if (tomb === -1) tomb = i;
+      } else if (keys[i] === key) return i;
+    }
+  }
+
+  /** Puts absent `key` with `slot` (>= 0) in `bucket` (`-1 - probe(key)`, with no change to the map since). */
+  insertAt(bucket: number, key: number, slot: number): void {
+    const slots = this.#slots;
+    if (slots[bucket] === EMPTY) this.#used++;
+    this.#keys[bucket] = key;
+    slots[bucket] = slot;
+    this.#size++;
+    if (this.#used * 4 >= slots.length * 3) this.#rehash();
+  }
+
+  /** The slot in `bucket` (from {@link find}). */
+  slotAt(bucket: number): number {
+    return this.#slots[bucket]!;
+  }
+
+  /** Removes the entry in `bucket` (from {@link find}, with no `set` or `delete` since). */
+  deleteAt(bucket: number): void {
+    this.#slots[bucket] = TOMBSTONE;
+    this.#size--;
+  }
+
   /** True when `key` has a slot. */
   has(key: number): boolean {
     return this.get(key) !== undefined;

@@ -46,7 +46,7 @@ function revive(e: SentError): Error {
 export interface ThreadParseResult {
   summary: TraceParseSummary;
   ending: TraceInputEnding;
-  /** Seconds the parse thread spent reading and parsing (not waiting for the consumer). */
+  /** Seconds the parse thread spent reading and parsing (not waiting for the consumer, not in a synthetic trace's generator). */
   busySeconds: number;
 }
 

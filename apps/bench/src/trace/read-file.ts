@@ -70,13 +70,11 @@ export interface TraceStreamResult {
   text: Buffer;
 }
 
-/** Where the parsing runs: `auto` (a parse thread for large inputs), `thread`, or `inline` (this thread). */
+/** Where the parsing runs: `auto` (a parse thread for large files), `thread`, or `inline` (this thread). */
 export type TraceParseThreading = "auto" | "thread" | "inline";
 
 /** Inputs at least this large (text, or gzip that inflates to about this much) are parsed on a parse thread under `auto`. */
 export const THREAD_MIN_BYTES = 16 << 20;
-/** Synthetic traces of at least this many events are made and parsed on a parse thread under `auto`. */
-const THREAD_MIN_SYNTH_EVENTS = 200_000;
 
 /** Options of {@link streamTraceBatches}. */
 export interface TraceStreamOptions extends TraceParserOptions {
@@ -85,13 +83,14 @@ export interface TraceStreamOptions extends TraceParserOptions {
   /** Keep the first this many bytes of text in the result's `text` (default 0). */
   keepText?: number;
   stdin?: NodeJS.ReadStream;
-  /** Default `auto`: a parse thread for a file of {@link THREAD_MIN_BYTES} or more (gzip: an eighth of it) or a large synthetic trace. */
+  /** Default `auto`: a parse thread for a file of {@link THREAD_MIN_BYTES} or more (gzip: an eighth of it); `thread` also takes a synthetic trace that has `synth`. */
   threading?: TraceParseThreading;
 }
 
 function threadWorthy(path: string | TraceChunkSource, threading: TraceParseThreading): boolean {
   if (threading === "inline") return false;
-  if (typeof path !== "string") return path.synth !== undefined && (threading === "thread" || path.synth.events >= THREAD_MIN_SYNTH_EVENTS);
+  // A synthetic trace stays here under auto: its generator is slower than the parser, so on the parse thread it would set the pace.
+  if (typeof path !== "string") return path.synth !== undefined && threading === "thread";
   if (path === STDIN_PATH) return false;
   if (threading === "thread") return true;
   const size = statSync(path).size;
@@ -105,7 +104,7 @@ function threadWorthy(path: string | TraceChunkSource, threading: TraceParseThre
  * A cut gzip stream is `ERR_TRACE_TRUNCATED` ("gzip data ends after line N"), or, with `lenient`,
  * `summary.truncated`.
  *
- * A large file (or synthetic trace) is read and parsed on a parse thread while `onBatch` runs
+ * A large file is read and parsed on a parse thread while `onBatch` runs
  * here (see {@link TraceStreamOptions.threading}): for a gzip file the chain is inflate worker ->
  * parse thread -> this thread. The events, counts and errors are the same either way.
  *

@@ -109,6 +109,7 @@ const K_ALLOC_FAILED: TraceEventKind = TraceEventKind.AllocFailed;
 const K_MARKER: TraceEventKind = TraceEventKind.Marker;
 const K_UNKNOWN: TraceEventKind = TraceEventKind.Unknown;
 const K_LOST: TraceEventKind = TraceEventKind.Lost;
+// Sizes are `1 << order` on the hot paths: orders are at most MAX_TRACE_ORDER (30), so the shift is exact and cheaper than `2 ** order`.
 const FLAG_IN_USE = 1;
 const FLAG_SPLIT = 2;
 const FLAG_SUT_FAILED = 4;
@@ -532,11 +533,18 @@ export class TraceReplayer {
   }
 
   #alloc(key: number, byPfn: boolean, order: number): void {
-    const size = 2 ** order;
+    const size = 1 << order;
     // Pages the trace still holds are being allocated again: their free was not traced.
     let overLive: boolean;
-    if (byPfn) overLive = this.#releaseRange(key, size) > 0;
-    else {
+    // Where the new key goes when one probe showed nothing holds its page (the common order-0 case), else -1.
+    let bucket = -1;
+    if (byPfn) {
+      const at = order === 0 ? this.#live.probe(key) : 0;
+      if (at < 0 && this.#interior.get(key) === undefined) {
+        overLive = false;
+        bucket = -1 - at;
+      } else overLive = this.#releaseRange(key, size) > 0;
+    } else {
       const old = this.#live.get(key);
       overLive = old !== undefined;
       if (old !== undefined) this.#retire(old);
@@ -563,7 +571,8 @@ export class TraceReplayer {
     this.#remaining[slot] = size;
     this.#order[slot] = order;
     this.#flags[slot] = sutPfn === -1 ? FLAG_IN_USE | FLAG_SUT_FAILED : FLAG_IN_USE;
-    this.#live.set(key, slot);
+    if (bucket !== -1) this.#live.insertAt(bucket, key, slot);
+    else this.#live.set(key, slot);
     if (order > 0 && key >= 0) this.#setInterior(slot, true);
     this.#unsplitByOrder[order]!++;
     this.#liveAllocs++;
@@ -599,14 +608,20 @@ export class TraceReplayer {
       this.#retire(slot);
       return;
     }
-    const size = 2 ** order;
-    const slot = this.#live.get(key);
-    if (slot !== undefined && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
-      // The common case: the whole allocation, at its first pfn, with its order.
+    const size = 1 << order;
+    const live = this.#live;
+    const bucket = live.find(key);
+    const slot = bucket === -1 ? -1 : live.slotAt(bucket);
+    if (slot !== -1 && this.#order[slot] === order && (this.#flags[slot]! & FLAG_SPLIT) === 0) {
+      // The common case: the whole allocation, at its first pfn, with its order (one probe for the look and the delete).
       this.#freesMatched++;
       phase.frees++;
       phase.freedPages += size;
-      this.#retire(slot);
+      live.deleteAt(bucket);
+      this.#setInterior(slot, false);
+      this.#livePages -= size;
+      this.#remaining[slot] = 0;
+      this.#finish(slot);
       return;
     }
     const freed = this.#releaseRange(key, size);
@@ -626,7 +641,7 @@ export class TraceReplayer {
   /** Adds (or removes) the interior pages of unsplit pfn-keyed allocation `slot` to {@link #interior}. O(2^order). */
   #setInterior(slot: number, add: boolean): void {
     const head = this.#head[slot]!;
-    const size = 2 ** this.#order[slot]!;
+    const size = 1 << this.#order[slot]!;
     if (head < 0 || size === 1) return;
     const interior = this.#interior;
     if (add) for (let i = 1; i < size; i++) interior.set(head + i, slot);
@@ -652,7 +667,7 @@ export class TraceReplayer {
         p++;
         continue;
       }
-      const size = 2 ** this.#order[slot]!;
+      const size = 1 << this.#order[slot]!;
       if ((this.#flags[slot]! & FLAG_SPLIT) === 0 && this.#head[slot] === p && p + size <= end) {
         if (size !== count) this.#rangeMismatch = true;
         released += size;
@@ -686,7 +701,7 @@ export class TraceReplayer {
       this.#live.delete(head);
       this.#setInterior(slot, false);
     } else {
-      const size = 2 ** this.#order[slot]!;
+      const size = 1 << this.#order[slot]!;
       for (let i = 0; i < size; i++) if (this.#live.get(head + i) === slot) this.#live.delete(head + i);
     }
     this.#livePages -= this.#remaining[slot]!;

@@ -6,14 +6,15 @@
  * through the 512-entry ring, the consumer pops and frees) or, for the floor, the ring alone; a
  * one-thread configuration runs in the producer while the consumer only answers.
  *
- * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] configuration (-1:
- * exit), [2] fragments, [3] workers done, [4] set by a worker that failed. After each command a
- * worker writes its cache's cumulative counters to `stats` (see page-frag-protocol.ts).
+ * Commands come through the crew's control word (harness/worker-crew.ts): a configuration, then the
+ * fragments to move. After each command a worker writes its cache's cumulative counters to `stats`
+ * (see page-frag-protocol.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { SharedBuddy } from "@mmkit/buddy";
 import { FragmentCache, SharedFragmentCache, SharedFragmentTable } from "@mmkit/frag-cache";
 import { freshLoop } from "../harness/fresh-loop.js";
+import { serveCrew } from "./crew-member.js";
 import { PAGE_FRAG_STATS, statsOffset, type PageFragConfig, type PageFragWorkerData } from "./page-frag-protocol.js";
 import { consumerLoop, oneThreadLoop, oneThreadState, producerLoop, ringConsumerLoop, ringProducerLoop, type FragmentFace } from "../workloads/page-frag.js";
 
@@ -25,7 +26,6 @@ interface Side {
 }
 
 const d = workerData as PageFragWorkerData;
-const control = d.control;
 let broken: string | null = null;
 /** Failed allocations the producer retried, per configuration. */
 const failures = d.configs.map(() => 0);
@@ -86,7 +86,7 @@ let sides: Side[] = [];
 try {
   sides = d.configs.map(attach);
 } catch (e) {
-  broken = `page-frag worker ${d.role} could not attach: ${e instanceof Error ? e.message : String(e)}`;
+  broken = `could not attach: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function publish(config: number): void {
@@ -99,25 +99,17 @@ function publish(config: number): void {
   });
 }
 
-let generation = 0;
 let sink = 0;
-for (;;) {
-  Atomics.wait(control, 0, generation);
-  generation = Atomics.load(control, 0);
-  const config = control[1]!;
-  if (config < 0) break;
-  try {
-    if (broken === null) {
-      sink += sides[config]!.run(control[2]!);
-      publish(config);
-    }
-  } catch (e) {
-    broken = `page-frag worker ${d.role}, configuration ${config}: ${e instanceof Error ? e.message : String(e)}`;
-  }
-  if (broken !== null) Atomics.store(control, 4, 1);
-  Atomics.add(control, 3, 1);
-  Atomics.notify(control, 3);
-}
+const failure = serveCrew(
+  d.control,
+  (config, args) => {
+    sink += sides[config]!.run(args[0]!);
+    publish(config);
+    return true;
+  },
+  broken,
+);
+broken = failure === null ? null : `page-frag worker ${d.role}, ${failure}`;
 // Quiescent: give the current blocks back, so the suite can check that every page came home.
 try {
   for (const side of broken === null ? sides : []) {

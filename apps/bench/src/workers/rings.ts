@@ -1,10 +1,26 @@
 /**
- * Single-producer single-consumer rings of pfns in shared memory, for handing pages from one worker
- * to another: [0] head (next to read), [1] tail (next to write), then `capacity` entries, with the
- * indices on a line of their own. Entries are plain stores published by the `Atomics.store` of the
- * tail and given back by the `Atomics.store` of the head.
+ * Single-producer single-consumer rings of numbers in shared memory (an Int32Array over a
+ * SharedArrayBuffer), for handing pages or fragments from one worker to another. As the kernel's
+ * `ptr_ring` keeps its producer and consumer on cache lines of their own, each side's words share a
+ * 64-byte line with nothing the other side writes: [0] head (next to read), [1] the consumer's
+ * last look at the tail and [2] its sleeps on an empty ring; [16] tail (next to write), [17] the
+ * producer's last look at the head and [18] its sleeps on a full ring;
+ * [32] "consumer asleep" and [48] "producer asleep" (written only around a sleep); then `capacity`
+ * entries from {@link RING_HEADER}. Entries are plain stores published by the `Atomics.store` of the
+ * tail and given back by the `Atomics.store` of the head. A side reads the other's index only when
+ * its last look says the ring is full (producer) or empty (consumer).
  */
-export const RING_HEADER = 16;
+export const RING_HEADER = 64;
+const HEAD = 0;
+const TAIL_SEEN = 1;
+const CONSUMER_SLEEPS = 2;
+const TAIL = 16;
+const HEAD_SEEN = 17;
+const PRODUCER_SLEEPS = 18;
+const CONSUMER_ASLEEP = 32;
+const PRODUCER_ASLEEP = 48;
+/** Checks of the other side's index before a blocked side goes to sleep (spinning costs a core). */
+const SPINS = 64;
 
 /** Ints a ring of `capacity` entries needs. */
 export function ringInts(capacity: number): number {
@@ -13,28 +29,28 @@ export function ringInts(capacity: number): number {
 
 /** Pushes `pfn`; false when the ring is full. The order is always 0 in the suite. */
 export function ringPush(ring: Int32Array, capacity: number, pfn: number, _order: number): boolean {
-  const tail = ring[1]!;
-  if (tail - Atomics.load(ring, 0) >= capacity) return false;
+  const tail = ring[TAIL]!;
+  if (tail - ring[HEAD_SEEN]! >= capacity) {
+    ring[HEAD_SEEN] = Atomics.load(ring, HEAD);
+    if (tail - ring[HEAD_SEEN]! >= capacity) return false;
+  }
   ring[RING_HEADER + (tail % capacity)] = pfn;
-  Atomics.store(ring, 1, tail + 1);
+  Atomics.store(ring, TAIL, tail + 1);
   return true;
 }
 
 /** Pops into `out[0]`; false when empty. */
 export function ringPop(ring: Int32Array, capacity: number, out: [number, number]): boolean {
-  const head = ring[0]!;
-  if (head === Atomics.load(ring, 1)) return false;
+  const head = ring[HEAD]!;
+  if (head === ring[TAIL_SEEN]) {
+    ring[TAIL_SEEN] = Atomics.load(ring, TAIL);
+    if (head === ring[TAIL_SEEN]) return false;
+  }
   out[0] = ring[RING_HEADER + (head % capacity)]!;
   out[1] = 0;
-  Atomics.store(ring, 0, head + 1);
+  Atomics.store(ring, HEAD, head + 1);
   return true;
 }
-
-// Header words of the blocking helpers below: who is asleep on the ring.
-const CONSUMER_ASLEEP = 2;
-const PRODUCER_ASLEEP = 3;
-/** Checks of the other side's index before a blocked side goes to sleep (spinning costs a core). */
-const SPINS = 64;
 
 /**
  * Pushes `value`, sleeping while the ring is full (the consumer wakes it after a pop); returns the
@@ -47,23 +63,27 @@ const SPINS = 64;
  * ```
  */
 export function ringPushWaiting(ring: Int32Array, capacity: number, value: number): number {
-  const tail = ring[1]!;
+  const tail = ring[TAIL]!;
   let slept = 0;
-  let spins = 0;
-  while (tail - Atomics.load(ring, 0) >= capacity) {
-    if (++spins < SPINS) continue;
-    // Announce the sleep, then look again: the consumer pops (store head) before it reads the flag.
-    Atomics.store(ring, PRODUCER_ASLEEP, 1);
-    const head = Atomics.load(ring, 0);
-    if (tail - head >= capacity) {
-      Atomics.wait(ring, 0, head, 1);
-      slept++;
+  if (tail - ring[HEAD_SEEN]! >= capacity) {
+    let spins = 0;
+    for (let head = Atomics.load(ring, HEAD); tail - head >= capacity; head = Atomics.load(ring, HEAD)) {
+      if (++spins < SPINS) continue;
+      // Announce the sleep, then look again: the consumer stores the head before it reads the flag.
+      Atomics.store(ring, PRODUCER_ASLEEP, 1);
+      head = Atomics.load(ring, HEAD);
+      if (tail - head >= capacity) {
+        Atomics.wait(ring, HEAD, head, 1);
+        slept++;
+        ring[PRODUCER_SLEEPS]++;
+      }
+      Atomics.store(ring, PRODUCER_ASLEEP, 0);
     }
-    Atomics.store(ring, PRODUCER_ASLEEP, 0);
+    ring[HEAD_SEEN] = Atomics.load(ring, HEAD);
   }
   ring[RING_HEADER + (tail % capacity)] = value;
-  Atomics.store(ring, 1, tail + 1);
-  if (Atomics.load(ring, CONSUMER_ASLEEP) !== 0) Atomics.notify(ring, 1);
+  Atomics.store(ring, TAIL, tail + 1);
+  if (Atomics.load(ring, CONSUMER_ASLEEP) !== 0) Atomics.notify(ring, TAIL);
   return slept;
 }
 
@@ -78,16 +98,35 @@ export function ringPushWaiting(ring: Int32Array, capacity: number, value: numbe
  * ```
  */
 export function ringPopWaiting(ring: Int32Array, capacity: number): number {
-  const head = ring[0]!;
-  let spins = 0;
-  while (head === Atomics.load(ring, 1)) {
-    if (++spins < SPINS) continue;
-    Atomics.store(ring, CONSUMER_ASLEEP, 1);
-    if (head === Atomics.load(ring, 1)) Atomics.wait(ring, 1, head, 1);
-    Atomics.store(ring, CONSUMER_ASLEEP, 0);
+  const head = ring[HEAD]!;
+  if (head === ring[TAIL_SEEN]) {
+    let spins = 0;
+    for (let tail = Atomics.load(ring, TAIL); tail === head; tail = Atomics.load(ring, TAIL)) {
+      if (++spins < SPINS) continue;
+      Atomics.store(ring, CONSUMER_ASLEEP, 1);
+      if (head === Atomics.load(ring, TAIL)) {
+        Atomics.wait(ring, TAIL, head, 1);
+        ring[CONSUMER_SLEEPS]++;
+      }
+      Atomics.store(ring, CONSUMER_ASLEEP, 0);
+    }
+    ring[TAIL_SEEN] = Atomics.load(ring, TAIL);
   }
   const value = ring[RING_HEADER + (head % capacity)]!;
-  Atomics.store(ring, 0, head + 1);
-  if (Atomics.load(ring, PRODUCER_ASLEEP) !== 0) Atomics.notify(ring, 0);
+  Atomics.store(ring, HEAD, head + 1);
+  if (Atomics.load(ring, PRODUCER_ASLEEP) !== 0) Atomics.notify(ring, HEAD);
   return value;
+}
+
+/**
+ * How often each side of a ring driven by {@link ringPushWaiting} / {@link ringPopWaiting} slept:
+ * the producer on a full ring, the consumer on an empty one (read while both are quiescent).
+ *
+ * @example
+ * ```ts
+ * const { producer, consumer } = ringSleeps(ring);   // producer >> consumer: the consumer is the slower side
+ * ```
+ */
+export function ringSleeps(ring: Int32Array): { producer: number; consumer: number } {
+  return { producer: Atomics.load(ring, PRODUCER_SLEEPS), consumer: Atomics.load(ring, CONSUMER_SLEEPS) };
 }

@@ -5,22 +5,26 @@
  * then free the block of the next slot (a quarter of them handed to the next worker through a
  * shared ring instead, so frees land on another CPU), and allocate a new page into the slot.
  *
- * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] configuration (-1: exit),
- * [2] workers taking part, [3] operations each, [4] workers done, [5] set by a worker that failed.
+ * Commands come through the crew's control word (harness/worker-crew.ts): a configuration, then the
+ * workers taking part and the operations each.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { BuddyAllocator, MigrateType, SharedBuddy, type CpuPages, type SharedBuddyHandle } from "@mmkit/buddy";
 import { MemoryMap } from "@mmkit/physmem";
+import { SharedPotad, type SharedPotadHandle } from "@mmkit/potad";
+import { serveCrew } from "./crew-member.js";
 import { ringPop, ringPush } from "./rings.js";
 
 /** A configuration as the worker sees it. */
 export interface WorkerConfig {
   /** "private": each worker builds its own single-threaded BuddyAllocator (options below) and uses its cpu(0) front; no frees cross workers. */
-  kind: "per-cpu" | "zone-lock" | "floor" | "private";
+  kind: "per-cpu" | "zone-lock" | "floor" | "private" | "potad-front" | "potad-lock";
   /** For "private": bytes of RAM and per-CPU batch/high of each worker's own allocator. */
   privateBuddy?: { ramBytes: number; pcpBatch: number; pcpHigh: number };
-  /** The shared allocator (not for the floor). */
+  /** The shared buddy ("per-cpu", "zone-lock"). */
   handle?: SharedBuddyHandle;
+  /** The shared POTAD ("potad-front": its CPU fronts; "potad-lock": the zone lock only), one space of 4 KiB granules at 0. */
+  potadHandle?: SharedPotadHandle;
   /** The floor's per-worker page stacks (one Int32Array per worker: [0] depth, then pages). */
   stacks?: Int32Array[];
   /** Ring per consumer worker. */
@@ -67,13 +71,24 @@ try {
       const o = c.privateBuddy!;
       return new BuddyAllocator(MemoryMap.uniform(o.ramBytes), { cpus: 1, minFreeKbytes: 0, pcpBatch: o.pcpBatch, pcpHigh: o.pcpHigh, defaultMigratetype: MigrateType.Movable }).cpu(0);
     }
+    if (c.kind === "potad-front") return SharedPotad.attach(c.potadHandle!).claimCpu(d.index).pageFace(0);
+    if (c.kind === "potad-lock") {
+      const potad = SharedPotad.attach(c.potadHandle!);
+      return {
+        allocPages: (order: number) => {
+          const a = potad.allocOrder(0, order);
+          return a < 0 ? -1 : a / 4096;
+        },
+        freePages: (pfn: number) => potad.free(pfn * 4096),
+      };
+    }
     const buddy = SharedBuddy.attach(c.handle!);
     if (c.kind === "zone-lock") return buddy;
     const cpu: CpuPages = buddy.claimCpu(d.index);
     return cpu;
   });
 } catch (e) {
-  broken = `worker ${d.index} could not attach: ${e instanceof Error ? e.message : String(e)}`;
+  broken = `could not attach: ${e instanceof Error ? e.message : String(e)}`;
 }
 const held = d.configs.map(() => new Float64Array(d.live).fill(-1));
 const cursor = d.configs.map(() => d.index * 977);
@@ -101,22 +116,14 @@ function run(config: number, workers: number, ops: number): void {
   cursor[config] = c;
 }
 
-let generation = 0;
-for (;;) {
-  Atomics.wait(control, 0, generation);
-  generation = Atomics.load(control, 0);
-  const config = control[1]!;
-  if (config < 0) break;
-  const workers = control[2]!;
-  if (d.index < workers) {
-    try {
-      if (broken === null) run(config, workers, control[3]!);
-    } catch (e) {
-      broken = `worker ${d.index}, configuration ${config}: ${e instanceof Error ? e.message : String(e)}`;
-    }
-    if (broken !== null) Atomics.store(control, 5, 1);
-    Atomics.add(control, 4, 1);
-    Atomics.notify(control, 4);
-  }
-}
-parentPort!.postMessage(broken ?? "exit");
+const failure = serveCrew(
+  control,
+  (config, args) => {
+    const workers = args[0]!;
+    if (d.index >= workers) return false;
+    run(config, workers, args[1]!);
+    return true;
+  },
+  broken,
+);
+parentPort!.postMessage(failure === null ? "exit" : `worker ${d.index}, ${failure}`);

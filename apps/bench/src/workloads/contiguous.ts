@@ -1,5 +1,6 @@
 import { MemdescType } from "@mmkit/memdesc-lookup";
 import { ErrorCode, MiB, MmkitError, describeValue } from "@mmkit/physmem";
+import type { CompactionCounters } from "@mmkit/buddy";
 import type { AnonBlocks } from "../systems/anon-blocks.js";
 import { buildSystem, type BuildOptions, type MemorySystem } from "../systems/build.js";
 import type { SystemDefinition } from "../systems/definition.js";
@@ -136,6 +137,48 @@ export function contiguousOnFragmented(def: SystemDefinition, build: BuildOption
     kept.anon.check();
     system.check();
     return { served, attempts, migratedPages: system.mover.movedPages - movedBefore, ms, anonPages: kept.anonPages, unmovablePages: kept.unmovablePages };
+  } finally {
+    system.dispose();
+  }
+}
+
+/** What {@link highOrderOnFragmented} saw. */
+export interface HighOrderResult {
+  attempts: number;
+  succeeded: number;
+  /** The buddy's compaction counters after the attempts (all zero without compaction). */
+  counters: CompactionCounters;
+  /** Wall-clock milliseconds of all the attempts. */
+  ms: number;
+}
+
+/**
+ * Order-`order` attempts (the kernel's stress-highalloc shape) on a buddy system fragmented by
+ * {@link fragmentSystem}: as many as the free pages could hold, each a contiguous range of
+ * 2^order pages through the face, served as the system was built to (`contiguous: "block"` or
+ * `"compaction"`: direct compaction with the system's mover). Builds and disposes the system.
+ *
+ * @example
+ * ```ts
+ * highOrderOnFragmented(systemNamed("classic")!, { bytes: 256 * MiB, contiguous: "compaction" }, seed, { keepShare: 1 / 4, unmovableShare: 1 / 8 });
+ * ```
+ */
+export function highOrderOnFragmented(def: SystemDefinition, build: BuildOptions, seed: number, shape: FragmentShape, order = 9): HighOrderResult {
+  const system = buildSystem(def, build);
+  try {
+    const buddy = system.buddy;
+    if (buddy === null) throw new MmkitError(ErrorCode.InvalidArgument, `high-order attempts need a buddy system, got ${describeValue(def.name)}`);
+    const kept = fragmentSystem(system, seed, shape);
+    buddy.resetCounters();
+    const pages = 2 ** order;
+    const attempts = Math.floor(buddy.freePageCount() / pages);
+    let succeeded = 0;
+    const start = performance.now();
+    for (let i = 0; i < attempts; i++) if (system.pages.allocRange(pages, pages) >= 0) succeeded++;
+    const ms = performance.now() - start;
+    kept.anon.check();
+    system.check();
+    return { attempts, succeeded, counters: buddy.compactionCounters(), ms };
   } finally {
     system.dispose();
   }

@@ -10,7 +10,7 @@ import { ringPopWaiting, ringPushWaiting } from "../workers/rings.js";
 export const PAGE_FRAG_RING = 512;
 
 /** A word of the ring's header nobody writes: the producer's short sleep while its cache is dry. */
-const RING_IDLE_WORD = 8;
+const RING_IDLE_WORD = 60;
 
 /** What the loops need of a fragment cache (`FragmentCache` and `SharedFragmentCache` both fit). */
 export interface FragmentFace {

@@ -6,8 +6,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { launchChromium, skipBrowserTests } from "./chromium.js";
 
-// The shared buddy in a browser: a page served with cross-origin isolation (COOP same-origin, COEP
-// require-corp) creates one SharedBuddy, and two module workers attach to it, each on its own CPU,
+// The shared buddy and the shared POTAD in a browser: a page served with cross-origin isolation (COOP
+// same-origin, COEP require-corp) creates one SharedBuddy (or SharedPotad, over one 4 MiB space of
+// 4 KiB granules, through its fronts' page face), and two module workers attach to it, each on its own CPU,
 // allocating and freeing at random with half their frees handed to the other worker through a
 // ring in shared memory; every page handed out is claimed in a shared owner array with
 // compareExchange, so a page handed out twice is counted. The page then checks the allocator.
@@ -21,14 +22,42 @@ const dist = (name: string) => join(root, "packages", name, "dist", "index.js");
 const MODULES: Record<string, () => string> = {
   "/m/physmem.js": () => readFileSync(dist("physmem"), "utf8"),
   "/m/buddy.js": () => readFileSync(dist("buddy"), "utf8").replaceAll('from "@mmkit/physmem"', 'from "/m/physmem.js"'),
+  "/m/potad.js": () => readFileSync(dist("potad"), "utf8").replaceAll('from "@mmkit/physmem"', 'from "/m/physmem.js"'),
 };
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>shared buddy, two workers</title>
+/** What differs between the two shared allocators in the page and the workers. */
+interface Allocator {
+  /** The page's import of the class and its creation, as `shared`. */
+  create: string;
+  /** The page's expression for "every page is back". */
+  allBack: string;
+  /** The worker's import and its page face `cpu` (allocPages, freePages, drain). */
+  workerImport: string;
+  workerFace: string;
+}
+
+const ALLOCATORS: Record<"buddy" | "potad", Allocator> = {
+  buddy: {
+    create: `const { SharedBuddy } = await import("/m/buddy.js");
+  const shared = SharedBuddy.create(MemoryMap.uniform(4 << 20), { cpus: 2, maxOrder: 6, pageblockOrder: 4, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 0 });`,
+    allBack: "shared.freePageCount() === 1024 && shared.perCpuPageCount() === 0",
+    workerImport: `import { SharedBuddy } from "/m/buddy.js";`,
+    workerFace: "const cpu = SharedBuddy.attach(handle).claimCpu(index);",
+  },
+  potad: {
+    create: `const { SharedPotad } = await import("/m/potad.js");
+  const shared = SharedPotad.create({ spaces: [{ base: 0, size: 4 << 20, granule: 4096 }], cpus: 2, frontHigh: 31, frontBatch: 7 });`,
+    allBack: "shared.stats(0).freeBytes === 4 << 20 && shared.stats(0).cachedBlocks === 0 && shared.stats(0).freeBlocks === 1",
+    workerImport: `import { SharedPotad } from "/m/potad.js";`,
+    workerFace: "const front = SharedPotad.attach(handle).claimCpu(index); const cpu = Object.assign(front.pageFace(0), { drain: () => front.drain() });",
+  },
+};
+
+const page = (a: Allocator): string => `<!doctype html><meta charset="utf-8"><title>shared allocator, two workers</title>
 <script type="module">
 const result = {};
 try {
   result.isolated = self.crossOriginIsolated;
-  const { SharedBuddy } = await import("/m/buddy.js");
   const { MemoryMap, canBlock, FutexMutex, LOCK_INTS } = await import("/m/physmem.js");
   // A page's main thread may not block in Atomics.wait: the mutex spins there, or waits with waitAsync.
   result.mainCanBlock = canBlock();
@@ -38,8 +67,8 @@ try {
     m.unlock();
     result.mutexBlocking = m.blocking;
   }
-  const shared = SharedBuddy.create(MemoryMap.uniform(4 << 20), { cpus: 2, maxOrder: 6, pageblockOrder: 4, pcpBatch: 7, pcpHigh: 31, minFreeKbytes: 0 });
-  const pages = shared.managedPages();
+  ${a.create}
+  const pages = 1024;
   const owners = new Int32Array(new SharedArrayBuffer(pages * 4));
   const rings = [0, 1].map(() => new Int32Array(new SharedArrayBuffer((16 + 2 * 256) * 4)));
   const done = new Int32Array(new SharedArrayBuffer(16));
@@ -53,7 +82,7 @@ try {
   result.errors = reports.map((r) => r.error).filter((e) => e !== undefined);
   shared.check();
   result.check = "ok";
-  result.allBack = shared.freePageCount() === pages && shared.perCpuPageCount() === 0;
+  result.allBack = ${a.allBack};
   result.owned = owners.reduce((t, v) => t + (v !== 0 ? 1 : 0), 0);
   result.counters = shared.counters();
   result.lock = shared.lockStats();
@@ -64,12 +93,12 @@ try {
 window.result = result;
 </script>`;
 
-const WORKER = `import { SharedBuddy } from "/m/buddy.js";
+const worker = (a: Allocator): string => `${a.workerImport}
 onmessage = ({ data }) => {
   const report = { allocs: 0, frees: 0, sent: 0, received: 0, doubles: 0, failures: 0 };
   try {
     const { handle, index, owners, rings, done, ops } = data;
-    const cpu = SharedBuddy.attach(handle).claimCpu(index);
+    ${a.workerFace}
     const me = index + 1, base = 0, cap = 256;
     const inRing = rings[index], outRing = rings[1 - index];
     let x = 2463534242 + index;
@@ -130,7 +159,7 @@ onmessage = ({ data }) => {
 };
 `;
 
-function serve(isolated: boolean): Promise<Server> {
+function serve(isolated: boolean, a: Allocator): Promise<Server> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     const headers: Record<string, string> = { "cache-control": "no-store" };
@@ -138,7 +167,7 @@ function serve(isolated: boolean): Promise<Server> {
       headers["cross-origin-opener-policy"] = "same-origin";
       headers["cross-origin-embedder-policy"] = "require-corp";
     }
-    const body = path === "/" ? PAGE : path === "/worker.js" ? WORKER : MODULES[path]?.();
+    const body = path === "/" ? page(a) : path === "/worker.js" ? worker(a) : MODULES[path]?.();
     if (body === undefined) {
       res.writeHead(path === "/favicon.ico" ? 204 : 404, headers);
       return res.end();
@@ -149,11 +178,11 @@ function serve(isolated: boolean): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-describe.skipIf(skipBrowserTests)("SharedBuddy in Chromium with cross-origin isolation", () => {
+describe.skipIf(skipBrowserTests)("SharedBuddy and SharedPotad in Chromium with cross-origin isolation", () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const servers: Server[] = [];
   beforeAll(async () => {
-    for (const name of ["physmem", "buddy"]) if (!existsSync(dist(name))) throw new Error(`${dist(name)} is missing: build it first (pnpm --filter @mmkit/${name} build)`);
+    for (const name of ["physmem", "buddy", "potad"]) if (!existsSync(dist(name))) throw new Error(`${dist(name)} is missing: build it first (pnpm --filter @mmkit/${name} build)`);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -161,8 +190,8 @@ describe.skipIf(skipBrowserTests)("SharedBuddy in Chromium with cross-origin iso
     for (const s of servers) await new Promise((resolve) => s.close(resolve));
   });
 
-  async function run(isolated: boolean): Promise<Record<string, unknown>> {
-    const server = await serve(isolated);
+  async function run(isolated: boolean, a: Allocator = ALLOCATORS.buddy): Promise<Record<string, unknown>> {
+    const server = await serve(isolated, a);
     servers.push(server);
     const page = await browser.context.newPage();
     const problems: string[] = [];
@@ -177,8 +206,8 @@ describe.skipIf(skipBrowserTests)("SharedBuddy in Chromium with cross-origin iso
     }
   }
 
-  test("two workers over one shared allocator: nothing lost or handed out twice, every page back, check() passes", async () => {
-    const r = await run(true);
+  test.each(["buddy", "potad"] as const)("two workers over one shared %s: nothing lost or handed out twice, every page back, check() passes", async (kind) => {
+    const r = await run(true, ALLOCATORS[kind]);
     expect(r.error).toBeUndefined();
     expect(r.isolated).toBe(true);
     expect(r.mainCanBlock).toBe(false);

@@ -158,10 +158,14 @@ describe.each(SYSTEMS.map((s) => [s.name, s] as const))("the poison rule's other
   test("a size that is not a multiple of the alignment takes the rounded range, and is freed with the same bytes and alignment", () => {
     const system = buildSystem(def, { bytes: BYTES });
     const pfn = system.allocContiguous(96 * 1024, 64 * 1024);
-    expect(pfn).toBe(0);
+    // 96 KiB at 64 KiB rounds to 32 pages. With memdescs from slab caches, pfns 0 and 1 went first,
+    // to the first slabs of the folio cache (this range's memdesc) and of the slab descriptors, so
+    // the range starts at the next 32.
+    const first = def.memdescsFromSlab === true ? 32 : 0;
+    expect(pfn).toBe(first);
     const range = { firstPfn: -1, lastPfn: -1 };
     system.table.range(pfn, range);
-    expect(range).toEqual({ firstPfn: 0, lastPfn: 31 });
+    expect(range).toEqual({ firstPfn: first, lastPfn: first + 31 });
     system.freeContiguous(pfn, 96 * 1024, 64 * 1024);
     expect(system.table.get(pfn)).toBe(-1);
     system.check();

@@ -56,11 +56,16 @@ describe("trace replay through every system, streamed", async () => {
       expect(report.perCpu.allocs.length).toBe(2);
       // The buddy systems have a front per traced CPU; POTAD has none.
       expect(r.system.pages.fronts.length).toBe(r.system.definition.perCpuLists ? 2 : 0);
-      // The descriptor table holds the 83 pages still live, and nothing else.
+      // The descriptor table holds the 83 pages still live, and nothing else but (in memdesc) the
+      // pages of the slabs their memdescs live in: 11 pages in as many slabs.
+      const md = r.system.memdescSlabs;
+      const slabPages = md === null ? 0 : md.figures().slabBytes / r.system.pageSize;
+      const slabs = md === null ? 0 : md.slab.stats().caches.reduce((n, c) => n + c.slabs, 0);
+      expect([r.system.name, slabPages, slabs]).toEqual([r.system.name, md === null ? 0 : 11, md === null ? 0 : 11]);
       let described = 0;
       for (let pfn = 0; pfn < r.system.managedPages; pfn++) if (r.system.table.get(pfn) >= 0) described++;
-      expect(described).toBe(83);
-      expect(r.system.pages.allocs - r.system.pages.frees).toBe(53);
+      expect(described).toBe(83 + slabPages);
+      expect(r.system.pages.allocs - r.system.pages.frees).toBe(53 + slabs);
       r.system.check();
       // Samples at the start, at every 1/20 of the time span that has events (an idle stretch changes nothing), and at the end.
       expect(r.samples.length).toBe(20);

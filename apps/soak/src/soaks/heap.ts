@@ -15,7 +15,7 @@ const KINDS = [
   { name: "misuse", weight: 1 },
 ] as const;
 
-/** Sizes: small ones mostly (slab classes), some of several pages (POTAD ranges). */
+/** Sizes: small ones mostly (slab classes), some of several pages (ranges of the heap's segregated-fit allocator). */
 function sizeOf(a: number): number {
   const k = a % 16;
   if (k < 10) return 1 + ((a >>> 4) % 512);
@@ -24,7 +24,7 @@ function sizeOf(a: number): number {
 }
 
 /**
- * `@mmkit/heap` (slab size classes over POTAD pages) over a resizable ArrayBuffer that grows from 2
+ * `@mmkit/heap` (slab size classes and a segregated-fit range allocator) over a resizable ArrayBuffer that grows from 2
  * to 8 MiB: malloc with alignments, calloc, realloc, free. Each allocation's bytes carry a stamp,
  * checked at free and across realloc (the bytes it keeps); a unit map finds any overlap at once.
  */
@@ -161,7 +161,7 @@ class HeapSoak implements SoakInstance {
 export const heapSoak: Soak = {
   name: "heap",
   package: "heap",
-  description: "Heap (slab size classes over POTAD pages) over a resizable ArrayBuffer growing 2 to 8 MiB: malloc with alignments, calloc, realloc keeping bytes, free; stamps checked, double and inside frees refused",
+  description: "Heap (slab size classes and a segregated-fit range allocator) over a resizable ArrayBuffer growing 2 to 8 MiB: malloc with alignments, calloc, realloc keeping bytes, free; stamps checked, double and inside frees refused",
   defaultOps: 1_000_000,
   kinds: KINDS,
   create: () => new HeapSoak(),

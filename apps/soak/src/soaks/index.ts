@@ -7,12 +7,14 @@ import { mapleSoak } from "./maple.js";
 import { potadSoak } from "./potad.js";
 import { pteCacheSoak } from "./pte-cache.js";
 import { sharedBuddySoak } from "./shared-buddy.js";
+import { sharedPotadSoak } from "./shared-potad.js";
 import { shrinkerSoak } from "./shrinker.js";
 import { systemSoaks } from "./systems.js";
 
 registerSoak(buddySoak);
 registerSoak(sharedBuddySoak);
 registerSoak(potadSoak);
+registerSoak(sharedPotadSoak);
 registerSoak(mapleSoak);
 registerSoak(fragCacheSoak);
 registerSoak(pteCacheSoak);

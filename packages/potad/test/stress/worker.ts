@@ -70,8 +70,12 @@ function drainIncoming(): void {
 for (let i = 0; i < d.ops; i++) {
   const r = rand(100);
   // Alloc-heavy below a live set of 100 blocks, free-heavy above: a working set that hovers
-  // near the size of the space, with runs into failure, instead of a random walk.
-  if (r < (liveGranule.length < 100 ? 60 : 30) || liveGranule.length === 0) {
+  // below the size of the space, with runs into failure, instead of a random walk. The ring is
+  // drained first, whatever the live set: a worker with nothing live whose allocations fail must
+  // still give back what the previous worker sent it, or the rings could end up holding everything.
+  if (r >= 85) {
+    drainIncoming();
+  } else if (r < (liveGranule.length < 100 ? 60 : 30) || liveGranule.length === 0) {
     // Mostly the front orders 0..3; up to maxOrder (above 3: the locked path).
     const order = rand(8) === 0 ? rand(d.maxOrder + 1) : rand(4);
     const a = front.allocOrder(0, order);
@@ -85,7 +89,7 @@ for (let i = 0; i < d.ops; i++) {
     claim(g, order);
     liveGranule.push(g);
     liveOrder.push(order);
-  } else if (r < 85) {
+  } else {
     const k = rand(liveGranule.length);
     const g = liveGranule[k]!;
     const order = liveOrder[k]!;
@@ -95,8 +99,6 @@ for (let i = 0; i < d.ops; i++) {
     liveOrder.pop();
     if (rand(2) === 0 && ringPush(outRing, d.ringCapacity, g, order)) sent++;
     else free(g, order);
-  } else {
-    drainIncoming();
   }
 }
 // Give back everything: our own blocks, then whatever the previous worker still sends us.
