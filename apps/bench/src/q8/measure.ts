@@ -1,6 +1,5 @@
-import type { Worker } from "node:worker_threads";
 import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
 import { Q8_METRICS, Q8_SYSTEMS, Q8_VARIANTS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
@@ -90,44 +89,14 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
   const epochEvery = options.epochEvery ?? 16;
   const slabs = Q8_VARIANTS.map((v) => MemdescSlab.create({ mode: v.mode, publishEpochs: v.publishEpochs, ...shape }));
   const n = slabs.length;
-  const control = new Int32Array(new SharedArrayBuffer(64));
+  const control = crewControl();
   const sequence = 1 << 16;
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  const start = (data: Q8WorkerData): void => {
-    const worker = startTsWorker(new URL("./worker.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: string) => {
-      if (m !== "exit") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`memdesc-rcu: ${data.role} ${data.index} exited with ${code}`))));
-      }),
-    );
-  };
   const handles = slabs.map((s) => s.handle);
-  start({ role: "writer", index: 0, control, handles, writer: { seed: ctx.seed, liveTarget, epochEvery } });
-  for (let r = 0; r < readers; r++) start({ role: "reader", index: r, control, handles, pfns: pfnSequence(ctx.seed, r, sequence, shape.frames * shape.framePages) });
-  const command = (mode: number, lookups: number): number => {
-    control[1] = mode;
-    control[2] = lookups;
-    Atomics.store(control, 3, 0);
-    Atomics.store(control, 4, 0);
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    const all = readers + 1;
-    for (let done = Atomics.load(control, 4); done < all; done = Atomics.load(control, 4)) {
-      Atomics.wait(control, 4, done, 1000);
-      if (performance.now() - started > 300_000) throw new Error(`memdesc-rcu: ${all - Atomics.load(control, 4)} worker(s) did not finish ${Q8_VARIANTS[mode]!.system} in 5 minutes`);
-    }
-    const ms = performance.now() - started;
-    if (Atomics.load(control, 5) !== 0) throw new Error("memdesc-rcu: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
+  const data: Q8WorkerData[] = [{ role: "writer", index: 0, control, handles, writer: { seed: ctx.seed, liveTarget, epochEvery } }];
+  for (let r = 0; r < readers; r++) data.push({ role: "reader", index: r, control, handles, pfns: pfnSequence(ctx.seed, r, sequence, shape.frames * shape.framePages) });
+  const crew = startWorkerCrew("memdesc-rcu", new URL("./worker.ts", import.meta.url), data, control);
+  // args: lookups per reader, readers done (counted up by the readers, polled by the writer).
+  const command = (variant: number, lookups: number): number => crew.run(variant, [lookups, 0], readers + 1);
   const rates = slabs.map(() => [] as number[]);
   try {
     // Warm-up: workers start, attach, compile; the writer fills each slab.
@@ -142,13 +111,7 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
       }
     }
   } finally {
-    if (Atomics.load(control, 1) !== -1) {
-      control[1] = -1;
-      Atomics.add(control, 0, 1);
-      Atomics.notify(control, 0);
-    }
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`memdesc-rcu: ${reports.join("; ")}`);
+    await crew.close();
   }
   const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number; ns: number; nsSpread: number } => {
     const w = slab.writerCounters;
