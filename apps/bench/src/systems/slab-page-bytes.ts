@@ -5,6 +5,8 @@ const INITIAL_PAGES = 16;
 /** Pfns per chunk of the pfn -> slot table (log2): a chunk is made when a slab page first lands in its 1024 pfns. */
 const CHUNK_SHIFT = 10;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+/** The chunk every stretch without slab pages points at (all zeros: nothing backed), never written. */
+const NO_PAGES = new Int32Array(1 << CHUNK_SHIFT);
 
 /**
  * Bytes for the pages of slabs only, on a machine without backing bytes, so the slab allocator can
@@ -32,8 +34,11 @@ const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
  */
 export class SlabPageBytes {
   readonly pageSize: number;
-  /** Byte offset + 1 in the buffer of each backed page (0: not backed), in chunks of 1024 pfns. */
-  readonly #chunks: (Int32Array | undefined)[] = [];
+  /**
+   * Byte offset + 1 in the buffer of each backed page (0: not backed), in chunks of 1024 pfns; a
+   * dense array (stretches without slab pages share {@link NO_PAGES}), so a lookup is two loads.
+   */
+  readonly #chunks: Int32Array[] = [];
   /** Each backed slab's first pfn -> its order (what `remove` must be given). */
   readonly #orderOf = new Map<number, number>();
   /** Slot runs given back, by order: byte offsets of their first page. */
@@ -95,8 +100,10 @@ export class SlabPageBytes {
   /** Where the byte at `address` is in {@link whole}; `ERR_NOT_ALLOCATED` when it is in no slab's pages. */
   offsetOf(address: number): number {
     const pfn = Math.floor(address / this.pageSize);
-    const slot = this.#chunks[pfn >>> CHUNK_SHIFT]?.[pfn & CHUNK_MASK] ?? 0;
-    if (slot === 0 || !(address >= 0)) throw new MmkitError(ErrorCode.NotAllocated, `byte ${describeValue(address)} is not in a slab's pages`);
+    const chunks = this.#chunks;
+    const c = pfn >>> CHUNK_SHIFT;
+    const slot = c < chunks.length && address >= 0 ? chunks[c]![pfn & CHUNK_MASK]! : 0;
+    if (slot === 0) throw new MmkitError(ErrorCode.NotAllocated, `byte ${describeValue(address)} is not in a slab's pages`);
     return slot - 1 + (address - pfn * this.pageSize);
   }
 
@@ -117,13 +124,19 @@ export class SlabPageBytes {
 
   /** Byte offset of page `pfn` in the buffer, or -1 when it is not backed. */
   #slotOf(pfn: number): number {
-    return (this.#chunks[pfn >>> CHUNK_SHIFT]?.[pfn & CHUNK_MASK] ?? 0) - 1;
+    const c = pfn >>> CHUNK_SHIFT;
+    return pfn >= 0 && c < this.#chunks.length ? this.#chunks[c]![pfn & CHUNK_MASK]! - 1 : -1;
   }
 
   /** Sets page `pfn`'s entry (offset + 1, or 0 for none), making its chunk on first use. */
   #setSlot(pfn: number, entry: number): void {
-    const chunk = (this.#chunks[pfn >>> CHUNK_SHIFT] ??= new Int32Array(1 << CHUNK_SHIFT));
-    chunk[pfn & CHUNK_MASK] = entry;
+    const c = pfn >>> CHUNK_SHIFT;
+    while (this.#chunks.length <= c) this.#chunks.push(NO_PAGES);
+    if (this.#chunks[c] === NO_PAGES) {
+      if (entry === 0) return;
+      this.#chunks[c] = new Int32Array(1 << CHUNK_SHIFT);
+    }
+    this.#chunks[c]![pfn & CHUNK_MASK] = entry;
   }
 
   /** Doubles the buffer (at least to `bytes`), copying what is in it. */
