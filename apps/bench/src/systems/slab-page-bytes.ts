@@ -19,7 +19,7 @@ const NO_PAGES = new Int32Array(1 << CHUNK_SHIFT);
  * `whole()` is the one buffer and `offsetOf(address)` a byte's place in it, so the slab allocator
  * reads and writes free pointers through one view, with no view made per access.
  *
- * Cost: `offsetOf` is one division and two array reads, no allocation; `bytes` adds one subarray;
+ * Cost: `offsetOf` is one multiply and two array reads, no allocation; `bytes` adds one subarray;
  * `add` / `remove` touch one table entry per page (plus a copy of the buffer when it doubles, and a
  * 4 KiB chunk the first time a slab page lands in a new 1024-pfn stretch).
  *
@@ -34,6 +34,8 @@ const NO_PAGES = new Int32Array(1 << CHUNK_SHIFT);
  */
 export class SlabPageBytes {
   readonly pageSize: number;
+  /** 1 / pageSize: exact for a power of two, so a multiply finds the pfn (no division per access). */
+  readonly #perPage: number;
   /**
    * Byte offset + 1 in the buffer of each backed page (0: not backed), in chunks of 1024 pfns; a
    * dense array (stretches without slab pages share {@link NO_PAGES}), so a lookup is two loads.
@@ -50,7 +52,9 @@ export class SlabPageBytes {
   heldBytes = 0;
 
   constructor(pageSize: number) {
+    if (!(Number.isInteger(Math.log2(pageSize)) && pageSize >= 16)) throw new MmkitError(ErrorCode.InvalidArgument, `pageSize must be a power of two of at least 16, got ${describeValue(pageSize)}`);
     this.pageSize = pageSize;
+    this.#perPage = 1 / pageSize;
     this.#buffer = new Uint8Array(pageSize * INITIAL_PAGES);
   }
 
@@ -99,7 +103,7 @@ export class SlabPageBytes {
 
   /** Where the byte at `address` is in {@link whole}; `ERR_NOT_ALLOCATED` when it is in no slab's pages. */
   offsetOf(address: number): number {
-    const pfn = Math.floor(address / this.pageSize);
+    const pfn = Math.floor(address * this.#perPage);
     const chunks = this.#chunks;
     const c = pfn >>> CHUNK_SHIFT;
     const slot = c < chunks.length && address >= 0 ? chunks[c]![pfn & CHUNK_MASK]! : 0;

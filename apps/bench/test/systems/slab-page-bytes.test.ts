@@ -52,6 +52,7 @@ describe("SlabPageBytes: slab pages packed into one buffer", () => {
     expectMmkitError(() => bytes.bytes(13 * 4096, 1), ErrorCode.NotAllocated, "53248");
     expectMmkitError(() => bytes.bytes(12 * 4096 + 4000, 200), ErrorCode.NotAllocated, "53152");
     expectMmkitError(() => bytes.offsetOf(-1), ErrorCode.NotAllocated, "-1");
+    expectMmkitError(() => new SlabPageBytes(3000), ErrorCode.InvalidArgument, "3000");
     expect([bytes.heldBytes, bytes.offsetOf(11 * 4096), bytes.offsetOf(12 * 4096)]).toEqual([3 * 4096, 4096, 2 * 4096]);
   });
 
