@@ -95,6 +95,7 @@ function lowestBit(x: number): number {
  * ```
  */
 export class RangeFit {
+  /** Bytes per granule: every block's start and size are multiples of it. */
   readonly granule: number;
   #shift: number;
   #arena: ArrayFactory;

@@ -17,7 +17,9 @@ import type { RangeFit } from "./range-fit.js";
  * ```
  */
 export class RangePages {
+  /** The range allocator the pages and ranges come from. */
   readonly fit: RangeFit;
+  /** Bytes per page: a pfn is an address divided by it. */
   readonly pageSize: number;
 
   constructor(fit: RangeFit, pageSize: number) {
@@ -25,19 +27,23 @@ export class RangePages {
     this.pageSize = pageSize;
   }
 
+  /** Takes `2^order` pages at a page boundary: the first pfn, or -1 when no free block holds them. */
   allocPages(order: number): number {
     const address = this.fit.alloc(this.pageSize * 2 ** order, this.pageSize);
     return address < 0 ? -1 : address / this.pageSize;
   }
 
+  /** Gives back pages taken with `allocPages` (the range allocator knows their size). */
   freePages(pfn: number, _order: number): void {
     this.fit.free(pfn * this.pageSize);
   }
 
+  /** Takes `size` bytes at `alignment`: the address, or -1. */
   allocRange(size: number, alignment: number): number {
     return this.fit.alloc(size, alignment);
   }
 
+  /** Gives back a range taken with `allocRange`. */
   freeRange(address: number): void {
     this.fit.free(address);
   }

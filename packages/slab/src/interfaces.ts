@@ -41,6 +41,12 @@ export interface SlabMemory {
   whole?(): Uint8Array;
   /** Address of the first byte of {@link SlabMemory.whole}'s view (default 0). */
   readonly base?: number;
+  /**
+   * Optional, with `whole()`: where the byte at `address` is in `whole()`'s view, for a memory that
+   * backs scattered pages in one packed buffer (default `address - base`). The bytes of one slab
+   * must be contiguous in the view. Called once per free-pointer access, so it should be O(1).
+   */
+  offsetOf?(address: number): number;
 }
 
 /**

@@ -3,10 +3,13 @@ import type { SlabMemory } from "./interfaces.js";
 /**
  * Reads and writes the bytes the slab allocator keeps inside objects: the free pointer (an
  * 8-byte little-endian word holding the next free object's address + 1, so 0 ends the list and a
- * zero-filled page reads as an empty list), poison and red-zone patterns. Every access goes
- * through the memory's `bytes(address, length)`, so any byte source fits.
+ * zero-filled page reads as an empty list), poison and red-zone patterns. A memory that offers
+ * `whole()` is read and written through one view of everything (a byte's place in it is
+ * `offsetOf(address)`, or `address - base`), so no access makes a view; any other memory goes
+ * through `bytes(address, length)`, so any byte source fits.
  *
- * Cost: one view of the touched bytes per call.
+ * Cost: with `whole()`, one `whole()` call and one offset per access, no allocation; otherwise one
+ * view of the touched bytes per call.
  *
  * @example
  * ```ts
@@ -19,6 +22,7 @@ export class ObjectMemory {
   readonly memory: SlabMemory;
   readonly #fast: boolean;
   readonly #base: number;
+  readonly #mapped: boolean;
   #whole: Uint8Array | null = null;
   #view: DataView | null = null;
 
@@ -26,24 +30,30 @@ export class ObjectMemory {
     this.memory = memory;
     this.#fast = typeof memory.whole === "function";
     this.#base = typeof memory.base === "number" ? memory.base : 0;
+    this.#mapped = this.#fast && typeof memory.offsetOf === "function";
   }
 
-  /** A DataView of all the bytes when the memory offers its whole view (re-made when that changes), else null. */
-  #dataView(): DataView | null {
+  /** The whole view when the memory offers one (re-read each call: it changes after a grow), else null. */
+  #wholeView(): Uint8Array | null {
     if (!this.#fast) return null;
     const whole = this.memory.whole!();
     if (whole !== this.#whole) {
       this.#whole = whole;
       this.#view = new DataView(whole.buffer, whole.byteOffset, whole.byteLength);
     }
-    return this.#view;
+    return whole;
+  }
+
+  /** Where the byte at `address` is in the whole view. */
+  #offset(address: number): number {
+    return this.#mapped ? this.memory.offsetOf!(address) : address - this.#base;
   }
 
   /** The free pointer stored at `address`: an address, or -1 for the end of the list. */
   readPointer(address: number): number {
-    const dv = this.#dataView();
-    if (dv !== null) {
-      const offset = address - this.#base;
+    if (this.#wholeView() !== null) {
+      const dv = this.#view!;
+      const offset = this.#offset(address);
       return dv.getUint32(offset + 4, true) * 4294967296 + dv.getUint32(offset, true) - 1;
     }
     const b = this.memory.bytes(address, 8);
@@ -57,9 +67,9 @@ export class ObjectMemory {
     const v = next + 1;
     const lo = v >>> 0;
     const hi = Math.floor(v / 4294967296);
-    const dv = this.#dataView();
-    if (dv !== null) {
-      const offset = address - this.#base;
+    if (this.#wholeView() !== null) {
+      const dv = this.#view!;
+      const offset = this.#offset(address);
       dv.setUint32(offset, lo, true);
       dv.setUint32(offset + 4, hi, true);
       return;
@@ -77,12 +87,25 @@ export class ObjectMemory {
 
   /** Fills `length` bytes at `address` with `value`. */
   fill(address: number, length: number, value: number): void {
-    if (length > 0) this.memory.bytes(address, length).fill(value);
+    if (length <= 0) return;
+    const whole = this.#wholeView();
+    if (whole !== null) {
+      const offset = this.#offset(address);
+      whole.fill(value, offset, offset + length);
+      return;
+    }
+    this.memory.bytes(address, length).fill(value);
   }
 
   /** Offset of the first of `length` bytes at `address` that is not `value`, or -1. */
   mismatch(address: number, length: number, value: number): number {
-    if (length === 0) return -1;
+    if (length <= 0) return -1;
+    const whole = this.#wholeView();
+    if (whole !== null) {
+      const offset = this.#offset(address);
+      for (let i = 0; i < length; i++) if (whole[offset + i] !== value) return i;
+      return -1;
+    }
     const b = this.memory.bytes(address, length);
     for (let i = 0; i < length; i++) if (b[i] !== value) return i;
     return -1;
@@ -90,6 +113,8 @@ export class ObjectMemory {
 
   /** The byte at `address`. */
   byte(address: number): number {
+    const whole = this.#wholeView();
+    if (whole !== null) return whole[this.#offset(address)]!;
     return this.memory.bytes(address, 1)[0]!;
   }
 }

@@ -39,3 +39,29 @@ export class TestPages {
 export function machine(pages: number): { pages: TestPages; memory: MemoryBacking } {
   return { pages: new TestPages(pages), memory: new MemoryBacking(MemoryMap.uniform(pages * 4096)) };
 }
+
+/**
+ * `pages` pages of 4 KiB whose bytes sit in one buffer in another order: aligned groups of 8 pages
+ * (the largest slab) are stored back to front, so `offsetOf` must be used, and `base` would be
+ * wrong. Offers the `whole()` fast path and counts `bytes()` calls.
+ */
+export class PackedMemory {
+  readonly buffer: Uint8Array;
+  bytesCalls = 0;
+  constructor(readonly pages: number) {
+    if (pages % 8 !== 0) throw new Error("pages must be a multiple of 8");
+    this.buffer = new Uint8Array(pages * 4096);
+  }
+  offsetOf(address: number): number {
+    const group = Math.floor(address / (8 * 4096));
+    return (this.pages / 8 - 1 - group) * 8 * 4096 + (address % (8 * 4096));
+  }
+  whole(): Uint8Array {
+    return this.buffer;
+  }
+  bytes(address: number, length: number): Uint8Array {
+    this.bytesCalls++;
+    const offset = this.offsetOf(address);
+    return this.buffer.subarray(offset, offset + length);
+  }
+}

@@ -1,7 +1,7 @@
 import { SlabAllocator, Kmalloc, type RangeSource } from "@mmkit/slab";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { machine, TestPages } from "./fakes.js";
+import { machine, PackedMemory, TestPages } from "./fakes.js";
 
 type Op =
   | { kind: "alloc"; cache: number; cpu: number }
@@ -24,11 +24,11 @@ function stamped(bytes: Uint8Array, address: number): boolean {
 }
 
 describe("slab allocator against a model", () => {
-  for (const debug of ["", "FZP"]) {
-    it(`keeps live objects disjoint and intact, check() after every step (debug "${debug}")`, () => {
+  for (const [debug, packed] of [["", false], ["FZP", false], ["", true], ["FZP", true]] as const) {
+    it(`keeps live objects disjoint and intact, check() after every step (debug "${debug}"${packed ? ", pages packed out of order behind whole() + offsetOf" : ""})`, () => {
       fc.assert(
         fc.property(fc.array(opArb, { maxLength: 300 }), (ops) => {
-          const { pages, memory } = machine(48);
+          const { pages, memory } = packed ? { pages: new TestPages(48), memory: new PackedMemory(48) } : machine(48);
           const slab = new SlabAllocator({ pages, memory, cpus: 2, debug });
           const sizes = [24, 64, 200, 3000];
           const caches = sizes.map((size, i) => slab.createCache(`c${i}`, size, { minPartial: i, cpuPartial: i % 2 === 0 ? 0 : 2 }));

@@ -2,7 +2,7 @@ import { ErrorCode, MetadataArena } from "@mmkit/physmem";
 import { SlabAllocator, SlabErrorCode, SLAB_DESCRIPTOR_MAGIC } from "@mmkit/slab";
 import { expectMmkitError } from "@mmkit/test-support";
 import { describe, expect, it } from "vitest";
-import { machine } from "./fakes.js";
+import { machine, PackedMemory, TestPages } from "./fakes.js";
 
 function word(bytes: Uint8Array): number {
   return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
@@ -28,6 +28,26 @@ describe("SlabAllocator", () => {
     cache.free(a);
     expect(word(memory.bytes(a, 4))).toBe(b + 104 + 1);
     expect(cache.alloc()).toBe(a); // LIFO
+    slab.check();
+  });
+
+  it("with whole() + offsetOf, keeps the free pointer where offsetOf says and makes no view per alloc or free", () => {
+    const memory = new PackedMemory(64);
+    const slab = new SlabAllocator({ pages: new TestPages(64), memory });
+    const cache = slab.createCache("thing", 100);
+    const a = cache.alloc();
+    const b = cache.alloc();
+    expect([a, b]).toEqual([0, 104]);
+    // Page 0 sits in the last 8-page group of the buffer: the free pointer of b + 104 is there.
+    expect(memory.offsetOf(b + 104)).toBe(7 * 8 * 4096 + 208);
+    expect(word(memory.buffer.subarray(7 * 8 * 4096 + 208))).toBe(b + 2 * 104 + 1);
+    // New slabs write their descriptors through bytes(); objects on existing slabs never do.
+    const calls = memory.bytesCalls;
+    cache.free(a);
+    expect(word(memory.buffer.subarray(7 * 8 * 4096))).toBe(b + 104 + 1);
+    expect(cache.alloc()).toBe(a);
+    for (let i = 0; i < 30; i++) cache.free(cache.alloc());
+    expect(memory.bytesCalls).toBe(calls);
     slab.check();
   });
 
