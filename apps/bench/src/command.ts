@@ -130,7 +130,7 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option("--trace-format <format>", "how to read --trace files").choices(["auto", "kernel", "mmkit"]).default("auto"))
     .addOption(new Option("--trace-lenient", "count and skip malformed trace lines (and lines that are not text) instead of stopping at the first"))
     .addOption(new Option("--trace-synth <events>", "replay a synthetic trace of this many events shaped like the 6.1 fixture (repeatable; 10M = 10,000,000); alone, runs the replay suite").argParser((v: string, prev: number[]) => [...prev, parseCount(v)]).default([], "none"))
-    .addOption(new Option("--trace-memory <MiB>", "RAM of the systems replaying --trace - (read once; a file's peak sizes its machine)").argParser((v: string) => parseCount(v)))
+    .addOption(new Option("--trace-memory <MiB>", "RAM of the systems replaying a trace: standard input always (read once); a file given it is read once too, else its scanned peak sizes the machine").argParser((v: string) => parseCount(v)))
     .addOption(new Option("--debug", "print errors with their stack"))
     .addOption(new Option("--system-file <file>", "add the systems and page allocators this module exports (.mjs, .js or .ts; contract in apps/bench/README.md) beside the shipped ones (repeatable)").argParser((v: string, prev: string[]) => [...prev, v]).default([], "none"))
         .addOption(new Option("--snapshots <dir>", "start trace replays from the /proc snapshots in <dir> (buddyinfo-before.txt, ...) and compare with the after ones (default: those beside the trace)"))

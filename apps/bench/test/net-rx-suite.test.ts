@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { RECEIVE_PATHS } from "@mmkit/net-rx";
 import { createContext } from "../src/harness/runner.js";
 import type { Measurement } from "../src/harness/types.js";
+import { buildReport, validateReport } from "../src/report/json.js";
+import { runMetadata } from "../src/report/metadata.js";
 import { SLOW_PATHS } from "../src/net-rx/slow-consumer.js";
 import { NET_RX_FLOOR, measureNetRx } from "../src/suites/net-rx.js";
 import { DEFAULT_SEED } from "../src/workloads/random.js";
@@ -58,5 +60,11 @@ describe("net-rx suite (small run)", () => {
     // The static buffer's views were overwritten by later reads before the consumer got to them.
     expect(slow("static onread buffer, views kept (no copy)", "chunks wrong when consumed")).toBeGreaterThan(0);
     for (const path of SLOW_PATHS) expect(slow(path, "bytes copied"), path).toBe(0);
+  });
+
+  test("the measurements make a JSON report the schema accepts", () => {
+    const report = buildReport(runMetadata([], true, DEFAULT_SEED), [{ name: "net-rx", description: "the net-rx suite", seconds: 1, measurements, log: [] }]);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    expect(report.measurements.every((m) => m.suite === "net-rx")).toBe(true);
   });
 });

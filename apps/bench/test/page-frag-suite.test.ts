@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { createContext } from "../src/harness/runner.js";
 import type { Measurement } from "../src/harness/types.js";
+import { buildReport, validateReport } from "../src/report/json.js";
+import { runMetadata } from "../src/report/metadata.js";
 import { imixSizes } from "../src/suites/fragments.js";
 import { PAGE_FRAG_FLOOR, PAGE_FRAG_SEQUENCE, PAGE_FRAG_SYSTEMS, measurePageFrag } from "../src/suites/page-frag.js";
 import { DEFAULT_SEED } from "../src/workloads/random.js";
@@ -113,5 +115,11 @@ describe("page-frag suite (small run)", () => {
     expect(value(PAGE_FRAG_SYSTEMS.queued, mixes[1]!.name, "blocks taken")).toBe(blocks);
     expect(value(PAGE_FRAG_SYSTEMS.atOnce, mixes[1]!.name, "blocks recycled in place")).toBe(blocks);
     expect(value(PAGE_FRAG_SYSTEMS.atOnce, mixes[1]!.name, "blocks taken")).toBe(0);
+  });
+
+  test("the measurements make a JSON report the schema accepts", () => {
+    const report = buildReport(runMetadata([], true, DEFAULT_SEED), [{ name: "page-frag", description: "the page-frag suite", seconds: 1, measurements, log: [] }]);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    expect(report.measurements.every((m) => m.suite === "page-frag")).toBe(true);
   });
 });

@@ -622,7 +622,10 @@ export class BuddyAllocator {
     freeContigSpan(this.#s, requireContigSpan(this.#s, startPfn, count));
   }
 
-  /** Why the last contiguous allocation returned -1, or null when it succeeded (or none ran). O(1). */
+  /**
+   * Why the last contiguous allocation ({@link allocContigRange}, {@link allocContigPages}) returned
+   * -1, or null when it succeeded (or none ran); a call that throws leaves it as it was. O(1).
+   */
   get lastContigFailure(): ContigFailure | null {
     return this.#contigFailure.last;
   }

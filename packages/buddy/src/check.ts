@@ -39,7 +39,9 @@ function fail(message: string): never {
  * one: every page of RAM belongs to exactly one block (free, per-CPU or allocated) that is aligned
  * to its order and lies in one RAM range of one node; hole pages are reserved; every free block is
  * on exactly one list, the one of its node, order and pageblock type, with consistent links,
- * counts and free-page totals; no two free buddies of the same order are left unmerged; per-CPU
+ * counts and free-page totals (Isolate lists left out, CMA lists also counted apart); no two free
+ * buddies of the same order are left unmerged unless their types may not merge; CMA pageblocks
+ * lie exactly on the CMA area (Isolate ones there too during a contiguous allocation); per-CPU
  * lists hold per-CPU blocks of their order and type and their counts match.
  * O(spanned pages + free blocks).
  */

@@ -14,8 +14,8 @@ import type { BuddyState } from "./state.js";
 /**
  * One compaction run over a node's zone (`compact_zone` in mm/compaction.c): a migration scanner
  * walks up from the zone's start, pageblock by pageblock, isolating allocated Movable blocks of
- * Movable pageblocks in batches of up to {@link COMPACT_CLUSTER_MAX} pages; a free scanner walks down
- * from the zone's end isolating free blocks of Movable pageblocks as targets; each isolated block
+ * Movable and CMA pageblocks in batches of up to {@link COMPACT_CLUSTER_MAX} pages; a free scanner walks down
+ * from the zone's end isolating free blocks of Movable and CMA pageblocks as targets; each isolated block
  * is moved by its owner (the {@link PageMover}) and its old place freed. The run ends when the
  * scanners meet ("complete") or, for an order, when a block of that order is free with the min
  * watermark met ("success"). Free targets left over go back to the free lists, so every page is
@@ -151,7 +151,7 @@ function isolateMigratepagesBlock(cc: CompactControl, low: number, end: number):
 }
 
 /**
- * `isolate_migratepages`: scans the next Movable pageblock below the free scanner (skipping other
+ * `isolate_migratepages`: scans the next Movable or CMA pageblock below the free scanner (skipping other
  * pageblocks unscanned, as `suitable_migration_source` does) and leaves the scanner where it stopped.
  */
 function isolateMigratepages(cc: CompactControl): void {
@@ -162,7 +162,9 @@ function isolateMigratepages(cc: CompactControl): void {
     const blockStart = low & ~(pb - 1);
     const blockEnd = blockStart + pb;
     if (blockEnd > cc.freeIdx) break;
-    if (!migratable(cc, s.pb[blockStart >> s.pbOrder]!)) {
+    const blockMt = s.pb[blockStart >> s.pbOrder]!;
+    // is_migrate_movable: Movable and CMA pageblocks (Reclaimable ones too when asked).
+    if (blockMt !== MigrateType.Cma && !migratable(cc, blockMt)) {
       low = blockEnd;
       continue;
     }
@@ -173,14 +175,17 @@ function isolateMigratepages(cc: CompactControl): void {
 }
 
 /**
- * `suitable_migration_target`: a Movable pageblock that does not start with a free block of the
- * order sought (of a pageblock for a whole-zone run): breaking that up would undo the work.
+ * `suitable_migration_target`: a Movable or CMA pageblock (`is_migrate_movable`; not CMA when
+ * Reclaimable blocks may move, as only Movable ones may live there) that does not start with a
+ * free block of the order sought (of a pageblock for a whole-zone run): breaking that up would
+ * undo the work.
  */
 function suitableMigrationTarget(cc: CompactControl, blockStart: number): boolean {
   const s = cc.s;
   const f = s.mem[blockStart << PAGE_SHIFT]!;
   if ((f & STATE_MASK) === STATE_BUDDY && ((f >> ORDER_SHIFT) & ORDER_MASK) >= (cc.order > 0 ? cc.order : s.pbOrder)) return false;
-  return s.pb[blockStart >> s.pbOrder] === MigrateType.Movable;
+  const mt = s.pb[blockStart >> s.pbOrder];
+  return mt === MigrateType.Movable || (mt === MigrateType.Cma && !cc.reclaimable);
 }
 
 /**

@@ -7,7 +7,7 @@ import { addToFreeList, delFromFreeList } from "./free-lists.js";
 import { AF_CMA, MT_MASK, MT_SHIFT, NODE_MASK, NODE_SHIFT, ORDER_MASK, ORDER_SHIFT, PAGE_SHIFT, PG_CONTIG, STATE_ALLOCATED, STATE_BUDDY, STATE_MASK, headFlags } from "./layout.js";
 import { askMover, moveBlock } from "./migrate-block.js";
 import { enterMigration, leaveMigration } from "./migration-guard.js";
-import { blockHead, isolatePageblocks, undoIsolatePageblocks } from "./page-isolation.js";
+import { isolatePageblocks, undoIsolatePageblocks, walkBlocks } from "./page-isolation.js";
 import type { PageMover } from "./page-mover.js";
 import { requireRamSpan } from "./ram-span.js";
 import { drainAll } from "./per-cpu.js";
@@ -79,51 +79,29 @@ export function requireContigSpan(s: BuddyState, startPfn: unknown, count: unkno
 
 /** `has_unmovable_pages` over [start, end): the first allocated block that can never move, or -1. */
 function findUnmovable(s: BuddyState, start: number, end: number): number {
-  const mem = s.mem;
-  const head = blockHead(s, start);
-  for (let p = head >= 0 ? head : start; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const state = f & STATE_MASK;
-    if (state === 0) {
-      p++;
-      continue;
-    }
-    if (state === STATE_ALLOCATED && ((f & PG_CONTIG) !== 0 || ((f >> MT_SHIFT) & MT_MASK) === MigrateType.Unmovable)) return p;
-    p += 1 << ((f >> ORDER_SHIFT) & ORDER_MASK);
-  }
-  return -1;
+  return walkBlocks(s, start, end, (_, f) => (f & STATE_MASK) === STATE_ALLOCATED && ((f & PG_CONTIG) !== 0 || ((f >> MT_SHIFT) & MT_MASK) === MigrateType.Unmovable));
 }
 
-/** `test_pages_isolated` over [start, end): the first block that is not free, or -1. */
+/** `test_pages_isolated` over [start, end): the first block that is not free on an Isolate list, or -1. */
 function firstNotFree(s: BuddyState, start: number, end: number): number {
-  const mem = s.mem;
-  const head = blockHead(s, start);
-  for (let p = head >= 0 ? head : start; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const state = f & STATE_MASK;
-    if (state === 0) {
-      p++;
-      continue;
-    }
-    if (state !== STATE_BUDDY || ((f >> MT_SHIFT) & MT_MASK) !== MigrateType.Isolate) return p;
-    p += 1 << ((f >> ORDER_SHIFT) & ORDER_MASK);
-  }
-  return -1;
+  return walkBlocks(s, start, end, (_, f) => (f & STATE_MASK) !== STATE_BUDDY || ((f >> MT_SHIFT) & MT_MASK) !== MigrateType.Isolate);
 }
 
 /**
- * `alloc_migration_target`: a free block of `order` for a page leaving an isolated range, from the
- * Movable lists (falling back as an allocation does) of node slot `node`, then the others nearest
- * first, keeping the min watermark. Isolated pages are on lists no allocation reads, so the target
- * is never inside the range. Returns the page index (marked allocated Movable) or -1.
+ * `alloc_migration_target`: a free block of `order` for a block of migratetype `mt` leaving an
+ * isolated range, allocated as that type (a Movable one may use CMA, a Reclaimable one may not),
+ * from node slot `node`, then the others nearest first, keeping the min watermark. Isolated pages
+ * are on lists no allocation reads, so the target is never inside the range. Returns the page
+ * index (marked allocated as `mt`) or -1.
  */
-function allocMigrationTarget(s: BuddyState, node: number, order: number): number {
+function allocMigrationTarget(s: BuddyState, node: number, order: number, mt: number): number {
+  const flags = mt === MigrateType.Movable ? AF_CMA : 0;
   for (let d = 0; d < s.nodeCount; d++) {
     for (const n of d === 0 ? [node] : [node - d, node + d]) {
-      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, AF_CMA)) continue;
-      const idx = rmqueue(s, n, order, MigrateType.Movable);
+      if (n < 0 || n >= s.nodeCount || !watermarkOk(s, n, order, flags)) continue;
+      const idx = rmqueue(s, n, order, mt);
       if (idx >= 0) {
-        s.mem[idx << PAGE_SHIFT] = headFlags(n, STATE_ALLOCATED, MigrateType.Movable, order);
+        s.mem[idx << PAGE_SHIFT] = headFlags(n, STATE_ALLOCATED, mt, order);
         return idx;
       }
     }
@@ -145,33 +123,25 @@ function failureAt(s: BuddyState, reason: ContigFailureReason, idx: number): Con
  */
 function migrateRange(s: BuddyState, counters: CompactionCounters, mover: PageMover, start: number, end: number): ContigFailure | null {
   const mem = s.mem;
-  const head = blockHead(s, start);
-  for (let p = head >= 0 ? head : start; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const state = f & STATE_MASK;
-    if (state === 0) {
-      p++;
-      continue;
-    }
+  let stop: ContigFailure | null = null;
+  walkBlocks(s, start, end, (p, f) => {
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const n = 1 << order;
     counters.compactMigrateScanned += n;
-    if (state !== STATE_ALLOCATED) {
-      p += n;
-      continue;
-    }
+    if ((f & STATE_MASK) !== STATE_ALLOCATED) return false;
     const mt = (f >> MT_SHIFT) & MT_MASK;
-    if ((f & PG_CONTIG) !== 0 || mt === MigrateType.Unmovable) return failureAt(s, "unmovable", p);
-    const pfn = p + s.base;
-    if (!askMover(() => mover.isMovable(pfn, order), "isMovable")) return failureAt(s, "pinned", p);
+    if ((f & PG_CONTIG) !== 0 || mt === MigrateType.Unmovable) stop = failureAt(s, "unmovable", p);
+    else if (!askMover(() => mover.isMovable(p + s.base, order), "isMovable")) stop = failureAt(s, "pinned", p);
+    if (stop !== null) return true;
     counters.compactIsolated += n;
     let moved = false;
     let dst = -1;
     for (let tries = 0; tries < ALLOC_CONTIG_MIGRATE_TRIES && !moved; tries++) {
-      dst = allocMigrationTarget(s, (f >>> NODE_SHIFT) & NODE_MASK, order);
+      dst = allocMigrationTarget(s, (f >>> NODE_SHIFT) & NODE_MASK, order, mt);
       if (dst < 0) {
         counters.pgmigrateFail += n;
-        return failureAt(s, "no-memory", p);
+        stop = failureAt(s, "no-memory", p);
+        return true;
       }
       try {
         moved = moveBlock(s, mover, p, dst, order, f, mem[dst << PAGE_SHIFT]!);
@@ -185,14 +155,16 @@ function migrateRange(s: BuddyState, counters: CompactionCounters, mover: PageMo
         counters.pgmigrateFail += n;
       }
     }
-    if (!moved) return failureAt(s, "migrate-failed", p);
-    // The target keeps its own node; the migratetype and order are the source's.
-    mem[dst << PAGE_SHIFT] = (mem[dst << PAGE_SHIFT]! & ~(MT_MASK << MT_SHIFT)) | (mt << MT_SHIFT);
+    if (!moved) {
+      stop = failureAt(s, "migrate-failed", p);
+      return true;
+    }
+    // The target, allocated as the source's migratetype and order, keeps its own node.
     freeToBuddy(s, p, order);
     counters.pgmigrateSuccess += n;
-    p += n;
-  }
-  return null;
+    return false;
+  });
+  return stop;
 }
 
 /**
@@ -216,13 +188,7 @@ function splitAround(idx: number, order: number, start: number, end: number, ins
  */
 function takeRange(s: BuddyState, start: number, end: number): void {
   const mem = s.mem;
-  const head = blockHead(s, start);
-  for (let p = head >= 0 ? head : start; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    if ((f & STATE_MASK) === 0) {
-      p++;
-      continue;
-    }
+  walkBlocks(s, start, end, (p, f) => {
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
     const node = (f >>> NODE_SHIFT) & NODE_MASK;
     delFromFreeList(s, node, p, order, MigrateType.Isolate);
@@ -234,8 +200,7 @@ function takeRange(s: BuddyState, start: number, end: number): void {
       (h, o) => (mem[h << PAGE_SHIFT] = headFlags(node, STATE_ALLOCATED, MigrateType.Unmovable, o) | PG_CONTIG),
       (h, o) => addToFreeList(s, node, h, o, MigrateType.Isolate, true),
     );
-    p += 1 << order;
-  }
+  });
 }
 
 /**
@@ -243,6 +208,12 @@ function takeRange(s: BuddyState, start: number, end: number): void {
  * `failure` set. Drains the per-CPU lists; isolates the covering pageblocks and always undoes it
  * (on success, failure or a throwing mover). Counts into `counters` as compaction does.
  * O(pages of the covering pageblocks + moves).
+ *
+ * @example
+ * ```ts
+ * const failure = { last: null };
+ * allocContigSpan(s, counters, mover, requireContigSpan(s, 4096, 2048), failure);   // 4096 - s.base, or -1 with failure.last set
+ * ```
  */
 export function allocContigSpan(s: BuddyState, counters: CompactionCounters, mover: PageMover, span: ContigSpan, failure: { last: ContigFailure | null }): number {
   const { start, end } = span;
@@ -287,39 +258,35 @@ export function allocContigSpan(s: BuddyState, counters: CompactionCounters, mov
  * changed); blocks reaching past either end are split, and the pages inside freed, merging. Any
  * part of a taken range may be given back, as the kernel frees such ranges page by page.
  * O(pages of the span + merges).
+ *
+ * @example
+ * ```ts
+ * freeContigSpan(s, requireContigSpan(s, 4096, 1024));   // the first half of a taken 2048-page range
+ * ```
  */
 export function freeContigSpan(s: BuddyState, span: ContigSpan): void {
   const { start, end } = span;
   const mem = s.mem;
-  const head = blockHead(s, start);
-  const first = head >= 0 ? head : start;
-  for (let p = first; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const state = f & STATE_MASK;
-    if (state !== STATE_ALLOCATED || (f & PG_CONTIG) === 0) {
-      const pfn = Math.max(p, start) + s.base;
-      const what = state === STATE_ALLOCATED ? "allocated by allocPages, not allocContigRange" : state === 0 ? "not in any block" : "free";
-      throw new MmkitError(ErrorCode.NotAllocated, `pfn ${pfn} in the range of ${end - start} pages at pfn ${start + s.base} was not taken by allocContigRange (it is ${what})`);
-    }
-    p += 1 << ((f >> ORDER_SHIFT) & ORDER_MASK);
+  const bad = walkBlocks(s, start, end, (_, f) => (f & STATE_MASK) !== STATE_ALLOCATED || (f & PG_CONTIG) === 0);
+  if (bad >= 0) {
+    const state = mem[bad << PAGE_SHIFT]! & STATE_MASK;
+    const what = state === STATE_ALLOCATED ? "allocated by allocPages, not allocContigRange" : "free";
+    throw new MmkitError(ErrorCode.NotAllocated, `pfn ${Math.max(bad, start) + s.base} in the range of ${end - start} pages at pfn ${start + s.base} was not taken by allocContigRange (it is ${what})`);
   }
-  for (let p = first; p < end; ) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const order = (f >> ORDER_SHIFT) & ORDER_MASK;
+  walkBlocks(s, start, end, (p, f) => {
     const node = (f >>> NODE_SHIFT) & NODE_MASK;
     // Split first (the pieces reaching outside stay taken), then free the inside pieces, merging.
     const inside: number[] = [];
     splitAround(
       p,
-      order,
+      (f >> ORDER_SHIFT) & ORDER_MASK,
       start,
       end,
       (h, o) => inside.push(h, o),
       (h, o) => (mem[h << PAGE_SHIFT] = headFlags(node, STATE_ALLOCATED, MigrateType.Unmovable, o) | PG_CONTIG),
     );
     for (let i = 0; i < inside.length; i += 2) freeToBuddy(s, inside[i]!, inside[i + 1]!);
-    p += 1 << order;
-  }
+  });
 }
 
 /** Page-index stretches [start, end) of RAM of node slot `node`, adjacent ranges joined. */
@@ -342,6 +309,11 @@ function nodeStretches(s: BuddyState, node: number): [number, number][] {
  * plus `has_unmovable_pages`), and tries {@link allocContigSpan} on each such range until one
  * succeeds. Returns the first page index or -1 with `failure` set (the last range's failure, or
  * "no-range" when none qualified). O(pages scanned + the tries).
+ *
+ * @example
+ * ```ts
+ * allocContigSearch(s, counters, mover, 2048, 256, [0], { last: null });   // 8 MiB at a 1 MiB boundary on node slot 0, or -1
+ * ```
  */
 export function allocContigSearch(s: BuddyState, counters: CompactionCounters, mover: PageMover, count: number, align: number, nodes: readonly number[], failure: { last: ContigFailure | null }): number {
   let tried = false;

@@ -215,15 +215,11 @@ export function createCpuFront(s: BuddyState, cpu: number): CpuFront {
     const idx = typeof pfn === "number" ? pfn - baseP : -1; // no arithmetic on a BigInt (a TypeError)
     if ((idx | 0) === idx && idx >= 0 && idx < pages) {
       const rec = idx << pageShift;
-      if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift))) {
-        const mt = pb[idx >> pbShift]!;
+      const mt = pb[idx >> pbShift]!;
+      // A CMA or isolated pageblock (mt >= 3) takes the full path.
+      if ((mem[rec]! & notMt) === (allocatedKey0 | (order << orderShift)) && mt < pcpTypes) {
         // The common case, with the list's index known before the pageblock byte is read (the
-        // branch is predicted), which shortens the dependency chain through pcp. A CMA or
-        // isolated pageblock (mt >= 3) takes the full path.
-        if (mt !== defaultMt && mt >= pcpTypes) {
-          freeSlow(pfn, order);
-          return;
-        }
+        // branch is predicted), which shortens the dependency chain through pcp.
         const pindex = order * 3 + (mt === defaultMt ? defaultMt : mt);
         const list = lists0 + (pindex << 1);
         const h = pcp[list]!;

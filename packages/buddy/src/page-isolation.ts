@@ -31,29 +31,45 @@ export function blockHead(s: BuddyState, idx: number): number {
 }
 
 /**
+ * Walks the blocks overlapping [start, end) in address order, from the head of the block holding
+ * `start` (pages of holes one by one, unvisited), calling `visit(p, flags)` with each head's page
+ * index and flags word; stops at the first head for which it returns true and returns that index,
+ * else -1. The step past a block uses the flags read before `visit`, so `visit` may free, merge or
+ * split that block. O(blocks walked).
+ *
+ * @example
+ * ```ts
+ * walkBlocks(s, 0, 64, (p, f) => (f & STATE_MASK) === STATE_ALLOCATED);   // the first allocated head, or -1
+ * ```
+ */
+export function walkBlocks(s: BuddyState, start: number, end: number, visit: (p: number, flags: number) => boolean | void): number {
+  const mem = s.mem;
+  const head = blockHead(s, start);
+  for (let p = head >= 0 ? head : start; p < end; ) {
+    const f = mem[p << PAGE_SHIFT]!;
+    if ((f & STATE_MASK) === 0) {
+      p++;
+      continue;
+    }
+    if (visit(p, f) === true) return p;
+    p += 1 << ((f >> ORDER_SHIFT) & ORDER_MASK);
+  }
+  return -1;
+}
+
+/**
  * Takes every free block overlapping [start, end) off its list and frees it again, so it goes to
  * the lists of its pageblocks' current types: a block larger than a pageblock whose pageblocks now
  * differ is split a pageblock at a time (`split_large_buddy`). Isolate blocks never merge with
  * others, so a block freed here cannot swallow one not yet visited. O(pages of the range + merges).
  */
 function refreeRange(s: BuddyState, start: number, end: number): void {
-  const mem = s.mem;
-  const head = blockHead(s, start);
-  let p = head >= 0 && head < start ? head : start;
-  while (p < end) {
-    const f = mem[p << PAGE_SHIFT]!;
-    const state = f & STATE_MASK;
-    if (state === 0) {
-      p++;
-      continue;
-    }
+  walkBlocks(s, start, end, (p, f) => {
+    if ((f & STATE_MASK) !== STATE_BUDDY) return;
     const order = (f >> ORDER_SHIFT) & ORDER_MASK;
-    if (state === STATE_BUDDY) {
-      delFromFreeList(s, (f >>> NODE_SHIFT) & NODE_MASK, p, order, (f >> MT_SHIFT) & MT_MASK);
-      freeToBuddy(s, p, order);
-    }
-    p += 1 << order;
-  }
+    delFromFreeList(s, (f >>> NODE_SHIFT) & NODE_MASK, p, order, (f >> MT_SHIFT) & MT_MASK);
+    freeToBuddy(s, p, order);
+  });
 }
 
 /**

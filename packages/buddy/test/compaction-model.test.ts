@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { BuddyAllocator, MigrateType } from "@mmkit/buddy";
-import { Owner, ownerAgrees } from "./compaction-owner.ts";
+import { HeldPages, Owner } from "./compaction-owner.ts";
 import { pageMap } from "./helpers.ts";
 
 // Two nodes and a hole: node 0 [0,40) + [48,100), node 1 [100,160); pageblocks of 8 pages.
@@ -41,35 +41,20 @@ test("model: random movable/unmovable churn with compaction at random points; th
       const b = new BuddyAllocator(pageMap(RANGES), { maxOrder: 4, pageblockOrder: 3, minFreeKbytes: 0 });
       const owner = new Owner();
       // The reference model: the owner's map (movable blocks) and the unmovable/reclaimable blocks held.
-      const others = new Map<number, number>();
-      let tag = 0;
-      let otherPages = 0;
+      const held = new HeldPages(owner);
       for (const op of ops) {
         if (op.kind === "alloc") {
           const pfn = b.allocPages(op.order, { migratetype: op.mt as MigrateType, node: op.node === 0 ? 0 : 1 });
-          if (pfn >= 0) {
-            expect(owner.pages.has(pfn) || others.has(pfn)).toBe(false);
-            if (op.mt === MigrateType.Movable) owner.add(pfn, op.order, tag++);
-            else {
-              others.set(pfn, op.order);
-              otherPages += 2 ** op.order;
-            }
-          }
+          if (pfn >= 0) held.took(pfn, op.order, op.mt);
         } else if (op.kind === "free" || op.kind === "pin") {
-          const all = [...owner.pages.keys(), ...others.keys()].sort((x, y) => x - y);
-          if (all.length === 0) continue;
-          const pfn = all[op.pick % all.length]!;
+          const pfn = held.pick(op.pick);
+          if (pfn === undefined) continue;
           if (op.kind === "pin") {
             if (owner.pages.has(pfn)) owner.pinned.add(pfn);
             continue;
           }
-          const order = owner.pages.get(pfn)?.order ?? others.get(pfn)!;
-          b.freePages(pfn, order);
-          if (owner.pages.delete(pfn)) owner.pinned.delete(pfn);
-          else {
-            others.delete(pfn);
-            otherPages -= 2 ** order;
-          }
+          b.freePages(pfn, held.orderOf(pfn));
+          held.freed(pfn);
         } else if (op.kind === "compact") {
           const free = b.freePageCount();
           const before = owner.moves.length;
@@ -94,7 +79,7 @@ test("model: random movable/unmovable churn with compaction at random points; th
           for (let pfn = b.allocPages(0, { migratetype: MigrateType.Movable, node, thisNode: true }); pfn >= 0; pfn = b.allocPages(0, { migratetype: MigrateType.Movable, node, thisNode: true })) filled.push(pfn);
           filled.forEach((pfn, i) => {
             if (i % op.every === 0) b.freePages(pfn, 0);
-            else owner.add(pfn, 0, tag++);
+            else held.own(pfn, 0);
           });
         } else if (op.kind === "misbehave") {
           // The mover throws (or says it moved and did not) at some owned page: a typed error or nothing.
@@ -117,12 +102,11 @@ test("model: random movable/unmovable churn with compaction at random points; th
           expect(owner.pages.get(pfn)?.order ?? order).toBe(order);
         } else {
           const got = b.allocPagesCompacting(op.order, owner, { migratetype: MigrateType.Movable });
-          if (got.pfn >= 0) owner.add(got.pfn, op.order, tag++);
+          if (got.pfn >= 0) held.own(got.pfn, op.order);
           if (got.compaction === "success" && got.pfn >= 0) totals.directSuccesses++;
         }
         b.check();
-        ownerAgrees(b, owner, otherPages);
-        for (const [pfn, order] of others) expect(b.blockOf(pfn)).toMatchObject({ pfn, order, state: "allocated" });
+        held.agree(b);
       }
     }),
     { numRuns: 40, seed: 16 },

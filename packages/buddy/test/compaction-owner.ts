@@ -63,3 +63,60 @@ export function checkerboard(options: BuddyOptions = {}): { b: BuddyAllocator; o
   }
   return { b, owner };
 }
+
+/**
+ * The reference model of the model tests: what the test holds, Movable blocks through the owner's
+ * map and the Unmovable/Reclaimable blocks aside, with the pages they add up to.
+ */
+export class HeldPages {
+  /** Unmovable and Reclaimable blocks held: pfn -> order. */
+  readonly others = new Map<number, number>();
+  /** The Reclaimable ones among `others`. */
+  readonly reclaimable = new Set<number>();
+  otherPages = 0;
+  #tag = 0;
+
+  constructor(readonly owner: Owner) {}
+
+  /** Records the block of `order` at `pfn` just allocated as `mt` (checked not held already). */
+  took(pfn: number, order: number, mt: number): void {
+    expect(this.owner.pages.has(pfn) || this.others.has(pfn)).toBe(false);
+    if (mt === MigrateType.Movable) return this.owner.add(pfn, order, this.#tag++);
+    this.others.set(pfn, order);
+    if (mt === MigrateType.Reclaimable) this.reclaimable.add(pfn);
+    this.otherPages += 2 ** order;
+  }
+
+  /** Owned Movable blocks, given to the owner directly (a fill). */
+  own(pfn: number, order: number): void {
+    this.owner.add(pfn, order, this.#tag++);
+  }
+
+  /** The held block `pick` selects (modulo, in pfn order), or undefined when nothing is held. */
+  pick(pick: number): number | undefined {
+    const all = [...this.owner.pages.keys(), ...this.others.keys()].sort((x, y) => x - y);
+    return all.length === 0 ? undefined : all[pick % all.length];
+  }
+
+  /** Order of the held block at `pfn`. */
+  orderOf(pfn: number): number {
+    return this.owner.pages.get(pfn)?.order ?? this.others.get(pfn)!;
+  }
+
+  /** Forgets the block at `pfn`, just freed. */
+  freed(pfn: number): void {
+    const order = this.orderOf(pfn);
+    if (this.owner.pages.delete(pfn)) this.owner.pinned.delete(pfn);
+    else {
+      this.others.delete(pfn);
+      this.reclaimable.delete(pfn);
+      this.otherPages -= 2 ** order;
+    }
+  }
+
+  /** The allocator agrees with the model: the owner's blocks, the others, and `extra` pages more allocated. */
+  agree(b: BuddyAllocator, extra = 0): void {
+    ownerAgrees(b, this.owner, this.otherPages + extra);
+    for (const [pfn, order] of this.others) expect(b.blockOf(pfn)).toMatchObject({ pfn, order, state: "allocated" });
+  }
+}

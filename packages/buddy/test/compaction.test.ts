@@ -1,16 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { COMPACT_CLUSTER_MAX, MigrateType } from "@mmkit/buddy";
 import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
-import { expectMisuse, small } from "./helpers.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as { code: string }).code}: ${(e as Error).message}`;
-  }
-  return "no error";
-}
+import { codeOf, expectMisuse, lists, small } from "./helpers.ts";
 
 describe("compaction on a hand-made fragmented machine", () => {
   test("an order-2 run moves the two pages of the first pageblock to the top and stops with success", () => {
@@ -296,5 +287,43 @@ describe("Reclaimable pages the owner agrees to move", () => {
     expect(b.blockOf(0)).toMatchObject({ pfn: 0, order: 4, state: "free", migratetype: MigrateType.Reclaimable });
     b.check();
     expectMisuse(b, () => b.compact(owner, { reclaimable: 1 as never }), "ERR_INVALID_ARGUMENT", "reclaimable must be a boolean, got 1");
+  });
+});
+
+describe("compaction with a CMA area", () => {
+  function cmaCheckerboard() {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
+    const owner = new Owner();
+    const pfns: number[] = [];
+    for (let i = 0; i < 64; i++) pfns.push(b.allocPages(0, { migratetype: MigrateType.Movable }));
+    for (const p of pfns) {
+      if (p % 2 === 0) b.freePages(p, 0);
+      else owner.add(p, 0, p);
+    }
+    return { b, owner };
+  }
+
+  test("CMA pageblocks are scanned and used as targets, as is_migrate_movable has it", () => {
+    const { b, owner } = cmaCheckerboard();
+    expect(lists(b)).toEqual(["n0 o0 M: 46,44,42,40,38,36,34,32,30,28,26,24,22,20,18,16,14,12,10,8,6,4,2,0", "n0 o0 C: 62,60,58,56,54,52,50,48"]);
+    expect(b.compact(owner)[0]).toEqual({ node: 0, order: -1, result: "complete", migrated: 14, failed: 1, migrateScanned: 32, freeScanned: 28, isolated: 30 });
+    expect(owner.moves.slice(0, 4)).toEqual([
+      [1, 60, 0],
+      [3, 62, 0],
+      [5, 56, 0],
+      [7, 58, 0],
+    ]);
+    expect(lists(b)).toEqual(["n0 o0 M: 34,32,30,28", "n0 o2 M: 24", "n0 o3 M: 16", "n0 o4 M: 0"]);
+    b.check();
+    ownerAgrees(b, owner);
+  });
+
+  test("when Reclaimable blocks may move, CMA pageblocks are no target", () => {
+    const { b, owner } = cmaCheckerboard();
+    b.compact(owner, { reclaimable: true });
+    expect(owner.moves.length).toBeGreaterThan(0);
+    expect(owner.moves.every(([, to]) => to < 48)).toBe(true);
+    b.check();
+    ownerAgrees(b, owner);
   });
 });

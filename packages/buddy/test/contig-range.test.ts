@@ -1,16 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { ALLOC_CONTIG_MIGRATE_TRIES, MigrateType } from "@mmkit/buddy";
+import { ALLOC_CONTIG_MIGRATE_TRIES, MigrateType, SharedBuddy } from "@mmkit/buddy";
 import { Owner, checkerboard, ownerAgrees } from "./compaction-owner.ts";
-import { blockSet, expectMisuse, lists, small } from "./helpers.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as { code: string }).code}: ${(e as Error).message}`;
-  }
-  return "no error";
-}
+import { blockSet, codeOf, expectMisuse, lists, pageMap, small } from "./helpers.ts";
 
 /** Pageblock types of a 64-page machine with 4-page pageblocks, as one letter each. */
 function types(b: ReturnType<typeof small>): string {
@@ -68,6 +59,26 @@ describe("allocContigRange on a hand-made machine (64 pages, pageblocks of 4, ev
     b.check();
   });
 
+  test("a page of an isolated pageblock freed through a CPU front goes straight to the Isolate list, and the range takes it", () => {
+    const { b, owner } = checkerboard({ cpus: 1, pcpHigh: 100 });
+    const seen: unknown[] = [];
+    const migrate = owner.migrate.bind(owner);
+    owner.migrate = (from, to, order) => {
+      if (from === 5) {
+        // The owner lets go of pfn 9 meanwhile, through CPU 0's front.
+        owner.pages.delete(9);
+        b.cpu(0).freePages(9, 0);
+        seen.push(b.blockOf(8), b.cpu(0).pages);
+      }
+      return migrate(from, to, order);
+    };
+    expect(b.allocContigRange(4, 8, owner)).toBe(4);
+    expect(seen).toEqual([{ pfn: 8, order: 1, state: "free", migratetype: MigrateType.Isolate, node: 0 }, 0]);
+    expect(owner.moves.map(([from]) => from)).toEqual([5, 7, 11]);
+    b.check();
+    ownerAgrees(b, owner, 8);
+  });
+
   test("a range across free blocks at any alignment takes exactly its pages, and freeing it merges everything back", () => {
     const b = small({ pageblockOrder: 2 });
     const owner = new Owner();
@@ -82,6 +93,23 @@ describe("allocContigRange on a hand-made machine (64 pages, pageblocks of 4, ev
     b.check();
     b.freeContigRange(3, 6);
     expect(lists(b)).toEqual(["n0 o4 M: 0,16,32,48"]);
+    b.check();
+  });
+
+  test("a Movable block larger than a pageblock reaching past the covering pageblocks moves whole; its old place frees a pageblock at a time", () => {
+    const b = small({ pageblockOrder: 2 });
+    const owner = new Owner();
+    owner.add(b.allocPages(4, { migratetype: MigrateType.Movable }), 4, 0);
+    expect(owner.pages.has(0)).toBe(true);
+    // [6, 10) is covered by the pageblocks [4, 12); the order-4 block [0, 16) holds them.
+    expect(b.allocContigRange(6, 4, owner)).toBe(6);
+    expect(owner.moves).toEqual([[0, 16, 4]]);
+    expect(lists(b)).toEqual(["n0 o1 M: 4,10", "n0 o2 M: 12,0", "n0 o4 M: 32,48"]);
+    expect([4, 8, 12].map((p) => b.pageblockMigratetype(p))).toEqual([MigrateType.Movable, MigrateType.Movable, MigrateType.Movable]);
+    b.check();
+    ownerAgrees(b, owner, 4);
+    b.freeContigRange(6, 4);
+    expect(lists(b)).toEqual(["n0 o4 M: 0,32,48"]);
     b.check();
   });
 
@@ -325,6 +353,24 @@ describe("a CMA area", () => {
       [0, 32, 0],
       [32, 64, 1],
     ]))).toBe("ERR_INVALID_ARGUMENT: the range of 16 pages at pfn 24 crosses from node 0 to node 1 at pfn 32; it must lie on one node");
+  });
+
+  test("a Reclaimable page the mover agrees to move goes to a Reclaimable block outside the area, never into CMA", () => {
+    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
+    const owner = new Owner();
+    const r = b.allocPages(0, { migratetype: MigrateType.Reclaimable });
+    owner.add(r, 0, 0);
+    expect(b.allocContigRange(r, 4, owner)).toBe(r);
+    const [[from, to]] = owner.moves as [[number, number, number]];
+    // The first Reclaimable request claimed the whole order-4 block [0, 16): the target is the next Reclaimable page outside [0, 4).
+    expect([from, to]).toEqual([0, 4]);
+    expect(b.blockOf(to)).toMatchObject({ pfn: to, order: 0, state: "allocated", migratetype: MigrateType.Reclaimable });
+    expect(b.pageblockMigratetype(to)).toBe(MigrateType.Reclaimable);
+    b.check();
+  });
+
+  test("shared mode does not take the option", () => {
+    expect(codeOf(() => SharedBuddy.create(pageMap([[0, 64]]), { maxOrder: 4, pageblockOrder: 2, cma: 16 } as never))).toBe("ERR_INVALID_ARGUMENT: a CMA area is not available in shared mode; got cma 16");
   });
 
   test("a contiguous range inside the area is taken and the area stays CMA", () => {

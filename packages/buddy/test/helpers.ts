@@ -53,6 +53,16 @@ export function expectMisuse(b: BuddyAllocator, fn: () => unknown, code: string,
   b.check();
 }
 
+/** Runs `fn` and returns "CODE: message" of the error it throws, or "no error". */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return `${(e as { code: string }).code}: ${(e as Error).message}`;
+  }
+  return "no error";
+}
+
 export function small(options: BuddyOptions = {}, ranges: [number, number, number?][] = [[0, 64]]): BuddyAllocator {
   return new BuddyAllocator(pageMap(ranges), { maxOrder: 4, minFreeKbytes: 0, defaultMigratetype: 1, ...options });
 }

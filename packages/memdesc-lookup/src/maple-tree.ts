@@ -95,7 +95,9 @@ interface Retired {
  * Values: any finite number (`-0` is kept as is). Indices: integers in [0, 2^53 - 1].
  *
  * Costs: `load` one descent, O(log16 n): per level three cache lines read in parallel (a fourth
- * for slots 12-15) and six branch-free compares; `store`/`erase` a descent
+ * for slots 12-15) and six branch-free compares; `erase` with no live snapshot a descent that
+ * empties the value and defers the rest to the next write, and a `store` of exactly that range
+ * O(1) (see {@link erase}); otherwise `store`/`erase` a descent
  * plus summary patches up the path while they change (in place for the common shapes: a
  * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
  * for a write to the leaf the previous write used, as the store after an erase), or
@@ -237,26 +239,41 @@ export class MapleTree extends MapleView {
   }
 
   // The reads below need adjacent empty runs merged and the gap summaries true, so they settle a
-  // deferred erase first (a branch when there is none); `load`, `loadMany` and `loadRange` do not.
+  // deferred erase first (a branch when there is none), once their arguments are known to be good
+  // (a refused call leaves even the pending erase as it was); `load`, `loadMany` and `loadRange` do not.
 
   /** As {@link MapleView.find}. */
   override find(index: number, max: number = MAX_INDEX): MapleEntry | undefined {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireIndex(index, "index");
+      requireIndex(max, "max");
+      this.#settle();
+    }
     return super.find(index, max);
   }
   /** As {@link MapleView.findPrev}. */
   override findPrev(index: number, min = 0): MapleEntry | undefined {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireIndex(index, "index");
+      requireIndex(min, "min");
+      this.#settle();
+    }
     return super.findPrev(index, min);
   }
   /** As {@link MapleView.emptyArea}. */
   override emptyArea(min: number, max: number, size: number): number {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireWindow(min, max, size);
+      this.#settle();
+    }
     return super.emptyArea(min, max, size);
   }
   /** As {@link MapleView.emptyAreaRev}. */
   override emptyAreaRev(min: number, max: number, size: number): number {
-    this.#settled();
+    if (this.#pendLeaf >= 0) {
+      requireWindow(min, max, size);
+      this.#settle();
+    }
     return super.emptyAreaRev(min, max, size);
   }
 
@@ -373,7 +390,7 @@ export class MapleTree extends MapleView {
     return value;
   }
 
-  /** The erase of the entry at slot `i` of leaf `n` (value `value`, from `first`), on the recorded path. */
+  /** The erase of the occupied entry at slot `i` of leaf `n` (its range starts at `first`), on the recorded path. */
   #eraseAt(n: number, i: number, first: number): void {
     if (this.#fastPaths && this.#eraseInLeaf(n, i)) return;
     this.#write(first, this.nodes.lnode[(n << NODE_SHIFT) + slotAt(i)]!, NaN, true);
@@ -1032,6 +1049,8 @@ export class MapleTree extends MapleView {
 
   /** Stores `value` (NaN: empty) at `[first, last]`; arguments are valid. `pathReady`: the path to `first` is recorded. */
   #write(first: number, last: number, value: number, pathReady = false): void {
+    // Every write sees a settled tree (the callers settle first; this keeps any new one honest).
+    if (this.#pendLeaf >= 0) this.#settle();
     // The path to `first` is recorded here when merging with empty neighbours needs it anyway,
     // and reused by the first round of the loop below.
     let pathValid = false;

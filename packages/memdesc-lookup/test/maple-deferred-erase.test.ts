@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
+import { MetadataArena } from "@mmkit/physmem";
 import { MapleTree, type MapleEntry, type MapleSnapshot } from "@mmkit/memdesc-lookup";
 import { setWriteFastPaths } from "../src/maple-tree.ts";
 import { RangeModel } from "./model.ts";
@@ -137,10 +138,14 @@ test("deferred erases and their refills agree with the model and with the genera
 });
 
 test("an erase is deferred: the refill of the same range leaves the tree as it was, node for node", () => {
-  const tree = new MapleTree();
+  const arena = new MetadataArena();
+  const tree = new MapleTree({ arena });
   for (let i = 0; i < 400; i++) tree.store(3 * i, 3 * i, i);
   const before = { height: tree.height, nodes: tree.nodeCount, size: tree.size };
-  expect(tree.erase(300)).toBe(100);
+  // Neither half takes anything from the arena.
+  expect(arena.sealWhile(() => tree.erase(300))).toBe(100);
+  expect(arena.sealWhile(() => tree.store(300, 300, 100))).toBeUndefined();
+  expect(arena.sealWhile(() => tree.erase(300))).toBe(100);
   expect(tree.size).toBe(399);
   expect(tree.load(300)).toBeUndefined();
   expect(tree.loadRange(299)).toBeUndefined();
@@ -201,4 +206,45 @@ test("a store elsewhere settles the deferred erase first: LIFO and non-LIFO chur
   // A refill keeps the leaves the erase would have merged or rebalanced, so the shapes may differ;
   // both are whole (check above); here the deferral keeps 2 % more leaves.
   expect([tree.nodeCount, slow.nodeCount]).toEqual([{ leaves: 303, inner: 26 }, { leaves: 297, inner: 26 }]);
+});
+
+test("refused calls while an erase is pending change nothing, and the refill still finds it", () => {
+  const tree = new MapleTree();
+  for (let i = 0; i < 100; i++) tree.store(4 * i, 4 * i + 1, i);
+  expect(tree.erase(40)).toBe(10);
+  const refused: Array<() => unknown> = [
+    () => tree.store(41, 40, 1),
+    () => tree.store(40, 41, NaN),
+    () => tree.erase(-1),
+    () => tree.insert(40, 41, Infinity),
+    () => tree.find(0.5),
+    () => tree.emptyArea(0, 10, 0),
+  ];
+  for (const call of refused) expect(call).toThrow();
+  tree.check();
+  expect(tree.size).toBe(99);
+  expect(tree.load(40)).toBeUndefined();
+  tree.store(40, 41, 77);
+  expect(tree.loadRange(41)).toEqual({ first: 40, last: 41, value: 77 });
+  expect(tree.size).toBe(100);
+  tree.check();
+});
+
+test("snapshots: taking one settles a pending erase; while one is live erases are not deferred", () => {
+  const tree = new MapleTree();
+  for (let i = 0; i < 300; i++) tree.store(2 * i, 2 * i, i);
+  expect(tree.erase(100)).toBe(50);
+  const snap = tree.snapshot(); // settles: the snapshot sees [99, 101] as one empty run
+  expect(snap.find(99)).toEqual({ first: 102, last: 102, value: 51 });
+  expect(tree.erase(200)).toBe(100); // at once: the snapshot must keep seeing 100 at 200
+  expect(snap.load(200)).toBe(100);
+  expect(snap.find(200)).toEqual({ first: 200, last: 200, value: 100 });
+  expect(tree.find(199)).toEqual({ first: 202, last: 202, value: 101 });
+  tree.check();
+  snap.release();
+  expect(tree.erase(300)).toBe(150); // deferred again
+  tree.store(300, 300, 9);
+  expect(tree.load(300)).toBe(9);
+  expect([...tree.entries(296, 304)].map((e) => e.first)).toEqual([296, 298, 300, 302, 304]);
+  tree.check();
 });

@@ -74,7 +74,7 @@ function broken(message: string): never {
  * other worker is quiescent. O(granules + blocks).
  */
 export function checkShared(c: SharedCore, cpus: number): void {
-  const { meta, next, prev, heads, freeCounts, fronts } = c.a;
+  const { slots, heads, freeCounts, fronts } = c.a;
   const sp = c.sp;
   for (let s = 0; s < sp.count; s++) {
     const off = sp.offset[s]!;
@@ -83,18 +83,18 @@ export function checkShared(c: SharedCore, cpus: number): void {
     const cachedSeen = new Int32Array(cpus * SHARED_FRONT_ORDERS);
     for (let local = 0; local < granules; ) {
       const g = off + local;
-      const m = meta[g]!;
+      const m = slots[g << 2]!;
       const state = m & STATE_MASK;
       if (state === S_NONE) broken(`space ${s}: granule ${local} starts no block and lies in none`);
       const k = orderOf(m);
       const n = POW2[k]!;
       if ((sp.baseGranule[s]! + local) % n !== 0) broken(`space ${s}: the order-${k} block at granule ${local} is not aligned to its size`);
       if (local + n > granules) broken(`space ${s}: the order-${k} block at granule ${local} runs past the space's end`);
-      for (let i = 1; i < n; i++) if (meta[g + i] !== S_NONE) broken(`space ${s}: granule ${local + i} inside the order-${k} block at ${local} has state ${meta[g + i]}`);
+      for (let i = 1; i < n; i++) if (slots[(g + i) << 2] !== S_NONE) broken(`space ${s}: granule ${local + i} inside the order-${k} block at ${local} has state ${slots[(g + i) << 2]}`);
       if (state === S_FREE) {
         freeSeen[k]! += 1;
         const b = buddyOf(c, s, g, k);
-        if (b >= 0 && meta[b] === m) broken(`space ${s}: free buddies of order ${k} at granules ${local} and ${b - off} are not merged`);
+        if (b >= 0 && slots[b << 2] === m) broken(`space ${s}: free buddies of order ${k} at granules ${local} and ${b - off} are not merged`);
       } else if (state === S_CACHED) {
         const cpu = m >>> CPU_SHIFT;
         const fi = k - sp.frontOrder[s]!;
@@ -108,10 +108,10 @@ export function checkShared(c: SharedCore, cpus: number): void {
     for (let k = 0; k < ORDERS; k++) {
       let count = 0;
       let before = -1;
-      for (let g = heads[s * ORDERS + k]!; g >= 0; g = next[g]!) {
+      for (let g = heads[s * ORDERS + k]!; g >= 0; g = slots[(g << 2) + 1]!) {
         if (g < off || g >= off + granules) broken(`space ${s}: its order-${k} free list reaches granule index ${g}, outside the space`);
-        if (meta[g] !== (S_FREE | (k << ORDER_SHIFT))) broken(`space ${s}: the order-${k} free list holds granule ${g - off}, whose slot says ${meta[g]}`);
-        if (prev[g] !== before) broken(`space ${s}: granule ${g - off} on the order-${k} free list has prev ${prev[g]}, not ${before}`);
+        if (slots[g << 2] !== (S_FREE | (k << ORDER_SHIFT))) broken(`space ${s}: the order-${k} free list holds granule ${g - off}, whose slot says ${slots[g << 2]}`);
+        if (slots[(g << 2) + 2] !== before) broken(`space ${s}: granule ${g - off} on the order-${k} free list has prev ${slots[(g << 2) + 2]}, not ${before}`);
         if (++count > granules) broken(`space ${s}: the order-${k} free list has a cycle`);
         before = g;
       }
@@ -123,9 +123,9 @@ export function checkShared(c: SharedCore, cpus: number): void {
         const at = frontAt(c, cpu, s, fi);
         const k = sp.frontOrder[s]! + fi;
         let count = 0;
-        for (let g = fronts[at]!; g >= 0; g = next[g]!) {
+        for (let g = fronts[at]!; g >= 0; g = slots[(g << 2) + 1]!) {
           if (g < off || g >= off + granules) broken(`cpu ${cpu}'s order-${k} front of space ${s} reaches granule index ${g}, outside the space`);
-          if (meta[g] !== (S_CACHED | (k << ORDER_SHIFT) | (cpu << CPU_SHIFT))) broken(`cpu ${cpu}'s order-${k} front of space ${s} holds granule ${g - off}, whose slot says ${meta[g]}`);
+          if (slots[g << 2] !== (S_CACHED | (k << ORDER_SHIFT) | (cpu << CPU_SHIFT))) broken(`cpu ${cpu}'s order-${k} front of space ${s} holds granule ${g - off}, whose slot says ${slots[g << 2]}`);
           if (++count > granules) broken(`cpu ${cpu}'s order-${k} front of space ${s} has a cycle`);
         }
         if (count !== fronts[at + 1]) broken(`cpu ${cpu}'s order-${k} front of space ${s}: ${count} blocks, counted ${fronts[at + 1]}`);

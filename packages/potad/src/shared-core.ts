@@ -43,25 +43,25 @@ export function frontAt(c: SharedCore, cpu: number, s: number, fi: number): numb
 
 /** Pushes the block at `g` on space `s`'s free list of order `k` (LIFO). O(1). */
 export function pushFree(c: SharedCore, s: number, g: number, k: number): void {
-  const { meta, next, prev, heads, freeCounts } = c.a;
+  const { slots, heads, freeCounts } = c.a;
   const h = s * ORDERS + k;
   const head = heads[h]!;
-  meta[g] = S_FREE | (k << ORDER_SHIFT);
-  next[g] = head;
-  prev[g] = -1;
-  if (head >= 0) prev[head] = g;
+  slots[g << 2] = S_FREE | (k << ORDER_SHIFT);
+  slots[(g << 2) + 1] = head;
+  slots[(g << 2) + 2] = -1;
+  if (head >= 0) slots[(head << 2) + 2] = g;
   heads[h] = g;
   freeCounts[h]! += 1;
 }
 
 /** Takes the block at `g` off its free list of order `k` (its state is left for the caller). O(1). */
 export function unlinkFree(c: SharedCore, s: number, g: number, k: number): void {
-  const { next, prev, heads, freeCounts } = c.a;
-  const n = next[g]!;
-  const p = prev[g]!;
-  if (p >= 0) next[p] = n;
+  const { slots, heads, freeCounts } = c.a;
+  const n = slots[(g << 2) + 1]!;
+  const p = slots[(g << 2) + 2]!;
+  if (p >= 0) slots[(p << 2) + 1] = n;
   else heads[s * ORDERS + k] = n;
-  if (n >= 0) prev[n] = p;
+  if (n >= 0) slots[(n << 2) + 2] = p;
   freeCounts[s * ORDERS + k]! -= 1;
 }
 
@@ -85,15 +85,15 @@ export function buddyOf(c: SharedCore, s: number, g: number, k: number): number 
  * far as they go. O(merges).
  */
 export function freeBlock(c: SharedCore, s: number, g: number, k: number): void {
-  const meta = c.a.meta;
+  const slots = c.a.slots;
   const top = c.sp.maxOrder[s]!;
   let merges = 0;
   while (k < top) {
     const b = buddyOf(c, s, g, k);
-    if (b < 0 || meta[b] !== (S_FREE | (k << ORDER_SHIFT))) break;
+    if (b < 0 || slots[b << 2] !== (S_FREE | (k << ORDER_SHIFT))) break;
     unlinkFree(c, s, b, k);
     const high = b > g ? b : g;
-    meta[high] = S_NONE;
+    slots[high << 2] = S_NONE;
     if (b < g) g = b;
     k++;
     merges++;
@@ -108,7 +108,7 @@ export function freeBlock(c: SharedCore, s: number, g: number, k: number): void 
  * no free block of order >= k exists. O(orders) to find, O(1) per split.
  */
 export function allocBlock(c: SharedCore, s: number, k: number): number {
-  const { heads, meta } = c.a;
+  const { heads, slots } = c.a;
   const top = c.sp.maxOrder[s]!;
   const h0 = s * ORDERS;
   let j = k;
@@ -121,7 +121,7 @@ export function allocBlock(c: SharedCore, s: number, k: number): number {
     j--;
     pushFree(c, s, g + POW2[j]!, j);
   }
-  meta[g] = S_NONE | (k << ORDER_SHIFT);
+  slots[g << 2] = S_NONE | (k << ORDER_SHIFT);
   return g;
 }
 
@@ -130,14 +130,14 @@ export function allocBlock(c: SharedCore, s: number, k: number): number {
  * the free lists. Only that CPU's owner (or anyone while it is quiescent) may call it. O(n merges).
  */
 export function flushFront(c: SharedCore, cpu: number, s: number, fi: number, n: number): number {
-  const { fronts, next } = c.a;
+  const { fronts, slots } = c.a;
   const at = frontAt(c, cpu, s, fi);
   const k = c.sp.frontOrder[s]! + fi;
   let done = 0;
   while (done < n) {
     const g = fronts[at]!;
     if (g < 0) break;
-    fronts[at] = next[g]!;
+    fronts[at] = slots[(g << 2) + 1]!;
     fronts[at + 1]! -= 1;
     freeBlock(c, s, g, k);
     done++;
@@ -155,10 +155,10 @@ export function drainFronts(c: SharedCore, cpu: number, s: number): void {
 
 /** Pushes the order-`k` block at `g` on CPU `cpu`'s front `fi` of space `s`, marked cached there. Returns the new count. O(1). */
 export function pushFront(c: SharedCore, cpu: number, s: number, fi: number, g: number, k: number): number {
-  const { fronts, meta, next } = c.a;
+  const { fronts, slots } = c.a;
   const at = frontAt(c, cpu, s, fi);
-  meta[g] = S_CACHED | (k << ORDER_SHIFT) | (cpu << CPU_SHIFT);
-  next[g] = fronts[at]!;
+  slots[g << 2] = S_CACHED | (k << ORDER_SHIFT) | (cpu << CPU_SHIFT);
+  slots[(g << 2) + 1] = fronts[at]!;
   fronts[at] = g;
   return (fronts[at + 1]! += 1);
 }
@@ -179,7 +179,7 @@ export function orderOf(m: number): number {
  * kernel's `rmqueue_bulk` appends to the list's tail). Returns how many. O(n) blocks.
  */
 export function refillFront(c: SharedCore, cpu: number, s: number, fi: number, k: number, n: number): number {
-  const { fronts, meta, next } = c.a;
+  const { fronts, slots } = c.a;
   const at = frontAt(c, cpu, s, fi);
   const cached = S_CACHED | (k << ORDER_SHIFT) | (cpu << CPU_SHIFT);
   let tail = -1;
@@ -187,10 +187,10 @@ export function refillFront(c: SharedCore, cpu: number, s: number, fi: number, k
   for (; done < n; done++) {
     const g = allocBlock(c, s, k);
     if (g < 0) break;
-    meta[g] = cached;
-    next[g] = -1;
+    slots[g << 2] = cached;
+    slots[(g << 2) + 1] = -1;
     if (tail < 0) fronts[at] = g;
-    else next[tail] = g;
+    else slots[(tail << 2) + 1] = g;
     tail = g;
   }
   fronts[at + 1]! += done;

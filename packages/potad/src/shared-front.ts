@@ -1,6 +1,6 @@
 import { ErrorCode, MmkitError, describeValue, requireInteger, requirePowerOfTwo, type SharedLock } from "@mmkit/physmem";
 import { POW2, floorLog2 } from "./layout.js";
-import { C_ALLOCS, C_FAILURES, C_FLUSHES, C_FREES, C_REFILLED, C_REFILLS, FAST_SLOT, F_ALLOCS, F_FREES, ORDER_MASK, ORDER_SHIFT, SHARED_FRONT_ORDERS, STATE_MASK, S_ALLOCATED } from "./shared-layout.js";
+import { C_ALLOCS, C_FAILURES, C_FLUSHES, C_FREES, C_REFILLED, C_REFILLS, CPU_SHIFT, FAST_SLOT, F_ALLOCS, F_FREES, ORDER_MASK, ORDER_SHIFT, SHARED_FRONT_ORDERS, STATE_MASK, S_ALLOCATED, S_CACHED } from "./shared-layout.js";
 import { allocBlock, drainFronts, flushFront, freeBlock, frontAt, pushFront, refillFront, type SharedCore } from "./shared-core.js";
 import { detachedError, diagnoseAddress, orderForSize, requireSharedOrder, requireSharedSpace } from "./shared-misuse.js";
 import { spaceOf } from "./shared-spaces.js";
@@ -53,7 +53,7 @@ export interface SharedFrontConfig {
  * "allocated" whichever this worker is writing, and never "free".
  *
  * Costs: lockless alloc or free O(1): the front's head and count (this CPU's own line), the
- * block's `meta` and `next` slots and one counter. A locked operation adds an uncontended lock
+ * block's slot (its state and link on one line) and one counter. A locked operation adds an uncontended lock
  * and unlock (a compare-exchange, an atomic subtract) or, contended, a sleep and a wake.
  *
  * @example
@@ -70,6 +70,12 @@ export class SharedPotadFront {
   readonly #high: number;
   readonly #batch: number;
   readonly #slot: number;
+  // The hot paths' arrays and geometry, held here so a pop or push reads no object chain.
+  readonly #slots: Int32Array;
+  readonly #fronts: Int32Array;
+  readonly #fast: Float64Array;
+  /** Index in `fronts` of this CPU's first front. */
+  readonly #frontBase: number;
   #live = true;
 
   /**
@@ -84,6 +90,10 @@ export class SharedPotadFront {
     this.#high = config.high;
     this.#batch = config.batch;
     this.#slot = cpu * FAST_SLOT;
+    this.#slots = c.a.slots;
+    this.#fronts = c.a.fronts;
+    this.#fast = c.a.fastCounters;
+    this.#frontBase = frontAt(c, cpu, 0, 0);
   }
 
   /** The CPU this front belongs to. */
@@ -136,14 +146,15 @@ export class SharedPotadFront {
     if (typeof order !== "number" || (order >>> 0) !== order || order > sp.maxOrder[space]!) requireSharedOrder(sp, space, order);
     const fi = order - sp.frontOrder[space]!;
     if ((fi >>> 0) < SHARED_FRONT_ORDERS && this.#high > 0) {
-      const a = c.a;
-      const at = frontAt(c, this.#cpu, space, fi);
-      const g = a.fronts[at]!;
+      const fronts = this.#fronts;
+      const slots = this.#slots;
+      const at = this.#frontBase + (space * SHARED_FRONT_ORDERS + fi) * 2;
+      const g = fronts[at]!;
       if (g >= 0) {
-        a.fronts[at] = a.next[g]!;
-        a.fronts[at + 1]! -= 1;
-        a.meta[g] = S_ALLOCATED | (order << ORDER_SHIFT);
-        a.fastCounters[this.#slot + F_ALLOCS]! += 1;
+        fronts[at] = slots[(g << 2) + 1]!;
+        fronts[at + 1]! -= 1;
+        slots[g << 2] = S_ALLOCATED | (order << ORDER_SHIFT);
+        this.#fast[this.#slot + F_ALLOCS]! += 1;
         return sp.base[space]! + (g - sp.offset[space]!) * sp.granule[space]!;
       }
       return this.#allocLocked(space, order, fi);
@@ -165,7 +176,7 @@ export class SharedPotadFront {
         a.counters[C_FAILURES]! += 1;
         return -1;
       }
-      a.meta[g] = S_ALLOCATED | (k << ORDER_SHIFT);
+      a.slots[g << 2] = S_ALLOCATED | (k << ORDER_SHIFT);
       a.counters[C_ALLOCS]! += 1;
       if (fi >= 0) {
         // A refill, as the kernel's rmqueue_bulk: the next batch - 1 allocations of this order take no lock.
@@ -203,14 +214,22 @@ export class SharedPotadFront {
       const s = spaceOf(sp, address);
       if (s >= 0) {
         const rel = (address - sp.base[s]!) / sp.granule[s]!;
-        if (rel % 1 === 0) {
+        // An integer below 2^26 (the space's granules): `| 0` keeps it, and turns a fraction or NaN into another number.
+        if ((rel | 0) === rel) {
+          const slots = this.#slots;
           const g = sp.offset[s]! + rel;
-          const m = c.a.meta[g]!;
+          const m = slots[g << 2]!;
           const k = (m >> ORDER_SHIFT) & ORDER_MASK;
           const fi = k - sp.frontOrder[s]!;
           if ((m & STATE_MASK) === S_ALLOCATED && (fi >>> 0) < SHARED_FRONT_ORDERS && (expectedSize === undefined || expectedSize === sp.granule[s]! * POW2[k]!)) {
-            c.a.fastCounters[this.#slot + F_FREES]! += 1;
-            if (pushFront(c, this.#cpu, s, fi, g, k) >= this.#high) this.#flush(s, fi);
+            // pushFront, written out: this CPU's front of the block's order, the block marked cached there.
+            const fronts = this.#fronts;
+            const at = this.#frontBase + (s * SHARED_FRONT_ORDERS + fi) * 2;
+            slots[g << 2] = S_CACHED | (k << ORDER_SHIFT) | (this.#cpu << CPU_SHIFT);
+            slots[(g << 2) + 1] = fronts[at]!;
+            fronts[at] = g;
+            this.#fast[this.#slot + F_FREES]! += 1;
+            if ((fronts[at + 1]! += 1) >= this.#high) this.#flush(s, fi);
             return;
           }
         }
@@ -235,9 +254,9 @@ export class SharedPotadFront {
     this.#lock.lock();
     try {
       // Diagnosed under the lock: a free block's slot changes only under it.
-      const g = diagnoseAddress(sp, c.a.meta, address, expectedSize);
+      const g = diagnoseAddress(sp, c.a.slots, address, expectedSize);
       const s = spaceOf(sp, address as number);
-      const k = (c.a.meta[g]! >> ORDER_SHIFT) & ORDER_MASK;
+      const k = (c.a.slots[g << 2]! >> ORDER_SHIFT) & ORDER_MASK;
       const fi = k - sp.frontOrder[s]!;
       c.a.counters[C_FREES]! += 1;
       if ((fi >>> 0) < SHARED_FRONT_ORDERS && this.#high > 0) {

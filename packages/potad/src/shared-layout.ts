@@ -6,8 +6,7 @@ import { LOCK_INTS, type ArrayFactory } from "@mmkit/physmem";
  *
  * | array | what |
  * | --- | --- |
- * | `meta` int32 per granule | the block starting at that granule: state (bits 0-1), order (bits 2-7), front CPU (bits 8-19); 0 when no block starts there |
- * | `next`, `prev` int32 per granule | free-list links (global granule indices, -1 none); `next` also threads a front |
+ * | `slots` int32, {@link SLOT_INTS} per granule | the block starting at that granule: [0] meta: state (bits 0-1), order (bits 2-7), front CPU (bits 8-19), 0 when no block starts there; [1] next, [2] prev: free-list links (global granule indices, -1 none; `next` also threads a front) |
  * | `heads` int32, 64 per space | first block of each order's free list |
  * | `freeCounts` int32, 64 per space | blocks on each order's free list |
  * | `fronts` int32, {@link frontStride} per CPU | per space and front order: [head, count] (a CPU's own line(s)) |
@@ -20,12 +19,10 @@ import { LOCK_INTS, type ArrayFactory } from "@mmkit/physmem";
  * Why one record slot per granule instead of POTAD's address-keyed hash table: a slot that never
  * moves is what lets a worker find and push a block it frees without the lock while the lock
  * holder splits and merges other blocks; POTAD's table shifts records on delete and doubles as it
- * grows. The price is metadata proportional to the spaces (12 bytes a granule), fixed at creation.
+ * grows. The price is metadata proportional to the spaces (16 bytes a granule), fixed at creation.
  */
 export interface SharedPotadArrays {
-  meta: Int32Array;
-  next: Int32Array;
-  prev: Int32Array;
+  slots: Int32Array;
   heads: Int32Array;
   freeCounts: Int32Array;
   fronts: Int32Array;
@@ -36,7 +33,14 @@ export interface SharedPotadArrays {
   attachWord: Int32Array;
 }
 
-/** Block states in `meta` bits 0-1. */
+/**
+ * Int32s per granule in `slots` (granule g's slot starts at `g << 2`): [0] meta, [1] next, [2] prev, [3] unused. One 16-byte slot, so a
+ * block's state and link share a line and a 64-byte line holds 4 granules' slots (fewer than 16
+ * with separate arrays): blocks next to each other change hands between workers, and every slot
+ * on a line one worker writes is a slot another worker's write must fetch back.
+ */
+export const SLOT_INTS = 4;
+/** Block states in `meta` (slot int 0) bits 0-1. */
 export const S_NONE = 0;
 export const S_FREE = 1;
 export const S_CACHED = 2;
@@ -79,7 +83,7 @@ export function frontStride(spaces: number): number {
 export function sharedPotadBytes(granules: number, spaces: number, cpus: number): number {
   const line = (bytes: number): number => Math.ceil(bytes / 64) * 64;
   return (
-    3 * line(granules * 4) +
+    line(granules * SLOT_INTS * 4) +
     2 * line(spaces * ORDERS * 4) +
     line(cpus * frontStride(spaces) * 4) +
     line(COUNTER_SLOTS * 8) +
@@ -102,9 +106,7 @@ export function sharedPotadBytes(granules: number, spaces: number, cpus: number)
  */
 export function sharedPotadArrays(arena: ArrayFactory, granules: number, spaces: number, cpus: number): SharedPotadArrays {
   return {
-    meta: arena.int32(granules, "potad shared meta"),
-    next: arena.int32(granules, "potad shared next"),
-    prev: arena.int32(granules, "potad shared prev"),
+    slots: arena.int32(granules * SLOT_INTS, "potad shared slots"),
     heads: arena.int32(spaces * ORDERS, "potad shared free heads"),
     freeCounts: arena.int32(spaces * ORDERS, "potad shared free counts"),
     fronts: arena.int32(cpus * frontStride(spaces), "potad shared fronts"),

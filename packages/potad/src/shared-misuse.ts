@@ -63,12 +63,12 @@ export function orderForSize(sp: SharedSpaces, s: number, size: unknown): number
  * for every block but those on another worker's front, which that worker changes without it.
  * O(spaces).
  */
-export function diagnoseAddress(sp: SharedSpaces, meta: Int32Array, address: unknown, expectedSize: unknown): number {
+export function diagnoseAddress(sp: SharedSpaces, slots: Int32Array, address: unknown, expectedSize: unknown): number {
   if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) throw addressError(address);
   const s = spaceOf(sp, address);
   if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no space`);
   const rel = (address - sp.base[s]!) / sp.granule[s]!;
-  const m = rel % 1 === 0 ? meta[sp.offset[s]! + rel]! : 0;
+  const m = rel % 1 === 0 ? slots[(sp.offset[s]! + rel) << 2]! : 0;
   const state = m & STATE_MASK;
   if (state === S_CACHED) {
     throw new MmkitError(ErrorCode.DoubleFree, `address ${address} is free already (waiting on cpu ${m >>> CPU_SHIFT}'s front)`);

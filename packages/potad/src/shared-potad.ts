@@ -39,7 +39,7 @@ import { requireOptions } from "./validate.js";
  * ```
  */
 export interface SharedPotadOptions {
-  /** The spaces, fixed at creation (space ids are their indices). At most 2^27 granules in all. */
+  /** The spaces, fixed at creation (space ids are their indices). At most 2^26 granules in all. */
   spaces: SpaceSpec[];
   /** CPU fronts: one per worker that claims one (default 1, at most 4096). */
   cpus?: number;
@@ -117,8 +117,8 @@ export interface SharedPotadCounters {
  * fixed at creation: one slot per granule (the block starting there: state, order, front CPU,
  * list links), each space's free lists, each CPU's fronts, counters, the zone lock. Slots never
  * move (POTAD's own block table shifts records on delete and doubles as it grows, which a
- * lockless front would race with), so the metadata is 12 bytes per granule, not per block: a
- * shared POTAD suits spaces of up to 2^27 granules in all. `SharedPotad.create(options)` in one
+ * lockless front would race with), so the metadata is a 16-byte slot per granule, not per block:
+ * a shared POTAD suits spaces of up to 2^26 granules in all. `SharedPotad.create(options)` in one
  * thread, post `potad.handle`, `SharedPotad.attach(handle)` in the others.
  *
  * Each worker claims a CPU ({@link claimCpu}) and allocates and frees through its
@@ -180,7 +180,7 @@ export class SharedPotad {
   /**
    * Builds a shared POTAD over `options.spaces`, each covered with the largest aligned free blocks
    * that fit, and attaches this thread to it. Throws (an `MmkitError` naming the value) on bad
-   * options or spaces, overlapping spaces, or more than 2^27 granules. O(granules).
+   * options or spaces, overlapping spaces, or more than 2^26 granules. O(granules).
    *
    * @example
    * ```ts
@@ -199,8 +199,8 @@ export class SharedPotad {
     const spaces = options.spaces.map((s) => (s.frontOrder === undefined ? { base: s.base, size: s.size, granule: s.granule } : { base: s.base, size: s.size, granule: s.granule, frontOrder: s.frontOrder }));
     const arena = new SharedMetadataArena({ capacity: sharedPotadBytes(sp.total, sp.count, cpus), maxArrays: 16 });
     const a = sharedPotadArrays(arena, sp.total, sp.count, cpus);
-    a.next.fill(-1);
-    a.prev.fill(-1);
+    // next and prev -1 (no link), meta 0 (no block) in every slot.
+    for (let i = 0; i < sp.total << 2; i += 4) a.slots[i + 1] = a.slots[i + 2] = -1;
     a.heads.fill(-1);
     const stride = frontStride(sp.count);
     for (let i = 0; i < cpus * stride; i += 2) a.fronts[i] = -1;
@@ -382,7 +382,7 @@ export class SharedPotad {
         this.#a.counters[C_FAILURES]! += 1;
         return -1;
       }
-      this.#a.meta[g] = S_ALLOCATED | (k << ORDER_SHIFT);
+      this.#a.slots[g << 2] = S_ALLOCATED | (k << ORDER_SHIFT);
       this.#a.counters[C_ALLOCS]! += 1;
       return c.sp.base[s]! + (g - c.sp.offset[s]!) * c.sp.granule[s]!;
     } finally {
@@ -405,9 +405,9 @@ export class SharedPotad {
     const c = this.#c;
     this.#lock.lock();
     try {
-      const g = diagnoseAddress(c.sp, this.#a.meta, address, expectedSize);
+      const g = diagnoseAddress(c.sp, this.#a.slots, address, expectedSize);
       this.#a.counters[C_FREES]! += 1;
-      freeBlock(c, spaceOf(c.sp, address), g, (this.#a.meta[g]! >> ORDER_SHIFT) & ORDER_MASK);
+      freeBlock(c, spaceOf(c.sp, address), g, (this.#a.slots[g << 2]! >> ORDER_SHIFT) & ORDER_MASK);
     } finally {
       this.#lock.unlock();
     }
@@ -425,8 +425,8 @@ export class SharedPotad {
   sizeOf(address: number): number {
     this.#requireLive();
     const sp = this.#c.sp;
-    const g = diagnoseAddress(sp, this.#a.meta, address, undefined);
-    return sp.granule[spaceOf(sp, address)]! * POW2[(this.#a.meta[g]! >> ORDER_SHIFT) & ORDER_MASK]!;
+    const g = diagnoseAddress(sp, this.#a.slots, address, undefined);
+    return sp.granule[spaceOf(sp, address)]! * POW2[(this.#a.slots[g << 2]! >> ORDER_SHIFT) & ORDER_MASK]!;
   }
 
   /**

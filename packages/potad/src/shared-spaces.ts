@@ -23,8 +23,8 @@ export interface SharedSpaces {
   total: number;
 }
 
-/** Most granules over all spaces: 12 bytes each in one shared arena of at most 2^31 bytes. */
-export const MAX_SHARED_GRANULES = 2 ** 27;
+/** Most granules over all spaces: a 16-byte slot each in one shared arena of at most 2^31 bytes. */
+export const MAX_SHARED_GRANULES = 2 ** 26;
 
 /**
  * Validates the specs (as `Potad.addSpace` does, plus the shared mode's bound on granules) and

@@ -1,9 +1,8 @@
-import type { Worker } from "node:worker_threads";
 import { ErrorCode, MmkitError, describeValue } from "@mmkit/physmem";
-import { startTsWorker } from "../harness/ts-worker.js";
+import { crewControl, startWorkerCrew } from "../harness/worker-crew.js";
 import type { SuiteContext } from "../harness/types.js";
 import { SeededRandom } from "../workloads/random.js";
-import { Q8_METRICS, Q8_SYSTEMS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
+import { Q8_METRICS, Q8_SYSTEMS, Q8_VARIANTS, q8Sentence, type Q8Figures, type Q8ModeFigures } from "./figures.js";
 import {
   C_HITS,
   C_LOOKUPS,
@@ -11,7 +10,6 @@ import {
   C_VIOLATIONS_FREE,
   C_VIOLATIONS_TYPE,
   C_WRONG_RANGE,
-  MODES,
   MemdescSlab,
   RECORD_INTS,
   W_ALLOCS,
@@ -28,9 +26,9 @@ import type { Q8WorkerData } from "./worker.js";
 
 /** The shape of a Q8 run. */
 export interface Q8RunOptions {
-  /** Timed rounds; each runs both modes, in an order rotated every round. */
+  /** Timed rounds; each runs every contender, in an order rotated every round. */
   rounds: number;
-  /** Lookups each reader does per mode per round. */
+  /** Lookups each reader does per contender per round. */
   lookups: number;
   /** Reader workers (one writer worker besides). Default 2. */
   readers?: number;
@@ -64,9 +62,10 @@ function spreadOf(values: number[]): number {
 
 /**
  * Runs the Q8 measurement and records it under `ctx`: one writer worker and `readers` reader
- * workers over two slabs of memdescs in shared memory, one per mode (reuse at once, type-stable),
- * built once and churned for a warm-up round of each mode, then `rounds` timed rounds in which each
- * mode runs once (order rotated). In a round every reader does `lookups` lookups while the writer
+ * workers over three slabs of memdescs in shared memory, one per contender of {@link Q8_VARIANTS}
+ * (reuse at once, type-stable, reuse at once with the readers publishing epochs), built once and
+ * churned for a warm-up round each, then `rounds` timed rounds in which each contender runs once
+ * (order rotated). In a round every reader does `lookups` lookups while the writer
  * frees and reuses memdescs until the readers are done, then checks its slab (quiescent then).
  * Records per mode: lookups, lookups/s (median over rounds), ns per lookup with the ratio to mode
  * (a), retries per 1k lookups, violations (total and by kind), wrong ranges, writer frees, frees
@@ -88,66 +87,31 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
   const shape = { slots: options.slots ?? 32, frames: options.frames ?? 16, framePages: options.framePages ?? 4, readers };
   const liveTarget = options.liveTarget ?? Math.floor((shape.frames * 7) / 8);
   const epochEvery = options.epochEvery ?? 16;
-  const slabs = MODES.map((mode) => MemdescSlab.create({ mode, ...shape }));
-  const control = new Int32Array(new SharedArrayBuffer(64));
+  const slabs = Q8_VARIANTS.map((v) => MemdescSlab.create({ mode: v.mode, publishEpochs: v.publishEpochs, ...shape }));
+  const n = slabs.length;
+  const control = crewControl();
   const sequence = 1 << 16;
-  const workers: Worker[] = [];
-  const exited: Promise<void>[] = [];
-  const reports: string[] = [];
-  const start = (data: Q8WorkerData): void => {
-    const worker = startTsWorker(new URL("./worker.ts", import.meta.url), data);
-    workers.push(worker);
-    worker.on("message", (m: string) => {
-      if (m !== "exit") reports.push(m);
-    });
-    exited.push(
-      new Promise((resolve, reject) => {
-        worker.on("error", reject);
-        worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`memdesc-rcu: ${data.role} ${data.index} exited with ${code}`))));
-      }),
-    );
-  };
   const handles = slabs.map((s) => s.handle);
-  start({ role: "writer", index: 0, control, handles, writer: { seed: ctx.seed, liveTarget, epochEvery } });
-  for (let r = 0; r < readers; r++) start({ role: "reader", index: r, control, handles, pfns: pfnSequence(ctx.seed, r, sequence, shape.frames * shape.framePages) });
-  const command = (mode: number, lookups: number): number => {
-    control[1] = mode;
-    control[2] = lookups;
-    Atomics.store(control, 3, 0);
-    Atomics.store(control, 4, 0);
-    const started = performance.now();
-    Atomics.add(control, 0, 1);
-    Atomics.notify(control, 0);
-    const all = readers + 1;
-    for (let done = Atomics.load(control, 4); done < all; done = Atomics.load(control, 4)) {
-      Atomics.wait(control, 4, done, 1000);
-      if (performance.now() - started > 300_000) throw new Error(`memdesc-rcu: ${all - Atomics.load(control, 4)} worker(s) did not finish mode ${MODES[mode]} in 5 minutes`);
-    }
-    const ms = performance.now() - started;
-    if (Atomics.load(control, 5) !== 0) throw new Error("memdesc-rcu: a worker failed (its message follows when the workers have exited)");
-    return ms;
-  };
-  const rates = MODES.map(() => [] as number[]);
+  const data: Q8WorkerData[] = [{ role: "writer", index: 0, control, handles, writer: { seed: ctx.seed, liveTarget, epochEvery } }];
+  for (let r = 0; r < readers; r++) data.push({ role: "reader", index: r, control, handles, pfns: pfnSequence(ctx.seed, r, sequence, shape.frames * shape.framePages) });
+  const crew = startWorkerCrew("memdesc-rcu", new URL("./worker.ts", import.meta.url), data, control);
+  // args: lookups per reader, readers done (counted up by the readers, polled by the writer).
+  const command = (variant: number, lookups: number): number => crew.run(variant, [lookups, 0], readers + 1);
+  const rates = slabs.map(() => [] as number[]);
   try {
     // Warm-up: workers start, attach, compile; the writer fills each slab.
-    for (let m = 0; m < MODES.length; m++) command(m, Math.min(options.lookups, 50_000));
+    for (let m = 0; m < n; m++) command(m, Math.min(options.lookups, 50_000));
     for (const s of slabs) s.resetCounters();
     for (let r = 0; r < options.rounds; r++) {
-      for (let k = 0; k < MODES.length; k++) {
-        const m = (k + r) % MODES.length;
+      for (let k = 0; k < n; k++) {
+        const m = (k + r) % n;
         const ms = command(m, options.lookups);
         rates[m]!.push((options.lookups * readers) / (ms / 1000));
-        ctx.progress("memdesc-rcu", r * MODES.length + k + 1, options.rounds * MODES.length);
+        ctx.progress("memdesc-rcu", r * n + k + 1, options.rounds * n);
       }
     }
   } finally {
-    if (Atomics.load(control, 1) !== -1) {
-      control[1] = -1;
-      Atomics.add(control, 0, 1);
-      Atomics.notify(control, 0);
-    }
-    await Promise.all(exited);
-    if (reports.length > 0) throw new Error(`memdesc-rcu: ${reports.join("; ")}`);
+    await crew.close();
   }
   const figures = slabs.map((slab, m): Q8ModeFigures & { hits: number; epochs: number; reclaimed: number; allocs: number; spread: number; ns: number; nsSpread: number } => {
     const w = slab.writerCounters;
@@ -175,21 +139,23 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
     };
   });
   const workload = `pfn -> memdesc lookups (get-unless-zero, re-check) by ${readers} reader workers while a writer worker frees and reuses memdescs (${shape.slots} slots of ${RECORD_INTS * 4} B, ${liveTarget} live over ${shape.frames} frames of ${shape.framePages} pages)`;
-  const floorName = Q8_SYSTEMS["reuse-at-once"];
+  const floorName = Q8_SYSTEMS.a;
   const floorNs = figures[0]!.ns;
-  MODES.forEach((mode, m) => {
+  Q8_VARIANTS.forEach((variant, m) => {
     const f = figures[m]!;
-    const system = Q8_SYSTEMS[mode];
+    const system = variant.system;
     const record = (metric: string, value: number, unit: string, note?: string): void => ctx.record({ system, workload, metric, value, unit, ...(note === undefined ? {} : { note }) });
     record(Q8_METRICS.readers, readers, "count");
     record(Q8_METRICS.lookups, f.lookups, "count", `${options.rounds} rounds of ${options.lookups.toLocaleString("en-US")} per reader`);
     ctx.record({ system, workload, metric: Q8_METRICS.rate, value: f.lookupsPerSecond, unit: "lookups/s", spread: f.spread, note: "median of interleaved rounds" });
     ctx.record({ system, workload, metric: Q8_METRICS.ns, value: f.ns, unit: "ns", spread: f.nsSpread, ratio: f.ns / floorNs, ratioTo: floorName, note: "median of interleaved rounds" });
     record(Q8_METRICS.retries, (1000 * f.retries) / f.lookups, "count");
-    record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
+    record(Q8_METRICS.violations, f.violationsFree + f.violationsType, "count", variant.mode === "type-stable" ? "must be 0" : "a reader's increment of a count not a folio's");
     record(Q8_METRICS.violationsFree, f.violationsFree, "count");
     record(Q8_METRICS.violationsType, f.violationsType, "count");
     record(Q8_METRICS.wrongRanges, f.wrongRanges, "count", "must be 0");
+    // The third contender is there for its timing; the writer's side is mode (a)'s.
+    if (variant.key === "aEpochs") return;
     record(Q8_METRICS.frees, f.writerFrees, "count");
     record(Q8_METRICS.deferred, f.deferredFrees, "count");
     record(Q8_METRICS.noSlot, f.allocationsWithoutSlot, "count");
@@ -202,7 +168,7 @@ export async function measureMemdescRcu(ctx: SuiteContext, options: Q8RunOptions
         `${f.deferredFrees} deferred, ${f.epochs.toLocaleString("en-US")} epochs, ${f.reclaimed.toLocaleString("en-US")} slots past a grace period`,
     );
   });
-  const out: Q8Figures = { readers, a: figures[0]!, b: figures[1]! };
+  const out: Q8Figures = { readers, a: figures[0]!, b: figures[1]!, aEpochs: figures[2]! };
   ctx.log(`Q8: ${q8Sentence(out)}`);
   return out;
 }

@@ -11,7 +11,7 @@ import { ErrorCode, MmkitError, SharedMetadataArena, describeValue, type SharedA
  * | `epochs`           | int32[16 * (1 + readers)]: [0] the global epoch, then each reader's published epoch (0: outside a read section) on a line of its own |
  * | `reader counters`  | float64[8 * readers]: each reader's lookups, hits, misses, retries, violations into a free slot, into another type, wrong ranges, on a line of its own |
  * | `writer counters`  | float64[16]: frees, allocations, deferred frees, allocations that found no slot, epochs, slots reclaimed, held-back peak/sum/samples |
- * | `config`           | int32[16]: [0] mode, [1] slots, [2] frames, [3] pages per frame, [4] readers |
+ * | `config`           | int32[16]: [0] mode, [1] slots, [2] frames, [3] pages per frame, [4] readers, [5] readers publish epochs (1) or not (0) |
  *
  * The reference count sits at the same offset in every type of memdesc (the seed's `struct
  * mappable`), so a reader's get-unless-zero on a slot that has become a slab descriptor increments
@@ -74,6 +74,11 @@ export interface MemdescSlabOptions {
   framePages: number;
   /** Reader workers (each gets an epoch word and a counter line). */
   readers: number;
+  /**
+   * Readers publish the epoch they entered in (default: in type-stable mode only). Reuse-at-once
+   * mode with it set measures what the readers' epoch stores cost alone, the writer ignoring them.
+   */
+  publishEpochs?: boolean;
 }
 
 function positiveInt(name: string, value: unknown, max: number): number {
@@ -100,6 +105,7 @@ export class MemdescSlab {
   readonly frames: number;
   readonly framePages: number;
   readonly readers: number;
+  readonly publishEpochs: boolean;
   readonly records: Int32Array;
   readonly table: Int32Array;
   readonly epochs: Int32Array;
@@ -107,9 +113,10 @@ export class MemdescSlab {
   readonly writerCounters: Float64Array;
   readonly #arena: SharedMetadataArena;
 
-  private constructor(arena: SharedMetadataArena, o: MemdescSlabOptions) {
+  private constructor(arena: SharedMetadataArena, o: Required<MemdescSlabOptions>) {
     this.#arena = arena;
     this.mode = o.mode;
+    this.publishEpochs = o.publishEpochs;
     this.slots = o.slots;
     this.frames = o.frames;
     this.framePages = o.framePages;
@@ -121,6 +128,7 @@ export class MemdescSlab {
       config[2] = o.frames;
       config[3] = o.framePages;
       config[4] = o.readers;
+      config[5] = o.publishEpochs ? 1 : 0;
     }
     this.records = arena.int32(o.slots * RECORD_INTS, "memdesc records");
     this.table = arena.int32(o.frames * o.framePages, "descriptor table");
@@ -141,10 +149,13 @@ export class MemdescSlab {
     const frames = positiveInt("frames", options.frames, 1 << 22);
     const framePages = positiveInt("framePages", options.framePages, 1024);
     const readers = positiveInt("readers", options.readers, 64);
+    const publishEpochs = options.publishEpochs === undefined ? options.mode === "type-stable" : options.publishEpochs;
+    if (typeof publishEpochs !== "boolean") throw new MmkitError(ErrorCode.InvalidArgument, `memdesc slab publishEpochs must be a boolean, got ${describeValue(publishEpochs)}`);
+    if (options.mode === "type-stable" && !publishEpochs) throw new MmkitError(ErrorCode.InvalidArgument, "a type-stable memdesc slab needs its readers to publish epochs (publishEpochs false)");
     if (frames * framePages > 1 << 24) throw new MmkitError(ErrorCode.OutOfRange, `memdesc slab frames * framePages must be at most 2^24 pfns, got ${frames * framePages}`);
     const bytes = (16 + slots * RECORD_INTS + frames * framePages + LINE_INTS * (1 + readers)) * 4 + (LINE_DOUBLES * readers + 16) * 8 + 6 * 64;
     const arena = new SharedMetadataArena({ capacity: bytes, maxArrays: 6 });
-    return new MemdescSlab(arena, { mode: options.mode, slots, frames, framePages, readers });
+    return new MemdescSlab(arena, { mode: options.mode, slots, frames, framePages, readers, publishEpochs });
   }
 
   /** The slab behind `handle`, as another worker sees it (its own views of the same memory). O(1). */
@@ -154,7 +165,7 @@ export class MemdescSlab {
     const peek = SharedMetadataArena.attach(handle).int32(16, "config");
     const mode = MODES[peek[0]!];
     if (mode === undefined) throw new MmkitError(ErrorCode.LayoutMismatch, `memdesc slab mode word is ${peek[0]}`);
-    return new MemdescSlab(arena, { mode, slots: peek[1]!, frames: peek[2]!, framePages: peek[3]!, readers: peek[4]! });
+    return new MemdescSlab(arena, { mode, slots: peek[1]!, frames: peek[2]!, framePages: peek[3]!, readers: peek[4]!, publishEpochs: peek[5] === 1 });
   }
 
   /** The postable handle of the shared memory. */

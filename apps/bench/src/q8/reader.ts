@@ -22,7 +22,7 @@ import {
 export const ReaderPhase = {
   /** No lookup under way. */
   Idle: 0,
-  /** Next: publish the epoch entered in (type-stable mode; nothing in reuse-at-once mode). */
+  /** Next: publish the epoch entered in (when the slab's readers publish epochs: type-stable mode). */
   Enter: 1,
   /** Next: load the descriptor table entry of the pfn. */
   Table: 2,
@@ -53,7 +53,7 @@ export const ReaderPhase = {
  * The lookup is a state machine so a test can interleave a reader's steps with a writer's by hand;
  * {@link lookup} runs it to the end. Counters go to this reader's line of the slab's reader counters.
  * Cost: about 6 shared loads, one compareExchange and one sub per lookup without retries, plus two
- * stores (epoch in, epoch out) in type-stable mode.
+ * stores (epoch in, epoch out) when the slab's readers publish epochs (type-stable mode).
  *
  * @example
  * ```ts
@@ -68,7 +68,7 @@ export class MemdescReader {
   readonly #counters: Float64Array;
   readonly #epochWord: number;
   readonly #line: number;
-  readonly #typeStable: boolean;
+  readonly #publish: boolean;
   #phase: number = ReaderPhase.Idle;
   #pfn = 0;
   #slot = -1;
@@ -84,7 +84,7 @@ export class MemdescReader {
     this.#counters = slab.readerCounters;
     this.#epochWord = LINE_INTS * (1 + index);
     this.#line = LINE_DOUBLES * index;
-    this.#typeStable = slab.mode === "type-stable";
+    this.#publish = slab.publishEpochs;
   }
 
   /** The phase the next {@link step} performs. */
@@ -119,7 +119,7 @@ export class MemdescReader {
     const line = this.#line;
     switch (this.#phase) {
       case ReaderPhase.Enter:
-        if (this.#typeStable) Atomics.store(this.#epochs, this.#epochWord, Atomics.load(this.#epochs, 0));
+        if (this.#publish) Atomics.store(this.#epochs, this.#epochWord, Atomics.load(this.#epochs, 0));
         this.#phase = ReaderPhase.Table;
         return false;
       case ReaderPhase.Table: {
@@ -198,7 +198,7 @@ export class MemdescReader {
     const c = this.#counters;
     c[this.#line + C_LOOKUPS]!++;
     c[this.#line + (hit ? C_HITS : C_MISSES)]!++;
-    if (this.#typeStable) Atomics.store(this.#epochs, this.#epochWord, 0);
+    if (this.#publish) Atomics.store(this.#epochs, this.#epochWord, 0);
     this.#phase = ReaderPhase.Idle;
     return true;
   }

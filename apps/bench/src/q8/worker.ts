@@ -1,15 +1,14 @@
 /**
- * One worker of the Q8 measurement (`memdesc-rcu` suite): a reader or the writer. It attaches to
- * both modes' slabs once (the writer also builds and fills each slab's writer), then sleeps on the
- * control word; each command names a mode and how many lookups each reader does. A reader looks up
- * its seeded pfn sequence until it has done that many, then says so; the writer churns until every
- * reader is done, then checks its slab (quiescent now) and says so.
- *
- * Control word (Int32Array over a SharedArrayBuffer): [0] generation, [1] mode index (-1: exit),
- * [2] lookups per reader, [3] readers done, [4] workers done, [5] set by a worker that failed.
+ * One worker of the Q8 measurement (`memdesc-rcu` suite): a reader or the writer, a member of a
+ * worker crew (harness/worker-crew.ts). It attaches to every contender's slab once (the writer also
+ * builds and fills each slab's writer), then serves the crew's commands: configuration = the
+ * contender, args[0] = lookups per reader, args[1] = readers done. A reader looks up its seeded pfn
+ * sequence that many times, then counts itself done; the writer churns until every reader is done
+ * (or a crew member failed), then checks its slab (quiescent now).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { SharedArenaHandle } from "@mmkit/physmem";
+import { serveCrew } from "../workers/crew-member.js";
 import { MemdescSlab } from "./memdesc-slab.js";
 import { MemdescReader } from "./reader.js";
 import { MemdescWriter } from "./writer.js";
@@ -19,14 +18,19 @@ export interface Q8WorkerData {
   role: "reader" | "writer";
   /** Reader index (0-based); ignored for the writer. */
   index: number;
+  /** The crew's control word (`crewControl()`). */
   control: Int32Array;
-  /** One slab per mode, in the order of `MODES`. */
+  /** One slab per contender, in the order of `Q8_VARIANTS`. */
   handles: SharedArenaHandle[];
   /** Reader: its pfn sequence (a power of two long). */
   pfns?: Int32Array;
   /** Writer: seed, live target and epoch period of each slab's writer. */
   writer?: { seed: number; liveTarget: number; epochEvery: number };
 }
+
+/** The command's arguments: lookups per reader, then the readers-done counter. */
+export const ARG_LOOKUPS = 0;
+export const ARG_READERS_DONE = 1;
 
 const d = workerData as Q8WorkerData;
 const control = d.control;
@@ -45,9 +49,9 @@ try {
       return w;
     });
 } catch (e) {
-  broken = `${d.role} ${d.index} could not attach: ${e instanceof Error ? e.message : String(e)}`;
+  broken = `could not attach: ${e instanceof Error ? e.message : String(e)}`;
 }
-const cursor = [0, 0];
+const cursor = d.handles.map(() => 0);
 
 /** The reader's timed loop: `lookups` lookups of the next pfns of its sequence. */
 function read(reader: MemdescReader, pfns: Int32Array, start: number, lookups: number): number {
@@ -60,36 +64,31 @@ function read(reader: MemdescReader, pfns: Int32Array, start: number, lookups: n
   return c;
 }
 
-/** The writer's loop: churn until every reader is done (checked every 16 steps). */
-function write(writer: MemdescWriter): void {
+/** The writer's loop: churn until every reader is done or a crew member failed (checked every 16 steps). */
+function write(writer: MemdescWriter, args: Int32Array): void {
   for (;;) {
     for (let i = 0; i < 16; i++) writer.step();
-    if (Atomics.load(control, 3) >= readerCount) return;
+    if (Atomics.load(args, ARG_READERS_DONE) >= readerCount || Atomics.load(control, 3) !== 0) return;
   }
 }
 
-let generation = 0;
-for (;;) {
-  Atomics.wait(control, 0, generation);
-  generation = Atomics.load(control, 0);
-  const mode = control[1]!;
-  if (mode < 0) break;
-  try {
-    if (broken === null) {
-      if (d.role === "reader") cursor[mode] = read(readers[mode]!, d.pfns!, cursor[mode]!, control[2]!);
-      else {
-        write(writers[mode]!);
-        // Every reader has finished its lookups: no reference is held, the slab is quiescent.
-        writers[mode]!.retryDeferred();
-        writers[mode]!.check();
+const failure = serveCrew(
+  control,
+  (config, args) => {
+    if (d.role === "reader") {
+      try {
+        cursor[config] = read(readers[config]!, d.pfns!, cursor[config]!, args[ARG_LOOKUPS]!);
+      } finally {
+        Atomics.add(args, ARG_READERS_DONE, 1);
       }
+    } else {
+      write(writers[config]!, args);
+      // Every reader has finished its lookups: no reference is held, the slab is quiescent.
+      writers[config]!.retryDeferred();
+      writers[config]!.check();
     }
-  } catch (e) {
-    broken = `${d.role} ${d.index}, mode ${mode}: ${e instanceof Error ? e.message : String(e)}`;
-  }
-  if (d.role === "reader") Atomics.add(control, 3, 1);
-  if (broken !== null) Atomics.store(control, 5, 1);
-  Atomics.add(control, 4, 1);
-  Atomics.notify(control, 4);
-}
-parentPort!.postMessage(broken ?? "exit");
+    return true;
+  },
+  broken,
+);
+parentPort!.postMessage(failure === null ? "exit" : `${d.role} ${d.index}, ${failure}`);

@@ -81,15 +81,20 @@ function served(s: ContiguousSummary, seeds: number): string {
 /** Q7's answer from the contiguous comparison. */
 function q7Sentence(c: Map<string, ContiguousSummary>, bytes: number, seeds: number): string {
   const potad = c.get(Q7_NAMES.potad)!;
+  const contig = c.get(Q7_NAMES.contigRange)!;
+  const cma = c.get(Q7_NAMES.cma)!;
   const compacting = c.get(Q7_NAMES.compaction)!;
   const order11 = c.get(Q7_NAMES.order11)!;
   const perRequest = (s: ContiguousSummary): string => `${s.migratedPerRequest === 0 ? "no page migrated" : `${s.migratedPerRequest.toFixed(1)} pages migrated`} and ${ns(s.nsPerRequest)} per request`;
   return (
     `On ${seeds} seeds of a ${bytes / MiB} MiB machine filled with orders 0-3 (1 in 8 allocations slab, the rest anon) and then freed but for 1/1024 of each kind, ${potad.attempts / seeds} requests a seed for 8 MiB at 1 MiB: ` +
     `POTAD's halving fallback served ${served(potad, seeds)}, ${perRequest(potad)} (POTAD has no migration, so none was built for it); ` +
-    `the buddy allocator with direct compaction (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
+    `the buddy allocator with alloc_contig_range and migration (alloc_contig_pages: isolate the pageblocks, move their movable pages out) ${served(contig, seeds)}, ${perRequest(contig)}; ` +
+    `the same with a CMA area of a quarter of RAM (movable allocations only; contiguous requests look there first) ${served(cma, seeds)}, ${perRequest(cma)}; ` +
+    `with direct compaction only (its max order raised to 11, so 8 MiB is one block) ${served(compacting, seeds)}, ${perRequest(compacting)}; ` +
     `with neither, ${served(order11, seeds)} at max order 11, and none at the default max order 10 (its largest block is 4 MiB). ` +
-    `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks.`
+    `What the buddy cannot serve after migrating is held by the kept slab pages, which never move; mobility grouping keeps them in few pageblocks. ` +
+    `alloc_contig_range against POTAD: ${x(share(contig) / share(potad))} the requests served.`
   );
 }
 
@@ -237,8 +242,8 @@ const suite: Suite = {
     const seeds = seedsFrom(ctx.seed, q7.seeds);
     const contiguous = recordContiguousComparison(ctx, q7Contenders(), q7.bytes, seeds);
     const potad = contiguous.get(Q7_NAMES.potad)!;
-    const compacting = contiguous.get(Q7_NAMES.compaction)!;
-    answer(ctx, 7, "buddy vs POTAD", share(compacting) / share(potad), "ratio", q7Sentence(contiguous, q7.bytes, seeds.length));
+    const contig = contiguous.get(Q7_NAMES.contigRange)!;
+    answer(ctx, 7, "buddy vs POTAD", share(contig) / share(potad), "ratio", q7Sentence(contiguous, q7.bytes, seeds.length));
     ctx.progress("answers", 7, total);
 
     // Q8: lockless lookups against a writer freeing memdescs, from the memdesc-rcu suite when it ran

@@ -10,6 +10,8 @@ export interface ContiguousContender {
   name: string;
   def: SystemDefinition;
   build: BuildOptions;
+  /** A CMA area of this share of RAM (`BuildOptions.cmaBytes`), when set. */
+  cmaShare?: number;
 }
 
 /** The buddy with its largest order raised to 11, so 8 MiB is one block (the kernel's MAX_PAGE_ORDER is a build option). */
@@ -17,8 +19,9 @@ const classicOrder11 = (): SystemDefinition => ({ ...systemNamed("classic")!, na
 
 /**
  * Q7's contenders, in the order the answer names them. POTAD is `potad+memdesc8`: the descriptor
- * table does not change where POTAD puts blocks (memdesc serves the same requests; a test checks
- * it), and it fills a machine about twice as fast as the maple tree. POTAD has no migration.
+ * table alone does not change where POTAD puts blocks (memdesc with memdescs as counted handles
+ * serves the same requests; a test checks it), and it fills a machine about twice as fast as the
+ * maple tree. POTAD has no migration.
  * The buddy at its default max order (10, 4 MiB) is not run: it has no 8 MiB block, so it serves
  * none by construction (the `systems` suite shows it, and a test checks it).
  *
@@ -30,6 +33,8 @@ const classicOrder11 = (): SystemDefinition => ({ ...systemNamed("classic")!, na
 export function q7Contenders(): ContiguousContender[] {
   return [
     { name: Q7_NAMES.potad, def: systemNamed("potad+memdesc8")!, build: {} },
+    { name: Q7_NAMES.contigRange, def: systemNamed("classic")!, build: { contiguous: "contig-range" } },
+    { name: Q7_NAMES.cma, def: systemNamed("classic")!, build: { contiguous: "contig-range" }, cmaShare: 1 / 4 },
     { name: Q7_NAMES.compaction, def: classicOrder11(), build: { contiguous: "compaction" } },
     { name: Q7_NAMES.order11, def: classicOrder11(), build: {} },
   ];
@@ -38,6 +43,8 @@ export function q7Contenders(): ContiguousContender[] {
 /** The contenders' row names. */
 export const Q7_NAMES = {
   potad: "POTAD (halving fallback)",
+  contigRange: "buddy, alloc_contig_range + migration",
+  cma: "buddy, CMA area (1/4 of RAM) + alloc_contig_range",
   compaction: "buddy, direct compaction (max order 11)",
   order11: "buddy, neither (max order 11)",
 } as const;
@@ -80,7 +87,7 @@ export function seedsFrom(seed: number, count: number): number[] {
 export function compareContiguous(contenders: readonly ContiguousContender[], bytes: number, seeds: readonly number[], shape: FragmentShape = Q7_SHAPE): Map<string, ContiguousSummary> {
   const out = new Map<string, ContiguousSummary>();
   for (const c of contenders) {
-    const perSeed = seeds.map((seed) => contiguousOnFragmented(c.def, { ...c.build, bytes }, seed, shape));
+    const perSeed = seeds.map((seed) => contiguousOnFragmented(c.def, { ...c.build, bytes, ...(c.cmaShare !== undefined ? { cmaBytes: bytes * c.cmaShare } : {}) }, seed, shape));
     const pct = perSeed.map((r) => (100 * r.served) / r.attempts);
     const ns = perSeed.map((r) => (r.ms * 1e6) / r.attempts).sort((a, b) => a - b);
     const median = ns[ns.length >> 1]!;

@@ -8,7 +8,7 @@ import { measureMemdescRcu } from "../q8/measure.js";
  */
 const suite: Suite = {
   name: "memdesc-rcu-full",
-  description: "Q8 at length: the memdesc-rcu measurement with 20 rounds of 1.25M lookups per reader per mode (50M lookups per mode; about a minute)",
+  description: "Q8 at length: the memdesc-rcu measurement with 20 rounds of 1.25M lookups per reader per mode (50M lookups per mode; a minute or two)",
   default: false,
   run: async (ctx) => {
     await measureMemdescRcu(ctx, { rounds: 20, lookups: ctx.quick ? 250_000 : 1_250_000 });

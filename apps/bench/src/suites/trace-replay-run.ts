@@ -164,7 +164,8 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
     const workload = `replay ${spec.name}`;
     let scan: TraceScan | undefined;
     try {
-      if (rereadable(spec)) scan = await scanTrace(spec, p.windowEvents, { parse, onProgress: passProgress(ctx, `scan ${spec.name}`, spec, undefined) });
+      // --trace-memory sizes the machine, so a file too is read once (no scan: no timing window, samples by page events).
+      if (rereadable(spec) && selection.traceMemory === undefined) scan = await scanTrace(spec, p.windowEvents, { parse, onProgress: passProgress(ctx, `scan ${spec.name}`, spec, undefined) });
     } catch (e) {
       throw namedError(spec, e);
     }
@@ -191,7 +192,7 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
     if (accounting !== null) recordAccounting(ctx, workload, accounting, parseSummary);
     const e = parseSummary.events;
     ctx.log(
-      `${spec.name}: ${parseSummary.lines} lines, ${parseSummary.records} events (alloc ${e.alloc}, free ${e.free}, batched ${e.freeBatched}), ${parseSummary.malformedLines} malformed, ${cpusUsed} CPU(s); replayed on ${bytes / MiB} MiB${scan === undefined ? " (read once: --trace-memory)" : ""}`,
+      `${spec.name}: ${parseSummary.lines} lines, ${parseSummary.records} events (alloc ${e.alloc}, free ${e.free}, batched ${e.freeBatched}), ${parseSummary.malformedLines} malformed, ${cpusUsed} CPU(s); replayed on ${bytes / MiB} MiB${scan === undefined ? " (read once: --trace-memory)" : ""}${lockstep.threaded ? "; parsed on a parse thread" : ""}`,
     );
     const skipped = parseSummary.malformedLines + parseSummary.nonTextLines;
     if (skipped > 0 || parseSummary.truncated) {
@@ -201,20 +202,21 @@ export async function recordTraceReplay(ctx: SuiteContext, defs: readonly System
       );
     }
     // Speeds: the scan (read + parse + accounting) and the lockstep pass (read + parse, then each system's share).
-    if (scan !== undefined) {
-      const parseSeconds = scan.parseSeconds;
-      const where = scan.threaded ? "on the parse thread, overlapping the accounting" : "in the main thread";
-      ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s", value: rate(scan.parse.lines, parseSeconds), unit: "lines/s", note: `the whole trace: ${spec.synthEvents !== undefined ? "generate" : "read"}${scan.input.gzip ? " + gunzip (worker)" : ""} + parse ${where}, ${scan.parse.lines} lines in ${parseSeconds.toFixed(2)} s` });
-      ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan events/s", value: rate(scan.events, scan.seconds), unit: "events/s", note: `read + parse + accounting replay on per-order stacks${scan.threaded ? " (parsing on its own thread)" : ""}` });
-      if (scan.input.gzip) {
-        // Decompression alone (the same worker, nothing parsed): how much of the scan and the replay is waiting for zlib.
-        const t0 = performance.now();
-        for await (const chunk of openTraceInput(spec.path).chunks()) void chunk;
-        const gunzipSeconds = (performance.now() - t0) / 1000;
-        ctx.record({ system: TRACE_SYSTEM, workload, metric: "gunzip alone lines/s", value: rate(scan.parse.lines, gunzipSeconds), unit: "lines/s", note: `the worker inflating the whole file, nothing parsed (${gunzipSeconds.toFixed(2)} s)` });
-        ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan / gunzip alone", value: scan.seconds / gunzipSeconds, unit: "ratio", note: "read + gunzip + parse + accounting over gunzip alone (1 = parsing hidden behind decompression)" });
-        gunzipAlone = gunzipSeconds;
-      }
+    // Parse speed: the scan's, or, read once, the lockstep pass's (on a parse thread: its busy time).
+    const parsePass = scan ?? { parse: lockstep.parse, input: lockstep.input, parseSeconds: lockstep.parseSeconds, threaded: lockstep.threaded };
+    const where = parsePass.threaded ? `on the parse thread, overlapping the ${scan !== undefined ? "accounting" : "replays"}` : "in the main thread";
+    if (rereadable(spec)) {
+      ctx.record({ system: TRACE_SYSTEM, workload, metric: "parse lines/s", value: rate(parsePass.parse.lines, parsePass.parseSeconds), unit: "lines/s", note: `the whole trace: ${spec.synthEvents !== undefined ? "generate" : "read"}${parsePass.input.gzip ? " + gunzip (worker)" : ""} + parse ${where}, ${parsePass.parse.lines} lines in ${parsePass.parseSeconds.toFixed(2)} s` });
+    }
+    if (scan !== undefined) ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan events/s", value: rate(scan.events, scan.seconds), unit: "events/s", note: `read + parse + accounting replay on per-order stacks${scan.threaded ? " (parsing on its own thread)" : ""}` });
+    if (parsePass.input.gzip && rereadable(spec)) {
+      // Decompression alone (the same worker, nothing parsed): how much of the scan and the replay is waiting for zlib.
+      const t0 = performance.now();
+      for await (const chunk of openTraceInput(spec.path).chunks()) void chunk;
+      const gunzipSeconds = (performance.now() - t0) / 1000;
+      ctx.record({ system: TRACE_SYSTEM, workload, metric: "gunzip alone lines/s", value: rate(parsePass.parse.lines, gunzipSeconds), unit: "lines/s", note: `the worker inflating the whole file, nothing parsed (${gunzipSeconds.toFixed(2)} s)` });
+      if (scan !== undefined) ctx.record({ system: TRACE_SYSTEM, workload, metric: "scan / gunzip alone", value: scan.seconds / gunzipSeconds, unit: "ratio", note: "read + gunzip + parse + accounting over gunzip alone (1 = parsing hidden behind decompression)" });
+      gunzipAlone = gunzipSeconds;
     }
     for (const r of replays) {
       const name = r.system.name;

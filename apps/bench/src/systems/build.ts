@@ -35,15 +35,24 @@ export interface BuildOptions {
   /**
    * How a buddy system serves a contiguous range (`allocContiguous`, the face's `allocRange`):
    * `"block"` (default) one naturally aligned block if one is free; `"compaction"` the same with
-   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover).
-   * Either way only a power-of-two page count up to the max order. POTAD ignores it.
+   * the kernel's direct compaction when it fails (`allocPagesCompacting` with the system's mover);
+   * either way only a power-of-two page count up to the max order. `"contig-range"`: any count, as
+   * `alloc_contig_pages` serves it (`allocContigPages` with the system's mover: a range at the
+   * alignment whose pageblocks are isolated and whose movable pages are moved out; freed with
+   * `freeContigRange`). POTAD ignores it.
    */
   contiguous?: ContiguousPolicy;
+  /**
+   * Buddy only: a CMA area of this many bytes (whole pageblocks, at the top of RAM, the kernel's
+   * default place): Movable allocations may use it, nothing else, and `"contig-range"` requests
+   * look there first (`BuddyOptions.cma`). Default none.
+   */
+  cmaBytes?: number;
 }
 
 /** How a buddy system serves contiguous ranges (see {@link BuildOptions.contiguous}). */
-export type ContiguousPolicy = "block" | "compaction";
-const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction"];
+export type ContiguousPolicy = "block" | "compaction" | "contig-range";
+const CONTIGUOUS_POLICIES: readonly ContiguousPolicy[] = ["block", "compaction", "contig-range"];
 
 /** Who was told about a memory failure: the owner's name, the descriptor's type and its pfn range. */
 export interface FailureNotice {
@@ -152,6 +161,9 @@ export interface MemorySystem {
  */
 export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): MemorySystem {
   const bytes = options.bytes ?? 256 * MiB;
+  if (options.cmaBytes !== undefined && (typeof options.cmaBytes !== "number" || !Number.isSafeInteger(options.cmaBytes) || options.cmaBytes < 1 || options.cmaBytes > bytes)) {
+    throw new MmkitError(ErrorCode.InvalidArgument, `cmaBytes must be a positive integer of bytes up to the RAM's ${bytes}, got ${describeValue(options.cmaBytes)}`);
+  }
   if (options.contiguous !== undefined && !CONTIGUOUS_POLICIES.includes(options.contiguous)) {
     throw new MmkitError(ErrorCode.InvalidArgument, `contiguous must be one of ${CONTIGUOUS_POLICIES.join(", ")}, got ${describeValue(options.contiguous)}`);
   }
@@ -196,7 +208,8 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     };
   } else if (def.pageAllocator === "buddy") {
     // Anon pages (nearly every allocation) are Movable, the default, so they keep the per-CPU fast path.
-    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, defaultMigratetype: MigrateType.Movable, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}) });
+    const cma = options.cmaBytes === undefined ? {} : { cma: Math.ceil(options.cmaBytes / pageSize) };
+    const b = new BuddyAllocator(machine.map, { arena: arenas.allocator, cpus: options.cpus ?? 1, defaultMigratetype: MigrateType.Movable, ...(def.maxOrder !== undefined ? { maxOrder: def.maxOrder } : {}), ...cma });
     const blocks: PageAllocator = def.perCpuLists ? b.cpu(0) : b;
     if (def.perCpuLists) for (let c = 0; c < b.cpus; c++) fronts.push(b.cpu(c));
     unmovable = { allocator: unmovableFrom(blocks === b ? b : b.cpu(0)), fronts: def.perCpuLists ? fronts.map((_, c) => unmovableFrom(b.cpu(c))) : [] };
@@ -204,14 +217,21 @@ export function buildSystem(def: SystemDefinition, options: BuildOptions = {}): 
     allocator = blocks;
     // One naturally aligned block per range (it meets any alignment up to its size), so only a power-of-two page count up to the max order.
     const compacting = options.contiguous === "compaction";
-    ranges = {
-      allocRange: (pages) => {
-        const order = Math.log2(pages);
-        if (!Number.isInteger(order) || order > b.maxOrder) return -1;
-        return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
-      },
-      freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
-    };
+    ranges =
+      options.contiguous === "contig-range"
+        ? {
+            // alloc_contig_pages: any count at the alignment, movable pages moved out of the way.
+            allocRange: (pages, alignPages) => (pages > pagesInRam ? -1 : b.allocContigPages(pages, mover, { alignPages })),
+            freeRange: (pfn, pages) => b.freeContigRange(pfn, pages),
+          }
+        : {
+            allocRange: (pages) => {
+              const order = Math.log2(pages);
+              if (!Number.isInteger(order) || order > b.maxOrder) return -1;
+              return compacting ? b.allocPagesCompacting(order, mover).pfn : blocks.allocPages(order);
+            },
+            freeRange: (pfn, pages) => blocks.freePages(pfn, Math.log2(pages)),
+          };
   } else {
     // In a maple-tree system POTAD registers its own descriptors (sub-page allocations) in a maple tree too.
     potad = new Potad({ arena: arenas.allocator, ...(def.descriptors === "maple" ? { descriptorIndex: new MapleTree({ arena: arenas.descriptors }) } : {}) });

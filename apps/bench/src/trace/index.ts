@@ -9,4 +9,5 @@ export { TraceReplayer, replayTrace, type ReplayOptions, type ReplayProgress, ty
 export { parseTraceFile, replayTraceFile, readTraceText, isGzipFile, streamTraceBatches, THREAD_MIN_BYTES, type TraceStreamResult, type TraceStreamOptions, type TraceParseThreading, type TraceChunkSource } from "./read-file.js";
 export { TraceEventBatch } from "./event-batch.js";
 export { ChunkParser } from "./chunk-parser.js";
+export { parseOnThread, stopIdleParseThreads, type ThreadParseResult } from "./parse-thread.js";
 export { openTraceInput, STDIN_PATH, type TraceInput, type TraceInputEnding } from "./trace-input.js";

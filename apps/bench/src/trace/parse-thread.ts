@@ -18,7 +18,10 @@ import type { TraceInputEnding } from "./trace-input.js";
 const idle: Worker[] = [];
 
 function acquire(): Worker {
-  const worker = idle.pop() ?? startTsWorker(new URL("./parse-worker.ts", import.meta.url), null);
+  let worker = idle.pop();
+  // A thread that ended while idle (stopped, killed) has threadId -1: never handed out again.
+  while (worker !== undefined && worker.threadId === -1) worker = idle.pop();
+  worker ??= startTsWorker(new URL("./parse-worker.ts", import.meta.url), null);
   worker.ref();
   return worker;
 }
@@ -29,6 +32,21 @@ function release(worker: Worker): void {
   worker.removeAllListeners("exit");
   worker.unref();
   idle.push(worker);
+}
+
+/**
+ * Ends the parse threads kept idle between jobs, giving their memory back (the next job starts a
+ * new one), and resolves to how many there were. O(threads).
+ *
+ * @example
+ * ```ts
+ * await stopIdleParseThreads(); // 1 after a large trace was streamed
+ * ```
+ */
+export async function stopIdleParseThreads(): Promise<number> {
+  const stopping = idle.slice();
+  await Promise.all(stopping.map((w) => w.terminate()));
+  return stopping.length;
 }
 
 /** The error the parse thread sent, made again here: same class, code, message and line. */

@@ -6,7 +6,7 @@ import { ChunkParser } from "../trace/chunk-parser.js";
 import { TraceEventBatch } from "../trace/event-batch.js";
 import { TraceEventKind } from "../trace/events.js";
 import type { TraceParseSummary, TraceParserOptions } from "../trace/parser.js";
-import { streamTraceBatches, type TraceChunkSource } from "../trace/read-file.js";
+import { streamTraceBatches, type TraceChunkSource, type TraceParseThreading } from "../trace/read-file.js";
 import { TraceReplayer, type ReplayOptions, type ReplayReport } from "../trace/replay.js";
 import type { PageAllocator } from "../trace/page-allocator.js";
 import { SyntheticTrace } from "../trace/synth.js";
@@ -145,6 +145,8 @@ export interface TraceReadOptions {
   /** Called after every chunk: bytes of text read so far, lines parsed, events parsed. */
   onProgress?: (bytes: number, lines: number, events: number) => void;
   stdin?: NodeJS.ReadStream;
+  /** Where parsing runs (default `auto`: a parse thread for large files; see `streamTraceBatches`). */
+  threading?: TraceParseThreading;
 }
 
 /**
@@ -186,7 +188,7 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
       for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "");
       events += batch.length;
     },
-    { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },
   );
   const accounting = replayer.report();
   const joined = result.text;
@@ -327,6 +329,8 @@ export interface LockstepResult {
   readParseSeconds: number;
   /** True when a parse thread read and parsed the trace while the systems replayed it. */
   threaded: boolean;
+  /** Seconds of reading and parsing alone (the parse thread's busy time, or this thread's share). */
+  parseSeconds: number;
   /** Page events of the trace (from this pass). */
   pageEvents: number;
   events: number;
@@ -425,7 +429,7 @@ export async function replayOnSystems(
       }
       run(batch, from, batch.length);
     },
-    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },
   );
   const all: SystemReplay[] = replays ?? start(scan?.cpus ?? 1);
   takeSample(byTime ? scan!.lastTime : eventIndex);
@@ -436,7 +440,7 @@ export async function replayOnSystems(
   }
   const seconds = (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */

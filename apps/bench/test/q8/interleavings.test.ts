@@ -214,6 +214,20 @@ describe("Q8 pieces: bad input", () => {
     expect(arena.byLabel()["memdesc writer general pool"]).toBe(16);
   });
 
+  test("readers publish epochs in type-stable mode, and in reuse-at-once mode only when asked (the writer ignores them there)", () => {
+    for (const [mode, publishEpochs, published] of [["reuse-at-once", undefined, 0], ["reuse-at-once", true, 1], ["type-stable", undefined, 1]] as const) {
+      const slab = MemdescSlab.create({ mode, slots: 4, frames: 4, framePages: 2, readers: 1, ...(publishEpochs === undefined ? {} : { publishEpochs }) });
+      const reader = new MemdescReader(slab, 0);
+      reader.begin(0);
+      reader.step();
+      expect(slab.epochs[16], `${mode} ${publishEpochs}`).toBe(published);
+      expect(reader.step()).toBe(true); // pfn 0 has no memdesc: a miss, and the section is left
+      expect(slab.epochs[16]).toBe(0);
+      expect(MemdescSlab.attach(slab.handle).publishEpochs).toBe(published === 1);
+    }
+    expect(() => MemdescSlab.create({ mode: "type-stable", slots: 4, frames: 4, framePages: 2, readers: 1, publishEpochs: false })).toThrow(/needs its readers to publish epochs/);
+  });
+
   test("a worker attaching sees the same memory and shape", () => {
     const { slab, writer } = setup("type-stable");
     writer.allocate(Folio);

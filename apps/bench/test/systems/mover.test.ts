@@ -62,6 +62,13 @@ describe("the systems' page mover", () => {
     expect(system.buddy!.pageblockMigratetype(pte)).toBe(MigrateType.Unmovable);
     expect(system.buddy!.pageblockMigratetype(slab)).toBe(MigrateType.Unmovable);
     expect([system.mover.isMovable(anon, 0), system.mover.isMovable(pte, 0), system.mover.isMovable(slab, 1)]).toEqual([true, false, false]);
+    // Through the CPU fronts (what a trace replay drives) too: the type decides the migratetype.
+    const [anonCpu] = system.pages.cpuSources(MemdescType.Anon);
+    const [tableCpu] = system.pages.cpuSources(MemdescType.PageTable);
+    expect(system.buddy!.pageblockMigratetype(anonCpu!.allocPages(2))).toBe(MigrateType.Movable);
+    const pt = tableCpu!.allocPages(0);
+    expect(system.buddy!.pageblockMigratetype(pt)).toBe(MigrateType.Unmovable);
+    tableCpu!.freePages(pt, 0);
     // An anon page nobody registered (a bare pfn) cannot have its pointers updated, so it stays.
     const bare = system.pages.allocPages(0);
     expect(system.mover.isMovable(bare, 0)).toBe(false);
@@ -132,19 +139,23 @@ describe("the systems' page mover", () => {
     }
   });
 
-  test("random alloc/free/pin/compact sequences against a model: every block where its slot says, bytes intact, check() after each step", () => {
+  test("random alloc/free/pin/compact/contiguous sequences against a model: every block where its slot says, bytes intact, check() after each step", () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("alloc" as const), order: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("pin" as const), pick: fc.nat(), pinned: fc.boolean() }),
       fc.record({ kind: fc.constant("compact" as const), order: fc.integer({ min: -1, max: 10 }) }),
+      fc.record({ kind: fc.constant("contig" as const), pages: fc.integer({ min: 1, max: 700 }), alignLog: fc.integer({ min: 0, max: 8 }) }),
+      fc.record({ kind: fc.constant("contigFree" as const), pick: fc.nat() }),
     );
     let movedInAll = 0;
+    let contigInAll = 0;
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
-        const system = buildSystem(classic, { bytes: 4 * MiB, backing: true });
+        const system = buildSystem(classic, { bytes: 4 * MiB, backing: true, contiguous: "contig-range" });
         const blocks = system.anonBlocks(512);
         const model = new Map<number, { order: number; pinned: boolean; pfn: number }>();
+        const ranges: { pfn: number; bytes: number; alignment: number }[] = [];
         for (const o of ops) {
           if (o.kind === "alloc") {
             for (let k = 0; k < 8; k++) {
@@ -152,6 +163,19 @@ describe("the systems' page mover", () => {
               if (slot < 0) break;
               model.set(slot, { order: o.order, pinned: false, pfn: blocks.pfn(slot) });
               stamp(system, blocks, slot);
+            }
+          } else if (o.kind === "contig") {
+            const bytes = o.pages * 4096;
+            const alignment = Math.min(4096 << o.alignLog, 2 ** Math.ceil(Math.log2(bytes)));
+            const pfn = system.allocContiguous(bytes, alignment);
+            if (pfn >= 0) {
+              expect(pfn % (alignment / 4096)).toBe(0);
+              ranges.push({ pfn, bytes, alignment });
+            }
+          } else if (o.kind === "contigFree") {
+            if (ranges.length > 0) {
+              const [r] = ranges.splice(o.pick % ranges.length, 1);
+              system.freeContiguous(r!.pfn, r!.bytes, r!.alignment);
             }
           } else if (model.size > 0 && o.kind !== "compact") {
             const slots = [...model.keys()];
@@ -178,10 +202,12 @@ describe("the systems' page mover", () => {
           system.check();
         }
         movedInAll += system.mover.movedBlocks;
+        contigInAll += ranges.length;
       }),
       { numRuns: 25, seed: 16 },
     );
     expect(movedInAll).toBeGreaterThan(0);
+    expect(contigInAll).toBeGreaterThan(0);
   });
 });
 

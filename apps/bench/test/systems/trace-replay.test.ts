@@ -6,7 +6,7 @@ import { MiB } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import { DEFAULT_TRACE, SYSTEMS, buildSystem, systemNamed, type MemorySystem } from "../../src/systems/index.js";
 import { fixture } from "../trace/helpers.js";
-import { SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec } from "../../src/workloads/trace-replay.js";
+import { SAMPLED_ORDERS, SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec } from "../../src/workloads/trace-replay.js";
 
 describe("trace replay through every system, streamed", async () => {
   const spec = traceSpec(DEFAULT_TRACE);
@@ -23,6 +23,27 @@ describe("trace replay through every system, streamed", async () => {
     expect(scan.firstTime).toBe(3.029758);
     expect(scan.lastTime).toBeGreaterThan(scan.firstTime);
     expect([scan.accounting.freesUnmatched, scan.accounting.allocsOverLive]).toEqual([514, 0]);
+  });
+
+  test("a scan and a lockstep replay with the parsing on a parse thread give what they give in this thread", async () => {
+    const threaded = await scanTrace(spec, 10_000, { threading: "thread" });
+    expect(threaded.threaded).toBe(true);
+    expect(scan.threaded).toBe(false);
+    expect(threaded.accounting).toEqual(scan.accounting);
+    expect(threaded.parse).toEqual(scan.parse);
+    expect([threaded.cpus, threaded.firstTime, threaded.lastTime, threaded.window.length, threaded.text.equals(scan.text)]).toEqual([scan.cpus, scan.firstTime, scan.lastTime, scan.window.length, true]);
+    const bytes = replayMachineBytes(scan);
+    const defs = ["classic", "potad+memdesc8"].map((n) => systemNamed(n)!);
+    const run = (threading: "thread" | "inline") => replayOnSystems(spec, (cpus) => defs.map((d) => buildSystem(d, { bytes, cpus })), { scan, samples: 12, threading });
+    const [a, b] = [await run("inline"), await run("thread")];
+    expect([a.threaded, b.threaded]).toEqual([false, true]);
+    for (let i = 0; i < defs.length; i++) {
+      expect(b.replays[i]!.report).toEqual(a.replays[i]!.report);
+      const width = SAMPLE_METRICS.length + SAMPLED_ORDERS;
+      const series = (r: (typeof a.replays)[number]) => [Array.from(r.samples.x.subarray(0, r.samples.length)), Array.from(r.samples.values.subarray(0, r.samples.length * width))];
+      expect(series(b.replays[i]!)).toEqual(series(a.replays[i]!));
+      b.replays[i]!.system.check();
+    }
   });
 
   test("a file with no page-allocator events is a typed error naming it, not a failure later on", async () => {

@@ -62,6 +62,24 @@ describe("the CLI on bad trace input: one clear line naming file and line, no st
     for (const metric of ["replay events/s", "read+parse+replay events/s", "parse+replay events/s (median of rounds)", "cpu 3 allocs", "live pages"]) expect(report.measurements.some((m) => m.system === "classic" && m.metric === metric), metric).toBe(true);
   });
 
+  test("--trace-memory reads a file once (no scan, no timing window) with the same accounting and replay counts", async () => {
+    const file = fixture("ftrace-6.1-hex.txt");
+    const [twice, once] = [join(tmp, "twice.json"), join(tmp, "once.json")];
+    expect((await run("--trace", file, "--system", "classic", "--quick", "--json", twice)).code).toBe(ExitCode.Ok);
+    const single = await run("--trace", file, "--trace-memory", "32", "--system", "classic", "--quick", "--json", once);
+    expect(single.code).toBe(ExitCode.Ok);
+    expect(single.out.replace(/\s+/g, " ")).toContain("replayed on 32 MiB (read once: --trace-memory)");
+    const [a, b] = [twice, once].map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchReport);
+    const counts = (r: BenchReport) =>
+      r.measurements.filter((m) => (m.system === "trace" && m.unit !== "lines/s" && m.unit !== "events/s" && m.unit !== "ratio" && m.metric !== "peak RSS") || (m.system === "classic" && (m.metric === "sut failures" || m.metric.startsWith("cpu ")))).map((m) => `${m.system} ${m.metric} ${m.value}`);
+    expect(counts(a).length).toBeGreaterThan(15);
+    expect(counts(b)).toEqual(counts(a));
+    const metrics = (r: BenchReport) => new Set(r.measurements.filter((m) => m.system === "trace").map((m) => m.metric));
+    expect([...metrics(b)].filter((m) => m.endsWith("/s") || m.includes("gunzip"))).toEqual(["parse lines/s"]);
+    expect(metrics(a).has("scan events/s")).toBe(true);
+    expect(metrics(b).has("scan events/s")).toBe(false);
+  });
+
   test("--system-file adds its systems; an unknown --system is a usage error listing them", async () => {
     const example = new URL("../../examples/first-fit.mjs", import.meta.url).pathname;
     const bad = await run("--system-file", example, "--system", "next-fit");

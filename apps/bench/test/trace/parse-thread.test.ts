@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import { TraceEventBatch, TraceReplayer, streamTraceBatches, type TraceChunkSource } from "../../src/trace/index.js";
+import { stopIdleParseThreads } from "../../src/trace/parse-thread.js";
 import type { TraceParseThreading, TraceStreamOptions } from "../../src/trace/read-file.js";
 import { SyntheticTrace } from "../../src/trace/synth.js";
 import { ReferenceAllocator, fixture } from "./helpers.js";
@@ -98,6 +99,15 @@ describe("parsing on a parse thread gives what parsing in this thread gives", ()
       expect(threaded.error).toEqual(inline.error);
       expect(threaded.rows).toEqual(inline.rows);
     }
+  });
+
+  test("idle parse threads can be stopped; the next stream starts a new one and reads the same", async () => {
+    const first = await stream(fixture("ftrace-6.1-hex.txt"), "thread");
+    expect(await stopIdleParseThreads()).toBeGreaterThanOrEqual(1);
+    const second = await stream(fixture("ftrace-6.1-hex.txt"), "thread");
+    expect(second.error).toBeNull();
+    expect(second.rows).toEqual(first.rows);
+    expect(second.report).toEqual(first.report);
   });
 
   test("an error thrown by the consumer stops the stream and reaches the caller; the next stream runs", async () => {
