@@ -48,6 +48,25 @@ describe("memdescs from slab caches (seed 001) in the memdesc system", () => {
     expect([system.memdescSlabs!.figures().slabBytes, system.pages.livePages, system.potad!.stats(system.ramSpace).allocatedBytes]).toEqual([0, 0, 0]);
   });
 
+  test("the slab pages' packed buffer doubles under live slabs without losing a free pointer", () => {
+    const system = buildSystem(memdesc, { bytes: 16 * MiB });
+    const bytes = system.memdescSlabs!.pageBytes!;
+    const first = bytes.whole();
+    const pfns: number[] = [];
+    // 2040 folios: 40 slabs of 51 memdescs, plus the descriptor slab; the buffer starts at 16 pages.
+    for (let i = 0; i < 2040; i++) pfns.push(system.pages.allocPages(0));
+    expect([system.memdescSlabs!.figures().slabBytes, bytes.heldBytes, bytes.capacityBytes]).toEqual([41 * 4096, 41 * 4096, 64 * 4096]);
+    expect(bytes.whole()).not.toBe(first);
+    // Every other folio freed, then as many allocated: the free lists threaded before the doublings still hold.
+    for (let i = 0; i < pfns.length; i += 2) system.pages.freePages(pfns[i]!, 0);
+    system.check();
+    const memdescs = new Set<number>();
+    for (let i = 0; i < pfns.length; i += 2) pfns[i] = system.pages.allocPages(0);
+    for (const pfn of pfns) memdescs.add(memdescHandle(system.table.get(pfn)));
+    expect([memdescs.size, system.memdescSlabs!.figures().slabBytes]).toEqual([2040, 41 * 4096]);
+    system.check();
+  });
+
   test("random allocations of every covered type against a model: one live memdesc each, of the right cache, slab pages recorded; check() after every step", () => {
     const cacheOf = (type: number): string => (type === MemdescType.PageTable ? "ptdesc" : type === MemdescType.NetPool ? "netpool" : "folio");
     const op = fc.oneof(
