@@ -58,7 +58,8 @@ export function watermarkOk(s: BuddyState, node: number, order: number, flags: n
   const fa = s.fa;
   for (let o = order, line = (node * (s.maxOrder + 1) + order) * FA_INTS; o <= s.maxOrder; o++, line += FA_INTS) {
     // Blocks on the Isolate list cannot serve the request, nor CMA blocks without ALLOC_CMA.
-    if (fa[line + FA_NR_FREE]! - fa[line + FA_ISOLATE_COUNT]! - (cma ? 0 : fa[line + FA_CMA_COUNT]!) > 0) return true;
+    const blocks = fa[line + FA_NR_FREE]!;
+    if (blocks > 0 && blocks - fa[line + FA_ISOLATE_COUNT]! - (cma ? 0 : fa[line + FA_CMA_COUNT]!) > 0) return true;
   }
   return false;
 }

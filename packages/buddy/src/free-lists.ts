@@ -13,6 +13,9 @@ import type { BuddyState } from "./state.js";
  * the zone (nobody may take them), and pages on a CMA list are also counted as free CMA pages.
  */
 
+/** Migratetypes from here on (CMA, Isolate) have their own free-page accounting. */
+const FIRST_SPECIAL_MT = MigrateType.Cma;
+
 /** `account_freepages`: adds `pages` (negative to take away) to the zone's free counters for a list of `mt`. */
 function accountFreepages(s: BuddyState, node: number, pages: number, mt: number): void {
   if (mt === MigrateType.Isolate) return;
@@ -50,7 +53,7 @@ export function addToFreeList(s: BuddyState, node: number, idx: number, order: n
   }
   fa[list + FA_COUNT]++;
   fa[line + FA_NR_FREE]++;
-  if (mt < MigrateType.Cma) s.zone[node * ZONE_INTS + Z_FREE] += 1 << order;
+  if (mt < FIRST_SPECIAL_MT) s.zone[node * ZONE_INTS + Z_FREE] += 1 << order;
   else accountFreepages(s, node, 1 << order, mt);
 }
 
@@ -69,7 +72,7 @@ export function delFromFreeList(s: BuddyState, node: number, idx: number, order:
   else fa[list + FA_HEAD] = next;
   fa[list + FA_COUNT]--;
   fa[line + FA_NR_FREE]--;
-  if (mt < MigrateType.Cma) s.zone[node * ZONE_INTS + Z_FREE] -= 1 << order;
+  if (mt < FIRST_SPECIAL_MT) s.zone[node * ZONE_INTS + Z_FREE] -= 1 << order;
   else accountFreepages(s, node, -(1 << order), mt);
 }
 
