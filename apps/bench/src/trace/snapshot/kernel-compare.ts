@@ -49,7 +49,8 @@ function modelTables(buddy: BuddyAllocator, zones: number): { blocks: number[][]
   for (let n = 0; n < zones; n++) {
     out.blocks.push([...info[n]!.freeBlocks]);
     out.byType.push(types[n]!.freeBlocks.map((row) => row.map((b, o) => b * 2 ** o)));
-    out.pageblocks.push([...types[n]!.pageblocks]);
+    // The model's pagetypeinfo also has CMA and Isolate columns; the comparison is over the kernel's three.
+    out.pageblocks.push(types[n]!.pageblocks.slice(0, MODEL_TYPES.length));
     out.free.push(buddy.freePageCount(n));
     out.pcp.push(buddy.perCpuPageCount(n));
   }
