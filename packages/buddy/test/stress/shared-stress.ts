@@ -2,7 +2,7 @@
 import { MemoryMap, SharedMetadataArena } from "@mmkit/physmem";
 import { runTsWorker } from "@mmkit/test-support";
 import { SharedBuddy, type SharedBuddyOptions } from "../../src/index.ts";
-import { ringInts } from "./rings.ts";
+import { ringInts } from "@mmkit/test-support/rings";
 
 /** Options of {@link runSharedStress}. */
 export interface StressOptions {
