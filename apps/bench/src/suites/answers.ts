@@ -153,9 +153,10 @@ const suite: Suite = {
         `memdesc's memdescs are real objects from slab caches (seed 001: folio_cache, slab descriptors from the slab cache, kept in their own page; recursion depth ${md.maxDepth} seen): ` +
         `${md.bytesPerPage.toFixed(1)} B of slab memory per live page beside the 64-byte struct page, counted in its metadata above; ` +
         `with each memdesc a counted handle instead the same system takes ${ns(k0.nsPerOp)} (${x(k0.nsPerOp / c0.nsPerOp)} classic), so the slab caches add ${ns(m0.nsPerOp - k0.nsPerOp)} (${(100 * (m0.nsPerOp / k0.nsPerOp - 1)).toFixed(0)}%). ` +
-        (e0.nsPerOp < m0.nsPerOp / 2
-          ? `Most of the CPU cost is the maple tree's store and erase: POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`
-          : `The maple tree is not the main cost: POTAD with an 8-byte memdesc array takes ${ns(e0.nsPerOp)} (${x(e0.nsPerOp / c0.nsPerOp)} classic).`) +
+        // Where memdesc's extra cost over classic goes, as the three variants split it.
+        `Of the ${ns(m0.nsPerOp - c0.nsPerOp)} memdesc costs above classic, the slab caches take ${ns(m0.nsPerOp - k0.nsPerOp)}, the maple tree's store and erase ${ns(k0.nsPerOp - e0.nsPerOp)} ` +
+        `(POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)}, ${x(e0.nsPerOp / c0.nsPerOp)} classic) and POTAD with that array ${ns(e0.nsPerOp - c0.nsPerOp)} ` +
+        `(medians, so a share can read below zero in a noisy run). ` +
         atScale(ctx, "order-0 alloc+free through each system's face", SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns),
     );
     ctx.progress("answers", 1, total);
