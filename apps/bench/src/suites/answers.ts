@@ -156,7 +156,7 @@ const suite: Suite = {
         // Where memdesc's extra cost over classic goes, as the three variants split it.
         `Of the ${ns(m0.nsPerOp - c0.nsPerOp)} memdesc costs above classic, the slab caches take ${ns(m0.nsPerOp - k0.nsPerOp)}, the maple tree's store and erase ${ns(k0.nsPerOp - e0.nsPerOp)} ` +
         `(POTAD with an 8-byte memdesc array instead takes ${ns(e0.nsPerOp)}, ${x(e0.nsPerOp / c0.nsPerOp)} classic) and POTAD with that array ${ns(e0.nsPerOp - c0.nsPerOp)} ` +
-        `(medians, so a share can read below zero in a noisy run). ` +
+        `(medians, so a share can read below zero in a noisy run).` +
         atScale(ctx, "order-0 alloc+free through each system's face", SCALE_WORKLOADS.systems, "ns/op", "memdesc", "classic", ns),
     );
     ctx.progress("answers", 1, total);
