@@ -1,5 +1,5 @@
 import { MemoryMap, MmkitError } from "@mmkit/physmem";
-import type { Op } from "../soak.js";
+import type { Op, SoakInstance } from "../soak.js";
 
 /** A divergence between a subject and its model (what the runner reports). */
 export class Divergence extends Error {
@@ -226,4 +226,178 @@ export function toggleFaults(target: { setFaultInjection(options: { probability:
   const probability = 10 + (op.b % 41);
   log?.push(on ? `${what} on, ${probability} %` : `${what} off`);
   target.setFaultInjection(on ? { probability, minOrder: 0, seed: op.b } : null);
+}
+
+/**
+ * What {@link SharedFrontsSoak} needs of a shared allocator whose instances attach to one
+ * `SharedArrayBuffer` and claim CPU fronts (SharedBuddy, SharedPotad). `P` is the alloc/free
+ * surface the creator's zone-lock path and every front share; blocks are `2^order` units (page
+ * frames, granules) named by their first unit.
+ */
+export interface SharedSoakSubject<P> {
+  /** The unit's name in the log ("pfn", "granule"). */
+  readonly unit: string;
+  readonly cpus: number;
+  /** Units of the machine (the owner map's size). */
+  readonly units: number;
+  /** The creating instance: the zone-lock path, `recoverFrom` and `check`. */
+  readonly creator: P & { recoverFrom(owner: number): unknown; check(): void };
+  /** A new instance attached to the creator's handle. */
+  attach(): { readonly owner: number; detach(): void; claimCpu(cpu: number): P & { drain(): void } };
+  /** The order an `alloc` op asks for, from its word. */
+  order(word: number): number;
+  /** The first unit of a new block of `2^order` units through `path`, or -1 when out of memory. */
+  alloc(path: P, order: number): number;
+  /** Frees a block through `path`; `word` may pick between ways of saying it (with a size or not). */
+  free(path: P, unit: number, order: number, word: number): void;
+  /** A second free of a freed block, and the codes that may refuse it. */
+  doubleFree(path: P, unit: number, order: number): void;
+  readonly doubleFreeCodes: readonly string[];
+  /** A free of a live block at order + 1, and the codes that may refuse it. */
+  wrongSizeFree(path: P, unit: number, order: number): void;
+  readonly wrongSizeCodes: readonly string[];
+  /** Everything observable that a refused call must leave as it was. */
+  observable(): string;
+  /** Units allocated, by the allocator's own count. */
+  allocatedUnits(): number;
+  /** The checks after every block was freed and every front drained (every unit back, counters even). */
+  drained(): void;
+}
+
+/** The op kinds of {@link SharedFrontsSoak} (their order fixes the seeds' op streams). */
+export const SHARED_FRONTS_KINDS = [
+  { name: "alloc", weight: 8 },
+  { name: "free", weight: 7 },
+  { name: "drain-cpu", weight: 1 },
+  { name: "reattach", weight: 1 },
+  { name: "misuse", weight: 1 },
+] as const;
+
+/**
+ * A shared allocator, deterministically: `cpus` instances attached to one `SharedArrayBuffer` in
+ * this thread, as that many workers would be, each owning one CPU's front. Blocks are allocated and
+ * freed through any front (so they land on another CPU's front) or the zone-lock path; an instance
+ * detaches or "dies" (is dropped, and `recoverFrom` its owner id frees its CPU) and a new one
+ * attaches and claims the CPU with the blocks still on its front; double and wrong-size frees are
+ * refused with nothing changed. Each step is O(2^order) in the owner map plus the allocator's cost.
+ *
+ * @example
+ * ```ts
+ * const soak = new SharedFrontsSoak(buddySubject(seed));
+ * soak.step({ kind: 0, a: 3, b: 1 }); // alloc order 3 on cpu 0
+ * soak.check();
+ * ```
+ */
+export class SharedFrontsSoak<P> implements SoakInstance {
+  readonly subject: SharedSoakSubject<P>;
+  readonly creator: SharedSoakSubject<P>["creator"];
+  readonly instances: ReturnType<SharedSoakSubject<P>["attach"]>[] = [];
+  readonly fronts: (P & { drain(): void })[] = [];
+  readonly owners: PageOwners;
+  readonly live = new LivePicker<[unit: number, order: number, id: number]>();
+  readonly freed = new LivePicker<[unit: number, order: number]>();
+  #id = 0;
+
+  constructor(subject: SharedSoakSubject<P>) {
+    this.subject = subject;
+    this.creator = subject.creator;
+    this.owners = new PageOwners(subject.units);
+    for (let c = 0; c < subject.cpus; c++) this.#attach(c);
+  }
+
+  #attach(cpu: number): void {
+    const instance = this.subject.attach();
+    this.instances[cpu] = instance;
+    this.fronts[cpu] = instance.claimCpu(cpu);
+  }
+
+  /** A front, or -1: the zone-lock path of the creator. */
+  #via(who: number): P {
+    return who < 0 ? this.creator : this.fronts[who]!;
+  }
+
+  /** Which path an op's word picks: a CPU's front or (-1) the zone lock. */
+  #who(word: number): number {
+    return (word % (this.subject.cpus + 1)) - 1;
+  }
+
+  step(op: Op, log?: string[]): void {
+    const s = this.subject;
+    const where = (who: number): string => (who >= 0 ? `on cpu ${who}` : "under the zone lock");
+    switch (SHARED_FRONTS_KINDS[op.kind]!.name) {
+      case "alloc": {
+        const order = s.order(op.a);
+        const who = this.#who(op.b);
+        log?.push(`alloc order ${order} ${where(who)}`);
+        const u = s.alloc(this.#via(who), order);
+        if (log) log[log.length - 1] += ` -> ${s.unit} ${u}`;
+        if (u < 0) return;
+        holds(u % 2 ** order === 0, `${s.unit} ${u} is not aligned to order ${order}`);
+        const id = ++this.#id;
+        this.owners.take(u, 2 ** order, id);
+        this.live.add([u, order, id]);
+        return;
+      }
+      case "free": {
+        const item = this.live.take(op.a);
+        if (item === undefined) return;
+        const [u, order, id] = item;
+        const who = this.#who(op.b);
+        log?.push(`free ${s.unit} ${u} order ${order} ${where(who)}`);
+        this.owners.give(u, 2 ** order, id);
+        s.free(this.#via(who), u, order, op.b);
+        this.freed.add([u, order]);
+        if (this.freed.size > 64) this.freed.take(op.b);
+        return;
+      }
+      case "drain-cpu": {
+        const cpu = op.a % s.cpus;
+        log?.push(`drain cpu ${cpu}`);
+        this.fronts[cpu]!.drain();
+        return;
+      }
+      case "reattach": {
+        // A worker leaves (detach) or dies (dropped; a survivor recovers its CPU); a new one takes the CPU and its front.
+        const cpu = op.a % s.cpus;
+        const old = this.instances[cpu]!;
+        const dies = (op.b & 1) === 1;
+        log?.push(`cpu ${cpu}'s instance ${dies ? "dies" : "detaches"}; a new one attaches`);
+        if (dies) same(JSON.stringify(this.creator.recoverFrom(old.owner)), JSON.stringify({ lockBroken: false, cpus: [cpu] }), "what recoverFrom freed");
+        else old.detach();
+        this.#attach(cpu);
+        return;
+      }
+      case "misuse": {
+        const kind = op.a % 2;
+        const target = kind === 0 ? this.freed.peek(op.b) : this.live.peek(op.b);
+        if (target === undefined) return;
+        const [u, order] = target;
+        const path = this.#via(this.#who(op.b));
+        if (kind === 0) {
+          if (this.owners.owner(u) !== 0) return;
+          log?.push(`double free of ${s.unit} ${u} order ${order}`);
+          refused(() => s.doubleFree(path, u, order), s.doubleFreeCodes, () => s.observable(), `double free of ${s.unit} ${u}`);
+        } else {
+          log?.push(`free of ${s.unit} ${u} at order ${order + 1} (allocated at ${order})`);
+          refused(() => s.wrongSizeFree(path, u, order), s.wrongSizeCodes, () => s.observable(), `free of ${s.unit} ${u} at the wrong size`);
+        }
+        return;
+      }
+    }
+  }
+
+  check(): void {
+    this.creator.check();
+    same(this.subject.allocatedUnits(), this.owners.owned, `allocated ${this.subject.unit}s`);
+  }
+
+  drain(): void {
+    for (const [u, order, id] of this.live.takeAll()) {
+      this.owners.give(u, 2 ** order, id);
+      this.subject.free(this.creator, u, order, 0);
+    }
+    for (const front of this.fronts) front.drain();
+    this.creator.check();
+    this.subject.drained();
+  }
 }
