@@ -19,7 +19,7 @@ export function describeError(error: unknown): string {
 /**
  * Replays `ops` on a fresh instance, with `check()` every `checkEvery` operations and at the end,
  * and the final drain; returns the error it fails with, or null when it passes. With `log`, each
- * operation pushes what it did.
+ * operation pushes what it did ("(nothing to do)" when it pushed nothing), one line each.
  *
  * @example
  * ```ts
@@ -31,7 +31,11 @@ export function replay(soak: Soak, seed: number, ops: readonly Op[], checkEvery:
   try {
     instance = soak.create(seed);
     for (let i = 0; i < ops.length; i++) {
+      const lines = log?.length ?? 0;
       instance.step(ops[i]!, log);
+      // One line per operation, so the printout pairs each with its op: a step with nothing to act
+      // on (a free with nothing live) pushes none of its own.
+      if (log !== undefined && log.length === lines) log.push("(nothing to do)");
       if ((i + 1) % checkEvery === 0) instance.check();
     }
     instance.check();

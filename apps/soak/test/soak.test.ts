@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { main } from "../src/command.js";
-import { LivePicker, PageOwners, registerSoak, registeredSoaks, runSoak, selectSoaks, unregisterSoak, type Op, type Soak } from "../src/index.js";
+import { LivePicker, PageOwners, registerSoak, registeredSoaks, replay, runSoak, selectSoaks, unregisterSoak, type Op, type Soak } from "../src/index.js";
 import "../src/soaks/index.js";
 
 /**
@@ -74,6 +74,13 @@ describe("pnpm soak", () => {
       expect(f.shortest.map((op) => op.kind)).toEqual([0, 0, 0, 1, 0, 0]);
       expect(f.trace).toEqual(["alloc -> 0", "alloc -> 1", "alloc -> 2", "free 2", "alloc -> 2", "alloc -> 2"]);
       expect(f.shortest.every((op) => op.b === 0)).toBe(true);
+    });
+
+    test("the printed sequence has one line per operation, a step with nothing to act on included", () => {
+      const trace: string[] = [];
+      const error = replay(plantedBug(), 5, [{ kind: 1, a: 0, b: 0 }, { kind: 0, a: 0, b: 0 }, { kind: 1, a: 0, b: 0 }, { kind: 1, a: 0, b: 0 }], 1, trace);
+      expect(error).toBeNull();
+      expect(trace).toEqual(["(nothing to do)", "alloc -> 0", "free 0", "(nothing to do)"]);
     });
 
     test("makes the command print the seed and the sequence, and exit 1", () => {
