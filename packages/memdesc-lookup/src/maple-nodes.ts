@@ -44,7 +44,7 @@ export const NODE_SHIFT = 5;
 /** A slot's value (leaf) or child id (inner node) sits this many elements after its pivot. */
 export const SLOT_VALUE = 4;
 /** Fewest entries or children a node other than the root keeps. */
-export const MIN_SLOTS = 8;
+export const MIN_SLOTS = 6;
 
 /**
  * Element of slot `i`'s pivot inside its node block: groups of four pivots and their four values.

@@ -26,6 +26,13 @@ export interface MapleTreeOptions {
 const MAX_LEVELS = 24;
 /** Scratch entries: a node plus a sibling plus one split. */
 const SCRATCH = SLOTS * 2 + 4;
+/**
+ * Most slots an underflowing node and its sibling merge into; more are shared out evenly instead.
+ * Merging into a nearly full node would make the next store to it split again (and splitting
+ * into halves of 9 would make the next erase merge again): the room left keeps random churn off
+ * the split/merge path.
+ */
+const MERGE_MAX = SLOTS - 4;
 
 let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
@@ -87,7 +94,9 @@ interface Retired {
  * index space and a lookup is one descent with no bounds checks.
  *
  * Writes (`store`, `erase`, `insert`, `allocRange`) splice one leaf and fix nodes up the path:
- * split above 16 slots, merge or rebalance below 8. Adjacent ranges with the same value stay
+ * split above 16 slots, merge or rebalance below 6 (the kernel's minimum for range64 nodes)
+ * (a merge only into a node of at most 12, else the two share evenly, so churn does not bounce
+ * a leaf between split and merge). Adjacent ranges with the same value stay
  * separate; adjacent empty runs are always merged. {@link snapshot} gives RCU-style readers: while
  * one is live, every node a write changes is copied, and the old ones are reused only once every
  * snapshot that can see them is released.
@@ -348,7 +357,7 @@ export class MapleTree extends MapleView {
    * and the rest waits for the next write (a store of exactly this range then just puts a value
    * back) or for a read that needs merged empty runs; lookups see the range empty at once. Run
    * for real (then, or at once while a snapshot is live), it costs: when every leaf it touches
-   * keeps at least 8 entries, the range is
+   * keeps at least 6 entries, the range is
    * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
    * leaf under the same parent included: the empty run moves between the two leaves, with no live
    * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
@@ -618,7 +627,7 @@ export class MapleTree extends MapleView {
 
   /**
    * Validates every invariant and throws `ERR_INVARIANT` on the first broken one: node occupancy
-   * (1..16 slots, at least 8 below the root, 2 in an inner root), strictly increasing pivots that
+   * (1..16 slots, at least 6 below the root, 2 in an inner root), strictly increasing pivots that
    * end at each node's maximum and +Infinity in unused slots, equal leaf depth, finite or empty
    * values, no two adjacent empty runs, each parent's copy of its children's gap summaries, the
    * range count, and node accounting (live = reachable + pinned by snapshots).
@@ -883,7 +892,7 @@ export class MapleTree extends MapleView {
     const s = this.#pathSlot[1]!;
     this.#pathKept = false;
     // The parent's copies, from what moved: `left` ends one entry earlier, with no empty tail now
-    // (its head and longest interior gap stay: it keeps 8 entries or more); `n` now starts with the
+    // (its head and longest interior gap stay: it keeps MIN_SLOTS entries or more); `n` now starts with the
     // run. Its longest interior gap changes only if slot 1's run, absorbed, was it.
     const igap = nodes.igap;
     const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
@@ -1419,7 +1428,7 @@ export class MapleTree extends MapleView {
         }
         k += sc;
         replaced = 2;
-        if (k <= SLOTS) {
+        if (k <= MERGE_MAX) {
           this.#writeNode(n, leaf, 0, k);
           this.#retire(sib, leaf);
           kidA = n;

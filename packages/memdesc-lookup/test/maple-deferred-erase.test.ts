@@ -204,8 +204,10 @@ test("a store elsewhere settles the deferred erase first: LIFO and non-LIFO chur
   tree.check();
   expect(all(tree)).toEqual(all(slow));
   // A refill keeps the leaves the erase would have merged or rebalanced, so the shapes may differ;
-  // both are whole (check above); here the deferral keeps 2 % more leaves.
-  expect([tree.nodeCount, slow.nodeCount]).toEqual([{ leaves: 303, inner: 26 }, { leaves: 297, inner: 26 }]);
+  // both are whole (check above); here the deferral keeps one leaf more. (Leaves keep 6 to 16
+  // entries and an underflow merges only into a node with room left, so churn leaves slack: about
+  // 12.7 entries a leaf here, not 16.)
+  expect([tree.nodeCount, slow.nodeCount]).toEqual([{ leaves: 322, inner: 27 }, { leaves: 321, inner: 27 }]);
 });
 
 test("refused calls while an erase is pending change nothing, and the refill still finds it", () => {

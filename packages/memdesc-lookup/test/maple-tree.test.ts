@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { MetadataArena, ProbingArena } from "@mmkit/physmem";
 import { MAX_INDEX, MapleTree, type MapleEntry } from "@mmkit/memdesc-lookup";
+import { setWriteFastPaths } from "../src/maple-tree.ts";
 
 const all = (t: MapleTree): MapleEntry[] => [...t.entries()];
 
@@ -368,4 +369,30 @@ test("fits the DescriptorIndex shape POTAD declares (a byte-address range map)",
   expect(index.load(2 ** 40 + 12345)).toBe(48);
   expect(index.erase(2 ** 40 + 7)).toBe(48);
   expect(index.load(2 ** 40)).toBeUndefined();
+});
+
+test("an underflowing leaf merges only into a node with room left; else it and its sibling share evenly", () => {
+  for (const fastPaths of [true, false]) {
+    // 16 adjacent one-index ranges and the empty tail: two leaves of 9 and 8 entries.
+    const t = new MapleTree();
+    setWriteFastPaths(t, fastPaths);
+    const idx = Array.from({ length: 16 }, (_, i) => i);
+    t.bulkLoad(idx, idx, idx);
+    expect(t.nodeCount).toEqual({ leaves: 2, inner: 1 });
+    // Erasing 1..4 leaves the first leaf with 6 entries (0, the empty 1..4, 5, 6, 7, 8): legal.
+    for (let i = 1; i <= 4; i++) t.erase(i);
+    t.check();
+    expect(t.nodeCount).toEqual({ leaves: 2, inner: 1 });
+    // Erasing 5 leaves 5: 5 + 8 = 13 would make a nearly full leaf, so the two share 6 and 7.
+    t.erase(5);
+    t.check();
+    expect(t.nodeCount).toEqual({ leaves: 2, inner: 1 });
+    expect([...t.entries()].map((e) => e.first)).toEqual([0, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    // Two more erases: 5 + 6 = 11 entries merge into one leaf; the inner root with one child goes.
+    t.erase(6);
+    t.erase(7);
+    t.check();
+    expect(t.nodeCount).toEqual({ leaves: 1, inner: 0 });
+    expect(t.height).toBe(0);
+  }
 });
