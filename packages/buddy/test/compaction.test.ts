@@ -291,17 +291,7 @@ describe("Reclaimable pages the owner agrees to move", () => {
 });
 
 describe("compaction with a CMA area", () => {
-  function cmaCheckerboard() {
-    const b = small({ pageblockOrder: 2, cma: { startPfn: 48, count: 16 } });
-    const owner = new Owner();
-    const pfns: number[] = [];
-    for (let i = 0; i < 64; i++) pfns.push(b.allocPages(0, { migratetype: MigrateType.Movable }));
-    for (const p of pfns) {
-      if (p % 2 === 0) b.freePages(p, 0);
-      else owner.add(p, 0, p);
-    }
-    return { b, owner };
-  }
+  const cmaCheckerboard = () => checkerboard({ cma: { startPfn: 48, count: 16 } });
 
   test("CMA pageblocks are scanned and used as targets, as is_migrate_movable has it", () => {
     const { b, owner } = cmaCheckerboard();
