@@ -33,6 +33,15 @@ const SCRATCH = SLOTS * 2 + 4;
  * the split/merge path.
  */
 const MERGE_MAX = SLOTS - 4;
+/**
+ * Most slots an overflowing node and a sibling share out evenly (each keeps at most
+ * {@link MERGE_MAX}); with more, the node splits in two instead. Filling the sibling up to 16 (the
+ * kernel's push into a sibling) would make the next random store to it overflow again: that is
+ * kept for appends at the end of a parent (ascending inserts), which leave full nodes behind.
+ */
+const SHARE_MAX = 2 * MERGE_MAX;
+/** A parent's copy of a child's gap summary whose longest gap (third position) is this is stale (see `#rootStale`). */
+const STALE = -1;
 
 let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
@@ -177,6 +186,17 @@ export class MapleTree extends MapleView {
   #pendFirst = 0;
   #pendLast = 0;
   #pendValue = 0;
+  /**
+   * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
+   * parents' copies of the gap summaries of the nodes it changes: it marks them stale (a copy whose
+   * longest-gap position is {@link STALE}), up the path only until it meets a copy already stale.
+   * Invariant: a stale copy in a node means that node's own copy in its parent is stale too, up to
+   * the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
+   * first ({@link #refresh}): only stale copies are recomputed, children first. Lookups never read
+   * the summaries, so most writes pay one compare for them; a gap search after k writes pays for
+   * the nodes those writes made stale, at most what eager patching would have paid.
+   */
+  #rootStale = false;
 
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -185,6 +205,8 @@ export class MapleTree extends MapleView {
     super(new MapleNodes(options.arena, 4, 1));
     // Set lazily here, not in a static block: top-level work would keep the class in every bundle.
     toggleFastPaths ??= (tree, on) => {
+      tree.#settled();
+      tree.#refresh();
       tree.#fastPaths = on;
     };
     this.root = this.#emptyLeaf();
@@ -275,6 +297,10 @@ export class MapleTree extends MapleView {
       requireWindow(min, max, size);
       this.#settle();
     }
+    if (this.#rootStale) {
+      requireWindow(min, max, size);
+      this.#refresh();
+    }
     return super.emptyArea(min, max, size);
   }
   /** As {@link MapleView.emptyAreaRev}. */
@@ -282,6 +308,10 @@ export class MapleTree extends MapleView {
     if (this.#pendLeaf >= 0) {
       requireWindow(min, max, size);
       this.#settle();
+    }
+    if (this.#rootStale) {
+      requireWindow(min, max, size);
+      this.#refresh();
     }
     return super.emptyAreaRev(min, max, size);
   }
@@ -599,6 +629,7 @@ export class MapleTree extends MapleView {
     this.#size = n;
     this.#pathKept = false;
     this.#undoLevels = -1;
+    this.#rootStale = false;
   }
 
   /**
@@ -616,6 +647,7 @@ export class MapleTree extends MapleView {
   snapshot(): MapleSnapshot {
     this.#writable();
     this.#settled();
+    this.#refresh();
     const nodes = this.nodes;
     const epoch = nodes.epoch++;
     this.#undoLevels = -1;
@@ -643,6 +675,7 @@ export class MapleTree extends MapleView {
       size: this.#size,
       pinnedLeaves: this.#retired.filter((r) => r.leaf).length,
       pinnedInner: this.#retired.filter((r) => !r.leaf).length,
+      rootStale: this.#rootStale,
       ...(this.#pendLeaf < 0
         ? {}
         : {
@@ -670,6 +703,7 @@ export class MapleTree extends MapleView {
     this.levels = 0;
     this.#size = 0;
     this.#disposed = true;
+    this.#rootStale = false;
     this.#pathKept = false;
     this.#undoLevels = -1;
   }
@@ -770,6 +804,11 @@ export class MapleTree extends MapleView {
    * the common cases.
    */
   #patchSummaries(level: number, rs: number, re: number, a: number, z: number, store: boolean): void {
+    if (this.#lazy()) {
+      this.#undoLevels = -1;
+      this.#staleUp(level);
+      return;
+    }
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
@@ -878,11 +917,7 @@ export class MapleTree extends MapleView {
     if (this.#pinned !== 0 || cl - 1 < MIN_SLOTS || nodes.lcount[n]! - hi < MIN_SLOTS) return false;
     const lnode = nodes.lnode;
     const lb = left << NODE_SHIFT;
-    const b = n << NODE_SHIFT;
     const runStart = lnode[lb + slotAt(cl - 2)]! + 1;
-    const first = this.#pathMin[0]!;
-    const last = lnode[b + slotAt(0)]!;
-    const runEnd = lnode[b + slotAt(hi)]!;
     lnode[lb + slotAt(cl - 1)] = Infinity;
     lnode[lb + slotAt(cl - 1) + SLOT_VALUE] = NaN;
     nodes.lcount[left] = cl - 1;
@@ -891,17 +926,14 @@ export class MapleTree extends MapleView {
     const parent = this.#pathNode[1]!;
     const s = this.#pathSlot[1]!;
     this.#pathKept = false;
-    // The parent's copies, from what moved: `left` ends one entry earlier, with no empty tail now
-    // (its head and longest interior gap stay: it keeps MIN_SLOTS entries or more); `n` now starts with the
-    // run. Its longest interior gap changes only if slot 1's run, absorbed, was it.
+    // The pivot between the two leaves moves; both leaves' summaries in the parent go stale (no
+    // snapshot is live, so summaries are lazy), and the parent's up the path.
     const igap = nodes.igap;
     const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
-    const gn = gl + 3;
     nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
-    igap[gl + 1] = -1;
-    if (hi === 1 && runEnd - last === igap[gn + 2]) this.#putChild(parent, s, n);
-    else igap[gn] = runEnd;
-    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
+    igap[gl + 2] = STALE;
+    igap[gl + 5] = STALE;
+    this.#staleUp(1);
     return true;
   }
 
@@ -919,11 +951,7 @@ export class MapleTree extends MapleView {
     const lnode = nodes.lnode;
     const b = n << NODE_SHIFT;
     const i = c - 1;
-    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
-    const runStart = lo === i ? first : lnode[b + slotAt(lo - 1)]! + 1;
-    const last = lnode[b + slotAt(i)]!;
-    const right = this.#childOf(this.#pathNode[1]!, this.#pathSlot[1]! + 1);
-    const runEnd = lnode[right << NODE_SHIFT]!;
+    const runStart = lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
     for (let x = lo; x < c; x++) {
       lnode[b + slotAt(x)] = Infinity;
       lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
@@ -931,26 +959,71 @@ export class MapleTree extends MapleView {
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    // The parent's copies: `n` ends before the run (still with no empty tail; its head stays), and
-    // its longest interior gap changes only if slot i - 1's run, absorbed, was it. The next leaf's
-    // summary is positions inside it, which do not move.
+    // The pivot between the two leaves moves down; `n`'s summary in the parent goes stale (no
+    // snapshot is live, so summaries are lazy; the next leaf's is positions inside it, which do
+    // not move), and the parent's up the path.
     const parent = this.#pathNode[1]!;
     const slot = this.#pathSlot[1]!;
     nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
-    if (lo === i - 1 && first - runStart === nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2]) this.#putChild(parent, slot, n);
-    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
+    nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
+    this.#staleUp(1);
     return true;
   }
 
-  /** Slot `slot` of inner node `parent` (writable) := leaf `leaf`'s max pivot and gap summary. */
-  #putChild(parent: number, slot: number, leaf: number): void {
-    const max = this.#summarize(leaf, true);
+  /** Whether writes mark gap summaries stale instead of patching them (see `#rootStale`). */
+  #lazy(): boolean {
+    return this.#fastPaths && this.#pinned === 0;
+  }
+
+  /**
+   * Node `#pathNode[level]` changed (its content, maybe its max pivot): each parent's copy of it on
+   * the path gets the true max pivot and a stale summary, up to the first copy that already was
+   * stale with the same pivot (its parents are stale already: see `#rootStale`). O(1) once the
+   * path is stale, O(height) at most.
+   */
+  #staleUp(level: number): void {
     const nodes = this.nodes;
-    const gb = 3 * ((parent << SLOT_SHIFT) + slot);
-    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = max;
-    nodes.igap[gb] = this.#sum[0]!;
-    nodes.igap[gb + 1] = this.#sum[1]!;
-    nodes.igap[gb + 2] = this.#sum[2]!;
+    const inode = nodes.inode;
+    const igap = nodes.igap;
+    const n = this.#pathNode[level]!;
+    let max = level === 0 ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
+    for (let l = level; l < this.levels; l++) {
+      const parent = this.#pathNode[l + 1]!;
+      const slot = this.#pathSlot[l + 1]!;
+      const pv = (parent << NODE_SHIFT) + slotAt(slot);
+      const g = 3 * ((parent << SLOT_SHIFT) + slot) + 2;
+      if (igap[g] === STALE && inode[pv] === max) return;
+      inode[pv] = max;
+      igap[g] = STALE;
+      max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
+    }
+    this.#rootStale = true;
+  }
+
+  /** Recomputes every stale gap summary copy (children first), so gap searches and snapshots read true ones. O(stale nodes x 16). */
+  #refresh(): void {
+    if (!this.#rootStale) return;
+    if (this.levels > 0) this.#refreshNode(this.root, this.levels);
+    this.#rootStale = false;
+  }
+
+  #refreshNode(n: number, level: number): void {
+    const nodes = this.nodes;
+    const igap = nodes.igap;
+    const sum = this.#sum;
+    const c = nodes.icount[n]!;
+    for (let i = 0; i < c; i++) {
+      const g = 3 * ((n << SLOT_SHIFT) + i);
+      if (igap[g + 2] !== STALE) continue;
+      const child = this.#childOf(n, i);
+      if (level > 1) {
+        this.#refreshNode(child, level - 1);
+        innerSummary(nodes, child, sum);
+      } else leafSummary(nodes, child, sum);
+      igap[g] = sum[0]!;
+      igap[g + 1] = sum[1]!;
+      igap[g + 2] = sum[2]!;
+    }
   }
 
   /**
@@ -1018,6 +1091,10 @@ export class MapleTree extends MapleView {
    * so the parent's slots are re-read only when they must be.
    */
   #fixParents(level: number, child: number, childLeaf: boolean): void {
+    if (this.#lazy()) {
+      this.#staleUp(level);
+      return;
+    }
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
@@ -1166,7 +1243,7 @@ export class MapleTree extends MapleView {
       let added = 0;
       for (let x = 0; x < k; x++) if (cSlot[x] === cSlot[x]) added++;
       this.#size += added - removed;
-      this.#commit(k);
+      this.#commit(k, done && i === c - 1);
       if (done) return;
     }
   }
@@ -1332,6 +1409,13 @@ export class MapleTree extends MapleView {
   /** Summary of node `n` into #sum; returns the node's max pivot. */
   #summarize(n: number, leaf: boolean): number {
     const nodes = this.nodes;
+    if (this.#lazy()) {
+      // Lazy summaries: a stale copy; only the max pivot is true.
+      this.#sum[0] = 0;
+      this.#sum[1] = 0;
+      this.#sum[2] = STALE;
+      return leaf ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : nodes.inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
+    }
     if (leaf) {
       leafSummary(nodes, n, this.#sum);
       return nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]!;
@@ -1345,7 +1429,7 @@ export class MapleTree extends MapleView {
    * it back, splitting, merging or rebalancing and fixing each parent up the path, and stops as
    * soon as a parent's copy of its child (pivot, summary) is unchanged.
    */
-  #commit(k: number): void {
+  #commit(k: number, append = false): void {
     this.#pathKept = false;
     this.#undoLevels = -1;
     const nodes = this.nodes;
@@ -1356,6 +1440,7 @@ export class MapleTree extends MapleView {
       const leaf = level === 0;
       const n = this.#pathNode[level]!;
       if (level === this.levels) {
+        if (this.#lazy()) this.#rootStale = true;
         if (k > SLOTS) {
           const m = leaf ? nodes.allocLeaf() : nodes.allocInner();
           const left = k >> 1;
@@ -1382,7 +1467,8 @@ export class MapleTree extends MapleView {
       const pc0 = nodes.icount[parent]!;
       const leftCount = s > 0 ? this.#countOf(this.#childOf(parent, s - 1), leaf) : SLOTS;
       const rightCount = s + 1 < pc0 ? this.#countOf(this.#childOf(parent, s + 1), leaf) : SLOTS;
-      if (k > SLOTS && leftCount + k <= 2 * SLOTS) {
+      const tail = append && s + 1 === pc0;
+      if (k > SLOTS && tail && leftCount + k <= 2 * SLOTS) {
         // Push entries into the left sibling before splitting (the kernel's mas_push_data): fills
         // the left node, so ascending inserts leave full nodes behind instead of half-full ones.
         const sib = this.#childOf(parent, s - 1);
@@ -1397,17 +1483,31 @@ export class MapleTree extends MapleView {
         replaced = 2;
         kidA = other;
         kidB = n;
-      } else if (k > SLOTS && rightCount + k <= 2 * SLOTS) {
-        const sib = this.#childOf(parent, s + 1);
-        this.#readNode(sib, leaf, k);
-        k += rightCount;
-        const right = Math.min(SLOTS, k - MIN_SLOTS);
+      } else if (k > SLOTS && (leftCount < rightCount ? leftCount : rightCount) + k <= SHARE_MAX) {
+        // Share with the smaller sibling evenly, both keeping room (see SHARE_MAX).
+        const toLeft = leftCount <= rightCount;
+        const sib = this.#childOf(parent, toLeft ? s - 1 : s + 1);
+        const sc = toLeft ? leftCount : rightCount;
+        if (toLeft) {
+          this.#shiftContent(k, sc, leaf);
+          this.#readNode(sib, leaf, 0);
+        } else this.#readNode(sib, leaf, k);
+        k += sc;
+        const half = k >> 1;
         const other = this.#own(sib, leaf);
-        this.#writeNode(n, leaf, 0, k - right);
-        this.#writeNode(other, leaf, k - right, right);
+        if (toLeft) {
+          this.#writeNode(other, leaf, 0, half);
+          this.#writeNode(n, leaf, half, k - half);
+          r0 = s - 1;
+          kidA = other;
+          kidB = n;
+        } else {
+          this.#writeNode(n, leaf, 0, half);
+          this.#writeNode(other, leaf, half, k - half);
+          kidA = n;
+          kidB = other;
+        }
         replaced = 2;
-        kidA = n;
-        kidB = other;
       } else if (k > SLOTS) {
         const m = leaf ? nodes.allocLeaf() : nodes.allocInner();
         const left = k >> 1;
