@@ -3,6 +3,7 @@ import { checkMapleTree } from "./maple-check.js";
 import { innerSummary, leafSummary } from "./maple-gaps.js";
 import { MIN_SLOTS, MapleNodes, NODE_SHIFT, SLOTS, SLOT_SHIFT, SLOT_VALUE, slotAt } from "./maple-nodes.js";
 import { MapleSnapshot } from "./maple-snapshot.js";
+import { clearLeafSlots, closeInnerSlot, copyLeafSlots, openInnerSlot } from "./maple-slot-moves.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
@@ -189,12 +190,12 @@ export class MapleTree extends MapleView {
   /**
    * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
    * parents' copies of the gap summaries of the nodes it changes: it marks them stale (a copy whose
-   * longest-gap position is {@link STALE}), up the path only until it meets a copy already stale.
+   * longest-gap position is {@link STALE}) up the path.
    * Invariant: a stale copy in a node means that node's own copy in its parent is stale too, up to
    * the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
    * first ({@link #refresh}): only stale copies are recomputed, children first. Lookups never read
-   * the summaries, so most writes pay one compare for them; a gap search after k writes pays for
-   * the nodes those writes made stale, at most what eager patching would have paid.
+   * the summaries, so a write pays one store per level for them; a gap search after k writes pays
+   * for the nodes those writes made stale.
    */
   #rootStale = false;
 
@@ -751,10 +752,13 @@ export class MapleTree extends MapleView {
       leftEmpty = v !== v;
     } else if (inner && this.#pathMin[0]! > 0) {
       const s = this.#pathSlot[1]!;
-      if (s === 0) return false;
-      left = this.#childOf(this.#pathNode[1]!, s - 1);
-      const v = lnode[(left << NODE_SHIFT) + slotAt(nodes.lcount[left]! - 1) + SLOT_VALUE]!;
+      // The leaf before under another parent: the general path joins an empty run there; an
+      // occupied one changes nothing there.
+      const prev = s === 0 ? this.#neighbourLeaf(false) : this.#childOf(this.#pathNode[1]!, s - 1);
+      const v = lnode[(prev << NODE_SHIFT) + slotAt(nodes.lcount[prev]! - 1) + SLOT_VALUE]!;
       leftEmpty = v !== v;
+      if (s === 0 && leftEmpty) return false;
+      left = prev;
     }
     let rightEmpty = false;
     let right = -1;
@@ -763,17 +767,19 @@ export class MapleTree extends MapleView {
       rightEmpty = v !== v;
     } else if (inner && lnode[b + slotAt(i)]! < MAX_INDEX) {
       const s = this.#pathSlot[1]!;
-      if (s + 1 >= nodes.icount[this.#pathNode[1]!]!) return false;
-      right = this.#childOf(this.#pathNode[1]!, s + 1);
-      const v = lnode[(right << NODE_SHIFT) + SLOT_VALUE]!;
+      const last = s + 1 >= nodes.icount[this.#pathNode[1]!]!;
+      const next = last ? this.#neighbourLeaf(true) : this.#childOf(this.#pathNode[1]!, s + 1);
+      const v = lnode[(next << NODE_SHIFT) + SLOT_VALUE]!;
       rightEmpty = v !== v;
+      if (last && rightEmpty) return false;
+      right = next;
     }
     const lo = leftEmpty && i > 0 ? i - 1 : i;
     const hi = rightEmpty && i + 1 < c ? i + 1 : i;
     if (leftEmpty && left >= 0) return this.#eraseJoiningLeft(n, left, hi);
     if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
-    if (c - gone < MIN_SLOTS && inner) return false;
+    if (c - gone < MIN_SLOTS && inner) return this.#eraseUnderflow(n, lo, hi);
     // The empty run the entry joins, for the parents' copies of the gap summaries.
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
     const runStart = lo === i ? first : lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
@@ -970,6 +976,201 @@ export class MapleTree extends MapleView {
     return true;
   }
 
+  /**
+   * The leaf before (`after` false) or after the recorded path's leaf: up the path to the first
+   * node with a child on that side, then down that child's edge. -1 when the path's leaf is the
+   * first / last. Cost: O(height) reads of nodes the descent mostly touched.
+   */
+  #neighbourLeaf(after: boolean): number {
+    const nodes = this.nodes;
+    for (let l = 1; l <= this.levels; l++) {
+      const p = this.#pathNode[l]!;
+      const s = this.#pathSlot[l]!;
+      if (after ? s + 1 < nodes.icount[p]! : s > 0) {
+        let n = this.#childOf(p, after ? s + 1 : s - 1);
+        for (let d = l - 1; d > 0; d--) n = this.#childOf(n, after ? 0 : nodes.icount[n]! - 1);
+        return n;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * A store of `value` at `[first, last]` inside the empty entry `i` (`[start, end]`) of the path's
+   * leaf, which has no room for the entries it adds: the leaf's new content is shared with a
+   * sibling or split into a new leaf in place, exactly as the general path ({@link #commit}) would
+   * place it, and the parent gets its pivots, its new slot and stale summaries. Returns false
+   * (having changed nothing) when the general path must do it: a live snapshot or the fast paths
+   * off (summaries are eager then), a leaf root, or a split under a full parent. Cost: O(16) slot
+   * copies; one leaf allocated for a split.
+   */
+  #storeOverflow(i: number, start: number, end: number, first: number, last: number, value: number): boolean {
+    if (this.levels === 0 || !this.#lazy()) return false;
+    const nodes = this.nodes;
+    const n = this.#pathNode[0]!;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const c = nodes.lcount[n]!;
+    const leftCount = s > 0 ? nodes.lcount[this.#childOf(parent, s - 1)]! : SLOTS;
+    const rightCount = s + 1 < pc ? nodes.lcount[this.#childOf(parent, s + 1)]! : SLOTS;
+    const k = c + (start < first ? 1 : 0) + (last < end ? 1 : 0);
+    // The policy of #commit at a leaf, in its order.
+    const fillLeft = i === c - 1 && s + 1 === pc && leftCount + k <= 2 * SLOTS;
+    const share = !fillLeft && (leftCount < rightCount ? leftCount : rightCount) + k <= SHARE_MAX;
+    if (!fillLeft && !share && pc === SLOTS) return false;
+    // The leaf's content after the store, in the scratch columns.
+    const cPiv = this.#cPiv;
+    const cSlot = this.#cSlot;
+    let lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    let x = 0;
+    for (; x < i; x++) {
+      cPiv[x] = lnode[b + slotAt(x)]!;
+      cSlot[x] = lnode[b + slotAt(x) + SLOT_VALUE]!;
+    }
+    let at = x;
+    if (start < first) {
+      cPiv[at] = first - 1;
+      cSlot[at++] = NaN;
+    }
+    cPiv[at] = last;
+    cSlot[at++] = value;
+    if (last < end) {
+      cPiv[at] = end;
+      cSlot[at++] = NaN;
+    }
+    for (x = i + 1; x < c; x++) {
+      cPiv[at] = lnode[b + slotAt(x)]!;
+      cSlot[at++] = lnode[b + slotAt(x) + SLOT_VALUE]!;
+    }
+    const inode = nodes.inode;
+    const pb = parent << NODE_SHIFT;
+    const gb = 3 * (parent << SLOT_SHIFT);
+    if (fillLeft || (share && leftCount <= rightCount)) {
+      // The left sibling takes the content's first entries, up to `want` in all.
+      const want = fillLeft ? Math.min(SLOTS, leftCount + k - MIN_SLOTS) : (leftCount + k) >> 1;
+      const moved = want - leftCount;
+      const sib = this.#childOf(parent, s - 1);
+      this.#putContent(sib, leftCount, 0, moved);
+      nodes.lcount[sib] = want;
+      this.#putContent(n, 0, moved, k - moved);
+      clearLeafSlots(lnode, n, k - moved, c);
+      nodes.lcount[n] = k - moved;
+      inode[pb + slotAt(s - 1)] = cPiv[moved - 1]!;
+      nodes.igap[gb + 3 * (s - 1) + 2] = STALE;
+    } else if (share) {
+      // The right sibling takes the content's last entries in front of its own.
+      const keep = (k + rightCount) >> 1;
+      const moved = k - keep;
+      const sib = this.#childOf(parent, s + 1);
+      copyLeafSlots(lnode, sib, 0, sib, moved, rightCount);
+      this.#putContent(sib, 0, keep, moved);
+      nodes.lcount[sib] = rightCount + moved;
+      this.#putContent(n, 0, 0, keep);
+      clearLeafSlots(lnode, n, keep, c);
+      nodes.lcount[n] = keep;
+      inode[pb + slotAt(s)] = cPiv[keep - 1]!;
+      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+    } else {
+      // Split: a new leaf takes the second half and a slot after this one in the parent.
+      const m = nodes.allocLeaf();
+      lnode = nodes.lnode;
+      const keep = k >> 1;
+      this.#putContent(m, 0, keep, k - keep);
+      clearLeafSlots(lnode, m, k - keep, SLOTS);
+      nodes.lcount[m] = k - keep;
+      this.#putContent(n, 0, 0, keep);
+      clearLeafSlots(lnode, n, keep, c);
+      nodes.lcount[n] = keep;
+      openInnerSlot(nodes, parent, s + 1);
+      inode[pb + slotAt(s + 1)] = inode[pb + slotAt(s)]!;
+      inode[pb + slotAt(s + 1) + SLOT_VALUE] = m;
+      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+      inode[pb + slotAt(s)] = cPiv[keep - 1]!;
+    }
+    nodes.igap[gb + 3 * s + 2] = STALE;
+    this.#size++;
+    this.#pathKept = false;
+    this.#staleUp(1);
+    return true;
+  }
+
+  /** Leaf `n`'s slots from `to` := scratch content entries `from .. from + count - 1`. */
+  #putContent(n: number, to: number, from: number, count: number): void {
+    const lnode = this.nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const cPiv = this.#cPiv;
+    const cSlot = this.#cSlot;
+    for (let x = 0; x < count; x++) {
+      lnode[b + slotAt(to + x)] = cPiv[from + x]!;
+      lnode[b + slotAt(to + x) + SLOT_VALUE] = cSlot[from + x]!;
+    }
+  }
+
+  /**
+   * The in-leaf erase of slots `lo .. hi` of the path's leaf `n` (one empty entry after it) would
+   * leave fewer than {@link MIN_SLOTS} entries: it runs, then the leaf merges with a sibling
+   * (into one leaf of at most {@link MERGE_MAX}, the parent losing a slot) or shares with it
+   * evenly, in place, exactly as the general path ({@link #commit}) would. Returns false (having
+   * changed nothing) when the general path must do it: a live snapshot or the fast paths off, or a
+   * merge that would underflow the parent. Cost: O(16) slot copies; a merge frees a leaf.
+   */
+  #eraseUnderflow(n: number, lo: number, hi: number): boolean {
+    if (!this.#lazy()) return false;
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const k = nodes.lcount[n]! - (hi - lo);
+    const sb = s > 0 ? s - 1 : s + 1;
+    const sib = this.#childOf(parent, sb);
+    const sc = nodes.lcount[sib]!;
+    const merge = k + sc <= MERGE_MAX;
+    if (merge && !(pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2))) return false;
+    this.#emptySlots(n, lo, hi);
+    this.#size--;
+    this.#pathKept = false;
+    this.#undoLevels = -1;
+    // In index order: leaf `l` in parent slot `ls`, then leaf `r`.
+    const ls = sb < s ? sb : s;
+    const l = sb < s ? sib : n;
+    const r = sb < s ? n : sib;
+    const cl = sb < s ? sc : k;
+    const cr = sb < s ? k : sc;
+    const lnode = nodes.lnode;
+    const inode = nodes.inode;
+    const pb = parent << NODE_SHIFT;
+    const g = 3 * ((parent << SLOT_SHIFT) + ls) + 2;
+    if (merge) {
+      copyLeafSlots(lnode, r, 0, l, cl, cr);
+      nodes.lcount[l] = cl + cr;
+      inode[pb + slotAt(ls)] = inode[pb + slotAt(ls + 1)]!;
+      closeInnerSlot(nodes, parent, ls + 1);
+      nodes.freeLeaf(r);
+    } else {
+      const want = (cl + cr) >> 1;
+      if (want < cl) {
+        const moved = cl - want;
+        copyLeafSlots(lnode, r, 0, r, moved, cr);
+        copyLeafSlots(lnode, l, want, r, 0, moved);
+        clearLeafSlots(lnode, l, want, cl);
+      } else {
+        const moved = want - cl;
+        copyLeafSlots(lnode, r, 0, l, cl, moved);
+        copyLeafSlots(lnode, r, moved, r, 0, cr - moved);
+        clearLeafSlots(lnode, r, cr - moved, cr);
+      }
+      nodes.lcount[l] = want;
+      nodes.lcount[r] = cl + cr - want;
+      inode[pb + slotAt(ls)] = lnode[(l << NODE_SHIFT) + slotAt(want - 1)]!;
+      nodes.igap[g + 3] = STALE;
+    }
+    nodes.igap[g] = STALE;
+    this.#staleUp(1);
+    return true;
+  }
+
   /** Whether writes mark gap summaries stale instead of patching them (see `#rootStale`). */
   #lazy(): boolean {
     return this.#fastPaths && this.#pinned === 0;
@@ -977,9 +1178,9 @@ export class MapleTree extends MapleView {
 
   /**
    * Node `#pathNode[level]` changed (its content, maybe its max pivot): each parent's copy of it on
-   * the path gets the true max pivot and a stale summary, up to the first copy that already was
-   * stale with the same pivot (its parents are stale already: see `#rootStale`). O(1) once the
-   * path is stale, O(height) at most.
+   * the path gets the true max pivot while that changes, and a stale summary up to the root. The
+   * marks are written without reading the old ones first: on a large tree the gap lines are
+   * rarely cached, and a store that misses does not stall the way a load does. O(height).
    */
   #staleUp(level: number): void {
     const nodes = this.nodes;
@@ -987,15 +1188,19 @@ export class MapleTree extends MapleView {
     const igap = nodes.igap;
     const n = this.#pathNode[level]!;
     let max = level === 0 ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
+    let moved = true;
     for (let l = level; l < this.levels; l++) {
       const parent = this.#pathNode[l + 1]!;
       const slot = this.#pathSlot[l + 1]!;
-      const pv = (parent << NODE_SHIFT) + slotAt(slot);
-      const g = 3 * ((parent << SLOT_SHIFT) + slot) + 2;
-      if (igap[g] === STALE && inode[pv] === max) return;
-      inode[pv] = max;
-      igap[g] = STALE;
-      max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
+      igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
+      if (moved) {
+        const pv = (parent << NODE_SHIFT) + slotAt(slot);
+        if (inode[pv] === max) moved = false;
+        else {
+          inode[pv] = max;
+          max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
+        }
+      }
     }
     this.#rootStale = true;
   }
@@ -1049,7 +1254,7 @@ export class MapleTree extends MapleView {
     const before = start < first ? 1 : 0;
     const after = last < end ? 1 : 0;
     const added = before + after;
-    if (c + added > SLOTS) return false;
+    if (c + added > SLOTS) return this.#storeOverflow(i, start, end, first, last, value);
     this.#makePathWritable();
     n = this.#pathNode[0]!;
     b = n << NODE_SHIFT;
