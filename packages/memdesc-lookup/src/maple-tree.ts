@@ -41,8 +41,6 @@ const MERGE_MAX = SLOTS - 4;
  * kept for appends at the end of a parent (ascending inserts), which leave full nodes behind.
  */
 const SHARE_MAX = 2 * MERGE_MAX;
-/** A parent's copy of a child's gap summary whose longest gap (third position) is this is stale (see `#rootStale`). */
-const STALE = -1;
 
 let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
@@ -121,8 +119,8 @@ interface Retired {
  * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
  * for a write to the leaf the previous write used, as the store after an erase), or
  * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
- * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
- * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
+ * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 262 bytes per leaf of up
+ * to 16 entries (empty runs between ranges count as entries), 646 per inner node.
  *
  * @example
  * ```ts
@@ -189,13 +187,14 @@ export class MapleTree extends MapleView {
   #pendValue = 0;
   /**
    * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
-   * parents' copies of the gap summaries of the nodes it changes: it marks them stale (a copy whose
-   * longest-gap position is {@link STALE}) up the path.
-   * Invariant: a stale copy in a node means that node's own copy in its parent is stale too, up to
-   * the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
-   * first ({@link #refresh}): only stale copies are recomputed, children first. Lookups never read
-   * the summaries, so a write pays one store per level for them; a gap search after k writes pays
-   * for the nodes those writes made stale.
+   * parents' copies of the gap summaries of the nodes it changes: it marks those nodes dirty
+   * (`ldirty` / `idirty`: the parent's copy is stale) up the path, until it meets a node already
+   * dirty whose max pivot it leaves alone.
+   * Invariant: a dirty node's parent is dirty too, up to the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
+   * first ({@link #refresh}): only dirty nodes' copies are recomputed, children first. Lookups never
+   * read the summaries, so a write pays a byte compare or two for them (the marks are one byte per
+   * node in small arrays that stay cached, where a large tree's gap lines do not); a gap search
+   * after k writes pays for the nodes those writes made dirty.
    */
   #rootStale = false;
 
@@ -934,11 +933,9 @@ export class MapleTree extends MapleView {
     this.#pathKept = false;
     // The pivot between the two leaves moves; both leaves' summaries in the parent go stale (no
     // snapshot is live, so summaries are lazy), and the parent's up the path.
-    const igap = nodes.igap;
-    const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
     nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
-    igap[gl + 2] = STALE;
-    igap[gl + 5] = STALE;
+    nodes.ldirty[left] = 1;
+    nodes.ldirty[n] = 1;
     this.#staleUp(1);
     return true;
   }
@@ -971,7 +968,7 @@ export class MapleTree extends MapleView {
     const parent = this.#pathNode[1]!;
     const slot = this.#pathSlot[1]!;
     nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
-    nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
+    nodes.ldirty[n] = 1;
     this.#staleUp(1);
     return true;
   }
@@ -1046,7 +1043,6 @@ export class MapleTree extends MapleView {
     }
     const inode = nodes.inode;
     const pb = parent << NODE_SHIFT;
-    const gb = 3 * (parent << SLOT_SHIFT);
     if (fillLeft || (share && leftCount <= rightCount)) {
       // The left sibling takes the content's first entries, up to `want` in all.
       const want = fillLeft ? Math.min(SLOTS, leftCount + k - MIN_SLOTS) : (leftCount + k) >> 1;
@@ -1058,7 +1054,7 @@ export class MapleTree extends MapleView {
       clearLeafSlots(lnode, n, k - moved, c);
       nodes.lcount[n] = k - moved;
       inode[pb + slotAt(s - 1)] = cPiv[moved - 1]!;
-      nodes.igap[gb + 3 * (s - 1) + 2] = STALE;
+      nodes.ldirty[sib] = 1;
     } else if (share) {
       // The right sibling takes the content's last entries in front of its own.
       const keep = (k + rightCount) >> 1;
@@ -1071,7 +1067,7 @@ export class MapleTree extends MapleView {
       clearLeafSlots(lnode, n, keep, c);
       nodes.lcount[n] = keep;
       inode[pb + slotAt(s)] = cPiv[keep - 1]!;
-      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+      nodes.ldirty[sib] = 1;
     } else {
       // Split: a new leaf takes the second half and a slot after this one in the parent.
       const m = nodes.allocLeaf();
@@ -1086,10 +1082,10 @@ export class MapleTree extends MapleView {
       openInnerSlot(nodes, parent, s + 1);
       inode[pb + slotAt(s + 1)] = inode[pb + slotAt(s)]!;
       inode[pb + slotAt(s + 1) + SLOT_VALUE] = m;
-      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+      nodes.ldirty[m] = 1;
       inode[pb + slotAt(s)] = cPiv[keep - 1]!;
     }
-    nodes.igap[gb + 3 * s + 2] = STALE;
+    nodes.ldirty[n] = 1;
     this.#size++;
     this.#pathKept = false;
     this.#staleUp(1);
@@ -1141,7 +1137,6 @@ export class MapleTree extends MapleView {
     const lnode = nodes.lnode;
     const inode = nodes.inode;
     const pb = parent << NODE_SHIFT;
-    const g = 3 * ((parent << SLOT_SHIFT) + ls) + 2;
     if (merge) {
       copyLeafSlots(lnode, r, 0, l, cl, cr);
       nodes.lcount[l] = cl + cr;
@@ -1164,9 +1159,9 @@ export class MapleTree extends MapleView {
       nodes.lcount[l] = want;
       nodes.lcount[r] = cl + cr - want;
       inode[pb + slotAt(ls)] = lnode[(l << NODE_SHIFT) + slotAt(want - 1)]!;
-      nodes.igap[g + 3] = STALE;
+      nodes.ldirty[r] = 1;
     }
-    nodes.igap[g] = STALE;
+    nodes.ldirty[l] = 1;
     this.#staleUp(1);
     return true;
   }
@@ -1177,38 +1172,42 @@ export class MapleTree extends MapleView {
   }
 
   /**
-   * Node `#pathNode[level]` changed (its content, maybe its max pivot): each parent's copy of it on
-   * the path gets the true max pivot while that changes, and a stale summary up to the root. The
-   * marks are written without reading the old ones first: on a large tree the gap lines are
-   * rarely cached, and a store that misses does not stall the way a load does. O(height).
+   * Node `#pathNode[level]` changed (its content, maybe its max pivot): it and each node above it
+   * on the path are marked dirty, and each parent's pivot for it follows its max while that
+   * changes, up to the first node already dirty whose pivot stays (its parents are dirty already).
+   * O(1) once the path is dirty, O(height) at most; the marks are bytes in small arrays.
    */
   #staleUp(level: number): void {
     const nodes = this.nodes;
     const inode = nodes.inode;
-    const igap = nodes.igap;
     const n = this.#pathNode[level]!;
     let max = level === 0 ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
     let moved = true;
     for (let l = level; l < this.levels; l++) {
+      const dirty = l === 0 ? nodes.ldirty : nodes.idirty;
+      const node = this.#pathNode[l]!;
       const parent = this.#pathNode[l + 1]!;
-      const slot = this.#pathSlot[l + 1]!;
-      igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
       if (moved) {
-        const pv = (parent << NODE_SHIFT) + slotAt(slot);
+        const pv = (parent << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
         if (inode[pv] === max) moved = false;
         else {
           inode[pv] = max;
           max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
         }
       }
+      if (dirty[node] === 1 && !moved) return;
+      dirty[node] = 1;
     }
     this.#rootStale = true;
   }
 
-  /** Recomputes every stale gap summary copy (children first), so gap searches and snapshots read true ones. O(stale nodes x 16). */
+  /** Recomputes the gap summary copies of every dirty node (children first), so gap searches and snapshots read true ones. O(dirty nodes x 16). */
   #refresh(): void {
     if (!this.#rootStale) return;
-    if (this.levels > 0) this.#refreshNode(this.root, this.levels);
+    if (this.levels > 0) {
+      this.#refreshNode(this.root, this.levels);
+      this.nodes.idirty[this.root] = 0;
+    } else this.nodes.ldirty[this.root] = 0;
     this.#rootStale = false;
   }
 
@@ -1217,10 +1216,12 @@ export class MapleTree extends MapleView {
     const igap = nodes.igap;
     const sum = this.#sum;
     const c = nodes.icount[n]!;
+    const dirty = level > 1 ? nodes.idirty : nodes.ldirty;
     for (let i = 0; i < c; i++) {
-      const g = 3 * ((n << SLOT_SHIFT) + i);
-      if (igap[g + 2] !== STALE) continue;
       const child = this.#childOf(n, i);
+      if (dirty[child] === 0) continue;
+      dirty[child] = 0;
+      const g = 3 * ((n << SLOT_SHIFT) + i);
       if (level > 1) {
         this.#refreshNode(child, level - 1);
         innerSummary(nodes, child, sum);
@@ -1615,10 +1616,11 @@ export class MapleTree extends MapleView {
   #summarize(n: number, leaf: boolean): number {
     const nodes = this.nodes;
     if (this.#lazy()) {
-      // Lazy summaries: a stale copy; only the max pivot is true.
+      // Lazy summaries: the node is dirty, its copy a placeholder; only the max pivot is true.
+      (leaf ? nodes.ldirty : nodes.idirty)[n] = 1;
       this.#sum[0] = 0;
       this.#sum[1] = 0;
-      this.#sum[2] = STALE;
+      this.#sum[2] = 0;
       return leaf ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : nodes.inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
     }
     if (leaf) {
