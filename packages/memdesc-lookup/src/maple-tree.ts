@@ -770,7 +770,6 @@ export class MapleTree extends MapleView {
       const next = last ? this.#neighbourLeaf(true) : this.#childOf(this.#pathNode[1]!, s + 1);
       const v = lnode[(next << NODE_SHIFT) + SLOT_VALUE]!;
       rightEmpty = v !== v;
-      if (last && rightEmpty) return false;
       right = next;
     }
     const lo = leftEmpty && i > 0 ? i - 1 : i;
@@ -941,35 +940,26 @@ export class MapleTree extends MapleView {
   }
 
   /**
-   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next sibling, is
-   * empty: slots `lo..` leave `n` and join that run (whose pivot already ends it), so the pivot
-   * between the two leaves moves down to `n`'s slot lo - 1. `n` must keep {@link MIN_SLOTS}; no
-   * snapshot may be live. The sibling's content and summary do not change. Returns false (nothing
-   * changed) otherwise.
+   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next leaf (under the
+   * same parent or not), is empty: slots `lo..` leave `n` and join that run (whose pivot already
+   * ends it), so `n`'s max pivot moves down to its slot lo - 1, in the parent and up the path
+   * while it is the max there. The next leaf's content and summary do not change (summaries are
+   * positions). A leaf left below {@link MIN_SLOTS} merges or shares with a sibling
+   * ({@link #rebalanceLeaf}), as the general path would. No snapshot may be live. Returns false
+   * (nothing changed) when one is, or when a merge would underflow the parent.
    */
   #eraseJoiningRight(n: number, lo: number): boolean {
     const nodes = this.nodes;
     const c = nodes.lcount[n]!;
-    if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
-    const lnode = nodes.lnode;
-    const b = n << NODE_SHIFT;
-    const i = c - 1;
-    const runStart = lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
-    for (let x = lo; x < c; x++) {
-      lnode[b + slotAt(x)] = Infinity;
-      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
-    }
+    if (this.#pinned !== 0 || (lo < MIN_SLOTS && !this.#rebalanceLegal(lo))) return false;
+    clearLeafSlots(nodes.lnode, n, lo, c);
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    // The pivot between the two leaves moves down; `n`'s summary in the parent goes stale (no
-    // snapshot is live, so summaries are lazy; the next leaf's is positions inside it, which do
-    // not move), and the parent's up the path.
-    const parent = this.#pathNode[1]!;
-    const slot = this.#pathSlot[1]!;
-    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
-    nodes.ldirty[n] = 1;
-    this.#staleUp(1);
+    this.#undoLevels = -1;
+    // n's summary goes stale (no snapshot is live, so summaries are lazy), its pivot follows its max.
+    this.#staleUp(0);
+    if (lo < MIN_SLOTS) this.#rebalanceLeaf(n, lo);
     return true;
   }
 
@@ -1113,21 +1103,43 @@ export class MapleTree extends MapleView {
    * merge that would underflow the parent. Cost: O(16) slot copies; a merge frees a leaf.
    */
   #eraseUnderflow(n: number, lo: number, hi: number): boolean {
-    if (!this.#lazy()) return false;
-    const nodes = this.nodes;
-    const parent = this.#pathNode[1]!;
-    const s = this.#pathSlot[1]!;
-    const pc = nodes.icount[parent]!;
-    const k = nodes.lcount[n]! - (hi - lo);
-    const sb = s > 0 ? s - 1 : s + 1;
-    const sib = this.#childOf(parent, sb);
-    const sc = nodes.lcount[sib]!;
-    const merge = k + sc <= MERGE_MAX;
-    if (merge && !(pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2))) return false;
+    const k = this.nodes.lcount[n]! - (hi - lo);
+    if (!this.#lazy() || !this.#rebalanceLegal(k)) return false;
     this.#emptySlots(n, lo, hi);
     this.#size--;
     this.#pathKept = false;
     this.#undoLevels = -1;
+    this.#rebalanceLeaf(n, k);
+    return true;
+  }
+
+  /**
+   * Whether the path's leaf, left with `k` entries (fewer than {@link MIN_SLOTS}), can be fixed in
+   * place by {@link #rebalanceLeaf}: a merge must leave its parent a legal slot count.
+   */
+  #rebalanceLegal(k: number): boolean {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const sc = nodes.lcount[this.#childOf(parent, s > 0 ? s - 1 : s + 1)]!;
+    return k + sc > MERGE_MAX || pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2);
+  }
+
+  /**
+   * The path's leaf `n` holds `k` entries, fewer than {@link MIN_SLOTS} (its pivot in the parent
+   * true): it merges with its left sibling (the right one for a first child) into one leaf when the
+   * two hold at most {@link MERGE_MAX}, the parent closing a slot, else the two share their entries
+   * evenly; summaries go stale. The choice and the result are #commit's. The caller checked
+   * {@link #rebalanceLegal}. Cost: O(16) slot copies; a merge frees a leaf.
+   */
+  #rebalanceLeaf(n: number, k: number): void {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const sb = s > 0 ? s - 1 : s + 1;
+    const sib = this.#childOf(parent, sb);
+    const sc = nodes.lcount[sib]!;
     // In index order: leaf `l` in parent slot `ls`, then leaf `r`.
     const ls = sb < s ? sb : s;
     const l = sb < s ? sib : n;
@@ -1137,7 +1149,7 @@ export class MapleTree extends MapleView {
     const lnode = nodes.lnode;
     const inode = nodes.inode;
     const pb = parent << NODE_SHIFT;
-    if (merge) {
+    if (k + sc <= MERGE_MAX) {
       copyLeafSlots(lnode, r, 0, l, cl, cr);
       nodes.lcount[l] = cl + cr;
       inode[pb + slotAt(ls)] = inode[pb + slotAt(ls + 1)]!;
@@ -1163,7 +1175,6 @@ export class MapleTree extends MapleView {
     }
     nodes.ldirty[l] = 1;
     this.#staleUp(1);
-    return true;
   }
 
   /** Whether writes mark gap summaries stale instead of patching them (see `#rootStale`). */
