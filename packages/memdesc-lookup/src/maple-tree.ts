@@ -102,9 +102,11 @@ interface Retired {
  * index space and a lookup is one descent with no bounds checks.
  *
  * Writes (`store`, `erase`, `insert`, `allocRange`) splice one leaf and fix nodes up the path:
- * split above 16 slots, merge or rebalance below 6 (the kernel's minimum for range64 nodes)
- * (a merge only into a node of at most 12, else the two share evenly, so churn does not bounce
- * a leaf between split and merge). Adjacent ranges with the same value stay
+ * above 16 slots a node shares with its smaller sibling when both then hold at most 12, else it
+ * splits (an append at the end of a parent fills the left sibling first, so ascending inserts
+ * leave full nodes); below 6 (the kernel's minimum for range64 nodes) it merges into a sibling
+ * when the two hold at most 12, else the two share evenly, so churn does not bounce a leaf
+ * between split and merge. At a leaf, with no live snapshot, all of these run in place. Adjacent ranges with the same value stay
  * separate; adjacent empty runs are always merged. {@link snapshot} gives RCU-style readers: while
  * one is live, every node a write changes is copied, and the old ones are reused only once every
  * snapshot that can see them is released.
@@ -115,11 +117,11 @@ interface Retired {
  * for slots 12-15) and six branch-free compares; `erase` with no live snapshot a descent that
  * empties the value and defers the rest to the next write, and a `store` of exactly that range
  * O(1) (see {@link erase}); otherwise `store`/`erase` a descent
- * plus summary patches up the path while they change (in place for the common shapes: a
- * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
- * for a write to the leaf the previous write used, as the store after an erase), or
- * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
- * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 262 bytes per leaf of up
+ * plus a leaf splice, a split, share or merge at the leaf, and stale marks up the path (in place
+ * for the common shapes: a range into one empty run of a leaf, an erase; no descent for a write
+ * to the leaf the previous write used, as the store after an erase), or O(height) node rewrites
+ * (more while snapshots are live: each touched node is copied and gap summaries are patched at
+ * once); gap search O(log n) node reads after recomputing the summaries writes left stale; `bulkLoad` O(n) with full nodes. Metadata: 262 bytes per leaf of up
  * to 16 entries (empty runs between ranges count as entries), 646 per inner node.
  *
  * @example
@@ -331,11 +333,13 @@ export class MapleTree extends MapleView {
    * is not a finite number.
    *
    * Cost: O(1) when it refills exactly the range a deferred erase emptied (see {@link erase}).
-   * Otherwise one descent. A store that lies inside one empty run of a leaf with room for the one or
-   * two entries it adds (the common shape: a new allocation's range) is spliced into the leaf in
-   * place, and the parents' gap summaries are patched only while they change; no allocation.
-   * Otherwise a leaf rewrite, plus a split or merge per level that over- or underflows (a parent
-   * that keeps a legal slot count is patched in place); a store that spans k leaves costs k descents.
+   * Otherwise one descent. A store that lies inside one empty run of a leaf (the common shape: a
+   * new allocation's range) is spliced into the leaf in place; when the leaf has no room for the one
+   * or two entries it adds and no snapshot is live, the leaf shares with a sibling or splits in place
+   * (one leaf allocated). The gap summaries it changes are marked stale up the path (patched at once
+   * while a snapshot is live). Otherwise a leaf rewrite, plus a split or merge per level that over-
+   * or underflows (a parent that keeps a legal slot count is patched in place); a store that spans
+   * k leaves costs k descents.
    *
    * @example
    * ```ts
@@ -386,12 +390,12 @@ export class MapleTree extends MapleView {
    * empty. With no live snapshot the erase is deferred: one descent empties the value in its slot
    * and the rest waits for the next write (a store of exactly this range then just puts a value
    * back) or for a read that needs merged empty runs; lookups see the range empty at once. Run
-   * for real (then, or at once while a snapshot is live), it costs: when every leaf it touches
-   * keeps at least 6 entries, the range is
-   * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
-   * leaf under the same parent included: the empty run moves between the two leaves, with no live
-   * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
-   * change (no allocation); otherwise a store.
+   * for real (then, or at once while a snapshot is live), the range is emptied and merged with its
+   * empty neighbours in place (with no live snapshot also a neighbour at the edge of the previous
+   * leaf under the same parent or of the next leaf under any parent: the empty run moves between
+   * the two leaves), a leaf left below 6 entries merges with a sibling or borrows from it in place
+   * (no live snapshot), and the gap summaries it changes are marked stale (patched at once while a
+   * snapshot is live); no allocation. Otherwise a store.
    *
    * @example
    * ```ts
