@@ -229,6 +229,59 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
     );
   });
 
+  test("every single-character edit and every cut of each fast-path event line reads the same on both paths (the word compares' edges)", () => {
+    const lines = readTraceText(fixture("ftrace-6.1-hex.txt"))
+      .split("\n")
+      .filter((l) => / mm_page_(alloc|free|free_batched|pcpu_drain|alloc_zone_locked): /.test(l));
+    // Every fast-path kind, plus a padded trace-cmd name and a decimal pfn.
+    lines.push("bash-1843 [000] 5012.113301: mm_page_free_batched:        page=0xffffea0003a0c000 pfn=1267029 order=0");
+    expect(new Set(lines.map((l) => / (mm_page_\w+):/.exec(l)![1])).size).toBe(5);
+    const read = (line: string, newline: boolean): string => {
+      let slow: string;
+      try {
+        const parser = new TraceParser({ format: "kernel" });
+        const r = parser.line(line, newline);
+        slow = JSON.stringify(r === null ? null : { r, ...kernelLineCpuTime(line) });
+      } catch (e) {
+        slow = `error ${(e as Error).message}`;
+      }
+      let fast: string;
+      try {
+        const chunks = new ChunkParser({ format: "kernel" });
+        const batch = new TraceEventBatch(4);
+        // Alone in its chunk: a compare that runs past the line runs past the buffer.
+        chunks.feed(Buffer.from(newline ? `${line}\n` : line), batch);
+        chunks.end(batch);
+        fast = JSON.stringify(batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0] });
+      } catch (e) {
+        fast = `error ${(e as Error).message}`;
+      }
+      return fast === slow ? "" : `${JSON.stringify(line)}: fast ${fast} slow ${slow}`;
+    };
+    const differences: string[] = [];
+    let cases = 0;
+    for (const line of lines) {
+      for (let i = 0; i <= line.length; i++) {
+        for (const cut of [true, false]) {
+          cases++;
+          const d = read(line.slice(0, i), cut);
+          if (d !== "") differences.push(d);
+        }
+        if (i === line.length) break;
+        for (const ch of [" ", "\t", ":", "=", "_", "0", "9", "a", "x", "c", "d", "e", "X", "\u0001", "\u00e9"]) {
+          cases++;
+          const d = read(line.slice(0, i) + ch + line.slice(i + 1), true);
+          if (d !== "") differences.push(d);
+        }
+        cases++;
+        const d = read(line.slice(0, i) + line.slice(i + 1), true);
+        if (d !== "") differences.push(d);
+      }
+    }
+    expect(cases).toBeGreaterThan(15_000);
+    expect(differences.slice(0, 5)).toEqual([]);
+  });
+
   test("long timestamps (past 2^53 as an integer) and control bytes in the page pointer read as the string parser reads them", () => {
     const lines = [
       "  cat-155 [001] ..... 3.030646: mm_page_free: page=00000000c9b0a5a1 pfn=0x1bac order=1",
