@@ -3,6 +3,8 @@ import type { ArrayFactory } from "@mmkit/physmem";
 const EMPTY = -1;
 // Fibonacci hashing: multiply by 2^32 / phi and keep the top bits, so consecutive keys spread.
 const GOLDEN = 0x9e3779b1;
+/** 2^-32, exact: a multiply by it is the division that takes a key's bits above 32 down. */
+const TWO_TO_MINUS_32 = 1 / 4294967296;
 
 /**
  * An open-addressing hash map from a non-negative integer key (a pfn, an address) to a number,
@@ -44,7 +46,7 @@ export class AddressMap {
 
   #home(key: number): number {
     // Mix the high bits in as well: keys can exceed 2^32.
-    const folded = (key ^ Math.floor(key / 4294967296)) | 0;
+    const folded = (key ^ Math.floor(key * TWO_TO_MINUS_32)) | 0;
     return Math.imul(folded, GOLDEN) >>> this.#shift;
   }
 

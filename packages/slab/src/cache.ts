@@ -4,7 +4,7 @@ import { POISON_END, POISON_FREE, RED_ACTIVE, RED_INACTIVE, type ObjectLayout, t
 import type { ObjectMemory } from "./object-memory.js";
 import type { PageMap } from "./page-map.js";
 import { SlabBitmap } from "./slab-bitmap.js";
-import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
+import { A_BASE, A_FREELIST, A_VIEW, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
 
 /**
  * What a cache needs from the allocator that owns it: new slabs (pages, a descriptor, objects on
@@ -223,13 +223,17 @@ export class SlabCache {
       this.counters.allocFastpath++;
     }
     const p = this.#p;
-    const next = p.objects.readPointer(object + this.#fp);
     const s = this.cpuSlab[cpu]!;
+    const addrs = p.table.addrs;
+    const base = addrs[s * ADDR_STRIDE + A_BASE]!;
+    const om = p.objects;
+    // The free pointer by its place in the memory's view: the slab's own place plus the object's offset.
+    const next = om.direct ? om.readPointerAt(addrs[s * ADDR_STRIDE + A_VIEW]! + (object - base) + this.#fp) : om.readPointer(object + this.#fp);
     if (this.#checked) this.#checkOnAlloc(s, object, next);
     this.cpuFreelist[cpu] = next;
     const ints = p.table.ints;
     ints[s * INT_STRIDE + S_INUSE]++;
-    this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, (object - p.table.addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
+    this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, (object - base) / this.#stride);
     this.activeObjects++;
     if (this.debug.redZone) p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
     return object;
@@ -248,8 +252,7 @@ export class SlabCache {
     }
     const s = this.#p.pageMap.slabAt(address);
     if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab of cache ${this.name}`);
-    this.#validateFree(s, address, cpu);
-    this.#release(s, address, cpu);
+    this.#release(s, address, this.#validateFree(s, address, cpu), cpu);
   }
 
   /**
@@ -257,8 +260,7 @@ export class SlabCache {
    * everything, then frees. One page lookup per free, whoever finds the cache.
    */
   freeInSlab(s: number, address: number, cpu: number): void {
-    this.#validateFree(s, address, cpu);
-    this.#release(s, address, cpu);
+    this.#release(s, address, this.#validateFree(s, address, cpu), cpu);
   }
 
   /** @internal True when `address` is an object start of slab `s` that is handed out (own descriptor excluded). */
@@ -271,7 +273,8 @@ export class SlabCache {
     return this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index);
   }
 
-  #validateFree(s: number, address: number, cpu: number): void {
+  /** Throws (changing nothing) unless `address` is a handed-out object of slab `s` of this cache; its index in the slab. */
+  #validateFree(s: number, address: number, cpu: number): number {
     if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
     if (this.destroyed) this.#gone();
     const p = this.#p;
@@ -292,14 +295,16 @@ export class SlabCache {
       const bad = p.objects.mismatch(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
       if (bad >= 0) this.#corrupt(address, this.layout.redZoneOffset + bad, "red zone overwritten (a write past the object's end)");
     }
+    return index;
   }
 
-  #release(s: number, address: number, cpu: number): void {
+  /** Frees object `index` (at `address`) of slab `s`, validated already: onto the CPU's list when `s` is its slab, else onto the slab's. */
+  #release(s: number, address: number, index: number, cpu: number): void {
     const p = this.#p;
     const ints = p.table.ints;
     const addrs = p.table.addrs;
     const o = s * INT_STRIDE;
-    this.bitmap.clear(ints[o + S_SLOT]!, (address - addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
+    this.bitmap.clear(ints[o + S_SLOT]!, index);
     this.activeObjects--;
     if (this.layout.poison) {
       p.objects.fill(address, this.objectSize, POISON_FREE);
@@ -307,15 +312,20 @@ export class SlabCache {
     }
     if (this.debug.redZone) p.objects.fill(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_INACTIVE);
     ints[o + S_INUSE]--;
+    const om = p.objects;
+    // Where the object's free pointer is in the memory's view (-1: the memory has none, go by address).
+    const at = om.direct ? addrs[s * ADDR_STRIDE + A_VIEW]! + index * this.#stride + this.#fp : -1;
     if (ints[o + S_STATE] === SlabState.Cpu && ints[o + S_CPU] === cpu) {
       this.counters.freeFastpath++;
-      p.objects.writePointer(address + this.#fp, this.cpuFreelist[cpu]!);
+      if (at >= 0) om.writePointerAt(at, this.cpuFreelist[cpu]!);
+      else om.writePointer(address + this.#fp, this.cpuFreelist[cpu]!);
       this.cpuFreelist[cpu] = address;
       return;
     }
     this.counters.freeSlowpath++;
     const a = s * ADDR_STRIDE + A_FREELIST;
-    p.objects.writePointer(address + this.#fp, addrs[a]!);
+    if (at >= 0) om.writePointerAt(at, addrs[a]!);
+    else om.writePointer(address + this.#fp, addrs[a]!);
     addrs[a] = address;
     const state = ints[o + S_STATE];
     if (state === SlabState.Full) {
