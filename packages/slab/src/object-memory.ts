@@ -1,5 +1,8 @@
 import type { SlabMemory } from "./interfaces.js";
 
+/** 2^-32, exact: a multiply by it takes a pointer's bits above 32 down (no division per write). */
+const TWO_TO_MINUS_32 = 1 / 4294967296;
+
 /**
  * Reads and writes the bytes the slab allocator keeps inside objects: the free pointer (an
  * 8-byte little-endian word holding the next free object's address + 1, so 0 ends the list and a
@@ -80,7 +83,7 @@ export class ObjectMemory {
     const v = next + 1;
     const dv = this.#view!;
     dv.setUint32(offset, v >>> 0, true);
-    dv.setUint32(offset + 4, Math.floor(v / 4294967296), true);
+    dv.setUint32(offset + 4, Math.floor(v * TWO_TO_MINUS_32), true);
   }
 
   /** The free pointer stored at `address`: an address, or -1 for the end of the list. */
@@ -100,7 +103,7 @@ export class ObjectMemory {
   writePointer(address: number, next: number): void {
     const v = next + 1;
     const lo = v >>> 0;
-    const hi = Math.floor(v / 4294967296);
+    const hi = Math.floor(v * TWO_TO_MINUS_32);
     if (this.#wholeView() !== null) {
       const dv = this.#view!;
       const offset = this.#offset(address);
