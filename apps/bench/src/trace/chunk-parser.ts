@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { MAX_TRACE_ORDER, TraceEventKind } from "./events.js";
 import type { TraceEventBatch } from "./event-batch.js";
-import { kernelLineCpuTime } from "./kernel-line.js";
+import { kernelLineCpuTime, kernelLineMigratetype } from "./kernel-line.js";
 import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./parser.js";
 
 /**
@@ -142,7 +142,7 @@ export class ChunkParser {
       return;
     }
     const { cpu, time } = kernelLineCpuTime(text);
-    out.pushRecord(r, cpu, time);
+    out.pushRecord(r, cpu, time, r.kind === TraceEventKind.Alloc ? kernelLineMigratetype(text) : -1);
   }
 
   /**
@@ -281,10 +281,15 @@ export class ChunkParser {
     }
     if (p === orderStart || p - orderStart > 2 || order > MAX_ORDER) return -1;
     // What each event must still have (a line cut before it goes to the slow path, which says so).
+    let migratetype = -1;
     if (kind === ALLOC) {
       if (!isMigratetype(words, p, end)) return -1;
       p += 13;
-      while (isDigit(u8[p]!)) p++;
+      const typeStart = p;
+      let type = 0;
+      for (let c = u8[p]!; isDigit(c); c = u8[++p]!) type = type * 10 + (c - 48);
+      // As the slow path's number reading: none is -1, past 2^53 - 1 too, a large one 127.
+      if (p > typeStart && type <= Number.MAX_SAFE_INTEGER) migratetype = type > 127 ? 127 : type;
       if (p + 11 > end || words.getUint32(p, true) !== W_GFP || words.getUint32(p + 4, true) !== W_FLA || words.getUint32(p + 7, true) !== W_AGS) return -1;
       p += 11;
     } else if (kind === PCPU_DRAIN || kind === ZONE_LOCKED) {
@@ -310,7 +315,7 @@ export class ChunkParser {
       while (u8[nl] !== 10) nl++;
     } else return -1;
     const line = this.parser.countFastEvent(kind);
-    out.push(kind, line, pfn, order, cpu, time, "");
+    out.push(kind, line, pfn, order, cpu, time, "", migratetype);
     return nl;
   }
 }
