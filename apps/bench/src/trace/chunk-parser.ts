@@ -220,8 +220,11 @@ export class ChunkParser {
     }
     // "mm_page_<name>: ", compared four bytes at a time (a constant's bytes as little-endian words).
     // A compare that would reach past the buffer cannot match (the buffer ends with a newline).
+    // perf script pads the event column and names the subsystem: "1045.334900:       kmem:mm_page_alloc:".
     const end = u8.length;
     let p = i + 2;
+    while (u8[p] === 32) p++;
+    if (p + 5 <= end && words.getUint32(p, true) === W_KMEM && u8[p + 4] === 58) p += 5;
     if (p + 8 > end || words.getUint32(p, true) !== W_MM_P || words.getUint32(p + 4, true) !== W_AGE_) return -1;
     p += 8;
     const found = eventKind(u8, words, p, end);
@@ -325,6 +328,7 @@ const MAX_LINE_BYTES = 1 << 20;
 
 /** The little-endian 32-bit word of the four bytes of `text` at `at` (compared with a `DataView.getUint32(p, true)`). */
 const word = (text: string, at = 0): number => Buffer.from(text, "latin1").readUint32LE(at);
+const W_KMEM = word("kmem");
 const W_MM_P = word("mm_p");
 const W_AGE_ = word("age_");
 const W_PAGE = word("page");
@@ -420,10 +424,15 @@ function eventKind(u8: Uint8Array, words: DataView, start: number, end: number):
   return -1;
 }
 
-/** A NULL page pointer (`(null)`, `(nil)`, all zeroes): a failed allocation, left to the slow path. */
+/**
+ * A page pointer that may be NULL (`(null)`, `(nil)`, all zeroes, `0x0`; or empty, or a bare `0x`):
+ * a failed allocation, or something odd, left to the slow path, which decides.
+ */
 function isNullPage(u8: Uint8Array, start: number, end: number): boolean {
   if (start === end || u8[start] === 40 /* ( */) return true;
-  for (let p = start; p < end; p++) if (u8[p] !== 48) return false;
+  let p = start;
+  if (u8[p] === 48 && (u8[p + 1]! | 32) === 120 /* 0x, 0X */) p += 2;
+  for (; p < end; p++) if (u8[p] !== 48) return false;
   return true;
 }
 

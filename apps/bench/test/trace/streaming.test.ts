@@ -255,10 +255,14 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
       .filter((l) => / mm_page_(alloc|free|free_batched|pcpu_drain|alloc_zone_locked): /.test(l));
     // Every fast-path kind, plus a padded trace-cmd name and a decimal pfn.
     lines.push("bash-1843 [000] 5012.113301: mm_page_free_batched:        page=0xffffea0003a0c000 pfn=1267029 order=0");
+    // perf script (a padded event column, the kmem: subsystem), trace-cmd's 0x pointers, a failed allocation printed 0x0.
+    lines.push(...readTraceText(fixture("perf-script.txt")).split("\n").slice(0, 3));
+    lines.push("          <idle>-0     [000]  5012.113203: mm_page_alloc:        page=0xffffea0000c1d2c0 pfn=0xc4b4b order=0 migratetype=0 gfp_flags=GFP_ATOMIC");
+    lines.push("bash-1843 [000] 5012.113301: mm_page_alloc: page=0x0 pfn=0 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE");
     // Migratetypes past the column's range (127), and past 2^53 (-1, as the slow path's number reading).
     lines.push("  init-1 [000] ..... 3.030646: mm_page_alloc: page=0000000027007a19 pfn=0x1baa order=1 migratetype=300 gfp_flags=GFP_KERNEL");
     lines.push("  init-1 [000] ..... 3.030646: mm_page_alloc: page=0000000027007a19 pfn=0x1baa order=1 migratetype=99999999999999999 gfp_flags=GFP_KERNEL");
-    expect(new Set(lines.map((l) => / (mm_page_\w+):/.exec(l)![1])).size).toBe(5);
+    expect(new Set(lines.map((l) => /[ :](mm_page_\w+):/.exec(l)![1])).size).toBe(5);
     const read = (line: string, newline: boolean): string => {
       let slow: string;
       try {
