@@ -274,7 +274,7 @@ export class SystemPages implements PageAllocator {
     if (source === null) return;
     // A live entry of this face's own table: encodeMemdesc checked it when it was recorded, so its
     // type and handle are plain arithmetic (memdescType / memdescHandle would check it again).
-    const type = memdesc % MEMDESC_ALIGN;
+    const type = typeTag(memdesc);
     if (source.covers(type)) source.free(type, memdesc - type);
   }
 
@@ -294,7 +294,7 @@ export class SystemPages implements PageAllocator {
   #requireLive(pfn: number): number {
     const memdesc = this.table.get(pfn);
     if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
-    if (memdesc % MEMDESC_ALIGN === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
+    if (typeTag(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
     return memdesc;
   }
 
@@ -329,6 +329,18 @@ export class SystemPages implements PageAllocator {
     this.quarantine.push({ pfn, pages });
     this.quarantinedPages += pages;
   }
+}
+
+/** 1 / MEMDESC_ALIGN, exact (a power of two). */
+const PER_ALIGN = 1 / MEMDESC_ALIGN;
+
+/**
+ * The type tag (low 4 bits) of a memdesc the face recorded (a non-negative integer below 2^53).
+ * Not `memdesc % 16`: a table hands its values back as doubles, and `%` on a double is a call to
+ * `fmod` in V8 (about 10 ns here, against 1-4 ns for this multiply, floor and subtract, all exact).
+ */
+function typeTag(memdesc: number): number {
+  return memdesc - Math.floor(memdesc * PER_ALIGN) * MEMDESC_ALIGN;
 }
 
 /** What `#takeMemdesc` says when the source has no memory for a memdesc. */
