@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { MAX_TRACE_ORDER, TraceEventKind } from "./events.js";
 import type { TraceEventBatch } from "./event-batch.js";
-import { kernelLineCpuTime } from "./kernel-line.js";
+import { kernelLineCpuTime, kernelLineMigratetype } from "./kernel-line.js";
 import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./parser.js";
 
 /**
@@ -142,7 +142,7 @@ export class ChunkParser {
       return;
     }
     const { cpu, time } = kernelLineCpuTime(text);
-    out.pushRecord(r, cpu, time);
+    out.pushRecord(r, cpu, time, r.kind === TraceEventKind.Alloc ? kernelLineMigratetype(text) : -1);
   }
 
   /**
@@ -218,29 +218,36 @@ export class ChunkParser {
       this.#cpuOpen = cpuColumnOpen - s;
       this.#cpuClose = cpuColumnClose - s;
     }
-    // "mm_page_<name>: "
+    // "mm_page_<name>: ", compared four bytes at a time (a constant's bytes as little-endian words).
+    // A compare that would reach past the buffer cannot match (the buffer ends with a newline).
+    // perf script pads the event column and names the subsystem: "1045.334900:       kmem:mm_page_alloc:".
+    const end = u8.length;
     let p = i + 2;
-    for (let n = 0; n < 8; n++) if (u8[p + n] !== MM_PAGE[n]) return -1;
+    while (u8[p] === 32) p++;
+    if (p + 5 <= end && words.getUint32(p, true) === W_KMEM && u8[p + 4] === 58) p += 5;
+    if (p + 8 > end || words.getUint32(p, true) !== W_MM_P || words.getUint32(p + 4, true) !== W_AGE_) return -1;
     p += 8;
-    const found = eventKind(u8, p);
+    const found = eventKind(u8, words, p, end);
     if (found < 0) return -1;
     const kind = found as TraceEventKind;
-    p += FAST_NAMES[FAST_INDEX[kind]!]!.length;
+    p += FAST_NAME_LENGTH[kind]!;
     if (u8[p + 1] !== 32) return -1;
     // trace-cmd pads event names with blanks.
     p += 2;
     while (u8[p] === 32) p++;
     // page=<value>
-    if (!expect(u8, p, PAGE)) return -1;
-    p += PAGE.length;
+    if (p + 5 > end || words.getUint32(p, true) !== W_PAGE || u8[p + 4] !== 61) return -1;
+    p += 5;
     const pageStart = p;
-    // One compare a byte: a pointer's bytes are all above the blank; a control byte sends the line to the slow path.
+    // A pointer's bytes are all above the blank; a control byte sends the line to the slow path.
+    // Four at a time while all four are printable ASCII, then one at a time (a byte above 0x7f stays in the value).
+    while (p <= lastWord && (((words.getUint32(p, true) - 0x21212121) | words.getUint32(p, true)) & 0x80808080) === 0) p += 4;
     while (u8[p]! > 32) p++;
     if (u8[p] !== 32) return -1;
     if (kind === ALLOC && isNullPage(u8, pageStart, p)) return -1;
     // pfn=<number>
-    if (!expect(u8, p, PFN)) return -1;
-    p += PFN.length;
+    if (p + 5 > end || words.getUint32(p, true) !== W_PFN || u8[p + 4] !== 61) return -1;
+    p += 5;
     let pfn = 0;
     const numStart = p;
     if (u8[p] === 48 && u8[p + 1] === 120) {
@@ -265,8 +272,8 @@ export class ChunkParser {
     }
     if (pfn > Number.MAX_SAFE_INTEGER) return -1;
     // order=<decimal>
-    if (!expect(u8, p, ORDER)) return -1;
-    p += ORDER.length;
+    if (p + 7 > end || words.getUint32(p, true) !== W_ORD || words.getUint32(p + 3, true) !== W_DER) return -1;
+    p += 7;
     const orderStart = p;
     let order = 0;
     for (;;) {
@@ -277,15 +284,20 @@ export class ChunkParser {
     }
     if (p === orderStart || p - orderStart > 2 || order > MAX_ORDER) return -1;
     // What each event must still have (a line cut before it goes to the slow path, which says so).
+    let migratetype = -1;
     if (kind === ALLOC) {
-      if (!expect(u8, p, MIGRATETYPE)) return -1;
-      p += MIGRATETYPE.length;
-      while (isDigit(u8[p]!)) p++;
-      if (!expect(u8, p, GFP_FLAGS)) return -1;
-      p += GFP_FLAGS.length;
+      if (!isMigratetype(words, p, end)) return -1;
+      p += 13;
+      const typeStart = p;
+      let type = 0;
+      for (let c = u8[p]!; isDigit(c); c = u8[++p]!) type = type * 10 + (c - 48);
+      // As the slow path's number reading: none is -1, past 2^53 - 1 too, a large one 127.
+      if (p > typeStart && type <= Number.MAX_SAFE_INTEGER) migratetype = type > 127 ? 127 : type;
+      if (p + 11 > end || words.getUint32(p, true) !== W_GFP || words.getUint32(p + 4, true) !== W_FLA || words.getUint32(p + 7, true) !== W_AGS) return -1;
+      p += 11;
     } else if (kind === PCPU_DRAIN || kind === ZONE_LOCKED) {
-      if (!expect(u8, p, MIGRATETYPE)) return -1;
-      p += MIGRATETYPE.length;
+      if (!isMigratetype(words, p, end)) return -1;
+      p += 13;
     }
     // The value just read must end at a blank or the line's end.
     const next = u8[p];
@@ -306,7 +318,7 @@ export class ChunkParser {
       while (u8[nl] !== 10) nl++;
     } else return -1;
     const line = this.parser.countFastEvent(kind);
-    out.push(kind, line, pfn, order, cpu, time, "");
+    out.push(kind, line, pfn, order, cpu, time, "", migratetype);
     return nl;
   }
 }
@@ -314,24 +326,47 @@ export class ChunkParser {
 /** The longest line kept whole while waiting for its newline; a longer one is not text. */
 const MAX_LINE_BYTES = 1 << 20;
 
-const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
-const MM_PAGE = bytes("mm_page_");
-const PAGE = bytes("page=");
-const PFN = bytes(" pfn=");
-const ORDER = bytes(" order=");
-const MIGRATETYPE = bytes(" migratetype=");
-const GFP_FLAGS = bytes(" gfp_flags=");
+/** The little-endian 32-bit word of the four bytes of `text` at `at` (compared with a `DataView.getUint32(p, true)`). */
+const word = (text: string, at = 0): number => Buffer.from(text, "latin1").readUint32LE(at);
+const W_KMEM = word("kmem");
+const W_MM_P = word("mm_p");
+const W_AGE_ = word("age_");
+const W_PAGE = word("page");
+const W_PFN = word(" pfn");
+// " order=" as two overlapping words (bytes 0-3 and 3-6), " migratetype=" as four, " gfp_flags=" as three.
+const W_ORD = word(" ord");
+const W_DER = word("der=");
+const W_MIG = word(" mig");
+const W_RATE = word("rate");
+const W_TYPE = word("type");
+const W_YPE = word("ype=");
+const W_GFP = word(" gfp");
+const W_FLA = word("_fla");
+const W_AGS = word("ags=");
+const W_ALLO = word("allo");
+const W_ZON = word("_zon");
+const W_E_LO = word("e_lo");
+const W_CKED = word("cked");
+const W_FREE = word("free");
+const W_BAT = word("_bat");
+const W_CHED = word("ched");
+const W_PCPU = word("pcpu");
+const W_DRA = word("_dra");
+const W_RAIN = word("rain");
 // Module-level copies: an imported object's property is a getter call per use under some loaders (tsx).
 const ALLOC: TraceEventKind = TraceEventKind.Alloc;
+const FREE: TraceEventKind = TraceEventKind.Free;
+const FREE_BATCHED: TraceEventKind = TraceEventKind.FreeBatched;
 const MAX_ORDER: number = MAX_TRACE_ORDER;
 const PCPU_DRAIN: TraceEventKind = TraceEventKind.PcpuDrain;
 const ZONE_LOCKED: TraceEventKind = TraceEventKind.ZoneLocked;
-/** The `mm_page_` events the fast path reads (names without the prefix), with their kinds. */
-const FAST_NAMES = [bytes("alloc"), bytes("free"), bytes("free_batched"), bytes("pcpu_drain"), bytes("alloc_zone_locked")];
-const FAST_KINDS = Int32Array.of(TraceEventKind.Alloc, TraceEventKind.Free, TraceEventKind.FreeBatched, TraceEventKind.PcpuDrain, TraceEventKind.ZoneLocked);
-/** Index into {@link FAST_NAMES} by kind (-1 for kinds the fast path does not read). */
-const FAST_INDEX = new Int32Array(256).fill(-1);
-FAST_KINDS.forEach((kind, e) => (FAST_INDEX[kind] = e));
+/** Length of the fast-path event names (without `mm_page_`) by kind. */
+const FAST_NAME_LENGTH = new Int32Array(256);
+FAST_NAME_LENGTH[ALLOC] = "alloc".length;
+FAST_NAME_LENGTH[FREE] = "free".length;
+FAST_NAME_LENGTH[FREE_BATCHED] = "free_batched".length;
+FAST_NAME_LENGTH[PCPU_DRAIN] = "pcpu_drain".length;
+FAST_NAME_LENGTH[ZONE_LOCKED] = "alloc_zone_locked".length;
 
 /**
  * The bytes of little-endian word `w` that are a colon, a newline or a `[`, as their top bits (0 when
@@ -360,27 +395,44 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function expect(u8: Uint8Array, p: number, what: Uint8Array): boolean {
-  for (let n = 0; n < what.length; n++) if (u8[p + n] !== what[n]) return false;
-  return true;
+/** `migratetype=` (with its leading blank) at `p`, compared as four overlapping words. */
+function isMigratetype(words: DataView, p: number, end: number): boolean {
+  return p + 13 <= end && words.getUint32(p, true) === W_MIG && words.getUint32(p + 4, true) === W_RATE && words.getUint32(p + 8, true) === W_TYPE && words.getUint32(p + 9, true) === W_YPE;
 }
 
-/** The kind of the fast-path event name starting at `start` and ending at a colon, or -1. */
-function eventKind(u8: Uint8Array, start: number): number {
-  for (let e = 0; e < FAST_NAMES.length; e++) {
-    const name = FAST_NAMES[e]!;
-    const length = name.length;
-    let n = 0;
-    while (n < length && u8[start + n] === name[n]) n++;
-    if (n === length && u8[start + length] === 58) return FAST_KINDS[e]!;
+/**
+ * The kind of the fast-path event name (`alloc`, `free`, `free_batched`, `pcpu_drain`,
+ * `alloc_zone_locked`) starting at `start` and ending at a colon, or -1: told apart by its first
+ * four bytes, then the rest compared as words.
+ */
+function eventKind(u8: Uint8Array, words: DataView, start: number, end: number): number {
+  // The shortest name with its colon ("free:") is five bytes.
+  if (start + 5 > end) return -1;
+  const head = words.getUint32(start, true);
+  if (head === W_ALLO) {
+    if (u8[start + 4] !== 99 /* c */) return -1;
+    if (u8[start + 5] === 58) return ALLOC;
+    if (start + 18 <= end && words.getUint32(start + 5, true) === W_ZON && words.getUint32(start + 9, true) === W_E_LO && words.getUint32(start + 13, true) === W_CKED && u8[start + 17] === 58) return ZONE_LOCKED;
+    return -1;
   }
+  if (head === W_FREE) {
+    if (u8[start + 4] === 58) return FREE;
+    if (start + 13 <= end && words.getUint32(start + 4, true) === W_BAT && words.getUint32(start + 8, true) === W_CHED && u8[start + 12] === 58) return FREE_BATCHED;
+    return -1;
+  }
+  if (head === W_PCPU && start + 11 <= end && words.getUint32(start + 4, true) === W_DRA && words.getUint32(start + 6, true) === W_RAIN && u8[start + 10] === 58) return PCPU_DRAIN;
   return -1;
 }
 
-/** A NULL page pointer (`(null)`, `(nil)`, all zeroes): a failed allocation, left to the slow path. */
+/**
+ * A page pointer that may be NULL (`(null)`, `(nil)`, all zeroes, `0x0`; or empty, or a bare `0x`):
+ * a failed allocation, or something odd, left to the slow path, which decides.
+ */
 function isNullPage(u8: Uint8Array, start: number, end: number): boolean {
   if (start === end || u8[start] === 40 /* ( */) return true;
-  for (let p = start; p < end; p++) if (u8[p] !== 48) return false;
+  let p = start;
+  if (u8[p] === 48 && (u8[p + 1]! | 32) === 120 /* 0x, 0X */) p += 2;
+  for (; p < end; p++) if (u8[p] !== 48) return false;
   return true;
 }
 
