@@ -30,9 +30,6 @@ export interface MaplePendingErase {
   pathMin: Float64Array;
 }
 
-/** Longest-gap position of a stale copy of a gap summary (see `MapleTree`'s lazy summaries). */
-const STALE_GAP = -1;
-
 function fail(message: string): never {
   throw new MmkitError(ErrorCode.Invariant, `maple tree: ${message}`);
 }
@@ -84,7 +81,7 @@ function checkSettled(t: MapleTreeState): void {
   const seenLeaf = new Set<number>();
   const seenInner = new Set<number>();
 
-  // Returns whether node n holds a stale copy of a child's gap summary.
+  // Returns whether node n has a dirty child (its copy of that child's gap summary is stale).
   const visit = (n: number, level: number, min: number, max: number): boolean => {
     const leaf = level === 0;
     const isRoot = level === height;
@@ -136,19 +133,19 @@ function checkSettled(t: MapleTreeState): void {
       const cmin = i === 0 ? min : node[nb + slotAt(i - 1)]! + 1;
       const child = node[nb + slotAt(i) + SLOT_VALUE]!;
       if (!Number.isInteger(child)) fail(`${where}: child ${i} = ${child}`);
-      const below = visit(child, level - 1, cmin, node[nb + slotAt(i)]!);
-      if (nodes.igap[3 * (b + i) + 2] === STALE_GAP) {
-        // Lazy summaries: a stale copy is recomputed before any gap search reads it.
+      visit(child, level - 1, cmin, node[nb + slotAt(i)]!);
+      if ((level - 1 === 0 ? nodes.ldirty : nodes.idirty)[child] === 1) {
+        // Lazy summaries: a dirty child's copy is recomputed before any gap search reads it.
         stale = true;
         continue;
       }
-      if (below) fail(`${where}: child ${i} holds stale gap summaries under a fresh copy of its own`);
       if (level - 1 === 0) leafSummary(nodes, child, sum);
       else innerSummary(nodes, child, sum);
       if (nodes.igap[3 * (b + i)] !== sum[0] || nodes.igap[3 * (b + i) + 1] !== sum[1] || nodes.igap[3 * (b + i) + 2] !== sum[2]) {
         fail(`${where}: gap summary of child ${i} is (${nodes.igap[3 * (b + i)]}, ${nodes.igap[3 * (b + i) + 1]}, ${nodes.igap[3 * (b + i) + 2]}), should be (${sum[0]}, ${sum[1]}, ${sum[2]})`);
       }
     }
+    if (stale && !isRoot && (nodes.idirty[n] !== 1)) fail(`${where} has dirty children but is clean itself`);
     return stale;
   };
   if (visit(t.root, height, 0, MAX_INDEX) && t.rootStale !== true) fail("the root holds stale gap summaries but the tree does not know");

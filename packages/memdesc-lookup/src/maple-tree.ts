@@ -41,8 +41,6 @@ const MERGE_MAX = SLOTS - 4;
  * kept for appends at the end of a parent (ascending inserts), which leave full nodes behind.
  */
 const SHARE_MAX = 2 * MERGE_MAX;
-/** A parent's copy of a child's gap summary whose longest gap (third position) is this is stale (see `#rootStale`). */
-const STALE = -1;
 
 let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
@@ -104,9 +102,11 @@ interface Retired {
  * index space and a lookup is one descent with no bounds checks.
  *
  * Writes (`store`, `erase`, `insert`, `allocRange`) splice one leaf and fix nodes up the path:
- * split above 16 slots, merge or rebalance below 6 (the kernel's minimum for range64 nodes)
- * (a merge only into a node of at most 12, else the two share evenly, so churn does not bounce
- * a leaf between split and merge). Adjacent ranges with the same value stay
+ * above 16 slots a node shares with its smaller sibling when both then hold at most 12, else it
+ * splits (an append at the end of a parent fills the left sibling first, so ascending inserts
+ * leave full nodes); below 6 (the kernel's minimum for range64 nodes) it merges into a sibling
+ * when the two hold at most 12, else the two share evenly, so churn does not bounce a leaf
+ * between split and merge. At a leaf, with no live snapshot, all of these run in place. Adjacent ranges with the same value stay
  * separate; adjacent empty runs are always merged. {@link snapshot} gives RCU-style readers: while
  * one is live, every node a write changes is copied, and the old ones are reused only once every
  * snapshot that can see them is released.
@@ -117,12 +117,12 @@ interface Retired {
  * for slots 12-15) and six branch-free compares; `erase` with no live snapshot a descent that
  * empties the value and defers the rest to the next write, and a `store` of exactly that range
  * O(1) (see {@link erase}); otherwise `store`/`erase` a descent
- * plus summary patches up the path while they change (in place for the common shapes: a
- * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
- * for a write to the leaf the previous write used, as the store after an erase), or
- * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
- * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
- * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
+ * plus a leaf splice, a split, share or merge at the leaf, and stale marks up the path (in place
+ * for the common shapes: a range into one empty run of a leaf, an erase; no descent for a write
+ * to the leaf the previous write used, as the store after an erase), or O(height) node rewrites
+ * (more while snapshots are live: each touched node is copied and gap summaries are patched at
+ * once); gap search O(log n) node reads after recomputing the summaries writes left stale; `bulkLoad` O(n) with full nodes. Metadata: 262 bytes per leaf of up
+ * to 16 entries (empty runs between ranges count as entries), 646 per inner node.
  *
  * @example
  * ```ts
@@ -189,13 +189,14 @@ export class MapleTree extends MapleView {
   #pendValue = 0;
   /**
    * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
-   * parents' copies of the gap summaries of the nodes it changes: it marks them stale (a copy whose
-   * longest-gap position is {@link STALE}) up the path.
-   * Invariant: a stale copy in a node means that node's own copy in its parent is stale too, up to
-   * the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
-   * first ({@link #refresh}): only stale copies are recomputed, children first. Lookups never read
-   * the summaries, so a write pays one store per level for them; a gap search after k writes pays
-   * for the nodes those writes made stale.
+   * parents' copies of the gap summaries of the nodes it changes: it marks those nodes dirty
+   * (`ldirty` / `idirty`: the parent's copy is stale) up the path, until it meets a node already
+   * dirty whose max pivot it leaves alone.
+   * Invariant: a dirty node's parent is dirty too, up to the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
+   * first ({@link #refresh}): only dirty nodes' copies are recomputed, children first. Lookups never
+   * read the summaries, so a write pays a byte compare or two for them (the marks are one byte per
+   * node in small arrays that stay cached, where a large tree's gap lines do not); a gap search
+   * after k writes pays for the nodes those writes made dirty.
    */
   #rootStale = false;
 
@@ -332,11 +333,13 @@ export class MapleTree extends MapleView {
    * is not a finite number.
    *
    * Cost: O(1) when it refills exactly the range a deferred erase emptied (see {@link erase}).
-   * Otherwise one descent. A store that lies inside one empty run of a leaf with room for the one or
-   * two entries it adds (the common shape: a new allocation's range) is spliced into the leaf in
-   * place, and the parents' gap summaries are patched only while they change; no allocation.
-   * Otherwise a leaf rewrite, plus a split or merge per level that over- or underflows (a parent
-   * that keeps a legal slot count is patched in place); a store that spans k leaves costs k descents.
+   * Otherwise one descent. A store that lies inside one empty run of a leaf (the common shape: a
+   * new allocation's range) is spliced into the leaf in place; when the leaf has no room for the one
+   * or two entries it adds and no snapshot is live, the leaf shares with a sibling or splits in place
+   * (one leaf allocated). The gap summaries it changes are marked stale up the path (patched at once
+   * while a snapshot is live). Otherwise a leaf rewrite, plus a split or merge per level that over-
+   * or underflows (a parent that keeps a legal slot count is patched in place); a store that spans
+   * k leaves costs k descents.
    *
    * @example
    * ```ts
@@ -387,12 +390,12 @@ export class MapleTree extends MapleView {
    * empty. With no live snapshot the erase is deferred: one descent empties the value in its slot
    * and the rest waits for the next write (a store of exactly this range then just puts a value
    * back) or for a read that needs merged empty runs; lookups see the range empty at once. Run
-   * for real (then, or at once while a snapshot is live), it costs: when every leaf it touches
-   * keeps at least 6 entries, the range is
-   * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
-   * leaf under the same parent included: the empty run moves between the two leaves, with no live
-   * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
-   * change (no allocation); otherwise a store.
+   * for real (then, or at once while a snapshot is live), the range is emptied and merged with its
+   * empty neighbours in place (with no live snapshot also a neighbour at the edge of the previous
+   * leaf under the same parent or of the next leaf under any parent: the empty run moves between
+   * the two leaves), a leaf left below 6 entries merges with a sibling or borrows from it in place
+   * (no live snapshot), and the gap summaries it changes are marked stale (patched at once while a
+   * snapshot is live); no allocation. Otherwise a store.
    *
    * @example
    * ```ts
@@ -771,7 +774,6 @@ export class MapleTree extends MapleView {
       const next = last ? this.#neighbourLeaf(true) : this.#childOf(this.#pathNode[1]!, s + 1);
       const v = lnode[(next << NODE_SHIFT) + SLOT_VALUE]!;
       rightEmpty = v !== v;
-      if (last && rightEmpty) return false;
       right = next;
     }
     const lo = leftEmpty && i > 0 ? i - 1 : i;
@@ -934,45 +936,34 @@ export class MapleTree extends MapleView {
     this.#pathKept = false;
     // The pivot between the two leaves moves; both leaves' summaries in the parent go stale (no
     // snapshot is live, so summaries are lazy), and the parent's up the path.
-    const igap = nodes.igap;
-    const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
     nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
-    igap[gl + 2] = STALE;
-    igap[gl + 5] = STALE;
+    nodes.ldirty[left] = 1;
+    nodes.ldirty[n] = 1;
     this.#staleUp(1);
     return true;
   }
 
   /**
-   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next sibling, is
-   * empty: slots `lo..` leave `n` and join that run (whose pivot already ends it), so the pivot
-   * between the two leaves moves down to `n`'s slot lo - 1. `n` must keep {@link MIN_SLOTS}; no
-   * snapshot may be live. The sibling's content and summary do not change. Returns false (nothing
-   * changed) otherwise.
+   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next leaf (under the
+   * same parent or not), is empty: slots `lo..` leave `n` and join that run (whose pivot already
+   * ends it), so `n`'s max pivot moves down to its slot lo - 1, in the parent and up the path
+   * while it is the max there. The next leaf's content and summary do not change (summaries are
+   * positions). A leaf left below {@link MIN_SLOTS} merges or shares with a sibling
+   * ({@link #rebalanceLeaf}), as the general path would. No snapshot may be live. Returns false
+   * (nothing changed) when one is, or when a merge would underflow the parent.
    */
   #eraseJoiningRight(n: number, lo: number): boolean {
     const nodes = this.nodes;
     const c = nodes.lcount[n]!;
-    if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
-    const lnode = nodes.lnode;
-    const b = n << NODE_SHIFT;
-    const i = c - 1;
-    const runStart = lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
-    for (let x = lo; x < c; x++) {
-      lnode[b + slotAt(x)] = Infinity;
-      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
-    }
+    if (this.#pinned !== 0 || (lo < MIN_SLOTS && !this.#rebalanceLegal(lo))) return false;
+    clearLeafSlots(nodes.lnode, n, lo, c);
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    // The pivot between the two leaves moves down; `n`'s summary in the parent goes stale (no
-    // snapshot is live, so summaries are lazy; the next leaf's is positions inside it, which do
-    // not move), and the parent's up the path.
-    const parent = this.#pathNode[1]!;
-    const slot = this.#pathSlot[1]!;
-    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
-    nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
-    this.#staleUp(1);
+    this.#undoLevels = -1;
+    // n's summary goes stale (no snapshot is live, so summaries are lazy), its pivot follows its max.
+    this.#staleUp(0);
+    if (lo < MIN_SLOTS) this.#rebalanceLeaf(n, lo);
     return true;
   }
 
@@ -1046,7 +1037,6 @@ export class MapleTree extends MapleView {
     }
     const inode = nodes.inode;
     const pb = parent << NODE_SHIFT;
-    const gb = 3 * (parent << SLOT_SHIFT);
     if (fillLeft || (share && leftCount <= rightCount)) {
       // The left sibling takes the content's first entries, up to `want` in all.
       const want = fillLeft ? Math.min(SLOTS, leftCount + k - MIN_SLOTS) : (leftCount + k) >> 1;
@@ -1058,7 +1048,7 @@ export class MapleTree extends MapleView {
       clearLeafSlots(lnode, n, k - moved, c);
       nodes.lcount[n] = k - moved;
       inode[pb + slotAt(s - 1)] = cPiv[moved - 1]!;
-      nodes.igap[gb + 3 * (s - 1) + 2] = STALE;
+      nodes.ldirty[sib] = 1;
     } else if (share) {
       // The right sibling takes the content's last entries in front of its own.
       const keep = (k + rightCount) >> 1;
@@ -1071,7 +1061,7 @@ export class MapleTree extends MapleView {
       clearLeafSlots(lnode, n, keep, c);
       nodes.lcount[n] = keep;
       inode[pb + slotAt(s)] = cPiv[keep - 1]!;
-      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+      nodes.ldirty[sib] = 1;
     } else {
       // Split: a new leaf takes the second half and a slot after this one in the parent.
       const m = nodes.allocLeaf();
@@ -1086,10 +1076,10 @@ export class MapleTree extends MapleView {
       openInnerSlot(nodes, parent, s + 1);
       inode[pb + slotAt(s + 1)] = inode[pb + slotAt(s)]!;
       inode[pb + slotAt(s + 1) + SLOT_VALUE] = m;
-      nodes.igap[gb + 3 * (s + 1) + 2] = STALE;
+      nodes.ldirty[m] = 1;
       inode[pb + slotAt(s)] = cPiv[keep - 1]!;
     }
-    nodes.igap[gb + 3 * s + 2] = STALE;
+    nodes.ldirty[n] = 1;
     this.#size++;
     this.#pathKept = false;
     this.#staleUp(1);
@@ -1117,21 +1107,43 @@ export class MapleTree extends MapleView {
    * merge that would underflow the parent. Cost: O(16) slot copies; a merge frees a leaf.
    */
   #eraseUnderflow(n: number, lo: number, hi: number): boolean {
-    if (!this.#lazy()) return false;
-    const nodes = this.nodes;
-    const parent = this.#pathNode[1]!;
-    const s = this.#pathSlot[1]!;
-    const pc = nodes.icount[parent]!;
-    const k = nodes.lcount[n]! - (hi - lo);
-    const sb = s > 0 ? s - 1 : s + 1;
-    const sib = this.#childOf(parent, sb);
-    const sc = nodes.lcount[sib]!;
-    const merge = k + sc <= MERGE_MAX;
-    if (merge && !(pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2))) return false;
+    const k = this.nodes.lcount[n]! - (hi - lo);
+    if (!this.#lazy() || !this.#rebalanceLegal(k)) return false;
     this.#emptySlots(n, lo, hi);
     this.#size--;
     this.#pathKept = false;
     this.#undoLevels = -1;
+    this.#rebalanceLeaf(n, k);
+    return true;
+  }
+
+  /**
+   * Whether the path's leaf, left with `k` entries (fewer than {@link MIN_SLOTS}), can be fixed in
+   * place by {@link #rebalanceLeaf}: a merge must leave its parent a legal slot count.
+   */
+  #rebalanceLegal(k: number): boolean {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const sc = nodes.lcount[this.#childOf(parent, s > 0 ? s - 1 : s + 1)]!;
+    return k + sc > MERGE_MAX || pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2);
+  }
+
+  /**
+   * The path's leaf `n` holds `k` entries, fewer than {@link MIN_SLOTS} (its pivot in the parent
+   * true): it merges with its left sibling (the right one for a first child) into one leaf when the
+   * two hold at most {@link MERGE_MAX}, the parent closing a slot, else the two share their entries
+   * evenly; summaries go stale. The choice and the result are #commit's. The caller checked
+   * {@link #rebalanceLegal}. Cost: O(16) slot copies; a merge frees a leaf.
+   */
+  #rebalanceLeaf(n: number, k: number): void {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const sb = s > 0 ? s - 1 : s + 1;
+    const sib = this.#childOf(parent, sb);
+    const sc = nodes.lcount[sib]!;
     // In index order: leaf `l` in parent slot `ls`, then leaf `r`.
     const ls = sb < s ? sb : s;
     const l = sb < s ? sib : n;
@@ -1141,8 +1153,7 @@ export class MapleTree extends MapleView {
     const lnode = nodes.lnode;
     const inode = nodes.inode;
     const pb = parent << NODE_SHIFT;
-    const g = 3 * ((parent << SLOT_SHIFT) + ls) + 2;
-    if (merge) {
+    if (k + sc <= MERGE_MAX) {
       copyLeafSlots(lnode, r, 0, l, cl, cr);
       nodes.lcount[l] = cl + cr;
       inode[pb + slotAt(ls)] = inode[pb + slotAt(ls + 1)]!;
@@ -1164,11 +1175,10 @@ export class MapleTree extends MapleView {
       nodes.lcount[l] = want;
       nodes.lcount[r] = cl + cr - want;
       inode[pb + slotAt(ls)] = lnode[(l << NODE_SHIFT) + slotAt(want - 1)]!;
-      nodes.igap[g + 3] = STALE;
+      nodes.ldirty[r] = 1;
     }
-    nodes.igap[g] = STALE;
+    nodes.ldirty[l] = 1;
     this.#staleUp(1);
-    return true;
   }
 
   /** Whether writes mark gap summaries stale instead of patching them (see `#rootStale`). */
@@ -1177,38 +1187,42 @@ export class MapleTree extends MapleView {
   }
 
   /**
-   * Node `#pathNode[level]` changed (its content, maybe its max pivot): each parent's copy of it on
-   * the path gets the true max pivot while that changes, and a stale summary up to the root. The
-   * marks are written without reading the old ones first: on a large tree the gap lines are
-   * rarely cached, and a store that misses does not stall the way a load does. O(height).
+   * Node `#pathNode[level]` changed (its content, maybe its max pivot): it and each node above it
+   * on the path are marked dirty, and each parent's pivot for it follows its max while that
+   * changes, up to the first node already dirty whose pivot stays (its parents are dirty already).
+   * O(1) once the path is dirty, O(height) at most; the marks are bytes in small arrays.
    */
   #staleUp(level: number): void {
     const nodes = this.nodes;
     const inode = nodes.inode;
-    const igap = nodes.igap;
     const n = this.#pathNode[level]!;
     let max = level === 0 ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
     let moved = true;
     for (let l = level; l < this.levels; l++) {
+      const dirty = l === 0 ? nodes.ldirty : nodes.idirty;
+      const node = this.#pathNode[l]!;
       const parent = this.#pathNode[l + 1]!;
-      const slot = this.#pathSlot[l + 1]!;
-      igap[3 * ((parent << SLOT_SHIFT) + slot) + 2] = STALE;
       if (moved) {
-        const pv = (parent << NODE_SHIFT) + slotAt(slot);
+        const pv = (parent << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
         if (inode[pv] === max) moved = false;
         else {
           inode[pv] = max;
           max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
         }
       }
+      if (dirty[node] === 1 && !moved) return;
+      dirty[node] = 1;
     }
     this.#rootStale = true;
   }
 
-  /** Recomputes every stale gap summary copy (children first), so gap searches and snapshots read true ones. O(stale nodes x 16). */
+  /** Recomputes the gap summary copies of every dirty node (children first), so gap searches and snapshots read true ones. O(dirty nodes x 16). */
   #refresh(): void {
     if (!this.#rootStale) return;
-    if (this.levels > 0) this.#refreshNode(this.root, this.levels);
+    if (this.levels > 0) {
+      this.#refreshNode(this.root, this.levels);
+      this.nodes.idirty[this.root] = 0;
+    } else this.nodes.ldirty[this.root] = 0;
     this.#rootStale = false;
   }
 
@@ -1217,10 +1231,12 @@ export class MapleTree extends MapleView {
     const igap = nodes.igap;
     const sum = this.#sum;
     const c = nodes.icount[n]!;
+    const dirty = level > 1 ? nodes.idirty : nodes.ldirty;
     for (let i = 0; i < c; i++) {
-      const g = 3 * ((n << SLOT_SHIFT) + i);
-      if (igap[g + 2] !== STALE) continue;
       const child = this.#childOf(n, i);
+      if (dirty[child] === 0) continue;
+      dirty[child] = 0;
+      const g = 3 * ((n << SLOT_SHIFT) + i);
       if (level > 1) {
         this.#refreshNode(child, level - 1);
         innerSummary(nodes, child, sum);
@@ -1615,10 +1631,11 @@ export class MapleTree extends MapleView {
   #summarize(n: number, leaf: boolean): number {
     const nodes = this.nodes;
     if (this.#lazy()) {
-      // Lazy summaries: a stale copy; only the max pivot is true.
+      // Lazy summaries: the node is dirty, its copy a placeholder; only the max pivot is true.
+      (leaf ? nodes.ldirty : nodes.idirty)[n] = 1;
       this.#sum[0] = 0;
       this.#sum[1] = 0;
-      this.#sum[2] = STALE;
+      this.#sum[2] = 0;
       return leaf ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : nodes.inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
     }
     if (leaf) {

@@ -100,7 +100,7 @@ function replay(ops: Op[], space: number, seeded: number): void {
       case "shape": {
         // The shape getters settle a pending erase; the settled tree holds what the general path's does.
         const { leaves, inner } = tree.nodeCount;
-        expect(tree.nodeBytes).toBe(leaves * 261 + inner * 645);
+        expect(tree.nodeBytes).toBe(leaves * 262 + inner * 646);
         expect(tree.height === 0).toBe(inner === 0);
         expect(all(tree)).toEqual(all(slow));
         break;

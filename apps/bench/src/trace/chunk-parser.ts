@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { MAX_TRACE_ORDER, TraceEventKind } from "./events.js";
 import type { TraceEventBatch } from "./event-batch.js";
-import { kernelLineCpuTime } from "./kernel-line.js";
+import { kernelLineCpuTime, kernelLineMigratetype } from "./kernel-line.js";
 import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./parser.js";
 
 /**
@@ -142,7 +142,7 @@ export class ChunkParser {
       return;
     }
     const { cpu, time } = kernelLineCpuTime(text);
-    out.pushRecord(r, cpu, time);
+    out.pushRecord(r, cpu, time, r.kind === TraceEventKind.Alloc ? kernelLineMigratetype(text) : -1);
   }
 
   /**
@@ -220,8 +220,11 @@ export class ChunkParser {
     }
     // "mm_page_<name>: ", compared four bytes at a time (a constant's bytes as little-endian words).
     // A compare that would reach past the buffer cannot match (the buffer ends with a newline).
+    // perf script pads the event column and names the subsystem: "1045.334900:       kmem:mm_page_alloc:".
     const end = u8.length;
     let p = i + 2;
+    while (u8[p] === 32) p++;
+    if (p + 5 <= end && words.getUint32(p, true) === W_KMEM && u8[p + 4] === 58) p += 5;
     if (p + 8 > end || words.getUint32(p, true) !== W_MM_P || words.getUint32(p + 4, true) !== W_AGE_) return -1;
     p += 8;
     const found = eventKind(u8, words, p, end);
@@ -281,10 +284,15 @@ export class ChunkParser {
     }
     if (p === orderStart || p - orderStart > 2 || order > MAX_ORDER) return -1;
     // What each event must still have (a line cut before it goes to the slow path, which says so).
+    let migratetype = -1;
     if (kind === ALLOC) {
       if (!isMigratetype(words, p, end)) return -1;
       p += 13;
-      while (isDigit(u8[p]!)) p++;
+      const typeStart = p;
+      let type = 0;
+      for (let c = u8[p]!; isDigit(c); c = u8[++p]!) type = type * 10 + (c - 48);
+      // As the slow path's number reading: none is -1, past 2^53 - 1 too, a large one 127.
+      if (p > typeStart && type <= Number.MAX_SAFE_INTEGER) migratetype = type > 127 ? 127 : type;
       if (p + 11 > end || words.getUint32(p, true) !== W_GFP || words.getUint32(p + 4, true) !== W_FLA || words.getUint32(p + 7, true) !== W_AGS) return -1;
       p += 11;
     } else if (kind === PCPU_DRAIN || kind === ZONE_LOCKED) {
@@ -310,7 +318,7 @@ export class ChunkParser {
       while (u8[nl] !== 10) nl++;
     } else return -1;
     const line = this.parser.countFastEvent(kind);
-    out.push(kind, line, pfn, order, cpu, time, "");
+    out.push(kind, line, pfn, order, cpu, time, "", migratetype);
     return nl;
   }
 }
@@ -320,6 +328,7 @@ const MAX_LINE_BYTES = 1 << 20;
 
 /** The little-endian 32-bit word of the four bytes of `text` at `at` (compared with a `DataView.getUint32(p, true)`). */
 const word = (text: string, at = 0): number => Buffer.from(text, "latin1").readUint32LE(at);
+const W_KMEM = word("kmem");
 const W_MM_P = word("mm_p");
 const W_AGE_ = word("age_");
 const W_PAGE = word("page");
@@ -415,10 +424,15 @@ function eventKind(u8: Uint8Array, words: DataView, start: number, end: number):
   return -1;
 }
 
-/** A NULL page pointer (`(null)`, `(nil)`, all zeroes): a failed allocation, left to the slow path. */
+/**
+ * A page pointer that may be NULL (`(null)`, `(nil)`, all zeroes, `0x0`; or empty, or a bare `0x`):
+ * a failed allocation, or something odd, left to the slow path, which decides.
+ */
 function isNullPage(u8: Uint8Array, start: number, end: number): boolean {
   if (start === end || u8[start] === 40 /* ( */) return true;
-  for (let p = start; p < end; p++) if (u8[p] !== 48) return false;
+  let p = start;
+  if (u8[p] === 48 && (u8[p + 1]! | 32) === 120 /* 0x, 0X */) p += 2;
+  for (; p < end; p++) if (u8[p] !== 48) return false;
   return true;
 }
 

@@ -6,9 +6,9 @@ const UNKNOWN: number = TraceEventKind.Unknown;
 
 /**
  * Trace events held compactly, one column per field in typed arrays: what streams from the parser
- * to every replaying system chunk by chunk, and what a timing window keeps. 30 bytes per event
- * (kind 1, order 1, cpu 4, key 8, time 8, line 8) instead of a ~750-byte object; text (marker
- * texts, unknown event names) only for the few events that have any.
+ * to every replaying system chunk by chunk, and what a timing window keeps. 31 bytes per event
+ * (kind 1, order 1, migratetype 1, cpu 4, key 8, time 8, line 8) instead of a ~750-byte object;
+ * text (marker texts, unknown event names) only for the few events that have any.
  *
  * Column use by kind:
  * - `key`: Alloc/Free and the annotations: the pfn (>= 0), or `-1 - id` for an mmkit-format id;
@@ -17,6 +17,8 @@ const UNKNOWN: number = TraceEventKind.Unknown;
  * - `cpu`: the CPU the trace names (`[003]`, perf's CPU field, a function-graph `3)`), -1 when none.
  * - `time`: the timestamp in seconds, NaN when the line has none (mmkit format).
  * - `line`: the 1-based line number.
+ * - `migratetype`: an Alloc's `migratetype=` as its kernel line prints it (0 Unmovable, 1 Movable,
+ *   2 Reclaimable, ...; 127 for anything larger), -1 for other events and lines that print none.
  *
  * @example
  * ```ts
@@ -29,6 +31,7 @@ const UNKNOWN: number = TraceEventKind.Unknown;
 export class TraceEventBatch {
   kind: Uint8Array;
   order: Int8Array;
+  migratetype: Int8Array;
   cpu: Int32Array;
   key: Float64Array;
   time: Float64Array;
@@ -42,6 +45,7 @@ export class TraceEventBatch {
   constructor(capacity: number, growable = true) {
     this.kind = new Uint8Array(capacity);
     this.order = new Int8Array(capacity);
+    this.migratetype = new Int8Array(capacity);
     this.cpu = new Int32Array(capacity);
     this.key = new Float64Array(capacity);
     this.time = new Float64Array(capacity);
@@ -56,7 +60,7 @@ export class TraceEventBatch {
 
   /** Bytes held by the columns (texts not counted). */
   get bytes(): number {
-    return this.capacity * 30;
+    return this.capacity * 31;
   }
 
   /** Forgets every event (keeps the arrays). O(1) plus the texts array. */
@@ -66,10 +70,11 @@ export class TraceEventBatch {
   }
 
   /**
-   * Appends one event. `text` is kept only for markers and unknown events (its index goes in `key`).
-   * Returns false when a fixed-size batch is full. O(1) amortised.
+   * Appends one event. `text` is kept only for markers and unknown events (its index goes in `key`);
+   * `migratetype` only for allocations (see the class). Returns false when a fixed-size batch is
+   * full. O(1) amortised.
    */
-  push(kind: TraceEventKind, line: number, key: number, order: number, cpu: number, time: number, text: string): boolean {
+  push(kind: TraceEventKind, line: number, key: number, order: number, cpu: number, time: number, text: string, migratetype = -1): boolean {
     let i = this.length;
     if (i === this.kind.length) {
       if (!this.growable) return false;
@@ -81,6 +86,7 @@ export class TraceEventBatch {
     }
     this.kind[i] = kind;
     this.order[i] = order;
+    this.migratetype[i] = migratetype;
     this.cpu[i] = cpu;
     this.key[i] = key;
     this.time[i] = time;
@@ -89,10 +95,10 @@ export class TraceEventBatch {
     return true;
   }
 
-  /** Appends a parsed record with its CPU and time. */
-  pushRecord(r: TraceRecord, cpu: number, time: number): boolean {
+  /** Appends a parsed record with its CPU, time and (allocations) migratetype. */
+  pushRecord(r: TraceRecord, cpu: number, time: number, migratetype = -1): boolean {
     const key = r.kind === TraceEventKind.Lost ? r.count : r.pfn >= 0 ? r.pfn : r.id >= 0 ? -1 - r.id : -1;
-    return this.push(r.kind, r.line, key, r.order, cpu, time, r.text);
+    return this.push(r.kind, r.line, key, r.order, cpu, time, r.text, migratetype);
   }
 
   /**
@@ -105,7 +111,7 @@ export class TraceEventBatch {
    * ```
    */
   columns(): ArrayBuffer[] {
-    return [this.kind.buffer, this.order.buffer, this.cpu.buffer, this.key.buffer, this.time.buffer, this.line.buffer] as ArrayBuffer[];
+    return [this.kind.buffer, this.order.buffer, this.migratetype.buffer, this.cpu.buffer, this.key.buffer, this.time.buffer, this.line.buffer] as ArrayBuffer[];
   }
 
   /**
@@ -118,9 +124,10 @@ export class TraceEventBatch {
    * ```
    */
   adopt(columns: readonly ArrayBuffer[], length: number, texts: string[]): void {
-    const [kind, order, cpu, key, time, line] = columns as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer];
+    const [kind, order, migratetype, cpu, key, time, line] = columns as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer];
     this.kind = new Uint8Array(kind);
     this.order = new Int8Array(order);
+    this.migratetype = new Int8Array(migratetype);
     this.cpu = new Int32Array(cpu);
     this.key = new Float64Array(key);
     this.time = new Float64Array(time);
@@ -154,6 +161,7 @@ export class TraceEventBatch {
     };
     this.kind = grow(this.kind, new Uint8Array(n));
     this.order = grow(this.order, new Int8Array(n));
+    this.migratetype = grow(this.migratetype, new Int8Array(n));
     this.cpu = grow(this.cpu, new Int32Array(n));
     this.key = grow(this.key, new Float64Array(n));
     this.time = grow(this.time, new Float64Array(n));

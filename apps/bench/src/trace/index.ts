@@ -1,7 +1,7 @@
 export { TraceEventKind, TRACE_EVENT_KIND_NAMES, MAX_TRACE_ORDER, type TraceRecord, type TraceEventKindName } from "./events.js";
 export { TraceError, TraceErrorCode } from "./errors.js";
 export { fieldValue, parseTraceNumber, isNullPointer, isAllOnesPfn, NOT_A_NUMBER, TOO_LARGE } from "./fields.js";
-export { parseKernelLine, KernelLineClass, kernelLineCpuTime } from "./kernel-line.js";
+export { parseKernelLine, KernelLineClass, kernelLineCpuTime, kernelLineMigratetype } from "./kernel-line.js";
 export { parseMmkitLine, IdTable } from "./mmkit-line.js";
 export { TraceParser, parseTraceLines, parseTraceText, type TraceFormat, type TraceParserOptions, type TraceParseSummary, type TraceProblem } from "./parser.js";
 export type { PageAllocator } from "./page-allocator.js";

@@ -177,9 +177,7 @@ function commentRecord(text: string, open: number, line: number): TraceRecord {
 export function parseKernelLine(text: string, line: number): TraceRecord | KernelLineClass {
   const open = text.indexOf("/*");
   if (open !== -1 && text.slice(0, open).trimEnd().endsWith("|")) return commentRecord(text, open, line);
-  const ts = TIMESTAMP.exec(text);
-  EVENT_NAME.lastIndex = ts === null ? 0 : ts.index + ts[0].length;
-  const m = EVENT_NAME.exec(text);
+  const m = eventName(text);
   if (m === null) {
     const lost = LOST.exec(text);
     if (lost !== null) return record(TraceEventKind.Lost, line, -1, -1, lost[2] === undefined ? 0 : Number(lost[2]), `cpu ${lost[1]}`);
@@ -187,6 +185,41 @@ export function parseKernelLine(text: string, line: number): TraceRecord | Kerne
   }
   const name = bareName(m[1]!);
   return eventRecord(name, text.slice(m.index + m[0].length), line, text);
+}
+
+/** The event name token after the timestamp (or anywhere, when there is none), or null. */
+function eventName(text: string): RegExpExecArray | null {
+  const ts = TIMESTAMP.exec(text);
+  EVENT_NAME.lastIndex = ts === null ? 0 : ts.index + ts[0].length;
+  return EVENT_NAME.exec(text);
+}
+
+/**
+ * The `migratetype=` an allocation line prints, found in its body as {@link parseKernelLine}
+ * reads the other fields (a function-graph comment's body too): 0..126, 127 for anything larger,
+ * -1 when the body has none or it is not a number. For lines the byte-level fast path did not read.
+ *
+ * Cost: one or two regex scans of the line head and one `indexOf` in the body.
+ *
+ * @example
+ * ```ts
+ * kernelLineMigratetype("  init-1 [000] ..... 3.03: mm_page_alloc: page=0 pfn=0x1 order=0 migratetype=1 gfp_flags=X"); // 1
+ * ```
+ */
+export function kernelLineMigratetype(text: string): number {
+  let body: string | undefined;
+  const open = text.indexOf("/*");
+  if (open !== -1 && text.slice(0, open).trimEnd().endsWith("|")) {
+    const close = text.lastIndexOf("*/");
+    const m = close < open + 2 ? null : COMMENT_EVENT.exec(text.slice(open + 2, close).trim());
+    body = m?.[2];
+  } else {
+    const m = eventName(text);
+    body = m === null ? undefined : text.slice(m.index + m[0].length);
+  }
+  const value = body === undefined ? undefined : fieldValue(body, "migratetype");
+  const n = value === undefined ? -1 : parseTraceNumber(value);
+  return n < 0 ? -1 : Math.min(n, 127);
 }
 
 /** `[003]` (ftrace, trace-cmd, perf script): the CPU column, the last `[digits]` before the timestamp (a task name may hold brackets too). */

@@ -185,7 +185,7 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
           lastTime = t;
         }
       }
-      for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "");
+      for (let i = 0; i < batch.length && window.length < window.capacity; i++) window.push(batch.kind[i]! as TraceEventKind, batch.line[i]!, batch.key[i]!, batch.order[i]!, batch.cpu[i]!, batch.time[i]!, batch.kind[i] === TraceEventKind.Marker || batch.kind[i] === TraceEventKind.Unknown ? batch.texts[batch.key[i]!]! : "", batch.migratetype[i]!);
       events += batch.length;
     },
     { ...options.parse, keepText: textBytes, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },

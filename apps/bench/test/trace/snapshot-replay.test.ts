@@ -210,7 +210,7 @@ describe("model: any buddy state, written as /proc text and read back, is laid o
         const footprint = new TraceFootprint(checked.zones.map((z) => ({ name: z.name, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })), "t");
         // The trace frees some of the live blocks first: pages of "before the capture".
         const pre = live.filter((_, i) => freed[i] === true);
-        pre.forEach(([pfn, order], i) => footprint.apply({ kind: TraceEventKind.Free, line: i + 1, pfn, id: -1, order, count: 1, text: "" }, ""));
+        pre.forEach(([pfn, order], i) => footprint.apply({ kind: TraceEventKind.Free, line: i + 1, pfn, id: -1, order, count: 1, text: "" }));
         expect(footprint.precapture).toEqual(pre.flat());
         const start = buildKernelStart(checked, footprint, layoutSeed);
         start.buddy.check();

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
-import { ChunkParser, TraceEventBatch, TraceEventKind as K, TraceErrorCode, TraceParser, TraceReplayer, kernelLineCpuTime, parseTraceText, readTraceText, streamTraceBatches } from "../../src/trace/index.js";
+import { ChunkParser, TraceEventBatch, TraceEventKind as K, TraceErrorCode, TraceParser, TraceReplayer, kernelLineCpuTime, kernelLineMigratetype, parseTraceText, readTraceText, streamTraceBatches } from "../../src/trace/index.js";
 import { SyntheticTrace } from "../../src/trace/synth.js";
 import { ReferenceAllocator, fixture } from "./helpers.js";
 
@@ -56,6 +56,26 @@ describe("streaming the Linux 6.1 fixture through the byte-level parser", () => 
     expect(perCpu[0]! + perCpu[1]!).toBe(12_617);
     expect(first).toBe(3.029758);
     expect(last).toBeGreaterThan(6.2);
+  });
+
+  test("every allocation carries the migratetype its line prints (a regex over the text agrees); other events -1", async () => {
+    const got = new Map<number, number>();
+    let others = 0;
+    await streamTraceBatches(TRACE, (b) => {
+      for (let i = 0; i < b.length; i++) {
+        if (b.kind[i] === K.Alloc) got.set(b.migratetype[i]!, (got.get(b.migratetype[i]!) ?? 0) + 1);
+        else if (b.migratetype[i] === -1) others++;
+      }
+    });
+    const printed = new Map<number, number>();
+    for (const m of text.matchAll(/ mm_page_alloc: +page=(?!\(null\))\S+ pfn=\S+ order=\d+ migratetype=(\d+)/g)) printed.set(Number(m[1]), (printed.get(Number(m[1])) ?? 0) + 1);
+    expect([...got].sort()).toEqual([...printed].sort());
+    expect([...got].sort()).toEqual([
+      [0, 3828],
+      [1, 8782],
+      [2, 7],
+    ]);
+    expect(others).toBe(40_646 - 12_617);
   });
 
   test("the replayer on batches gives the per-record replay's accounting, with per-CPU counts", async () => {
@@ -215,13 +235,13 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
         const slow = outcome(() => {
           const parser = new TraceParser({ format: "kernel" });
           const r = parser.line(line);
-          return r === null ? null : { r, ...kernelLineCpuTime(line) };
+          return r === null ? null : { r, ...kernelLineCpuTime(line), migratetype: r.kind === K.Alloc ? kernelLineMigratetype(line) : -1 };
         });
         const fast = outcome(() => {
           const chunks = new ChunkParser({ format: "kernel" });
           const batch = new TraceEventBatch(4);
           chunks.feed(Buffer.from(`${line}\n`), batch);
-          return batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0] };
+          return batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0], migratetype: batch.migratetype[0] };
         });
         expect(fast).toBe(slow);
       }),
@@ -235,13 +255,20 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
       .filter((l) => / mm_page_(alloc|free|free_batched|pcpu_drain|alloc_zone_locked): /.test(l));
     // Every fast-path kind, plus a padded trace-cmd name and a decimal pfn.
     lines.push("bash-1843 [000] 5012.113301: mm_page_free_batched:        page=0xffffea0003a0c000 pfn=1267029 order=0");
-    expect(new Set(lines.map((l) => / (mm_page_\w+):/.exec(l)![1])).size).toBe(5);
+    // perf script (a padded event column, the kmem: subsystem), trace-cmd's 0x pointers, a failed allocation printed 0x0.
+    lines.push(...readTraceText(fixture("perf-script.txt")).split("\n").slice(0, 3));
+    lines.push("          <idle>-0     [000]  5012.113203: mm_page_alloc:        page=0xffffea0000c1d2c0 pfn=0xc4b4b order=0 migratetype=0 gfp_flags=GFP_ATOMIC");
+    lines.push("bash-1843 [000] 5012.113301: mm_page_alloc: page=0x0 pfn=0 order=9 migratetype=1 gfp_flags=GFP_TRANSHUGE");
+    // Migratetypes past the column's range (127), and past 2^53 (-1, as the slow path's number reading).
+    lines.push("  init-1 [000] ..... 3.030646: mm_page_alloc: page=0000000027007a19 pfn=0x1baa order=1 migratetype=300 gfp_flags=GFP_KERNEL");
+    lines.push("  init-1 [000] ..... 3.030646: mm_page_alloc: page=0000000027007a19 pfn=0x1baa order=1 migratetype=99999999999999999 gfp_flags=GFP_KERNEL");
+    expect(new Set(lines.map((l) => /[ :](mm_page_\w+):/.exec(l)![1])).size).toBe(5);
     const read = (line: string, newline: boolean): string => {
       let slow: string;
       try {
         const parser = new TraceParser({ format: "kernel" });
         const r = parser.line(line, newline);
-        slow = JSON.stringify(r === null ? null : { r, ...kernelLineCpuTime(line) });
+        slow = JSON.stringify(r === null ? null : { r, ...kernelLineCpuTime(line), migratetype: r.kind === K.Alloc ? kernelLineMigratetype(line) : -1 });
       } catch (e) {
         slow = `error ${(e as Error).message}`;
       }
@@ -252,7 +279,7 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
         // Alone in its chunk: a compare that runs past the line runs past the buffer.
         chunks.feed(Buffer.from(newline ? `${line}\n` : line), batch);
         chunks.end(batch);
-        fast = JSON.stringify(batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0] });
+        fast = JSON.stringify(batch.length === 0 ? null : { r: batch.record(0), cpu: batch.cpu[0], time: batch.time[0], migratetype: batch.migratetype[0] });
       } catch (e) {
         fast = `error ${(e as Error).message}`;
       }
@@ -322,13 +349,13 @@ describe("the byte-level fast path reads exactly what the string parser reads", 
         const parser = new TraceParser({ format: "kernel", lenient: true });
         for (const line of edited) {
           const r = parser.line(line);
-          if (r !== null) slow.push(JSON.stringify({ r, ...kernelLineCpuTime(line) }));
+          if (r !== null) slow.push(JSON.stringify({ r, ...kernelLineCpuTime(line), migratetype: r.kind === K.Alloc ? kernelLineMigratetype(line) : -1 }));
         }
         const chunks = new ChunkParser({ format: "kernel", lenient: true });
         const batch = new TraceEventBatch(4);
         chunks.feed(Buffer.from(`${edited.join("\n")}\n`), batch);
         const fast: string[] = [];
-        for (let i = 0; i < batch.length; i++) fast.push(JSON.stringify({ r: batch.record(i), cpu: batch.cpu[i], time: batch.time[i] }));
+        for (let i = 0; i < batch.length; i++) fast.push(JSON.stringify({ r: batch.record(i), cpu: batch.cpu[i], time: batch.time[i], migratetype: batch.migratetype[i] }));
         expect(fast).toEqual(slow);
         expect(chunks.summary()).toEqual(parser.summary());
       }),

@@ -1,12 +1,27 @@
 import { MigrateType, type BuddyAllocator } from "@mmkit/buddy";
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
-import { TraceEventKind, type TraceRecord } from "../events.js";
+import { TraceEventKind } from "../events.js";
 import type { PageAllocator } from "../page-allocator.js";
 import type { TraceParserOptions } from "../parser.js";
+import { streamTraceBatches } from "../read-file.js";
 import { TraceReplayer, type ReplayReport } from "../replay.js";
 import type { KernelStart } from "./kernel-start.js";
 import type { TraceFootprint } from "./trace-footprint.js";
-import { streamTraceLines } from "./trace-lines.js";
+
+/**
+ * The model's migratetype for the one a trace line printed, folded as the snapshot's counts are:
+ * HighAtomic (3) to Unmovable, CMA, Isolate and higher to Movable; none (-1) is Movable. O(1).
+ *
+ * @example
+ * ```ts
+ * modelMigratetype(3); // MigrateType.Unmovable
+ * ```
+ */
+export function modelMigratetype(printed: number): MigrateType {
+  if (printed === 0 || printed === 3) return MigrateType.Unmovable;
+  if (printed === 2) return MigrateType.Reclaimable;
+  return MigrateType.Movable;
+}
 
 /**
  * The face a replay from a kernel snapshot drives: each allocation goes through the CPU the trace
@@ -20,12 +35,10 @@ import { streamTraceLines } from "./trace-lines.js";
  * @example
  * ```ts
  * const face = new KernelModelFace(start.buddy, footprint);
- * face.current = record; replayer.apply(record);
+ * face.at(pfn, migratetype, cpu); replayer.applyBatch(batch, i, i + 1);
  * ```
  */
 export class KernelModelFace implements PageAllocator {
-  /** The record being replayed (its line names the migratetype and CPU). */
-  current: TraceRecord | null = null;
   /** Pages the model allocated in each zone (node), and freed. */
   readonly pgalloc: number[];
   pgfree = 0;
@@ -33,6 +46,10 @@ export class KernelModelFace implements PageAllocator {
   readonly #footprint: TraceFootprint;
   #expected = -1;
   #expectedOrder = -1;
+  /** The event being replayed: its trace pfn (-1: none), printed migratetype and CPU (-1: not said). */
+  #pfn = -1;
+  #migratetype = -1;
+  #cpuNamed = -1;
 
   constructor(buddy: BuddyAllocator, footprint: TraceFootprint) {
     this.#buddy = buddy;
@@ -46,9 +63,15 @@ export class KernelModelFace implements PageAllocator {
     this.#expectedOrder = order;
   }
 
+  /** Names the event the next calls serve: its trace pfn, the migratetype its line printed and its CPU (-1 for none). O(1). */
+  at(pfn: number, migratetype: number, cpu: number): void {
+    this.#pfn = pfn;
+    this.#migratetype = migratetype;
+    this.#cpuNamed = cpu;
+  }
+
   #cpu(): number {
-    const line = this.current?.line ?? 0;
-    const cpu = this.#footprint.cpu(line);
+    const cpu = this.#cpuNamed;
     return cpu < 0 ? 0 : cpu % this.#buddy.cpus;
   }
 
@@ -59,10 +82,9 @@ export class KernelModelFace implements PageAllocator {
       this.#expected = -1;
       return pfn;
     }
-    const r = this.current;
-    const mt = r === null ? -1 : this.#footprint.migratetype(r.line);
-    const zone = r === null || r.pfn < 0 ? -1 : this.#footprint.zoneOf(r.pfn);
-    const options = zone < 0 ? { migratetype: (mt < 0 ? MigrateType.Movable : mt) as MigrateType } : { migratetype: (mt < 0 ? MigrateType.Movable : mt) as MigrateType, node: zone };
+    const migratetype = modelMigratetype(this.#migratetype);
+    const zone = this.#pfn < 0 ? -1 : this.#footprint.zoneOf(this.#pfn);
+    const options = zone < 0 ? { migratetype } : { migratetype, node: zone };
     const pfn = this.#buddy.cpu(this.#cpu()).allocPages(order, options);
     if (pfn >= 0) this.pgalloc[this.#footprint.zoneOf(pfn)]! += 2 ** order;
     return pfn;
@@ -99,10 +121,18 @@ export async function replayFromKernelStart(path: string, parse: TraceParserOpti
     face.expect(pre[i]!, pre[i + 1]!);
     replayer.apply({ kind: TraceEventKind.Alloc, line: 0, pfn: pre[i]!, id: -1, order: pre[i + 1]!, count: 1, text: "" });
   }
-  await streamTraceLines(path, parse, (record) => {
-    face.current = record;
-    replayer.apply(record);
-  });
-  face.current = null;
+  await streamTraceBatches(
+    path,
+    (batch) => {
+      const { kind, key, migratetype, cpu } = batch;
+      for (let i = 0; i < batch.length; i++) {
+        const k = kind[i]!;
+        face.at(k === TraceEventKind.Alloc || k === TraceEventKind.Free ? key[i]! : -1, migratetype[i]!, cpu[i]!);
+        replayer.applyBatch(batch, i, i + 1);
+      }
+    },
+    parse,
+  );
+  face.at(-1, -1, -1);
   return { report: replayer.report(), face, preludeAllocs: pre.length / 2 };
 }

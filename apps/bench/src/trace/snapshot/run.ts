@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { TraceParserOptions } from "../parser.js";
+import { streamTraceBatches } from "../read-file.js";
 import { formatWarning, type SnapshotWarning } from "./errors.js";
 import { compareTables, counterRows, distances, startDistance, unseenCauses, verdict, type CounterRow, type DistanceSet, type KernelComparison } from "./kernel-compare.js";
 import { replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
@@ -7,7 +8,6 @@ import { buildAllFreeStart, buildKernelStart, type KernelStart } from "./kernel-
 import { loadSnapshot } from "./load.js";
 import { checkSamePlatform, checkSnapshot, type CheckedSnapshot } from "./snapshot-set.js";
 import { TraceFootprint } from "./trace-footprint.js";
-import { streamTraceLines } from "./trace-lines.js";
 
 /** One replay of the trace from one layout of the before-snapshot. */
 export interface SeededReplay {
@@ -70,7 +70,7 @@ export async function runKernelComparison(tracePath: string, snapshotDir: string
     before.zones.map((z) => ({ name: z.label, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })),
     traceName,
   );
-  await streamTraceLines(tracePath, parse, (record, text) => footprint.apply(record, text));
+  await streamTraceBatches(tracePath, (batch) => footprint.applyBatch(batch), parse);
   const replays: SeededReplay[] = [];
   for (const layoutSeed of layoutSeeds) {
     const start = buildKernelStart(before, footprint, layoutSeed);

@@ -1,6 +1,6 @@
+import type { TraceEventBatch } from "../event-batch.js";
 import { TraceEventKind, type TraceRecord } from "../events.js";
 import { SnapshotError, SnapshotErrorCode } from "./errors.js";
-import { allocAttributes } from "./trace-lines.js";
 
 /** A zone's pfn span, for placing trace pfns. */
 export interface ZoneSpan {
@@ -18,18 +18,17 @@ const FREED = 2;
  * What a kernel trace says about the machine before its first event, read in one pass before the
  * replay: the blocks it frees that it never allocated (pages that belonged to "before the capture",
  * which the starting state must hold allocated at those pfns), the pfns it touches (so holes are
- * laid where it never goes), per-zone event counts, and each allocation's migratetype and CPU
- * (kept per line in a typed array, for the replay). A pfn outside every zone is a
+ * laid where it never goes) and per-zone event counts. A pfn outside every zone is a
  * {@link SnapshotError} (`ERR_SNAPSHOT_MISMATCH`) naming the trace line: the snapshot is of
  * another machine.
  *
- * Memory: one byte per pfn of the zones' span and two per trace line. Cost O(1) per record plus
+ * Memory: one byte per pfn of the zones' span, nothing per event. Cost O(1) per event plus
  * O(2^order) per page event.
  *
  * @example
  * ```ts
  * const fp = new TraceFootprint([{ name: "DMA32", startPfn: 4096, endPfn: 262106 }], "trace.txt.gz");
- * await streamTraceLines(path, {}, (r, text) => fp.apply(r, text));
+ * await streamTraceBatches(path, (batch) => fp.applyBatch(batch));
  * fp.precapture; // [pfn, order, pfn, order, ...]
  * ```
  */
@@ -49,7 +48,6 @@ export class TraceFootprint {
   readonly freePages: number[];
   /** Frees of pages the trace had already freed (their allocation was not traced). */
   untracedAllocFrees = 0;
-  #attrs = new Uint16Array(1024);
 
   constructor(zones: readonly ZoneSpan[], traceName: string) {
     this.zones = zones;
@@ -67,64 +65,58 @@ export class TraceFootprint {
     return -1;
   }
 
-  /** Migratetype the trace printed for the allocation on `line` (-1: not said). */
-  migratetype(line: number): number {
-    const a = line < this.#attrs.length ? this.#attrs[line]! : 0;
-    return (a & 3) - 1;
+  /** Takes one record (an allocation or free of pfns; anything else is ignored). O(2^order). */
+  apply(record: TraceRecord): void {
+    if (record.kind === TraceEventKind.Alloc || record.kind === TraceEventKind.Free) this.#page(record.kind === TraceEventKind.Alloc, record.pfn, record.order, record.line);
   }
 
-  /** CPU column of the allocation or free on `line` (-1: not said). */
-  cpu(line: number): number {
-    const a = line < this.#attrs.length ? this.#attrs[line]! : 0;
-    return a === 0 ? -1 : (a >> 2) - 1;
+  /**
+   * Takes every event of a parsed batch, as {@link apply} does its records. O(events + their pages).
+   *
+   * @example
+   * ```ts
+   * await streamTraceBatches("trace.txt.gz", (batch) => footprint.applyBatch(batch));
+   * ```
+   */
+  applyBatch(batch: TraceEventBatch): void {
+    const { kind, key, order, line } = batch;
+    for (let i = 0; i < batch.length; i++) {
+      const k = kind[i]!;
+      if (k === TraceEventKind.Alloc || k === TraceEventKind.Free) this.#page(k === TraceEventKind.Alloc, key[i]!, order[i]!, line[i]!);
+    }
   }
 
-  /** Takes one record (and its raw line, for the migratetype and CPU). */
-  apply(record: TraceRecord, text: string): void {
-    if (record.kind !== TraceEventKind.Alloc && record.kind !== TraceEventKind.Free) return;
-    if (record.pfn < 0) return; // mmkit-format ids: no pfns to lay out
-    const size = 2 ** record.order;
-    const zone = this.zoneOf(record.pfn);
-    if (zone < 0 || record.pfn + size > this.zones[zone]!.endPfn) {
+  #page(alloc: boolean, pfn: number, order: number, line: number): void {
+    if (pfn < 0) return; // mmkit-format ids: no pfns to lay out
+    const size = 2 ** order;
+    const zone = this.zoneOf(pfn);
+    if (zone < 0 || pfn + size > this.zones[zone]!.endPfn) {
       const spans = this.zones.map((z) => `${z.name} ${z.startPfn}..${z.endPfn - 1}`).join(", ");
-      throw new SnapshotError(SnapshotErrorCode.Mismatch, this.traceName, record.line, `pfn 0x${record.pfn.toString(16)} (order ${record.order}) lies outside the zones of the snapshot (${spans}): the snapshot is not of the traced machine`);
+      throw new SnapshotError(SnapshotErrorCode.Mismatch, this.traceName, line, `pfn 0x${pfn.toString(16)} (order ${order}) lies outside the zones of the snapshot (${spans}): the snapshot is not of the traced machine`);
     }
     this.events[zone]!++;
     const pages = this.pages;
-    if (record.kind === TraceEventKind.Alloc) {
+    if (alloc) {
       this.allocPages[zone]! += size;
-      for (let p = record.pfn; p < record.pfn + size; p++) pages[p] = LIVE;
-      const { migratetype, cpu } = allocAttributes(text);
-      if (migratetype >= 0 || cpu >= 0) this.#setAttr(record.line, (migratetype + 1) | ((Math.min(Math.max(cpu, 0), 16000) + 1) << 2));
+      for (let p = pfn; p < pfn + size; p++) pages[p] = LIVE;
       return;
     }
     this.freePages[zone]! += size;
-    const { cpu } = allocAttributes(text);
-    if (cpu >= 0) this.#setAttr(record.line, (Math.min(cpu, 16000) + 1) << 2);
     let untouched = true;
     let freedBefore = false;
-    for (let p = record.pfn; p < record.pfn + size; p++) {
+    for (let p = pfn; p < pfn + size; p++) {
       if (pages[p] !== UNTOUCHED) untouched = false;
       if (pages[p] === FREED) freedBefore = true;
     }
     if (untouched) {
-      this.precapture.push(record.pfn, record.order);
+      this.precapture.push(pfn, order);
       this.precapturePages[zone]! += size;
     } else if (freedBefore) this.untracedAllocFrees++;
-    for (let p = record.pfn; p < record.pfn + size; p++) pages[p] = FREED;
+    for (let p = pfn; p < pfn + size; p++) pages[p] = FREED;
   }
 
   /** True when the trace never allocated or freed `pfn`. */
   untouched(pfn: number): boolean {
     return pfn >= this.pages.length || this.pages[pfn] === UNTOUCHED;
-  }
-
-  #setAttr(line: number, value: number): void {
-    if (line >= this.#attrs.length) {
-      const a = new Uint16Array(Math.max(line + 1, this.#attrs.length * 2));
-      a.set(this.#attrs);
-      this.#attrs = a;
-    }
-    this.#attrs[line] = value;
   }
 }
