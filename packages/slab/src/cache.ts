@@ -217,11 +217,10 @@ export class SlabCache {
 
   /** @internal {@link alloc} without the guard that keeps users off the descriptor cache. */
   allocObject(cpu: number): number {
-    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
-    if (this.destroyed) this.#gone();
+    // Kept under V8's inlining limit (460 bytes of bytecode): refusals and debug work are out of line.
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu) || this.destroyed) this.#refuseAlloc(cpu);
     let object = this.cpuFreelist[cpu]!;
     if (object < 0) {
-      this.counters.allocSlowpath++;
       object = this.#refill(cpu);
       if (object < 0) return -1;
     } else {
@@ -240,7 +239,7 @@ export class SlabCache {
     ints[s * INT_STRIDE + S_INUSE]++;
     this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, Math.round((object - base) * this.#perStride));
     this.activeObjects++;
-    if (this.#redZone) p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
+    if (this.#redZone) this.#markAllocated(object);
     return object;
   }
 
@@ -367,8 +366,9 @@ export class SlabCache {
     }
   }
 
-  /** Finds the next free object for `cpu`, making another slab its CPU slab when needed; -1 when none. */
+  /** Finds the next free object for `cpu`, making another slab its CPU slab when needed (SLUB's slow path); -1 when none. */
   #refill(cpu: number): number {
+    this.counters.allocSlowpath++;
     const p = this.#p;
     const ints = p.table.ints;
     let s = this.cpuSlab[cpu]!;
@@ -560,6 +560,17 @@ export class SlabCache {
     this.nrSlabs--;
     this.counters.freeSlab++;
     this.#p.discardSlab(s, cpu);
+  }
+
+  /** The red zone of an object being handed out (`Z`): marked active. */
+  #markAllocated(object: number): void {
+    this.#p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
+  }
+
+  /** The error for an allocation refused before anything changed: a bad cpu, or a destroyed cache. */
+  #refuseAlloc(cpu: unknown): never {
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    this.#gone();
   }
 
   /** The debug bytes of an object being freed: poison (`P`) and the free red zone (`Z`). */
