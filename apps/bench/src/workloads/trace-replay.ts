@@ -452,7 +452,7 @@ export async function replayOnSystems(
   // Read from the window, the pass read nothing: its reading and parsing are the scan's.
   const seconds = whole ? scan!.parseSeconds + replaySeconds : (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, fromWindow: whole, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: whole ? scan!.parseSeconds : Math.max(0, seconds - replaySeconds), threaded: result.threaded, fromWindow: whole, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */
