@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ALONE_SAMPLES, HARNESS, MIN_ROUNDS, harnessContender, quantile, rotatedIndex, timeContenders } from "../src/harness/timing.js";
+import { ALONE_SAMPLES, CALIBRATION_TRIES, HARNESS, MIN_ROUNDS, harnessContender, quantile, rotatedIndex, timeContenders } from "../src/harness/timing.js";
 import type { Contender } from "../src/harness/types.js";
 
 /** A contender that logs every call of its loop into `log`. */
@@ -84,6 +84,23 @@ describe("timeContenders", () => {
     const results = timeContenders([slow("a", 0.01), logged("b", [])], true, { targetMs: 0.5 });
     expect(results[0]!.opsPerRound).toBe(results[1]!.opsPerRound);
     expect(results[0]!.opsPerRound).toBeGreaterThanOrEqual(256);
+  });
+
+  test(`a calibration call stalled once (preempted) is timed again: the fastest of up to ${CALIBRATION_TRIES} counts`, () => {
+    // 2 µs per op, but the very first call stalls for 4x the target, as a preempted call would.
+    let calls = 0;
+    const stalls: Contender = {
+      name: "stalls once",
+      setup: () => (ops) => {
+        const end = performance.now() + (calls++ === 0 ? 8 : ops * 0.002);
+        let spins = 0;
+        while (performance.now() < end) spins++;
+        return spins;
+      },
+    };
+    const [r] = timeContenders([stalls], true, { targetMs: 2 });
+    // Trusting the stalled call would have kept 256 ops (0.5 ms a call) for every round.
+    expect(r!.opsPerRound).toBeGreaterThanOrEqual(1024);
   });
 
   test("a contender far faster than the slowest is called several times per round", () => {

@@ -31,7 +31,7 @@ const memmap = new MemmapTable({ pages: 262144, bytesPerPage: 64, arena }); // 1
 for (const table of [maple, memmap]) table.set(1024, 1535, slab); // one 2 MiB slab
 // The tree starts with room for 4 leaves and 1 inner node; the memmap pays for every page.
 console.log(memmap.metadataBytes); // => 16777216
-console.log(maple.metadataBytes); // => 1689
+console.log(maple.metadataBytes); // => 1694
 
 // From any physical address to the descriptor, its range and its owner.
 const router = new DescriptorRouter(maple);

@@ -11,6 +11,8 @@ export interface MapleTreeState {
   size: number;
   pinnedLeaves: number;
   pinnedInner: number;
+  /** Whether the root's gap summary is stale (lazy summaries: see `MapleTree`'s `#rootStale`). */
+  rootStale?: boolean;
   /** A deferred erase not yet settled: its entry, emptied in place, and the path it recorded. */
   pending?: MaplePendingErase;
 }
@@ -79,7 +81,8 @@ function checkSettled(t: MapleTreeState): void {
   const seenLeaf = new Set<number>();
   const seenInner = new Set<number>();
 
-  const visit = (n: number, level: number, min: number, max: number): void => {
+  // Returns whether node n has a dirty child (its copy of that child's gap summary is stale).
+  const visit = (n: number, level: number, min: number, max: number): boolean => {
     const leaf = level === 0;
     const isRoot = level === height;
     if (leaf) {
@@ -123,21 +126,29 @@ function checkSettled(t: MapleTreeState): void {
           ranges++;
         }
       }
-      return;
+      return false;
     }
+    let stale = false;
     for (let i = 0; i < c; i++) {
       const cmin = i === 0 ? min : node[nb + slotAt(i - 1)]! + 1;
       const child = node[nb + slotAt(i) + SLOT_VALUE]!;
       if (!Number.isInteger(child)) fail(`${where}: child ${i} = ${child}`);
       visit(child, level - 1, cmin, node[nb + slotAt(i)]!);
+      if ((level - 1 === 0 ? nodes.ldirty : nodes.idirty)[child] === 1) {
+        // Lazy summaries: a dirty child's copy is recomputed before any gap search reads it.
+        stale = true;
+        continue;
+      }
       if (level - 1 === 0) leafSummary(nodes, child, sum);
       else innerSummary(nodes, child, sum);
       if (nodes.igap[3 * (b + i)] !== sum[0] || nodes.igap[3 * (b + i) + 1] !== sum[1] || nodes.igap[3 * (b + i) + 2] !== sum[2]) {
         fail(`${where}: gap summary of child ${i} is (${nodes.igap[3 * (b + i)]}, ${nodes.igap[3 * (b + i) + 1]}, ${nodes.igap[3 * (b + i) + 2]}), should be (${sum[0]}, ${sum[1]}, ${sum[2]})`);
       }
     }
+    if (stale && !isRoot && (nodes.idirty[n] !== 1)) fail(`${where} has dirty children but is clean itself`);
+    return stale;
   };
-  visit(t.root, height, 0, MAX_INDEX);
+  if (visit(t.root, height, 0, MAX_INDEX) && t.rootStale !== true) fail("the root holds stale gap summaries but the tree does not know");
   if (ranges !== t.size) fail(`holds ${ranges} ranges, size says ${t.size}`);
   if (leaves + t.pinnedLeaves !== nodes.leafLive) fail(`${leaves} reachable + ${t.pinnedLeaves} pinned leaves, ${nodes.leafLive} live`);
   if (inners + t.pinnedInner !== nodes.innerLive) fail(`${inners} reachable + ${t.pinnedInner} pinned inner nodes, ${nodes.innerLive} live`);

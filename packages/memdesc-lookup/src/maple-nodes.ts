@@ -20,12 +20,14 @@ import { MetadataArena, requireArrayFactory, type ArrayFactory, type MetadataArr
  * | leaf  | `lnode`        | f64     | last index of entry i (unused: +Infinity)  | 128        |
  * | leaf  | `lnode`        | f64     | value of entry i (NaN: empty)              | 128        |
  * | leaf  | `lcount/lborn` | u8/u32  | per node: entries, epoch it was written in | 5          |
+ * | leaf  | `ldirty`       | u8      | per node: its parent's copy of its summary is stale | 1 |
  * | inner | `inode`        | f64     | last index under child i (unused: +Inf)    | 128        |
  * | inner | `inode`        | f64     | leaf or inner node id of child i           | 128        |
  * | inner | `igap` + 0     | f64     | end of the empty run at child i's start, -1| 128        |
  * | inner | `igap` + 1     | f64     | start of the empty run at child i's end, -1| 128        |
  * | inner | `igap` + 2     | f64     | longest empty run strictly inside child i  | 128        |
  * | inner | `icount/iborn` | u8/u32  | per node: children, epoch                  | 5          |
+ * | inner | `idirty`       | u8      | per node: as `ldirty`                      | 1          |
  *
  * A leaf is the kernel's 16-slot range node (256 bytes of pivots and values). Inner nodes keep 16
  * children and track gaps, where the kernel's 256-byte arange node fits only 10: gap summaries in
@@ -33,6 +35,9 @@ import { MetadataArena, requireArrayFactory, type ArrayFactory, type MetadataArr
  * descent needs no bounds from the parent and stops without a count check. Gap summaries are
  * positions, not lengths, so a node's summary depends only on its own contents, not on where its
  * neighbour ends.
+ *
+ * The dirty bytes serve the tree's lazy gap summaries (see `MapleTree`): one byte per node in a
+ * small array stays cached where the gap lines of a large tree do not.
  *
  * Free nodes are chained through the value / child of slot 0.
  */
@@ -54,8 +59,8 @@ export function slotAt(i: number): number {
   return i + (i & ~3);
 }
 
-const LEAF_BYTES = SLOTS * 16 + 5;
-const INNER_BYTES = SLOTS * (8 + 8 + 8 + 8 + 8) + 5;
+const LEAF_BYTES = SLOTS * 16 + 6;
+const INNER_BYTES = SLOTS * (8 + 8 + 8 + 8 + 8) + 6;
 
 export class MapleNodes {
   readonly arena: ArrayFactory;
@@ -63,12 +68,16 @@ export class MapleNodes {
   lnode!: Float64Array;
   lcount!: Uint8Array;
   lborn!: Uint32Array;
+  /** 1: the parent's copy of this leaf's gap summary is stale (lazy summaries). */
+  ldirty!: Uint8Array;
   /** Inner node blocks: as `lnode`, with child ids in place of values. */
   inode!: Float64Array;
   /** Inner nodes' gap summaries: child i of node n at `3 * (n * 16 + i)`: head, tail, max (one line). */
   igap!: Float64Array;
   icount!: Uint8Array;
   iborn!: Uint32Array;
+  /** 1: the parent's copy of this inner node's gap summary is stale, and maybe some of its children's. */
+  idirty!: Uint8Array;
   leafCapacity = 0;
   innerCapacity = 0;
   leafUsed = 0;
@@ -104,6 +113,7 @@ export class MapleNodes {
       n = this.leafUsed++;
     }
     this.lborn[n] = this.epoch;
+    this.ldirty[n] = 0;
     this.leafLive++;
     return n;
   }
@@ -116,6 +126,7 @@ export class MapleNodes {
       n = this.innerUsed++;
     }
     this.iborn[n] = this.epoch;
+    this.idirty[n] = 0;
     this.innerLive++;
     return n;
   }
@@ -142,7 +153,7 @@ export class MapleNodes {
 
   /** Gives every array back to the arena. The store is unusable afterwards. */
   dispose(): void {
-    for (const a of [this.lnode, this.lcount, this.lborn, this.inode, this.igap, this.icount, this.iborn]) {
+    for (const a of [this.lnode, this.lcount, this.lborn, this.ldirty, this.inode, this.igap, this.icount, this.iborn, this.idirty]) {
       this.arena.release(a);
     }
     this.#bytes = 0;
@@ -171,6 +182,7 @@ export class MapleNodes {
     this.lnode = this.#grow(this.lnode, a.float64(capacity << NODE_SHIFT, "maple leaves"));
     this.lcount = this.#grow(this.lcount, a.uint8(capacity, "maple leaf counts"));
     this.lborn = this.#grow(this.lborn, a.uint32(capacity, "maple leaf epochs"));
+    this.ldirty = this.#grow(this.ldirty, a.uint8(capacity, "maple leaf stale marks"));
     this.leafCapacity = capacity;
   }
 
@@ -181,6 +193,7 @@ export class MapleNodes {
     this.igap = this.#grow(this.igap, a.float64(3 * n, "maple node gaps"));
     this.icount = this.#grow(this.icount, a.uint8(capacity, "maple node counts"));
     this.iborn = this.#grow(this.iborn, a.uint32(capacity, "maple node epochs"));
+    this.idirty = this.#grow(this.idirty, a.uint8(capacity, "maple node stale marks"));
     this.innerCapacity = capacity;
   }
 }

@@ -3,6 +3,7 @@ import { checkMapleTree } from "./maple-check.js";
 import { innerSummary, leafSummary } from "./maple-gaps.js";
 import { MIN_SLOTS, MapleNodes, NODE_SHIFT, SLOTS, SLOT_SHIFT, SLOT_VALUE, slotAt } from "./maple-nodes.js";
 import { MapleSnapshot } from "./maple-snapshot.js";
+import { clearLeafSlots, closeInnerSlot, copyLeafSlots, openInnerSlot } from "./maple-slot-moves.js";
 import { MapleView, type MapleEntry } from "./maple-view.js";
 import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
@@ -33,6 +34,13 @@ const SCRATCH = SLOTS * 2 + 4;
  * the split/merge path.
  */
 const MERGE_MAX = SLOTS - 4;
+/**
+ * Most slots an overflowing node and a sibling share out evenly (each keeps at most
+ * {@link MERGE_MAX}); with more, the node splits in two instead. Filling the sibling up to 16 (the
+ * kernel's push into a sibling) would make the next random store to it overflow again: that is
+ * kept for appends at the end of a parent (ascending inserts), which leave full nodes behind.
+ */
+const SHARE_MAX = 2 * MERGE_MAX;
 
 let toggleFastPaths: ((tree: MapleTree, on: boolean) => void) | undefined;
 
@@ -94,9 +102,11 @@ interface Retired {
  * index space and a lookup is one descent with no bounds checks.
  *
  * Writes (`store`, `erase`, `insert`, `allocRange`) splice one leaf and fix nodes up the path:
- * split above 16 slots, merge or rebalance below 6 (the kernel's minimum for range64 nodes)
- * (a merge only into a node of at most 12, else the two share evenly, so churn does not bounce
- * a leaf between split and merge). Adjacent ranges with the same value stay
+ * above 16 slots a node shares with its smaller sibling when both then hold at most 12, else it
+ * splits (an append at the end of a parent fills the left sibling first, so ascending inserts
+ * leave full nodes); below 6 (the kernel's minimum for range64 nodes) it merges into a sibling
+ * when the two hold at most 12, else the two share evenly, so churn does not bounce a leaf
+ * between split and merge. At a leaf, with no live snapshot, all of these run in place. Adjacent ranges with the same value stay
  * separate; adjacent empty runs are always merged. {@link snapshot} gives RCU-style readers: while
  * one is live, every node a write changes is copied, and the old ones are reused only once every
  * snapshot that can see them is released.
@@ -107,12 +117,12 @@ interface Retired {
  * for slots 12-15) and six branch-free compares; `erase` with no live snapshot a descent that
  * empties the value and defers the rest to the next write, and a `store` of exactly that range
  * O(1) (see {@link erase}); otherwise `store`/`erase` a descent
- * plus summary patches up the path while they change (in place for the common shapes: a
- * range into an empty run of a leaf with room, an erase that underflows no leaf; no descent
- * for a write to the leaf the previous write used, as the store after an erase), or
- * O(height) node rewrites (more while snapshots are live: each touched node is copied); gap
- * search O(log n) node reads; `bulkLoad` O(n) with full nodes. Metadata: 261 bytes per leaf of up
- * to 16 entries (empty runs between ranges count as entries), 645 per inner node.
+ * plus a leaf splice, a split, share or merge at the leaf, and stale marks up the path (in place
+ * for the common shapes: a range into one empty run of a leaf, an erase; no descent for a write
+ * to the leaf the previous write used, as the store after an erase), or O(height) node rewrites
+ * (more while snapshots are live: each touched node is copied and gap summaries are patched at
+ * once); gap search O(log n) node reads after recomputing the summaries writes left stale; `bulkLoad` O(n) with full nodes. Metadata: 262 bytes per leaf of up
+ * to 16 entries (empty runs between ranges count as entries), 646 per inner node.
  *
  * @example
  * ```ts
@@ -177,6 +187,18 @@ export class MapleTree extends MapleView {
   #pendFirst = 0;
   #pendLast = 0;
   #pendValue = 0;
+  /**
+   * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
+   * parents' copies of the gap summaries of the nodes it changes: it marks those nodes dirty
+   * (`ldirty` / `idirty`: the parent's copy is stale) up the path, until it meets a node already
+   * dirty whose max pivot it leaves alone.
+   * Invariant: a dirty node's parent is dirty too, up to the root (`#rootStale`). Gap searches, `snapshot()` and a switch to the general path refresh
+   * first ({@link #refresh}): only dirty nodes' copies are recomputed, children first. Lookups never
+   * read the summaries, so a write pays a byte compare or two for them (the marks are one byte per
+   * node in small arrays that stay cached, where a large tree's gap lines do not); a gap search
+   * after k writes pays for the nodes those writes made dirty.
+   */
+  #rootStale = false;
 
   constructor(options: MapleTreeOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -185,6 +207,8 @@ export class MapleTree extends MapleView {
     super(new MapleNodes(options.arena, 4, 1));
     // Set lazily here, not in a static block: top-level work would keep the class in every bundle.
     toggleFastPaths ??= (tree, on) => {
+      tree.#settled();
+      tree.#refresh();
       tree.#fastPaths = on;
     };
     this.root = this.#emptyLeaf();
@@ -275,6 +299,10 @@ export class MapleTree extends MapleView {
       requireWindow(min, max, size);
       this.#settle();
     }
+    if (this.#rootStale) {
+      requireWindow(min, max, size);
+      this.#refresh();
+    }
     return super.emptyArea(min, max, size);
   }
   /** As {@link MapleView.emptyAreaRev}. */
@@ -282,6 +310,10 @@ export class MapleTree extends MapleView {
     if (this.#pendLeaf >= 0) {
       requireWindow(min, max, size);
       this.#settle();
+    }
+    if (this.#rootStale) {
+      requireWindow(min, max, size);
+      this.#refresh();
     }
     return super.emptyAreaRev(min, max, size);
   }
@@ -301,11 +333,13 @@ export class MapleTree extends MapleView {
    * is not a finite number.
    *
    * Cost: O(1) when it refills exactly the range a deferred erase emptied (see {@link erase}).
-   * Otherwise one descent. A store that lies inside one empty run of a leaf with room for the one or
-   * two entries it adds (the common shape: a new allocation's range) is spliced into the leaf in
-   * place, and the parents' gap summaries are patched only while they change; no allocation.
-   * Otherwise a leaf rewrite, plus a split or merge per level that over- or underflows (a parent
-   * that keeps a legal slot count is patched in place); a store that spans k leaves costs k descents.
+   * Otherwise one descent. A store that lies inside one empty run of a leaf (the common shape: a
+   * new allocation's range) is spliced into the leaf in place; when the leaf has no room for the one
+   * or two entries it adds and no snapshot is live, the leaf shares with a sibling or splits in place
+   * (one leaf allocated). The gap summaries it changes are marked stale up the path (patched at once
+   * while a snapshot is live). Otherwise a leaf rewrite, plus a split or merge per level that over-
+   * or underflows (a parent that keeps a legal slot count is patched in place); a store that spans
+   * k leaves costs k descents.
    *
    * @example
    * ```ts
@@ -356,12 +390,12 @@ export class MapleTree extends MapleView {
    * empty. With no live snapshot the erase is deferred: one descent empties the value in its slot
    * and the rest waits for the next write (a store of exactly this range then just puts a value
    * back) or for a read that needs merged empty runs; lookups see the range empty at once. Run
-   * for real (then, or at once while a snapshot is live), it costs: when every leaf it touches
-   * keeps at least 6 entries, the range is
-   * emptied and merged with its empty neighbours in place (a neighbour at the edge of the adjacent
-   * leaf under the same parent included: the empty run moves between the two leaves, with no live
-   * snapshot) and the parents' gap summaries are patched from the run it formed, only while they
-   * change (no allocation); otherwise a store.
+   * for real (then, or at once while a snapshot is live), the range is emptied and merged with its
+   * empty neighbours in place (with no live snapshot also a neighbour at the edge of the previous
+   * leaf under the same parent or of the next leaf under any parent: the empty run moves between
+   * the two leaves), a leaf left below 6 entries merges with a sibling or borrows from it in place
+   * (no live snapshot), and the gap summaries it changes are marked stale (patched at once while a
+   * snapshot is live); no allocation. Otherwise a store.
    *
    * @example
    * ```ts
@@ -599,6 +633,7 @@ export class MapleTree extends MapleView {
     this.#size = n;
     this.#pathKept = false;
     this.#undoLevels = -1;
+    this.#rootStale = false;
   }
 
   /**
@@ -616,6 +651,7 @@ export class MapleTree extends MapleView {
   snapshot(): MapleSnapshot {
     this.#writable();
     this.#settled();
+    this.#refresh();
     const nodes = this.nodes;
     const epoch = nodes.epoch++;
     this.#undoLevels = -1;
@@ -643,6 +679,7 @@ export class MapleTree extends MapleView {
       size: this.#size,
       pinnedLeaves: this.#retired.filter((r) => r.leaf).length,
       pinnedInner: this.#retired.filter((r) => !r.leaf).length,
+      rootStale: this.#rootStale,
       ...(this.#pendLeaf < 0
         ? {}
         : {
@@ -670,6 +707,7 @@ export class MapleTree extends MapleView {
     this.levels = 0;
     this.#size = 0;
     this.#disposed = true;
+    this.#rootStale = false;
     this.#pathKept = false;
     this.#undoLevels = -1;
   }
@@ -717,10 +755,13 @@ export class MapleTree extends MapleView {
       leftEmpty = v !== v;
     } else if (inner && this.#pathMin[0]! > 0) {
       const s = this.#pathSlot[1]!;
-      if (s === 0) return false;
-      left = this.#childOf(this.#pathNode[1]!, s - 1);
-      const v = lnode[(left << NODE_SHIFT) + slotAt(nodes.lcount[left]! - 1) + SLOT_VALUE]!;
+      // The leaf before under another parent: the general path joins an empty run there; an
+      // occupied one changes nothing there.
+      const prev = s === 0 ? this.#neighbourLeaf(false) : this.#childOf(this.#pathNode[1]!, s - 1);
+      const v = lnode[(prev << NODE_SHIFT) + slotAt(nodes.lcount[prev]! - 1) + SLOT_VALUE]!;
       leftEmpty = v !== v;
+      if (s === 0 && leftEmpty) return false;
+      left = prev;
     }
     let rightEmpty = false;
     let right = -1;
@@ -729,17 +770,26 @@ export class MapleTree extends MapleView {
       rightEmpty = v !== v;
     } else if (inner && lnode[b + slotAt(i)]! < MAX_INDEX) {
       const s = this.#pathSlot[1]!;
-      if (s + 1 >= nodes.icount[this.#pathNode[1]!]!) return false;
-      right = this.#childOf(this.#pathNode[1]!, s + 1);
-      const v = lnode[(right << NODE_SHIFT) + SLOT_VALUE]!;
+      const last = s + 1 >= nodes.icount[this.#pathNode[1]!]!;
+      const next = last ? this.#neighbourLeaf(true) : this.#childOf(this.#pathNode[1]!, s + 1);
+      const v = lnode[(next << NODE_SHIFT) + SLOT_VALUE]!;
       rightEmpty = v !== v;
+      right = next;
     }
     const lo = leftEmpty && i > 0 ? i - 1 : i;
     const hi = rightEmpty && i + 1 < c ? i + 1 : i;
     if (leftEmpty && left >= 0) return this.#eraseJoiningLeft(n, left, hi);
     if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
-    if (c - gone < MIN_SLOTS && inner) return false;
+    if (c - gone < MIN_SLOTS && inner) return this.#eraseUnderflow(n, lo, hi);
+    if (this.#lazy()) {
+      // No snapshot: the leaf is written in place and only marked dirty up the path.
+      this.#emptySlots(n, lo, hi);
+      this.#size--;
+      this.#undoLevels = -1;
+      this.#markDirty(0);
+      return true;
+    }
     // The empty run the entry joins, for the parents' copies of the gap summaries.
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
     const runStart = lo === i ? first : lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
@@ -767,7 +817,7 @@ export class MapleTree extends MapleView {
    * left run of `a` indices, the erased range and a right run of `z` (`!store`). A node whose
    * summary does not change ends the walk; a node whose longest interior gap may have shrunk (the
    * run was it) is summarised from its slots ({@link fixParents}). O(height), and no node scan in
-   * the common cases.
+   * the common cases. Eager summaries only (a live snapshot); lazy ones are marked dirty instead.
    */
   #patchSummaries(level: number, rs: number, re: number, a: number, z: number, store: boolean): void {
     const nodes = this.nodes;
@@ -878,11 +928,7 @@ export class MapleTree extends MapleView {
     if (this.#pinned !== 0 || cl - 1 < MIN_SLOTS || nodes.lcount[n]! - hi < MIN_SLOTS) return false;
     const lnode = nodes.lnode;
     const lb = left << NODE_SHIFT;
-    const b = n << NODE_SHIFT;
     const runStart = lnode[lb + slotAt(cl - 2)]! + 1;
-    const first = this.#pathMin[0]!;
-    const last = lnode[b + slotAt(0)]!;
-    const runEnd = lnode[b + slotAt(hi)]!;
     lnode[lb + slotAt(cl - 1)] = Infinity;
     lnode[lb + slotAt(cl - 1) + SLOT_VALUE] = NaN;
     nodes.lcount[left] = cl - 1;
@@ -891,66 +937,333 @@ export class MapleTree extends MapleView {
     const parent = this.#pathNode[1]!;
     const s = this.#pathSlot[1]!;
     this.#pathKept = false;
-    // The parent's copies, from what moved: `left` ends one entry earlier, with no empty tail now
-    // (its head and longest interior gap stay: it keeps MIN_SLOTS entries or more); `n` now starts with the
-    // run. Its longest interior gap changes only if slot 1's run, absorbed, was it.
-    const igap = nodes.igap;
-    const gl = 3 * ((parent << SLOT_SHIFT) + s - 1);
-    const gn = gl + 3;
+    // The pivot between the two leaves moves; both leaves' summaries in the parent go stale (no
+    // snapshot is live, so summaries are lazy), and the parent's up the path.
     nodes.inode[(parent << NODE_SHIFT) + slotAt(s - 1)] = runStart - 1;
-    igap[gl + 1] = -1;
-    if (hi === 1 && runEnd - last === igap[gn + 2]) this.#putChild(parent, s, n);
-    else igap[gn] = runEnd;
-    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
+    nodes.ldirty[left] = 1;
+    nodes.ldirty[n] = 1;
+    this.#staleUp(1);
     return true;
   }
 
   /**
-   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next sibling, is
-   * empty: slots `lo..` leave `n` and join that run (whose pivot already ends it), so the pivot
-   * between the two leaves moves down to `n`'s slot lo - 1. `n` must keep {@link MIN_SLOTS}; no
-   * snapshot may be live. The sibling's content and summary do not change. Returns false (nothing
-   * changed) otherwise.
+   * Erase of the last entry of leaf `n` whose right neighbour, slot 0 of the next leaf (under the
+   * same parent or not), is empty: slots `lo..` leave `n` and join that run (whose pivot already
+   * ends it), so `n`'s max pivot moves down to its slot lo - 1, in the parent and up the path
+   * while it is the max there. The next leaf's content and summary do not change (summaries are
+   * positions). A leaf left below {@link MIN_SLOTS} merges or shares with a sibling
+   * ({@link #rebalanceLeaf}), as the general path would. No snapshot may be live. Returns false
+   * (nothing changed) when one is, or when a merge would underflow the parent.
    */
   #eraseJoiningRight(n: number, lo: number): boolean {
     const nodes = this.nodes;
     const c = nodes.lcount[n]!;
-    if (this.#pinned !== 0 || lo < MIN_SLOTS) return false;
-    const lnode = nodes.lnode;
-    const b = n << NODE_SHIFT;
-    const i = c - 1;
-    const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
-    const runStart = lo === i ? first : lnode[b + slotAt(lo - 1)]! + 1;
-    const last = lnode[b + slotAt(i)]!;
-    const right = this.#childOf(this.#pathNode[1]!, this.#pathSlot[1]! + 1);
-    const runEnd = lnode[right << NODE_SHIFT]!;
-    for (let x = lo; x < c; x++) {
-      lnode[b + slotAt(x)] = Infinity;
-      lnode[b + slotAt(x) + SLOT_VALUE] = NaN;
-    }
+    if (this.#pinned !== 0 || (lo < MIN_SLOTS && !this.#rebalanceLegal(lo))) return false;
+    clearLeafSlots(nodes.lnode, n, lo, c);
     nodes.lcount[n] = lo;
     this.#size--;
     this.#pathKept = false;
-    // The parent's copies: `n` ends before the run (still with no empty tail; its head stays), and
-    // its longest interior gap changes only if slot i - 1's run, absorbed, was it. The next leaf's
-    // summary is positions inside it, which do not move.
-    const parent = this.#pathNode[1]!;
-    const slot = this.#pathSlot[1]!;
-    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = runStart - 1;
-    if (lo === i - 1 && first - runStart === nodes.igap[3 * ((parent << SLOT_SHIFT) + slot) + 2]) this.#putChild(parent, slot, n);
-    this.#patchSummaries(1, runStart, runEnd, first - runStart, runEnd - last, false);
+    this.#undoLevels = -1;
+    // n's summary goes stale (no snapshot is live, so summaries are lazy), its pivot follows its max.
+    this.#staleUp(0);
+    if (lo < MIN_SLOTS) this.#rebalanceLeaf(n, lo);
     return true;
   }
 
-  /** Slot `slot` of inner node `parent` (writable) := leaf `leaf`'s max pivot and gap summary. */
-  #putChild(parent: number, slot: number, leaf: number): void {
-    const max = this.#summarize(leaf, true);
+  /**
+   * The leaf before (`after` false) or after the recorded path's leaf: up the path to the first
+   * node with a child on that side, then down that child's edge. -1 when the path's leaf is the
+   * first / last. Cost: O(height) reads of nodes the descent mostly touched.
+   */
+  #neighbourLeaf(after: boolean): number {
     const nodes = this.nodes;
-    const gb = 3 * ((parent << SLOT_SHIFT) + slot);
-    nodes.inode[(parent << NODE_SHIFT) + slotAt(slot)] = max;
-    nodes.igap[gb] = this.#sum[0]!;
-    nodes.igap[gb + 1] = this.#sum[1]!;
-    nodes.igap[gb + 2] = this.#sum[2]!;
+    for (let l = 1; l <= this.levels; l++) {
+      const p = this.#pathNode[l]!;
+      const s = this.#pathSlot[l]!;
+      if (after ? s + 1 < nodes.icount[p]! : s > 0) {
+        let n = this.#childOf(p, after ? s + 1 : s - 1);
+        for (let d = l - 1; d > 0; d--) n = this.#childOf(n, after ? 0 : nodes.icount[n]! - 1);
+        return n;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * A store of `value` at `[first, last]` inside the empty entry `i` (`[start, end]`) of the path's
+   * leaf, which has no room for the entries it adds: the leaf's new content is shared with a
+   * sibling or split into a new leaf in place, exactly as the general path ({@link #commit}) would
+   * place it, and the parent gets its pivots, its new slot and stale summaries. Returns false
+   * (having changed nothing) when the general path must do it: a live snapshot or the fast paths
+   * off (summaries are eager then), a leaf root, or a split under a full parent. Cost: O(16) slot
+   * copies; one leaf allocated for a split.
+   */
+  #storeOverflow(i: number, start: number, end: number, first: number, last: number, value: number): boolean {
+    if (this.levels === 0 || !this.#lazy()) return false;
+    const nodes = this.nodes;
+    const n = this.#pathNode[0]!;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const c = nodes.lcount[n]!;
+    const leftCount = s > 0 ? nodes.lcount[this.#childOf(parent, s - 1)]! : SLOTS;
+    const rightCount = s + 1 < pc ? nodes.lcount[this.#childOf(parent, s + 1)]! : SLOTS;
+    const k = c + (start < first ? 1 : 0) + (last < end ? 1 : 0);
+    // The policy of #commit at a leaf, in its order.
+    const fillLeft = i === c - 1 && s + 1 === pc && leftCount + k <= 2 * SLOTS;
+    const share = !fillLeft && (leftCount < rightCount ? leftCount : rightCount) + k <= SHARE_MAX;
+    if (!fillLeft && !share && pc === SLOTS) return false;
+    // The leaf's content after the store, in the scratch columns.
+    const cPiv = this.#cPiv;
+    const cSlot = this.#cSlot;
+    let lnode = nodes.lnode;
+    const b = n << NODE_SHIFT;
+    let x = 0;
+    for (; x < i; x++) {
+      cPiv[x] = lnode[b + slotAt(x)]!;
+      cSlot[x] = lnode[b + slotAt(x) + SLOT_VALUE]!;
+    }
+    let at = x;
+    if (start < first) {
+      cPiv[at] = first - 1;
+      cSlot[at++] = NaN;
+    }
+    cPiv[at] = last;
+    cSlot[at++] = value;
+    if (last < end) {
+      cPiv[at] = end;
+      cSlot[at++] = NaN;
+    }
+    for (x = i + 1; x < c; x++) {
+      cPiv[at] = lnode[b + slotAt(x)]!;
+      cSlot[at++] = lnode[b + slotAt(x) + SLOT_VALUE]!;
+    }
+    const inode = nodes.inode;
+    const pb = parent << NODE_SHIFT;
+    if (fillLeft || (share && leftCount <= rightCount)) {
+      // The left sibling takes the content's first entries, up to `want` in all.
+      const want = fillLeft ? Math.min(SLOTS, leftCount + k - MIN_SLOTS) : (leftCount + k) >> 1;
+      const moved = want - leftCount;
+      const sib = this.#childOf(parent, s - 1);
+      this.#putContent(sib, leftCount, 0, moved);
+      nodes.lcount[sib] = want;
+      this.#putContent(n, 0, moved, k - moved);
+      clearLeafSlots(lnode, n, k - moved, c);
+      nodes.lcount[n] = k - moved;
+      inode[pb + slotAt(s - 1)] = cPiv[moved - 1]!;
+      nodes.ldirty[sib] = 1;
+    } else if (share) {
+      // The right sibling takes the content's last entries in front of its own.
+      const keep = (k + rightCount) >> 1;
+      const moved = k - keep;
+      const sib = this.#childOf(parent, s + 1);
+      copyLeafSlots(lnode, sib, 0, sib, moved, rightCount);
+      this.#putContent(sib, 0, keep, moved);
+      nodes.lcount[sib] = rightCount + moved;
+      this.#putContent(n, 0, 0, keep);
+      clearLeafSlots(lnode, n, keep, c);
+      nodes.lcount[n] = keep;
+      inode[pb + slotAt(s)] = cPiv[keep - 1]!;
+      nodes.ldirty[sib] = 1;
+    } else {
+      // Split: a new leaf takes the second half and a slot after this one in the parent.
+      const m = nodes.allocLeaf();
+      lnode = nodes.lnode;
+      const keep = k >> 1;
+      this.#putContent(m, 0, keep, k - keep);
+      clearLeafSlots(lnode, m, k - keep, SLOTS);
+      nodes.lcount[m] = k - keep;
+      this.#putContent(n, 0, 0, keep);
+      clearLeafSlots(lnode, n, keep, c);
+      nodes.lcount[n] = keep;
+      openInnerSlot(nodes, parent, s + 1);
+      inode[pb + slotAt(s + 1)] = inode[pb + slotAt(s)]!;
+      inode[pb + slotAt(s + 1) + SLOT_VALUE] = m;
+      nodes.ldirty[m] = 1;
+      inode[pb + slotAt(s)] = cPiv[keep - 1]!;
+    }
+    nodes.ldirty[n] = 1;
+    this.#size++;
+    this.#pathKept = false;
+    this.#staleUp(1);
+    return true;
+  }
+
+  /** Leaf `n`'s slots from `to` := scratch content entries `from .. from + count - 1`. */
+  #putContent(n: number, to: number, from: number, count: number): void {
+    const lnode = this.nodes.lnode;
+    const b = n << NODE_SHIFT;
+    const cPiv = this.#cPiv;
+    const cSlot = this.#cSlot;
+    for (let x = 0; x < count; x++) {
+      lnode[b + slotAt(to + x)] = cPiv[from + x]!;
+      lnode[b + slotAt(to + x) + SLOT_VALUE] = cSlot[from + x]!;
+    }
+  }
+
+  /**
+   * The in-leaf erase of slots `lo .. hi` of the path's leaf `n` (one empty entry after it) would
+   * leave fewer than {@link MIN_SLOTS} entries: it runs, then the leaf merges with a sibling
+   * (into one leaf of at most {@link MERGE_MAX}, the parent losing a slot) or shares with it
+   * evenly, in place, exactly as the general path ({@link #commit}) would. Returns false (having
+   * changed nothing) when the general path must do it: a live snapshot or the fast paths off, or a
+   * merge that would underflow the parent. Cost: O(16) slot copies; a merge frees a leaf.
+   */
+  #eraseUnderflow(n: number, lo: number, hi: number): boolean {
+    const k = this.nodes.lcount[n]! - (hi - lo);
+    if (!this.#lazy() || !this.#rebalanceLegal(k)) return false;
+    this.#emptySlots(n, lo, hi);
+    this.#size--;
+    this.#pathKept = false;
+    this.#undoLevels = -1;
+    this.#rebalanceLeaf(n, k);
+    return true;
+  }
+
+  /**
+   * Whether the path's leaf, left with `k` entries (fewer than {@link MIN_SLOTS}), can be fixed in
+   * place by {@link #rebalanceLeaf}: a merge must leave its parent a legal slot count.
+   */
+  #rebalanceLegal(k: number): boolean {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const pc = nodes.icount[parent]!;
+    const sc = nodes.lcount[this.#childOf(parent, s > 0 ? s - 1 : s + 1)]!;
+    return k + sc > MERGE_MAX || pc - 1 >= MIN_SLOTS || (this.levels === 1 && pc - 1 >= 2);
+  }
+
+  /**
+   * The path's leaf `n` holds `k` entries, fewer than {@link MIN_SLOTS} (its pivot in the parent
+   * true): it merges with its left sibling (the right one for a first child) into one leaf when the
+   * two hold at most {@link MERGE_MAX}, the parent closing a slot, else the two share their entries
+   * evenly; summaries go stale. The choice and the result are #commit's. The caller checked
+   * {@link #rebalanceLegal}. Cost: O(16) slot copies; a merge frees a leaf.
+   */
+  #rebalanceLeaf(n: number, k: number): void {
+    const nodes = this.nodes;
+    const parent = this.#pathNode[1]!;
+    const s = this.#pathSlot[1]!;
+    const sb = s > 0 ? s - 1 : s + 1;
+    const sib = this.#childOf(parent, sb);
+    const sc = nodes.lcount[sib]!;
+    // In index order: leaf `l` in parent slot `ls`, then leaf `r`.
+    const ls = sb < s ? sb : s;
+    const l = sb < s ? sib : n;
+    const r = sb < s ? n : sib;
+    const cl = sb < s ? sc : k;
+    const cr = sb < s ? k : sc;
+    const lnode = nodes.lnode;
+    const inode = nodes.inode;
+    const pb = parent << NODE_SHIFT;
+    if (k + sc <= MERGE_MAX) {
+      copyLeafSlots(lnode, r, 0, l, cl, cr);
+      nodes.lcount[l] = cl + cr;
+      inode[pb + slotAt(ls)] = inode[pb + slotAt(ls + 1)]!;
+      closeInnerSlot(nodes, parent, ls + 1);
+      nodes.freeLeaf(r);
+    } else {
+      const want = (cl + cr) >> 1;
+      if (want < cl) {
+        const moved = cl - want;
+        copyLeafSlots(lnode, r, 0, r, moved, cr);
+        copyLeafSlots(lnode, l, want, r, 0, moved);
+        clearLeafSlots(lnode, l, want, cl);
+      } else {
+        const moved = want - cl;
+        copyLeafSlots(lnode, r, 0, l, cl, moved);
+        copyLeafSlots(lnode, r, moved, r, 0, cr - moved);
+        clearLeafSlots(lnode, r, cr - moved, cr);
+      }
+      nodes.lcount[l] = want;
+      nodes.lcount[r] = cl + cr - want;
+      inode[pb + slotAt(ls)] = lnode[(l << NODE_SHIFT) + slotAt(want - 1)]!;
+      nodes.ldirty[r] = 1;
+    }
+    nodes.ldirty[l] = 1;
+    this.#staleUp(1);
+  }
+
+  /** Whether writes mark gap summaries stale instead of patching them (see `#rootStale`). */
+  #lazy(): boolean {
+    return this.#fastPaths && this.#pinned === 0;
+  }
+
+  /**
+   * Node `#pathNode[level]` changed (its content, maybe its max pivot): it and each node above it
+   * on the path are marked dirty, and each parent's pivot for it follows its max while that
+   * changes, up to the first node already dirty whose pivot stays (its parents are dirty already).
+   * O(1) once the path is dirty, O(height) at most; the marks are bytes in small arrays.
+   */
+  #staleUp(level: number): void {
+    const nodes = this.nodes;
+    const inode = nodes.inode;
+    const n = this.#pathNode[level]!;
+    let max = level === 0 ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
+    let moved = true;
+    for (let l = level; l < this.levels; l++) {
+      const dirty = l === 0 ? nodes.ldirty : nodes.idirty;
+      const node = this.#pathNode[l]!;
+      const parent = this.#pathNode[l + 1]!;
+      if (moved) {
+        const pv = (parent << NODE_SHIFT) + slotAt(this.#pathSlot[l + 1]!);
+        if (inode[pv] === max) moved = false;
+        else {
+          inode[pv] = max;
+          max = inode[(parent << NODE_SHIFT) + slotAt(nodes.icount[parent]! - 1)]!;
+        }
+      }
+      if (dirty[node] === 1 && !moved) return;
+      dirty[node] = 1;
+    }
+    this.#rootStale = true;
+  }
+
+  /**
+   * As {@link #staleUp} for a write inside node `#pathNode[level]` that left its max pivot alone:
+   * it and each node above it are marked dirty, up to the first already dirty. O(1) once the path
+   * is dirty.
+   */
+  #markDirty(level: number): void {
+    const nodes = this.nodes;
+    for (let l = level; l < this.levels; l++) {
+      const dirty = l === 0 ? nodes.ldirty : nodes.idirty;
+      const node = this.#pathNode[l]!;
+      if (dirty[node] === 1) return;
+      dirty[node] = 1;
+    }
+    this.#rootStale = true;
+  }
+
+  /** Recomputes the gap summary copies of every dirty node (children first), so gap searches and snapshots read true ones. O(dirty nodes x 16). */
+  #refresh(): void {
+    if (!this.#rootStale) return;
+    if (this.levels > 0) {
+      this.#refreshNode(this.root, this.levels);
+      this.nodes.idirty[this.root] = 0;
+    } else this.nodes.ldirty[this.root] = 0;
+    this.#rootStale = false;
+  }
+
+  #refreshNode(n: number, level: number): void {
+    const nodes = this.nodes;
+    const igap = nodes.igap;
+    const sum = this.#sum;
+    const c = nodes.icount[n]!;
+    const dirty = level > 1 ? nodes.idirty : nodes.ldirty;
+    for (let i = 0; i < c; i++) {
+      const child = this.#childOf(n, i);
+      if (dirty[child] === 0) continue;
+      dirty[child] = 0;
+      const g = 3 * ((n << SLOT_SHIFT) + i);
+      if (level > 1) {
+        this.#refreshNode(child, level - 1);
+        innerSummary(nodes, child, sum);
+      } else leafSummary(nodes, child, sum);
+      igap[g] = sum[0]!;
+      igap[g + 1] = sum[1]!;
+      igap[g + 2] = sum[2]!;
+    }
   }
 
   /**
@@ -976,7 +1289,7 @@ export class MapleTree extends MapleView {
     const before = start < first ? 1 : 0;
     const after = last < end ? 1 : 0;
     const added = before + after;
-    if (c + added > SLOTS) return false;
+    if (c + added > SLOTS) return this.#storeOverflow(i, start, end, first, last, value);
     this.#makePathWritable();
     n = this.#pathNode[0]!;
     b = n << NODE_SHIFT;
@@ -1003,6 +1316,11 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
+    if (this.#pinned === 0) {
+      // The fast paths run only when on: lazy summaries, the leaf only marked dirty up the path.
+      this.#markDirty(0);
+      return true;
+    }
     const run = this.#undoRun;
     if (this.#undoLevels >= 0 && run[0] === start && run[1] === end && run[2] === first - start && run[3] === end - last) this.#restoreGaps();
     else this.#patchSummaries(0, start, end, first - start, end - last, true);
@@ -1018,6 +1336,10 @@ export class MapleTree extends MapleView {
    * so the parent's slots are re-read only when they must be.
    */
   #fixParents(level: number, child: number, childLeaf: boolean): void {
+    if (this.#lazy()) {
+      this.#staleUp(level);
+      return;
+    }
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
@@ -1166,7 +1488,7 @@ export class MapleTree extends MapleView {
       let added = 0;
       for (let x = 0; x < k; x++) if (cSlot[x] === cSlot[x]) added++;
       this.#size += added - removed;
-      this.#commit(k);
+      this.#commit(k, done && i === c - 1);
       if (done) return;
     }
   }
@@ -1332,6 +1654,14 @@ export class MapleTree extends MapleView {
   /** Summary of node `n` into #sum; returns the node's max pivot. */
   #summarize(n: number, leaf: boolean): number {
     const nodes = this.nodes;
+    if (this.#lazy()) {
+      // Lazy summaries: the node is dirty, its copy a placeholder; only the max pivot is true.
+      (leaf ? nodes.ldirty : nodes.idirty)[n] = 1;
+      this.#sum[0] = 0;
+      this.#sum[1] = 0;
+      this.#sum[2] = 0;
+      return leaf ? nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]! : nodes.inode[(n << NODE_SHIFT) + slotAt(nodes.icount[n]! - 1)]!;
+    }
     if (leaf) {
       leafSummary(nodes, n, this.#sum);
       return nodes.lnode[(n << NODE_SHIFT) + slotAt(nodes.lcount[n]! - 1)]!;
@@ -1345,7 +1675,7 @@ export class MapleTree extends MapleView {
    * it back, splitting, merging or rebalancing and fixing each parent up the path, and stops as
    * soon as a parent's copy of its child (pivot, summary) is unchanged.
    */
-  #commit(k: number): void {
+  #commit(k: number, append = false): void {
     this.#pathKept = false;
     this.#undoLevels = -1;
     const nodes = this.nodes;
@@ -1356,6 +1686,7 @@ export class MapleTree extends MapleView {
       const leaf = level === 0;
       const n = this.#pathNode[level]!;
       if (level === this.levels) {
+        if (this.#lazy()) this.#rootStale = true;
         if (k > SLOTS) {
           const m = leaf ? nodes.allocLeaf() : nodes.allocInner();
           const left = k >> 1;
@@ -1382,7 +1713,8 @@ export class MapleTree extends MapleView {
       const pc0 = nodes.icount[parent]!;
       const leftCount = s > 0 ? this.#countOf(this.#childOf(parent, s - 1), leaf) : SLOTS;
       const rightCount = s + 1 < pc0 ? this.#countOf(this.#childOf(parent, s + 1), leaf) : SLOTS;
-      if (k > SLOTS && leftCount + k <= 2 * SLOTS) {
+      const tail = append && s + 1 === pc0;
+      if (k > SLOTS && tail && leftCount + k <= 2 * SLOTS) {
         // Push entries into the left sibling before splitting (the kernel's mas_push_data): fills
         // the left node, so ascending inserts leave full nodes behind instead of half-full ones.
         const sib = this.#childOf(parent, s - 1);
@@ -1397,17 +1729,31 @@ export class MapleTree extends MapleView {
         replaced = 2;
         kidA = other;
         kidB = n;
-      } else if (k > SLOTS && rightCount + k <= 2 * SLOTS) {
-        const sib = this.#childOf(parent, s + 1);
-        this.#readNode(sib, leaf, k);
-        k += rightCount;
-        const right = Math.min(SLOTS, k - MIN_SLOTS);
+      } else if (k > SLOTS && (leftCount < rightCount ? leftCount : rightCount) + k <= SHARE_MAX) {
+        // Share with the smaller sibling evenly, both keeping room (see SHARE_MAX).
+        const toLeft = leftCount <= rightCount;
+        const sib = this.#childOf(parent, toLeft ? s - 1 : s + 1);
+        const sc = toLeft ? leftCount : rightCount;
+        if (toLeft) {
+          this.#shiftContent(k, sc, leaf);
+          this.#readNode(sib, leaf, 0);
+        } else this.#readNode(sib, leaf, k);
+        k += sc;
+        const half = k >> 1;
         const other = this.#own(sib, leaf);
-        this.#writeNode(n, leaf, 0, k - right);
-        this.#writeNode(other, leaf, k - right, right);
+        if (toLeft) {
+          this.#writeNode(other, leaf, 0, half);
+          this.#writeNode(n, leaf, half, k - half);
+          r0 = s - 1;
+          kidA = other;
+          kidB = n;
+        } else {
+          this.#writeNode(n, leaf, 0, half);
+          this.#writeNode(other, leaf, half, k - half);
+          kidA = n;
+          kidB = other;
+        }
         replaced = 2;
-        kidA = n;
-        kidB = other;
       } else if (k > SLOTS) {
         const m = leaf ? nodes.allocLeaf() : nodes.allocInner();
         const left = k >> 1;

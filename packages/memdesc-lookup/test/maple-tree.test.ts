@@ -316,10 +316,12 @@ describe("metadata", () => {
       "maple leaves": 4 * 256, // 16 pivots and 16 values per leaf, in four groups of 4 + 4
       "maple leaf counts": 4,
       "maple leaf epochs": 16,
+      "maple leaf stale marks": 4, // lazy gap summaries: a byte per node
       "maple node pivots and children": 256, // children are Float64 beside their pivots
       "maple node gaps": 3 * 128,
       "maple node counts": 1,
       "maple node epochs": 4,
+      "maple node stale marks": 1,
     });
     expect(t.metadataBytes).toBe(arena.bytes);
     for (let i = 0; i < 1000; i++) t.store(i * 2, i * 2, i);

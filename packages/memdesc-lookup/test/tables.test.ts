@@ -94,7 +94,7 @@ describe("metadata bytes", () => {
     for (let i = 0; i < 512; i++) maple.set(i * 512, i * 512 + 511, encodeMemdesc(MemdescType.Anon, i * 16));
     maple.check();
     expect(maple.tree.nodeCount).toEqual({ leaves: 33, inner: 4 });
-    expect(maple.tree.nodeBytes).toBe(33 * 261 + 4 * 645);
+    expect(maple.tree.nodeBytes).toBe(33 * 262 + 4 * 646);
     expect(maple.metadataBytes).toBe(arena.bytes - 18 * 1024 * 1024);
   });
 

@@ -21,6 +21,12 @@
 export interface DescriptorIndex {
   /** Maps every index in `[first, last]` to `value`. POTAD never stores over an occupied range. */
   store(first: number, last: number, value: number): void;
+  /**
+   * Optional: {@link store} for a range the caller knows overlaps nothing stored, so the index may
+   * skip its overlap check. POTAD calls it, when present, for a block it has just taken off its free
+   * lists (which no stored range can overlap); an index without it gets `store`.
+   */
+  storeVacant?(first: number, last: number, value: number): void;
   /** Removes the range containing `index`; what it returns is not used. */
   erase(index: number): unknown;
   /** The value of the range containing `index`, or `undefined`. */

@@ -173,6 +173,17 @@ export class Potad {
     this.#spaces = new SpaceTable(this.arena);
   }
 
+  /**
+   * Registers a descriptor for a block just taken off the free lists: through the index's
+   * `storeVacant` when it has one (no stored range can overlap a free block, so its overlap check
+   * would only cost probes), else `store`.
+   */
+  #storeDescriptor(first: number, last: number, value: number): void {
+    const index = this.descriptorIndex;
+    if (index.storeVacant !== undefined) index.storeVacant(first, last, value);
+    else index.store(first, last, value);
+  }
+
   /** Bytes of metadata POTAD holds (the block table and the space headers; not the descriptor index). */
   get metadataBytes(): number {
     return this.#blocks.records.byteLength + this.#spaces.headers.byteLength;
@@ -393,7 +404,7 @@ export class Potad {
       const top = hdr[h + H_FRONT + k]!;
       if (top >= 0) {
         const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
-        if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(top, top + POW2[granuleLog2 + order]! - 1, descriptor);
+        if (descriptor !== NO_DESCRIPTOR) this.#storeDescriptor(top, top + POW2[granuleLog2 + order]! - 1, descriptor);
         const r = popCached(hdr, h, blocks, k);
         return this.#handOut(hdr, h, blocks.records, r * RECORD_STRIDE, granuleLog2 + order, descriptor, descriptorBytes);
       }
@@ -414,7 +425,7 @@ export class Potad {
     const o = r * RECORD_STRIDE;
     const granuleLog2 = (hdr[h + H_SHAPE]! >> 6) & 63;
     const log2 = granuleLog2 + order;
-    if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(address, address + POW2[log2]! - 1, descriptor);
+    if (descriptor !== NO_DESCRIPTOR) this.#storeDescriptor(address, address + POW2[log2]! - 1, descriptor);
     unlinkFree(hdr, h, blocks, r, j);
     // The lists of orders order..j-1 are empty (j is the first non-empty one): pushing the upper
     // halves touches no old head. Inserting never moves a record, so slot r stays valid.
@@ -454,7 +465,7 @@ export class Potad {
     const granuleLog2 = (shape >> 6) & 63;
     const start = findWindow(this.#blocks, hdr, h, s, granuleLog2, shape & 63, size, alignOrder);
     if (start < 0) return -1;
-    if (descriptor !== NO_DESCRIPTOR) this.descriptorIndex.store(start, start + size - 1, descriptor);
+    if (descriptor !== NO_DESCRIPTOR) this.#storeDescriptor(start, start + size - 1, descriptor);
     carveWindow(this.#blocks, hdr, h, s, granuleLog2, start, size, descriptor, descriptorBytes);
     if (descriptorBytes !== 0) {
       const head = this.#blocks.find(start) * RECORD_STRIDE;

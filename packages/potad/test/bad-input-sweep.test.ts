@@ -424,6 +424,8 @@ describe.each([SortedRangeIndex, AlignedBlockIndex])("%o", (Index) => {
     ["erase", [1500], [key]],
     ["load", [5], [key]],
   ];
+  // storeVacant (AlignedBlockIndex only) validates as store does; [100, 199] is vacant.
+  if (Index === AlignedBlockIndex) calls.push(["storeVacant", calls[0]![1], calls[0]![2]]);
   test.each(calls.flatMap(([method, good, ds]) => ds.flatMap((d, pos) => HOSTILE.map((v) => [method, pos, label(v), good, d, v] as const))))("%s argument %i = %s", (method, pos, _label, good, d, v) => {
     const x = fresh();
     const twin = fresh();

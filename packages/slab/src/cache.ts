@@ -4,7 +4,7 @@ import { POISON_END, POISON_FREE, RED_ACTIVE, RED_INACTIVE, type ObjectLayout, t
 import type { ObjectMemory } from "./object-memory.js";
 import type { PageMap } from "./page-map.js";
 import { SlabBitmap } from "./slab-bitmap.js";
-import { A_BASE, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
+import { A_BASE, A_FREELIST, A_VIEW, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, type SlabTable } from "./slab-table.js";
 
 /**
  * What a cache needs from the allocator that owns it: new slabs (pages, a descriptor, objects on
@@ -166,8 +166,11 @@ export class SlabCache {
   destroyed = false;
   #p: SlabProvider;
   #stride: number;
+  /** 1 / stride: an object's index is a multiply and a round, checked by multiplying back (no division per op). */
+  #perStride: number;
   #fp: number;
   #checked: boolean;
+  #redZone: boolean;
 
   /** @internal Created by {@link SlabAllocator.createCache}. */
   constructor(provider: SlabProvider, shape: SlabCacheShape, arena: ArrayFactory) {
@@ -186,6 +189,8 @@ export class SlabCache {
     this.cpuPartial = shape.cpuPartial;
     this.ctor = shape.ctor;
     this.#stride = shape.layout.stride;
+    this.#perStride = 1 / shape.layout.stride;
+    this.#redZone = shape.debug.redZone;
     this.#fp = shape.layout.freePointerOffset;
     this.#checked = shape.debug.consistency || shape.debug.redZone || shape.layout.poison;
     const cpus = provider.cpus;
@@ -212,26 +217,29 @@ export class SlabCache {
 
   /** @internal {@link alloc} without the guard that keeps users off the descriptor cache. */
   allocObject(cpu: number): number {
-    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
-    if (this.destroyed) this.#gone();
+    // Kept under V8's inlining limit (460 bytes of bytecode): refusals and debug work are out of line.
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu) || this.destroyed) this.#refuseAlloc(cpu);
     let object = this.cpuFreelist[cpu]!;
     if (object < 0) {
-      this.counters.allocSlowpath++;
       object = this.#refill(cpu);
       if (object < 0) return -1;
     } else {
       this.counters.allocFastpath++;
     }
     const p = this.#p;
-    const next = p.objects.readPointer(object + this.#fp);
     const s = this.cpuSlab[cpu]!;
+    const addrs = p.table.addrs;
+    const base = addrs[s * ADDR_STRIDE + A_BASE]!;
+    const om = p.objects;
+    // The free pointer by its place in the memory's view: the slab's own place plus the object's offset.
+    const next = om.direct ? om.readPointerAt(addrs[s * ADDR_STRIDE + A_VIEW]! + (object - base) + this.#fp) : om.readPointer(object + this.#fp);
     if (this.#checked) this.#checkOnAlloc(s, object, next);
     this.cpuFreelist[cpu] = next;
     const ints = p.table.ints;
     ints[s * INT_STRIDE + S_INUSE]++;
-    this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, (object - p.table.addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
+    this.bitmap.set(ints[s * INT_STRIDE + S_SLOT]!, Math.round((object - base) * this.#perStride));
     this.activeObjects++;
-    if (this.debug.redZone) p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
+    if (this.#redZone) this.#markAllocated(object);
     return object;
   }
 
@@ -243,13 +251,11 @@ export class SlabCache {
    */
   free(address: number, cpu = 0): void {
     if (this.internal) this.#internalOnly();
-    if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) {
-      throw new MmkitError(ErrorCode.InvalidArgument, `address must be a non-negative integer, got ${describeValue(address)}`);
-    }
+    // The throws live in cold methods: a small free is one V8 inlines into its callers.
+    if (typeof address !== "number" || !Number.isSafeInteger(address) || address < 0) this.#badAddress(address);
     const s = this.#p.pageMap.slabAt(address);
-    if (s < 0) throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab of cache ${this.name}`);
-    this.#validateFree(s, address, cpu);
-    this.#release(s, address, cpu);
+    if (s < 0) this.#inNoSlab(address);
+    this.#release(s, address, this.#validateFree(s, address, cpu), cpu);
   }
 
   /**
@@ -257,8 +263,7 @@ export class SlabCache {
    * everything, then frees. One page lookup per free, whoever finds the cache.
    */
   freeInSlab(s: number, address: number, cpu: number): void {
-    this.#validateFree(s, address, cpu);
-    this.#release(s, address, cpu);
+    this.#release(s, address, this.#validateFree(s, address, cpu), cpu);
   }
 
   /** @internal True when `address` is an object start of slab `s` that is handed out (own descriptor excluded). */
@@ -271,51 +276,76 @@ export class SlabCache {
     return this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index);
   }
 
-  #validateFree(s: number, address: number, cpu: number): void {
+  /** Throws (changing nothing) unless `address` is a handed-out object of slab `s` of this cache; its index in the slab. */
+  #validateFree(s: number, address: number, cpu: number): number {
     if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
-    if (this.destroyed) this.#gone();
     const p = this.#p;
     const ints = p.table.ints;
-    if (ints[s * INT_STRIDE + S_CACHE] !== this.id) {
-      throw new MmkitError(SlabErrorCode.WrongCache, `address ${address} belongs to another cache (id ${ints[s * INT_STRIDE + S_CACHE]}), not ${this.name}`);
-    }
+    const o = s * INT_STRIDE;
     const offset = address - p.table.addrs[s * ADDR_STRIDE + A_BASE]!;
-    const index = offset / this.#stride;
-    if (index !== Math.floor(index) || index >= ints[s * INT_STRIDE + S_OBJECTS]!) {
-      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an object of ${this.name} (objects are ${this.#stride} bytes apart)`);
+    // The nearest object's index; the address is that object's start only if it multiplies back.
+    const index = Math.round(offset * this.#perStride);
+    // One combined test on the hot path; #refuseFree finds which rule failed and throws for it.
+    if (this.destroyed || ints[o + S_CACHE] !== this.id || index * this.#stride !== offset || index >= ints[o + S_OBJECTS]! || (index === 0 && ints[o + S_SELF] === 1) || !this.bitmap.get(ints[o + S_SLOT]!, index)) {
+      this.#refuseFree(s, address, index);
     }
-    if (index === 0 && ints[s * INT_STRIDE + S_SELF] === 1) {
-      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is the descriptor of its own slab, never handed out`);
-    }
-    if (!this.bitmap.get(ints[s * INT_STRIDE + S_SLOT]!, index)) throw new MmkitError(ErrorCode.DoubleFree, `object ${address} of ${this.name} is free already`);
-    if (this.debug.redZone) {
+    if (this.#redZone) {
       const bad = p.objects.mismatch(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
       if (bad >= 0) this.#corrupt(address, this.layout.redZoneOffset + bad, "red zone overwritten (a write past the object's end)");
     }
+    return index;
   }
 
-  #release(s: number, address: number, cpu: number): void {
+  /** The error for a free {@link #validateFree} refused, in the order its rules are checked. */
+  #refuseFree(s: number, address: number, index: number): never {
+    if (this.destroyed) this.#gone();
+    const ints = this.#p.table.ints;
+    const o = s * INT_STRIDE;
+    if (ints[o + S_CACHE] !== this.id) {
+      throw new MmkitError(SlabErrorCode.WrongCache, `address ${address} belongs to another cache (id ${ints[o + S_CACHE]}), not ${this.name}`);
+    }
+    if (index * this.#stride !== address - this.#p.table.addrs[s * ADDR_STRIDE + A_BASE]! || index >= ints[o + S_OBJECTS]!) {
+      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is not the start of an object of ${this.name} (objects are ${this.#stride} bytes apart)`);
+    }
+    if (index === 0 && ints[o + S_SELF] === 1) {
+      throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is the descriptor of its own slab, never handed out`);
+    }
+    throw new MmkitError(ErrorCode.DoubleFree, `object ${address} of ${this.name} is free already`);
+  }
+
+  /** Frees object `index` (at `address`) of slab `s`, validated already: onto the CPU's list when `s` is its slab, else onto the slab's. */
+  #release(s: number, address: number, index: number, cpu: number): void {
     const p = this.#p;
     const ints = p.table.ints;
     const addrs = p.table.addrs;
     const o = s * INT_STRIDE;
-    this.bitmap.clear(ints[o + S_SLOT]!, (address - addrs[s * ADDR_STRIDE + A_BASE]!) / this.#stride);
+    this.bitmap.clear(ints[o + S_SLOT]!, index);
     this.activeObjects--;
-    if (this.layout.poison) {
-      p.objects.fill(address, this.objectSize, POISON_FREE);
-      p.objects.fill(address + this.objectSize - 1, 1, POISON_END);
-    }
-    if (this.debug.redZone) p.objects.fill(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_INACTIVE);
+    if (this.#checked) this.#markFree(address);
     ints[o + S_INUSE]--;
+    const om = p.objects;
+    // Where the object's free pointer is in the memory's view (-1: the memory has none, go by address).
+    const at = om.direct ? addrs[s * ADDR_STRIDE + A_VIEW]! + index * this.#stride + this.#fp : -1;
     if (ints[o + S_STATE] === SlabState.Cpu && ints[o + S_CPU] === cpu) {
       this.counters.freeFastpath++;
-      p.objects.writePointer(address + this.#fp, this.cpuFreelist[cpu]!);
+      if (at >= 0) om.writePointerAt(at, this.cpuFreelist[cpu]!);
+      else om.writePointer(address + this.#fp, this.cpuFreelist[cpu]!);
       this.cpuFreelist[cpu] = address;
       return;
     }
+    this.#releaseToSlab(s, address, at, cpu);
+  }
+
+  /** SLUB's __slab_free: the object goes on slab `s`'s own list (its free pointer at view place `at`, or by address when -1); a full slab joins a partial list, an empty one may go back. */
+  #releaseToSlab(s: number, address: number, at: number, cpu: number): void {
+    const p = this.#p;
+    const ints = p.table.ints;
+    const addrs = p.table.addrs;
+    const o = s * INT_STRIDE;
     this.counters.freeSlowpath++;
     const a = s * ADDR_STRIDE + A_FREELIST;
-    p.objects.writePointer(address + this.#fp, addrs[a]!);
+    if (at >= 0) p.objects.writePointerAt(at, addrs[a]!);
+    else p.objects.writePointer(address + this.#fp, addrs[a]!);
     addrs[a] = address;
     const state = ints[o + S_STATE];
     if (state === SlabState.Full) {
@@ -336,8 +366,9 @@ export class SlabCache {
     }
   }
 
-  /** Finds the next free object for `cpu`, making another slab its CPU slab when needed; -1 when none. */
+  /** Finds the next free object for `cpu`, making another slab its CPU slab when needed (SLUB's slow path); -1 when none. */
   #refill(cpu: number): number {
+    this.counters.allocSlowpath++;
     const p = this.#p;
     const ints = p.table.ints;
     let s = this.cpuSlab[cpu]!;
@@ -531,6 +562,27 @@ export class SlabCache {
     this.#p.discardSlab(s, cpu);
   }
 
+  /** The red zone of an object being handed out (`Z`): marked active. */
+  #markAllocated(object: number): void {
+    this.#p.objects.fill(object + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_ACTIVE);
+  }
+
+  /** The error for an allocation refused before anything changed: a bad cpu, or a destroyed cache. */
+  #refuseAlloc(cpu: unknown): never {
+    if (typeof cpu !== "number" || !(cpu >= 0 && cpu < this.#p.cpus && (cpu | 0) === cpu)) this.#badCpu(cpu);
+    this.#gone();
+  }
+
+  /** The debug bytes of an object being freed: poison (`P`) and the free red zone (`Z`). */
+  #markFree(address: number): void {
+    const om = this.#p.objects;
+    if (this.layout.poison) {
+      om.fill(address, this.objectSize, POISON_FREE);
+      om.fill(address + this.objectSize - 1, 1, POISON_END);
+    }
+    if (this.#redZone) om.fill(address + this.layout.redZoneOffset, this.layout.redZoneBytes, RED_INACTIVE);
+  }
+
   #checkOnAlloc(s: number, object: number, next: number): void {
     const p = this.#p;
     if (this.debug.consistency && next >= 0) {
@@ -559,6 +611,14 @@ export class SlabCache {
   #corrupt(object: number, offset: number, what: string): never {
     const found = this.#p.objects.byte(object + offset);
     throw new MmkitError(SlabErrorCode.Corruption, `${this.name}: object ${object}, offset ${offset} holds 0x${found.toString(16)}: ${what}`);
+  }
+
+  #badAddress(address: unknown): never {
+    throw new MmkitError(ErrorCode.InvalidArgument, `address must be a non-negative integer, got ${describeValue(address)}`);
+  }
+
+  #inNoSlab(address: number): never {
+    throw new MmkitError(ErrorCode.NotAllocated, `address ${address} is in no slab of cache ${this.name}`);
   }
 
   #badCpu(cpu: unknown): never {

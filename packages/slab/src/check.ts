@@ -1,7 +1,7 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import type { SlabCache, SlabProvider } from "./cache.js";
 import { POISON_END, POISON_FREE, RED_ACTIVE, RED_INACTIVE } from "./layout.js";
-import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState } from "./slab-table.js";
+import { A_BASE, A_DESC, A_FREELIST, A_VIEW, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState } from "./slab-table.js";
 
 const MAGIC = 0x42414c53;
 
@@ -88,6 +88,8 @@ export function checkSlabAllocator(p: SlabProvider & { pageSize: number; descrip
     if (objects !== Math.floor((p.pageSize * 2 ** order) / c.stride)) fail(`slab ${s} says it has ${objects} objects`);
     const base = addrs[s * ADDR_STRIDE + A_BASE]!;
     const pfn = base / p.pageSize;
+    const view = addrs[s * ADDR_STRIDE + A_VIEW]!;
+    if (view !== om.viewOffset(base)) fail(`slab ${s} says its bytes are at ${view} of the memory's view, the memory says ${om.viewOffset(base)}`);
     for (let i = 0; i < 1 << order; i++) {
       if (p.pageMap.slabOfPfn(pfn + i) !== s) fail(`page ${pfn + i} of slab ${s} is not mapped to it`);
     }

@@ -44,7 +44,9 @@ export interface SlabMemory {
   /**
    * Optional, with `whole()`: where the byte at `address` is in `whole()`'s view, for a memory that
    * backs scattered pages in one packed buffer (default `address - base`). The bytes of one slab
-   * must be contiguous in the view. Called once per free-pointer access, so it should be O(1).
+   * must be contiguous in the view and stay where they are while the slab lives (a grow that copies
+   * the buffer keeps every place): the allocator translates a slab's first byte once, when it makes
+   * the slab, and reaches each object's bytes at an offset from it.
    */
   offsetOf?(address: number): number;
 }

@@ -5,7 +5,7 @@ import type { PageSource, SlabMemory, SlabShrinker } from "./interfaces.js";
 import { RED_ACTIVE, RED_INACTIVE, POISON_END, POISON_FREE, objectLayout, parseDebug, slabOrder } from "./layout.js";
 import { ObjectMemory } from "./object-memory.js";
 import { PageMap } from "./page-map.js";
-import { A_BASE, A_DESC, A_FREELIST, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, SlabTable } from "./slab-table.js";
+import { A_BASE, A_DESC, A_FREELIST, A_VIEW, ADDR_STRIDE, INT_STRIDE, S_CACHE, S_CPU, S_INUSE, S_NEXT, S_OBJECTS, S_ORDER, S_PREV, S_SELF, S_SLOT, S_STATE, SlabState, SlabTable } from "./slab-table.js";
 import { formatSlabinfo, type SlabAllocatorStats } from "./slabinfo.js";
 
 /** Bytes of a slab's descriptor (`struct slab`), the size of today's `struct page`. */
@@ -321,6 +321,8 @@ export class SlabAllocator {
       const a = s * ADDR_STRIDE;
       this.table.addrs[a + A_BASE] = base;
       this.table.addrs[a + A_DESC] = desc;
+      // Translated once: the slab's bytes stay where they are in the memory's view while it lives.
+      this.table.addrs[a + A_VIEW] = this.objects.viewOffset(base);
       for (let i = 0; i < 1 << order; i++) this.pageMap.add(pfn + i, s);
       this.#writeDescriptor(desc, s, order, cache);
       this.#layObjects(cache, s, base, selfHosted);

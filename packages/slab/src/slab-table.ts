@@ -3,7 +3,7 @@ import type { ArrayFactory } from "@mmkit/physmem";
 /**
  * `struct slab`, one row per slab, kept in two typed arrays from the arena (no object per slab):
  * integers in `ints` (stride {@link INT_STRIDE}), addresses in `addrs` (stride {@link ADDR_STRIDE}).
- * A row's 10 integers are 40 bytes and its 3 addresses 24, so a slab's state is one or two cache lines.
+ * A row's 10 integers are 40 bytes and its 4 addresses 32, so a slab's state is one or two cache lines.
  */
 
 /** Objects handed out from the slab (its own descriptor included when it hosts it). */
@@ -34,7 +34,13 @@ export const A_BASE = 0;
 export const A_FREELIST = 1;
 /** Address of the slab's descriptor (its memdesc). */
 export const A_DESC = 2;
-export const ADDR_STRIDE = 3;
+/**
+ * Where the slab's first byte is in the memory's `whole()` view (-1 for a memory without one): the
+ * kernel's `slab_address()`, translated once when the slab is made, so a free-pointer access is an
+ * offset from it rather than an address translation per access.
+ */
+export const A_VIEW = 3;
+export const ADDR_STRIDE = 4;
 
 /** Where a slab is. */
 export const SlabState = {

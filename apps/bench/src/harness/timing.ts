@@ -14,6 +14,13 @@ export const MAX_REPEATS = 4096;
 /** Name of the empty contender {@link timeContenders} adds with `harness: true`. */
 export const HARNESS = "harness (empty loop)";
 
+/**
+ * Most times a calibration call that reaches `targetMs` is timed (the first time included): the
+ * fastest counts, so one call preempted on a loaded machine does not stop the calibration at a
+ * small op count for the whole set.
+ */
+export const CALIBRATION_TRIES = 3;
+
 /** Back-to-back samples of the `alone` pass (see {@link timeContenders}). */
 export const ALONE_SAMPLES = 3;
 
@@ -73,6 +80,22 @@ export function rotatedIndex(round: number, k: number, n: number): number {
   return (k + round) % n;
 }
 
+/**
+ * How long one call of `run(ops)` takes, for calibration: a call that reaches `targetMs` is timed
+ * again, up to {@link CALIBRATION_TRIES} times in all, and the fastest counts (a call under the
+ * target ends the tries). A preempted call can only make a call look slower, never faster, so the
+ * fastest is the one to trust. Cost: one call, or up to {@link CALIBRATION_TRIES} at the final size.
+ */
+function calibrationMs(run: (ops: number) => number, ops: number, targetMs: number): number {
+  let fastest = Infinity;
+  for (let t = 0; t < CALIBRATION_TRIES && fastest >= targetMs; t++) {
+    const t0 = performance.now();
+    blackhole ^= run(ops);
+    fastest = Math.min(fastest, performance.now() - t0);
+  }
+  return fastest;
+}
+
 function validate(contenders: Contender[], options: TimeOptions): void {
   if (contenders.length === 0) throw new Error("time(): no contenders");
   const names = new Set<string>();
@@ -110,9 +133,13 @@ function validate(contenders: Contender[], options: TimeOptions): void {
  * makes ratios survive a noisy machine; the alone pass shows when it changes a contender's figure
  * (another contender's slot evicts its lines or branch history, or retunes the clock).
  *
+ * Calibration trusts the fastest of up to {@link CALIBRATION_TRIES} timings of a call that reaches
+ * `targetMs`, and the calls per round come from the faster of the two warm-up passes, so a call
+ * preempted on a loaded machine fixes neither a small op count nor too few calls for the whole set.
+ *
  * Options are checked before any contender is set up (a misspelt floor costs nothing). Cost:
- * (calibration + 2 warm-up + `rounds` + `alone` 3) x contenders x about `targetMs`; the empty
- * contender adds `rounds` x `targetMs` / 4.
+ * (calibration + 2 warm-up + `rounds` + `alone` 3) x contenders x about `targetMs` (calibration's
+ * last step up to {@link CALIBRATION_TRIES} calls each); the empty contender adds `rounds` x `targetMs` / 4.
  *
  * @example
  * ```ts
@@ -133,22 +160,19 @@ export function timeContenders(contenders: Contender[], quick: boolean, options:
     ops = 256;
     for (;;) {
       let slowest = 0;
-      for (const run of runs) {
-        const t0 = performance.now();
-        blackhole ^= run(ops);
-        slowest = Math.max(slowest, performance.now() - t0);
-      }
+      for (const run of runs) slowest = Math.max(slowest, calibrationMs(run, ops, targetMs));
       if (slowest >= targetMs || ops >= MAX_OPS) break;
       ops = Math.min(MAX_OPS, ops * Math.max(2, Math.min(16, Math.floor(targetMs / Math.max(slowest, 0.01)))));
     }
   }
-  // Warm-up at the final size; the second pass also says how long one call of each takes.
-  const callMs = runs.map(() => 0);
+  // Warm-up at the final size; the faster of the two passes says how long one call of each takes
+  // (a call preempted in one pass would otherwise set too few calls per round).
+  const callMs = runs.map(() => Infinity);
   for (let w = 0; w < 2; w++) {
     runs.forEach((run, i) => {
       const t0 = performance.now();
       blackhole ^= run(ops);
-      callMs[i] = performance.now() - t0;
+      callMs[i] = Math.min(callMs[i]!, performance.now() - t0);
     });
   }
   // A contender much faster than the slowest one calls run(ops) several times per round, so each
