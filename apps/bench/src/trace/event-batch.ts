@@ -95,6 +95,26 @@ export class TraceEventBatch {
     return true;
   }
 
+  /**
+   * Appends every event of `other` (its marker texts re-indexed into this batch's). Returns false,
+   * appending nothing, when a fixed-size batch has no room for them all. O(events of `other`).
+   *
+   * @example
+   * ```ts
+   * const held = new TraceEventBatch(0);
+   * await streamTraceBatches(path, (batch) => held.append(batch)); // the whole trace, 31 bytes an event
+   * ```
+   */
+  append(other: TraceEventBatch): boolean {
+    if (!this.growable && this.length + other.length > this.capacity) return false;
+    const { kind, line, key, order, cpu, time, migratetype, texts } = other;
+    for (let i = 0; i < other.length; i++) {
+      const k = kind[i]!;
+      this.push(k as TraceEventKind, line[i]!, key[i]!, order[i]!, cpu[i]!, time[i]!, k === MARKER || k === UNKNOWN ? texts[key[i]!]! : "", migratetype[i]!);
+    }
+    return true;
+  }
+
   /** Appends a parsed record with its CPU, time and (allocations) migratetype. */
   pushRecord(r: TraceRecord, cpu: number, time: number, migratetype = -1): boolean {
     const key = r.kind === TraceEventKind.Lost ? r.count : r.pfn >= 0 ? r.pfn : r.id >= 0 ? -1 - r.id : -1;

@@ -59,6 +59,15 @@ describe("the Linux 6.1 fixture, replayed from its before-snapshot", async () =>
     expect(first.replay.report.sutFailures).toBe(0);
   });
 
+  test("the trace held in memory for the seeds (it has under HOLD_EVENTS events) replays as the file streamed again for each", async () => {
+    const streamed = await runKernelComparison(TRACE, DIR, {}, [0, 1], 0);
+    expect(streamed.verdict).toBe(run.verdict);
+    expect(streamed.replays.map((r) => r.replay.report)).toEqual(run.replays.map((r) => r.replay.report));
+    expect(streamed.allFree.replay.report).toEqual(run.allFree.replay.report);
+    expect(streamed.replays.map((r) => r.replay.face.pgalloc)).toEqual(run.replays.map((r) => r.replay.face.pgalloc));
+    expect(run.replays[0]!.replay.report.events.alloc).toBe(12_617 + 376);
+  });
+
   test("the end beside the after-snapshot: exact distances for layout seed 0", () => {
     const c = first.comparison!;
     expect([c.buddyinfo.distancePages, c.freeByType.distancePages, c.pageblocks.distancePages, c.freePages.distancePages]).toEqual([3220, 4000, 0, 1100]);

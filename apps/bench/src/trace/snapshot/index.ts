@@ -9,4 +9,4 @@ export { TraceFootprint, type ZoneSpan } from "./trace-footprint.js";
 export { buildKernelStart, buildAllFreeStart, type KernelStart } from "./kernel-start.js";
 export { KernelModelFace, modelMigratetype, replayFromKernelStart, type KernelReplay } from "./kernel-replay.js";
 export { compareTables, counterRows, counterDistance, renderCounters, unseenCauses, renderCompared, verdict, distances, startDistance, share, MIGRATION_COUNTERS, type ComparedRow, type ComparedTable, type KernelComparison, type CounterRow, type DistanceSet } from "./kernel-compare.js";
-export { runKernelComparison, type KernelRun, type SeededReplay } from "./run.js";
+export { runKernelComparison, HOLD_EVENTS, type KernelRun, type SeededReplay } from "./run.js";

@@ -1,5 +1,6 @@
 import { MigrateType, type BuddyAllocator } from "@mmkit/buddy";
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
+import type { TraceEventBatch } from "../event-batch.js";
 import { TraceEventKind } from "../events.js";
 import type { PageAllocator } from "../page-allocator.js";
 import type { TraceParserOptions } from "../parser.js";
@@ -105,15 +106,16 @@ export interface KernelReplay {
 }
 
 /**
- * Replays the trace at `path` on the machine `start` built: the pre-capture blocks first (as live
- * allocations at their own pfns), then every record, streamed from the file. O(records).
+ * Replays a trace on the machine `start` built: the pre-capture blocks first (as live allocations
+ * at their own pfns), then every event, streamed from the file at `trace`, or from a batch holding
+ * the whole trace. O(events).
  *
  * @example
  * ```ts
  * const { report, face } = await replayFromKernelStart(path, {}, start, footprint);
  * ```
  */
-export async function replayFromKernelStart(path: string, parse: TraceParserOptions, start: KernelStart, footprint: TraceFootprint): Promise<KernelReplay> {
+export async function replayFromKernelStart(trace: string | TraceEventBatch, parse: TraceParserOptions, start: KernelStart, footprint: TraceFootprint): Promise<KernelReplay> {
   const face = new KernelModelFace(start.buddy, footprint);
   const replayer = new TraceReplayer(face);
   const pre = start.precapture;
@@ -121,18 +123,16 @@ export async function replayFromKernelStart(path: string, parse: TraceParserOpti
     face.expect(pre[i]!, pre[i + 1]!);
     replayer.apply({ kind: TraceEventKind.Alloc, line: 0, pfn: pre[i]!, id: -1, order: pre[i + 1]!, count: 1, text: "" });
   }
-  await streamTraceBatches(
-    path,
-    (batch) => {
-      const { kind, key, migratetype, cpu } = batch;
-      for (let i = 0; i < batch.length; i++) {
-        const k = kind[i]!;
-        face.at(k === TraceEventKind.Alloc || k === TraceEventKind.Free ? key[i]! : -1, migratetype[i]!, cpu[i]!);
-        replayer.applyBatch(batch, i, i + 1);
-      }
-    },
-    parse,
-  );
+  const replay = (batch: TraceEventBatch): void => {
+    const { kind, key, migratetype, cpu } = batch;
+    for (let i = 0; i < batch.length; i++) {
+      const k = kind[i]!;
+      face.at(k === TraceEventKind.Alloc || k === TraceEventKind.Free ? key[i]! : -1, migratetype[i]!, cpu[i]!);
+      replayer.applyBatch(batch, i, i + 1);
+    }
+  };
+  if (typeof trace === "string") await streamTraceBatches(trace, replay, parse);
+  else replay(trace);
   face.at(-1, -1, -1);
   return { report: replayer.report(), face, preludeAllocs: pre.length / 2 };
 }

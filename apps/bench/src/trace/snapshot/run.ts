@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { TraceParserOptions } from "../parser.js";
+import { TraceEventBatch } from "../event-batch.js";
 import { streamTraceBatches } from "../read-file.js";
 import { formatWarning, type SnapshotWarning } from "./errors.js";
 import { compareTables, counterRows, distances, startDistance, unseenCauses, verdict, type CounterRow, type DistanceSet, type KernelComparison } from "./kernel-compare.js";
@@ -8,6 +9,9 @@ import { buildAllFreeStart, buildKernelStart, type KernelStart } from "./kernel-
 import { loadSnapshot } from "./load.js";
 import { checkSamePlatform, checkSnapshot, type CheckedSnapshot } from "./snapshot-set.js";
 import { TraceFootprint } from "./trace-footprint.js";
+
+/** Events of a trace the comparison keeps in memory (31 MiB) to replay every seed without reading it again. */
+export const HOLD_EVENTS = 1 << 20;
 
 /** One replay of the trace from one layout of the before-snapshot. */
 export interface SeededReplay {
@@ -43,9 +47,11 @@ export interface KernelRun {
  * Replays the trace at `tracePath` from the kernel state its before-snapshot in `snapshotDir`
  * describes, once per layout seed, and compares each end with the after-snapshot. Reads the
  * snapshots, checks them against each other and against the trace (errors and warnings naming
- * file and line), streams the trace once for its footprint, then once per seed for the replay, and
- * once more from an all-free machine of the same zones (the baseline the snapshot start beats).
- * Cost: O(trace) per seed plus O(spanned pages) per start.
+ * file and line), streams the trace once for its footprint, then replays it once per seed and once
+ * more from an all-free machine of the same zones (the baseline the snapshot start beats): from
+ * memory when it has at most `holdEvents` events (kept from the first pass, 31 bytes each), else
+ * streamed from the file again each time.
+ * Cost: O(trace) per seed plus O(spanned pages) per start; memory O(min(events, holdEvents)).
  *
  * @example
  * ```ts
@@ -53,7 +59,7 @@ export interface KernelRun {
  * console.log(run.verdict);
  * ```
  */
-export async function runKernelComparison(tracePath: string, snapshotDir: string, parse: TraceParserOptions, layoutSeeds: readonly number[]): Promise<KernelRun> {
+export async function runKernelComparison(tracePath: string, snapshotDir: string, parse: TraceParserOptions, layoutSeeds: readonly number[], holdEvents = HOLD_EVENTS): Promise<KernelRun> {
   const raw: SnapshotWarning[] = [];
   const before = checkSnapshot(loadSnapshot(snapshotDir, "before", raw));
   let after: CheckedSnapshot | null = null;
@@ -70,19 +76,31 @@ export async function runKernelComparison(tracePath: string, snapshotDir: string
     before.zones.map((z) => ({ name: z.label, startPfn: z.zoneinfo.startPfn, endPfn: z.zoneinfo.startPfn + z.zoneinfo.spanned })),
     traceName,
   );
-  await streamTraceBatches(tracePath, (batch) => footprint.applyBatch(batch), parse);
+  // A trace of up to `holdEvents` events is kept (31 bytes an event) and replayed from memory for
+  // every seed and the baseline; a longer one is streamed from the file again for each.
+  let held: TraceEventBatch | null = new TraceEventBatch(0);
+  await streamTraceBatches(
+    tracePath,
+    (batch) => {
+      footprint.applyBatch(batch);
+      if (held !== null && held.length + batch.length <= holdEvents) held.append(batch);
+      else held = null;
+    },
+    parse,
+  );
+  const trace = held ?? tracePath;
   const replays: SeededReplay[] = [];
   for (const layoutSeed of layoutSeeds) {
     const start = buildKernelStart(before, footprint, layoutSeed);
     if (replays.length === 0) warnings.push(...start.warnings.map(formatWarning));
     const distance0 = startDistance(before, start.buddy);
-    const replay = await replayFromKernelStart(tracePath, parse, start, footprint);
+    const replay = await replayFromKernelStart(trace, parse, start, footprint);
     start.buddy.check();
     replays.push({ layoutSeed, start, startDistance: distance0, replay, comparison: after === null ? null : compareTables(after, start.buddy) });
   }
   const first = replays[0]!;
   const emptyStart = buildAllFreeStart(first.start);
-  const emptyReplay = await replayFromKernelStart(tracePath, parse, emptyStart, footprint);
+  const emptyReplay = await replayFromKernelStart(trace, parse, emptyStart, footprint);
   emptyStart.buddy.check();
   const allFree: SeededReplay = { layoutSeed: -1, start: emptyStart, startDistance: startDistance(before, emptyStart.buddy), replay: emptyReplay, comparison: after === null ? null : compareTables(after, emptyStart.buddy) };
   const counters = after === null ? [] : counterRows(before, after, first.replay, footprint);
