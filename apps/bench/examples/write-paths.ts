@@ -16,7 +16,10 @@
 // 1. maple tree: erase+store pairs of one range (what the lookup suite times) over 2k one-page
 //    ranges scattered on 64 MiB, against Map delete+set, both the same range stored back (what a
 //    LIFO allocator does) and a free page taken at random instead (the store lands elsewhere); and
-//    over 1M ranges of 1-8 pages with holes (bulk-loaded), against sorted-btree delete+set.
+//    over 1M ranges of 1-8 pages with holes (bulk-loaded), against sorted-btree delete+set; and
+//    the scale suite's table churn shape (single pages at random pfns, a FIFO of free pfns: every
+//    store lands elsewhere) at 1k live on 16 MiB and 1M live on 16 GiB, against a flat Int32Array
+//    (a word cleared, a word written), each contender in its own compiled copy of the loop.
 // 2. POTAD: 512 B..64 KiB free+alloc churn with a descriptor per allocation in the default index,
 //    the maple tree and SortedRangeIndex, against the same churn without descriptors, at 4k and 1M.
 import { resolve } from "node:path";
@@ -24,6 +27,7 @@ import { pathToFileURL } from "node:url";
 import BTreeModule from "sorted-btree";
 import { MapleTree } from "@mmkit/memdesc-lookup";
 import { type DescriptorIndex, Potad, SortedRangeIndex } from "@mmkit/potad";
+import { freshLoop } from "../src/harness/fresh-loop.js";
 
 type NumberTree = { delete(key: number): boolean; set(key: number, value: number): boolean };
 type Maple = InstanceType<typeof MapleTree>;
@@ -188,6 +192,88 @@ function mapleLarge(): void {
   }
 }
 
+/** The scale suite's table churn (self-contained for freshLoop): erase a slot's pfn, store the ring's next. */
+function scaleChurnSteps(tree: { erase(i: number): number | undefined; store(f: number, l: number, v: number): void }, held: Int32Array, ring: Int32Array, slots: Int32Array, cursor: Int32Array, ops: number): number {
+  let head = cursor[0]!;
+  let c = cursor[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const old = held[slot]!;
+    sum = (sum + (tree.erase(old) ?? -1)) | 0;
+    const pfn = ring[head]!;
+    ring[head] = old;
+    head = head + 1 === ring.length ? 0 : head + 1;
+    tree.store(pfn, pfn, (c + 1) * 16);
+    held[slot] = pfn;
+    c = (c + 1) & (slots.length - 1);
+  }
+  cursor[0] = head;
+  cursor[1] = c;
+  return sum;
+}
+
+/** The flat floor of the same churn: a word cleared, a word written. */
+function flatChurnSteps(table: Int32Array, held: Int32Array, ring: Int32Array, slots: Int32Array, cursor: Int32Array, ops: number): number {
+  let head = cursor[0]!;
+  let c = cursor[1]!;
+  let sum = 0;
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[c]!;
+    const old = held[slot]!;
+    sum = (sum + table[old]!) | 0;
+    table[old] = -1;
+    const pfn = ring[head]!;
+    ring[head] = old;
+    head = head + 1 === ring.length ? 0 : head + 1;
+    table[pfn] = (c + 1) * 16;
+    held[slot] = pfn;
+    c = (c + 1) & (slots.length - 1);
+  }
+  cursor[0] = head;
+  cursor[1] = c;
+  return sum;
+}
+
+function mapleScale(live: number): void {
+  const pages = Math.max(4096, 2 ** Math.ceil(Math.log2(live * 4)));
+  const rnd = generator(14);
+  const big = (n: number): number => (rnd(1 << 15) * 32768 + rnd(1 << 15)) % n;
+  const pfns = new Int32Array(pages);
+  for (let i = 0; i < pages; i++) pfns[i] = i;
+  for (let i = pages - 1; i > 0; i--) {
+    const j = big(i + 1);
+    const t = pfns[i]!;
+    pfns[i] = pfns[j]!;
+    pfns[j] = t;
+  }
+  const slots = Int32Array.from({ length: 1 << 16 }, () => big(live));
+  const contenders: Record<string, (ops: number) => unknown> = {};
+  const flat = new Int32Array(pages).fill(-1);
+  const flatHeld = pfns.slice(0, live);
+  for (let i = 0; i < live; i++) flat[flatHeld[i]!] = (i + 1) * 16;
+  const flatLoop = freshLoop(flatChurnSteps);
+  const flatState = [flatHeld, pfns.slice(live), slots, new Int32Array(2)] as const;
+  contenders.flat = (ops) => flatLoop(flat, ...flatState, ops);
+  const versions: Array<[string, MapleClass]> = [["maple", MapleTree], ...(before ? [["before", before] as [string, MapleClass]] : [])];
+  const trees = versions.map(([name, Tree]) => {
+    const tree = new Tree();
+    const held = pfns.slice(0, live);
+    for (let i = 0; i < live; i++) tree.store(held[i]!, held[i]!, (i + 1) * 16);
+    const loop = freshLoop(scaleChurnSteps);
+    const state = [held, pfns.slice(live), slots, new Int32Array(2)] as const;
+    contenders[name] = (ops) => loop(tree, ...state, ops);
+    loop(tree, ...state, 1 << 14);
+    return tree;
+  });
+  const o = measure(contenders, live >= 1e6 ? 20_000 : 100_000, 11);
+  for (const t of trees) t.check();
+  const size = live >= 1e6 ? `${live / 1e6}M` : `${live / 1000}k`;
+  const x = (k: string): string => `${ns(o[k]!)} (${(o[k]! / o.flat!).toFixed(1)}x the flat floor)`;
+  console.log(`maple erase+store elsewhere, the scale suite's table churn at ${size} live (${(pages * 4096) / 2 ** 30 >= 1 ? `${(pages * 4096) / 2 ** 30} GiB` : `${(pages * 4096) / 2 ** 20} MiB`}): ${x("maple")}, flat Int32Array ${ns(o.flat!)}`);
+  if (before) console.log(`  before: ${x("before")}; after/before ${(o.maple! / o.before!).toFixed(2)}`);
+}
+
 function potadChurn(live: number): void {
   const rnd = generator(13);
   const sequence = 1 << 16;
@@ -232,6 +318,8 @@ const which = process.argv[2] ?? "all";
 if (which === "all" || which === "maple") {
   mapleSmall();
   mapleLarge();
+  mapleScale(1_000);
+  mapleScale(1_000_000);
 }
 if (which === "all" || which === "potad") {
   potadChurn(4_000);

@@ -782,6 +782,14 @@ export class MapleTree extends MapleView {
     if (rightEmpty && right >= 0) return this.#eraseJoiningRight(n, lo);
     const gone = hi - lo;
     if (c - gone < MIN_SLOTS && inner) return this.#eraseUnderflow(n, lo, hi);
+    if (this.#lazy()) {
+      // No snapshot: the leaf is written in place and only marked dirty up the path.
+      this.#emptySlots(n, lo, hi);
+      this.#size--;
+      this.#undoLevels = -1;
+      this.#markDirty(0);
+      return true;
+    }
     // The empty run the entry joins, for the parents' copies of the gap summaries.
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
     const runStart = lo === i ? first : lo === 0 ? this.#pathMin[0]! : lnode[b + slotAt(lo - 1)]! + 1;
@@ -809,14 +817,9 @@ export class MapleTree extends MapleView {
    * left run of `a` indices, the erased range and a right run of `z` (`!store`). A node whose
    * summary does not change ends the walk; a node whose longest interior gap may have shrunk (the
    * run was it) is summarised from its slots ({@link fixParents}). O(height), and no node scan in
-   * the common cases.
+   * the common cases. Eager summaries only (a live snapshot); lazy ones are marked dirty instead.
    */
   #patchSummaries(level: number, rs: number, re: number, a: number, z: number, store: boolean): void {
-    if (this.#lazy()) {
-      this.#undoLevels = -1;
-      this.#staleUp(level);
-      return;
-    }
     const nodes = this.nodes;
     const inode = nodes.inode;
     const igap = nodes.igap;
@@ -1216,6 +1219,22 @@ export class MapleTree extends MapleView {
     this.#rootStale = true;
   }
 
+  /**
+   * As {@link #staleUp} for a write inside node `#pathNode[level]` that left its max pivot alone:
+   * it and each node above it are marked dirty, up to the first already dirty. O(1) once the path
+   * is dirty.
+   */
+  #markDirty(level: number): void {
+    const nodes = this.nodes;
+    for (let l = level; l < this.levels; l++) {
+      const dirty = l === 0 ? nodes.ldirty : nodes.idirty;
+      const node = this.#pathNode[l]!;
+      if (dirty[node] === 1) return;
+      dirty[node] = 1;
+    }
+    this.#rootStale = true;
+  }
+
   /** Recomputes the gap summary copies of every dirty node (children first), so gap searches and snapshots read true ones. O(dirty nodes x 16). */
   #refresh(): void {
     if (!this.#rootStale) return;
@@ -1297,6 +1316,11 @@ export class MapleTree extends MapleView {
       lnode[b + slotAt(p + 1) + SLOT_VALUE] = NaN;
     }
     this.#size++;
+    if (this.#pinned === 0) {
+      // The fast paths run only when on: lazy summaries, the leaf only marked dirty up the path.
+      this.#markDirty(0);
+      return true;
+    }
     const run = this.#undoRun;
     if (this.#undoLevels >= 0 && run[0] === start && run[1] === end && run[2] === first - start && run[3] === end - last) this.#restoreGaps();
     else this.#patchSummaries(0, start, end, first - start, end - last, true);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { MetadataArena } from "@mmkit/physmem";
+import { ErrorCode, MetadataArena, MmkitError } from "@mmkit/physmem";
 import { MapleTree, type MapleEntry, type MapleSnapshot } from "@mmkit/memdesc-lookup";
 import { seededInts } from "@mmkit/test-support";
 import { setWriteFastPaths } from "../src/maple-tree.ts";
@@ -79,6 +79,11 @@ function churn(seed: number, live: number, steps: Step[]): void {
     else if (s.snap === 2 && snaps.length > 0) {
       const [snap, frozen] = snaps.shift()!;
       expect(all(snap)).toEqual(frozen);
+      // The snapshot's gap summaries were refreshed when it was taken; writes since did not touch them.
+      const then = new RangeModel();
+      then.ranges = frozen;
+      expect(snap.emptyArea(s.take, SPACE + 8, s.size)).toBe(then.emptyArea(s.take, SPACE + 8, s.size));
+      expect(snap.emptyAreaRev(0, s.take + 8, s.size)).toBe(then.emptyAreaRev(0, s.take + 8, s.size));
       snap.release();
       tree.check();
     }
@@ -183,4 +188,28 @@ test("an erase next to a leaf under another parent stays in place when that neig
   fast.check();
   expect(shape(fast)).toEqual(shape(slow));
   expect(fast.size).toBe(slow.size);
+});
+
+test("check() refuses a clean node above a dirty one (the lazy summaries' invariant)", () => {
+  const tree = spaced(600);
+  tree.store(1, 1, 5); // marks the leaf holding 1 and every node above it dirty
+  tree.check();
+  const nodes = (tree as unknown as { nodes: { idirty: Uint8Array; inode: Float64Array } }).nodes;
+  const root = (tree as unknown as { root: number }).root;
+  // The root's first child is the inner node above that leaf (the tree is two levels high).
+  const child = nodes.inode[root * 32 + 4]!;
+  expect(nodes.idirty[child]).toBe(1);
+  nodes.idirty[child] = 0;
+  let refused: unknown;
+  try {
+    tree.check();
+  } catch (e) {
+    refused = e;
+  }
+  expect(refused).toBeInstanceOf(MmkitError);
+  expect((refused as MmkitError).code).toBe(ErrorCode.Invariant);
+  expect((refused as Error).message).toMatch(/has dirty children but is clean itself/);
+  nodes.idirty[child] = 1;
+  tree.check();
+  expect(tree.emptyArea(0, 10, 2)).toBe(2);
 });

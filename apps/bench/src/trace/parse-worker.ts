@@ -10,12 +10,22 @@ import { chunkSourceInput, openTraceInput, type TraceInput } from "./trace-input
 /**
  * The trace parse thread (a worker started by `parse-thread.ts`): reads a job's input (a gzip
  * file through its own inflate worker, so the chain is inflate -> parse -> replay, each on its own
- * thread), parses it with a {@link ChunkParser} and posts each chunk's events as transferred
- * typed-array columns. It waits whenever {@link BATCHES_AHEAD} batches are unreturned. One job at a
- * time; the thread stays for the next job.
+ * thread), parses it with a {@link ChunkParser} and posts its events as transferred typed-array
+ * columns, a batch once it holds {@link SEND_EVENTS} events (a few chunks' worth) or the input ends.
+ * It waits whenever {@link BATCHES_AHEAD} batches are unreturned. One job at a time; the thread
+ * stays for the next job.
  */
 
 const port = parentPort!;
+/** Events a batch's columns hold room for (2 MiB of columns). */
+const BATCH_CAPACITY = 1 << 16;
+/**
+ * A batch is posted once it holds this many events, not after every 1 MiB chunk (~8k events of
+ * ftrace text): each post and its return wake the other thread, and on a busy machine a wake-up
+ * often costs the waker its time slice. Half the capacity, so the chunk that fills it (lines of
+ * 32 bytes or more) never makes the columns grow.
+ */
+const SEND_EVENTS = BATCH_CAPACITY / 2;
 /** Column sets given back by the main thread, reused for the next batches. */
 const spare: ArrayBuffer[][] = [];
 let credits = 0;
@@ -42,7 +52,7 @@ async function run(job: ParseJob): Promise<void> {
   credits = BATCHES_AHEAD;
   const input = inputOf(job);
   const chunks = new ChunkParser(job.parser);
-  let batch = new TraceEventBatch(1 << 15);
+  let batch = new TraceEventBatch(BATCH_CAPACITY);
   let textLeft = job.keepText;
   let busy = 0;
   const send = async (): Promise<void> => {
@@ -52,25 +62,38 @@ async function run(job: ParseJob): Promise<void> {
     batch = new TraceEventBatch(0);
     const reused = spare.pop();
     if (reused !== undefined) batch.adopt(reused, 0, []);
-    else batch = new TraceEventBatch(1 << 15);
+    else batch = new TraceEventBatch(BATCH_CAPACITY);
     credits--;
     // Waiting for the consumer is not parsing: it is left out of busySeconds.
     while (credits <= 0) await new Promise<void>((r) => (wake = r));
   };
+  // Events of `batch` the main thread would have been handed by now, parsing there: all of them but
+  // those of a chunk whose parsing throws. On an error they go first, then the error, as there.
+  let handed = 0;
   let t0 = performance.now();
-  for await (const chunk of input.chunks()) {
-    if (textLeft > 0) {
-      const part = new Uint8Array(chunk.subarray(0, textLeft));
-      textLeft -= part.length;
-      post({ type: "text", chunk: part.buffer }, [part.buffer]);
+  try {
+    for await (const chunk of input.chunks()) {
+      if (textLeft > 0) {
+        const part = new Uint8Array(chunk.subarray(0, textLeft));
+        textLeft -= part.length;
+        post({ type: "text", chunk: part.buffer }, [part.buffer]);
+      }
+      chunks.feed(chunk, batch);
+      busy += performance.now() - t0;
+      handed = batch.length;
+      if (batch.length >= SEND_EVENTS) {
+        await send();
+        handed = 0;
+      }
+      t0 = performance.now();
     }
-    chunks.feed(chunk, batch);
-    busy += performance.now() - t0;
+    if (input.ending.truncated) chunks.parser.streamTruncated("gzip data ends");
+    else chunks.end(batch);
+  } catch (e) {
+    batch.length = handed;
     await send();
-    t0 = performance.now();
+    throw e;
   }
-  if (input.ending.truncated) chunks.parser.streamTruncated("gzip data ends");
-  else chunks.end(batch);
   busy += performance.now() - t0;
   await send();
   // A synthetic trace's generator is not reading: left out, as in the main thread.

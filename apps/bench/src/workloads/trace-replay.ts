@@ -20,7 +20,8 @@ import { freeBlocksPerOrder } from "../systems/metrics.js";
  * every system in lockstep, a batch at a time; nothing holds the trace. A re-readable trace (a file,
  * a synthetic trace) is read twice: a scan for the trace's own accounting, its peak (which sizes
  * the machine), its CPUs, its time span (which spaces the samples) and a bounded timing window
- * kept in typed arrays; then the replay on the systems. Standard input is read once.
+ * kept in typed arrays; then the replay on the systems, from the window when it holds the whole
+ * trace (read once), else from the input again. Standard input is read once.
  */
 
 /** A trace to replay: a file, standard input (`-`), or a synthetic trace. */
@@ -329,6 +330,8 @@ export interface LockstepResult {
   readParseSeconds: number;
   /** True when a parse thread read and parsed the trace while the systems replayed it. */
   threaded: boolean;
+  /** True when the systems replayed the scan's window, which held the whole trace: the input was read once, by the scan. */
+  fromWindow: boolean;
   /** Seconds of reading and parsing alone (the parse thread's busy time, or this thread's share). */
   parseSeconds: number;
   /** Page events of the trace (from this pass). */
@@ -343,7 +346,9 @@ export interface LockstepResult {
  * a system whose replay throws is dropped with its error and the others go on.
  *
  * `systems` is built lazily once the trace's header is read: `build(cpus)` gets the trace's CPU
- * count (the scan's, or the header's for standard input).
+ * count (the scan's, or the header's for standard input). When the scan's window holds every event
+ * of the trace, the systems replay it and the input is not read again; reading and parsing then
+ * count as the scan's (`parseSeconds`).
  *
  * Cost: one pass over the input; memory O(batch + live allocations + samples).
  *
@@ -402,35 +407,41 @@ export async function replayOnSystems(
     replaySeconds += (performance.now() - t0) / 1000;
   };
 
-  const result = await streamTraceBatches(
-    sourceOf(spec),
-    (batch) => {
-      if (replays === null) {
-        replays = start(scan?.cpus ?? batch.cpu.subarray(0, batch.length).reduce((m, c) => Math.max(m, c + 1), 1));
-        active = replays.slice();
+  const consume = (batch: TraceEventBatch): void => {
+    if (replays === null) {
+      replays = start(scan?.cpus ?? batch.cpu.subarray(0, batch.length).reduce((m, c) => Math.max(m, c + 1), 1));
+      active = replays.slice();
+    }
+    let from = 0;
+    const { kind, time } = batch;
+    for (let i = 0; i < batch.length; i++) {
+      let x: number;
+      if (byTime) x = time[i]!;
+      else {
+        const k = kind[i]!;
+        if (k !== TraceEventKind.Alloc && k !== TraceEventKind.Free && k !== TraceEventKind.AllocFailed) continue;
+        x = eventIndex++;
       }
-      let from = 0;
-      const { kind, time } = batch;
-      for (let i = 0; i < batch.length; i++) {
-        let x: number;
-        if (byTime) x = time[i]!;
-        else {
-          const k = kind[i]!;
-          if (k !== TraceEventKind.Alloc && k !== TraceEventKind.Free && k !== TraceEventKind.AllocFailed) continue;
-          x = eventIndex++;
-        }
-        if (x >= nextAt) {
-          run(batch, from, i);
-          from = i;
-          takeSample(nextAt);
-          while (nextAt <= x) nextAt += step;
-          if (!byTime && replays![0]!.samples.length >= 2 * samples) step *= 2;
-        }
+      if (x >= nextAt) {
+        run(batch, from, i);
+        from = i;
+        takeSample(nextAt);
+        while (nextAt <= x) nextAt += step;
+        if (!byTime && replays![0]!.samples.length >= 2 * samples) step *= 2;
       }
-      run(batch, from, batch.length);
-    },
-    { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) },
-  );
+    }
+    run(batch, from, batch.length);
+  };
+  const whole = scan !== undefined && scan.events > 0 && scan.window.length === scan.events;
+  let result: { parse: TraceParseSummary; input: TraceInputEnding; threaded: boolean; parseSeconds: number };
+  if (whole) {
+    // The scan held every event: replay its window instead of reading and parsing the input again.
+    consume(scan.window);
+    options.onProgress?.(scan.input.bytesOut, scan.parse.lines, scan.events);
+    result = { parse: scan.parse, input: scan.input, threaded: scan.threaded, parseSeconds: scan.parseSeconds };
+  } else {
+    result = await streamTraceBatches(sourceOf(spec), consume, { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) });
+  }
   const all: SystemReplay[] = replays ?? start(scan?.cpus ?? 1);
   takeSample(byTime ? scan!.lastTime : eventIndex);
   for (const r of all) {
@@ -438,9 +449,10 @@ export async function replayOnSystems(
     r.report = r.replayer.report();
     hooks?.finish?.(r.system, r.replayer, r.report, spec);
   }
-  const seconds = (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
+  // Read from the window, the pass read nothing: its reading and parsing are the scan's.
+  const seconds = whole ? scan!.parseSeconds + replaySeconds : (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: Math.max(0, seconds - replaySeconds), threaded: result.threaded, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: whole ? scan!.parseSeconds : Math.max(0, seconds - replaySeconds), threaded: result.threaded, fromWindow: whole, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */

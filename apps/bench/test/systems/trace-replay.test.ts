@@ -6,7 +6,19 @@ import { MiB } from "@mmkit/physmem";
 import { describe, expect, test } from "vitest";
 import { DEFAULT_TRACE, SYSTEMS, buildSystem, systemNamed, type MemorySystem } from "../../src/systems/index.js";
 import { fixture } from "../trace/helpers.js";
-import { SAMPLED_ORDERS, SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec } from "../../src/workloads/trace-replay.js";
+import { SAMPLED_ORDERS, SAMPLE_METRICS, replayMachineBytes, replayOnSystems, scanTrace, traceSpec, type LockstepResult, type SystemReplay } from "../../src/workloads/trace-replay.js";
+
+/** Every system of `got` ended as in `want`: the same report and samples; each passes its check(). */
+function expectSameReplays(got: LockstepResult, want: LockstepResult): void {
+  const width = SAMPLE_METRICS.length + SAMPLED_ORDERS;
+  const series = (r: SystemReplay) => [Array.from(r.samples.x.subarray(0, r.samples.length)), Array.from(r.samples.values.subarray(0, r.samples.length * width))];
+  expect(got.replays.length).toBe(want.replays.length);
+  got.replays.forEach((r, i) => {
+    expect(r.report).toEqual(want.replays[i]!.report);
+    expect(series(r)).toEqual(series(want.replays[i]!));
+    r.system.check();
+  });
+}
 
 describe("trace replay through every system, streamed", async () => {
   const spec = traceSpec(DEFAULT_TRACE);
@@ -37,12 +49,31 @@ describe("trace replay through every system, streamed", async () => {
     const run = (threading: "thread" | "inline") => replayOnSystems(spec, (cpus) => defs.map((d) => buildSystem(d, { bytes, cpus })), { scan, samples: 12, threading });
     const [a, b] = [await run("inline"), await run("thread")];
     expect([a.threaded, b.threaded]).toEqual([false, true]);
-    for (let i = 0; i < defs.length; i++) {
-      expect(b.replays[i]!.report).toEqual(a.replays[i]!.report);
-      const width = SAMPLE_METRICS.length + SAMPLED_ORDERS;
-      const series = (r: (typeof a.replays)[number]) => [Array.from(r.samples.x.subarray(0, r.samples.length)), Array.from(r.samples.values.subarray(0, r.samples.length * width))];
-      expect(series(b.replays[i]!)).toEqual(series(a.replays[i]!));
-      b.replays[i]!.system.check();
+    expectSameReplays(b, a);
+  });
+
+  test("a trace whose events all fit the scan's window is read once: the systems replay the window, exactly as they replay a second reading", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-read-once-"));
+    const file = join(dir, "trace.txt.gz");
+    writeFileSync(file, readFileSync(DEFAULT_TRACE));
+    try {
+      const copy = traceSpec(file);
+      const [held, partial] = [await scanTrace(copy, 50_000), await scanTrace(copy, 10_000)];
+      expect([held.window.length, held.events, partial.window.length]).toEqual([40_646, 40_646, 10_000]);
+      const defs = ["classic", "potad+memdesc8"].map((n) => systemNamed(n)!);
+      const run = (s: typeof held) => replayOnSystems(copy, (cpus) => defs.map((d) => buildSystem(d, { bytes: replayMachineBytes(s), cpus })), { scan: s, samples: 12 });
+      const reread = await run(partial);
+      // Gone from disk: only a replay that does not read the file again can still run.
+      rmSync(file);
+      const once = await run(held);
+      expect([once.fromWindow, reread.fromWindow]).toEqual([true, false]);
+      expect(once.parse).toEqual(reread.parse);
+      expect(once.readParseSeconds).toBe(held.parseSeconds);
+      await expect(run(partial)).rejects.toMatchObject({ code: "ERR_TRACE_INPUT" });
+      expectSameReplays(once, reread);
+      expect(once.replays[0]!.report!.allocsByOrder).toEqual([12267, 341, 7, 1, 0, 0, 0, 0, 0, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

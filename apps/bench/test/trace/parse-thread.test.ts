@@ -85,6 +85,29 @@ describe("parsing on a parse thread gives what parsing in this thread gives", ()
     }
   });
 
+  test("an error several chunks in (the thread posts a batch per few chunks): the same events first, then the same error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-thread-"));
+    const text = Buffer.concat([...new SyntheticTrace({ events: 60_000, cpus: 4, seed: 3 }).chunks()]).toString("latin1");
+    const at = text.indexOf("\n", Math.floor(text.length * 0.7)) + 1;
+    const bad = "  cat-155 [001] ..... 9.031357: mm_page_free: page=00000000c8ea8e30 order=1\n";
+    const files = {
+      malformed: Buffer.from(text.slice(0, at) + bad + text.slice(at), "latin1"),
+      cut: Buffer.from(text.slice(0, -20), "latin1"),
+      cutGzip: gzipSync(Buffer.from(text, "latin1")).subarray(0, 450_000),
+    };
+    for (const [name, bytes] of Object.entries(files)) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const inline = await stream(file, "inline");
+      const threaded = await stream(file, "thread");
+      expect(inline.error?.code).toMatch(/^ERR_TRACE_/);
+      expect(threaded.error).toEqual(inline.error);
+      // More than one batch's worth was handed on before the error.
+      expect(inline.rows.length).toBeGreaterThan(30_000);
+      expect(threaded.rows).toEqual(inline.rows);
+    }
+  });
+
   test("a cut gzip file and a file that is no gzip stream fail the same way", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mmkit-thread-"));
     const gz = gzipSync(readFileSync(fixture("ftrace-6.1-hex.txt")));
