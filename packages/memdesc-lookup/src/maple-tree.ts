@@ -4,8 +4,8 @@ import { innerSummary, leafSummary } from "./maple-gaps.js";
 import { MIN_SLOTS, MapleNodes, NODE_SHIFT, SLOTS, SLOT_SHIFT, SLOT_VALUE, slotAt } from "./maple-nodes.js";
 import { MapleSnapshot } from "./maple-snapshot.js";
 import { clearLeafSlots, closeInnerSlot, copyLeafSlots, openInnerSlot } from "./maple-slot-moves.js";
-import { MapleView, type MapleEntry } from "./maple-view.js";
-import { MAX_INDEX, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
+import { MapleView, requireBatch, type MapleEntry } from "./maple-view.js";
+import { MAX_INDEX, badOut, requireIndex, requireRange, requireValue, requireWindow } from "./limits.js";
 
 /**
  * Options for {@link MapleTree}.
@@ -136,9 +136,10 @@ interface Retired {
  */
 export class MapleTree extends MapleView {
   #size = 0;
-  readonly #pathNode = new Int32Array(MAX_LEVELS);
-  readonly #pathSlot = new Int32Array(MAX_LEVELS);
-  readonly #pathMin = new Float64Array(MAX_LEVELS);
+  // Not readonly: a paired descent swaps them with `#path2*` (see #storeThenDescend).
+  #pathNode = new Int32Array(MAX_LEVELS);
+  #pathSlot = new Int32Array(MAX_LEVELS);
+  #pathMin = new Float64Array(MAX_LEVELS);
   // Content of the node being rebuilt: pivots, values or child ids, and child gap summaries.
   readonly #cPiv = new Float64Array(SCRATCH);
   readonly #cSlot = new Float64Array(SCRATCH);
@@ -187,6 +188,22 @@ export class MapleTree extends MapleView {
   #pendFirst = 0;
   #pendLast = 0;
   #pendValue = 0;
+  /**
+   * A deferred store (`#pstFirst` -1: none). With no live snapshot, `store` only records its range
+   * and value; the next `erase` runs its own descent and this store's side by side, level by level
+   * (their cache misses overlap, as in `loadMany`), applies the store on its path and erases on
+   * the other. A free-here, take-there allocator (the `scale` suite's table churn: erase one
+   * address, store another) then waits for one chain of misses per pair instead of two. Any other
+   * call that reads or writes the tree applies it first ({@link #settled}); `check()` validates the
+   * tree without it. Never live together with a deferred erase (`#pendLeaf`).
+   */
+  #pstFirst = -1;
+  #pstLast = 0;
+  #pstValue = 0;
+  /** The erase's path recorded by the paired descent ({@link #descendPair}), copied to `#path*` once the store is in. */
+  #path2Node = new Int32Array(MAX_LEVELS);
+  #path2Slot = new Int32Array(MAX_LEVELS);
+  #path2Min = new Float64Array(MAX_LEVELS);
   /**
    * Lazy gap summaries. With the fast paths on and no live snapshot, a write does not patch the
    * parents' copies of the gap summaries of the nodes it changes: it marks those nodes dirty
@@ -244,11 +261,12 @@ export class MapleTree extends MapleView {
 
   /** Number of ranges stored. */
   get size(): number {
+    if (this.#pstFirst >= 0) this.#applyStore();
     return this.#size;
   }
   /** Same as {@link size}. */
   get count(): number {
-    return this.#size;
+    return this.size;
   }
   /** Bytes of node arrays the tree holds in its arena (capacity included). */
   get metadataBytes(): number {
@@ -277,27 +295,27 @@ export class MapleTree extends MapleView {
 
   /** As {@link MapleView.find}. */
   override find(index: number, max: number = MAX_INDEX): MapleEntry | undefined {
-    if (this.#pendLeaf >= 0) {
+    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
       requireIndex(index, "index");
       requireIndex(max, "max");
-      this.#settle();
+      this.#settled();
     }
     return super.find(index, max);
   }
   /** As {@link MapleView.findPrev}. */
   override findPrev(index: number, min = 0): MapleEntry | undefined {
-    if (this.#pendLeaf >= 0) {
+    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
       requireIndex(index, "index");
       requireIndex(min, "min");
-      this.#settle();
+      this.#settled();
     }
     return super.findPrev(index, min);
   }
   /** As {@link MapleView.emptyArea}. */
   override emptyArea(min: number, max: number, size: number): number {
-    if (this.#pendLeaf >= 0) {
+    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
       requireWindow(min, max, size);
-      this.#settle();
+      this.#settled();
     }
     if (this.#rootStale) {
       requireWindow(min, max, size);
@@ -307,15 +325,42 @@ export class MapleTree extends MapleView {
   }
   /** As {@link MapleView.emptyAreaRev}. */
   override emptyAreaRev(min: number, max: number, size: number): number {
-    if (this.#pendLeaf >= 0) {
+    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
       requireWindow(min, max, size);
-      this.#settle();
+      this.#settled();
     }
     if (this.#rootStale) {
       requireWindow(min, max, size);
       this.#refresh();
     }
     return super.emptyAreaRev(min, max, size);
+  }
+
+  /** As {@link MapleView.load}; applies a deferred store first (see {@link store}). */
+  override load(index: number): number | undefined {
+    if (this.#pstFirst >= 0) {
+      requireIndex(index, "index");
+      this.#applyStore();
+    }
+    return super.load(index);
+  }
+  /** As {@link MapleView.loadMany}; applies a deferred store first (see {@link store}). */
+  override loadMany(indices: ArrayLike<number>, out: Float64Array, count: number = indices?.length): Float64Array {
+    if (this.#pstFirst >= 0) {
+      // Checked before the store goes in, so a refused batch leaves everything as it was.
+      requireBatch(indices, out, count);
+      this.#applyStore();
+    }
+    return super.loadMany(indices, out, count);
+  }
+  /** As {@link MapleView.loadRange}; applies a deferred store first (see {@link store}). */
+  override loadRange(index: number, out?: MapleEntry): MapleEntry | undefined {
+    if (this.#pstFirst >= 0) {
+      requireIndex(index, "index");
+      if (out !== undefined && (typeof out !== "object" || out === null)) badOut(out);
+      this.#applyStore();
+    }
+    return super.loadRange(index, out);
   }
 
   /** Snapshots not yet released. */
@@ -358,6 +403,14 @@ export class MapleTree extends MapleView {
         return;
       }
       this.#settle();
+    }
+    if (this.#pstFirst >= 0) this.#applyStore();
+    if (this.#fastPaths && this.#pinned === 0) {
+      // Deferred: the next erase descends for both (see #pstFirst).
+      this.#pstFirst = first;
+      this.#pstLast = last;
+      this.#pstValue = value;
+      return;
     }
     this.#write(first, last, value);
   }
@@ -409,8 +462,10 @@ export class MapleTree extends MapleView {
     requireIndex(index, "index");
     if (this.#pendLeaf >= 0) this.#settle();
     this.#undoLevels = -1;
-    // One descent finds the range and leaves the path for the write.
-    this.#descend(index);
+    // One descent finds the range and leaves the path for the write; a deferred store descends
+    // beside it and goes in first.
+    if (this.#pstFirst >= 0) this.#storeThenDescend(index);
+    else this.#descend(index);
     const n = this.#pathNode[0]!;
     const i = this.#pathSlot[0]!;
     const b = n << NODE_SHIFT;
@@ -470,6 +525,85 @@ export class MapleTree extends MapleView {
   /** Settles a deferred erase, for the reads and writes that need empty runs merged and gap summaries true. */
   #settled(): void {
     if (this.#pendLeaf >= 0) this.#settle();
+    if (this.#pstFirst >= 0) this.#applyStore();
+  }
+
+  /** Runs the deferred store (see {@link #pstFirst}) on its own descent. */
+  #applyStore(): void {
+    const first = this.#pstFirst;
+    this.#pstFirst = -1;
+    this.#write(first, this.#pstLast, this.#pstValue);
+  }
+
+  /**
+   * Runs the deferred store and records the path to `index` for an erase: both descents advance
+   * level by level together ({@link #descendPair}), the store goes in on its path, and the other
+   * path is the erase's as long as the store changed no node's range or the tree's shape (an
+   * in-leaf splice; otherwise the erase descends again). Cost: about one descent's latency.
+   */
+  #storeThenDescend(index: number): void {
+    const first = this.#pstFirst;
+    this.#pstFirst = -1;
+    this.#descendPair(first, index);
+    this.#write(first, this.#pstLast, this.#pstValue);
+    if (!this.#pathKept) {
+      this.#descend(index);
+      return;
+    }
+    // The erase's path becomes the recorded one (the arrays trade places, nothing is copied).
+    const node = this.#pathNode;
+    const slot = this.#pathSlot;
+    const min = this.#pathMin;
+    this.#pathNode = this.#path2Node;
+    this.#pathSlot = this.#path2Slot;
+    this.#pathMin = this.#path2Min;
+    this.#path2Node = node;
+    this.#path2Slot = slot;
+    this.#path2Min = min;
+    // The slot again: the store may have spliced the same leaf.
+    this.#pathSlot[0] = MapleTree.#slotOf(this.nodes.lnode, this.#pathNode[0]! << NODE_SHIFT, index);
+  }
+
+  /**
+   * As {@link #descend} for `a` (into `#path*`, marked kept) and `b` (into `#path2*`) at once: one
+   * loop over the levels, so the two chains of dependent loads are in flight together.
+   */
+  #descendPair(a: number, b: number): void {
+    const inode = this.nodes.inode;
+    const pathNode = this.#pathNode;
+    const pathSlot = this.#pathSlot;
+    const pathMin = this.#pathMin;
+    const path2Node = this.#path2Node;
+    const path2Slot = this.#path2Slot;
+    const path2Min = this.#path2Min;
+    let na = this.root;
+    let nb = na;
+    let minA = 0;
+    let minB = 0;
+    for (let l = this.levels; l > 0; l--) {
+      const ba = na << NODE_SHIFT;
+      const bb = nb << NODE_SHIFT;
+      const ia = MapleTree.#slotOf(inode, ba, a);
+      const ib = MapleTree.#slotOf(inode, bb, b);
+      pathNode[l] = na;
+      pathSlot[l] = ia;
+      pathMin[l] = minA;
+      path2Node[l] = nb;
+      path2Slot[l] = ib;
+      path2Min[l] = minB;
+      if (ia > 0) minA = inode[ba + slotAt(ia - 1)]! + 1;
+      if (ib > 0) minB = inode[bb + slotAt(ib - 1)]! + 1;
+      na = inode[ba + slotAt(ia) + SLOT_VALUE]! | 0;
+      nb = inode[bb + slotAt(ib) + SLOT_VALUE]! | 0;
+    }
+    const lnode = this.nodes.lnode;
+    pathNode[0] = na;
+    pathSlot[0] = MapleTree.#slotOf(lnode, na << NODE_SHIFT, a);
+    pathMin[0] = minA;
+    path2Node[0] = nb;
+    path2Slot[0] = MapleTree.#slotOf(lnode, nb << NODE_SHIFT, b);
+    path2Min[0] = minB;
+    this.#pathKept = true;
   }
 
   /**
@@ -672,6 +806,10 @@ export class MapleTree extends MapleView {
    */
   check(): void {
     this.#writable();
+    // A deferred store is validated as a record; the tree is checked without it.
+    if (this.#pstFirst >= 0 && (this.#pendLeaf >= 0 || this.#pinned !== 0 || !this.#fastPaths || !(this.#pstLast >= this.#pstFirst) || !Number.isFinite(this.#pstValue))) {
+      throw new MmkitError(ErrorCode.Invariant, `maple tree: deferred store [${this.#pstFirst}, ${this.#pstLast}] = ${this.#pstValue} beside a deferred erase, a snapshot or the fast paths off`);
+    }
     checkMapleTree({
       nodes: this.nodes,
       root: this.root,
@@ -703,6 +841,7 @@ export class MapleTree extends MapleView {
     for (const s of [...this.#snapshots]) s.release();
     this.nodes.dispose();
     this.#pendLeaf = -1;
+    this.#pstFirst = -1;
     this.root = 0;
     this.levels = 0;
     this.#size = 0;
@@ -1382,6 +1521,7 @@ export class MapleTree extends MapleView {
   #write(first: number, last: number, value: number, pathReady = false): void {
     // Every write sees a settled tree (the callers settle first; this keeps any new one honest).
     if (this.#pendLeaf >= 0) this.#settle();
+    if (this.#pstFirst >= 0) this.#applyStore();
     // The path to `first` is recorded here when merging with empty neighbours needs it anyway,
     // and reused by the first round of the loop below.
     let pathValid = false;

@@ -11,7 +11,8 @@ const MAX_INDEX = 9007199254740991;
 /** Lookups {@link MapleView.loadMany} runs level by level together. */
 export const LOAD_MANY_LOCKSTEP = 4;
 
-function requireBatch(indices: ArrayLike<number>, out: Float64Array, count: number): void {
+/** Validates a `loadMany` batch (throws, writing nothing, on the first bad argument). @internal */
+export function requireBatch(indices: ArrayLike<number>, out: Float64Array, count: number): void {
   if (indices === null || typeof indices !== "object" || typeof indices.length !== "number") {
     throw new MmkitError(ErrorCode.InvalidArgument, `indices must be an array of indices, got ${describeValue(indices)}`);
   }

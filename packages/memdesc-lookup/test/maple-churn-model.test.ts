@@ -61,6 +61,8 @@ function churn(seed: number, live: number, steps: Step[]): void {
       expect(tree.erase(r.first)).toBe(model.erase(r.first));
       tree.check();
     }
+    // Here, not after the store: \`size\` applies a deferred store, and the next erase should find it pending.
+    expect(tree.size).toBe(model.ranges.length);
     let p = s.take;
     while (p < SPACE && model.load(p) !== undefined) p++;
     if (p < SPACE) {
@@ -87,7 +89,6 @@ function churn(seed: number, live: number, steps: Step[]): void {
       snap.release();
       tree.check();
     }
-    expect(tree.size).toBe(model.ranges.length);
   }
   for (const [snap, frozen] of snaps) {
     expect(all(snap)).toEqual(frozen);
@@ -192,7 +193,8 @@ test("an erase next to a leaf under another parent stays in place when that neig
 
 test("check() refuses a clean node above a dirty one (the lazy summaries' invariant)", () => {
   const tree = spaced(600);
-  tree.store(1, 1, 5); // marks the leaf holding 1 and every node above it dirty
+  tree.store(1, 1, 5); // deferred; the lookup applies it: marks the leaf holding 1 and every node above it dirty
+  expect(tree.load(1)).toBe(5);
   tree.check();
   const nodes = (tree as unknown as { nodes: { idirty: Uint8Array; inode: Float64Array } }).nodes;
   const root = (tree as unknown as { root: number }).root;
