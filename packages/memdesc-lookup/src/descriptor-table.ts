@@ -38,8 +38,12 @@ export interface DescriptorTable {
   readonly metadataBytes: number;
   /** Records `memdesc` (a non-negative integer) for pfns `[firstPfn, lastPfn]`, cutting what it overlaps. */
   set(firstPfn: number, lastPfn: number, memdesc: number): void;
-  /** Removes the descriptor covering `pfn` from all its pages; returns its memdesc or -1. */
-  clear(pfn: number): number;
+  /**
+   * Removes the descriptor covering `pfn` from all its pages; returns its memdesc or -1. With `out`,
+   * the range it covered is written there (untouched when none), so a caller can put it back with
+   * `set` without a lookup first.
+   */
+  clear(pfn: number, out?: PfnRange): number;
   /** The memdesc covering `pfn`, or -1. */
   get(pfn: number): number;
   /** Writes the pfn range of the descriptor covering `pfn` into `out`; false (out untouched) when none. */

@@ -49,8 +49,15 @@ export class MapleDescriptorTable implements DescriptorTable {
     this.tree.store(firstPfn, lastPfn, memdesc);
   }
 
-  clear(pfn: number): number {
-    return this.tree.erase(pfn) ?? -1;
+  clear(pfn: number, out?: PfnRange): number {
+    if (out === undefined) return this.tree.erase(pfn) ?? -1;
+    if (typeof out !== "object" || out === null) badOut(out);
+    const e = this.#entry;
+    const memdesc = this.tree.erase(pfn, e);
+    if (memdesc === undefined) return -1;
+    out.firstPfn = e.first;
+    out.lastPfn = e.last;
+    return memdesc;
   }
 
   get(pfn: number): number {

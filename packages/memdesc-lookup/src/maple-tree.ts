@@ -450,16 +450,22 @@ export class MapleTree extends MapleView {
    * (no live snapshot), and the gap summaries it changes are marked stale (patched at once while a
    * snapshot is live); no allocation. Otherwise a store.
    *
+   * With `out`, the erased range and its value are written into it (left untouched when `index` is
+   * empty), so a caller that may have to put the range back (a free refused after the erase) needs
+   * no lookup before it: a store of that range right after is the O(1) put-back above.
+   *
    * @example
    * ```ts
    * tree.store(10, 19, 3);
-   * tree.erase(15); // 3
-   * tree.load(10);  // undefined
+   * const gone = { first: 0, last: 0, value: 0 };
+   * tree.erase(15, gone); // 3; gone is { first: 10, last: 19, value: 3 }
+   * tree.load(10);        // undefined
    * ```
    */
-  erase(index: number): number | undefined {
+  erase(index: number, out?: MapleEntry): number | undefined {
     this.#writable();
     requireIndex(index, "index");
+    if (out !== undefined && (typeof out !== "object" || out === null)) badOut(out);
     if (this.#pendLeaf >= 0) this.#settle();
     this.#undoLevels = -1;
     // One descent finds the range and leaves the path for the write; a deferred store descends
@@ -473,6 +479,11 @@ export class MapleTree extends MapleView {
     const value = lnode[b + slotAt(i) + SLOT_VALUE]!;
     if (value !== value) return undefined;
     const first = i === 0 ? this.#pathMin[0]! : lnode[b + slotAt(i - 1)]! + 1;
+    if (out !== undefined) {
+      out.first = first;
+      out.last = lnode[b + slotAt(i)]!;
+      out.value = value;
+    }
     if (this.#fastPaths && this.#pinned === 0) {
       // Deferred: only the value goes; the merge waits for the next write (see #pendLeaf).
       lnode[b + slotAt(i) + SLOT_VALUE] = NaN;

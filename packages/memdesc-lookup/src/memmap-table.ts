@@ -128,7 +128,8 @@ export class MemmapTable implements DescriptorTable {
     this.#link(f, l);
   }
 
-  clear(pfn: number): number {
+  clear(pfn: number, out?: PfnRange): number {
+    if (out !== undefined && (typeof out !== "object" || out === null)) badOut(out);
     const p = this.#page(pfn, "pfn");
     const map = this.#map;
     const w = this.#words;
@@ -148,6 +149,10 @@ export class MemmapTable implements DescriptorTable {
     for (let q = first; q <= last; q++) {
       map[q * w] = -1;
       if (w > 1) map[q * w + 1] = 0;
+    }
+    if (out !== undefined) {
+      out.firstPfn = first;
+      out.lastPfn = last;
     }
     return memdesc;
   }

@@ -207,6 +207,8 @@ interface Entry {
 
 const entryOf = (r: { first: number; last: number; value: number } | undefined) => r && { first: r.first, last: r.last, value: r.value };
 const pfnRange = (r: boolean, out: { firstPfn: number; lastPfn: number }) => [r, { firstPfn: out.firstPfn, lastPfn: out.lastPfn }];
+/** A clear's memdesc with the range it wrote into `out` (just the memdesc when `out` was not given). */
+const clearedRange = (memdesc: number, out: unknown) => (out !== null && typeof out === "object" ? [memdesc, { firstPfn: (out as { firstPfn: number }).firstPfn, lastPfn: (out as { lastPfn: number }).lastPfn }] : memdesc);
 
 /** The read methods, on the live tree and on the live snapshot alike. */
 function viewEntries(which: "tree" | "snap"): Entry[] {
@@ -340,6 +342,20 @@ const ENTRIES: Entry[] = [
     rules: [index("first", { MAX_SAFE_INTEGER: refuse(ErrorCode.InvalidArgument, "first 9007199254740991 must not exceed last 2009") }), index("last", { MAX_SAFE_INTEGER: same(MAX_INDEX, "a range up to the top") }), value],
   },
   { name: "tree.erase(index)", args: () => [20], call: (w, [i]) => w.tree.erase(i as number), rules: [index("index", { MAX_SAFE_INTEGER: returns(undefined, "empty there: nothing to erase") })] },
+  {
+    name: "tree.erase(index, out)",
+    args: () => [20, { first: 0, last: 0, value: 0 }],
+    call: (w, [i, out]) => [w.tree.erase(i as number, out as never), out !== null && typeof out === "object" ? entryOf(out as never) : out],
+    rules: [
+      index("index", { MAX_SAFE_INTEGER: returns([undefined, { first: 0, last: 0, value: 0 }], "empty there: nothing to erase, out untouched") }),
+      (label, x) =>
+        label === "undefined"
+          ? same(undefined, "not given: the range is not reported")
+          : label === "{}" || label === "[]"
+            ? same({ first: 0, last: 0, value: 0 }, "any object, an array too, can be filled")
+            : refuse(ErrorCode.InvalidArgument, `out must be an object to fill, got ${dv(x)}`),
+    ],
+  },
   {
     name: "tree.eraseRange(first, last)",
     args: () => [20, 45],
@@ -509,6 +525,12 @@ const ENTRIES: Entry[] = [
       ],
     },
     { name: `${t}.clear(pfn)`, args: () => [10], call: (w, [p]) => w[t].clear(p as number), rules: [page("pfn")] },
+    {
+      name: `${t}.clear(pfn, out)`,
+      args: () => [10, { firstPfn: 0, lastPfn: 0 }],
+      call: (w, [p, out]) => clearedRange(w[t].clear(p as number, out as never), out),
+      rules: [page("pfn"), outObject(same(undefined, "not given: the range is not reported"))],
+    },
     { name: `${t}.get(pfn)`, args: () => [10], call: (w, [p]) => w[t].get(p as number), rules: [page("pfn")] },
     {
       name: `${t}.range(pfn, out)`,
@@ -542,6 +564,12 @@ const ENTRIES: Entry[] = [
     ],
   },
   { name: "mt.clear(pfn)", args: () => [110], call: (w, [p]) => w.mt.clear(p as number), rules: [index("index", { MAX_SAFE_INTEGER: returns(-1, "no descriptor there") })] },
+  {
+    name: "mt.clear(pfn, out)",
+    args: () => [110, { firstPfn: 0, lastPfn: 0 }],
+    call: (w, [p, out]) => clearedRange(w.mt.clear(p as number, out as never), out),
+    rules: [index("index", { MAX_SAFE_INTEGER: returns([-1, { firstPfn: 0, lastPfn: 0 }], "no descriptor there: out untouched") }), outObject(same(undefined, "not given: the range is not reported"))],
+  },
   { name: "mt.get(pfn)", args: () => [110], call: (w, [p]) => w.mt.get(p as number), rules: [index("index", { MAX_SAFE_INTEGER: returns(-1, "no descriptor there") })] },
   {
     name: "mt.range(pfn, out)",

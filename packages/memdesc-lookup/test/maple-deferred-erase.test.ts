@@ -51,8 +51,12 @@ function replay(ops: Op[], space: number, seeded: number): void {
         if (model.ranges.length === 0) break;
         const r = model.ranges[o.pick % model.ranges.length]!;
         const at = r.first + (o.pick % (r.last - r.first + 1));
-        expect(tree.erase(at)).toBe(r.value);
-        expect(slow.erase(at)).toBe(r.value);
+        // Both paths report the erased range through `out` (the deferred one and the general one).
+        const out = { first: -1, last: -1, value: -1 };
+        const slowOut = { first: -1, last: -1, value: -1 };
+        expect(tree.erase(at, out)).toBe(r.value);
+        expect(slow.erase(at, slowOut)).toBe(r.value);
+        expect([out, slowOut]).toEqual([{ first: r.first, last: r.last, value: r.value }, { first: r.first, last: r.last, value: r.value }]);
         model.erase(at);
         erased = r;
         break;

@@ -23,8 +23,9 @@ export interface DescriptorIndex {
   store(first: number, last: number, value: number): void;
   /**
    * Optional: {@link store} for a range the caller knows overlaps nothing stored, so the index may
-   * skip its overlap check. POTAD calls it, when present, for a block it has just taken off its free
-   * lists (which no stored range can overlap); an index without it gets `store`.
+   * skip its overlap check. POTAD calls it on the default index it made itself, for a block it has
+   * just taken off its free lists (which none of its own ranges can overlap); an index passed to
+   * POTAD may be shared, so POTAD stores into it with `store`.
    */
   storeVacant?(first: number, last: number, value: number): void;
   /** Removes the range containing `index`; what it returns is not used. */

@@ -160,6 +160,8 @@ export class Potad {
   readonly frontHigh: number;
   #blocks: BlockTable;
   #spaces: SpaceTable;
+  /** Whether {@link descriptorIndex} is the default this POTAD made (then it stores through `storeVacant`). */
+  readonly #ownIndex: boolean;
 
   constructor(options: PotadOptions = {}) {
     requireOptions(options, "potad options");
@@ -169,18 +171,20 @@ export class Potad {
     if (options.descriptorIndex !== undefined) requireDescriptorIndex(options.descriptorIndex);
     this.arena = options.arena === undefined ? new MetadataArena() : options.arena;
     this.descriptorIndex = options.descriptorIndex === undefined ? new AlignedBlockIndex({ arena: this.arena }) : options.descriptorIndex;
+    this.#ownIndex = options.descriptorIndex === undefined;
     this.#blocks = new BlockTable(this.arena);
     this.#spaces = new SpaceTable(this.arena);
   }
 
   /**
-   * Registers a descriptor for a block just taken off the free lists: through the index's
-   * `storeVacant` when it has one (no stored range can overlap a free block, so its overlap check
-   * would only cost probes), else `store`.
+   * Registers a descriptor for a block just taken off the free lists: through `storeVacant` when
+   * the index is the one this POTAD made (no range of its own can overlap a free block, so the
+   * overlap check would only cost probes), else `store` (an index passed in may be shared with
+   * another POTAD whose blocks lie at the same addresses, and must keep refusing them).
    */
   #storeDescriptor(first: number, last: number, value: number): void {
     const index = this.descriptorIndex;
-    if (index.storeVacant !== undefined) index.storeVacant(first, last, value);
+    if (this.#ownIndex) index.storeVacant!(first, last, value);
     else index.store(first, last, value);
   }
 

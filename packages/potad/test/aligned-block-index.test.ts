@@ -201,3 +201,19 @@ test("storeVacant stores what store does, without the overlap probes; bad bounds
   expectMmkitError(() => a.storeVacant(4096, 4096 + 511, 5), "ERR_OCCUPIED", "range [4096, 4607] overlaps the stored range [4096, 8191]");
   expect(a.entries()).toEqual(before);
 });
+
+test("an index passed in may be shared: two POTADs over the same addresses still refuse each other's ranges (store, not storeVacant)", () => {
+  const shared = new AlignedBlockIndex();
+  const a = new Potad({ descriptorIndex: shared });
+  const b = new Potad({ descriptorIndex: shared });
+  const sa = a.addSpace({ base: 0, size: MiB, granule: 512 });
+  const sb = b.addSpace({ base: 0, size: MiB, granule: 512 });
+  const at = a.alloc(sa, 4096, { descriptor: 1 });
+  const before = shared.entries();
+  // b's first 4 KiB block lies where a's does: the shared index refuses it, and b is unchanged.
+  expectMmkitError(() => b.alloc(sb, 4096, { descriptor: 2 }), "ERR_OCCUPIED", `range [${at}, ${at + 4095}] overlaps the stored range [${at}, ${at + 4095}]`);
+  expect(shared.entries()).toEqual(before);
+  expect(b.alloc(sb, 4096)).toBe(at); // without a descriptor it is b's own business
+  a.check();
+  b.check();
+});

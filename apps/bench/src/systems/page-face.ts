@@ -83,9 +83,10 @@ export interface QuarantinedRange {
  * {@link quarantinedPages} and listed in {@link quarantine}, and never freed again.
  *
  * Cost over the allocator: one `table.set` per allocation and one `table.clear` per free (one
- * maple-tree store/erase, or a write per page of a memmap), plus a poisoned-page check that is a
- * single compare while no page of the machine has failed; after a failure, a lookup per page of
- * the allocation and one `table.range` per free.
+ * maple-tree store/erase, or a write per page of a memmap; the clear comes first and gives the
+ * range, so a free the allocator refuses is put back with one `set`), plus a poisoned-page check
+ * that is a single compare while no page of the machine has failed; after a failure, a lookup per
+ * page of the allocation per free.
  *
  * @example
  * ```ts
@@ -173,14 +174,20 @@ export class SystemPages implements PageAllocator {
   }
 
   #freeTo(allocator: PageAllocator, pfn: number, order: number): void {
-    const memdesc = this.#requireLive(pfn);
-    if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order)) {
+    const r = this.#range;
+    const memdesc = this.#takeLive(pfn, r);
+    if (this.failures.count > 0 && this.#keptBack(pfn, 2 ** order, "order", order, memdesc)) {
       this.#freeMemdesc(memdesc);
       return;
     }
-    // The allocator validates (and throws, changing nothing) before the table forgets the allocation.
-    allocator.freePages(pfn, order);
-    this.table.clear(pfn);
+    // The table forgot the allocation first (one descent, not a lookup and then an erase); a free
+    // the allocator refuses (it throws, changing nothing) puts the entry back.
+    try {
+      allocator.freePages(pfn, order);
+    } catch (error) {
+      this.table.set(r.firstPfn, r.lastPfn, memdesc);
+      throw error;
+    }
     this.frees++;
     this.livePages -= 2 ** order;
     this.#freeMemdesc(memdesc);
@@ -217,13 +224,18 @@ export class SystemPages implements PageAllocator {
 
   /** Gives back the `pages`-page range at `pfn`; a range holding a poisoned page is quarantined instead. */
   freeRange(pfn: number, pages: number): void {
-    const memdesc = this.#requireLive(pfn);
-    if (this.failures.count > 0 && this.#keptBack(pfn, pages, "pages", pages)) {
+    const r = this.#range;
+    const memdesc = this.#takeLive(pfn, r);
+    if (this.failures.count > 0 && this.#keptBack(pfn, pages, "pages", pages, memdesc)) {
       this.#freeMemdesc(memdesc);
       return;
     }
-    this.ranges.freeRange(pfn, pages);
-    this.table.clear(pfn);
+    try {
+      this.ranges.freeRange(pfn, pages);
+    } catch (error) {
+      this.table.set(r.firstPfn, r.lastPfn, memdesc);
+      throw error;
+    }
     this.frees++;
     this.livePages -= pages;
     this.#freeMemdesc(memdesc);
@@ -290,24 +302,35 @@ export class SystemPages implements PageAllocator {
     this.livePages += pages;
   }
 
-  /** Throws unless `pfn` is covered by a live (not quarantined) allocation of this face; its memdesc. */
-  #requireLive(pfn: number): number {
-    const memdesc = this.table.get(pfn);
+  /**
+   * Takes the live (not quarantined) allocation of this face covering `pfn` out of the table, its
+   * range into `r`; its memdesc. Throws, the table as it was, when there is none.
+   */
+  #takeLive(pfn: number, r: PfnRange): number {
+    const memdesc = this.table.clear(pfn, r);
     if (memdesc < 0) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} was not allocated through this system`);
-    if (typeTag(memdesc) === MemdescType.HwPoison) throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
+    if (typeTag(memdesc) === MemdescType.HwPoison) {
+      this.table.set(r.firstPfn, r.lastPfn, memdesc);
+      throw new MmkitError(ErrorCode.DoubleFree, `pfn ${describeValue(pfn)} is quarantined after a memory failure (freed already)`);
+    }
     return memdesc;
   }
 
   /**
-   * The free half of the poison rule: when the allocation at `pfn` holds a poisoned page, quarantine
-   * it and return true. The allocator never sees a quarantined free, so its checks are done here:
-   * `pfn` must start an allocation of exactly `pages` pages (`what` = `value` names the argument).
+   * The free half of the poison rule, for the allocation {@link #takeLive} just took out of the
+   * table (its range in {@link #range}): when it holds a poisoned page, quarantine it and return
+   * true. The allocator never sees a quarantined free, so its checks are done here: `pfn` must start
+   * an allocation of exactly `pages` pages (`what` = `value` names the argument); a refusal puts the
+   * entry back.
    */
-  #keptBack(pfn: number, pages: number, what: string, value: number): boolean {
+  #keptBack(pfn: number, pages: number, what: string, value: number, memdesc: number): boolean {
     const r = this.#range;
-    this.table.range(pfn, r);
-    if (r.firstPfn !== pfn) throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} is inside the allocation at pfn ${r.firstPfn}, not its start`);
+    if (r.firstPfn !== pfn) {
+      this.table.set(r.firstPfn, r.lastPfn, memdesc);
+      throw new MmkitError(ErrorCode.NotAllocated, `pfn ${describeValue(pfn)} is inside the allocation at pfn ${r.firstPfn}, not its start`);
+    }
     if (r.lastPfn - r.firstPfn + 1 !== pages) {
+      this.table.set(r.firstPfn, r.lastPfn, memdesc);
       throw new MmkitError(ErrorCode.WrongSize, `pfn ${pfn} starts an allocation of ${r.lastPfn - r.firstPfn + 1} pages, freed with ${what} ${describeValue(value)}`);
     }
     if (!this.#holdsPoison(pfn, pages)) return false;

@@ -54,6 +54,24 @@ describe("the shipped systems", () => {
     system.check();
   });
 
+  test.each(SYSTEMS.map((s) => [s.name, s] as const))("%s: a free the allocator refuses leaves the descriptor where it was (the face clears first, then puts it back)", (_, def) => {
+    const system = buildSystem(def, { bytes: BYTES });
+    const pfn = system.pages.allocPages(2, MemdescType.Anon);
+    const memdesc = system.table.get(pfn);
+    const state = () => [system.table.get(pfn), system.table.get(pfn + 3), system.router.physToDesc(pfn * 4096 + 2 * 4096), system.pages.allocs, system.pages.frees, system.pages.livePages];
+    const before = state();
+    // An interior pfn and a wrong order: the allocator throws after the table gave the entry up.
+    expect(() => system.pages.freePages(pfn + 1, 2)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+    expect(state()).toEqual(before);
+    expect(() => system.pages.freePages(pfn, 1)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+    expect(state()).toEqual(before);
+    system.check();
+    system.pages.freePages(pfn, 2);
+    expect([system.table.get(pfn), system.table.get(pfn + 3)]).toEqual([-1, -1]);
+    expect(memdesc).toBeGreaterThanOrEqual(0);
+    system.check();
+  });
+
   test.each(SYSTEMS.map((s) => [s.name, s] as const))("%s passes check() on every part after churn, IMIX fragments and PTE-mapped pages", (_, def) => {
     const system = buildSystem(def, { bytes: BYTES });
     const live = 500;
