@@ -1,6 +1,7 @@
 import { ErrorCode, MmkitError } from "@mmkit/physmem";
 import { describe, expect, test, vi } from "vitest";
 import type { ProgressSink } from "../src/harness/progress.js";
+import { probingArena } from "../src/harness/probe-order.js";
 import { createContext, runSuite } from "../src/harness/runner.js";
 import type { Contender, Measurement, Suite } from "../src/harness/types.js";
 
@@ -62,6 +63,18 @@ describe("SuiteContext", () => {
     } finally {
       now.mockRestore();
     }
+  });
+
+  test("time() after a ProbingArena probe in the same suite throws, naming the workload; a new suite starts clean", () => {
+    const into = { measurements: [] as Measurement[], log: [] as string[] };
+    const ctx = createContext("s", { quick: true, seed: 0 }, into);
+    ctx.time("before", [noop("a")], { ops: 4, targetMs: 0.001, alone: false });
+    probingArena().float64(8, "probe");
+    expect(() => ctx.time("after", [noop("a")], { ops: 4, targetMs: 0.001, alone: false })).toThrow('suite s times "after" after a ProbingArena probe: time everything first and probe last');
+    expect(into.measurements.map((m) => m.workload)).toEqual(["before"]);
+    const next = createContext("t", { quick: true, seed: 0 }, into);
+    next.time("fresh", [noop("a")], { ops: 4, targetMs: 0.001, alone: false });
+    expect(into.measurements.map((m) => m.workload)).toEqual(["before", "fresh"]);
   });
 
   test("time() advances the progress bar once per round", () => {

@@ -1,3 +1,4 @@
+import { probingArenasMade } from "./probe-order.js";
 import { MmkitError } from "@mmkit/physmem";
 import { formatValue } from "../report/format.js";
 import { HARNESS, quantile, timeContenders } from "./timing.js";
@@ -80,10 +81,14 @@ export function createContext(suite: string, options: RunOptions, into: ContextS
     if (m.alone !== undefined) entry.alone = m.alone;
     into.measurements.push(entry);
   };
+  const probesAtStart = probingArenasMade();
   return {
     quick: options.quick,
     seed: options.seed,
     time(workload, contenders, timeOptions = {}) {
+      if (probingArenasMade() !== probesAtStart) {
+        throw new Error(`suite ${suite} times "${workload}" after a ProbingArena probe: time everything first and probe last (after a probe, V8's feedback for the probed code stays generic for the rest of the process, and every later timing of it reads several times slower)`);
+      }
       const withDefaults = { ...timeOptions, harness: timeOptions.harness ?? true, alone: timeOptions.alone ?? true };
       const results = timeContenders(contenders, options.quick, withDefaults, (done, total) => progress.update(workload, done, total));
       const empty = results[0];

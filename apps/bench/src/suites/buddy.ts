@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { BuddyAllocator, MigrateType, type BuddyOptions } from "@mmkit/buddy";
 import { freshLoop } from "../harness/fresh-loop.js";
 import { GiB, MemoryMap, MetadataArena, MiB, ProbingArena, type ArrayFactory } from "@mmkit/physmem";
@@ -168,7 +169,7 @@ function churnFreeLists(name: string, bytes: number, live: number, slots: Int32A
 
 /** Mean distinct 64-byte lines per alloc and per free over `ops` churn steps, from a ProbingArena. */
 function churnLines(bytes: number, perCpu: boolean, live: number, ops: number, slots: Int32Array, orders: Int32Array): { alloc: number; free: number } {
-  const arena = new ProbingArena();
+  const arena = probingArena();
   const pages = face(makeBuddy(bytes, arena), perCpu);
   const { held, heldOrder } = fill(pages, live, orders);
   // Warm up (fill the per-CPU lists to their steady state), then count.
@@ -195,7 +196,7 @@ function churnLines(bytes: number, perCpu: boolean, live: number, ops: number, s
 
 /** Mean lines per op of order-0 alloc+free pairs (the `pairs` workload), alloc and free counted apart. */
 function pairLines(bytes: number, perCpu: boolean, ops: number): { alloc: number; free: number } {
-  const arena = new ProbingArena();
+  const arena = probingArena();
   const pages = face(makeBuddy(bytes, arena), perCpu);
   for (let i = 0; i < 1001; i++) pages.allocPages(0);
   pages.freePages(999, 0);

@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { DirectMap, GiB, MemoryMap, MetadataArena, ProbingArena, formatBytes } from "@mmkit/physmem";
 import { flatUpdateFloor } from "../floors/index.js";
 import type { Contender, Suite, SuiteContext } from "../harness/types.js";
@@ -42,7 +43,7 @@ function countSplits(ctx: SuiteContext, map: MemoryMap, pfns: Int32Array, worklo
 /** Cache lines each change touches in the page tables, from a ProbingArena: splitting changes, the rest, restores. */
 function countLines(ctx: SuiteContext, map: MemoryMap, pfns: Int32Array, probed: number, workload: string): void {
   for (const { name, collapse } of SYSTEMS) {
-    const probe = new ProbingArena();
+    const probe = probingArena();
     const dm = new DirectMap(map, { arena: probe, collapse });
     let splitting = 0;
     let splittingLines = 0;

@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { FragmentCache, type PageSource } from "@mmkit/frag-cache";
 import { MemoryMap, MetadataArena, ProbingArena, formatBytes, type ArrayFactory } from "@mmkit/physmem";
 import { MemPool } from "@thi.ng/malloc";
@@ -224,7 +225,7 @@ function churn(cache: FragmentCache, held: Float64Array, sizes: Int32Array, slot
  * after `warm` unprobed operations (a steady state: no table growth inside the probed window).
  */
 function probeLines(source: PageSource, sizes: Int32Array, slots: Int32Array, probed: number, warm: number): { alloc: number; free: number } {
-  const probe = new ProbingArena();
+  const probe = probingArena();
   const { cache, held } = filledCache(source, sizes, probe);
   churn(cache, held, sizes, slots, 0, warm);
   const mask = slots.length - 1;

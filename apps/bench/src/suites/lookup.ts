@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import BTreeModule from "sorted-btree";
 import { GiB, MetadataArena, ProbingArena, type ArrayFactory } from "@mmkit/physmem";
 import { MapleTree, MemdescType, MemmapTable, encodeMemdesc, type DescriptorTable } from "@mmkit/memdesc-lookup";
@@ -561,7 +562,7 @@ function run(ctx: SuiteContext): void {
   // Probes last: a ProbingArena hands out Proxies, and once the tree's code has seen them its
   // optimised code is slower for every tree afterwards, so nothing is timed after this point.
   ctx.progress("probing", 3, 4);
-  const probe = new ProbingArena();
+  const probe = probingArena();
   const probed = mapleOf(wide, probe);
   const managed = wide.pages * PAGE;
   ctx.record({ system: "maple tree", workload: w1, metric: "metadata/managed byte", value: (probed.metadataBytes / managed) * 100, unit: "%", note: `${probed.metadataBytes} B, ${probed.size} ranges, height ${probed.height}` });
@@ -571,14 +572,14 @@ function run(ctx: SuiteContext): void {
   probed.dispose();
 
   const small = machine(seed, 256 * 2 ** 20); // lines per lookup do not depend on the size
-  const probe2 = new ProbingArena();
+  const probe2 = probingArena();
   const t64 = memmapOf(small, 64, probe2);
   const t8 = memmapOf(small, 8, probe2);
   const out = { firstPfn: 0, lastPfn: 0 };
   ctx.record({ system: "memmap 64 B/page", workload: w3, metric: "lines/lookup", value: linesPer(probe2, small, seed, 2000, (p) => t64.get(p)), unit: "lines", note: "get" });
   ctx.record({ system: "memmap 64 B/page", workload: w3, metric: "lines/range", value: linesPer(probe2, small, seed, 2000, (p) => t64.range(p, out)), unit: "lines", note: "head page + this page" });
   ctx.record({ system: "memmap 8 B/page", workload: w3, metric: "lines/lookup", value: linesPer(probe2, small, seed, 2000, (p) => t8.get(p)), unit: "lines", note: "get" });
-  const probe3 = new ProbingArena();
+  const probe3 = probingArena();
   const boxProbe = mapleOf(box, probe3);
   ctx.record({ system: "maple tree", workload: w3, metric: "lines/lookup", value: linesPer(probe3, box, seed, 2000, (p) => boxProbe.load(p)), unit: "lines", note: `height ${boxProbe.height}` });
   boxProbe.dispose();

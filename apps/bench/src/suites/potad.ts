@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { type ArrayFactory, GiB, KiB, MemoryMap, MetadataArena, MiB, ProbingArena } from "@mmkit/physmem";
 import { MapleTree } from "@mmkit/memdesc-lookup";
 import { type DescriptorIndex, Potad, SortedRangeIndex } from "@mmkit/potad";
@@ -189,7 +190,7 @@ function subPageSteps(potad: Potad, s: number, held: Float64Array, cursor: Int32
  * (POTAD's fronts fill up, its table stops growing).
  */
 function linesPerOp(make: (arena: ProbingArena) => PageAllocator, live: number, ops: number, slots: Int32Array, orders: Int32Array): { free: number; alloc: number; op: number } {
-  const arena = new ProbingArena();
+  const arena = probingArena();
   const pages = make(arena);
   const held = new Float64Array(live);
   const heldOrder = new Int32Array(live);

@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { DirectReclaim, ListLru, LruWalk, ShrinkerRegistry, scanDelta, type PageAllocator, type ShrinkControl, type Shrinker } from "@mmkit/shrinker";
 import { ProbingArena } from "@mmkit/physmem";
 import { stackFloor } from "../floors/index.js";
@@ -234,7 +235,7 @@ function lruScanContender(indexed: boolean): Contender {
  */
 function lruLines(ctx: SuiteContext): void {
   const universe = 1 << 16;
-  const probe = new ProbingArena();
+  const probe = probingArena();
   const lru = new ListLru<number>({ universe, arena: probe });
   const rng = new SeededRandom(ctx.seed, "pressure/lru-lines");
   const order = rng.shuffle(Int32Array.from({ length: universe }, (_, i) => i));

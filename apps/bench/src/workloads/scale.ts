@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { BuddyAllocator, MigrateType } from "@mmkit/buddy";
 import { MapleDescriptorTable, MemdescType, MemmapTable, encodeMemdesc, type DescriptorTable } from "@mmkit/memdesc-lookup";
 import { GiB, MemoryMap, MetadataArena, MiB, ProbingArena, type ArrayFactory } from "@mmkit/physmem";
@@ -386,7 +387,7 @@ export interface ScaleLines {
  * ```
  */
 export function pageAllocatorLines(name: PageAllocatorName, bytes: number, live: number, slots: Int32Array, ops: number, warmup: number): ScaleLines {
-  const arena = new ProbingArena();
+  const arena = probingArena();
   const pages = makePageAllocator(name, bytes, arena);
   const { held } = fillPageChurn(pages, live, slots);
   const mask = slots.length - 1;
@@ -416,7 +417,7 @@ export function pageAllocatorLines(name: PageAllocatorName, bytes: number, live:
  * ```
  */
 export function tableLines(name: DescriptorTableName, bytes: number, live: number, slots: Int32Array, pfns: Int32Array, queries: Int32Array, ops: number): { lookup: number; churn: ScaleLines } {
-  const arena = new ProbingArena();
+  const arena = probingArena();
   const table = makeDescriptorTable(name, bytes, arena);
   const s = fillTable(table, pfns, live, slots);
   const mask = slots.length - 1;

@@ -1,3 +1,4 @@
+import { probingArena } from "../harness/probe-order.js";
 import { MemdescType, encodeMemdesc } from "@mmkit/memdesc-lookup";
 import { freshLoop } from "../harness/fresh-loop.js";
 import { ProbingArena } from "@mmkit/physmem";
@@ -239,8 +240,8 @@ export interface LinesPerOp {
  * ```
  */
 export function probeLinesPerOp(def: SystemDefinition, build: BuildOptions, live: number, ops: number, slots: Int32Array, orders: Int32Array, warmup = 2 * live): LinesPerOp {
-  const allocatorArena = new ProbingArena();
-  const descriptorArena = new ProbingArena();
+  const allocatorArena = probingArena();
+  const descriptorArena = probingArena();
   const system = buildSystem(def, { ...build, arenas: { ...build.arenas, allocator: allocatorArena, descriptors: descriptorArena } });
   const { held, heldOrder } = fillPages(system.pages, live, orders);
   const mask = slots.length - 1;
