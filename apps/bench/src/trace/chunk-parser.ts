@@ -6,9 +6,10 @@ import { TraceParser, type TraceParseSummary, type TraceParserOptions } from "./
 
 /**
  * Parses trace bytes chunk by chunk into a {@link TraceEventBatch}, without a string per line for the
- * lines that make up almost all of a real capture. Lines of the common ftrace / trace-cmd layout
- * (`<comm>-<pid> [<cpu>] <flags> <secs>: mm_page_<event>: page=.. pfn=.. order=..`) are read
- * straight from the bytes (the fast path); every other line (headers, markers, other layouts, older
+ * lines that make up almost all of a real capture. Lines of the common ftrace / trace-cmd / perf
+ * script layout (`<comm>-<pid> [<cpu>] <flags> <secs>: mm_page_<event>: page=.. pfn=.. order=..`,
+ * perf's `kmem:mm_page_<event>:` too) are read straight from the bytes (the fast path: fixed words
+ * compared four bytes at a time, each other byte read about once); every other line (headers, markers, other layouts, older
  * kernels, anything unusual or malformed) is decoded and handed to {@link TraceParser.line}, so
  * both paths give the same events and the same errors. The fast path takes a line only when it
  * matches the layout exactly; anything else falls back.

@@ -40,5 +40,5 @@ export interface SentError {
 export type FromParseThread =
   | { type: "batch"; columns: ArrayBuffer[]; length: number; texts: string[]; bytes: number; lines: number; events: number }
   | { type: "text"; chunk: ArrayBuffer }
-  | { type: "end"; summary: TraceParseSummary; ending: TraceInputEnding; busySeconds: number }
+  | { type: "end"; summary: TraceParseSummary; ending: TraceInputEnding; busySeconds: number; cpuSeconds: number }
   | { type: "error"; error: SentError };

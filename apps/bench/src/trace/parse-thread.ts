@@ -66,6 +66,8 @@ export interface ThreadParseResult {
   ending: TraceInputEnding;
   /** Seconds the parse thread spent reading and parsing (not waiting for the consumer, not in a synthetic trace's generator). */
   busySeconds: number;
+  /** CPU seconds of the parse thread for the job (10 ms ticks; NaN off Linux): reading and parsing, load-independent. */
+  cpuSeconds: number;
 }
 
 /**
@@ -106,7 +108,7 @@ export function parseOnThread(
         } else if (m.type === "text") onText(Buffer.from(m.chunk));
         else if (m.type === "end") {
           release(worker);
-          resolve({ summary: m.summary, ending: m.ending, busySeconds: m.busySeconds });
+          resolve({ summary: m.summary, ending: m.ending, busySeconds: m.busySeconds, cpuSeconds: m.cpuSeconds });
         } else {
           release(worker);
           reject(revive(m.error));

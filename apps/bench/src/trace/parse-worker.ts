@@ -5,6 +5,7 @@ import { TraceError } from "./errors.js";
 import { TraceEventBatch } from "./event-batch.js";
 import { BATCHES_AHEAD, type FromParseThread, type ParseJob, type SentError, type ToParseThread } from "./parse-protocol.js";
 import { SyntheticTrace } from "./synth.js";
+import { threadCpuSeconds } from "./thread-cpu.js";
 import { chunkSourceInput, openTraceInput, type TraceInput } from "./trace-input.js";
 
 /**
@@ -50,6 +51,7 @@ function inputOf(job: ParseJob): TraceInput {
 
 async function run(job: ParseJob): Promise<void> {
   credits = BATCHES_AHEAD;
+  const cpu0 = threadCpuSeconds();
   const input = inputOf(job);
   const chunks = new ChunkParser(job.parser);
   let batch = new TraceEventBatch(BATCH_CAPACITY);
@@ -97,7 +99,9 @@ async function run(job: ParseJob): Promise<void> {
   busy += performance.now() - t0;
   await send();
   // A synthetic trace's generator is not reading: left out, as in the main thread.
-  post({ type: "end", summary: chunks.summary(), ending: input.ending, busySeconds: busy / 1000 - input.ending.sourceSeconds });
+  // CPU time too (load-independent, unlike busySeconds); a synthetic trace's generator, ~all CPU, is left out.
+  const cpuSeconds = threadCpuSeconds() - cpu0 - input.ending.sourceSeconds;
+  post({ type: "end", summary: chunks.summary(), ending: input.ending, busySeconds: busy / 1000 - input.ending.sourceSeconds, cpuSeconds });
 }
 
 port.on("message", (m: ToParseThread) => {

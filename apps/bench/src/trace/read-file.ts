@@ -66,6 +66,8 @@ export interface TraceStreamResult {
   parseSeconds: number;
   /** True when a parse thread did the reading and parsing, overlapping `onBatch`. */
   threaded: boolean;
+  /** CPU seconds the parse thread spent reading and parsing (10 ms ticks; NaN in this thread, and off Linux). */
+  parseCpuSeconds: number;
   /** The first `keepText` bytes of the text (empty unless asked for). */
   text: Buffer;
 }
@@ -131,7 +133,7 @@ export async function streamTraceBatches(path: string | TraceChunkSource, onBatc
   if (threadWorthy(path, threading)) {
     const source = typeof path === "string" ? { path } : { synth: { name: path.name, ...path.synth! } };
     const done = await parseOnThread({ source, parser: parserOptions, keepText }, onBatch, keep, onProgress);
-    return { parse: done.summary, input: done.ending, seconds: (performance.now() - started) / 1000, parseSeconds: done.busySeconds, threaded: true, text: Buffer.concat(kept) };
+    return { parse: done.summary, input: done.ending, seconds: (performance.now() - started) / 1000, parseSeconds: done.busySeconds, parseCpuSeconds: done.cpuSeconds, threaded: true, text: Buffer.concat(kept) };
   }
   const input: TraceInput = typeof path === "string" ? openTraceInput(path, stdin) : chunkSourceInput(path);
   const chunks = new ChunkParser(parserOptions);
@@ -154,7 +156,7 @@ export async function streamTraceBatches(path: string | TraceChunkSource, onBatc
   else chunks.end(batch);
   flush();
   const seconds = (performance.now() - started) / 1000;
-  return { parse: chunks.summary(), input: input.ending, seconds, parseSeconds: seconds - consuming / 1000 - input.ending.sourceSeconds, threaded: false, text: Buffer.concat(kept) };
+  return { parse: chunks.summary(), input: input.ending, seconds, parseSeconds: seconds - consuming / 1000 - input.ending.sourceSeconds, parseCpuSeconds: Number.NaN, threaded: false, text: Buffer.concat(kept) };
 }
 
 /**

@@ -136,6 +136,8 @@ export interface TraceScan {
   accountingSeconds: number;
   /** Seconds of reading and parsing alone (on the parse thread when `threaded`, overlapping the accounting). */
   parseSeconds: number;
+  /** CPU seconds of the parse thread's reading and parsing (NaN when parsed in this thread, or off Linux). */
+  parseCpuSeconds: number;
   /** True when a parse thread read and parsed the trace while this thread kept the accounting. */
   threaded: boolean;
 }
@@ -213,6 +215,7 @@ export async function scanTrace(spec: TraceSpec, windowEvents: number, options: 
     text: joined.subarray(0, joined.lastIndexOf(10) + 1),
     seconds: result.threaded ? result.seconds : result.seconds - result.input.sourceSeconds,
     parseSeconds: result.parseSeconds,
+    parseCpuSeconds: result.parseCpuSeconds,
     threaded: result.threaded,
     accountingSeconds,
   };
@@ -334,6 +337,8 @@ export interface LockstepResult {
   fromWindow: boolean;
   /** Seconds of reading and parsing alone (the parse thread's busy time, or this thread's share). */
   parseSeconds: number;
+  /** CPU seconds of the parse thread's reading and parsing (NaN when parsed in this thread, or off Linux). */
+  parseCpuSeconds: number;
   /** Page events of the trace (from this pass). */
   pageEvents: number;
   events: number;
@@ -433,12 +438,12 @@ export async function replayOnSystems(
     run(batch, from, batch.length);
   };
   const whole = scan !== undefined && scan.events > 0 && scan.window.length === scan.events;
-  let result: { parse: TraceParseSummary; input: TraceInputEnding; threaded: boolean; parseSeconds: number };
+  let result: { parse: TraceParseSummary; input: TraceInputEnding; threaded: boolean; parseSeconds: number; parseCpuSeconds: number };
   if (whole) {
     // The scan held every event: replay its window instead of reading and parsing the input again.
     consume(scan.window);
     options.onProgress?.(scan.input.bytesOut, scan.parse.lines, scan.events);
-    result = { parse: scan.parse, input: scan.input, threaded: scan.threaded, parseSeconds: scan.parseSeconds };
+    result = { parse: scan.parse, input: scan.input, threaded: scan.threaded, parseSeconds: scan.parseSeconds, parseCpuSeconds: scan.parseCpuSeconds };
   } else {
     result = await streamTraceBatches(sourceOf(spec), consume, { ...options.parse, ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.threading !== undefined ? { threading: options.threading } : {}) });
   }
@@ -452,7 +457,7 @@ export async function replayOnSystems(
   // Read from the window, the pass read nothing: its reading and parsing are the scan's.
   const seconds = whole ? scan!.parseSeconds + replaySeconds : (performance.now() - started) / 1000 - (result.threaded ? 0 : result.input.sourceSeconds);
   const e = result.parse.events;
-  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: whole ? scan!.parseSeconds : Math.max(0, seconds - replaySeconds), threaded: result.threaded, fromWindow: whole, parseSeconds: result.parseSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
+  return { replays: all, parse: result.parse, input: result.input, seconds, readParseSeconds: whole ? scan!.parseSeconds : Math.max(0, seconds - replaySeconds), threaded: result.threaded, fromWindow: whole, parseSeconds: result.parseSeconds, parseCpuSeconds: result.parseCpuSeconds, pageEvents: e.alloc + e.allocFailed + e.free, events: result.parse.records };
 }
 
 /** Records what a timed replay allocated, over the face and its CPU fronts, so it can give it all back. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -48,6 +48,19 @@ describe("parsing on a parse thread gives what parsing in this thread gives", ()
     expect(threaded.result!.input).toEqual({ ...inline.result!.input, sourceSeconds: threaded.result!.input.sourceSeconds });
     expect(threaded.result!.text.equals(inline.result!.text)).toBe(true);
     expect(threaded.report).toEqual(inline.report);
+  });
+
+  test("the parse thread reports its CPU time (Linux): more than none for 200k lines, not far above its wall-clock busy time", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mmkit-thread-cpu-"));
+    const file = join(dir, "synth.txt");
+    writeFileSync(file, Buffer.concat([...new SyntheticTrace({ events: 200_000, cpus: 4, seed: 5 }).chunks()]));
+    const { result } = await stream(file, "thread");
+    const inline = await stream(file, "inline");
+    expect(Number.isNaN(inline.result!.parseCpuSeconds)).toBe(true);
+    expect(process.platform === "linux" ? result!.parseCpuSeconds > 0 : Number.isNaN(result!.parseCpuSeconds)).toBe(true);
+    // Ticks of 10 ms, and the thread's posts (left out of its busy time) are CPU too.
+    if (process.platform === "linux") expect(result!.parseCpuSeconds).toBeLessThanOrEqual(result!.parseSeconds * 1.5 + 0.05);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("the fixture's exact counts through the thread", async () => {
@@ -106,6 +119,7 @@ describe("parsing on a parse thread gives what parsing in this thread gives", ()
       expect(inline.rows.length).toBeGreaterThan(30_000);
       expect(threaded.rows).toEqual(inline.rows);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("a cut gzip file and a file that is no gzip stream fail the same way", async () => {
