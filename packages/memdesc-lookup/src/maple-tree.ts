@@ -313,27 +313,20 @@ export class MapleTree extends MapleView {
   }
   /** As {@link MapleView.emptyArea}. */
   override emptyArea(min: number, max: number, size: number): number {
-    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
-      requireWindow(min, max, size);
-      this.#settled();
-    }
-    if (this.#rootStale) {
-      requireWindow(min, max, size);
-      this.#refresh();
-    }
+    this.#readyForGapSearch(min, max, size);
     return super.emptyArea(min, max, size);
   }
   /** As {@link MapleView.emptyAreaRev}. */
   override emptyAreaRev(min: number, max: number, size: number): number {
-    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) {
-      requireWindow(min, max, size);
-      this.#settled();
-    }
-    if (this.#rootStale) {
-      requireWindow(min, max, size);
-      this.#refresh();
-    }
+    this.#readyForGapSearch(min, max, size);
     return super.emptyAreaRev(min, max, size);
+  }
+  /** Before a gap search: deferred writes applied and stale gap summaries brought up to date (arguments checked first, so a refused search changes nothing). */
+  #readyForGapSearch(min: number, max: number, size: number): void {
+    if (this.#pendLeaf < 0 && this.#pstFirst < 0 && !this.#rootStale) return;
+    requireWindow(min, max, size);
+    if (this.#pendLeaf >= 0 || this.#pstFirst >= 0) this.#settled();
+    if (this.#rootStale) this.#refresh();
   }
 
   /** As {@link MapleView.load}; applies a deferred store first (see {@link store}). */
